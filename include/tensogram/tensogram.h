@@ -1,0 +1,519 @@
+/*
+ * tensogram.h - Tensogram for C: the public API.
+ *
+ * Tensogram is a self-describing binary message format for N-dimensional
+ * tensors (wire format version 3).  This header is source-compatible with
+ * the C header of the reference implementation: the same `tgm_*` names,
+ * types, error codes and semantics, so programs and wrappers written for
+ * the reference build against this library unchanged.  Functions that exist
+ * only here are grouped at the end under "Additions of Tensogram for C".
+ *
+ * Conventions used throughout
+ * ---------------------------
+ *  - Every fallible function returns a `tgm_error`.  Out-parameters are
+ *    written only on success.  After a failure, `tgm_last_error()` returns
+ *    a one-line description ("framing error: frame at offset 24 ...") that
+ *    stays valid until the next call into the library on the same thread.
+ *  - Buffers returned in a `tgm_bytes_t` are owned by the caller and
+ *    released with `tgm_bytes_free`.
+ *  - Handles (`tgm_message_t`, `tgm_metadata_t`, iterators, files,
+ *    encoders) are opaque; each has its own free/close function.  Strings
+ *    and arrays returned by accessors are borrowed from their handle and
+ *    stay valid until that handle is freed.
+ *  - `metadata_json` arguments are UTF-8 JSON objects: a `"descriptors"`
+ *    array (one descriptor object per data object), an optional `"base"`
+ *    array (per-object application metadata), an optional `"_extra_"` (or
+ *    `"extra"`) object, and any other top-level key, which is stored in
+ *    `_extra_`.  The `_reserved_` namespace belongs to the library.
+ *  - `threads`: 0 means "use TENSOGRAM_THREADS if set, else one thread";
+ *    N >= 1 uses up to N threads.  Output never depends on the count.
+ *  - `native_byte_order` (non-zero, the usual choice) converts decoded
+ *    values to this machine's byte order; zero returns them in the byte
+ *    order the descriptor declares.
+ *  - Thread safety: distinct handles may be used from different threads
+ *    at the same time; a single handle must not be used concurrently
+ *    unless its section says otherwise.  Decoding functions that take a
+ *    `const uint8_t *buf` are safe to call concurrently on the same buffer.
+ */
+#ifndef TENSOGRAM_H
+#define TENSOGRAM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(TENSOGRAM_SHARED_BUILD)
+#define TGM_API __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define TGM_API __attribute__((visibility("default")))
+#else
+#define TGM_API
+#endif
+
+/* Wire-format version written to and required from every preamble
+ * (WIRE_FORMAT §3).  Independent of the library version below. */
+#define TGM_WIRE_VERSION 3
+
+/* ======================================================================
+ * Errors
+ * ====================================================================== */
+
+typedef enum {
+    TGM_ERROR_OK = 0,
+    TGM_ERROR_FRAMING = 1,       /* malformed message structure */
+    TGM_ERROR_METADATA = 2,      /* bad or missing metadata / descriptor */
+    TGM_ERROR_ENCODING = 3,      /* encoding pipeline or parameter error */
+    TGM_ERROR_COMPRESSION = 4,   /* a codec failed or is not built in */
+    TGM_ERROR_OBJECT = 5,        /* object index or range out of bounds */
+    TGM_ERROR_IO = 6,            /* file system error */
+    TGM_ERROR_HASH_MISMATCH = 7, /* stored and computed hash differ */
+    TGM_ERROR_INVALID_ARG = 8,   /* NULL pointer, bad option value */
+    TGM_ERROR_END_OF_ITER = 9,   /* iterator exhausted (not a failure) */
+    TGM_ERROR_REMOTE = 10,       /* remote (HTTP/S3) access error */
+    TGM_ERROR_MISSING_HASH = 11, /* hash verification asked for, none stored */
+    TGM_ERROR_TIMEOUT = 12,      /* async task deadline passed */
+    TGM_ERROR_CANCELLED = 13     /* async task cancelled */
+} tgm_error;
+
+/* Detail text of the last failure on this thread, or NULL if none.  Valid
+ * until the next library call on the same thread. */
+TGM_API const char *tgm_last_error(void);
+
+/* Short static description of a code ("framing error", ...); never NULL,
+ * "unknown error" for values outside the enum. */
+TGM_API const char *tgm_error_string(tgm_error err);
+
+/* ======================================================================
+ * Types
+ * ====================================================================== */
+
+/* Kind of a metadata value reached through a `tgm_value_t` cursor. */
+typedef enum {
+    TGM_VALUE_TYPE_NULL,
+    TGM_VALUE_TYPE_BOOL,
+    TGM_VALUE_TYPE_INT,
+    TGM_VALUE_TYPE_FLOAT,
+    TGM_VALUE_TYPE_STRING,
+    TGM_VALUE_TYPE_BYTES,
+    TGM_VALUE_TYPE_ARRAY,
+    TGM_VALUE_TYPE_MAP
+} tgm_value_type;
+
+typedef struct tgm_buffer_iter_t tgm_buffer_iter_t;         /* messages in a buffer */
+typedef struct tgm_file_t tgm_file_t;                       /* a .tgm file */
+typedef struct tgm_file_iter_t tgm_file_iter_t;             /* messages in a file */
+typedef struct tgm_message_t tgm_message_t;                 /* decoded message */
+typedef struct tgm_metadata_t tgm_metadata_t;               /* global metadata only */
+typedef struct tgm_object_iter_t tgm_object_iter_t;         /* objects in a message */
+typedef struct tgm_scan_result_t tgm_scan_result_t;         /* message boundaries */
+typedef struct tgm_streaming_encoder_t tgm_streaming_encoder_t;
+typedef struct tgm_value_t tgm_value_t;                     /* borrowed value cursor */
+
+/* A caller-owned byte buffer; free with tgm_bytes_free. */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+} tgm_bytes_t;
+
+/* NaN / Inf handling on encode (WIRE_FORMAT §6.5).  By default encoding
+ * rejects non-finite floats.  With allow_nan / allow_inf, each NaN / +Inf /
+ * -Inf element is replaced by zero and its position recorded in a bitmask
+ * stored next to the payload.  Mask methods: "none", "rle", "roaring",
+ * "lz4", "zstd", "blosc2"; NULL selects the default ("roaring").  Masks
+ * whose raw size is at most small_mask_threshold_bytes are stored as
+ * "none"; 0 disables that fallback, a negative value selects the default
+ * (128).  Unknown method names make the call fail with
+ * TGM_ERROR_INVALID_ARG. */
+typedef struct {
+    bool allow_nan;
+    bool allow_inf;
+    const char *nan_mask_method;
+    const char *pos_inf_mask_method;
+    const char *neg_inf_mask_method;
+    ptrdiff_t small_mask_threshold_bytes;
+} TgmEncodeMaskOptions;
+
+/* NaN / Inf handling on decode.  restore_non_finite (the default when the
+ * options pointer is NULL) writes canonical NaN / +Inf / -Inf back at the
+ * masked positions; false leaves the zeros the encoder substituted. */
+typedef struct {
+    bool restore_non_finite;
+} TgmDecodeMaskOptions;
+
+/* One message found by tgm_scan: byte offset and length in the buffer. */
+typedef struct {
+    size_t offset;
+    size_t length;
+} tgm_scan_entry_t;
+
+/* Release a buffer returned by the library (data may be NULL). */
+TGM_API void tgm_bytes_free(tgm_bytes_t buf);
+
+/* ======================================================================
+ * Encoding
+ * ====================================================================== */
+
+/* Encode one message from JSON metadata and one raw buffer per object.
+ *
+ * data_ptrs[i] / data_lens[i] hold object i's elements in C order, in the
+ * byte order its descriptor declares (native when the descriptor has no
+ * "byte_order").  The encoding pipeline named by each descriptor
+ * (encoding / filter / compression) is applied.  hash_algo is "xxh3" to
+ * store per-frame hashes, or NULL / "none" for none.  Non-finite values
+ * are rejected (see tgm_encode_with_options).
+ *
+ * On success *out receives the message bytes (free with tgm_bytes_free).
+ * Errors: INVALID_ARG (NULL pointers, bad hash name), METADATA (bad JSON or
+ * descriptor), ENCODING / COMPRESSION (pipeline failures). */
+TGM_API tgm_error tgm_encode(const char *metadata_json, const uint8_t *const *data_ptrs,
+                             const size_t *data_lens, size_t num_objects, const char *hash_algo,
+                             uint32_t threads, tgm_bytes_t *out);
+
+/* tgm_encode with NaN / Inf mask options (NULL = reject non-finite). */
+TGM_API tgm_error tgm_encode_with_options(const char *metadata_json,
+                                          const uint8_t *const *data_ptrs,
+                                          const size_t *data_lens, size_t num_objects,
+                                          const char *hash_algo, uint32_t threads,
+                                          const TgmEncodeMaskOptions *mask_options,
+                                          tgm_bytes_t *out);
+
+/* Encode from payloads that are already encoded by each descriptor's
+ * pipeline (for example simple_packing + szip bytes produced elsewhere).
+ * The bytes are written as given after the descriptor is checked; hashes
+ * are always recomputed.  Descriptors must carry every parameter needed to
+ * decode (sp_* values, szip_block_offsets in bits, ...).  The result is
+ * indistinguishable from a normal encode of the same payloads. */
+TGM_API tgm_error tgm_encode_pre_encoded(const char *metadata_json,
+                                         const uint8_t *const *data_ptrs,
+                                         const size_t *data_lens, size_t num_objects,
+                                         const char *hash_algo, uint32_t threads,
+                                         tgm_bytes_t *out);
+
+/* ======================================================================
+ * Decoding
+ * ====================================================================== */
+
+/* Decode a whole message: metadata and every object's values.
+ * verify_hash non-zero checks each object's stored xxh3 hash
+ * (TGM_ERROR_HASH_MISMATCH / TGM_ERROR_MISSING_HASH).  buf may hold more
+ * than one message; the first is decoded.  Free *out with
+ * tgm_message_free. */
+TGM_API tgm_error tgm_decode(const uint8_t *buf, size_t buf_len, int32_t native_byte_order,
+                             uint32_t threads, int32_t verify_hash, tgm_message_t **out);
+
+/* tgm_decode with NaN / Inf restoration options (NULL = restore). */
+TGM_API tgm_error tgm_decode_with_options(const uint8_t *buf, size_t buf_len,
+                                          int32_t native_byte_order, uint32_t threads,
+                                          int32_t verify_hash,
+                                          const TgmDecodeMaskOptions *mask_options,
+                                          tgm_message_t **out);
+
+/* Decode only the global metadata; no payload is touched. */
+TGM_API tgm_error tgm_decode_metadata(const uint8_t *buf, size_t buf_len, tgm_metadata_t **out);
+
+/* Decode the object at `index` only, located through the index frame
+ * (O(1)) or by walking the frames when the message has no index.  The
+ * result holds one object (at index 0) and the whole message's metadata.
+ * TGM_ERROR_OBJECT when index is out of range. */
+TGM_API tgm_error tgm_decode_object(const uint8_t *buf, size_t buf_len, size_t index,
+                                    int32_t native_byte_order, uint32_t threads,
+                                    int32_t verify_hash, tgm_message_t **out);
+
+/* Decode element ranges of one object without decoding the rest, where
+ * the pipeline allows it (encoding none or simple_packing, compression
+ * none, szip, zfp fixed_rate or blosc2; not with shuffle or the bitmask
+ * dtype).  Ranges are (element offset, element count) pairs in
+ * ranges_offsets / ranges_counts.  With join != 0 all ranges are
+ * concatenated into out[0] and *out_count = 1; otherwise out[i] receives
+ * range i and *out_count = num_ranges (`out` must have room).  Free each
+ * buffer with tgm_bytes_free.  A range past the end of the object fails
+ * with TGM_ERROR_OBJECT. */
+TGM_API tgm_error tgm_decode_range(const uint8_t *buf, size_t buf_len, size_t object_index,
+                                   const uint64_t *ranges_offsets, const uint64_t *ranges_counts,
+                                   size_t num_ranges, int32_t native_byte_order, uint32_t threads,
+                                   int32_t join, tgm_bytes_t *out, size_t *out_count);
+
+/* ======================================================================
+ * Scanning a buffer of concatenated messages
+ * ====================================================================== */
+
+/* Find every complete message in buf, skipping bytes that are not part of
+ * a message.  Never fails on malformed content (it is skipped); fails only
+ * on NULL arguments or out-of-memory.  Free *out with tgm_scan_free. */
+TGM_API tgm_error tgm_scan(const uint8_t *buf, size_t buf_len, tgm_scan_result_t **out);
+TGM_API size_t tgm_scan_count(const tgm_scan_result_t *result);
+/* Entry `index`; {0, 0} for a NULL handle or an index out of range. */
+TGM_API tgm_scan_entry_t tgm_scan_entry(const tgm_scan_result_t *result, size_t index);
+TGM_API void tgm_scan_free(tgm_scan_result_t *result);
+
+/* ======================================================================
+ * Decoded messages
+ * ====================================================================== */
+
+/* Wire version read from the preamble (always 3); 0 for NULL. */
+TGM_API uint64_t tgm_message_version(const tgm_message_t *msg);
+/* Number of decoded objects (1 after tgm_decode_object). */
+TGM_API size_t tgm_message_num_objects(const tgm_message_t *msg);
+/* Same as tgm_message_num_objects (kept for compatibility). */
+TGM_API size_t tgm_message_num_decoded(const tgm_message_t *msg);
+
+/* Per-object descriptor accessors.  `index` counts decoded objects.
+ * Out-of-range indexes and NULL handles return 0 / NULL. */
+TGM_API uint64_t tgm_object_ndim(const tgm_message_t *msg, size_t index);
+TGM_API const uint64_t *tgm_object_shape(const tgm_message_t *msg, size_t index);
+TGM_API const uint64_t *tgm_object_strides(const tgm_message_t *msg, size_t index);
+TGM_API const char *tgm_object_dtype(const tgm_message_t *msg, size_t index);
+TGM_API const char *tgm_object_type(const tgm_message_t *msg, size_t index);
+/* "big" or "little": the byte order of the stored payload. */
+TGM_API const char *tgm_object_byte_order(const tgm_message_t *msg, size_t index);
+TGM_API const char *tgm_payload_encoding(const tgm_message_t *msg, size_t index);
+TGM_API const char *tgm_object_filter(const tgm_message_t *msg, size_t index);
+TGM_API const char *tgm_object_compression(const tgm_message_t *msg, size_t index);
+
+/* Decoded values of object `decoded_index`; *out_len receives the byte
+ * count.  The pointer is valid until tgm_message_free. */
+TGM_API const uint8_t *tgm_object_data(const tgm_message_t *msg, size_t decoded_index,
+                                       size_t *out_len);
+
+/* 1 when the object's frame carries a non-zero hash, else 0. */
+TGM_API int32_t tgm_payload_has_hash(const tgm_message_t *msg, size_t index);
+/* "xxh3" when the object has a hash, else NULL. */
+TGM_API const char *tgm_object_hash_type(const tgm_message_t *msg, size_t index);
+/* The hash as 16 lowercase hex digits, or NULL. */
+TGM_API const char *tgm_object_hash_value(const tgm_message_t *msg, size_t index);
+
+/* A metadata handle for the message's global metadata (an independent
+ * copy: free it with tgm_metadata_free). */
+TGM_API tgm_error tgm_message_metadata(const tgm_message_t *msg, tgm_metadata_t **out);
+
+TGM_API void tgm_message_free(tgm_message_t *msg);
+
+/* ======================================================================
+ * Metadata
+ *
+ * Paths use dots to walk nested maps: "mars.param".  Message-level lookups
+ * search base[0], base[1], ... in order (skipping each entry's _reserved_)
+ * and then _extra_; a leading "extra." or "_extra_." targets _extra_
+ * directly.  The *_at variants look in base[obj_index] only.
+ * ====================================================================== */
+
+/* Wire version (always 3); 0 for NULL. */
+TGM_API uint64_t tgm_metadata_version(const tgm_metadata_t *meta);
+/* Length of the base array (one entry per object). */
+TGM_API size_t tgm_metadata_num_objects(const tgm_metadata_t *meta);
+
+/* String value at `key`; integers, floats and booleans are converted to
+ * text.  NULL when absent, a container, null, bytes, or holding a NUL.
+ * The key "version" returns the wire version. */
+TGM_API const char *tgm_metadata_get_string(const tgm_metadata_t *meta, const char *key);
+/* Integer at `key` (the key "version" gives the wire version), else
+ * default_val. */
+TGM_API int64_t tgm_metadata_get_int(const tgm_metadata_t *meta, const char *key,
+                                     int64_t default_val);
+/* Float at `key` (integers widened), else default_val. */
+TGM_API double tgm_metadata_get_float(const tgm_metadata_t *meta, const char *key,
+                                      double default_val);
+
+TGM_API const char *tgm_metadata_get_string_at(const tgm_metadata_t *meta, size_t obj_index,
+                                               const char *key);
+TGM_API int64_t tgm_metadata_get_int_at(const tgm_metadata_t *meta, size_t obj_index,
+                                        const char *key, int64_t default_val);
+TGM_API double tgm_metadata_get_float_at(const tgm_metadata_t *meta, size_t obj_index,
+                                         const char *key, double default_val);
+
+/* base[obj_index] (including its _reserved_.tensor) as a JSON object; NULL
+ * when out of range. */
+TGM_API const char *tgm_metadata_object_to_json(const tgm_metadata_t *meta, size_t obj_index);
+/* {"base": [...], "_reserved_": {...}, "_extra_": {...}}, empty sections
+ * left out.  Keys are sorted; floats print in shortest round-trip form. */
+TGM_API const char *tgm_metadata_to_json(const tgm_metadata_t *meta);
+
+/* Value cursors: borrowed, valid until tgm_metadata_free, never freed by
+ * the caller.  NULL means absent; a present CBOR null is a non-NULL handle
+ * of type TGM_VALUE_TYPE_NULL. */
+TGM_API const tgm_value_t *tgm_metadata_get(const tgm_metadata_t *meta, const char *path);
+TGM_API const tgm_value_t *tgm_metadata_get_at(const tgm_metadata_t *meta, size_t obj_index,
+                                               const char *path);
+TGM_API bool tgm_metadata_has(const tgm_metadata_t *meta, const char *path);
+TGM_API bool tgm_metadata_has_at(const tgm_metadata_t *meta, size_t obj_index, const char *path);
+/* base[obj_index] as a map (includes _reserved_). */
+TGM_API const tgm_value_t *tgm_metadata_object(const tgm_metadata_t *meta, size_t obj_index);
+/* The _extra_ / _reserved_ sections as maps (empty maps when absent). */
+TGM_API const tgm_value_t *tgm_metadata_extra(const tgm_metadata_t *meta);
+TGM_API const tgm_value_t *tgm_metadata_reserved(const tgm_metadata_t *meta);
+
+TGM_API tgm_value_type tgm_value_get_type(const tgm_value_t *v);
+/* Typed extraction without coercion (except as_f64, which widens
+ * integers).  Return true and write *out on success. */
+TGM_API bool tgm_value_as_bool(const tgm_value_t *v, bool *out);
+TGM_API bool tgm_value_as_i64(const tgm_value_t *v, int64_t *out);
+TGM_API bool tgm_value_as_u64(const tgm_value_t *v, uint64_t *out);
+TGM_API bool tgm_value_as_f64(const tgm_value_t *v, double *out);
+/* Borrowed, not NUL-terminated-guaranteed text / bytes; length in *len_out. */
+TGM_API const char *tgm_value_as_string(const tgm_value_t *v, size_t *len_out);
+TGM_API const uint8_t *tgm_value_as_bytes(const tgm_value_t *v, size_t *len_out);
+TGM_API size_t tgm_value_array_len(const tgm_value_t *v);
+TGM_API const tgm_value_t *tgm_value_array_get(const tgm_value_t *v, size_t index);
+TGM_API size_t tgm_value_map_len(const tgm_value_t *v);
+TGM_API const char *tgm_value_map_key_at(const tgm_value_t *v, size_t index, size_t *len_out);
+TGM_API const tgm_value_t *tgm_value_map_value_at(const tgm_value_t *v, size_t index);
+/* One map key (no dot splitting). */
+TGM_API const tgm_value_t *tgm_value_map_get(const tgm_value_t *v, const char *key);
+
+TGM_API void tgm_metadata_free(tgm_metadata_t *meta);
+
+/* ======================================================================
+ * Files
+ * ====================================================================== */
+
+/* Open an existing file for reading (and appending). */
+TGM_API tgm_error tgm_file_open(const char *path, tgm_file_t **out);
+/* Create (truncate) a file for writing. */
+TGM_API tgm_error tgm_file_create(const char *path, tgm_file_t **out);
+/* Number of messages; the first call scans the file once. */
+TGM_API tgm_error tgm_file_message_count(tgm_file_t *file, size_t *out_count);
+TGM_API tgm_error tgm_file_decode_message(tgm_file_t *file, size_t index,
+                                          int32_t native_byte_order, uint32_t threads,
+                                          int32_t verify_hash, tgm_message_t **out);
+/* Raw bytes of message `index`. */
+TGM_API tgm_error tgm_file_read_message(tgm_file_t *file, size_t index, tgm_bytes_t *out);
+/* Append an already-encoded message. */
+TGM_API tgm_error tgm_file_append_raw(tgm_file_t *file, const uint8_t *buf, size_t buf_len);
+/* Path the handle was opened with; valid until tgm_file_close. */
+TGM_API const char *tgm_file_path(const tgm_file_t *file);
+/* Encode (as tgm_encode) and append. */
+TGM_API tgm_error tgm_file_append(tgm_file_t *file, const char *metadata_json,
+                                  const uint8_t *const *data_ptrs, const size_t *data_lens,
+                                  size_t num_objects, const char *hash_algo, uint32_t threads);
+TGM_API tgm_error tgm_file_append_with_options(tgm_file_t *file, const char *metadata_json,
+                                               const uint8_t *const *data_ptrs,
+                                               const size_t *data_lens, size_t num_objects,
+                                               const char *hash_algo, uint32_t threads,
+                                               const TgmEncodeMaskOptions *mask_options);
+TGM_API void tgm_file_close(tgm_file_t *file);
+
+/* ======================================================================
+ * simple_packing helper
+ * ====================================================================== */
+
+/* Reference value and binary scale factor simple_packing would use for
+ * `values` at `bits_per_value` bits and the given decimal scale factor.
+ * TGM_ERROR_ENCODING when a value is NaN or infinite. */
+TGM_API tgm_error tgm_simple_packing_compute_params(const double *values, size_t num_values,
+                                                    uint32_t bits_per_value,
+                                                    int32_t decimal_scale_factor,
+                                                    double *out_reference_value,
+                                                    int32_t *out_binary_scale_factor);
+
+/* ======================================================================
+ * Iterators
+ * ====================================================================== */
+
+/* Messages in a buffer (scanned once).  The buffer must outlive the
+ * iterator.  next() yields slices of the buffer and returns
+ * TGM_ERROR_END_OF_ITER when done. */
+TGM_API tgm_error tgm_buffer_iter_create(const uint8_t *buf, size_t buf_len,
+                                         tgm_buffer_iter_t **out);
+TGM_API size_t tgm_buffer_iter_count(const tgm_buffer_iter_t *iter);
+TGM_API tgm_error tgm_buffer_iter_next(tgm_buffer_iter_t *iter, const uint8_t **out_buf,
+                                       size_t *out_len);
+TGM_API void tgm_buffer_iter_free(tgm_buffer_iter_t *iter);
+
+/* Messages in a file; next() returns each message's bytes (caller frees). */
+TGM_API tgm_error tgm_file_iter_create(tgm_file_t *file, tgm_file_iter_t **out);
+TGM_API tgm_error tgm_file_iter_next(tgm_file_iter_t *iter, tgm_bytes_t *out);
+TGM_API void tgm_file_iter_free(tgm_file_iter_t *iter);
+
+/* Objects of one message, decoded one at a time.  Each yielded message
+ * holds one object and the whole message's metadata. */
+TGM_API tgm_error tgm_object_iter_create(const uint8_t *buf, size_t buf_len,
+                                         int32_t native_byte_order, int32_t verify_hash,
+                                         tgm_object_iter_t **out);
+TGM_API tgm_error tgm_object_iter_next(tgm_object_iter_t *iter, tgm_message_t **out);
+TGM_API void tgm_object_iter_free(tgm_object_iter_t *iter);
+
+/* ======================================================================
+ * Hashing, diagnostics
+ * ====================================================================== */
+
+/* Hash `data` with `algo` ("xxh3"; NULL means xxh3).  *out receives the
+ * digest as 16 lowercase hex digits (not NUL-terminated). */
+TGM_API tgm_error tgm_compute_hash(const uint8_t *data, size_t data_len, const char *algo,
+                                   tgm_bytes_t *out);
+
+/* Environment report as JSON: build, built-in codecs, self-tests. */
+TGM_API tgm_error tgm_doctor_to_json(tgm_bytes_t *out);
+
+/* ======================================================================
+ * Streaming encoder: writes each frame as it is produced
+ * ====================================================================== */
+
+/* Create an encoder writing to `path`.  metadata_json holds message-level
+ * metadata (no "descriptors").  The message ends with footer metadata,
+ * hash and index frames; total lengths are back-filled at finish. */
+TGM_API tgm_error tgm_streaming_encoder_create(const char *path, const char *metadata_json,
+                                               const char *hash_algo, uint32_t threads,
+                                               tgm_streaming_encoder_t **out);
+TGM_API tgm_error tgm_streaming_encoder_create_with_options(
+    const char *path, const char *metadata_json, const char *hash_algo, uint32_t threads,
+    const TgmEncodeMaskOptions *mask_options, tgm_streaming_encoder_t **out);
+/* Per-object metadata for the next object (a JSON object). */
+TGM_API tgm_error tgm_streaming_encoder_write_preceder(tgm_streaming_encoder_t *enc,
+                                                       const char *metadata_json);
+/* Encode one object (descriptor as a JSON object) and write its frame. */
+TGM_API tgm_error tgm_streaming_encoder_write(tgm_streaming_encoder_t *enc,
+                                              const char *descriptor_json, const uint8_t *data,
+                                              size_t data_len);
+TGM_API tgm_error tgm_streaming_encoder_write_pre_encoded(tgm_streaming_encoder_t *enc,
+                                                          const char *descriptor_json,
+                                                          const uint8_t *data, size_t data_len);
+TGM_API size_t tgm_streaming_encoder_count(const tgm_streaming_encoder_t *enc);
+/* Write the footer and close the output; the handle must still be freed. */
+TGM_API tgm_error tgm_streaming_encoder_finish(tgm_streaming_encoder_t *enc);
+/* Free without finishing (the output is abandoned). */
+TGM_API void tgm_streaming_encoder_free(tgm_streaming_encoder_t *enc);
+
+/* ======================================================================
+ * Validation
+ * ====================================================================== */
+
+/* Validate one message.  level: "quick", "default", "checksum", "full"
+ * (NULL = "default").  *out receives a JSON report (not NUL-terminated);
+ * problems are reported in it, not as an error code. */
+TGM_API tgm_error tgm_validate(const uint8_t *buf, size_t buf_len, const char *level,
+                               int32_t check_canonical, tgm_bytes_t *out);
+/* Validate every message of a file, plus file-level issues. */
+TGM_API tgm_error tgm_validate_file(const char *path, const char *level, int32_t check_canonical,
+                                    tgm_bytes_t *out);
+
+/* ======================================================================
+ * Additions of Tensogram for C (not in the reference header)
+ * ====================================================================== */
+
+#define TGM_VERSION_MAJOR 0
+#define TGM_VERSION_MINOR 1
+#define TGM_VERSION_PATCH 0
+#define TGM_VERSION_STRING "0.1.0"
+#define TGM_VERSION_NUMBER (TGM_VERSION_MAJOR * 10000 + TGM_VERSION_MINOR * 100 + TGM_VERSION_PATCH)
+
+/* Library version of the loaded library, as TGM_VERSION_NUMBER and
+ * TGM_VERSION_STRING; compare with the macros to detect a header/library
+ * mismatch. */
+TGM_API unsigned tgm_version_number(void);
+TGM_API const char *tgm_version_string(void);
+
+/* Object index attached to the last TGM_ERROR_MISSING_HASH or
+ * TGM_ERROR_HASH_MISMATCH on this thread, or -1. */
+TGM_API int64_t tgm_last_error_object_index(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TENSOGRAM_H */

@@ -1,0 +1,48 @@
+/* CBOR (RFC 8949) codec for the metadata value model.
+ *
+ *  - tgm__cbor_decode: bounded reader.  Checks every length against the
+ *    input before allocating, caps nesting depth, accepts non-canonical but
+ *    well-formed input (indefinite lengths, non-shortest arguments, any
+ *    key order), rejects malformed input with a precise message.
+ *  - tgm__cbor_encode: canonical writer (RFC 8949 §4.2.1 core deterministic
+ *    encoding): definite lengths, shortest arguments, map keys sorted by
+ *    their encoded bytes, floats in the shortest of half/single/double that
+ *    represents the value exactly.
+ *  - tgm__cbor_check_canonical: reports the first deviation from canonical
+ *    form in an encoded item. */
+#ifndef TGM_CBOR_CBOR_H
+#define TGM_CBOR_CBOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cbor/value.h"
+#include "common/buf.h"
+
+/* Limits that protect the reader from hostile input. */
+#define TGM_CBOR_MAX_DEPTH 128
+
+typedef struct tgm_cbor_limits {
+    unsigned max_depth;  /* nesting cap; 0 = TGM_CBOR_MAX_DEPTH */
+    size_t max_items;    /* total nodes cap; 0 = no cap beyond input size */
+} tgm_cbor_limits;
+
+/* Decode exactly one data item from buf[0..len).  On success *out is an
+ * arena-allocated tree and *consumed (optional) the number of bytes read;
+ * trailing bytes are allowed (callers that need exactness check consumed).
+ * Errors: TGM_ERROR_METADATA with "<what> at byte <offset>" detail. */
+tgm_error tgm__cbor_decode(const uint8_t *buf, size_t len, tgm_arena *arena,
+                           const tgm_cbor_limits *limits, tgm_val **out, size_t *consumed);
+
+/* Append the canonical encoding of v to out. */
+tgm_error tgm__cbor_encode(const tgm_val *v, tgm_buf *out);
+
+/* Canonical-form check of one encoded data item.  Returns TGM_ERROR_OK when
+ * canonical; otherwise TGM_ERROR_METADATA and a message saying what and
+ * where (e.g. "map keys not in canonical order at byte 57"). */
+tgm_error tgm__cbor_check_canonical(const uint8_t *buf, size_t len);
+
+/* Encoded length of a map key (used by callers that sort keys themselves). */
+int tgm__cbor_key_compare(const tgm_val *a, const tgm_val *b);
+
+#endif

@@ -1,0 +1,83 @@
+#include "common/arena.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "common/alloc.h"
+
+struct tgm_arena_chunk {
+    tgm_arena_chunk *next;
+    size_t size;
+    size_t used;
+    /* data follows, 16-byte aligned */
+};
+
+#define CHUNK_HDR ((sizeof(tgm_arena_chunk) + 15u) & ~(size_t)15u)
+#define DEFAULT_CHUNK 4096u
+
+void *tgm__arena_alloc(tgm_arena *a, size_t n) {
+    size_t need = (n + 15u) & ~(size_t)15u;
+    if (need < n) {
+        return NULL;
+    }
+    tgm_arena_chunk *c = a->head;
+    if (c == NULL || c->size - c->used < need) {
+        size_t size = need > DEFAULT_CHUNK ? need : DEFAULT_CHUNK;
+        if (c != NULL && c->size * 2 > size && c->size < (1u << 20)) {
+            size = c->size * 2;
+        }
+        if (size > SIZE_MAX - CHUNK_HDR) {
+            return NULL;
+        }
+        tgm_arena_chunk *nc = tgm__malloc(CHUNK_HDR + size);
+        if (nc == NULL) {
+            return NULL;
+        }
+        nc->next = a->head;
+        nc->size = size;
+        nc->used = 0;
+        a->head = nc;
+        c = nc;
+    }
+    void *p = (uint8_t *)c + CHUNK_HDR + c->used;
+    c->used += need;
+    a->total += need;
+    return p;
+}
+
+void *tgm__arena_calloc(tgm_arena *a, size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        return NULL;
+    }
+    void *p = tgm__arena_alloc(a, total);
+    if (p != NULL) {
+        memset(p, 0, total);
+    }
+    return p;
+}
+
+char *tgm__arena_strndup(tgm_arena *a, const char *s, size_t n) {
+    if (n == SIZE_MAX) {
+        return NULL;
+    }
+    char *d = tgm__arena_alloc(a, n + 1);
+    if (d != NULL) {
+        if (n > 0) {
+            memcpy(d, s, n);
+        }
+        d[n] = '\0';
+    }
+    return d;
+}
+
+void tgm__arena_free(tgm_arena *a) {
+    tgm_arena_chunk *c = a->head;
+    while (c != NULL) {
+        tgm_arena_chunk *next = c->next;
+        tgm__free(c);
+        c = next;
+    }
+    a->head = NULL;
+    a->total = 0;
+}

@@ -1,0 +1,23 @@
+/* Bump allocator: many small allocations, one free.  Used for parsed
+ * metadata trees whose nodes all share one lifetime. */
+#ifndef TGM_COMMON_ARENA_H
+#define TGM_COMMON_ARENA_H
+
+#include <stddef.h>
+
+typedef struct tgm_arena_chunk tgm_arena_chunk;
+
+typedef struct tgm_arena {
+    tgm_arena_chunk *head;
+    size_t total; /* bytes handed out, for caps */
+} tgm_arena;
+
+#define TGM_ARENA_INIT {NULL, 0}
+
+/* 16-byte aligned; NULL on out-of-memory (caller reports). */
+void *tgm__arena_alloc(tgm_arena *a, size_t n);
+void *tgm__arena_calloc(tgm_arena *a, size_t count, size_t size);
+char *tgm__arena_strndup(tgm_arena *a, const char *s, size_t n);
+void tgm__arena_free(tgm_arena *a);
+
+#endif

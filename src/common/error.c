@@ -1,0 +1,120 @@
+#include "common/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The message table: one entry per public error code (values are fixed by
+ * the reference C API). */
+#define TGM_ERROR_TABLE(X)                                                                         \
+    X(TGM_ERROR_OK, "ok")                                                                          \
+    X(TGM_ERROR_FRAMING, "framing error")                                                          \
+    X(TGM_ERROR_METADATA, "metadata error")                                                        \
+    X(TGM_ERROR_ENCODING, "encoding error")                                                        \
+    X(TGM_ERROR_COMPRESSION, "compression error")                                                  \
+    X(TGM_ERROR_OBJECT, "object error")                                                            \
+    X(TGM_ERROR_IO, "I/O error")                                                                   \
+    X(TGM_ERROR_HASH_MISMATCH, "hash mismatch")                                                    \
+    X(TGM_ERROR_INVALID_ARG, "invalid argument")                                                   \
+    X(TGM_ERROR_END_OF_ITER, "end of iteration")                                                   \
+    X(TGM_ERROR_REMOTE, "remote error")                                                            \
+    X(TGM_ERROR_MISSING_HASH, "missing hash")                                                      \
+    X(TGM_ERROR_TIMEOUT, "async task timed out")                                                   \
+    X(TGM_ERROR_CANCELLED, "async task cancelled")
+
+#define TGM_DETAIL_CAP 4096
+
+static _Thread_local char detail_buf[TGM_DETAIL_CAP];
+static _Thread_local int detail_set;
+static _Thread_local int64_t detail_object_index = -1;
+
+const char *tgm__error_category(tgm_error code) {
+    switch ((int)code) {
+#define X(c, msg)                                                                                  \
+    case c:                                                                                        \
+        return msg;
+        TGM_ERROR_TABLE(X)
+#undef X
+    default:
+        return "unknown error";
+    }
+}
+
+const char *tgm_error_string(tgm_error err) { return tgm__error_category(err); }
+
+static void set_detail_v(const char *prefix, const char *fmt, va_list ap) {
+    size_t used = 0;
+    if (prefix != NULL) {
+        int n = snprintf(detail_buf, sizeof detail_buf, "%s: ", prefix);
+        used = (n > 0 && (size_t)n < sizeof detail_buf) ? (size_t)n : 0;
+    }
+    vsnprintf(detail_buf + used, sizeof detail_buf - used, fmt, ap);
+    detail_set = 1;
+    detail_object_index = -1;
+}
+
+tgm_error tgm__vfail(tgm_error code, const char *fmt, va_list ap) {
+    set_detail_v(tgm__error_category(code), fmt, ap);
+    return code;
+}
+
+tgm_error tgm__fail(tgm_error code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    tgm__vfail(code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+tgm_error tgm__fail_raw(tgm_error code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    set_detail_v(NULL, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+tgm_error tgm__wrap(tgm_error code, const char *fmt, ...) {
+    char old[TGM_DETAIL_CAP];
+    char ctx[512];
+    const char *cat = tgm__error_category(code);
+    size_t catlen = strlen(cat);
+    va_list ap;
+
+    if (!detail_set) {
+        va_start(ap, fmt);
+        tgm__vfail(code, fmt, ap);
+        va_end(ap);
+        return code;
+    }
+    memcpy(old, detail_buf, sizeof old);
+    va_start(ap, fmt);
+    vsnprintf(ctx, sizeof ctx, fmt, ap);
+    va_end(ap);
+    /* Keep "<category>: " at the front when the old text already has it. */
+    const char *rest = old;
+    if (strncmp(old, cat, catlen) == 0 && old[catlen] == ':' && old[catlen + 1] == ' ') {
+        rest = old + catlen + 2;
+    }
+    int64_t idx = detail_object_index;
+    snprintf(detail_buf, sizeof detail_buf, "%s: %s: %s", cat, ctx, rest);
+    detail_set = 1;
+    detail_object_index = idx;
+    return code;
+}
+
+tgm_error tgm__oom(size_t nbytes, const char *what) {
+    return tgm__fail(TGM_ERROR_ENCODING, "out of memory allocating %zu bytes for %s", nbytes,
+                     what != NULL ? what : "a buffer");
+}
+
+void tgm__clear_error(void) {
+    detail_set = 0;
+    detail_buf[0] = '\0';
+    detail_object_index = -1;
+}
+
+const char *tgm__error_detail(void) { return detail_set ? detail_buf : NULL; }
+
+void tgm__set_error_object_index(int64_t index) { detail_object_index = index; }
+
+int64_t tgm__error_object_index(void) { return detail_object_index; }

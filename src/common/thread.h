@@ -1,0 +1,27 @@
+/* Minimal fork-join parallelism over pthreads.  Work is split into tasks
+ * whose boundaries the caller chooses, so results never depend on the
+ * number of threads. */
+#ifndef TGM_COMMON_THREAD_H
+#define TGM_COMMON_THREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tensogram/tensogram.h"
+
+/* Resolve a caller's `threads` argument: 0 means "use TENSOGRAM_THREADS when
+ * set and non-zero, else 1"; the result is clamped to [1, 1024]. */
+uint32_t tgm__resolve_threads(uint32_t requested);
+
+/* Payloads smaller than this run on the calling thread (pool start-up
+ * costs more than it saves). */
+#define TGM_PARALLEL_THRESHOLD_BYTES ((size_t)64 * 1024)
+
+/* Run fn(ctx, i) for i in [0, ntasks) on up to `nthreads` threads (the
+ * calling thread included).  Each task returns a tgm_error; the error of the
+ * lowest-numbered failing task is returned (its detail text is re-recorded
+ * on the calling thread).  Tasks must be independent. */
+typedef tgm_error (*tgm_task_fn)(void *ctx, size_t index);
+tgm_error tgm__parallel_for(uint32_t nthreads, size_t ntasks, tgm_task_fn fn, void *ctx);
+
+#endif

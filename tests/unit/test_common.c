@@ -1,0 +1,98 @@
+#include "tt.h"
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/checked.h"
+#include "common/endian.h"
+#include "common/error.h"
+#include "common/thread.h"
+
+static void test_error_text(void) {
+    tgm__clear_error();
+    TT_CHECK(tgm_last_error() == NULL);
+    tgm_error e = tgm__fail(TGM_ERROR_FRAMING, "bad magic at offset %d", 12);
+    TT_CHECK_EQ_INT(e, TGM_ERROR_FRAMING);
+    TT_CHECK_EQ_STR(tgm_last_error(), "framing error: bad magic at offset 12");
+    tgm__wrap(TGM_ERROR_FRAMING, "message 3");
+    TT_CHECK_EQ_STR(tgm_last_error(), "framing error: message 3: bad magic at offset 12");
+    TT_CHECK_EQ_STR(tgm_error_string(TGM_ERROR_IO), "I/O error");
+    TT_CHECK_EQ_STR(tgm_error_string((tgm_error)99), "unknown error");
+    TT_CHECK_EQ_STR(tgm_error_string(TGM_ERROR_MISSING_HASH), "missing hash");
+}
+
+static void test_endian(void) {
+    uint8_t b[8];
+    tgm__wr_be64(b, 0x0102030405060708ull);
+    TT_CHECK(b[0] == 1 && b[7] == 8);
+    TT_CHECK(tgm__rd_be64(b) == 0x0102030405060708ull);
+    TT_CHECK(tgm__rd_le32(b) == 0x04030201u);
+    uint8_t s[4] = {1, 2, 3, 4};
+    tgm__byteswap(s, 2, 2);
+    TT_CHECK(s[0] == 2 && s[1] == 1 && s[2] == 4 && s[3] == 3);
+}
+
+static void test_buf(void) {
+    tgm_buf b = TGM_BUF_INIT;
+    TT_CHECK_ERR(tgm__buf_append(&b, "abc", 3), TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm__buf_pad8(&b), TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(b.len, 8);
+    TT_CHECK(b.data[3] == 0 && b.data[7] == 0);
+    TT_CHECK_ERR(tgm__buf_pad8(&b), TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(b.len, 8);
+    size_t n;
+    uint8_t *p = tgm__buf_steal(&b, &n);
+    TT_CHECK(n == 8 && p != NULL && memcmp(p, "abc", 3) == 0);
+    free(p);
+}
+
+static void test_arena(void) {
+    tgm_arena a = TGM_ARENA_INIT;
+    for (int i = 0; i < 1000; i++) {
+        char *s = tgm__arena_strndup(&a, "hello", 5);
+        TT_ASSERT(s != NULL && strcmp(s, "hello") == 0);
+        TT_CHECK(((uintptr_t)s & 15) == 0);
+    }
+    void *big = tgm__arena_alloc(&a, 100000);
+    TT_CHECK(big != NULL);
+    tgm__arena_free(&a);
+}
+
+static void test_checked(void) {
+    uint64_t r;
+    TT_CHECK(tgm__mul_u64(UINT64_MAX, 2, &r) == 1);
+    TT_CHECK(tgm__mul_u64(3, 4, &r) == 0 && r == 12);
+    TT_CHECK(tgm__add_u64(UINT64_MAX, 1, &r) == 1);
+    TT_CHECK(tgm__align8(9) == 16 && tgm__align8(16) == 16);
+}
+
+static int sums[64];
+static tgm_error task(void *ctx, size_t i) {
+    (void)ctx;
+    sums[i] = (int)(i * i);
+    if (i == 40 || i == 50) {
+        return tgm__fail(TGM_ERROR_ENCODING, "task %zu failed", i);
+    }
+    return TGM_ERROR_OK;
+}
+
+static void test_threads(void) {
+    tgm_error e = tgm__parallel_for(4, 64, task, NULL);
+    TT_CHECK_EQ_INT(e, TGM_ERROR_ENCODING);
+    TT_CHECK_EQ_STR(tgm_last_error(), "encoding error: task 40 failed");
+    TT_CHECK(sums[63] == 63 * 63);
+    setenv("TENSOGRAM_THREADS", "3", 1);
+    TT_CHECK_EQ_INT(tgm__resolve_threads(0), 3);
+    TT_CHECK_EQ_INT(tgm__resolve_threads(2), 2);
+    unsetenv("TENSOGRAM_THREADS");
+    TT_CHECK_EQ_INT(tgm__resolve_threads(0), 1);
+}
+
+int main(void) {
+    TT_RUN(test_error_text);
+    TT_RUN(test_endian);
+    TT_RUN(test_buf);
+    TT_RUN(test_arena);
+    TT_RUN(test_checked);
+    TT_RUN(test_threads);
+    return tt_finish("test_common");
+}
