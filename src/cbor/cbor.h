@@ -23,26 +23,37 @@
 #define TGM_CBOR_MAX_DEPTH 128
 
 typedef struct tgm_cbor_limits {
-    unsigned max_depth;  /* nesting cap; 0 = TGM_CBOR_MAX_DEPTH */
-    size_t max_items;    /* total nodes cap; 0 = no cap beyond input size */
+    unsigned max_depth; /* nesting cap; 0 = TGM_CBOR_MAX_DEPTH */
+    size_t max_items;   /* total nodes cap; 0 = no cap beyond input size */
 } tgm_cbor_limits;
 
 /* Decode exactly one data item from buf[0..len).  On success *out is an
  * arena-allocated tree and *consumed (optional) the number of bytes read;
  * trailing bytes are allowed (callers that need exactness check consumed).
- * Errors: TGM_ERROR_METADATA with "<what> at byte <offset>" detail. */
+ * Errors: TGM_ERROR_METADATA with "<what> at byte <offset>" detail
+ * (truncation, reserved additional information 28..30, a break outside an
+ * indefinite-length item, invalid UTF-8, nesting deeper than the cap, a
+ * count the remaining input cannot hold, more than max_items items);
+ * out-of-memory as reported by tgm__oom.  On failure the arena may hold
+ * partial allocations; they go away with the arena. */
 tgm_error tgm__cbor_decode(const uint8_t *buf, size_t len, tgm_arena *arena,
                            const tgm_cbor_limits *limits, tgm_val **out, size_t *consumed);
 
-/* Append the canonical encoding of v to out. */
+/* Append the canonical encoding of v to out.  Maps are written with their
+ * entries stably sorted by encoded key bytes (duplicates are kept, in
+ * order, as the reference does).  On failure out is left as it was. */
 tgm_error tgm__cbor_encode(const tgm_val *v, tgm_buf *out);
 
-/* Canonical-form check of one encoded data item.  Returns TGM_ERROR_OK when
- * canonical; otherwise TGM_ERROR_METADATA and a message saying what and
- * where (e.g. "map keys not in canonical order at byte 57"). */
+/* Canonical-form check of one encoded data item that fills buf[0..len)
+ * exactly.  Returns TGM_ERROR_OK when canonical; otherwise
+ * TGM_ERROR_METADATA and a message saying what and where (e.g. "map keys
+ * not in canonical order at byte 57 ...").  Well-formedness errors and
+ * trailing bytes are reported the same way. */
 tgm_error tgm__cbor_check_canonical(const uint8_t *buf, size_t len);
 
-/* Encoded length of a map key (used by callers that sort keys themselves). */
+/* Order of two map keys in canonical CBOR: compares their canonical
+ * encodings byte-wise (<0, 0, >0).  Text keys (the usual case) are compared
+ * without encoding: shorter first, then by bytes. */
 int tgm__cbor_key_compare(const tgm_val *a, const tgm_val *b);
 
 #endif

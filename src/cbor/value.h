@@ -63,8 +63,8 @@ struct tgm_val {
 };
 
 /* Flags recorded by the decoder for the canonical-form check. */
-#define TGM_VAL_F_INDEFINITE 0x01u   /* indefinite-length encoding was used */
-#define TGM_VAL_F_NONSHORTEST 0x02u  /* integer/length argument not in shortest form */
+#define TGM_VAL_F_INDEFINITE 0x01u  /* indefinite-length encoding was used */
+#define TGM_VAL_F_NONSHORTEST 0x02u /* integer/length argument not in shortest form */
 
 /* --- constructors (arena allocated; NULL on out-of-memory) ------------- */
 tgm_val *tgm__val_new(tgm_arena *a, tgm_vkind kind);

@@ -1,18 +1,29 @@
-/* JSON <-> value model bridge.
+/* JSON <-> value model bridge, behaving as serde_json (1.0.149, default
+ * features) does in the reference.
  *
  * tgm__json_parse accepts RFC 8259 JSON (one value, surrounding whitespace
- * allowed).  Numbers without fraction/exponent that fit i64 or u64 become
- * TGM_V_INT; every other number becomes TGM_V_FLOAT.  Objects become maps
- * whose keys are sorted by byte order with duplicates resolved to the last
- * occurrence (the behaviour of the reference, whose JSON objects are
- * ordered maps).  Depth is capped; strings are validated as UTF-8.
+ * allowed; no comments, trailing commas, NaN/Infinity or byte-order mark).
+ * Numbers without fraction/exponent that fit u64 (0..2^64-1) or i64
+ * (-2^63..-1) become TGM_V_INT; every other number becomes TGM_V_FLOAT:
+ * "-0" is -0.0, "1.0" and "1e2" are floats.  Floats are computed the way
+ * serde_json computes them without its float_roundtrip feature (see
+ * json_parse.c): exact for short decimals with moderate exponents, and
+ * occasionally 1-2 ulps off the correctly rounded value for long or
+ * extreme ones, exactly as the reference.  Overflow to infinity is an
+ * error.  Objects become maps whose keys are sorted by byte order with
+ * duplicates resolved to the last occurrence (serde_json's Map is a
+ * BTreeMap).  Strings are validated as UTF-8; \u escapes must pair
+ * surrogates.  At most TGM_JSON_MAX_DEPTH - 1 nested arrays/objects
+ * (serde_json's recursion limit).
  *
- * tgm__json_write produces compact JSON identical to what the reference
- * implementation prints (serde_json): object keys sorted by byte order,
- * duplicates last-wins, floats in shortest round-trip form ("1.0", "0.1",
- * "1e20", "1.5e-7"), non-finite floats as null, integers outside i64/u64
- * as strings, byte strings as lowercase hex, non-text keys via their
- * debug form, tags/undefined/simple as null. */
+ * tgm__json_write produces JSON identical to what the reference prints for
+ * metadata (serde_json::to_string / to_string_pretty of the value that its
+ * cbor_to_json builds): object keys sorted by byte order, duplicates
+ * last-wins, floats in serde_json's shortest round-trip form ("1.0", "0.1",
+ * "1e+16", "1.5e-7"), non-finite floats as null, integers outside i64/u64
+ * as decimal strings, byte strings as lowercase hex strings, non-text keys
+ * via Rust's debug form of the CBOR value ("Integer(Integer(1))"),
+ * tags/undefined/simple values as null. */
 #ifndef TGM_JSON_JSON_H
 #define TGM_JSON_JSON_H
 
@@ -23,18 +34,34 @@
 
 #define TGM_JSON_MAX_DEPTH 128
 
-/* Errors: TGM_ERROR_METADATA, "failed to parse metadata JSON: <why> at line L column C". */
+/* Parse text[0..len) into an arena-allocated tree.
+ * Errors: TGM_ERROR_METADATA, "failed to parse metadata JSON: <why> at line
+ * L column C" with serde_json's wording for <why> and its positions (line
+ * from 1; column = bytes from the start of the line through the offending
+ * byte, 0 right after a newline); out-of-memory via tgm__oom. */
 tgm_error tgm__json_parse(const char *text, size_t len, tgm_arena *arena, tgm_val **out);
 
 typedef enum tgm_json_style {
     TGM_JSON_COMPACT = 0,
-    TGM_JSON_PRETTY = 1 /* two-space indentation, as serde_json's to_string_pretty */
+    TGM_JSON_PRETTY = 1, /* two-space indentation, as serde_json's to_string_pretty */
+    /* Flag, combinable with either style: write map entries in their stored
+     * order, duplicates included, instead of sorting them (serde_json's
+     * output for a Rust struct, whose fields come in declaration order). */
+    TGM_JSON_KEEP_ORDER = 2
 } tgm_json_style;
 
+/* Append the JSON text of v to out (no trailing newline).  Fails only on
+ * out-of-memory or nesting deeper than 1024 levels; out is then left as it
+ * was. */
 tgm_error tgm__json_write(const tgm_val *v, tgm_json_style style, tgm_buf *out);
 
-/* Shortest round-trip formatting of a finite double, serde_json style.
- * Writes a NUL-terminated string into buf (>= 32 bytes); returns its length. */
+/* Shortest round-trip formatting of a finite double, serde_json style:
+ * plain notation when the decimal exponent X of the first significant
+ * digit is in -5..15 (always with a fractional part: "1.0", "0.00001",
+ * "1000000000000000.0"), otherwise d.ddde+X / d.ddde-X ("1e+16", "1e-7",
+ * "5e-324").  Writes a NUL-terminated string into buf (>= 32 bytes);
+ * returns its length.  Non-finite input prints as "0.0" (callers write
+ * null for those). */
 size_t tgm__json_format_f64(double v, char *buf);
 
 #endif
