@@ -96,7 +96,18 @@ tgm_error tgm__wrap(tgm_error code, const char *fmt, ...) {
         rest = old + catlen + 2;
     }
     int64_t idx = detail_object_index;
-    snprintf(detail_buf, sizeof detail_buf, "%s: %s: %s", cat, ctx, rest);
+    /* Assemble "<cat>: <ctx>: <rest>" piecewise, truncating at the cap. */
+    size_t used = 0;
+    const char *parts[5] = {cat, ": ", ctx, ": ", rest};
+    for (int i = 0; i < 5; i++) {
+        size_t n = strlen(parts[i]);
+        if (n > sizeof detail_buf - 1 - used) {
+            n = sizeof detail_buf - 1 - used;
+        }
+        memcpy(detail_buf + used, parts[i], n);
+        used += n;
+    }
+    detail_buf[used] = '\0';
     detail_set = 1;
     detail_object_index = idx;
     return code;

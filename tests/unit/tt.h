@@ -115,20 +115,20 @@ static inline unsigned char *tt_read_file(const char *path, size_t *len) {
  * that need it report themselves skipped).  TGM_SHARED_DIR overrides. */
 static inline const char *tt_shared_dir(void) {
     const char *env = getenv("TGM_SHARED_DIR");
-    static char buf[4096];
-    FILE *f;
     if (env != NULL && *env != '\0') {
         return env;
     }
 #ifdef TGM_DEFAULT_SHARED_DIR
-    snprintf(buf, sizeof buf, "%s/golden/simple_f32.tgm", TGM_DEFAULT_SHARED_DIR);
-    f = fopen(buf, "rb");
-    if (f != NULL) {
-        fclose(f);
-        return TGM_DEFAULT_SHARED_DIR;
+    {
+        static char buf[4096];
+        snprintf(buf, sizeof buf, "%s/golden/simple_f32.tgm", TGM_DEFAULT_SHARED_DIR);
+        FILE *f = fopen(buf, "rb");
+        if (f != NULL) {
+            fclose(f);
+            return TGM_DEFAULT_SHARED_DIR;
+        }
     }
 #endif
-    (void)f;
     return NULL;
 }
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install a build into a temporary prefix and build a small C program
+# against it three ways: pkg-config (shared), pkg-config --static, and
+# CMake find_package(tensogram).  Checks that the public header is enough.
+set -euo pipefail
+build="${1:-build/release}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+prefix="$(mktemp -d /tmp/tgm-install.XXXXXX)"
+work="$(mktemp -d /tmp/tgm-consumer.XXXXXX)"
+trap 'rm -rf "$prefix" "$work"' EXIT
+
+cmake --install "$here/$build" --prefix "$prefix" >/dev/null
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig"
+
+cp "$here/examples/c/consumer.c" "$work/consumer.c"
+cd "$work"
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -Werror consumer.c $(pkg-config --cflags --libs tensogram) -o consumer_shared
+LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" ./consumer_shared
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -Werror consumer.c $(pkg-config --static --cflags --libs tensogram) \
+   -o consumer_static
+./consumer_static
+
+mkdir cmake-consumer && cd cmake-consumer
+cat > CMakeLists.txt <<'CM'
+cmake_minimum_required(VERSION 3.25)
+project(consumer C)
+find_package(tensogram REQUIRED)
+add_executable(consumer ../consumer.c)
+target_link_libraries(consumer PRIVATE tensogram::tensogram)
+CM
+cmake -S . -B b -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build b >/dev/null
+LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" ./b/consumer
+echo "check-install: pkg-config (shared, static) and find_package consumers OK"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Build and run every test: C unit/golden/interop tests (release build with
+# warnings as errors, then again under AddressSanitizer + UBSan), the
+# installed-package consumer test, CLI scenarios and the Python package.
+# Usage: scripts/test.sh            (everything)
+#        TGM_SKIP_SANITIZERS=1 scripts/test.sh   (skip the ASan+UBSan pass)
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+bash scripts/install-deps.sh
+
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+echo "== release build (-Werror) and tests"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DTGM_WERROR=ON >/dev/null
+cmake --build build/release -j "$jobs"
+ctest --test-dir build/release --output-on-failure -j "$jobs"
+
+echo "== installed package: pkg-config and CMake consumers"
+bash scripts/check-install.sh build/release
+
+if [ "${TGM_SKIP_SANITIZERS:-0}" != "1" ]; then
+  echo "== AddressSanitizer + UBSan build and tests"
+  cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTGM_WERROR=ON -DTGM_SANITIZE=ON \
+        -DTGM_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/asan -j "$jobs"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build/asan --output-on-failure -j "$jobs"
+fi
+echo "== all tests passed"

@@ -1,0 +1,89 @@
+/* Internal definitions of the public handles. */
+#ifndef TGM_API_API_H
+#define TGM_API_API_H
+
+#include <stdbool.h>
+
+#include "common/arena.h"
+#include "common/error.h"
+#include "meta/meta.h"
+#include "message/message.h"
+#include "tensogram/tensogram.h"
+
+typedef struct tgm_decoded_obj {
+    tgm_descriptor desc;
+    uint8_t *data; /* tgm__malloc'd decoded bytes */
+    size_t len;
+    bool has_hash;
+    char hash_hex[17];
+} tgm_decoded_obj;
+
+/* Cached strings handed out by accessors (valid until the handle is freed). */
+typedef struct tgm_str_cache {
+    struct tgm_str_cache *next;
+    size_t obj; /* SIZE_MAX for message-level */
+    const char *key;
+    const char *value;
+} tgm_str_cache;
+
+struct tgm_metadata_t {
+    tgm_arena arena;
+    tgm_global_meta meta;
+    tgm_str_cache *cache;
+    const char *json;
+    const char **obj_json; /* per object, lazily */
+};
+
+struct tgm_message_t {
+    tgm_arena arena;
+    tgm_global_meta meta;
+    size_t nobj;
+    tgm_decoded_obj *objs;
+};
+
+/* Argument checks: record "null argument" style details. */
+#define TGM_API_REQUIRE(cond, msg)                                                                 \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            return tgm__fail_raw(TGM_ERROR_INVALID_ARG, "%s", msg);                                \
+        }                                                                                          \
+    } while (0)
+
+/* Decode objects of a parsed message into a new message handle. */
+typedef struct tgm_api_decode_opts {
+    bool native_byte_order;
+    bool verify_hash;
+    bool restore_non_finite;
+    uint32_t threads;
+} tgm_api_decode_opts;
+
+tgm_error tgm__api_decode_into(const uint8_t *buf, size_t len, const tgm_api_decode_opts *o,
+                               tgm_message_t **out);
+tgm_error tgm__api_decode_one(const uint8_t *buf, size_t len, size_t index,
+                              const tgm_api_decode_opts *o, tgm_message_t **out);
+
+/* Encode from the C API's JSON; shared by tgm_encode*, file append, ... */
+typedef struct tgm_api_encode_args {
+    const char *metadata_json;
+    const uint8_t *const *data_ptrs;
+    const size_t *data_lens;
+    size_t num_objects;
+    const char *hash_algo;
+    uint32_t threads;
+    const TgmEncodeMaskOptions *mask_options;
+    bool pre_encoded;
+} tgm_api_encode_args;
+
+tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out);
+
+/* Parse mask options into pipeline options (INVALID_ARG on bad names). */
+tgm_error tgm__api_mask_options(const TgmEncodeMaskOptions *mo, bool *allow_nan, bool *allow_inf,
+                                const char *methods[3], int64_t *threshold);
+
+/* A metadata handle built from parsed metadata (deep-copied into its arena). */
+tgm_error tgm__api_metadata_new(const tgm_global_meta *src, tgm_metadata_t **out);
+
+/* Hand a tgm_buf to the caller as tgm_bytes_t. */
+void tgm__api_bytes_from_buf(tgm_buf *b, tgm_bytes_t *out);
+
+#endif

@@ -1,0 +1,246 @@
+/* tgm_decode, tgm_decode_with_options, tgm_decode_metadata,
+ * tgm_decode_object, tgm_decode_range. */
+#include <string.h>
+
+#include "api/api.h"
+#include "common/alloc.h"
+#include "common/checked.h"
+#include "common/thread.h"
+#include "hash/hash.h"
+
+static void message_free_objects(tgm_message_t *m) {
+    if (m->objs != NULL) {
+        for (size_t i = 0; i < m->nobj; i++) {
+            tgm__free(m->objs[i].data);
+        }
+    }
+}
+
+void tgm_message_free(tgm_message_t *msg) {
+    if (msg == NULL) {
+        return;
+    }
+    message_free_objects(msg);
+    tgm__free(msg->objs);
+    tgm__arena_free(&msg->arena);
+    tgm__free(msg);
+}
+
+static tgm_message_t *message_new(void) {
+    tgm_message_t *m = tgm__calloc(1, sizeof *m);
+    return m;
+}
+
+typedef struct decode_job {
+    const uint8_t *buf;
+    const tgm_obj_ref *refs;
+    tgm_decoded_obj *out;
+    tgm_decode_opts opts;
+} decode_job;
+
+static tgm_error decode_obj(const uint8_t *msgbuf, const tgm_obj_ref *r, const tgm_decode_opts *o,
+                            tgm_decoded_obj *out) {
+    size_t n;
+    TGM_TRY(tgm__pipeline_decoded_size(&r->desc, &n));
+    out->desc = r->desc;
+    out->data = tgm__malloc(n);
+    if (out->data == NULL) {
+        return tgm__oom(n, "decoded object");
+    }
+    out->len = n;
+    TGM_TRY(tgm__pipeline_decode(&r->desc, r->payload, r->payload_len, r->region, r->region_len,
+                                 o, out->data, n));
+    uint64_t slot = tgm__frame_stored_hash(msgbuf + r->frame_off, r->frame_len);
+    out->has_hash = slot != 0;
+    if (out->has_hash) {
+        tgm__hash_hex(slot, out->hash_hex);
+    }
+    return TGM_ERROR_OK;
+}
+
+static tgm_error decode_task(void *ctx, size_t i) {
+    decode_job *j = ctx;
+    return decode_obj(j->buf, &j->refs[i], &j->opts, &j->out[i]);
+}
+
+tgm_error tgm__api_decode_into(const uint8_t *buf, size_t len, const tgm_api_decode_opts *o,
+                               tgm_message_t **out) {
+    tgm_message_t *m = message_new();
+    if (m == NULL) {
+        return tgm__oom(sizeof *m, "message");
+    }
+    tgm_error err = TGM_ERROR_OK;
+    tgm_msg pm;
+    TGM_CHECK(tgm__msg_parse(buf, len, &m->arena, TGM_PARSE_FULL, &pm));
+    if (o->verify_hash) {
+        for (size_t i = 0; i < pm.nobj; i++) {
+            TGM_CHECK(tgm__msg_verify_object_hash(buf, &pm.objs[i], i));
+        }
+    }
+    m->meta = pm.meta;
+    m->nobj = pm.nobj;
+    m->objs = tgm__calloc(pm.nobj ? pm.nobj : 1, sizeof *m->objs);
+    TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", pm.nobj);
+
+    uint32_t budget = tgm__resolve_threads(o->threads);
+    size_t total = 0;
+    for (size_t i = 0; i < pm.nobj; i++) {
+        total += pm.objs[i].payload_len;
+    }
+    bool parallel = budget > 1 && total >= TGM_PARALLEL_THRESHOLD_BYTES;
+    bool across = parallel && pm.nobj >= budget;
+    decode_job job = {buf, pm.objs, m->objs,
+                      {o->native_byte_order, o->restore_non_finite,
+                       (parallel && !across) ? budget : 1}};
+    TGM_CHECK(tgm__parallel_for(across ? budget : 1, pm.nobj, decode_task, &job));
+    *out = m;
+    return TGM_ERROR_OK;
+cleanup:
+    tgm_message_free(m);
+    return err;
+}
+
+tgm_error tgm__api_decode_one(const uint8_t *buf, size_t len, size_t index,
+                              const tgm_api_decode_opts *o, tgm_message_t **out) {
+    tgm_message_t *m = message_new();
+    if (m == NULL) {
+        return tgm__oom(sizeof *m, "message");
+    }
+    tgm_error err = TGM_ERROR_OK;
+    tgm_obj_ref ref;
+    TGM_CHECK(tgm__msg_object(buf, len, index, &m->arena, &m->meta, NULL, &ref));
+    if (o->verify_hash) {
+        TGM_CHECK(tgm__msg_verify_object_hash(buf, &ref, index));
+    }
+    m->nobj = 1;
+    m->objs = tgm__calloc(1, sizeof *m->objs);
+    TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_ENCODING, "out of memory");
+    tgm_decode_opts d = {o->native_byte_order, o->restore_non_finite, tgm__resolve_threads(o->threads)};
+    TGM_CHECK(decode_obj(buf, &ref, &d, &m->objs[0]));
+    *out = m;
+    return TGM_ERROR_OK;
+cleanup:
+    tgm_message_free(m);
+    return err;
+}
+
+tgm_error tgm_decode_with_options(const uint8_t *buf, size_t buf_len, int32_t native_byte_order,
+                                  uint32_t threads, int32_t verify_hash,
+                                  const TgmDecodeMaskOptions *mask_options, tgm_message_t **out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+    tgm_api_decode_opts o = {native_byte_order != 0, verify_hash != 0,
+                             mask_options ? mask_options->restore_non_finite : true, threads};
+    return tgm__api_decode_into(buf, buf_len, &o, out);
+}
+
+tgm_error tgm_decode(const uint8_t *buf, size_t buf_len, int32_t native_byte_order,
+                     uint32_t threads, int32_t verify_hash, tgm_message_t **out) {
+    return tgm_decode_with_options(buf, buf_len, native_byte_order, threads, verify_hash, NULL,
+                                   out);
+}
+
+tgm_error tgm_decode_object(const uint8_t *buf, size_t buf_len, size_t index,
+                            int32_t native_byte_order, uint32_t threads, int32_t verify_hash,
+                            tgm_message_t **out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+    tgm_api_decode_opts o = {native_byte_order != 0, verify_hash != 0, true, threads};
+    return tgm__api_decode_one(buf, buf_len, index, &o, out);
+}
+
+tgm_error tgm_decode_metadata(const uint8_t *buf, size_t buf_len, tgm_metadata_t **out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+    tgm_metadata_t *md = tgm__calloc(1, sizeof *md);
+    if (md == NULL) {
+        return tgm__oom(sizeof *md, "metadata");
+    }
+    tgm_error e = tgm__msg_parse_metadata(buf, buf_len, &md->arena, &md->meta);
+    if (e != TGM_ERROR_OK) {
+        tgm_metadata_free(md);
+        return e;
+    }
+    *out = md;
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm_decode_range(const uint8_t *buf, size_t buf_len, size_t object_index,
+                           const uint64_t *ranges_offsets, const uint64_t *ranges_counts,
+                           size_t num_ranges, int32_t native_byte_order, uint32_t threads,
+                           int32_t join, tgm_bytes_t *out, size_t *out_count) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out != NULL && out_count != NULL, "null argument");
+    TGM_API_REQUIRE(num_ranges == 0 || (ranges_offsets != NULL && ranges_counts != NULL),
+                    "null ranges_offsets or ranges_counts");
+    tgm_arena arena = TGM_ARENA_INIT;
+    tgm_error err = TGM_ERROR_OK;
+    tgm_obj_ref ref;
+    uint8_t **parts = NULL;
+    size_t *part_len = NULL;
+    TGM_CHECK(tgm__msg_object(buf, buf_len, object_index, &arena, NULL, NULL, &ref));
+    size_t width = tgm__dtype_width(ref.desc.dtype);
+    parts = tgm__calloc(num_ranges ? num_ranges : 1, sizeof *parts);
+    part_len = tgm__calloc(num_ranges ? num_ranges : 1, sizeof *part_len);
+    TGM_FAIL_IF(parts == NULL || part_len == NULL, TGM_ERROR_ENCODING, "out of memory");
+    tgm_decode_opts d = {native_byte_order != 0, true, tgm__resolve_threads(threads)};
+    for (size_t i = 0; i < num_ranges; i++) {
+        uint64_t nbytes;
+        uint64_t end;
+        TGM_FAIL_IF(tgm__add_u64(ranges_offsets[i], ranges_counts[i], &end) ||
+                        end > ref.desc.num_elements || ref.desc.num_elements_overflow,
+                    TGM_ERROR_OBJECT,
+                    "range %zu (offset=%llu, count=%llu) is past the end of object %zu "
+                    "(%llu elements)",
+                    i, (unsigned long long)ranges_offsets[i], (unsigned long long)ranges_counts[i],
+                    object_index, (unsigned long long)ref.desc.num_elements);
+        TGM_FAIL_IF(tgm__mul_u64(ranges_counts[i], width, &nbytes) || nbytes > SIZE_MAX,
+                    TGM_ERROR_OBJECT, "range %zu is too large", i);
+        parts[i] = tgm__malloc((size_t)nbytes);
+        TGM_FAIL_IF(parts[i] == NULL, TGM_ERROR_ENCODING, "out of memory for range %zu", i);
+        part_len[i] = (size_t)nbytes;
+        err = tgm__pipeline_decode_range(&ref.desc, ref.payload, ref.payload_len, ref.region,
+                                         ref.region_len, &d, ranges_offsets[i], ranges_counts[i],
+                                         parts[i]);
+        if (err != TGM_ERROR_OK) {
+            tgm__wrap(err, "range (offset=%llu, count=%llu)", (unsigned long long)ranges_offsets[i],
+                      (unsigned long long)ranges_counts[i]);
+            goto cleanup;
+        }
+    }
+    if (join) {
+        size_t total = 0;
+        for (size_t i = 0; i < num_ranges; i++) {
+            total += part_len[i];
+        }
+        uint8_t *all = tgm__malloc(total);
+        TGM_FAIL_IF(all == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes", total);
+        size_t pos = 0;
+        for (size_t i = 0; i < num_ranges; i++) {
+            if (part_len[i]) {
+                memcpy(all + pos, parts[i], part_len[i]);
+            }
+            pos += part_len[i];
+        }
+        out[0].data = all;
+        out[0].len = total;
+        *out_count = 1;
+    } else {
+        for (size_t i = 0; i < num_ranges; i++) {
+            out[i].data = parts[i];
+            out[i].len = part_len[i];
+            parts[i] = NULL;
+        }
+        *out_count = num_ranges;
+    }
+cleanup:
+    if (parts != NULL) {
+        for (size_t i = 0; i < num_ranges; i++) {
+            tgm__free(parts[i]);
+        }
+    }
+    tgm__free(parts);
+    tgm__free(part_len);
+    tgm__arena_free(&arena);
+    return err;
+}

@@ -1,0 +1,238 @@
+/* tgm_encode, tgm_encode_with_options, tgm_encode_pre_encoded. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "common/alloc.h"
+#include "common/thread.h"
+#include "hash/hash.h"
+#include "json/json.h"
+
+void tgm__api_bytes_from_buf(tgm_buf *b, tgm_bytes_t *out) {
+    size_t n;
+    uint8_t *p = tgm__buf_steal(b, &n);
+    out->data = p;
+    out->len = n;
+}
+
+void tgm_bytes_free(tgm_bytes_t buf) { tgm__free(buf.data); }
+
+static const char *const mask_methods[] = {"none", "rle", "roaring", "lz4", "zstd", "blosc2"};
+
+static tgm_error check_method(const char *m, const char **out) {
+    if (m == NULL) {
+        *out = NULL;
+        return TGM_ERROR_OK;
+    }
+    for (size_t i = 0; i < sizeof mask_methods / sizeof mask_methods[0]; i++) {
+        if (strcmp(m, mask_methods[i]) == 0) {
+            *out = mask_methods[i];
+            return TGM_ERROR_OK;
+        }
+    }
+    return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                         "unknown mask method '%s'; expected one of: none, rle, roaring, lz4, "
+                         "zstd, blosc2",
+                         m);
+}
+
+tgm_error tgm__api_mask_options(const TgmEncodeMaskOptions *mo, bool *allow_nan, bool *allow_inf,
+                                const char *methods[3], int64_t *threshold) {
+    *allow_nan = false;
+    *allow_inf = false;
+    methods[0] = methods[1] = methods[2] = NULL;
+    *threshold = -1;
+    if (mo == NULL) {
+        return TGM_ERROR_OK;
+    }
+    *allow_nan = mo->allow_nan;
+    *allow_inf = mo->allow_inf;
+    TGM_TRY(check_method(mo->nan_mask_method, &methods[0]));
+    TGM_TRY(check_method(mo->pos_inf_mask_method, &methods[1]));
+    TGM_TRY(check_method(mo->neg_inf_mask_method, &methods[2]));
+    *threshold = mo->small_mask_threshold_bytes < 0 ? -1 : (int64_t)mo->small_mask_threshold_bytes;
+    return TGM_ERROR_OK;
+}
+
+typedef struct encode_job {
+    tgm_arena *arena; /* not shared across threads: each object gets its own */
+    tgm_arena *arenas;
+    const tgm_descriptor *descs;
+    const uint8_t *const *data;
+    const size_t *lens;
+    tgm_encode_opts opts;
+    tgm_encoded_obj *out;
+} encode_job;
+
+static tgm_error encode_one(void *ctx, size_t i) {
+    encode_job *j = ctx;
+    tgm_error e = tgm__pipeline_encode(&j->arenas[i], &j->descs[i],
+                                       j->lens[i] ? j->data[i] : (const uint8_t *)"", j->lens[i],
+                                       &j->opts, &j->out[i]);
+    if (e != TGM_ERROR_OK) {
+        return e;
+    }
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
+    tgm_error err = TGM_ERROR_OK;
+    tgm_arena arena = TGM_ARENA_INIT;
+    tgm_arena *obj_arenas = NULL;
+    tgm_descriptor *descs = NULL;
+    tgm_encoded_obj *encoded = NULL;
+    size_t n = args->num_objects;
+
+    tgm_val *root;
+    err = tgm__json_parse(args->metadata_json, strlen(args->metadata_json), &arena, &root);
+    if (err != TGM_ERROR_OK) {
+        goto cleanup;
+    }
+    tgm_global_meta meta;
+    const tgm_val *dvals;
+    TGM_CHECK(tgm__gmeta_from_encode_json(&arena, root, true, &meta, &dvals));
+    size_t ndesc = dvals ? dvals->len : 0;
+    if (ndesc != n) {
+        err = tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                            "descriptors array length %zu does not match num_objects %zu", ndesc,
+                            n);
+        goto cleanup;
+    }
+    if (n > 0 && (args->data_ptrs == NULL || args->data_lens == NULL)) {
+        err = tgm__fail_raw(TGM_ERROR_INVALID_ARG, "null data_ptrs or data_lens");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (args->data_ptrs[i] == NULL && args->data_lens[i] > 0) {
+            err = tgm__fail_raw(TGM_ERROR_INVALID_ARG, "null data pointer at index %zu", i);
+            goto cleanup;
+        }
+    }
+    int hashing;
+    if (args->hash_algo != NULL && strcmp(args->hash_algo, "none") != 0 &&
+        strcmp(args->hash_algo, TGM_HASH_ALGORITHM) != 0) {
+        err = tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                            "metadata error: unknown hash type: %s; expected \"xxh3\" or \"none\"",
+                            args->hash_algo);
+        goto cleanup;
+    }
+    hashing = args->hash_algo != NULL && strcmp(args->hash_algo, TGM_HASH_ALGORITHM) == 0;
+
+    encode_job job;
+    memset(&job, 0, sizeof job);
+    TGM_CHECK(tgm__api_mask_options(args->mask_options, &job.opts.allow_nan, &job.opts.allow_inf,
+                                    job.opts.mask_method, &job.opts.small_mask_threshold));
+    job.opts.hashing = hashing;
+    job.opts.pre_encoded = args->pre_encoded;
+
+    descs = tgm__calloc(n ? n : 1, sizeof *descs);
+    encoded = tgm__calloc(n ? n : 1, sizeof *encoded);
+    obj_arenas = tgm__calloc(n ? n : 1, sizeof *obj_arenas);
+    TGM_FAIL_IF(descs == NULL || encoded == NULL || obj_arenas == NULL, TGM_ERROR_ENCODING,
+                "out of memory for %zu objects", n);
+    for (size_t i = 0; i < n; i++) {
+        char where[64];
+        snprintf(where, sizeof where, "descriptors[%zu]", i);
+        TGM_CHECK(tgm__desc_from_val(&arena, &dvals->p.items[i], where, &descs[i]));
+    }
+
+    /* Threads: many objects -> one object per thread; few large objects ->
+     * each codec gets the whole budget.  Output is identical either way. */
+    uint32_t budget = tgm__resolve_threads(args->threads);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += args->data_lens[i];
+    }
+    bool parallel = budget > 1 && total >= TGM_PARALLEL_THRESHOLD_BYTES;
+    bool across_objects = parallel && n >= budget;
+    job.opts.threads = (parallel && !across_objects) ? budget : 1;
+    job.arenas = obj_arenas;
+    job.descs = descs;
+    job.data = args->data_ptrs;
+    job.lens = args->data_lens;
+    job.out = encoded;
+    TGM_CHECK(tgm__parallel_for(across_objects ? budget : 1, n, encode_one, &job));
+
+    /* Message-level metadata: client _reserved_ is refused, base may not
+     * outnumber the objects; the library fills _reserved_. */
+    TGM_FAIL_IF(meta.nbase > n, TGM_ERROR_METADATA,
+                "metadata base has %zu entries but only %zu descriptors provided; extra base "
+                "entries would be discarded",
+                meta.nbase, n);
+    tgm_val *base = tgm__arena_calloc(&arena, n ? n : 1, sizeof(tgm_val));
+    TGM_FAIL_IF(base == NULL, TGM_ERROR_ENCODING, "out of memory for base entries");
+    for (size_t i = 0; i < n; i++) {
+        tgm_val empty;
+        memset(&empty, 0, sizeof empty);
+        empty.kind = TGM_V_MAP;
+        const tgm_val *entry = i < meta.nbase ? &meta.base[i] : &empty;
+        tgm_val *tensor;
+        TGM_CHECK(tgm__tensor_reserved(&arena, &encoded[i].desc, &tensor));
+        tgm_val *ne = tgm__section_set(&arena, entry, TGM_RESERVED_KEY, tensor);
+        TGM_FAIL_IF(ne == NULL, TGM_ERROR_ENCODING, "out of memory for base[%zu]", i);
+        base[i] = *ne;
+    }
+    meta.base = n ? base : NULL;
+    meta.nbase = n;
+    TGM_CHECK(tgm__provenance(&arena, &meta.reserved));
+
+    tgm_msg_encode_opts mo = {hashing != 0, true, false, budget};
+    TGM_CHECK(tgm__msg_encode(&arena, &meta, encoded, n, &mo, out));
+
+cleanup:
+    if (encoded != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            tgm__encoded_obj_free(&encoded[i]);
+        }
+    }
+    if (obj_arenas != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            tgm__arena_free(&obj_arenas[i]);
+        }
+    }
+    tgm__free(obj_arenas);
+    tgm__free(encoded);
+    tgm__free(descs);
+    tgm__arena_free(&arena);
+    return err;
+}
+
+static tgm_error encode_entry(const char *metadata_json, const uint8_t *const *data_ptrs,
+                              const size_t *data_lens, size_t num_objects, const char *hash_algo,
+                              uint32_t threads, const TgmEncodeMaskOptions *mask_options,
+                              bool pre_encoded, tgm_bytes_t *out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(metadata_json != NULL && out != NULL, "null argument");
+    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects,
+                             hash_algo,     threads,   mask_options, pre_encoded};
+    tgm_buf b = TGM_BUF_INIT;
+    tgm_error e = tgm__api_encode(&a, &b);
+    if (e != TGM_ERROR_OK) {
+        tgm__buf_free(&b);
+        return e;
+    }
+    tgm__api_bytes_from_buf(&b, out);
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm_encode(const char *metadata_json, const uint8_t *const *data_ptrs,
+                     const size_t *data_lens, size_t num_objects, const char *hash_algo,
+                     uint32_t threads, tgm_bytes_t *out) {
+    return encode_entry(metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads, NULL,
+                        false, out);
+}
+
+tgm_error tgm_encode_with_options(const char *metadata_json, const uint8_t *const *data_ptrs,
+                                  const size_t *data_lens, size_t num_objects,
+                                  const char *hash_algo, uint32_t threads,
+                                  const TgmEncodeMaskOptions *mask_options, tgm_bytes_t *out) {
+    return encode_entry(metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads,
+                        mask_options, false, out);
+}
+
+tgm_error tgm_encode_pre_encoded(const char *metadata_json, const uint8_t *const *data_ptrs,
+                                 const size_t *data_lens, size_t num_objects,
+                                 const char *hash_algo, uint32_t threads, tgm_bytes_t *out) {
+    return encode_entry(metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads, NULL,
+                        true, out);
+}

@@ -1,0 +1,473 @@
+/* Metadata handles: typed getters, value cursors and JSON export. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "common/alloc.h"
+#include "json/json.h"
+
+tgm_error tgm__api_metadata_new(const tgm_global_meta *src, tgm_metadata_t **out) {
+    tgm_metadata_t *md = tgm__calloc(1, sizeof *md);
+    if (md == NULL) {
+        return tgm__oom(sizeof *md, "metadata");
+    }
+    md->meta.nbase = src->nbase;
+    md->meta.reserved = tgm__val_clone(&md->arena, src->reserved);
+    md->meta.extra = tgm__val_clone(&md->arena, src->extra);
+    bool ok = md->meta.reserved != NULL && md->meta.extra != NULL;
+    if (ok && src->nbase > 0) {
+        md->meta.base = tgm__arena_calloc(&md->arena, src->nbase, sizeof(tgm_val));
+        ok = md->meta.base != NULL;
+        for (size_t i = 0; ok && i < src->nbase; i++) {
+            ok = tgm__val_copy_into(&md->arena, &md->meta.base[i], &src->base[i]) == 0;
+        }
+    }
+    if (!ok) {
+        tgm_metadata_free(md);
+        return tgm__oom(64, "metadata copy");
+    }
+    *out = md;
+    return TGM_ERROR_OK;
+}
+
+void tgm_metadata_free(tgm_metadata_t *meta) {
+    if (meta == NULL) {
+        return;
+    }
+    tgm__arena_free(&meta->arena);
+    tgm__free(meta);
+}
+
+uint64_t tgm_metadata_version(const tgm_metadata_t *meta) { return meta ? TGM_WIRE_VERSION : 0; }
+
+size_t tgm_metadata_num_objects(const tgm_metadata_t *meta) { return meta ? meta->meta.nbase : 0; }
+
+/* Accessors take const handles (as the reference API does) but keep caches
+ * of the strings they hand out inside the handle. */
+static tgm_metadata_t *mutable_meta(const tgm_metadata_t *m) {
+    union {
+        const tgm_metadata_t *c;
+        tgm_metadata_t *m;
+    } u;
+    u.c = m;
+    return u.m;
+}
+
+/* ---- string coercion (the reference's Display forms) ------------------------ */
+
+/* Positional decimal of a finite double with the fewest digits that round
+ * trip, never in exponent form ("1", "0.1", "100000000000000000000"). */
+static void f64_plain(double v, char *out, size_t cap) {
+    if (isnan(v)) {
+        snprintf(out, cap, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(out, cap, v < 0 ? "-inf" : "inf");
+        return;
+    }
+    char sci[40];
+    tgm__json_format_f64(v, sci);
+    /* Split "[-]d[.ddd][e[-]x]" into sign, digits and decimal exponent. */
+    const char *p = sci;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    char digits[40];
+    size_t nd = 0;
+    int point = -1;
+    int exp10 = 0;
+    for (; *p && *p != 'e' && *p != 'E'; p++) {
+        if (*p == '.') {
+            point = (int)nd;
+        } else if (nd < sizeof digits - 1) {
+            digits[nd++] = *p;
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        exp10 = atoi(p + 1);
+    }
+    if (point < 0) {
+        point = (int)nd;
+    }
+    /* value = 0.digits * 10^(point + exp10) with the point after `point` digits */
+    int dp = point + exp10; /* position of the decimal point in digits */
+    /* strip trailing zeros after the point, leading zeros before */
+    while (nd > 0 && nd > (size_t)(dp > 0 ? dp : 0) && digits[nd - 1] == '0') {
+        nd--;
+    }
+    size_t lead = 0;
+    while (lead + 1 < nd && digits[lead] == '0' && (int)lead < dp - 1) {
+        lead++;
+    }
+    char buf[400];
+    size_t j = 0;
+    if (neg) {
+        buf[j++] = '-';
+    }
+    if (dp <= 0) {
+        buf[j++] = '0';
+        if (nd > 0) {
+            buf[j++] = '.';
+            for (int i = 0; i < -dp && j < sizeof buf - 2; i++) {
+                buf[j++] = '0';
+            }
+            for (size_t i = 0; i < nd && j < sizeof buf - 1; i++) {
+                buf[j++] = digits[i];
+            }
+        }
+    } else {
+        for (int i = (int)lead; i < dp && j < sizeof buf - 2; i++) {
+            buf[j++] = (size_t)i < nd ? digits[i] : '0';
+        }
+        if ((size_t)dp < nd) {
+            buf[j++] = '.';
+            for (size_t i = (size_t)dp; i < nd && j < sizeof buf - 1; i++) {
+                buf[j++] = digits[i];
+            }
+        }
+    }
+    buf[j] = '\0';
+    snprintf(out, cap, "%s", buf);
+}
+
+static const char *cached(tgm_metadata_t *m, size_t obj, const char *key, const tgm_val *v) {
+    for (tgm_str_cache *c = m->cache; c != NULL; c = c->next) {
+        if (c->obj == obj && strcmp(c->key, key) == 0) {
+            return c->value;
+        }
+    }
+    char tmp[400];
+    const char *s = NULL;
+    size_t n = 0;
+    switch (v->kind) {
+    case TGM_V_TEXT:
+        if (memchr(v->p.str, '\0', v->len) != NULL) {
+            return NULL; /* not representable as a C string */
+        }
+        s = v->p.str;
+        n = v->len;
+        break;
+    case TGM_V_INT:
+        if (v->neg) {
+            if (v->num.u == UINT64_MAX) {
+                snprintf(tmp, sizeof tmp, "-18446744073709551616");
+            } else {
+                snprintf(tmp, sizeof tmp, "-%llu", (unsigned long long)v->num.u + 1ull);
+            }
+        } else {
+            snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v->num.u);
+        }
+        s = tmp;
+        n = strlen(tmp);
+        break;
+    case TGM_V_FLOAT:
+        f64_plain(v->num.f, tmp, sizeof tmp);
+        s = tmp;
+        n = strlen(tmp);
+        break;
+    case TGM_V_BOOL:
+        s = v->num.b ? "true" : "false";
+        n = strlen(s);
+        break;
+    default:
+        return NULL;
+    }
+    tgm_str_cache *c = tgm__arena_alloc(&m->arena, sizeof *c);
+    char *kcopy = tgm__arena_strndup(&m->arena, key, strlen(key));
+    char *vcopy = tgm__arena_strndup(&m->arena, s, n);
+    if (c == NULL || kcopy == NULL || vcopy == NULL) {
+        return NULL;
+    }
+    c->obj = obj;
+    c->key = kcopy;
+    c->value = vcopy;
+    c->next = m->cache;
+    m->cache = c;
+    return vcopy;
+}
+
+const char *tgm_metadata_get_string(const tgm_metadata_t *meta, const char *key) {
+    if (meta == NULL || key == NULL || key[0] == '\0') {
+        return NULL;
+    }
+    if (strcmp(key, "version") == 0) {
+        return "3";
+    }
+    const tgm_val *v = tgm__meta_lookup(&meta->meta, key);
+    return v ? cached(mutable_meta(meta), SIZE_MAX, key, v) : NULL;
+}
+
+int64_t tgm_metadata_get_int(const tgm_metadata_t *meta, const char *key, int64_t default_val) {
+    if (meta == NULL || key == NULL) {
+        return default_val;
+    }
+    if (strcmp(key, "version") == 0) {
+        return TGM_WIRE_VERSION;
+    }
+    const tgm_val *v = tgm__meta_lookup(&meta->meta, key);
+    int64_t r;
+    return (v && v->kind == TGM_V_INT && tgm__val_to_i64(v, &r)) ? r : default_val;
+}
+
+double tgm_metadata_get_float(const tgm_metadata_t *meta, const char *key, double default_val) {
+    if (meta == NULL || key == NULL) {
+        return default_val;
+    }
+    const tgm_val *v = tgm__meta_lookup(&meta->meta, key);
+    double r;
+    return (v && tgm__val_to_f64(v, &r)) ? r : default_val;
+}
+
+const char *tgm_metadata_get_string_at(const tgm_metadata_t *meta, size_t obj_index,
+                                       const char *key) {
+    if (meta == NULL || key == NULL) {
+        return NULL;
+    }
+    const tgm_val *v = tgm__meta_lookup_at(&meta->meta, obj_index, key);
+    return v ? cached(mutable_meta(meta), obj_index, key, v) : NULL;
+}
+
+int64_t tgm_metadata_get_int_at(const tgm_metadata_t *meta, size_t obj_index, const char *key,
+                                int64_t default_val) {
+    if (meta == NULL || key == NULL) {
+        return default_val;
+    }
+    const tgm_val *v = tgm__meta_lookup_at(&meta->meta, obj_index, key);
+    int64_t r;
+    return (v && v->kind == TGM_V_INT && tgm__val_to_i64(v, &r)) ? r : default_val;
+}
+
+double tgm_metadata_get_float_at(const tgm_metadata_t *meta, size_t obj_index, const char *key,
+                                 double default_val) {
+    if (meta == NULL || key == NULL) {
+        return default_val;
+    }
+    const tgm_val *v = tgm__meta_lookup_at(&meta->meta, obj_index, key);
+    double r;
+    return (v && tgm__val_to_f64(v, &r)) ? r : default_val;
+}
+
+/* ---- JSON export ------------------------------------------------------------- */
+
+static const char *to_json(tgm_metadata_t *m, const tgm_val *v) {
+    tgm_buf b = TGM_BUF_INIT;
+    const char *res = NULL;
+    if (tgm__json_write(v, TGM_JSON_COMPACT, &b) == TGM_ERROR_OK) {
+        res = tgm__arena_strndup(&m->arena, (const char *)b.data, b.len);
+    }
+    tgm__buf_free(&b);
+    return res;
+}
+
+const char *tgm_metadata_object_to_json(const tgm_metadata_t *meta, size_t obj_index) {
+    if (meta == NULL || obj_index >= meta->meta.nbase) {
+        return NULL;
+    }
+    tgm_metadata_t *m = mutable_meta(meta);
+    if (m->obj_json == NULL) {
+        m->obj_json = tgm__arena_calloc(&m->arena, m->meta.nbase, sizeof(char *));
+        if (m->obj_json == NULL) {
+            return NULL;
+        }
+    }
+    if (m->obj_json[obj_index] == NULL) {
+        m->obj_json[obj_index] = to_json(m, &m->meta.base[obj_index]);
+    }
+    return m->obj_json[obj_index];
+}
+
+const char *tgm_metadata_to_json(const tgm_metadata_t *meta) {
+    if (meta == NULL) {
+        return NULL;
+    }
+    tgm_metadata_t *m = mutable_meta(meta);
+    if (m->json == NULL) {
+        tgm_val *root;
+        if (tgm__gmeta_to_val(&m->arena, &m->meta, &root) != TGM_ERROR_OK) {
+            return NULL;
+        }
+        m->json = to_json(m, root);
+    }
+    return m->json;
+}
+
+/* ---- value cursors -------------------------------------------------------------- */
+
+#define V(x) ((const tgm_val *)(const void *)(x))
+#define H(x) ((const tgm_value_t *)(const void *)(x))
+
+const tgm_value_t *tgm_metadata_get(const tgm_metadata_t *meta, const char *path) {
+    if (meta == NULL || path == NULL) {
+        return NULL;
+    }
+    return H(tgm__meta_lookup(&meta->meta, path));
+}
+
+const tgm_value_t *tgm_metadata_get_at(const tgm_metadata_t *meta, size_t obj_index,
+                                       const char *path) {
+    if (meta == NULL || path == NULL) {
+        return NULL;
+    }
+    return H(tgm__meta_lookup_at(&meta->meta, obj_index, path));
+}
+
+bool tgm_metadata_has(const tgm_metadata_t *meta, const char *path) {
+    return tgm_metadata_get(meta, path) != NULL;
+}
+
+bool tgm_metadata_has_at(const tgm_metadata_t *meta, size_t obj_index, const char *path) {
+    return tgm_metadata_get_at(meta, obj_index, path) != NULL;
+}
+
+const tgm_value_t *tgm_metadata_object(const tgm_metadata_t *meta, size_t obj_index) {
+    if (meta == NULL || obj_index >= meta->meta.nbase) {
+        return NULL;
+    }
+    return H(&meta->meta.base[obj_index]);
+}
+
+const tgm_value_t *tgm_metadata_extra(const tgm_metadata_t *meta) {
+    return meta ? H(meta->meta.extra) : NULL;
+}
+
+const tgm_value_t *tgm_metadata_reserved(const tgm_metadata_t *meta) {
+    return meta ? H(meta->meta.reserved) : NULL;
+}
+
+tgm_value_type tgm_value_get_type(const tgm_value_t *h) {
+    const tgm_val *v = V(h);
+    if (v == NULL) {
+        return TGM_VALUE_TYPE_NULL;
+    }
+    switch (v->kind) {
+    case TGM_V_BOOL:
+        return TGM_VALUE_TYPE_BOOL;
+    case TGM_V_INT:
+        return TGM_VALUE_TYPE_INT;
+    case TGM_V_FLOAT:
+        return TGM_VALUE_TYPE_FLOAT;
+    case TGM_V_TEXT:
+        return TGM_VALUE_TYPE_STRING;
+    case TGM_V_BYTES:
+        return TGM_VALUE_TYPE_BYTES;
+    case TGM_V_ARRAY:
+        return TGM_VALUE_TYPE_ARRAY;
+    case TGM_V_MAP:
+        return TGM_VALUE_TYPE_MAP;
+    default:
+        return TGM_VALUE_TYPE_NULL;
+    }
+}
+
+bool tgm_value_as_bool(const tgm_value_t *h, bool *out) {
+    const tgm_val *v = V(h);
+    if (v == NULL || out == NULL || v->kind != TGM_V_BOOL) {
+        return false;
+    }
+    *out = v->num.b;
+    return true;
+}
+
+bool tgm_value_as_i64(const tgm_value_t *h, int64_t *out) {
+    const tgm_val *v = V(h);
+    int64_t r;
+    if (v == NULL || out == NULL || v->kind != TGM_V_INT || !tgm__val_to_i64(v, &r)) {
+        return false;
+    }
+    *out = r;
+    return true;
+}
+
+bool tgm_value_as_u64(const tgm_value_t *h, uint64_t *out) {
+    const tgm_val *v = V(h);
+    uint64_t r;
+    if (v == NULL || out == NULL || v->kind != TGM_V_INT || !tgm__val_to_u64(v, &r)) {
+        return false;
+    }
+    *out = r;
+    return true;
+}
+
+bool tgm_value_as_f64(const tgm_value_t *h, double *out) {
+    const tgm_val *v = V(h);
+    double r;
+    if (v == NULL || out == NULL || !tgm__val_to_f64(v, &r)) {
+        return false;
+    }
+    *out = r;
+    return true;
+}
+
+const char *tgm_value_as_string(const tgm_value_t *h, size_t *len_out) {
+    const tgm_val *v = V(h);
+    if (v == NULL || len_out == NULL || v->kind != TGM_V_TEXT) {
+        return NULL;
+    }
+    *len_out = v->len;
+    return v->p.str;
+}
+
+const uint8_t *tgm_value_as_bytes(const tgm_value_t *h, size_t *len_out) {
+    const tgm_val *v = V(h);
+    if (v == NULL || len_out == NULL || v->kind != TGM_V_BYTES) {
+        return NULL;
+    }
+    *len_out = v->len;
+    return v->p.str ? (const uint8_t *)v->p.str : (const uint8_t *)"";
+}
+
+size_t tgm_value_array_len(const tgm_value_t *h) {
+    const tgm_val *v = V(h);
+    return (v && v->kind == TGM_V_ARRAY) ? v->len : 0;
+}
+
+const tgm_value_t *tgm_value_array_get(const tgm_value_t *h, size_t index) {
+    const tgm_val *v = V(h);
+    return (v && v->kind == TGM_V_ARRAY && index < v->len) ? H(&v->p.items[index]) : NULL;
+}
+
+size_t tgm_value_map_len(const tgm_value_t *h) {
+    const tgm_val *v = V(h);
+    return (v && v->kind == TGM_V_MAP) ? v->len : 0;
+}
+
+const char *tgm_value_map_key_at(const tgm_value_t *h, size_t index, size_t *len_out) {
+    const tgm_val *v = V(h);
+    if (v == NULL || len_out == NULL || v->kind != TGM_V_MAP || index >= v->len) {
+        return NULL;
+    }
+    const tgm_val *k = tgm__val_map_key(v, index);
+    if (k->kind != TGM_V_TEXT) {
+        return NULL;
+    }
+    *len_out = k->len;
+    return k->p.str;
+}
+
+const tgm_value_t *tgm_value_map_value_at(const tgm_value_t *h, size_t index) {
+    const tgm_val *v = V(h);
+    if (v == NULL || v->kind != TGM_V_MAP || index >= v->len) {
+        return NULL;
+    }
+    return H(tgm__val_map_value(v, index));
+}
+
+const tgm_value_t *tgm_value_map_get(const tgm_value_t *h, const char *key) {
+    const tgm_val *v = V(h);
+    if (v == NULL || key == NULL || v->kind != TGM_V_MAP) {
+        return NULL;
+    }
+    size_t n = strlen(key);
+    for (size_t i = 0; i < v->len; i++) { /* first match, as the reference */
+        const tgm_val *k = tgm__val_map_key(v, i);
+        if (k->kind == TGM_V_TEXT && k->len == n && memcmp(k->p.str, key, n) == 0) {
+            return H(tgm__val_map_value(v, i));
+        }
+    }
+    return NULL;
+}

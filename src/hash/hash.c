@@ -1,0 +1,82 @@
+#include "hash/hash.h"
+
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+
+struct tgm_hasher {
+    XXH3_state_t state;
+};
+
+uint64_t tgm__xxh3(const void *data, size_t len) { return XXH3_64bits(data, len); }
+
+tgm_error tgm__hasher_new(tgm_hasher **out) {
+    tgm_hasher *h = tgm__malloc(sizeof *h);
+    if (h == NULL) {
+        return tgm__oom(sizeof *h, "hash state");
+    }
+    XXH3_64bits_reset(&h->state);
+    *out = h;
+    return TGM_ERROR_OK;
+}
+
+void tgm__hasher_update(tgm_hasher *h, const void *data, size_t len) {
+    if (len > 0) {
+        XXH3_64bits_update(&h->state, data, len);
+    }
+}
+
+uint64_t tgm__hasher_digest(const tgm_hasher *h) { return XXH3_64bits_digest(&h->state); }
+
+void tgm__hasher_reset(tgm_hasher *h) { XXH3_64bits_reset(&h->state); }
+
+void tgm__hasher_free(tgm_hasher *h) { tgm__free(h); }
+
+void tgm__hash_hex(uint64_t digest, char out[17]) {
+    static const char hexd[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) {
+        out[i] = hexd[digest & 0xf];
+        digest >>= 4;
+    }
+    out[16] = '\0';
+}
+
+int tgm__hash_parse_hex(const char *s, size_t len, uint64_t *out) {
+    uint64_t v = 0;
+    if (len != 16) {
+        return -1;
+    }
+    for (size_t i = 0; i < 16; i++) {
+        char c = s[i];
+        unsigned d;
+        if (c >= '0' && c <= '9') {
+            d = (unsigned)(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            d = (unsigned)(c - 'a' + 10);
+        } else if (c >= 'A' && c <= 'F') {
+            d = (unsigned)(c - 'A' + 10);
+        } else {
+            return -1;
+        }
+        v = (v << 4) | d;
+    }
+    *out = v;
+    return 0;
+}
+
+tgm_error tgm__hash_parse_algo(const char *name, int *hashing) {
+    if (name == NULL || strcmp(name, "none") == 0) {
+        *hashing = 0;
+        return TGM_ERROR_OK;
+    }
+    if (strcmp(name, TGM_HASH_ALGORITHM) == 0) {
+        *hashing = 1;
+        return TGM_ERROR_OK;
+    }
+    return tgm__fail(TGM_ERROR_INVALID_ARG, "unknown hash type: %s; expected \"xxh3\" or \"none\"",
+                     name);
+}

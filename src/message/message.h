@@ -1,0 +1,110 @@
+/* Messages: buffered encode, structural decode (frame walking with the
+ * phase and preceder rules of WIRE_FORMAT §5), O(1) object location through
+ * the index, and scanning of multi-message buffers (§9). */
+#ifndef TGM_MESSAGE_MESSAGE_H
+#define TGM_MESSAGE_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "meta/meta.h"
+#include "pipeline/pipeline.h"
+#include "wire/wire.h"
+
+/* A data-object frame located in a message. */
+typedef struct tgm_obj_ref {
+    size_t frame_off; /* from the message start */
+    size_t frame_len; /* total_length (no padding) */
+    uint16_t frame_flags;
+    tgm_descriptor desc;
+    const uint8_t *region; /* payload region: encoded payload followed by mask blobs */
+    size_t region_len;
+    const uint8_t *payload; /* encoded payload (mask-aware end) */
+    size_t payload_len;
+} tgm_obj_ref;
+
+/* A parsed message.  Pointers refer into the caller's buffer and into the
+ * arena passed to the parser. */
+typedef struct tgm_msg {
+    const uint8_t *buf;
+    size_t len; /* message length (resolved for streaming messages) */
+    tgm_preamble pre;
+    tgm_global_meta meta;
+    bool has_meta;
+    size_t nobj;
+    tgm_obj_ref *objs;
+    bool has_index;
+    size_t nindex;
+    uint64_t *index_offsets;
+    uint64_t *index_lengths;
+    bool has_hash_frame;
+    const char *hash_algorithm;
+    const tgm_val *hashes;
+    size_t nhashes;
+} tgm_msg;
+
+/* Parse modes. */
+#define TGM_PARSE_FULL 0u          /* every frame, descriptors included */
+#define TGM_PARSE_NO_OBJECTS 1u    /* metadata, index and hash frames only */
+
+/* Parse the message that starts at buf[0] (buf may extend past it).
+ * Checks the preamble, total_length, postamble, frame headers, ENDF
+ * markers, phase order and preceder rules; merges preceder metadata into
+ * base (preceder wins); at least one metadata frame is required. */
+tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode,
+                         tgm_msg *out);
+
+/* Length of the message at buf[0]: total_length when set, otherwise
+ * found by walking the frames to the postamble (streaming messages). */
+tgm_error tgm__msg_length(const uint8_t *buf, size_t len, size_t *msg_len);
+
+/* Parse only the header frames and the footer frames (reached through the
+ * postamble): metadata and index, no body walk.  Needs total_length. */
+tgm_error tgm__msg_parse_ends(const uint8_t *buf, size_t len, tgm_arena *a, tgm_msg *out);
+
+/* Parse only metadata: the first metadata frame of the message (header or
+ * footer), without touching data-object frames. */
+tgm_error tgm__msg_parse_metadata(const uint8_t *buf, size_t len, tgm_arena *a,
+                                  tgm_global_meta *out);
+
+/* Locate and parse object `index` without parsing the other objects:
+ * through the header or footer index when present, else by walking frame
+ * headers.  `meta` (optional) receives the global metadata (preceders
+ * merged).  TGM_ERROR_OBJECT when out of range. */
+tgm_error tgm__msg_object(const uint8_t *buf, size_t len, size_t index, tgm_arena *a,
+                          tgm_global_meta *meta, size_t *nobj, tgm_obj_ref *out);
+
+/* Parse one data-object frame of `len` bytes at `p` (offset `at` in the
+ * message, for messages). */
+tgm_error tgm__msg_parse_object_frame(const uint8_t *p, size_t len, size_t at, tgm_arena *a,
+                                      tgm_obj_ref *out);
+
+/* Verify the inline hash of a data-object frame: TGM_ERROR_MISSING_HASH
+ * when HASH_PRESENT is clear, TGM_ERROR_HASH_MISMATCH when it differs. */
+tgm_error tgm__msg_verify_object_hash(const uint8_t *msgbuf, const tgm_obj_ref *o, size_t index);
+
+/* Encode a message in buffered mode (header metadata, header index,
+ * header hash, data frames, postamble). */
+typedef struct tgm_msg_encode_opts {
+    bool hashing;
+    bool header_hash; /* emit HeaderHash (default when hashing) */
+    bool footer_hash; /* emit FooterHash */
+    uint32_t threads;
+} tgm_msg_encode_opts;
+
+tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded_obj *objs,
+                          size_t nobj, const tgm_msg_encode_opts *o, tgm_buf *out);
+
+/* Scanning (§9).  Entries are (offset, length) pairs. */
+typedef struct tgm_scan_opts {
+    bool bidirectional;
+    uint64_t max_message_size; /* backward hops larger than this are ignored */
+} tgm_scan_opts;
+
+tgm_error tgm__scan(const uint8_t *buf, size_t len, const tgm_scan_opts *o, tgm_u64vec *offsets,
+                    tgm_u64vec *lengths);
+
+#endif

@@ -1,0 +1,162 @@
+/* Index and hash frame payloads (WIRE_FORMAT §6.2, §6.3). */
+#include <string.h>
+
+#include "cbor/cbor.h"
+#include "common/error.h"
+#include "hash/hash.h"
+#include "meta/meta.h"
+
+/* CBOR head (major type + argument) in shortest form. */
+static tgm_error put_head(tgm_buf *b, unsigned major, uint64_t arg) {
+    uint8_t tmp[9];
+    size_t n;
+    uint8_t m = (uint8_t)(major << 5);
+    if (arg < 24) {
+        tmp[0] = (uint8_t)(m | arg);
+        n = 1;
+    } else if (arg <= 0xff) {
+        tmp[0] = m | 24;
+        tmp[1] = (uint8_t)arg;
+        n = 2;
+    } else if (arg <= 0xffff) {
+        tmp[0] = m | 25;
+        tmp[1] = (uint8_t)(arg >> 8);
+        tmp[2] = (uint8_t)arg;
+        n = 3;
+    } else if (arg <= 0xffffffffu) {
+        tmp[0] = m | 26;
+        for (int i = 0; i < 4; i++) {
+            tmp[1 + i] = (uint8_t)(arg >> (24 - 8 * i));
+        }
+        n = 5;
+    } else {
+        tmp[0] = m | 27;
+        for (int i = 0; i < 8; i++) {
+            tmp[1 + i] = (uint8_t)(arg >> (56 - 8 * i));
+        }
+        n = 9;
+    }
+    return tgm__buf_append(b, tmp, n);
+}
+
+static tgm_error put_text(tgm_buf *b, const char *s) {
+    size_t n = strlen(s);
+    TGM_TRY(put_head(b, 3, n));
+    return tgm__buf_append(b, s, n);
+}
+
+tgm_error tgm__index_to_cbor(const uint64_t *offsets, const uint64_t *lengths, size_t n,
+                             tgm_buf *out) {
+    /* Canonical order: "lengths" < "offsets" (same length, byte order). */
+    TGM_TRY(tgm__buf_reserve(out, 20 + 18 * n));
+    TGM_TRY(put_head(out, 5, 2));
+    TGM_TRY(put_text(out, "lengths"));
+    TGM_TRY(put_head(out, 4, n));
+    for (size_t i = 0; i < n; i++) {
+        TGM_TRY(put_head(out, 0, lengths[i]));
+    }
+    TGM_TRY(put_text(out, "offsets"));
+    TGM_TRY(put_head(out, 4, n));
+    for (size_t i = 0; i < n; i++) {
+        TGM_TRY(put_head(out, 0, offsets[i]));
+    }
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__hashframe_to_cbor(const uint64_t *hashes, size_t n, tgm_buf *out) {
+    /* Canonical order: "hashes" (6 bytes) before "algorithm" (9 bytes). */
+    TGM_TRY(tgm__buf_reserve(out, 24 + 17 * n));
+    TGM_TRY(put_head(out, 5, 2));
+    TGM_TRY(put_text(out, "hashes"));
+    TGM_TRY(put_head(out, 4, n));
+    for (size_t i = 0; i < n; i++) {
+        char hex[17];
+        tgm__hash_hex(hashes[i], hex);
+        TGM_TRY(put_text(out, hex));
+    }
+    TGM_TRY(put_text(out, "algorithm"));
+    return put_text(out, TGM_HASH_ALGORITHM);
+}
+
+static tgm_error u64_array(tgm_arena *a, const tgm_val *v, const char *field, uint64_t **out,
+                           size_t *n) {
+    TGM_RETURN_IF(v->kind != TGM_V_ARRAY, TGM_ERROR_METADATA, "%s must be an array", field);
+    uint64_t *arr = tgm__arena_alloc(a, (v->len ? v->len : 1) * sizeof(uint64_t));
+    if (arr == NULL) {
+        return tgm__oom(v->len * sizeof(uint64_t), field);
+    }
+    for (size_t i = 0; i < v->len; i++) {
+        const tgm_val *e = &v->p.items[i];
+        TGM_RETURN_IF(e->kind != TGM_V_INT, TGM_ERROR_METADATA, "%s must be an integer", field);
+        TGM_RETURN_IF(e->neg, TGM_ERROR_METADATA, "%s value at [%zu] is negative", field, i);
+        arr[i] = e->num.u;
+    }
+    *out = arr;
+    *n = v->len;
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__index_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len, uint64_t **offsets,
+                               uint64_t **lengths, size_t *n) {
+    tgm_val *root;
+    tgm_error e = tgm__cbor_decode(cbor, len, a, NULL, &root, NULL);
+    if (e != TGM_ERROR_OK) {
+        return tgm__wrap(e, "failed to parse index CBOR");
+    }
+    TGM_RETURN_IF(root->kind != TGM_V_MAP, TGM_ERROR_METADATA, "index CBOR is not a map");
+    uint64_t *off = NULL, *lens = NULL;
+    size_t noff = 0, nlen = 0;
+    for (size_t i = 0; i < root->len; i++) {
+        const tgm_val *k = tgm__val_map_key(root, i);
+        const tgm_val *v = tgm__val_map_value(root, i);
+        TGM_RETURN_IF(k->kind != TGM_V_TEXT, TGM_ERROR_METADATA,
+                      "index frame CBOR has a non-text key (%s); the index schema uses text "
+                      "keys only",
+                      tgm__cbor_kind(k));
+        if (tgm__val_is_text(k, "offsets")) {
+            TGM_TRY(u64_array(a, v, "offsets", &off, &noff));
+        } else if (tgm__val_is_text(k, "lengths")) {
+            TGM_TRY(u64_array(a, v, "lengths", &lens, &nlen));
+        } /* other keys: reserved for future versions */
+    }
+    TGM_RETURN_IF(noff != nlen, TGM_ERROR_METADATA, "index offsets.len() (%zu) != lengths.len() (%zu)",
+                  noff, nlen);
+    *offsets = off;
+    *lengths = lens;
+    *n = noff;
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__hashframe_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len,
+                                   const char **algorithm, const tgm_val **hashes, size_t *n) {
+    tgm_val *root;
+    tgm_error e = tgm__cbor_decode(cbor, len, a, NULL, &root, NULL);
+    if (e != TGM_ERROR_OK) {
+        return tgm__wrap(e, "failed to parse hash CBOR");
+    }
+    TGM_RETURN_IF(root->kind != TGM_V_MAP, TGM_ERROR_METADATA, "hash frame CBOR is not a map");
+    *algorithm = "";
+    *hashes = NULL;
+    *n = 0;
+    for (size_t i = 0; i < root->len; i++) {
+        const tgm_val *k = tgm__val_map_key(root, i);
+        const tgm_val *v = tgm__val_map_value(root, i);
+        TGM_RETURN_IF(k->kind != TGM_V_TEXT, TGM_ERROR_METADATA,
+                      "hash frame CBOR has a non-text key (%s); the hash-frame schema uses text "
+                      "keys only",
+                      tgm__cbor_kind(k));
+        if (tgm__val_is_text(k, "algorithm")) {
+            TGM_RETURN_IF(v->kind != TGM_V_TEXT, TGM_ERROR_METADATA, "algorithm must be text");
+            *algorithm = v->p.str;
+        } else if (tgm__val_is_text(k, "hashes")) {
+            TGM_RETURN_IF(v->kind != TGM_V_ARRAY, TGM_ERROR_METADATA, "hashes must be an array");
+            for (size_t j = 0; j < v->len; j++) {
+                TGM_RETURN_IF(v->p.items[j].kind != TGM_V_TEXT, TGM_ERROR_METADATA,
+                              "hash entry must be text");
+            }
+            *hashes = v->p.items;
+            *n = v->len;
+        }
+    }
+    return TGM_ERROR_OK;
+}

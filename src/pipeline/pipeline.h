@@ -1,0 +1,72 @@
+/* The per-object encoding pipeline: encoding -> filter -> compression and
+ * back, plus NaN/Inf masks and partial (range) decode.  Translates a
+ * descriptor into codec parameters; knows nothing of frames. */
+#ifndef TGM_PIPELINE_PIPELINE_H
+#define TGM_PIPELINE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cbor/value.h"
+#include "common/arena.h"
+#include "common/buf.h"
+#include "meta/meta.h"
+
+typedef struct tgm_encode_opts {
+    bool hashing;
+    uint32_t threads;          /* resolved thread budget for this object (>= 1) */
+    bool pre_encoded;          /* data is already encoded: validate, don't transform */
+    bool allow_nan;
+    bool allow_inf;
+    const char *mask_method[3]; /* nan, inf+, inf- ; NULL = default ("roaring") */
+    int64_t small_mask_threshold; /* bytes; < 0 = default (128) */
+} tgm_encode_opts;
+
+/* One encoded object, ready to be framed. */
+typedef struct tgm_encoded_obj {
+    const uint8_t *payload; /* borrowed input (passthrough) or owned.data */
+    size_t payload_len;
+    tgm_buf owned;          /* encoded payload when the pipeline transformed the data */
+    tgm_buf masks;          /* mask blobs in canonical order (nan, inf+, inf-) */
+    tgm_val *desc_val;      /* descriptor map to write (arena) */
+    tgm_descriptor desc;    /* the same, interpreted */
+} tgm_encoded_obj;
+
+/* Encode `data` (len bytes) described by `in` (a descriptor from the user,
+ * possibly lacking computed parameters).  Checks shape/size, runs
+ * NaN/Inf substitution, the encoding, filter and compression, computes
+ * simple_packing parameters when absent, records szip block offsets and
+ * masks, and builds the final descriptor. */
+tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uint8_t *data,
+                               size_t len, const tgm_encode_opts *o, tgm_encoded_obj *out);
+void tgm__encoded_obj_free(tgm_encoded_obj *e);
+
+typedef struct tgm_decode_opts {
+    bool native_byte_order;
+    bool restore_non_finite;
+    uint32_t threads;
+} tgm_decode_opts;
+
+/* Bytes that decoding the object produces (elements x width, or
+ * ceil(n/8) for bitmask). */
+tgm_error tgm__pipeline_decoded_size(const tgm_descriptor *d, size_t *out);
+
+/* Decode an object's payload into dst (exactly the decoded size).
+ * `region` / `region_len` is the whole payload region (payload + masks),
+ * used to locate mask blobs. */
+tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, size_t plen,
+                               const uint8_t *region, size_t region_len,
+                               const tgm_decode_opts *o, uint8_t *dst, size_t dst_len);
+
+/* Decode elements [offset, offset + count) into dst (count x width bytes). */
+tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *payload, size_t plen,
+                                     const uint8_t *region, size_t region_len,
+                                     const tgm_decode_opts *o, uint64_t offset, uint64_t count,
+                                     uint8_t *dst);
+
+/* Validate a descriptor's pipeline configuration (names, parameters,
+ * combinations) without data: the checks encode would make. */
+tgm_error tgm__pipeline_check(const tgm_descriptor *d);
+
+#endif
