@@ -17,10 +17,14 @@ cd "$work"
 # shellcheck disable=SC2046
 cc -std=c99 -Wall -Wextra -Werror consumer.c $(pkg-config --cflags --libs tensogram) -o consumer_shared
 LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" ./consumer_shared
-# shellcheck disable=SC2046
-cc -std=c99 -Wall -Wextra -Werror consumer.c $(pkg-config --static --cflags --libs tensogram) \
+# Static: the archive itself plus the Libs.private / Requires.private the
+# .pc file lists (the linker would otherwise pick the shared library).
+libdir="$(pkg-config --variable=libdir tensogram)"
+static_libs="$(pkg-config --static --libs tensogram | sed "s|-ltensogram|$libdir/libtensogram.a|")"
+# shellcheck disable=SC2086
+cc -std=c99 -Wall -Wextra -Werror consumer.c $(pkg-config --cflags tensogram) $static_libs \
    -o consumer_static
-./consumer_static
+env -u LD_LIBRARY_PATH ./consumer_static
 
 mkdir cmake-consumer && cd cmake-consumer
 cat > CMakeLists.txt <<'CM'

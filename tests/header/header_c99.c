@@ -1,0 +1,5 @@
+/* The public header must compile on its own as strict C99. */
+#include <tensogram/tensogram.h>
+
+int tgm_header_c99_probe(void);
+int tgm_header_c99_probe(void) { return TGM_WIRE_VERSION + (int)TGM_ERROR_CANCELLED; }
