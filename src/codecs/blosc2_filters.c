@@ -1,0 +1,191 @@
+/* blosc2 filters: byte shuffle, bit shuffle and delta, with the exact byte
+ * layouts c-blosc2 writes (shuffle-generic.h, bitshuffle-generic.c and
+ * delta.c of c-blosc2 2.21.3 define them; this is an independent
+ * implementation of those layouts). */
+#include <string.h>
+
+#include "codecs/blosc2.h"
+#include "common/endian.h"
+
+/* ---- byte shuffle --------------------------------------------------------
+ * Byte j of element i goes to dst[j * count + i]; the n % ts trailing bytes
+ * are copied unchanged.  Constant-width copies of the loops let the compiler
+ * unroll the inner loop for the common element sizes. */
+
+#define SHUFFLE_LOOP(TS)                                                                           \
+    for (size_t i = 0; i < count; i++) {                                                           \
+        const uint8_t *e = src + i * (TS);                                                         \
+        for (size_t j = 0; j < (TS); j++) {                                                        \
+            dst[j * count + i] = e[j];                                                             \
+        }                                                                                          \
+    }
+
+#define UNSHUFFLE_LOOP(TS)                                                                         \
+    for (size_t i = 0; i < count; i++) {                                                           \
+        uint8_t *e = dst + i * (TS);                                                               \
+        for (size_t j = 0; j < (TS); j++) {                                                        \
+            e[j] = src[j * count + i];                                                             \
+        }                                                                                          \
+    }
+
+void tgm__b2_shuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *dst) {
+    size_t count = ts > 0 ? n / ts : 0;
+    size_t whole = count * ts;
+    if (ts <= 1 || count == 0) {
+        memcpy(dst, src, n);
+        return;
+    }
+    switch (ts) {
+    case 2:
+        SHUFFLE_LOOP(2)
+        break;
+    case 4:
+        SHUFFLE_LOOP(4)
+        break;
+    case 8:
+        SHUFFLE_LOOP(8)
+        break;
+    case 16:
+        SHUFFLE_LOOP(16)
+        break;
+    default:
+        SHUFFLE_LOOP(ts)
+        break;
+    }
+    memcpy(dst + whole, src + whole, n - whole);
+}
+
+void tgm__b2_unshuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *dst) {
+    size_t count = ts > 0 ? n / ts : 0;
+    size_t whole = count * ts;
+    if (ts <= 1 || count == 0) {
+        memcpy(dst, src, n);
+        return;
+    }
+    switch (ts) {
+    case 2:
+        UNSHUFFLE_LOOP(2)
+        break;
+    case 4:
+        UNSHUFFLE_LOOP(4)
+        break;
+    case 8:
+        UNSHUFFLE_LOOP(8)
+        break;
+    case 16:
+        UNSHUFFLE_LOOP(16)
+        break;
+    default:
+        UNSHUFFLE_LOOP(ts)
+        break;
+    }
+    memcpy(dst + whole, src + whole, n - whole);
+}
+
+/* ---- bit shuffle ---------------------------------------------------------
+ * Layout: for element count m (a multiple of 8), bit k of byte b of element
+ * e lands in row r = 8 * b + k, byte e / 8 of that row, bit e % 8; each row
+ * holds m / 8 bytes.  Gathering byte b of eight consecutive elements into a
+ * 64-bit word (element t in byte t) and transposing that 8x8 bit matrix
+ * yields the eight row bytes at once (byte k = row 8 * b + k). */
+
+/* Transpose the 8x8 bit matrix whose bit (8 * r + c) is row r, column c. */
+static inline uint64_t transpose8(uint64_t x) {
+    uint64_t t;
+    t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAull;
+    x = x ^ t ^ (t << 7);
+    t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCull;
+    x = x ^ t ^ (t << 14);
+    t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0ull;
+    x = x ^ t ^ (t << 28);
+    return x;
+}
+
+void tgm__b2_bitshuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *dst) {
+    size_t count = ts > 0 ? n / ts : 0;
+    size_t m = count - count % 8;
+    size_t row = m / 8; /* bytes per bit row */
+    size_t done = m * ts;
+    for (size_t g = 0; g < row; g++) {
+        const uint8_t *e = src + g * 8 * ts;
+        for (size_t b = 0; b < ts; b++) {
+            uint64_t x = 0;
+            for (unsigned t = 0; t < 8; t++) {
+                x |= (uint64_t)e[t * ts + b] << (8 * t);
+            }
+            x = transpose8(x);
+            uint8_t *o = dst + 8 * b * row + g;
+            for (unsigned k = 0; k < 8; k++) {
+                o[k * row] = (uint8_t)(x >> (8 * k));
+            }
+        }
+    }
+    memcpy(dst + done, src + done, n - done);
+}
+
+void tgm__b2_bitunshuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *dst) {
+    size_t count = ts > 0 ? n / ts : 0;
+    size_t m = count - count % 8;
+    size_t row = m / 8;
+    size_t done = m * ts;
+    for (size_t g = 0; g < row; g++) {
+        uint8_t *e = dst + g * 8 * ts;
+        for (size_t b = 0; b < ts; b++) {
+            const uint8_t *in = src + 8 * b * row + g;
+            uint64_t x = 0;
+            for (unsigned k = 0; k < 8; k++) {
+                x |= (uint64_t)in[k * row] << (8 * k);
+            }
+            x = transpose8(x); /* the transpose is its own inverse */
+            for (unsigned t = 0; t < 8; t++) {
+                e[t * ts + b] = (uint8_t)(x >> (8 * t));
+            }
+        }
+    }
+    memcpy(dst + done, src + done, n - done);
+}
+
+/* ---- delta ----------------------------------------------------------------
+ * XOR is byte-wise, so an element width w only decides which bytes pair up
+ * (distance w in block 0) and where the last whole element ends. */
+
+static size_t delta_width(uint32_t ts) {
+    if (ts == 1 || ts == 2 || ts == 4 || ts == 8) {
+        return ts;
+    }
+    return (ts % 8 == 0) ? 8 : 1;
+}
+
+void tgm__b2_delta_encode(uint32_t ts, size_t n, const uint8_t *src, const uint8_t *ref,
+                          int block0, uint8_t *dst) {
+    size_t w = delta_width(ts);
+    size_t whole = n - n % w;
+    if (block0) {
+        size_t first = whole < w ? whole : w;
+        memcpy(dst, ref, first);
+        for (size_t i = w; i < whole; i++) {
+            dst[i] = (uint8_t)(src[i] ^ ref[i - w]);
+        }
+    } else {
+        for (size_t i = 0; i < whole; i++) {
+            dst[i] = (uint8_t)(src[i] ^ ref[i]);
+        }
+    }
+    /* c-blosc2 leaves these bytes unwritten; copying them keeps our output
+     * deterministic and its decoder leaves them untouched too. */
+    memcpy(dst + whole, src + whole, n - whole);
+}
+
+void tgm__b2_delta_decode(uint32_t ts, size_t n, uint8_t *buf, const uint8_t *ref) {
+    size_t w = delta_width(ts);
+    size_t whole = n - n % w;
+    if (ref == NULL) {
+        for (size_t i = w; i < whole; i++) {
+            buf[i] ^= buf[i - w];
+        }
+    } else {
+        for (size_t i = 0; i < whole; i++) {
+            buf[i] ^= ref[i];
+        }
+    }
+}
