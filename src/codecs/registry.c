@@ -6,8 +6,27 @@
 static const char *const all_names[] = {"none", "szip", "zstd", "lz4", "blosc2",
                                         "zfp",  "sz3",  "rle",  "roaring"};
 
-/* Codec tables are added here as each codec lands (integration step). */
-static const tgm_codec *const builtin[] = {NULL};
+static const tgm_codec *const builtin[] = {
+#ifdef TGM_HAVE_ZSTD
+    &tgm__codec_zstd,
+#endif
+#ifdef TGM_HAVE_LZ4
+    &tgm__codec_lz4,
+#endif
+#ifdef TGM_HAVE_SZIP
+    &tgm__codec_szip,
+#endif
+#ifdef TGM_HAVE_ZFP
+    &tgm__codec_zfp,
+#endif
+#ifdef TGM_HAVE_BLOSC2
+    &tgm__codec_blosc2,
+#endif
+    &tgm__codec_rle,
+#ifdef TGM_HAVE_ROARING
+    &tgm__codec_roaring,
+#endif
+    NULL};
 
 const tgm_codec *tgm__codec_find(const char *name) {
     for (size_t i = 0; builtin[i] != NULL; i++) {

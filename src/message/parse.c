@@ -193,7 +193,7 @@ tgm_error tgm__msg_parse_object_frame(const uint8_t *p, size_t len, size_t at, t
      * region; the payload ends at the smallest mask offset. */
     size_t payload_len = region_len;
     static const char *const kinds[3] = {"nan", "inf+", "inf-"};
-    for (int k = 0; k < TGM_MASK_KINDS; k++) {
+    for (int k = 0; k < TGM_DESC_MASKS; k++) {
         const tgm_mask_desc *m = &out->desc.masks[k];
         if (!m->present) {
             continue;

@@ -168,9 +168,9 @@ tgm_error tgm__desc_from_val(tgm_arena *a, const tgm_val *map, const char *where
         if (v->kind != TGM_V_MAP) {
             return type_error(where, "masks", v, "a map");
         }
-        static const char *const kinds[TGM_MASK_KINDS] = {"nan", "inf+", "inf-"};
+        static const char *const kinds[TGM_DESC_MASKS] = {"nan", "inf+", "inf-"};
         d.has_masks = true;
-        for (int k = 0; k < TGM_MASK_KINDS; k++) {
+        for (int k = 0; k < TGM_DESC_MASKS; k++) {
             const tgm_val *m = field(v, kinds[k]);
             if (m != NULL && m->kind != TGM_V_NULL) {
                 TGM_TRY(parse_mask(m, where, kinds[k], &d.masks[k]));

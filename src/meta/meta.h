@@ -58,7 +58,8 @@ tgm_val *tgm__section_normalise(tgm_arena *a, const tgm_val *map);
 tgm_val *tgm__section_set(tgm_arena *a, const tgm_val *map, const char *key, const tgm_val *value);
 
 /* ---- descriptors -------------------------------------------------------- */
-enum { TGM_MASK_NAN = 0, TGM_MASK_POS_INF = 1, TGM_MASK_NEG_INF = 2, TGM_MASK_KINDS = 3 };
+/* masks[0] = "nan", masks[1] = "inf+", masks[2] = "inf-" (canonical order). */
+#define TGM_DESC_MASKS 3
 
 typedef struct tgm_mask_desc {
     bool present;
@@ -83,7 +84,7 @@ typedef struct tgm_descriptor {
     const char *filter;
     const char *compression;
     bool has_masks; /* a "masks" key was present */
-    tgm_mask_desc masks[TGM_MASK_KINDS];
+    tgm_mask_desc masks[TGM_DESC_MASKS];
     uint64_t num_elements; /* product of shape (1 for a scalar) */
     bool num_elements_overflow;
 } tgm_descriptor;

@@ -1,12 +1,15 @@
-/* Per-object pipeline: descriptor -> (encoding, filter, compression). */
+/* Per-object pipeline: encoding -> filter -> compression and back
+ * (docs concepts/pipeline), NaN/Inf masks (WIRE_FORMAT §6.5) and partial
+ * decode (§10.3). */
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/checked.h"
 #include "common/endian.h"
-#include "codecs/codec.h"
 #include "common/error.h"
+#include "masks/masks.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/plan.h"
 
 void tgm__encoded_obj_free(tgm_encoded_obj *e) {
     tgm__buf_free(&e->owned);
@@ -23,166 +26,608 @@ tgm_error tgm__pipeline_decoded_size(const tgm_descriptor *d, size_t *out) {
     return TGM_ERROR_OK;
 }
 
-static bool is_none(const char *s) { return strcmp(s, "none") == 0; }
-
 tgm_error tgm__pipeline_check(const tgm_descriptor *d) {
-    TGM_RETURN_IF(!is_none(d->encoding) && strcmp(d->encoding, "simple_packing") != 0,
-                  TGM_ERROR_ENCODING, "unknown encoding: %s (expected one of: none, simple_packing)",
-                  d->encoding);
-    TGM_RETURN_IF(!is_none(d->filter) && strcmp(d->filter, "shuffle") != 0, TGM_ERROR_ENCODING,
-                  "unknown filter: %s (expected one of: none, shuffle)", d->filter);
-    if (!tgm__codec_known(d->compression)) {
-        return tgm__fail(TGM_ERROR_ENCODING, "unknown compression: %s (expected one of: %s)",
-                         d->compression, tgm__codec_all_names());
+    tgm_plan p;
+    return tgm__plan_resolve(d, true, &p);
+}
+
+/* ---- descriptor parameters -------------------------------------------------- */
+
+static tgm_val *set_param(tgm_arena *a, tgm_val *params, const char *key, const tgm_val *v) {
+    return params ? tgm__section_set(a, params, key, v) : NULL;
+}
+
+static tgm_val *drop_param(tgm_arena *a, tgm_val *params, const char *key) {
+    if (params == NULL || tgm__val_map_get(params, key) == NULL) {
+        return params;
     }
-    if (!is_none(d->encoding)) {
-        return tgm__fail(TGM_ERROR_ENCODING, "encoding %s is not implemented yet", d->encoding);
+    tgm_val *m = tgm__val_map(a, params->len);
+    if (m == NULL) {
+        return NULL;
     }
-    if (!is_none(d->filter)) {
-        return tgm__fail(TGM_ERROR_ENCODING, "filter %s is not implemented yet", d->filter);
+    size_t j = 0;
+    for (size_t i = 0; i < params->len; i++) {
+        if (!tgm__val_is_text(tgm__val_map_key(params, i), key)) {
+            m->p.items[2 * j] = *tgm__val_map_key(params, i);
+            m->p.items[2 * j + 1] = *tgm__val_map_value(params, i);
+            j++;
+        }
     }
-    if (!is_none(d->compression)) {
-        return tgm__fail(TGM_ERROR_ENCODING, "compression %s is not implemented yet",
-                         d->compression);
+    m->len = j;
+    return m;
+}
+
+/* Structural checks of caller-supplied szip_block_offsets (pre-encoded). */
+static tgm_error check_szip_offsets(const tgm_val *v, size_t encoded_len) {
+    TGM_RETURN_IF(v->kind != TGM_V_ARRAY, TGM_ERROR_METADATA,
+                  "szip_block_offsets must be an array, got %s", tgm__cbor_kind(v));
+    TGM_RETURN_IF(v->len == 0, TGM_ERROR_METADATA,
+                  "szip_block_offsets must not be empty; first offset must be 0");
+    uint64_t bound;
+    TGM_RETURN_IF(tgm__mul_u64(encoded_len, 8, &bound), TGM_ERROR_METADATA,
+                  "encoded byte length %zu overflows bit-bound calculation", encoded_len);
+    uint64_t prev = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        const tgm_val *e = &v->p.items[i];
+        TGM_RETURN_IF(e->kind != TGM_V_INT, TGM_ERROR_METADATA,
+                      "szip_block_offsets[%zu] must be an integer, got %s", i, tgm__cbor_kind(e));
+        TGM_RETURN_IF(e->neg, TGM_ERROR_METADATA, "szip_block_offsets[%zu] is negative", i);
+        uint64_t o = e->num.u;
+        TGM_RETURN_IF(o > bound, TGM_ERROR_METADATA,
+                      "szip_block_offsets[%zu] = %llu exceeds bit bound %llu (encoded_bytes_len = "
+                      "%zu bytes, %llu bits)",
+                      i, (unsigned long long)o, (unsigned long long)bound, encoded_len,
+                      (unsigned long long)bound);
+        if (i == 0) {
+            TGM_RETURN_IF(o != 0, TGM_ERROR_METADATA, "szip_block_offsets[0] must be 0, got %llu",
+                          (unsigned long long)o);
+        } else {
+            TGM_RETURN_IF(o <= prev, TGM_ERROR_METADATA,
+                          "szip_block_offsets must be strictly increasing: "
+                          "szip_block_offsets[%zu] = %llu, szip_block_offsets[%zu] = %llu",
+                          i - 1, (unsigned long long)prev, i, (unsigned long long)o);
+        }
+        prev = o;
     }
     return TGM_ERROR_OK;
 }
 
-/* Finite check for float dtypes (reject NaN / Inf, the default policy). */
-static tgm_error check_finite(const tgm_descriptor *d, const uint8_t *data, size_t n) {
-    size_t w = tgm__dtype_swap_unit(d->dtype);
-    const char *dt = tgm__dtype_name(d->dtype);
-    size_t per_elem = tgm__dtype_width(d->dtype) / (w ? w : 1);
-    for (size_t i = 0; i < n / w; i++) {
-        const uint8_t *p = data + i * w;
-        int kind = 0; /* 1 nan, 2 +inf, 3 -inf */
-        if (w == 8) {
-            uint64_t b = d->big_endian ? tgm__rd_be64(p) : tgm__rd_le64(p);
-            if (((b >> 52) & 0x7ff) == 0x7ff) {
-                kind = (b & 0xfffffffffffffull) ? 1 : ((b >> 63) ? 3 : 2);
-            }
-        } else if (w == 4) {
-            uint32_t b = d->big_endian ? tgm__rd_be32(p) : tgm__rd_le32(p);
-            if (((b >> 23) & 0xff) == 0xff) {
-                kind = (b & 0x7fffff) ? 1 : ((b >> 31) ? 3 : 2);
-            }
-        } else if (w == 2) {
-            uint16_t b = d->big_endian ? tgm__rd_be16(p) : tgm__rd_le16(p);
-            if (d->dtype == TGM_DT_BFLOAT16) {
-                if (((b >> 7) & 0xff) == 0xff) {
-                    kind = (b & 0x7f) ? 1 : ((b >> 15) ? 3 : 2);
-                }
-            } else if (((b >> 10) & 0x1f) == 0x1f) {
-                kind = (b & 0x3ff) ? 1 : ((b >> 15) ? 3 : 2);
-            }
-        }
-        if (kind == 0) {
+/* Offsets from a descriptor for range decode. */
+static tgm_error read_szip_offsets(const tgm_descriptor *d, uint64_t **out, size_t *n,
+                                   tgm_arena *a) {
+    const tgm_val *v = tgm__desc_param(d, "szip_block_offsets");
+    TGM_RETURN_IF(v == NULL, TGM_ERROR_COMPRESSION,
+                  "missing szip_block_offsets in payload metadata (required for partial range "
+                  "decode)");
+    TGM_RETURN_IF(v->kind != TGM_V_ARRAY, TGM_ERROR_METADATA,
+                  "szip_block_offsets must be an array");
+    uint64_t *o = tgm__arena_alloc(a, (v->len ? v->len : 1) * sizeof(uint64_t));
+    if (o == NULL) {
+        return tgm__oom(v->len * 8, "szip offsets");
+    }
+    for (size_t i = 0; i < v->len; i++) {
+        TGM_RETURN_IF(v->p.items[i].kind != TGM_V_INT || v->p.items[i].neg, TGM_ERROR_METADATA,
+                      "szip_block_offsets must contain integers");
+        o[i] = v->p.items[i].num.u;
+    }
+    *out = o;
+    *n = v->len;
+    return TGM_ERROR_OK;
+}
+
+/* Validate the masks sub-map of a descriptor (method names and params). */
+static tgm_error check_mask_descs(const tgm_descriptor *d) {
+    for (int k = 0; k < TGM_DESC_MASKS; k++) {
+        const tgm_mask_desc *m = &d->masks[k];
+        if (!m->present) {
             continue;
         }
-        size_t elem = i / per_elem;
-        const char *comp = per_elem == 2 ? ((i % 2) ? " (imaginary component)" : " (real component)") : "";
-        if (kind == 1) {
-            return tgm__fail(TGM_ERROR_ENCODING,
-                             "strict-NaN check: NaN at element %zu of %s array%s; pass "
-                             "allow_nan=true to substitute with 0.0 and record positions in a mask",
-                             elem, dt, comp);
+        TGM_TRY(tgm__mask_check_descriptor((tgm_mask_kind)k, m->method, strlen(m->method), NULL, 0));
+        if (m->params != NULL) {
+            for (size_t i = 0; i < m->params->len; i++) {
+                const tgm_val *key = tgm__val_map_key(m->params, i);
+                TGM_TRY(tgm__mask_check_descriptor((tgm_mask_kind)k, m->method, strlen(m->method),
+                                                   key->p.str, key->len));
+            }
         }
-        return tgm__fail(TGM_ERROR_ENCODING,
-                         "strict-Inf check: %s at element %zu of %s array%s; pass allow_inf=true "
-                         "to substitute with 0.0 and record positions in a mask",
-                         kind == 2 ? "+Inf" : "-Inf", elem, dt, comp);
     }
     return TGM_ERROR_OK;
+}
+
+/* The "masks" sub-map for the entries written by tgm__masks_append_region
+ * (offsets already relative to the payload region). */
+static tgm_error masks_val(tgm_arena *a, const tgm_mask_entry e[TGM_MASK_KINDS], tgm_val **out) {
+    size_t n = 0;
+    for (int k = 0; k < TGM_MASK_KINDS; k++) {
+        n += e[k].present;
+    }
+    tgm_val *m = tgm__val_map(a, n);
+    if (m == NULL) {
+        return tgm__oom(n, "masks");
+    }
+    size_t j = 0;
+    for (int k = 0; k < TGM_MASK_KINDS; k++) {
+        if (!e[k].present) {
+            continue;
+        }
+        const tgm_mask_method *mm = &e[k].method;
+        size_t np = 0;
+        if (mm->codec == TGM_MASK_CODEC_ZSTD && mm->zstd_level_set) {
+            np = 1;
+        } else if (mm->codec == TGM_MASK_CODEC_BLOSC2) {
+            np = 2;
+        }
+        tgm_val *entry = tgm__val_map(a, 3 + (np > 0));
+        if (entry == NULL) {
+            return tgm__oom(64, "masks");
+        }
+        const char *meth = tgm__mask_codec_name(mm->codec);
+        const char *kname = tgm__mask_kind_key((tgm_mask_kind)k);
+        if (tgm__val_set_text(a, &m->p.items[2 * j], kname, strlen(kname)) != 0 ||
+            tgm__val_set_text(a, &entry->p.items[0], "method", 6) != 0 ||
+            tgm__val_set_text(a, &entry->p.items[1], meth, strlen(meth)) != 0 ||
+            tgm__val_set_text(a, &entry->p.items[2], "offset", 6) != 0 ||
+            tgm__val_set_text(a, &entry->p.items[4], "length", 6) != 0) {
+            return tgm__oom(64, "masks");
+        }
+        tgm__val_set_uint(&entry->p.items[3], e[k].offset);
+        tgm__val_set_uint(&entry->p.items[5], e[k].length);
+        if (np > 0) {
+            tgm_val *params = tgm__val_map(a, np);
+            if (params == NULL || tgm__val_set_text(a, &entry->p.items[6], "params", 6) != 0) {
+                return tgm__oom(64, "masks");
+            }
+            if (mm->codec == TGM_MASK_CODEC_ZSTD) {
+                if (tgm__val_set_text(a, &params->p.items[0], "level", 5) != 0) {
+                    return tgm__oom(64, "masks");
+                }
+                tgm__val_set_int(&params->p.items[1], mm->zstd_level);
+            } else {
+                const char *cn = tgm__mask_blosc2_codec_name(mm->blosc2_codec);
+                if (tgm__val_set_text(a, &params->p.items[0], "codec", 5) != 0 ||
+                    tgm__val_set_text(a, &params->p.items[1], cn, strlen(cn)) != 0 ||
+                    tgm__val_set_text(a, &params->p.items[2], "level", 5) != 0) {
+                    return tgm__oom(64, "masks");
+                }
+                tgm__val_set_int(&params->p.items[3], mm->blosc2_level);
+            }
+            entry->p.items[7] = *params;
+        }
+        m->p.items[2 * j + 1] = *entry;
+        j++;
+    }
+    *out = m;
+    return TGM_ERROR_OK;
+}
+
+/* ---- encode ------------------------------------------------------------------------- */
+
+static tgm_error compute_sp(tgm_arena *a, const tgm_descriptor *in, const uint8_t *data,
+                            size_t len, uint32_t threads, tgm_val **params) {
+    if (tgm__desc_param(in, "sp_bits_per_value") == NULL) {
+        return tgm__fail(TGM_ERROR_METADATA,
+                         "simple_packing requires sp_bits_per_value (the encoder can "
+                         "auto-compute sp_reference_value + sp_binary_scale_factor from the "
+                         "data, but the bit-width and decimal scale are the user knobs).  "
+                         "Provide at least sp_bits_per_value, or the full explicit 4-key set.");
+    }
+    bool has_ref = tgm__desc_param(in, "sp_reference_value") != NULL;
+    bool has_bsf = tgm__desc_param(in, "sp_binary_scale_factor") != NULL;
+    if (has_ref != has_bsf) {
+        const char *set = has_ref ? "sp_reference_value" : "sp_binary_scale_factor";
+        const char *missing = has_ref ? "sp_binary_scale_factor" : "sp_reference_value";
+        return tgm__fail(TGM_ERROR_METADATA,
+                         "simple_packing: descriptor sets %s but not %s.  Provide both for "
+                         "explicit-params encoding, or neither to let the encoder auto-compute "
+                         "them from the data.",
+                         set, missing);
+    }
+    tgm_val v;
+    if (has_ref && has_bsf) {
+        if (tgm__desc_param(in, "sp_decimal_scale_factor") == NULL) {
+            tgm__val_set_int(&v, 0);
+            *params = set_param(a, *params, "sp_decimal_scale_factor", &v);
+        }
+        return *params ? TGM_ERROR_OK : tgm__oom(64, "parameters");
+    }
+    uint64_t bits;
+    int64_t dsf;
+    TGM_TRY(tgm__param_u64(in, "sp_bits_per_value", &bits));
+    TGM_RETURN_IF(bits > UINT32_MAX, TGM_ERROR_METADATA, "sp_bits_per_value out of u32 range");
+    TGM_TRY(tgm__param_i64_or(in, "sp_decimal_scale_factor", 0, &dsf));
+    TGM_RETURN_IF(dsf < INT32_MIN || dsf > INT32_MAX, TGM_ERROR_METADATA,
+                  "sp_decimal_scale_factor out of i32 range");
+    TGM_RETURN_IF(len % 8 != 0, TGM_ERROR_ENCODING,
+                  "byte-to-f64 input length %zu is not a multiple of 8", len);
+    tgm_sp_params sp;
+    TGM_TRY(tgm__sp_compute_params(data, in->big_endian, len / 8, (uint32_t)bits, (int32_t)dsf,
+                                   threads, &sp));
+    tgm__val_set_float(&v, sp.reference_value);
+    *params = set_param(a, *params, "sp_reference_value", &v);
+    tgm__val_set_int(&v, sp.binary_scale_factor);
+    *params = set_param(a, *params, "sp_binary_scale_factor", &v);
+    tgm__val_set_int(&v, sp.decimal_scale_factor);
+    *params = set_param(a, *params, "sp_decimal_scale_factor", &v);
+    tgm__val_set_uint(&v, sp.bits_per_value);
+    *params = set_param(a, *params, "sp_bits_per_value", &v);
+    return *params ? TGM_ERROR_OK : tgm__oom(64, "parameters");
+}
+
+/* Run encoding -> filter -> compression on `src` (raw values). */
+static tgm_error run_encode(const tgm_plan *p, const uint8_t *src, size_t len, uint32_t threads,
+                            tgm_encoded_obj *out, tgm_u64vec *offsets) {
+    tgm_error err = TGM_ERROR_OK;
+    uint8_t *stage1 = NULL, *stage2 = NULL;
+    const uint8_t *cur = src;
+    size_t cur_len = len;
+    tgm_codec_params cp = p->cp;
+    cp.threads = threads;
+
+    if (p->encoding == TGM_ENC_SIMPLE_PACKING) {
+        stage1 = tgm__malloc(p->encoded_size);
+        TGM_FAIL_IF(stage1 == NULL, TGM_ERROR_ENCODING, "out of memory for %zu packed bytes",
+                    p->encoded_size);
+        TGM_CHECK(tgm__sp_encode(src, p->big_endian, (size_t)p->n, &p->sp, p->container_bytes,
+                                 stage1, p->encoded_size, threads));
+        cur = stage1;
+        cur_len = p->encoded_size;
+    }
+    if (p->filter == TGM_FIL_SHUFFLE) {
+        stage2 = tgm__malloc(cur_len);
+        TGM_FAIL_IF(stage2 == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes", cur_len);
+        TGM_CHECK(tgm__shuffle(cur, cur_len, p->shuffle_element_size, stage2, threads));
+        cur = stage2;
+    }
+    if (p->codec != NULL) {
+        const uint8_t *in = cur;
+        uint8_t *swapped = NULL;
+        if (strcmp(p->compression, "zfp") == 0 && p->big_endian != TGM_HOST_BIG_ENDIAN) {
+            /* zfp compresses host-order doubles. */
+            swapped = tgm__malloc(cur_len);
+            TGM_FAIL_IF(swapped == NULL, TGM_ERROR_ENCODING, "out of memory");
+            memcpy(swapped, cur, cur_len);
+            tgm__byteswap(swapped, cur_len / 8, 8);
+            in = swapped;
+        }
+        err = p->codec->compress(&cp, in, cur_len, &out->owned, offsets);
+        tgm__free(swapped);
+        if (err != TGM_ERROR_OK) {
+            goto cleanup;
+        }
+        out->payload = out->owned.data ? out->owned.data : (const uint8_t *)"";
+        out->payload_len = out->owned.len;
+    } else if (cur == src) {
+        out->payload = src; /* passthrough: copied once, into the frame */
+        out->payload_len = len;
+    } else {
+        /* take ownership of the last stage buffer */
+        uint8_t *own = (cur == stage2) ? stage2 : stage1;
+        if (own == stage2) {
+            stage2 = NULL;
+        } else {
+            stage1 = NULL;
+        }
+        out->owned.data = own;
+        out->owned.len = out->owned.cap = cur_len;
+        out->payload = own;
+        out->payload_len = cur_len;
+    }
+cleanup:
+    tgm__free(stage1);
+    tgm__free(stage2);
+    return err;
 }
 
 tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uint8_t *data,
                                size_t len, const tgm_encode_opts *o, tgm_encoded_obj *out) {
+    tgm_error err = TGM_ERROR_OK;
+    uint8_t *subst = NULL;
+    tgm_mask_set masks;
+    tgm_u64vec offsets = TGM_U64VEC_INIT;
+    tgm__mask_set_init(&masks, 0);
     memset(out, 0, sizeof *out);
-    TGM_TRY(tgm__desc_check_shape(in));
-    if (is_none(in->encoding)) {
-        size_t expect = 0;
-        TGM_TRY(tgm__pipeline_decoded_size(in, &expect));
-        if (expect != len) {
+
+    TGM_CHECK(tgm__desc_check_shape(in));
+    size_t raw_size = 0;
+    TGM_CHECK(tgm__pipeline_decoded_size(in, &raw_size));
+    if (strcmp(in->encoding, "none") == 0 || !o->pre_encoded) {
+        if (raw_size != len) {
             if (in->dtype == TGM_DT_BITMASK) {
-                return tgm__fail(TGM_ERROR_METADATA,
-                                 "data_len %zu does not match expected %zu bytes for bitmask "
-                                 "(ceil(%llu/8))",
-                                 len, expect, (unsigned long long)in->num_elements);
+                err = tgm__fail(TGM_ERROR_METADATA,
+                                "data_len %zu does not match expected %zu bytes for bitmask "
+                                "(ceil(%llu/8))",
+                                len, raw_size, (unsigned long long)in->num_elements);
+            } else {
+                err = tgm__fail(TGM_ERROR_METADATA,
+                                "data_len %zu does not match expected %zu bytes from shape and "
+                                "dtype",
+                                len, raw_size);
             }
-            return tgm__fail(TGM_ERROR_METADATA,
-                             "data_len %zu does not match expected %zu bytes from shape and dtype",
-                             len, expect);
+            goto cleanup;
         }
     }
-    TGM_TRY(tgm__pipeline_check(in));
-    if (!o->pre_encoded && tgm__dtype_is_float(in->dtype)) {
-        TGM_TRY(check_finite(in, data, len));
+    if (o->pre_encoded) {
+        TGM_CHECK(check_mask_descs(in));
     }
-    out->payload = data;
-    out->payload_len = len;
-    out->desc = *in;
+
+    /* Parameters written on the wire: the caller's, minus what the encoder
+     * computes itself. */
     tgm_val *params = tgm__desc_params_map(a, in);
-    if (params == NULL) {
-        return tgm__oom(64, "descriptor");
+    TGM_FAIL_IF(params == NULL, TGM_ERROR_ENCODING, "out of memory for parameters");
+    params = drop_param(a, params, "hash"); /* v3 keeps hashes in frame footers */
+    const uint8_t *src = data;
+    if (!o->pre_encoded) {
+        params = drop_param(a, params, "szip_block_offsets");
+        /* NaN / Inf: reject, or substitute and record masks. */
+        if (tgm__dtype_is_float(in->dtype)) {
+            TGM_CHECK(tgm__masks_scan_substitute(in->dtype, in->big_endian, data, len,
+                                                 o->allow_nan, o->allow_inf, o->threads, &subst,
+                                                 &masks));
+            if (subst != NULL) {
+                src = subst;
+            }
+        }
+        if (strcmp(in->encoding, "simple_packing") == 0) {
+            char dbg[16];
+            TGM_FAIL_IF(in->dtype != TGM_DT_FLOAT64, TGM_ERROR_ENCODING,
+                        "simple_packing only supports float64 dtype; got %s",
+                        tgm__dtype_debug_name(in->dtype, dbg));
+            /* Parameters come from the original values: substituted zeros
+             * would distort them (and a NaN is reported, as the reference does). */
+            TGM_CHECK(compute_sp(a, in, data, len, o->threads, &params));
+        }
+    } else {
+        const tgm_val *so = tgm__desc_param(in, "szip_block_offsets");
+        if (so != NULL) {
+            TGM_FAIL_IF(strcmp(in->compression, "szip") != 0, TGM_ERROR_METADATA,
+                        "szip_block_offsets provided but compression is '%s', not 'szip'",
+                        in->compression);
+            TGM_CHECK(check_szip_offsets(so, len));
+        }
     }
-    TGM_TRY(tgm__desc_build_val(a, in, params, NULL, &out->desc_val));
-    return TGM_ERROR_OK;
+
+    /* The final descriptor, then the plan from it. */
+    tgm_val *dv;
+    tgm_descriptor fd;
+    TGM_CHECK(tgm__desc_build_val(a, in, params,
+                                  (o->pre_encoded && in->has_masks)
+                                      ? tgm__val_map_get(in->map, "masks")
+                                      : NULL,
+                                  &dv));
+    TGM_CHECK(tgm__desc_from_val(a, dv, "descriptor", &fd));
+    tgm_plan plan;
+    TGM_CHECK(tgm__plan_resolve(&fd, true, &plan));
+
+    if (o->pre_encoded) {
+        out->payload = len ? data : (const uint8_t *)"";
+        out->payload_len = len;
+    } else {
+        TGM_CHECK(run_encode(&plan, src, len, o->threads, out, &offsets));
+        if (subst != NULL && out->payload == subst) {
+            /* passthrough of the substituted copy: keep it alive */
+            out->owned.data = subst;
+            out->owned.len = out->owned.cap = len;
+            subst = NULL;
+        }
+        bool rebuild = false;
+        if (strcmp(plan.compression, "szip") == 0) {
+            tgm_val *arr = tgm__val_array(a, offsets.n);
+            TGM_FAIL_IF(arr == NULL, TGM_ERROR_ENCODING, "out of memory for szip offsets");
+            for (size_t i = 0; i < offsets.n; i++) {
+                tgm__val_set_uint(&arr->p.items[i], offsets.v[i]);
+            }
+            params = set_param(a, params, "szip_block_offsets", arr);
+            TGM_FAIL_IF(params == NULL, TGM_ERROR_ENCODING, "out of memory for parameters");
+            rebuild = true;
+        }
+        tgm_val *mv = NULL;
+        if (!tgm__mask_set_empty(&masks)) {
+            tgm_mask_method methods[TGM_MASK_KINDS];
+            for (int k = 0; k < TGM_MASK_KINDS; k++) {
+                TGM_CHECK(tgm__mask_method_parse(o->mask_method[k], &methods[k]));
+            }
+            tgm_mask_entry entries[TGM_MASK_KINDS];
+            uint64_t threshold = o->small_mask_threshold < 0 ? 128 : (uint64_t)o->small_mask_threshold;
+            TGM_CHECK(tgm__masks_append_region(&masks, methods, threshold, &out->masks, entries));
+            for (int k = 0; k < TGM_MASK_KINDS; k++) {
+                entries[k].offset += out->payload_len;
+            }
+            TGM_CHECK(masks_val(a, entries, &mv));
+            rebuild = true;
+        }
+        if (rebuild) {
+            TGM_CHECK(tgm__desc_build_val(a, in, params, mv, &dv));
+            TGM_CHECK(tgm__desc_from_val(a, dv, "descriptor", &fd));
+        }
+    }
+    out->desc_val = dv;
+    out->desc = fd;
+
+cleanup:
+    if (err != TGM_ERROR_OK) {
+        tgm__encoded_obj_free(out);
+    }
+    tgm__free(subst);
+    tgm__mask_set_free(&masks);
+    tgm__u64vec_free(&offsets);
+    return err;
 }
+
+/* ---- decode ----------------------------------------------------------------------- */
+
+static void mask_refs(const tgm_descriptor *d, tgm_mask_ref refs[TGM_MASK_KINDS]) {
+    for (int k = 0; k < TGM_MASK_KINDS; k++) {
+        const tgm_mask_desc *m = &d->masks[k];
+        refs[k].present = m->present;
+        refs[k].method = m->present ? m->method : "";
+        refs[k].method_len = m->present ? strlen(m->method) : 0;
+        refs[k].offset = m->offset;
+        refs[k].length = m->length;
+    }
+}
+
+static bool has_any_mask(const tgm_descriptor *d) {
+    return d->masks[0].present || d->masks[1].present || d->masks[2].present;
+}
+
 
 tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, size_t plen,
                                const uint8_t *region, size_t region_len,
                                const tgm_decode_opts *o, uint8_t *dst, size_t dst_len) {
-    (void)region;
-    (void)region_len;
-    TGM_TRY(tgm__pipeline_check(d));
-    size_t expect = 0;
-    TGM_TRY(tgm__pipeline_decoded_size(d, &expect));
-    TGM_RETURN_IF(plen != expect, TGM_ERROR_ENCODING,
-                  "descriptor claims %zu decoded byte(s) but frame payload is %zu byte(s) "
-                  "(encoding %s, dtype width %zu)",
-                  expect, plen, d->encoding, tgm__dtype_width(d->dtype));
-    TGM_RETURN_IF(dst_len != expect, TGM_ERROR_ENCODING, "output buffer size mismatch");
-    if (plen > 0) {
-        memcpy(dst, payload, plen);
-    }
-    if (o->native_byte_order && d->big_endian != TGM_HOST_BIG_ENDIAN) {
-        size_t unit = tgm__dtype_swap_unit(d->dtype);
-        if (unit > 1) {
-            tgm__byteswap(dst, plen / unit, unit);
+    tgm_error err = TGM_ERROR_OK;
+    tgm_plan p;
+    uint8_t *tmp = NULL, *tmp2 = NULL;
+    tgm_mask_set set;
+    tgm__mask_set_init(&set, 0);
+    TGM_TRY(tgm__plan_resolve(d, true, &p));
+    TGM_RETURN_IF(dst_len != p.decoded_size, TGM_ERROR_ENCODING,
+                  "output buffer of %zu bytes for %zu decoded bytes", dst_len, p.decoded_size);
+    bool out_big = o->native_byte_order ? TGM_HOST_BIG_ENDIAN : d->big_endian;
+    tgm_codec_params cp = p.cp;
+    cp.threads = o->threads ? o->threads : 1;
+    bool is_zfp = p.codec != NULL && strcmp(p.compression, "zfp") == 0;
+
+    /* 1. decompress into the encoded (filtered) stream */
+    const uint8_t *stream = payload;
+    if (p.codec == NULL) {
+        TGM_RETURN_IF(plen != p.encoded_size, TGM_ERROR_ENCODING,
+                      "descriptor claims %zu decoded byte(s) but frame payload is %zu byte(s) "
+                      "(encoding %s, dtype width %zu)",
+                      p.encoded_size, plen, d->encoding, p.width);
+    } else {
+        bool direct = p.filter == TGM_FIL_NONE && p.encoding == TGM_ENC_NONE;
+        uint8_t *target = direct ? dst : (tmp = tgm__malloc(p.encoded_size));
+        TGM_FAIL_IF(target == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes",
+                    p.encoded_size);
+        TGM_CHECK(p.codec->decompress(&cp, payload, plen, target, p.encoded_size));
+        stream = target;
+        if (is_zfp && out_big != TGM_HOST_BIG_ENDIAN) {
+            tgm__byteswap(target, p.encoded_size / 8, 8); /* zfp yields host order */
         }
     }
-    return TGM_ERROR_OK;
+    /* 2. unshuffle */
+    if (p.filter == TGM_FIL_SHUFFLE) {
+        uint8_t *target = p.encoding == TGM_ENC_NONE ? dst : (tmp2 = tgm__malloc(p.encoded_size));
+        TGM_FAIL_IF(target == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes",
+                    p.encoded_size);
+        TGM_CHECK(tgm__unshuffle(stream, p.encoded_size, p.shuffle_element_size, target, cp.threads));
+        stream = target;
+    }
+    /* 3. decode values */
+    if (p.encoding == TGM_ENC_SIMPLE_PACKING) {
+        TGM_CHECK(tgm__sp_decode(stream, p.encoded_size, (size_t)p.n, &p.sp, p.container_bytes, dst,
+                                 out_big, cp.threads));
+    } else {
+        if (stream != dst && p.decoded_size > 0) {
+            memcpy(dst, stream, p.decoded_size);
+        }
+        if (!is_zfp && out_big != d->big_endian && p.swap_unit > 1) {
+            tgm__byteswap(dst, p.decoded_size / p.swap_unit, p.swap_unit);
+        }
+    }
+    /* 4. NaN / Inf restoration */
+    if (o->restore_non_finite && has_any_mask(d)) {
+        tgm_mask_ref refs[TGM_MASK_KINDS];
+        mask_refs(d, refs);
+        TGM_CHECK(tgm__masks_decode_region(refs, region, region_len, p.n, &set));
+        TGM_CHECK(tgm__masks_restore(dst, d->dtype, out_big, &set, 0, p.n));
+    }
+cleanup:
+    tgm__free(tmp);
+    tgm__free(tmp2);
+    tgm__mask_set_free(&set);
+    return err;
 }
 
 tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *payload, size_t plen,
                                      const uint8_t *region, size_t region_len,
                                      const tgm_decode_opts *o, uint64_t offset, uint64_t count,
                                      uint8_t *dst) {
-    (void)region;
-    (void)region_len;
-    TGM_RETURN_IF(!is_none(d->filter), TGM_ERROR_ENCODING,
+    tgm_error err = TGM_ERROR_OK;
+    tgm_plan p;
+    tgm_arena a = TGM_ARENA_INIT;
+    uint8_t *tmp = NULL;
+    tgm_mask_set set;
+    tgm__mask_set_init(&set, 0);
+    TGM_RETURN_IF(strcmp(d->filter, "none") != 0, TGM_ERROR_ENCODING,
                   "decode_range is not supported when a filter (e.g. shuffle) is applied");
     TGM_RETURN_IF(d->dtype == TGM_DT_BITMASK, TGM_ERROR_ENCODING,
                   "partial range decode not supported for bitmask dtype");
-    TGM_TRY(tgm__pipeline_check(d));
-    size_t w = tgm__dtype_width(d->dtype);
-    uint64_t end, bstart, bcount;
-    TGM_RETURN_IF(tgm__add_u64(offset, count, &end) || end > d->num_elements, TGM_ERROR_OBJECT,
+    TGM_TRY(tgm__plan_resolve(d, true, &p));
+    uint64_t end;
+    TGM_RETURN_IF(tgm__add_u64(offset, count, &end) || end > p.n, TGM_ERROR_OBJECT,
                   "range (offset=%llu, count=%llu) exceeds the object's %llu elements",
-                  (unsigned long long)offset, (unsigned long long)count,
-                  (unsigned long long)d->num_elements);
-    TGM_RETURN_IF(tgm__mul_u64(offset, w, &bstart) || tgm__mul_u64(count, w, &bcount) ||
-                      bstart + bcount > plen,
-                  TGM_ERROR_ENCODING, "range (offset=%llu, count=%llu) exceeds payload size",
-                  (unsigned long long)offset, (unsigned long long)count);
-    if (bcount > 0) {
-        memcpy(dst, payload + bstart, (size_t)bcount);
+                  (unsigned long long)offset, (unsigned long long)count, (unsigned long long)p.n);
+    if (count == 0) {
+        return TGM_ERROR_OK;
     }
-    if (o->native_byte_order && d->big_endian != TGM_HOST_BIG_ENDIAN) {
-        size_t unit = tgm__dtype_swap_unit(d->dtype);
-        if (unit > 1) {
-            tgm__byteswap(dst, (size_t)bcount / unit, unit);
+    bool out_big = o->native_byte_order ? TGM_HOST_BIG_ENDIAN : d->big_endian;
+    bool is_zfp = p.codec != NULL && strcmp(p.compression, "zfp") == 0;
+    tgm_codec_params cp = p.cp;
+    cp.threads = o->threads ? o->threads : 1;
+
+    /* byte range of the encoded stream */
+    uint64_t bstart, bend;
+    uint64_t bit_in_first = 0;
+    if (p.encoding == TGM_ENC_NONE) {
+        bstart = offset * p.width;
+        bend = end * p.width;
+    } else if (p.container_bytes) {
+        bstart = offset * p.container_bytes;
+        bend = end * p.container_bytes;
+    } else {
+        uint64_t bits = p.sp.bits_per_value;
+        uint64_t b0, b1;
+        TGM_RETURN_IF(tgm__mul_u64(offset, bits, &b0) || tgm__mul_u64(end, bits, &b1),
+                      TGM_ERROR_ENCODING, "bit range overflow");
+        bstart = b0 / 8;
+        bend = (b1 + 7) / 8;
+        bit_in_first = b0 % 8;
+    }
+    size_t nbytes = (size_t)(bend - bstart);
+    const uint8_t *bytes;
+    if (p.codec == NULL) {
+        TGM_RETURN_IF(plen != p.encoded_size, TGM_ERROR_ENCODING,
+                      "descriptor claims %zu decoded byte(s) but frame payload is %zu byte(s) "
+                      "(encoding %s, dtype width %zu)",
+                      p.encoded_size, plen, d->encoding, p.width);
+        bytes = payload + bstart;
+    } else {
+        TGM_FAIL_IF(p.codec->decompress_range == NULL, TGM_ERROR_COMPRESSION,
+                    "range decode not supported for this compressor (%s); decode the whole "
+                    "object instead",
+                    p.compression);
+        uint64_t *offs = NULL;
+        size_t noffs = 0;
+        if (strcmp(p.compression, "szip") == 0) {
+            TGM_CHECK(read_szip_offsets(d, &offs, &noffs, &a));
+        }
+        tmp = tgm__malloc(nbytes);
+        TGM_FAIL_IF(tmp == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes", nbytes);
+        TGM_CHECK(p.codec->decompress_range(&cp, payload, plen, offs, noffs, bstart, nbytes, tmp));
+        if (is_zfp && out_big != TGM_HOST_BIG_ENDIAN) {
+            tgm__byteswap(tmp, nbytes / 8, 8);
+        }
+        bytes = tmp;
+    }
+    if (p.encoding == TGM_ENC_SIMPLE_PACKING) {
+        TGM_CHECK(tgm__sp_decode_range(bytes, nbytes, bit_in_first, (size_t)count, &p.sp,
+                                       p.container_bytes, dst, out_big));
+    } else {
+        memcpy(dst, bytes, nbytes);
+        if (!is_zfp && out_big != d->big_endian && p.swap_unit > 1) {
+            tgm__byteswap(dst, nbytes / p.swap_unit, p.swap_unit);
         }
     }
-    return TGM_ERROR_OK;
+    if (o->restore_non_finite && has_any_mask(d)) {
+        tgm_mask_ref refs[TGM_MASK_KINDS];
+        mask_refs(d, refs);
+        TGM_CHECK(tgm__masks_decode_region(refs, region, region_len, p.n, &set));
+        TGM_CHECK(tgm__masks_restore(dst, d->dtype, out_big, &set, offset, count));
+    }
+cleanup:
+    tgm__free(tmp);
+    tgm__mask_set_free(&set);
+    tgm__arena_free(&a);
+    return err;
 }
