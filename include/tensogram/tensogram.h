@@ -512,6 +512,40 @@ TGM_API const char *tgm_version_string(void);
  * TGM_ERROR_HASH_MISMATCH on this thread, or -1. */
 TGM_API int64_t tgm_last_error_object_index(void);
 
+/* Descriptors only: metadata and every object's descriptor, no payload is
+ * decoded (tgm_object_data returns NULL / length 0).  Free with
+ * tgm_message_free. */
+TGM_API tgm_error tgm_decode_descriptors(const uint8_t *buf, size_t buf_len, tgm_message_t **out);
+
+/* The object's full descriptor (every key, parameters included) as a JSON
+ * object, e.g. {"byte_order":"little","compression":"szip",...,
+ * "szip_block_offsets":[0,...]}.  NULL when out of range; valid until the
+ * message is freed. */
+TGM_API const char *tgm_object_descriptor_json(const tgm_message_t *msg, size_t index);
+
+/* Per-message access to files, reading only what is needed (the file is
+ * memory-mapped; an object is reached through the message's index).
+ * Message indexes out of range give TGM_ERROR_FRAMING, as
+ * tgm_file_read_message does. */
+TGM_API tgm_error tgm_file_message_layout(tgm_file_t *file, size_t index, uint64_t *offset,
+                                          uint64_t *length);
+TGM_API tgm_error tgm_file_decode_metadata(tgm_file_t *file, size_t index, tgm_metadata_t **out);
+TGM_API tgm_error tgm_file_decode_descriptors(tgm_file_t *file, size_t index,
+                                              tgm_message_t **out);
+TGM_API tgm_error tgm_file_decode_object(tgm_file_t *file, size_t msg_index, size_t obj_index,
+                                         int32_t native_byte_order, uint32_t threads,
+                                         int32_t verify_hash, tgm_message_t **out);
+TGM_API tgm_error tgm_file_decode_range(tgm_file_t *file, size_t msg_index, size_t obj_index,
+                                        const uint64_t *ranges_offsets,
+                                        const uint64_t *ranges_counts, size_t num_ranges,
+                                        int32_t native_byte_order, uint32_t threads, int32_t join,
+                                        tgm_bytes_t *out, size_t *out_count);
+TGM_API tgm_error tgm_file_decode_message_with_options(tgm_file_t *file, size_t index,
+                                                       int32_t native_byte_order,
+                                                       uint32_t threads, int32_t verify_hash,
+                                                       const TgmDecodeMaskOptions *mask_options,
+                                                       tgm_message_t **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@ typedef struct tgm_decoded_obj {
     size_t len;
     bool has_hash;
     char hash_hex[17];
+    const char *desc_json; /* lazily built by tgm_object_descriptor_json */
 } tgm_decoded_obj;
 
 /* Cached strings handed out by accessors (valid until the handle is freed). */

@@ -244,3 +244,32 @@ cleanup:
     tgm__arena_free(&arena);
     return err;
 }
+
+tgm_error tgm_decode_descriptors(const uint8_t *buf, size_t buf_len, tgm_message_t **out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+    tgm_message_t *m = message_new();
+    if (m == NULL) {
+        return tgm__oom(sizeof *m, "message");
+    }
+    tgm_error err = TGM_ERROR_OK;
+    tgm_msg pm;
+    TGM_CHECK(tgm__msg_parse(buf, buf_len, &m->arena, TGM_PARSE_FULL, &pm));
+    m->meta = pm.meta;
+    m->nobj = pm.nobj;
+    m->objs = tgm__calloc(pm.nobj ? pm.nobj : 1, sizeof *m->objs);
+    TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", pm.nobj);
+    for (size_t i = 0; i < pm.nobj; i++) {
+        m->objs[i].desc = pm.objs[i].desc;
+        uint64_t slot = tgm__frame_stored_hash(buf + pm.objs[i].frame_off, pm.objs[i].frame_len);
+        m->objs[i].has_hash = slot != 0;
+        if (slot != 0) {
+            tgm__hash_hex(slot, m->objs[i].hash_hex);
+        }
+    }
+    *out = m;
+    return TGM_ERROR_OK;
+cleanup:
+    tgm_message_free(m);
+    return err;
+}

@@ -3,6 +3,7 @@
 
 #include "api/api.h"
 #include "common/alloc.h"
+#include "json/json.h"
 
 static const tgm_decoded_obj *obj(const tgm_message_t *m, size_t i) {
     return (m != NULL && i < m->nobj) ? &m->objs[i] : NULL;
@@ -92,4 +93,25 @@ tgm_error tgm_message_metadata(const tgm_message_t *msg, tgm_metadata_t **out) {
     tgm__clear_error();
     TGM_API_REQUIRE(msg != NULL && out != NULL, "null argument");
     return tgm__api_metadata_new(&msg->meta, out);
+}
+
+const char *tgm_object_descriptor_json(const tgm_message_t *msg, size_t index) {
+    const tgm_decoded_obj *o = obj(msg, index);
+    if (o == NULL) {
+        return NULL;
+    }
+    union {
+        const tgm_message_t *c;
+        tgm_message_t *m;
+    } u;
+    u.c = msg;
+    tgm_decoded_obj *mo = &u.m->objs[index];
+    if (mo->desc_json == NULL) {
+        tgm_buf b = TGM_BUF_INIT;
+        if (tgm__json_write(o->desc.map, TGM_JSON_COMPACT, &b) == TGM_ERROR_OK) {
+            mo->desc_json = tgm__arena_strndup(&u.m->arena, (const char *)b.data, b.len);
+        }
+        tgm__buf_free(&b);
+    }
+    return mo->desc_json;
 }

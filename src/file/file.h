@@ -1,0 +1,30 @@
+/* .tgm files (internal interface behind tgm_file_*). */
+#ifndef TGM_FILE_FILE_H
+#define TGM_FILE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/io.h"
+#include "tensogram/tensogram.h"
+
+/* Open an existing file (create == false; it must exist) or create /
+ * truncate one.  Nothing is read until first use. */
+tgm_error tgm__file_new(const char *path, bool create, tgm_file_t **out);
+void tgm__file_free(tgm_file_t *f);
+const char *tgm__file_path(const tgm_file_t *f);
+
+/* Number of complete messages (scans on first call, then picks up bytes
+ * appended since, by this handle or another writer). */
+tgm_error tgm__file_count(tgm_file_t *f, size_t *out);
+/* Offset and length of message i (TGM_ERROR_FRAMING when out of range). */
+tgm_error tgm__file_layout(tgm_file_t *f, size_t i, uint64_t *off, uint64_t *len);
+/* The bytes of message i: a view valid until the file is closed, or a
+ * copy returned in *owned that the caller frees with tgm__free. */
+tgm_error tgm__file_message(tgm_file_t *f, size_t i, const uint8_t **data, size_t *len,
+                            uint8_t **owned);
+/* Append one complete message; on failure the file is left unchanged. */
+tgm_error tgm__file_append(tgm_file_t *f, const uint8_t *msg, size_t len);
+
+#endif

@@ -1,0 +1,205 @@
+/* Byte sources: memory and files (mmap, or pread when mapping fails). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "io/io.h"
+
+void tgm__source_close(tgm_source *s) {
+    if (s != NULL) {
+        s->ops->close(s);
+    }
+}
+
+/* ---- memory ---------------------------------------------------------------- */
+
+typedef struct mem_source {
+    tgm_source base;
+    const uint8_t *buf;
+} mem_source;
+
+static tgm_error mem_read(tgm_source *s, uint64_t off, void *dst, size_t n) {
+    mem_source *m = (mem_source *)s;
+    TGM_RETURN_IF(off > s->size || n > s->size - off, TGM_ERROR_IO,
+                  "read of %zu bytes at offset %llu is past the end of %s (%llu bytes)", n,
+                  (unsigned long long)off, s->name, (unsigned long long)s->size);
+    if (n > 0) {
+        memcpy(dst, m->buf + off, n);
+    }
+    return TGM_ERROR_OK;
+}
+
+static const uint8_t *mem_view(tgm_source *s, uint64_t off, size_t n) {
+    mem_source *m = (mem_source *)s;
+    if (off > s->size || n > s->size - off) {
+        return NULL;
+    }
+    return m->buf + off;
+}
+
+static void mem_close(tgm_source *s) { tgm__free(s); }
+
+static const tgm_source_ops mem_ops = {mem_read, mem_view, NULL, mem_close};
+
+tgm_error tgm__source_memory(const uint8_t *buf, size_t len, tgm_source **out) {
+    mem_source *m = tgm__calloc(1, sizeof *m);
+    if (m == NULL) {
+        return tgm__oom(sizeof *m, "memory source");
+    }
+    m->base.ops = &mem_ops;
+    m->base.size = len;
+    m->base.name = "memory";
+    m->buf = buf;
+    *out = &m->base;
+    return TGM_ERROR_OK;
+}
+
+/* ---- files ------------------------------------------------------------------- */
+
+/* Mappings replaced after the file grew stay valid until close: another
+ * thread may still be reading through a view of them. */
+typedef struct old_map {
+    struct old_map *next;
+    uint8_t *map;
+    size_t len;
+} old_map;
+
+typedef struct file_source {
+    tgm_source base;
+    int fd;
+    bool allow_mmap;
+    uint8_t *map;
+    size_t map_len;
+    old_map *retired;
+    char *path;
+} file_source;
+
+static void retire(file_source *f) {
+    if (f->map != NULL) {
+        old_map *o = tgm__malloc(sizeof *o);
+        if (o != NULL) {
+            o->map = f->map;
+            o->len = f->map_len;
+            o->next = f->retired;
+            f->retired = o;
+        } /* else: leak the mapping rather than risk a dangling view */
+        f->map = NULL;
+        f->map_len = 0;
+    }
+}
+
+static void unmap_all(file_source *f) {
+    if (f->map != NULL) {
+        munmap(f->map, f->map_len);
+        f->map = NULL;
+    }
+    while (f->retired != NULL) {
+        old_map *o = f->retired;
+        f->retired = o->next;
+        munmap(o->map, o->len);
+        tgm__free(o);
+    }
+}
+
+static tgm_error file_stat(file_source *f) {
+    struct stat st;
+    TGM_RETURN_IF(fstat(f->fd, &st) != 0, TGM_ERROR_IO, "cannot stat %s: %s", f->path,
+                  strerror(errno));
+    TGM_RETURN_IF(!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode), TGM_ERROR_IO,
+                  "%s is not a regular file", f->path);
+    uint64_t size = (uint64_t)st.st_size;
+    if (f->map != NULL && size != f->map_len) {
+        retire(f);
+    }
+    f->base.size = size;
+    if (f->allow_mmap && f->map == NULL && size > 0 && size <= SIZE_MAX) {
+        void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, f->fd, 0);
+        if (p != MAP_FAILED) {
+            f->map = p;
+            f->map_len = (size_t)size;
+        }
+    }
+    return TGM_ERROR_OK;
+}
+
+static tgm_error file_read(tgm_source *s, uint64_t off, void *dst, size_t n) {
+    file_source *f = (file_source *)s;
+    TGM_RETURN_IF(off > s->size || n > s->size - off, TGM_ERROR_IO,
+                  "read of %zu bytes at offset %llu is past the end of %s (%llu bytes)", n,
+                  (unsigned long long)off, f->path, (unsigned long long)s->size);
+    if (f->map != NULL && off + n <= f->map_len) {
+        memcpy(dst, f->map + off, n);
+        return TGM_ERROR_OK;
+    }
+    uint8_t *d = dst;
+    while (n > 0) {
+        ssize_t r = pread(f->fd, d, n, (off_t)off);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        TGM_RETURN_IF(r < 0, TGM_ERROR_IO, "cannot read %s at offset %llu: %s", f->path,
+                      (unsigned long long)off, strerror(errno));
+        TGM_RETURN_IF(r == 0, TGM_ERROR_IO, "%s: unexpected end of file at offset %llu", f->path,
+                      (unsigned long long)off);
+        d += r;
+        off += (uint64_t)r;
+        n -= (size_t)r;
+    }
+    return TGM_ERROR_OK;
+}
+
+static const uint8_t *file_view(tgm_source *s, uint64_t off, size_t n) {
+    file_source *f = (file_source *)s;
+    if (f->map == NULL || off > f->map_len || n > f->map_len - off) {
+        return NULL;
+    }
+    return f->map + off;
+}
+
+static tgm_error file_refresh(tgm_source *s) { return file_stat((file_source *)s); }
+
+static void file_close(tgm_source *s) {
+    file_source *f = (file_source *)s;
+    unmap_all(f);
+    if (f->fd >= 0) {
+        close(f->fd);
+    }
+    tgm__free(f->path);
+    tgm__free(f);
+}
+
+static const tgm_source_ops file_ops = {file_read, file_view, file_refresh, file_close};
+
+tgm_error tgm__source_file(const char *path, bool allow_mmap, tgm_source **out) {
+    file_source *f = tgm__calloc(1, sizeof *f);
+    if (f == NULL) {
+        return tgm__oom(sizeof *f, "file source");
+    }
+    f->fd = -1;
+    f->path = tgm__strdup(path);
+    if (f->path == NULL) {
+        tgm__free(f);
+        return tgm__oom(strlen(path), "path");
+    }
+    f->base.ops = &file_ops;
+    f->base.name = f->path;
+    f->allow_mmap = allow_mmap;
+    f->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (f->fd < 0) {
+        int e = errno;
+        file_close(&f->base);
+        return tgm__fail(TGM_ERROR_IO, "cannot open %s: %s", path, strerror(e));
+    }
+    tgm_error err = file_stat(f);
+    if (err != TGM_ERROR_OK) {
+        file_close(&f->base);
+        return err;
+    }
+    *out = &f->base;
+    return TGM_ERROR_OK;
+}
