@@ -517,6 +517,12 @@ TGM_API int64_t tgm_last_error_object_index(void);
  * tgm_message_free. */
 TGM_API tgm_error tgm_decode_descriptors(const uint8_t *buf, size_t buf_len, tgm_message_t **out);
 
+/* Descriptors plus each object's payload exactly as stored (still encoded
+ * and compressed, mask blobs included): tgm_object_data returns those
+ * bytes.  Together with tgm_object_descriptor_json this feeds
+ * tgm_encode_pre_encoded to rewrite metadata without re-encoding data. */
+TGM_API tgm_error tgm_decode_encoded(const uint8_t *buf, size_t buf_len, tgm_message_t **out);
+
 /* The object's full descriptor (every key, parameters included) as a JSON
  * object, e.g. {"byte_order":"little","compression":"szip",...,
  * "szip_block_offsets":[0,...]}.  NULL when out of range; valid until the
@@ -549,5 +555,9 @@ TGM_API tgm_error tgm_file_decode_message_with_options(tgm_file_t *file, size_t 
 #ifdef __cplusplus
 }
 #endif
+
+/* More additions of Tensogram for C, one header per area. */
+#include "tensogram/tensogram_stream.h"
+#include "tensogram/tensogram_validate.h"
 
 #endif /* TENSOGRAM_H */

@@ -245,9 +245,8 @@ cleanup:
     return err;
 }
 
-tgm_error tgm_decode_descriptors(const uint8_t *buf, size_t buf_len, tgm_message_t **out) {
-    tgm__clear_error();
-    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+static tgm_error descriptors(const uint8_t *buf, size_t buf_len, bool keep_encoded,
+                             tgm_message_t **out) {
     tgm_message_t *m = message_new();
     if (m == NULL) {
         return tgm__oom(sizeof *m, "message");
@@ -266,10 +265,33 @@ tgm_error tgm_decode_descriptors(const uint8_t *buf, size_t buf_len, tgm_message
         if (slot != 0) {
             tgm__hash_hex(slot, m->objs[i].hash_hex);
         }
+        if (keep_encoded) {
+            /* The payload region as stored: encoded payload + mask blobs. */
+            size_t n = pm.objs[i].region_len;
+            m->objs[i].data = tgm__malloc(n);
+            TGM_FAIL_IF(m->objs[i].data == NULL, TGM_ERROR_ENCODING,
+                        "out of memory for %zu payload bytes", n);
+            if (n > 0) {
+                memcpy(m->objs[i].data, pm.objs[i].region, n);
+            }
+            m->objs[i].len = n;
+        }
     }
     *out = m;
     return TGM_ERROR_OK;
 cleanup:
     tgm_message_free(m);
     return err;
+}
+
+tgm_error tgm_decode_descriptors(const uint8_t *buf, size_t buf_len, tgm_message_t **out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+    return descriptors(buf, buf_len, false, out);
+}
+
+tgm_error tgm_decode_encoded(const uint8_t *buf, size_t buf_len, tgm_message_t **out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+    return descriptors(buf, buf_len, true, out);
 }
