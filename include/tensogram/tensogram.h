@@ -512,6 +512,32 @@ TGM_API const char *tgm_version_string(void);
  * TGM_ERROR_HASH_MISMATCH on this thread, or -1. */
 TGM_API int64_t tgm_last_error_object_index(void);
 
+/* Encode into caller memory (dst, dst_capacity bytes).  On success
+ * *out_len is the message length.  When the capacity is too small the
+ * call fails with TGM_ERROR_INVALID_ARG, writes nothing useful, and sets
+ * *out_len to the size needed. */
+TGM_API tgm_error tgm_encode_into(const char *metadata_json, const uint8_t *const *data_ptrs,
+                                  const size_t *data_lens, size_t num_objects,
+                                  const char *hash_algo, uint32_t threads,
+                                  const TgmEncodeMaskOptions *mask_options, uint8_t *dst,
+                                  size_t dst_capacity, size_t *out_len);
+
+/* Decode object `index` into caller memory.  *out_len receives the decoded
+ * size; with dst NULL nothing is decoded (size query).  dst_len must be at
+ * least that size (TGM_ERROR_INVALID_ARG otherwise). */
+TGM_API tgm_error tgm_decode_object_into(const uint8_t *buf, size_t buf_len, size_t index,
+                                         int32_t native_byte_order, uint32_t threads,
+                                         int32_t verify_hash,
+                                         const TgmDecodeMaskOptions *mask_options, void *dst,
+                                         size_t dst_len, size_t *out_len);
+
+/* Zero-copy access: when object `index` is stored exactly as its decoded
+ * values (no encoding, filter, compression or masks, native byte order),
+ * *data points into `buf` (valid as long as buf is) and *len is its size.
+ * Otherwise *data is NULL and *len the decoded size: decode instead. */
+TGM_API tgm_error tgm_decode_object_view(const uint8_t *buf, size_t buf_len, size_t index,
+                                         const uint8_t **data, size_t *len);
+
 /* Descriptors only: metadata and every object's descriptor, no payload is
  * decoded (tgm_object_data returns NULL / length 0).  Free with
  * tgm_message_free. */

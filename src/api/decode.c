@@ -5,6 +5,8 @@
 #include "api/api.h"
 #include "common/alloc.h"
 #include "common/checked.h"
+#include "common/limits.h"
+#include "common/endian.h"
 #include "common/thread.h"
 #include "hash/hash.h"
 
@@ -41,7 +43,7 @@ typedef struct decode_job {
 static tgm_error decode_obj(const uint8_t *msgbuf, const tgm_obj_ref *r, const tgm_decode_opts *o,
                             tgm_decoded_obj *out) {
     size_t n;
-    TGM_TRY(tgm__pipeline_decoded_size(&r->desc, &n));
+    TGM_TRY(tgm__pipeline_precheck(&r->desc, r->payload_len, &n)); /* before allocating */
     out->desc = r->desc;
     out->data = tgm__malloc(n);
     if (out->data == NULL) {
@@ -81,6 +83,17 @@ tgm_error tgm__api_decode_into(const uint8_t *buf, size_t len, const tgm_api_dec
     m->nobj = pm.nobj;
     m->objs = tgm__calloc(pm.nobj ? pm.nobj : 1, sizeof *m->objs);
     TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", pm.nobj);
+    /* Every object's size is checked before any is allocated; the cap also
+     * bounds the whole message (common/limits.h). */
+    uint64_t all = 0;
+    for (size_t i = 0; i < pm.nobj; i++) {
+        size_t n;
+        TGM_CHECK(tgm__pipeline_precheck(&pm.objs[i].desc, pm.objs[i].payload_len, &n));
+        if (tgm__add_u64(all, n, &all)) {
+            all = UINT64_MAX;
+        }
+    }
+    TGM_CHECK(tgm__limit_check_object_bytes(all, "message"));
 
     uint32_t budget = tgm__resolve_threads(o->threads);
     size_t total = 0;
@@ -196,6 +209,7 @@ tgm_error tgm_decode_range(const uint8_t *buf, size_t buf_len, size_t object_ind
                     object_index, (unsigned long long)ref.desc.num_elements);
         TGM_FAIL_IF(tgm__mul_u64(ranges_counts[i], width, &nbytes) || nbytes > SIZE_MAX,
                     TGM_ERROR_OBJECT, "range %zu is too large", i);
+        TGM_CHECK(tgm__limit_check_object_bytes(nbytes, "range"));
         parts[i] = tgm__malloc((size_t)nbytes);
         TGM_FAIL_IF(parts[i] == NULL, TGM_ERROR_ENCODING, "out of memory for range %zu", i);
         part_len[i] = (size_t)nbytes;
@@ -294,4 +308,62 @@ tgm_error tgm_decode_encoded(const uint8_t *buf, size_t buf_len, tgm_message_t *
     tgm__clear_error();
     TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
     return descriptors(buf, buf_len, true, out);
+}
+
+tgm_error tgm_decode_object_into(const uint8_t *buf, size_t buf_len, size_t index,
+                                 int32_t native_byte_order, uint32_t threads, int32_t verify_hash,
+                                 const TgmDecodeMaskOptions *mask_options, void *dst,
+                                 size_t dst_len, size_t *out_len) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out_len != NULL, "null argument");
+    tgm_arena a = TGM_ARENA_INIT;
+    tgm_error err = TGM_ERROR_OK;
+    tgm_obj_ref ref;
+    size_t n = 0;
+    TGM_CHECK(tgm__msg_object(buf, buf_len, index, &a, NULL, NULL, &ref));
+    TGM_CHECK(tgm__pipeline_decoded_size(&ref.desc, &n));
+    *out_len = n;
+    if (dst == NULL) {
+        goto cleanup; /* size query */
+    }
+    TGM_FAIL_IF(dst_len < n, TGM_ERROR_INVALID_ARG,
+                "destination of %zu bytes is too small for object %zu (%zu bytes)", dst_len, index,
+                n);
+    if (verify_hash) {
+        TGM_CHECK(tgm__msg_verify_object_hash(buf, &ref, index));
+    }
+    tgm_decode_opts d = {native_byte_order != 0,
+                         mask_options ? mask_options->restore_non_finite : true,
+                         tgm__resolve_threads(threads)};
+    TGM_CHECK(tgm__pipeline_decode(&ref.desc, ref.payload, ref.payload_len, ref.region,
+                                   ref.region_len, &d, dst, n));
+cleanup:
+    tgm__arena_free(&a);
+    return err;
+}
+
+tgm_error tgm_decode_object_view(const uint8_t *buf, size_t buf_len, size_t index,
+                                 const uint8_t **data, size_t *len) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && data != NULL && len != NULL, "null argument");
+    tgm_arena a = TGM_ARENA_INIT;
+    tgm_obj_ref ref;
+    tgm_error err = tgm__msg_object(buf, buf_len, index, &a, NULL, NULL, &ref);
+    if (err == TGM_ERROR_OK) {
+        const tgm_descriptor *d = &ref.desc;
+        size_t n = 0;
+        bool plain = strcmp(d->encoding, "none") == 0 && strcmp(d->filter, "none") == 0 &&
+                     strcmp(d->compression, "none") == 0 && !d->has_masks &&
+                     (d->big_endian == TGM_HOST_BIG_ENDIAN || tgm__dtype_swap_unit(d->dtype) <= 1);
+        err = tgm__pipeline_decoded_size(d, &n);
+        if (err == TGM_ERROR_OK && plain && n == ref.payload_len) {
+            *data = ref.payload;
+            *len = n;
+        } else if (err == TGM_ERROR_OK) {
+            *data = NULL; /* needs decoding */
+            *len = n;
+        }
+    }
+    tgm__arena_free(&a);
+    return err;
 }

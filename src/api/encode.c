@@ -236,3 +236,22 @@ tgm_error tgm_encode_pre_encoded(const char *metadata_json, const uint8_t *const
     return encode_entry(metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads, NULL,
                         true, out);
 }
+
+tgm_error tgm_encode_into(const char *metadata_json, const uint8_t *const *data_ptrs,
+                          const size_t *data_lens, size_t num_objects, const char *hash_algo,
+                          uint32_t threads, const TgmEncodeMaskOptions *mask_options, uint8_t *dst,
+                          size_t dst_capacity, size_t *out_len) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(metadata_json != NULL && out_len != NULL && (dst != NULL || dst_capacity == 0),
+                    "null argument");
+    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects,
+                             hash_algo,     threads,   mask_options, false};
+    tgm_buf b = tgm__buf_over(dst, dst_capacity);
+    tgm_error e = tgm__api_encode(&a, &b);
+    if (e == TGM_ERROR_OK) {
+        *out_len = b.len;
+    } else if (b.needed > 0) {
+        *out_len = b.needed;
+    }
+    return e;
+}

@@ -15,7 +15,14 @@ tgm_error tgm__buf_reserve(tgm_buf *b, size_t extra) {
     if (need <= b->cap) {
         return TGM_ERROR_OK;
     }
-    size_t cap = b->cap < 64 ? 64 : b->cap;
+    if (b->fixed) {
+        b->needed = need;
+        return tgm__fail(TGM_ERROR_INVALID_ARG,
+                         "output buffer too small: %zu bytes needed, %zu available", need, b->cap);
+    }
+    /* An empty buffer asked for a size gets exactly that (callers that know
+     * the final size reserve it once); growing buffers double. */
+    size_t cap = b->cap == 0 ? (need < 64 ? 64 : need) : b->cap;
     while (cap < need) {
         if (cap > SIZE_MAX / 2) {
             cap = need;
@@ -70,6 +77,11 @@ tgm_error tgm__buf_extend(tgm_buf *b, size_t n, uint8_t **out) {
 }
 
 void tgm__buf_free(tgm_buf *b) {
+    if (b->fixed) {
+        b->data = NULL;
+        b->len = b->cap = 0;
+        return;
+    }
     tgm__free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;

@@ -12,9 +12,18 @@ typedef struct tgm_buf {
     uint8_t *data;
     size_t len;
     size_t cap;
+    int fixed;     /* caller-provided memory of `cap` bytes: never reallocated or freed */
+    size_t needed; /* fixed buffers: the total size a failed reserve asked for */
 } tgm_buf;
 
-#define TGM_BUF_INIT {NULL, 0, 0}
+#define TGM_BUF_INIT {NULL, 0, 0, 0, 0}
+
+/* A buffer over caller memory (writes beyond cap fail with INVALID_ARG and
+ * record the size that was needed). */
+static inline tgm_buf tgm__buf_over(uint8_t *mem, size_t cap) {
+    tgm_buf b = {mem, 0, cap, 1, 0};
+    return b;
+}
 
 /* Make room for `extra` more bytes (amortised doubling). */
 tgm_error tgm__buf_reserve(tgm_buf *b, size_t extra);

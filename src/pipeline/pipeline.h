@@ -52,6 +52,13 @@ typedef struct tgm_decode_opts {
  * ceil(n/8) for bitmask). */
 tgm_error tgm__pipeline_decoded_size(const tgm_descriptor *d, size_t *out);
 
+/* Before allocating for a decode: resolve the descriptor, check the
+ * decoded size against the object cap (common/limits.h) and that a
+ * payload of `plen` bytes can decode to it (exact size when uncompressed,
+ * the codec's best-case expansion otherwise; pipeline/bounds.c).  Writes
+ * the decoded size. */
+tgm_error tgm__pipeline_precheck(const tgm_descriptor *d, size_t plen, size_t *decoded_size);
+
 /* Decode an object's payload into dst (exactly the decoded size).
  * `region` / `region_len` is the whole payload region (payload + masks),
  * used to locate mask blobs. */
