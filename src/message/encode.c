@@ -12,7 +12,7 @@
 #include "hash/hash.h"
 #include "message/message.h"
 
-#define COPY_CHUNK ((size_t)256 * 1024)
+#define COPY_CHUNK ((size_t)32 * 1024) /* copied, then checked and hashed while in L1 */
 
 typedef struct obj_layout {
     tgm_buf cbor;       /* canonical descriptor CBOR */
@@ -64,6 +64,13 @@ static tgm_error write_object_frame(void *vctx, size_t i) {
     for (size_t off = 0; off < o->payload_len; off += COPY_CHUNK) {
         size_t n = o->payload_len - off < COPY_CHUNK ? o->payload_len - off : COPY_CHUNK;
         memcpy(body + off, o->payload + off, n);
+        if (o->check_finite_on_copy) {
+            tgm_error ce = tgm__pipeline_check_chunk(o, body + off, n);
+            if (ce != TGM_ERROR_OK) {
+                tgm__hasher_free(h);
+                return ce;
+            }
+        }
         if (h != NULL) {
             tgm__hasher_update(h, body + off, n);
         }

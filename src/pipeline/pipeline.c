@@ -358,8 +358,14 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
     const uint8_t *src = data;
     if (!o->pre_encoded) {
         params = drop_param(a, params, "szip_block_offsets");
-        /* NaN / Inf: reject, or substitute and record masks. */
-        if (tgm__dtype_is_float(in->dtype)) {
+        /* NaN / Inf: reject, or substitute and record masks.  A payload
+         * that will be copied into the frame unchanged is checked during
+         * that copy instead (tgm__pipeline_check_chunk). */
+        bool passthrough = strcmp(in->encoding, "none") == 0 && strcmp(in->filter, "none") == 0 &&
+                           strcmp(in->compression, "none") == 0;
+        if (tgm__dtype_is_float(in->dtype) && passthrough && !o->allow_nan && !o->allow_inf) {
+            out->check_finite_on_copy = true;
+        } else if (tgm__dtype_is_float(in->dtype)) {
             TGM_CHECK(tgm__masks_scan_substitute(in->dtype, in->big_endian, data, len,
                                                  o->allow_nan, o->allow_inf, o->threads, &subst,
                                                  &masks));
@@ -446,6 +452,7 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
 cleanup:
     if (err != TGM_ERROR_OK) {
         tgm__encoded_obj_free(out);
+        out->check_finite_on_copy = false;
     }
     tgm__free(subst);
     tgm__mask_set_free(&masks);
@@ -630,4 +637,20 @@ cleanup:
     tgm__mask_set_free(&set);
     tgm__arena_free(&a);
     return err;
+}
+
+tgm_error tgm__pipeline_check_chunk(const tgm_encoded_obj *o, const uint8_t *chunk, size_t n) {
+    if (!o->check_finite_on_copy ||
+        !tgm__masks_any_nonfinite(o->desc.dtype, o->desc.big_endian, chunk, n)) {
+        return TGM_ERROR_OK;
+    }
+    /* Rare path: the full scan reports the first offending element. */
+    uint8_t *subst = NULL;
+    tgm_mask_set set;
+    tgm_error e = tgm__masks_scan_substitute(o->desc.dtype, o->desc.big_endian, o->payload,
+                                             o->payload_len, false, false, 1, &subst, &set);
+    tgm__free(subst);
+    tgm__mask_set_free(&set);
+    return e != TGM_ERROR_OK ? e
+                             : tgm__fail(TGM_ERROR_ENCODING, "non-finite value in the payload");
 }

@@ -31,7 +31,15 @@ typedef struct tgm_encoded_obj {
     tgm_buf masks;          /* mask blobs in canonical order (nan, inf+, inf-) */
     tgm_val *desc_val;      /* descriptor map to write (arena) */
     tgm_descriptor desc;    /* the same, interpreted */
+    /* Passthrough payloads of float dtypes are checked for NaN / Inf while
+     * they are copied into the frame (one pass over the data). */
+    bool check_finite_on_copy;
 } tgm_encoded_obj;
+
+/* The deferred check of a passthrough payload: called on consecutive
+ * chunks (whole elements) as they are copied; on a non-finite value it
+ * re-scans the whole payload to report the reference's exact error. */
+tgm_error tgm__pipeline_check_chunk(const tgm_encoded_obj *o, const uint8_t *chunk, size_t n);
 
 /* Encode `data` (len bytes) described by `in` (a descriptor from the user,
  * possibly lacking computed parameters).  Checks shape/size, runs
