@@ -67,13 +67,19 @@ tgm_error tgm__szip_config(const tgm_codec_params *p, tgm_szip_cfg *cfg);
 tgm_error tgm__szip_encode(const tgm_szip_cfg *cfg, uint32_t threads, const uint8_t *src,
                            size_t n, tgm_buf *out, tgm_u64vec *offsets);
 
-/* Decode a whole stream into exactly dst_len bytes. */
+/* Decode a whole stream into exactly dst_len bytes (a whole number of
+ * samples).  Like libaec, preprocessed signed samples come out sign-extended
+ * to their container; everything else as its bits_per_sample low bits.
+ * Trailing bytes after the last RSI are ignored. */
 tgm_error tgm__szip_decode(const tgm_szip_cfg *cfg, const uint8_t *src, size_t n, uint8_t *dst,
                            size_t dst_len);
 
-/* Decode bytes [byte_pos, byte_pos + byte_size) of the decompressed stream,
- * starting at the RSI that holds byte_pos (its offset taken from offsets)
- * and decoding only as many RSIs as the range needs. */
+/* Decode bytes [byte_pos, byte_pos + byte_size) of the decompressed stream
+ * (any byte boundaries), starting at the RSI that holds byte_pos (its
+ * offset taken from offsets, which are checked first) and decoding only
+ * the RSIs and blocks the range needs; same mapping as libaec's
+ * aec_decode_range (RSI = byte_pos / (rsi * block_size * width)).  A range
+ * reaching past the coded data fails. */
 tgm_error tgm__szip_decode_range(const tgm_szip_cfg *cfg, const uint8_t *src, size_t n,
                                  const uint64_t *offsets, size_t n_offsets, uint64_t byte_pos,
                                  uint64_t byte_size, uint8_t *dst);

@@ -6,12 +6,18 @@
  * stored straight into the caller's memory, so memory use does not depend
  * on the RSI size or on sizes claimed by the input.
  *
+ * Values are computed with libaec's arithmetic (wrapping uint32), so every
+ * stream decodes to the bytes libaec's decoder produces, including the
+ * streams libaec writes for malformed input (container bits above
+ * bits_per_sample), whose residuals exceed the sample range.
+ *
  * Hostile input: the bit reader never reads past the input; bits requested
  * beyond its end read as zeros and are detected at the end of every block
  * (and at once inside fundamental sequences, which could otherwise run
- * long).  Every decoded value is checked against the sample range, zero
- * runs against the RSI, so a corrupt stream fails with the RSI and bit
- * position named instead of producing out-of-range samples. */
+ * long).  Zero-block runs are checked against the RSI and second-extension
+ * codes against the block size, so a corrupt stream fails with the RSI,
+ * block and bit position named, or decodes to some bytes; it never reads or
+ * writes out of bounds. */
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
@@ -130,7 +136,7 @@ static inline int read_fixed(bitr *r, uint32_t *v, unsigned n, unsigned bits, in
     }
     const uint8_t *base = r->start;
     /* at & 7 <= 7 plus bits <= 32 fit in the 64 loaded bits; appending is
-     * only done for split parameters k < bps <= 32. */
+     * only done for split parameters k <= 29. */
     if (append) {
         for (unsigned i = 0; i < n; i++) {
             uint64_t at = pos + (uint64_t)i * bits;
@@ -158,11 +164,6 @@ static inline int read_fixed(bitr *r, uint32_t *v, unsigned n, unsigned bits, in
 typedef struct dec {
     const tgm_szip_cfg *c;
     bitr r;
-    /* Signed samples: the sign bit, flipped to get offset binary.  Like
-     * libaec, preprocessed signed samples are written sign-extended to the
-     * container (offset-binary value minus flip); samples coded without
-     * preprocessing are written as their bps raw bits. */
-    uint32_t flip;
     uint32_t *vals;  /* two blocks (+ slack): residuals, then samples */
     size_t rsi_index; /* for error messages */
     size_t blk;       /* block within the RSI, for error messages */
@@ -311,58 +312,66 @@ static inline void emit_samples(dec *d, uint64_t s, const uint32_t *vals, size_t
     }
 }
 
-/* Inverse of map_residual (szip_enc.c) in offset-binary form: residuals
- * are known to be <= xmax, so the result stays in [0, xmax]. */
-static inline uint32_t unmap_residual(uint32_t m, uint32_t prev, uint32_t xmax) {
-    uint32_t up = xmax - prev;
-    int low = prev < up; /* closer to 0 than to xmax: theta = prev */
-    uint32_t theta = low ? prev : up;
-    /* m even: +m/2, m odd: -(m+1)/2, without a branch on the parity */
-    uint32_t near = prev + ((m >> 1) ^ (0u - (m & 1u)));
-    uint32_t far = low ? m : xmax - m;
-    return m <= 2 * theta ? near : far;
+/* Inverse of the residual mapping (§4.3), in libaec's arithmetic so that
+ * every stream decodes to libaec's bytes, including streams of malformed
+ * input (see szip_enc.c) whose residuals exceed the sample range.  `x` is
+ * the previous sample: unsigned, or signed sign-extended to 32 bits.  A
+ * residual m moves x by +m/2 (even) or -(m+1)/2 (odd) when ceil(m/2) fits
+ * in the room towards the nearer range limit, else it encodes the sample
+ * directly. */
+static inline uint32_t small_step(uint32_t m) { return (m >> 1) ^ (0u - (m & 1u)); }
+
+static inline uint32_t unmap_unsigned(uint32_t m, uint32_t x, uint32_t xmax, uint32_t med) {
+    uint32_t lim = (x & med) ? xmax : 0; /* upper half: measure from xmax */
+    uint32_t half = (m >> 1) + (m & 1u);
+    return half <= (lim ^ x) ? x + small_step(m) : lim ^ m;
+}
+
+static inline uint32_t unmap_signed(uint32_t m, uint32_t x, uint32_t xmax) {
+    int neg = (x & 0x80000000u) != 0;
+    uint32_t half = (m >> 1) + (m & 1u);
+    uint32_t room = neg ? xmax + x + 1 : xmax - x;
+    uint32_t far = neg ? m - xmax - 1 : xmax - m;
+    return half <= room ? x + small_step(m) : far;
 }
 
 /* Turn residuals res[i0..n) back into samples out[i0..n), given the
- * sample before res[i0] (offset binary); returns the last sample and stores
- * the samples minus `flip` (sign-extended for signed data).
+ * sample x before res[i0]; returns the last sample.
  *
- * Smooth data almost never leaves the "small residual" case (|delta| within
- * the distance to the range limits), where the samples are a plain prefix
- * sum of the deltas.  That sum is computed first, with the per-sample
- * condition checked off the dependency chain; only a block where the check
- * fails is redone with the exact serial inverse. */
+ * Smooth data almost never leaves the small-step case, where the samples
+ * are a plain prefix sum of the steps.  That sum is computed first (the
+ * only serial part), then the small-step condition is checked for every
+ * sample independently (vectorisable): with the samples in offset-binary
+ * form u in [0, mask] (signed ones shifted by 2^(bps-1)), it reads
+ * m <= 2 min(u, mask - u), which is libaec's condition for samples within
+ * range; a sample out of range (only from malformed streams) or a failed
+ * check sends the block through the exact serial inverse. */
 static inline uint32_t unmap_block(const uint32_t *res, uint32_t *out, unsigned i0, unsigned n,
-                                   uint32_t prev, uint32_t xmax, uint32_t flip) {
+                                   uint32_t prev, int is_signed, uint32_t xmax, uint32_t med,
+                                   uint32_t mask) {
     if (i0 >= n) {
         return prev;
     }
-    /* 1. prefix sum of the small-case deltas (the only serial part) */
     uint32_t x = prev;
     for (unsigned i = i0; i < n; i++) {
-        uint32_t m = res[i];
-        x += (m >> 1) ^ (0u - (m & 1u));
+        x += small_step(res[i]);
         out[i] = x;
     }
-    /* 2. every residual within twice the room around its predecessor?
-     * (independent per sample: vectorises) */
-    uint32_t theta0 = prev < xmax - prev ? prev : xmax - prev;
-    uint32_t bad = (uint32_t)(res[i0] > 2 * theta0);
+    const uint32_t off = is_signed ? med : 0;
+    uint32_t u0 = prev + off;
+    uint32_t bad = (uint32_t)(u0 > mask);
+    uint32_t th0 = u0 < mask - u0 ? u0 : mask - u0;
+    bad |= (uint32_t)(res[i0] > 2 * th0);
     for (unsigned i = i0 + 1; i < n; i++) {
-        uint32_t p = out[i - 1];
-        uint32_t theta = p < xmax - p ? p : xmax - p;
-        bad |= (uint32_t)(res[i] > 2 * theta);
+        uint32_t u = out[i - 1] + off;
+        uint32_t th = u < mask - u ? u : mask - u;
+        bad |= (uint32_t)(res[i] > 2 * th);
     }
     if (TGM_UNLIKELY(bad != 0)) {
         x = prev;
         for (unsigned i = i0; i < n; i++) {
-            x = unmap_residual(res[i], x, xmax);
+            x = is_signed ? unmap_signed(res[i], x, xmax) : unmap_unsigned(res[i], x, xmax, med);
             out[i] = x;
-        }
-    }
-    if (flip != 0) {
-        for (unsigned i = i0; i < n; i++) {
-            out[i] -= flip;
         }
     }
     return x;
@@ -552,13 +561,18 @@ static inline int decode_fs_part(bitr *r, uint32_t *out, unsigned n, uint32_t li
         return corrupt(d, (what));                                                                 \
     } while (0)
 
-static tgm_error decode_rsi(dec *d, uint64_t s0, size_t need) {
+static tgm_error decode_rsi(dec *d, uint64_t s0, size_t need, int is_last) {
     const tgm_szip_cfg *c = d->c;
     const unsigned bs = c->block_size;
     const unsigned bps = c->bps;
     const unsigned id_len = c->id_len;
-    const uint32_t xmax = c->mask;
-    const uint32_t flip = d->flip;
+    /* Like libaec, preprocessed signed samples come out sign-extended to
+     * their container; other samples as decoded (bits_per_sample bits for
+     * well-formed streams). */
+    const int is_signed = c->is_signed;
+    const uint32_t sign = 1u << (bps - 1);
+    const uint32_t xmax = is_signed ? sign - 1 : c->mask;
+    const uint32_t med = sign; /* xmax / 2 + 1 for unsigned samples */
     const uint32_t uncomp_id = (1u << id_len) - 1;
     const int pp = c->preprocess;
     /* Second-extension codes: libaec sends a block that way only when it
@@ -571,7 +585,7 @@ static tgm_error decode_rsi(dec *d, uint64_t s0, size_t need) {
     uint32_t *vals = d->vals;
     uint32_t *outv = d->vals + bs + 8;
     size_t nblocks = (need + bs - 1) / bs;
-    uint32_t prev = 0; /* previous sample, offset binary */
+    uint32_t prev = 0; /* previous sample (signed: sign-extended) */
     bitr r = d->r;
     tgm_error err;
 
@@ -579,22 +593,37 @@ static tgm_error decode_rsi(dec *d, uint64_t s0, size_t need) {
         d->blk = blk;
         int has_ref = pp && blk == 0;
         size_t nout = need - blk * bs < bs ? need - blk * bs : bs;
+        /* In the block that completes the output only the bits of the
+         * samples still wanted have to be present (libaec stops reading
+         * once its output is full), so a stream cut after them decodes. */
+        int last = is_last && blk + 1 == nblocks;
         br_refill(&r);
         uint32_t id = br_take(&r, id_len);
         uint32_t ref = 0;
+        if (last && has_ref && nout == 1) {
+            /* only the reference sample: it follows the identifier (and the
+             * low-entropy selector bit), or opens the verbatim samples */
+            if (id == 0) {
+                br_take(&r, 1);
+            }
+            ref = br_get(&r, bps);
+            if (br_overrun(&r)) {
+                FAIL("stream ends early");
+            }
+            outv[0] = is_signed ? (ref ^ sign) - sign : ref;
+            emit_samples(d, s0 + blk * bs, outv, 1);
+            break;
+        }
         if (id != 0 && id != uncomp_id) {
             /* split sample: FS codes of the high parts, then k low bits of
              * every sample (§5.1.3) */
-            unsigned k = id - 1;
+            unsigned k = id - 1; /* <= 29; libaec's arithmetic wraps mod 2^32 */
             unsigned i0 = 0;
-            if (k >= bps) {
-                FAIL("split parameter not below bits_per_sample");
-            }
             if (has_ref) {
                 ref = br_get(&r, bps);
                 i0 = 1;
             }
-            if (decode_fs_part(&r, vals + i0, bs - i0, xmax >> k) != 0) {
+            if (decode_fs_part(&r, vals + i0, bs - i0, UINT32_MAX) != 0) {
                 if (br_overrun(&r)) {
                     FAIL("stream ends early");
                 }
@@ -602,7 +631,7 @@ static tgm_error decode_rsi(dec *d, uint64_t s0, size_t need) {
             }
             if (k > 0) {
                 uint32_t *v = vals + i0;
-                unsigned n = bs - i0;
+                unsigned n = last ? (unsigned)nout - i0 : bs - i0;
                 if (!read_fixed(&r, v, n, k, 1)) {
                     /* near the end of the input: through the accumulator */
                     for (unsigned i = 0; i < n; i++) {
@@ -656,9 +685,9 @@ static tgm_error decode_rsi(dec *d, uint64_t s0, size_t need) {
                 uint32_t v = 0;
                 if (pp) {
                     if (has_ref) {
-                        prev = ref ^ flip;
+                        prev = is_signed ? (ref ^ sign) - sign : ref;
                     }
-                    v = prev - flip;
+                    v = prev;
                 }
                 for (unsigned i = 0; i < bs; i++) {
                     vals[i] = v;
@@ -676,13 +705,23 @@ static tgm_error decode_rsi(dec *d, uint64_t s0, size_t need) {
              * the zero placeholder */
             unsigned npairs = bs / 2;
             uint32_t *mv = outv; /* scratch for the pair codes */
-            if (decode_fs_part(&r, mv, npairs, se_lim) != 0) {
+            if (last) {
+                /* codes of the pairs holding wanted samples only */
+                npairs = (unsigned)(nout - 1) / 2 + 1;
+                for (unsigned j = 0; j < npairs; j++) {
+                    SYNC_OUT();
+                    err = fs_slow(d, se_lim, &mv[j]);
+                    if (err != TGM_ERROR_OK) {
+                        return err;
+                    }
+                    SYNC_IN();
+                }
+            } else if (decode_fs_part(&r, mv, npairs, se_lim) != 0) {
                 if (br_overrun(&r)) {
                     FAIL("stream ends early");
                 }
                 FAIL("coded value out of range");
             }
-            uint32_t big = 0;
             for (unsigned j = 0; j < npairs; j++) {
                 uint32_t m = mv[j];
                 uint32_t t;
@@ -700,20 +739,12 @@ static tgm_error decode_rsi(dec *d, uint64_t s0, size_t need) {
                 uint32_t b = m - t * (t + 1) / 2;
                 vals[2 * j] = t - b;
                 vals[2 * j + 1] = b;
-                big |= t;
-            }
-            if (big > xmax) {
-                /* some a + b exceeds the sample range: check each value */
-                for (unsigned j = 0; j < bs; j++) {
-                    if (vals[j] > xmax && !(j == 0 && has_ref)) {
-                        FAIL("second-extension value out of range");
-                    }
-                }
             }
         } else {
             /* no compression: all samples verbatim (the reference first) */
-            if (!read_fixed(&r, vals, bs, bps, 0)) {
-                for (unsigned i = 0; i < bs; i++) {
+            unsigned n = last ? (unsigned)nout : bs;
+            if (!read_fixed(&r, vals, n, bps, 0)) {
+                for (unsigned i = 0; i < n; i++) {
                     vals[i] = br_get(&r, bps);
                 }
             }
@@ -726,11 +757,12 @@ static tgm_error decode_rsi(dec *d, uint64_t s0, size_t need) {
         if (pp) {
             unsigned i0 = 0;
             if (has_ref) {
-                prev = ref ^ flip;
-                outv[0] = prev - flip;
+                prev = is_signed ? (ref ^ sign) - sign : ref;
+                outv[0] = prev;
                 i0 = 1;
             }
-            prev = unmap_block(vals, outv, i0, bs, prev, xmax, flip);
+            prev = unmap_block(vals, outv, i0, (unsigned)nout, prev, is_signed, xmax, med,
+                               c->mask);
             emit_samples(d, s0 + blk * bs, outv, nout);
         } else {
             emit_samples(d, s0 + blk * bs, vals, nout);
@@ -751,7 +783,6 @@ static tgm_error dec_setup(dec *d, const tgm_szip_cfg *c, const uint8_t *src, si
                            uint64_t bitpos) {
     memset(d, 0, sizeof *d);
     d->c = c;
-    d->flip = c->is_signed ? 1u << (c->bps - 1) : 0u;
     /* residuals, then samples (which also hold second-extension codes);
      * each with 8 entries of slack for decode_fs_part */
     d->vals = tgm__malloc_array(2 * (size_t)c->block_size + 16, sizeof(uint32_t));
@@ -784,7 +815,7 @@ static tgm_error decode_rsis(dec *d, size_t first_rsi, uint64_t s0, uint64_t s_e
         if (offsets != NULL) {
             TGM_TRY(tgm__u64vec_push(offsets, br_pos(&d->r)));
         }
-        TGM_TRY(decode_rsi(d, s, need));
+        TGM_TRY(decode_rsi(d, s, need, s_end - s <= c->rsi_samples));
         if (c->pad_rsi) {
             align_rsi(d);
         }

@@ -130,62 +130,109 @@ static size_t bw_finish(bitw *w) {
     (((uint32_t)(s)[4 * (i) + 3] << 24) | ((uint32_t)(s)[4 * (i) + 2] << 16) |                     \
      ((uint32_t)(s)[4 * (i) + 1] << 8) | (s)[4 * (i)])
 
-/* Prediction residual of x given the previous sample, mapped to a
- * non-negative integer (§4.3).  Samples are in offset-binary form
- * [0, xmax]: a signed sample is flipped at its sign bit first, which turns
- * the signed mapping of the standard into the unsigned one. */
-static inline uint32_t map_residual(uint32_t x, uint32_t prev, uint32_t xmax) {
-    /* Written with selects only: residual signs of noisy data are random
-     * and branches on them would mispredict half the time. */
+/* Prediction residuals mapped to non-negative integers (§4.3), with
+ * libaec's arithmetic: plain uint32 operations on the samples as read from
+ * their containers.  For samples within bits_per_sample that is exactly the
+ * standard's mapping; container bits above bits_per_sample (which libaec
+ * does not clear) then flow through the same wrapping arithmetic, so such
+ * input codes to libaec's bytes too.  Written with selects only: residual
+ * signs of noisy data are random and branches would mispredict. */
+static inline uint32_t map_unsigned(uint32_t x, uint32_t prev, uint32_t xmax) {
     int up = x >= prev;
     uint32_t d = up ? x - prev : prev - x;
-    uint32_t theta = up ? prev : xmax - prev; /* room on this side */
+    uint32_t room = up ? prev : xmax - prev;
     uint32_t small = 2 * d - (uint32_t)!up;
     uint32_t big = up ? x : xmax - x;
-    return d <= theta ? small : big;
+    return d <= room ? small : big;
+}
+
+/* Signed samples, sign-extended from bits_per_sample the way libaec does
+ * ((v ^ m) - m); "x < prev" is the two's-complement comparison (done on
+ * sign-flipped values to stay in unsigned arithmetic). */
+static inline uint32_t map_signed(uint32_t x, uint32_t prev, uint32_t xmax, uint32_t xmin) {
+    int down = (x ^ 0x80000000u) < (prev ^ 0x80000000u);
+    uint32_t d = down ? prev - x : x - prev;
+    uint32_t room = down ? xmax - prev : prev - xmin;
+    uint32_t small = 2 * d - (uint32_t)down;
+    uint32_t big = down ? xmax - x : x - xmin;
+    return d <= room ? small : big;
 }
 
 /* Fill out[0..n) from n samples at s: residuals when preprocessing (out[0]
- * is 0, the reference is returned through *ref), else the samples.  Samples
- * are masked to bps bits (and flipped at the sign bit when signed, for the
- * residuals only). */
+ * is the placeholder 0 and the first sample, as read, goes to *ref), else
+ * the samples as read.  Returns the container bits above bits_per_sample
+ * found in any sample (0 for well-formed input). */
 #define DEFINE_READER(NAME, LOAD)                                                                  \
-    static void NAME(const uint8_t *s, size_t n, uint32_t *out, uint32_t mask, uint32_t flip,    \
-                     int pp, uint32_t *ref) {                                                      \
-        if (!pp) {                                                                                 \
+    static uint32_t NAME(const uint8_t *s, size_t n, uint32_t *out, const tgm_szip_cfg *c,      \
+                         uint32_t *ref) {                                                          \
+        uint32_t seen = 0;                                                                         \
+        if (!c->preprocess) {                                                                      \
             for (size_t i = 0; i < n; i++) {                                                       \
-                out[i] = LOAD(s, i) & mask;                                                        \
+                uint32_t v = LOAD(s, i);                                                           \
+                seen |= v;                                                                         \
+                out[i] = v;                                                                        \
             }                                                                                      \
-            return;                                                                                \
+            return seen & ~c->mask;                                                                \
         }                                                                                          \
-        *ref = LOAD(s, 0) & mask;                                                                  \
+        *ref = LOAD(s, 0);                                                                         \
+        seen = *ref;                                                                               \
         out[0] = 0;                                                                                \
-        for (size_t i = 1; i < n; i++) {                                                           \
-            uint32_t x = (LOAD(s, i) & mask) ^ flip;                                               \
-            uint32_t prev = (LOAD(s, i - 1) & mask) ^ flip;                                        \
-            out[i] = map_residual(x, prev, mask);                                                  \
+        if (!c->is_signed) {                                                                       \
+            const uint32_t xmax = c->mask;                                                         \
+            for (size_t i = 1; i < n; i++) {                                                       \
+                uint32_t x = LOAD(s, i);                                                           \
+                seen |= x;                                                                         \
+                out[i] = map_unsigned(x, LOAD(s, i - 1), xmax);                                    \
+            }                                                                                      \
+        } else {                                                                                   \
+            const uint32_t m = 1u << (c->bps - 1), xmax = m - 1, xmin = ~xmax;                    \
+            for (size_t i = 1; i < n; i++) {                                                       \
+                uint32_t x = LOAD(s, i);                                                           \
+                seen |= x;                                                                         \
+                out[i] = map_signed((x ^ m) - m, (LOAD(s, i - 1) ^ m) - m, xmax, xmin);            \
+            }                                                                                      \
         }                                                                                          \
+        return seen & ~c->mask;                                                                    \
     }
 
 /* The same for 3-byte samples, which do not vectorise: a scalar loop that
  * loads each sample once and carries the previous one. */
 #define DEFINE_READER_SCALAR(NAME, LOAD)                                                           \
-    static void NAME(const uint8_t *s, size_t n, uint32_t *out, uint32_t mask, uint32_t flip,    \
-                     int pp, uint32_t *ref) {                                                      \
-        if (!pp) {                                                                                 \
+    static uint32_t NAME(const uint8_t *s, size_t n, uint32_t *out, const tgm_szip_cfg *c,      \
+                         uint32_t *ref) {                                                          \
+        uint32_t seen = 0;                                                                         \
+        if (!c->preprocess) {                                                                      \
             for (size_t i = 0; i < n; i++) {                                                       \
-                out[i] = LOAD(s, i) & mask;                                                        \
+                uint32_t v = LOAD(s, i);                                                           \
+                seen |= v;                                                                         \
+                out[i] = v;                                                                        \
             }                                                                                      \
-            return;                                                                                \
+            return seen & ~c->mask;                                                                \
         }                                                                                          \
-        *ref = LOAD(s, 0) & mask;                                                                  \
+        *ref = LOAD(s, 0);                                                                         \
+        seen = *ref;                                                                               \
         out[0] = 0;                                                                                \
-        uint32_t prev = *ref ^ flip;                                                               \
-        for (size_t i = 1; i < n; i++) {                                                           \
-            uint32_t x = (LOAD(s, i) & mask) ^ flip;                                               \
-            out[i] = map_residual(x, prev, mask);                                                  \
-            prev = x;                                                                              \
+        uint32_t prev = *ref;                                                                      \
+        if (!c->is_signed) {                                                                       \
+            const uint32_t xmax = c->mask;                                                         \
+            for (size_t i = 1; i < n; i++) {                                                       \
+                uint32_t x = LOAD(s, i);                                                           \
+                seen |= x;                                                                         \
+                out[i] = map_unsigned(x, prev, xmax);                                              \
+                prev = x;                                                                          \
+            }                                                                                      \
+        } else {                                                                                   \
+            const uint32_t m = 1u << (c->bps - 1), xmax = m - 1, xmin = ~xmax;                    \
+            prev = (prev ^ m) - m;                                                                 \
+            for (size_t i = 1; i < n; i++) {                                                       \
+                uint32_t x = LOAD(s, i);                                                           \
+                seen |= x;                                                                         \
+                x = (x ^ m) - m;                                                                   \
+                out[i] = map_signed(x, prev, xmax, xmin);                                          \
+                prev = x;                                                                          \
+            }                                                                                      \
         }                                                                                          \
+        return seen & ~c->mask;                                                                    \
     }
 
 DEFINE_READER(read_w1, LOAD1)
@@ -196,8 +243,8 @@ DEFINE_READER_SCALAR(read_w3l, LOAD3L)
 DEFINE_READER(read_w4m, LOAD4M)
 DEFINE_READER(read_w4l, LOAD4L)
 
-typedef void (*reader_fn)(const uint8_t *, size_t, uint32_t *, uint32_t, uint32_t, int,
-                          uint32_t *);
+typedef uint32_t (*reader_fn)(const uint8_t *, size_t, uint32_t *, const tgm_szip_cfg *,
+                              uint32_t *);
 
 static reader_fn pick_reader(const tgm_szip_cfg *c) {
     switch (c->width) {
@@ -301,16 +348,41 @@ static uint64_t assess_se(const uint32_t *b, unsigned bs, uint64_t uncomp_len) {
 typedef struct enc_state {
     const tgm_szip_cfg *c;
     reader_fn read;
-    uint32_t flip;
-    int narrow;
-    int k; /* split search start: the k chosen for the previous block */
+    int narrow; /* 32-bit sums suffice for well-formed samples */
+    int k;      /* split search start: the k chosen for the previous block */
+    int leaked; /* a reference sample carried bits above bits_per_sample */
 } enc_state;
 
-static inline void emit_zero_run(bitw *w, unsigned id_len, unsigned bps, unsigned count,
-                                 int has_ref, uint32_t ref, int ros) {
+/* libaec writes the reference sample as it was read.  Bits above
+ * bits_per_sample (only present in malformed input) do not vanish: its bit
+ * writer adds them, modulo 2^u, to the u bits already written in the
+ * current byte (u = 8: the previous, complete byte, as the identifier
+ * written just before always leaves libaec's writer on a byte it has
+ * started).  Reproduced here so that such input codes to the same bytes;
+ * returns 1 when it happened. */
+static inline int put_ref(bitw *w, uint32_t ref, unsigned bps, uint32_t mask) {
+    uint32_t extra = bps < 32 ? ref >> bps : 0;
+    int leaked = 0;
+    if (TGM_UNLIKELY(extra != 0)) {
+        unsigned u = ((w->nb - 1) & 7u) + 1; /* nb == 0: the last stored byte */
+        if (w->nb >= u) {
+            uint64_t um = ((uint64_t)1 << u) - 1;
+            w->acc = (w->acc & ~um) | ((w->acc + extra) & um);
+        } else {
+            w->p[-1] = (uint8_t)(w->p[-1] + extra);
+        }
+        leaked = 1;
+    }
+    bw_put(w, ref & mask, bps);
+    return leaked;
+}
+
+static inline int emit_zero_run(bitw *w, unsigned id_len, unsigned bps, uint32_t mask,
+                                unsigned count, int has_ref, uint32_t ref, int ros) {
+    int leaked = 0;
     bw_put(w, 0, id_len + 1);
     if (has_ref) {
-        bw_put(w, ref, bps);
+        leaked = put_ref(w, ref, bps, mask);
     }
     /* §5.1.4 Table 5-4: runs of 1..4 blocks are sent as count-1, "remainder
      * of segment" as 4, longer runs as the count itself. */
@@ -321,6 +393,7 @@ static inline void emit_zero_run(bitw *w, unsigned id_len, unsigned bps, unsigne
     } else {
         bw_fs(w, count - 1);
     }
+    return leaked;
 }
 
 static inline void emit_split(bitw *w, const uint32_t *b, unsigned n, unsigned k) {
@@ -366,10 +439,12 @@ static inline void emit_se(bitw *w, const uint32_t *b, unsigned bs) {
     }
 }
 
-static inline void emit_verbatim(bitw *w, const uint32_t *b, unsigned n, unsigned bps) {
+/* bps low bits of each value (libaec masks here). */
+static inline void emit_verbatim(bitw *w, const uint32_t *b, unsigned n, unsigned bps,
+                                 uint32_t mask) {
     if (bps > 28) {
         for (unsigned i = 0; i < n; i++) {
-            bw_put(w, b[i], bps);
+            bw_put(w, b[i] & mask, bps);
         }
         return;
     }
@@ -381,7 +456,7 @@ static inline void emit_verbatim(bitw *w, const uint32_t *b, unsigned n, unsigne
             t = 0;
             tn = 0;
         }
-        t = (t << bps) | b[i];
+        t = (t << bps) | (b[i] & mask);
         tn += bps;
     }
     if (tn > 0) {
@@ -398,13 +473,15 @@ static void encode_rsi(enc_state *st, bitw *wp, const uint8_t *s, size_t n, uint
     const unsigned bps = c->bps;
     const unsigned id_len = c->id_len;
     const int kmax = c->kmax;
-    const int narrow = st->narrow;
+    const uint32_t mask = c->mask;
     uint32_t ref = 0;
     size_t nblocks = (n + bs - 1) / bs;
     bitw w = *wp;
     int kstate = st->k;
+    int leaked = 0;
 
-    st->read(s, n, d, c->mask, st->flip, c->preprocess, &ref);
+    uint32_t extra_bits = st->read(s, n, d, c, &ref);
+    const int narrow = st->narrow && extra_bits == 0;
     /* Complete the last block by repeating the last sample: its residual is
      * 0, without preprocessing the sample itself. */
     uint32_t fill = c->preprocess ? 0 : d[n - 1];
@@ -437,13 +514,14 @@ static void encode_rsi(enc_state *st, bitw *wp, const uint8_t *s, size_t n, uint
                 zero_ref = has_ref;
             }
             if (blk + 1 == nblocks || (blk + 1) % 64 == 0) {
-                emit_zero_run(&w, id_len, bps, zero_run, zero_ref, ref, zero_run > 4);
+                leaked |= emit_zero_run(&w, id_len, bps, mask, zero_run, zero_ref, ref,
+                                        zero_run > 4);
                 zero_run = 0;
             }
             continue;
         }
         if (zero_run > 0) {
-            emit_zero_run(&w, id_len, bps, zero_run, zero_ref, ref, 0);
+            leaked |= emit_zero_run(&w, id_len, bps, mask, zero_run, zero_ref, ref, 0);
             zero_run = 0;
         }
 
@@ -470,21 +548,22 @@ static void encode_rsi(enc_state *st, bitw *wp, const uint8_t *s, size_t n, uint
         if (use_split && split_len < se_len) {
             bw_put(&w, (uint32_t)k + 1, id_len);
             if (has_ref) {
-                bw_put(&w, ref, bps);
+                leaked |= put_ref(&w, ref, bps, mask);
             }
             emit_split(&w, b + skip, n_coded, (unsigned)k);
         } else if (use_split || se_len < uncomp_len) {
             bw_put(&w, 1, id_len + 1);
             if (has_ref) {
-                bw_put(&w, ref, bps);
+                leaked |= put_ref(&w, ref, bps, mask);
             }
             emit_se(&w, b, bs);
         } else {
+            /* the reference goes out masked here, like every sample */
             bw_put(&w, (1u << id_len) - 1, id_len);
             if (has_ref) {
-                bw_put(&w, ref, bps);
+                bw_put(&w, ref & mask, bps);
             }
-            emit_verbatim(&w, b + skip, n_coded, bps);
+            emit_verbatim(&w, b + skip, n_coded, bps, mask);
         }
     }
     if (c->pad_rsi) {
@@ -492,6 +571,7 @@ static void encode_rsi(enc_state *st, bitw *wp, const uint8_t *s, size_t n, uint
     }
     *wp = w;
     st->k = kstate;
+    st->leaked |= leaked;
 }
 
 /* The split-search state after coding one RSI of n samples from s when
@@ -505,7 +585,8 @@ static int rsi_final_k(const enc_state *st, const uint8_t *s, size_t n, uint32_t
     if (c->kmax < 0) {
         return k;
     }
-    st->read(s, n, d, c->mask, st->flip, c->preprocess, &ref);
+    uint32_t extra_bits = st->read(s, n, d, c, &ref);
+    const int narrow = st->narrow && extra_bits == 0;
     uint32_t fill = c->preprocess ? 0 : d[n - 1];
     for (size_t i = n; i < nblocks * bs; i++) {
         d[i] = fill;
@@ -518,7 +599,7 @@ static int rsi_final_k(const enc_state *st, const uint8_t *s, size_t n, uint32_t
         }
         if (any != 0) {
             unsigned skip = c->preprocess && blk == 0 ? 1u : 0u;
-            assess_split(b + skip, bs - skip, c->kmax, st->narrow, &k);
+            assess_split(b + skip, bs - skip, c->kmax, narrow, &k);
         }
     }
     return k;
@@ -527,18 +608,25 @@ static int rsi_final_k(const enc_state *st, const uint8_t *s, size_t n, uint32_t
 /* ---- driver ---------------------------------------------------------------- */
 
 /* Upper bound of the coded size in bytes of `nsamples` samples starting on
- * an RSI boundary: per block at most an identifier, a reference and all
- * samples verbatim, or a zero run (id + 1 + reference + 65-bit FS); plus
- * RSI padding and the final word. */
+ * an RSI boundary.  A block that is not zero costs at most an identifier
+ * (<= 6 bits with the second-extension selector) plus bs*bps bits (the
+ * options other than no compression are only chosen when shorter; the
+ * reference sample replaces one sample).  A run of c zero blocks costs at
+ * most 6 + 32 (reference) + c + 1 bits (65 for c = 64), i.e. at most 40
+ * bits per block.  Plus up to a byte of padding per RSI and slack for the
+ * final partial word. */
 static int enc_bound(const tgm_szip_cfg *c, size_t nsamples, size_t *bound) {
     uint64_t nblocks = ((uint64_t)nsamples + c->block_size - 1) / c->block_size;
     uint64_t nrsi = ((uint64_t)nsamples + c->rsi_samples - 1) / c->rsi_samples;
-    uint64_t per_block = (uint64_t)c->block_size * c->bps + 6 + 32 + 65;
+    uint64_t per_block = (uint64_t)c->block_size * c->bps + 6;
+    if (per_block < 40) {
+        per_block = 40;
+    }
     uint64_t bits;
     if (tgm__mul_u64(nblocks, per_block, &bits)) {
         return 1;
     }
-    uint64_t bytes = bits / 8 + nrsi + 16;
+    uint64_t bytes = bits / 8 + 1 + nrsi + 16;
     return tgm__u64_to_size(bytes, bound);
 }
 
@@ -547,9 +635,9 @@ typedef struct chunk {
     size_t n_rsi;
     int k_in;     /* k assumed at the start */
     int guess_k;  /* derive k_in from the previous RSI first */
+    int leaked;   /* put_ref changed bits before a reference sample */
     int k_out;    /* k at the end */
     uint8_t *buf; /* coded bits, starting at bit 0 */
-    size_t cap;
     uint64_t nbits;
     uint64_t *rsi_bits; /* bit offset of each RSI within the chunk */
 } chunk;
@@ -559,15 +647,20 @@ typedef struct enc_job {
     const uint8_t *src;
     size_t nsamples;
     chunk *chunks;
-    uint32_t **scratch; /* one per task */
+    size_t scratch_len; /* samples of residual scratch per chunk */
 } enc_job;
 
-static void encode_chunk(const enc_job *job, chunk *ch, uint32_t *scratch) {
+/* Code one chunk into ch->buf.  The residual scratch is allocated here so
+ * that only as many exist at once as threads run. */
+static tgm_error encode_chunk(const enc_job *job, chunk *ch) {
     const tgm_szip_cfg *c = job->c;
+    uint32_t *scratch = tgm__malloc_array(job->scratch_len, sizeof(uint32_t));
+    if (scratch == NULL) {
+        return tgm__oom(job->scratch_len * sizeof(uint32_t), "szip encoder scratch");
+    }
     enc_state st;
     st.c = c;
     st.read = pick_reader(c);
-    st.flip = c->is_signed ? 1u << (c->bps - 1) : 0u;
     /* 32-bit sums suffice when a whole block of maximal samples fits. */
     st.narrow = (uint64_t)c->block_size * c->mask <= UINT32_MAX;
     if (ch->guess_k && ch->first_rsi > 0) {
@@ -581,6 +674,7 @@ static void encode_chunk(const enc_job *job, chunk *ch, uint32_t *scratch) {
         ch->guess_k = 0;
     }
     st.k = ch->k_in;
+    st.leaked = 0;
     bitw w = {ch->buf, ch->buf, 0, 0};
     for (size_t r = 0; r < ch->n_rsi; r++) {
         size_t first = (ch->first_rsi + r) * c->rsi_samples;
@@ -591,18 +685,18 @@ static void encode_chunk(const enc_job *job, chunk *ch, uint32_t *scratch) {
         ch->rsi_bits[r] = bw_bitpos(&w);
         encode_rsi(&st, &w, job->src + first * c->width, n, scratch);
     }
+    /* Flush the partial word; the bit count excludes the padding. */
     ch->nbits = bw_bitpos(&w);
-    /* Flush the partial word without padding the bit count. */
-    uint64_t nbits = ch->nbits;
     bw_finish(&w);
-    ch->nbits = nbits;
     ch->k_out = st.k;
+    ch->leaked = st.leaked;
+    tgm__free(scratch);
+    return TGM_ERROR_OK;
 }
 
 static tgm_error encode_task(void *ctx, size_t index) {
     enc_job *job = ctx;
-    encode_chunk(job, &job->chunks[index], job->scratch[index]);
-    return TGM_ERROR_OK;
+    return encode_chunk(job, &job->chunks[index]);
 }
 
 /* Append nbits bits from src (starting at its bit 0) to the stream at
@@ -645,9 +739,7 @@ tgm_error tgm__szip_encode(const tgm_szip_cfg *c, uint32_t threads, const uint8_
                            tgm_buf *out, tgm_u64vec *offsets) {
     tgm_error err = TGM_ERROR_OK;
     chunk *chunks = NULL;
-    uint32_t **scratch = NULL;
     uint64_t *rsi_bits = NULL;
-    size_t ntasks = 0;
 
     if (n == 0) {
         return TGM_ERROR_OK;
@@ -668,7 +760,6 @@ tgm_error tgm__szip_encode(const tgm_szip_cfg *c, uint32_t threads, const uint8_
     }
     size_t per_chunk = (nrsi + nchunks - 1) / nchunks;
     nchunks = (nrsi + per_chunk - 1) / per_chunk;
-    ntasks = nchunks;
 
     size_t total_bound;
     TGM_RETURN_IF(enc_bound(c, nsamples, &total_bound), TGM_ERROR_ENCODING,
@@ -678,9 +769,8 @@ tgm_error tgm__szip_encode(const tgm_szip_cfg *c, uint32_t threads, const uint8_
     scratch_len = (scratch_len + c->block_size - 1) / c->block_size * c->block_size;
 
     chunks = tgm__calloc(nchunks, sizeof *chunks);
-    scratch = tgm__calloc(nchunks, sizeof *scratch);
     rsi_bits = tgm__malloc_array(nrsi, sizeof *rsi_bits);
-    if (chunks == NULL || scratch == NULL || rsi_bits == NULL) {
+    if (chunks == NULL || rsi_bits == NULL) {
         err = tgm__oom(nrsi * sizeof *rsi_bits, "szip encoder state");
         goto cleanup;
     }
@@ -699,48 +789,52 @@ tgm_error tgm__szip_encode(const tgm_szip_cfg *c, uint32_t threads, const uint8_
                     tgm__add_size(work_len, 8, &work_len),
                 TGM_ERROR_ENCODING, "szip: output size overflows");
     TGM_CHECK(tgm__buf_reserve(out, work_len));
-    for (size_t i = 0; i < nchunks; i++) {
-        chunks[i].buf = out->data + out->len + i * chunk_bound;
-        chunks[i].cap = chunk_bound;
+    if (offsets != NULL) {
+        TGM_CHECK(tgm__u64vec_reserve(offsets, offsets->n + nrsi));
     }
     for (size_t i = 0; i < nchunks; i++) {
+        chunks[i].buf = out->data + out->len + i * chunk_bound;
         chunks[i].first_rsi = i * per_chunk;
         chunks[i].n_rsi = nrsi - chunks[i].first_rsi < per_chunk ? nrsi - chunks[i].first_rsi
                                                                    : per_chunk;
         chunks[i].rsi_bits = rsi_bits + chunks[i].first_rsi;
         chunks[i].k_in = 0;
         chunks[i].guess_k = 1;
-        scratch[i] = tgm__malloc_array(scratch_len, sizeof(uint32_t));
-        if (scratch[i] == NULL) {
-            err = tgm__oom(scratch_len * sizeof(uint32_t), "szip encoder scratch");
-            goto cleanup;
-        }
     }
 
-    enc_job job = {c, src, nsamples, chunks, scratch};
+    enc_job job = {c, src, nsamples, chunks, scratch_len};
     TGM_CHECK(tgm__parallel_for(threads, nchunks, encode_task, &job));
 
     if (nchunks == 1) {
         uint64_t nbits = chunks[0].nbits;
         out->len += (size_t)((nbits + 7) / 8);
         if (offsets != NULL) {
-            TGM_CHECK(tgm__u64vec_reserve(offsets, offsets->n + nrsi));
             for (size_t r = 0; r < nrsi; r++) {
                 offsets->v[offsets->n++] = rsi_bits[r];
             }
         }
     } else {
+        /* A reference sample with bits above bits_per_sample changes
+         * already written bits of its byte, and byte boundaries inside a
+         * chunk other than the first are not known until the chunks are
+         * joined: code such (malformed) input single-threaded. */
+        int redo = 0;
+        for (size_t i = 1; i < nchunks; i++) {
+            redo |= chunks[i].leaked;
+        }
+        if (redo) {
+            tgm__free(chunks);
+            tgm__free(rsi_bits);
+            return tgm__szip_encode(c, 1, src, n, out, offsets);
+        }
         /* Stitch: a chunk whose guessed starting k differs from the k its
          * predecessor really ended with is re-encoded (rare, see
          * encode_chunk), so the output is the single-threaded one. */
         for (size_t i = 1; i < nchunks; i++) {
             if (chunks[i].k_in != chunks[i - 1].k_out) {
                 chunks[i].k_in = chunks[i - 1].k_out;
-                encode_chunk(&job, &chunks[i], scratch[0]);
+                TGM_CHECK(encode_chunk(&job, &chunks[i]));
             }
-        }
-        if (offsets != NULL) {
-            TGM_CHECK(tgm__u64vec_reserve(offsets, offsets->n + nrsi));
         }
         uint64_t pos = 0; /* bits written so far */
         uint8_t *base = out->data + out->len;
@@ -757,12 +851,6 @@ tgm_error tgm__szip_encode(const tgm_szip_cfg *c, uint32_t threads, const uint8_
     }
 
 cleanup:
-    if (scratch != NULL) {
-        for (size_t i = 0; i < ntasks; i++) {
-            tgm__free(scratch[i]);
-        }
-    }
-    tgm__free(scratch);
     tgm__free(chunks);
     tgm__free(rsi_bits);
     return err;
