@@ -455,8 +455,11 @@ TGM_API tgm_error tgm_doctor_to_json(tgm_bytes_t *out);
  * ====================================================================== */
 
 /* Create an encoder writing to `path`.  metadata_json holds message-level
- * metadata (no "descriptors").  The message ends with footer metadata,
- * hash and index frames; total lengths are back-filled at finish. */
+ * metadata (no "descriptors").  Each frame is written as soon as it is
+ * produced; the message ends with footer metadata, hash and index frames.
+ * tgm_streaming_encoder_finish leaves the total lengths 0 (as the
+ * reference does); tgm_streaming_encoder_finish_backfilled (ours, in
+ * tensogram_stream.h) writes them back when the output is seekable. */
 TGM_API tgm_error tgm_streaming_encoder_create(const char *path, const char *metadata_json,
                                                const char *hash_algo, uint32_t threads,
                                                tgm_streaming_encoder_t **out);
@@ -474,7 +477,8 @@ TGM_API tgm_error tgm_streaming_encoder_write_pre_encoded(tgm_streaming_encoder_
                                                           const char *descriptor_json,
                                                           const uint8_t *data, size_t data_len);
 TGM_API size_t tgm_streaming_encoder_count(const tgm_streaming_encoder_t *enc);
-/* Write the footer and close the output; the handle must still be freed. */
+/* Write the footer (total lengths 0) and close the output; the handle must
+ * still be freed. */
 TGM_API tgm_error tgm_streaming_encoder_finish(tgm_streaming_encoder_t *enc);
 /* Free without finishing (the output is abandoned). */
 TGM_API void tgm_streaming_encoder_free(tgm_streaming_encoder_t *enc);

@@ -1,5 +1,6 @@
 /* Byte sinks: files, file descriptors and memory. */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,7 +91,11 @@ static tgm_error make_fd_sink(int fd, bool own, const char *name, tgm_sink **out
     f->base.name = nm;
     struct stat st;
     off_t pos = lseek(fd, 0, SEEK_CUR);
-    bool seekable = pos >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    /* pwrite on an O_APPEND descriptor appends on Linux: not seekable for
+     * back-filling. */
+    int fl = fcntl(fd, F_GETFL);
+    bool seekable = pos >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 &&
+                    !(fl & O_APPEND);
     f->base.ops = seekable ? &fd_seek_ops : &fd_stream_ops;
     f->base.written = seekable ? (uint64_t)pos : 0;
     *out = &f->base;
@@ -99,7 +104,9 @@ static tgm_error make_fd_sink(int fd, bool own, const char *name, tgm_sink **out
 
 tgm_error tgm__sink_fd(int fd, bool own_fd, tgm_sink **out) {
     TGM_RETURN_IF(fd < 0, TGM_ERROR_INVALID_ARG, "invalid file descriptor %d", fd);
-    return make_fd_sink(fd, own_fd, "file descriptor", out);
+    char name[48];
+    snprintf(name, sizeof name, "file descriptor %d", fd);
+    return make_fd_sink(fd, own_fd, name, out);
 }
 
 tgm_error tgm__sink_file(const char *path, bool append, tgm_sink **out) {
