@@ -26,9 +26,9 @@
 #include "common/error.h"
 #include "common/thread.h"
 
-#define FRAME_HEADER_LEN 97u   /* fixed part (87) + empty metalayers (10) */
+#define FRAME_HEADER_LEN 97u /* fixed part (87) + empty metalayers (10) */
 #define FRAME_HEADER_MINLEN 87u
-#define FRAME_TRAILER_LEN 35u  /* what c-blosc2 writes without vlmetalayers */
+#define FRAME_TRAILER_LEN 35u /* what c-blosc2 writes without vlmetalayers */
 #define FRAME_TRAILER_MINLEN 25u
 #define FRAME_VERSION 2u
 #define DEFAULT_CHUNK_BYTES ((size_t)256 << 20)
@@ -72,7 +72,8 @@ static tgm_error check_cparams(const tgm_b2_cparams *cp) {
     TGM_RETURN_IF(cc != TGM_BLOSC2_BLOSCLZ && cc != TGM_BLOSC2_LZ4 && cc != TGM_BLOSC2_LZ4HC &&
                       cc != TGM_BLOSC2_ZLIB && cc != TGM_BLOSC2_ZSTD,
                   TGM_ERROR_ENCODING,
-                  "blosc2: unknown inner codec %d (expected blosclz, lz4, lz4hc, zlib or zstd)", cc);
+                  "blosc2: unknown inner codec %d (expected blosclz, lz4, lz4hc, zlib or zstd)",
+                  cc);
 #ifndef TGM_HAVE_LZ4
     TGM_RETURN_IF(cc == TGM_BLOSC2_LZ4 || cc == TGM_BLOSC2_LZ4HC, TGM_ERROR_COMPRESSION,
                   "blosc2: inner codec %s is not built in (TGM_WITH_LZ4=OFF)", codec_name(cc));
@@ -85,7 +86,8 @@ static tgm_error check_cparams(const tgm_b2_cparams *cp) {
                   "blosc2 (%s): clevel must be 0..=9, got %d", codec_name(cc), cp->clevel);
     TGM_RETURN_IF(cp->typesize < 1 || cp->typesize > 255, TGM_ERROR_ENCODING,
                   "blosc2: typesize must be 1..=255, got %" PRIu32, cp->typesize);
-    TGM_RETURN_IF(cp->splitmode < TGM_B2_ALWAYS_SPLIT || cp->splitmode > TGM_B2_FORWARD_COMPAT_SPLIT,
+    TGM_RETURN_IF(cp->splitmode < TGM_B2_ALWAYS_SPLIT ||
+                      cp->splitmode > TGM_B2_FORWARD_COMPAT_SPLIT,
                   TGM_ERROR_ENCODING, "blosc2: unknown split mode %d", cp->splitmode);
     for (int i = 0; i < TGM_B2_MAX_FILTERS; i++) {
         TGM_RETURN_IF(cp->filters[i] > TGM_B2_DELTA, TGM_ERROR_ENCODING,
@@ -136,18 +138,24 @@ static void write_frame_header(uint8_t *h, const tgm_b2_cparams *cp, uint64_t fr
     memcpy(h + 71, cp->filters, TGM_B2_MAX_FILTERS);
     h[77] = (uint8_t)cp->compcode;
     /* h[78] codec meta, h[79..84] filter meta, h[85..86] reserved: zero */
-    h[87] = 0x90 + 3;       /* metalayers: [size, {}, []] */
+    h[87] = 0x90 + 3;          /* metalayers: [size, {}, []] */
     put_be16(h + 88, 0xCD, 7); /* size of the index map, including this field */
     put_be16(h + 91, 0xDE, 0);
     put_be16(h + 94, 0xDC, 0);
 }
 
+/* The msgpack trailer (README_CFRAME_FORMAT "Trailer") without
+ * vlmetalayers and without fingerprint. */
 static void write_frame_trailer(uint8_t *t) {
-    static const uint8_t fixed[] = {0x90 + 4, 1,    0x90 + 3, 0xCD, 0, 6, 0xDE, 0, 0,
-                                    0xDC,     0,    0,        0xCE, 0, 0, 0,    FRAME_TRAILER_LEN,
-                                    0xD8,     0x00};
     memset(t, 0, FRAME_TRAILER_LEN);
-    memcpy(t, fixed, sizeof fixed); /* then 16 bytes of (absent) fingerprint */
+    t[0] = 0x90 + 4; /* fixarray of 4 */
+    t[1] = 1;        /* trailer format version */
+    t[2] = 0x90 + 3; /* vlmetalayers: [size, {}, []] */
+    put_be16(t + 3, 0xCD, 6);
+    put_be16(t + 6, 0xDE, 0);
+    put_be16(t + 9, 0xDC, 0);
+    put_be32(t + 12, 0xCE, FRAME_TRAILER_LEN);
+    t[17] = 0xD8; /* fixext 16: the fingerprint, type 0 (none), 16 zero bytes */
 }
 
 tgm_error tgm__b2_frame_encode(const tgm_b2_frame_opts *o, const uint8_t *src, size_t n,
@@ -197,6 +205,15 @@ tgm_error tgm__b2_frame_encode(const tgm_b2_frame_opts *o, const uint8_t *src, s
                            TGM_B2_EXT_HEADER, 1, 0);
         return TGM_ERROR_OK;
     }
+    /* One reservation for the worst case (every chunk stored verbatim), so
+     * the output never moves while chunks are appended. */
+    size_t worst;
+    if (tgm__mul_size(nchunks, 8 + 2 * TGM_B2_EXT_HEADER, &worst) ||
+        tgm__add_size(worst, n + FRAME_TRAILER_LEN + TGM_B2_EXT_HEADER, &worst)) {
+        err = tgm__fail(TGM_ERROR_ENCODING, "blosc2: output size for %zu bytes overflows", n);
+        goto cleanup;
+    }
+    TGM_CHECK(tgm__buf_reserve(out, worst));
     TGM_CHECK(tgm__b2_enc_create(tgm__resolve_threads(o->threads), &enc));
     offsets = tgm__malloc_array(nchunks, 8);
     TGM_FAIL_IF(offsets == NULL, TGM_ERROR_ENCODING, "out of memory allocating %zu bytes for %s",
@@ -295,8 +312,9 @@ static tgm_error frame_parse(const uint8_t *p, size_t n, frame_view *f) {
     TGM_RETURN_IF(p[26] != 0, TGM_ERROR_COMPRESSION,
                   "blosc2: frame type %u is not a contiguous frame", p[26]);
     TGM_RETURN_IF(header_len < (int32_t)FRAME_HEADER_MINLEN || (uint64_t)header_len > n,
-                  TGM_ERROR_COMPRESSION, "blosc2: frame header length %" PRId32
-                  " is outside %u..%zu", header_len, FRAME_HEADER_MINLEN, n);
+                  TGM_ERROR_COMPRESSION,
+                  "blosc2: frame header length %" PRId32 " is outside %u..%zu", header_len,
+                  FRAME_HEADER_MINLEN, n);
     TGM_RETURN_IF(nbytes < 0 || cbytes < 0, TGM_ERROR_COMPRESSION,
                   "blosc2: negative frame sizes (nbytes %" PRId64 ", cbytes %" PRId64 ")", nbytes,
                   cbytes);
@@ -308,9 +326,9 @@ static tgm_error frame_parse(const uint8_t *p, size_t n, frame_view *f) {
                   "blosc2: frame trailer marker missing (byte %zu is 0x%02x)", n - 23, p[n - 23]);
     uint32_t trailer_len = rd_be32_at(p + n - 22);
     TGM_RETURN_IF(trailer_len < FRAME_TRAILER_MINLEN || trailer_len > n - (size_t)header_len,
-                  TGM_ERROR_COMPRESSION, "blosc2: frame trailer length %" PRIu32
-                  " is outside %u..%zu", trailer_len, FRAME_TRAILER_MINLEN,
-                  n - (size_t)header_len);
+                  TGM_ERROR_COMPRESSION,
+                  "blosc2: frame trailer length %" PRIu32 " is outside %u..%zu", trailer_len,
+                  FRAME_TRAILER_MINLEN, n - (size_t)header_len);
     f->header_len = (uint32_t)header_len;
     f->trailer_len = trailer_len;
     f->nbytes = (uint64_t)nbytes;
@@ -324,27 +342,23 @@ static tgm_error frame_parse(const uint8_t *p, size_t n, frame_view *f) {
     }
     size_t body_end = n - trailer_len; /* chunks and offsets index end here */
     TGM_RETURN_IF((uint64_t)cbytes > body_end - (size_t)header_len, TGM_ERROR_COMPRESSION,
-                  "blosc2: frame claims %" PRId64 " bytes of chunks, only %zu are present",
-                  cbytes, body_end - (size_t)header_len);
+                  "blosc2: frame claims %" PRId64 " bytes of chunks, only %zu are present", cbytes,
+                  body_end - (size_t)header_len);
     TGM_RETURN_IF(chunksize <= 0, TGM_ERROR_COMPRESSION,
                   "blosc2: frame chunk size %" PRId32 " (variable-size chunks are not supported)",
                   chunksize);
     f->chunksize = (uint32_t)chunksize;
     f->nchunks = f->nbytes / f->chunksize + (f->nbytes % f->chunksize != 0);
-    /* The decoded offsets are the one allocation sized by the frame alone;
-     * keep it within what the data (or the input) can account for. */
-    TGM_RETURN_IF(f->nchunks > (uint64_t)INT32_MAX / 8 ||
-                      f->nchunks * 8 > (f->nbytes > n ? f->nbytes : n) + 8,
-                  TGM_ERROR_COMPRESSION,
-                  "blosc2: frame claims %" PRIu64 " chunks of %" PRIu32 " bytes, more than the "
-                  "data or the payload can hold",
+    /* The offsets index is one chunk: at most INT32_MAX bytes. */
+    TGM_RETURN_IF(f->nchunks > (uint64_t)INT32_MAX / 8, TGM_ERROR_COMPRESSION,
+                  "blosc2: frame claims %" PRIu64 " chunks of %" PRIu32
+                  " bytes, more than an offsets index can list",
                   f->nchunks, f->chunksize);
 
     size_t idx_at = (size_t)header_len + (size_t)cbytes;
     TGM_TRY(tgm__b2_chunk_parse(p + idx_at, body_end - idx_at, "offsets chunk", &f->index));
     TGM_RETURN_IF(f->index.nbytes != f->nchunks * 8, TGM_ERROR_COMPRESSION,
-                  "blosc2: offsets chunk holds %" PRIu32 " bytes, %" PRIu64
-                  " chunks need %" PRIu64,
+                  "blosc2: offsets chunk holds %" PRIu32 " bytes, %" PRIu64 " chunks need %" PRIu64,
                   f->index.nbytes, f->nchunks, f->nchunks * 8);
     return TGM_ERROR_OK;
 }
@@ -356,7 +370,7 @@ static tgm_error frame_parse(const uint8_t *p, size_t n, frame_view *f) {
  * decodes it once into its own scratch). */
 
 typedef struct cplan {
-    tgm_b2_chunk ch;      /* when frame_special == 0 */
+    tgm_b2_chunk ch;       /* when frame_special == 0 */
     uint8_t frame_special; /* TGM_B2_SPECIAL_* from the offset, or 0 */
     uint32_t typesize;     /* items of a frame-special chunk */
     uint32_t len;          /* decoded chunk size */
@@ -434,7 +448,7 @@ static uint64_t plan_count(const cplan *pl) { return (pl->hi - 1) / pl->unit - p
 /* Decode chunk-relative bytes [lo, hi) of one chunk on the calling thread
  * (the offsets index). */
 static tgm_error chunk_read(const tgm_b2_chunk *c, uint64_t lo, uint64_t hi, uint8_t *out,
-                           tgm_b2_scratch *s) {
+                            tgm_b2_scratch *s) {
     cplan pl;
     memset(&pl, 0, sizeof pl);
     pl.ch = *c;
@@ -507,7 +521,8 @@ static tgm_error plan_chunk(const frame_view *f, uint64_t i, uint64_t offset, cp
     TGM_TRY(tgm__b2_chunk_parse(f->p + f->header_len + offset, (size_t)(f->cbytes - offset),
                                 pl->name, &pl->ch));
     TGM_RETURN_IF(pl->ch.nbytes != pl->len, TGM_ERROR_COMPRESSION,
-                  "blosc2: chunk %" PRIu64 " decodes to %" PRIu32 " bytes, the frame expects %" PRIu32,
+                  "blosc2: chunk %" PRIu64 " decodes to %" PRIu32
+                  " bytes, the frame expects %" PRIu32,
                   i, pl->ch.nbytes, pl->len);
     return TGM_ERROR_OK;
 }

@@ -79,7 +79,7 @@ typedef struct tgm_b2_scratch {
     uint8_t *dref; /* decoded block 0 of a delta chunk (decode side) */
     size_t dref_cap;
     const uint8_t *dref_chunk; /* which chunk dref belongs to */
-    uint8_t *c; /* one decoded block when only part of it is wanted */
+    uint8_t *c;                /* one decoded block when only part of it is wanted */
     size_t c_cap;
     void *zstd_c, *zstd_d; /* ZSTD_CCtx / ZSTD_DCtx */
     void *lz4hc_state;
@@ -98,10 +98,10 @@ tgm_error tgm__b2_grow(uint8_t **buf, size_t *cap, size_t need, const char *what
  * Everything a block decode reads is inside [p, p + cbytes). */
 typedef struct tgm_b2_chunk {
     const uint8_t *p;
-    uint32_t cbytes;    /* whole chunk, header included */
-    uint32_t nbytes;    /* decoded size */
-    uint32_t blocksize; /* >= 1 */
-    uint32_t typesize;  /* header typesize (or the repeated value's size) */
+    uint32_t cbytes;     /* whole chunk, header included */
+    uint32_t nbytes;     /* decoded size */
+    uint32_t blocksize;  /* >= 1 */
+    uint32_t typesize;   /* header typesize (or the repeated value's size) */
     uint32_t header_len; /* 16 or 32 */
     uint32_t nblocks;
     uint32_t leftover; /* size of a short last block, 0 when none */
@@ -127,8 +127,8 @@ tgm_error tgm__b2_chunk_parse(const uint8_t *p, size_t avail, const char *what, 
  * For a chunk with the delta filter and j > 0, dref must hold the decoded
  * block 0; otherwise it is ignored.  Works for every chunk kind (special,
  * memcpy'd, compressed). */
-tgm_error tgm__b2_block_decode(const tgm_b2_chunk *c, uint32_t j, uint8_t *out,
-                               const uint8_t *dref, tgm_b2_scratch *s, const char *what);
+tgm_error tgm__b2_block_decode(const tgm_b2_chunk *c, uint32_t j, uint8_t *out, const uint8_t *dref,
+                               tgm_b2_scratch *s, const char *what);
 
 /* Fill n bytes with a special value (TGM_B2_SPECIAL_ZERO, _NAN, _VALUE or
  * _UNINIT, which reads as zeros) of ts-byte items; `pos` is the offset of
@@ -205,8 +205,8 @@ void tgm__b2_bitunshuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *ds
  * last whole element are left as they are.  In block 0 every element is
  * XORed with the previous element of `ref` (the chunk's unfiltered block 0);
  * in other blocks with the element at the same position of `ref`. */
-void tgm__b2_delta_encode(uint32_t ts, size_t n, const uint8_t *src, const uint8_t *ref,
-                          int block0, uint8_t *dst);
+void tgm__b2_delta_encode(uint32_t ts, size_t n, const uint8_t *src, const uint8_t *ref, int block0,
+                          uint8_t *dst);
 /* Inverse, in place.  For block 0 ref is NULL (the previous, already
  * decoded element is used); otherwise ref is the decoded block 0. */
 void tgm__b2_delta_decode(uint32_t ts, size_t n, uint8_t *buf, const uint8_t *ref);

@@ -101,6 +101,7 @@ tgm_error tgm__b2_grow(uint8_t **buf, size_t *cap, size_t need, const char *what
 
 /* ---- header ---------------------------------------------------------------- */
 
+/* Names of the filters c-blosc2 registers (filters-registry.h), for messages. */
 static const char *filter_name(uint8_t f) {
     switch (f) {
     case 32:
@@ -108,8 +109,10 @@ static const char *filter_name(uint8_t f) {
     case 33:
         return " (ndmean)";
     case 34:
-        return " (bytedelta)";
+        return " (bytedelta, buggy variant)";
     case 35:
+        return " (bytedelta)";
+    case 36:
         return " (int_trunc)";
     default:
         return "";
@@ -146,8 +149,8 @@ tgm_error tgm__b2_chunk_parse(const uint8_t *p, size_t avail, const char *what, 
     TGM_RETURN_IF(version > TGM_B2_VERSION_FORMAT, TGM_ERROR_COMPRESSION,
                   "blosc2: %s: chunk format version %u is newer than the supported %u", what,
                   version, TGM_B2_VERSION_FORMAT);
-    TGM_RETURN_IF(nbytes < 0, TGM_ERROR_COMPRESSION, "blosc2: %s: negative nbytes %" PRId32,
-                  what, nbytes);
+    TGM_RETURN_IF(nbytes < 0, TGM_ERROR_COMPRESSION, "blosc2: %s: negative nbytes %" PRId32, what,
+                  nbytes);
     TGM_RETURN_IF(cbytes < (int32_t)TGM_B2_MIN_HEADER, TGM_ERROR_COMPRESSION,
                   "blosc2: %s: cbytes %" PRId32 " is smaller than a chunk header", what, cbytes);
     TGM_RETURN_IF(blocksize <= 0 || (nbytes > 0 && blocksize > nbytes), TGM_ERROR_COMPRESSION,
@@ -251,11 +254,11 @@ tgm_error tgm__b2_chunk_parse(const uint8_t *p, size_t avail, const char *what, 
         TGM_RETURN_IF(bstarts_end + 4 > c->cbytes, TGM_ERROR_COMPRESSION,
                       "blosc2: %s: dictionary size does not fit in the chunk", what);
         int32_t dsize = (int32_t)tgm__rd_le32(p + bstarts_end);
-        TGM_RETURN_IF(dsize <= 0 || dsize > TGM_B2_MAX_DICT ||
-                          bstarts_end + 4 + (uint64_t)dsize > c->cbytes,
-                      TGM_ERROR_COMPRESSION,
-                      "blosc2: %s: dictionary size %" PRId32 " is not in 1..%d or overruns the chunk",
-                      what, dsize, TGM_B2_MAX_DICT);
+        TGM_RETURN_IF(
+            dsize <= 0 || dsize > TGM_B2_MAX_DICT || bstarts_end + 4 + (uint64_t)dsize > c->cbytes,
+            TGM_ERROR_COMPRESSION,
+            "blosc2: %s: dictionary size %" PRId32 " is not in 1..%d or overruns the chunk", what,
+            dsize, TGM_B2_MAX_DICT);
         c->dict = p + bstarts_end + 4;
         c->dict_len = (uint32_t)dsize;
     }
@@ -291,15 +294,13 @@ tgm_error tgm__b2_chunk_parse(const uint8_t *p, size_t avail, const char *what, 
 /* ---- inner decompressors ---------------------------------------------------- */
 
 /* Decode one stream of csize bytes into exactly n bytes. */
-static tgm_error stream_decode(const tgm_b2_chunk *c, const uint8_t *in, size_t csize,
-                               uint8_t *out, size_t n, tgm_b2_scratch *s, const char *what,
-                               uint32_t j) {
+static tgm_error stream_decode(const tgm_b2_chunk *c, const uint8_t *in, size_t csize, uint8_t *out,
+                               size_t n, tgm_b2_scratch *s, const char *what, uint32_t j) {
     switch (c->compformat) {
     case TGM_B2_FORMAT_BLOSCLZ: {
         int64_t got = tgm__blosclz_decompress(in, csize, out, n);
         TGM_RETURN_IF(got != (int64_t)n, TGM_ERROR_COMPRESSION,
-                      "blosc2: %s block %" PRIu32 ": blosclz stream %s (%" PRId64
-                      " of %zu bytes)",
+                      "blosc2: %s block %" PRIu32 ": blosclz stream %s (%" PRId64 " of %zu bytes)",
                       what, j, got < 0 ? "is malformed" : "decodes to the wrong size", got, n);
         return TGM_ERROR_OK;
     }
@@ -338,7 +339,8 @@ static tgm_error stream_decode(const tgm_b2_chunk *c, const uint8_t *in, size_t 
         int rc = inflate(z, Z_FINISH);
         TGM_RETURN_IF(rc != Z_STREAM_END || z->total_out != n, TGM_ERROR_COMPRESSION,
                       "blosc2: %s block %" PRIu32 ": zlib stream %s (%lu of %zu bytes)", what, j,
-                      rc == Z_STREAM_END ? "decodes to the wrong size" : "is malformed or truncated",
+                      rc == Z_STREAM_END ? "decodes to the wrong size"
+                                         : "is malformed or truncated",
                       (unsigned long)z->total_out, n);
         return TGM_ERROR_OK;
     }
@@ -358,7 +360,8 @@ static tgm_error stream_decode(const tgm_b2_chunk *c, const uint8_t *in, size_t 
                       "blosc2: %s block %" PRIu32 ": zstd stream is malformed (%s)", what, j,
                       ZSTD_getErrorName(got));
         TGM_RETURN_IF(got != n, TGM_ERROR_COMPRESSION,
-                      "blosc2: %s block %" PRIu32 ": zstd stream decodes to %zu bytes, expected %zu",
+                      "blosc2: %s block %" PRIu32
+                      ": zstd stream decodes to %zu bytes, expected %zu",
                       what, j, got, n);
         return TGM_ERROR_OK;
     }
@@ -401,8 +404,8 @@ tgm_error tgm__b2_fill_special(uint8_t kind, uint32_t ts, const uint8_t *value, 
             tgm__wr_le64(nan, 0x7FF8000000000000ull);
         } else {
             return tgm__fail(TGM_ERROR_COMPRESSION,
-                             "blosc2: %s: NaN chunk with typesize %" PRIu32 " (needs 4 or 8)",
-                             what, ts);
+                             "blosc2: %s: NaN chunk with typesize %" PRIu32 " (needs 4 or 8)", what,
+                             ts);
         }
         fill_pattern(out, n, nan, ts, (size_t)(pos % ts));
         return TGM_ERROR_OK;
@@ -411,13 +414,12 @@ tgm_error tgm__b2_fill_special(uint8_t kind, uint32_t ts, const uint8_t *value, 
         fill_pattern(out, n, value, ts, (size_t)(pos % ts));
         return TGM_ERROR_OK;
     default:
-        return tgm__fail(TGM_ERROR_COMPRESSION, "blosc2: %s: unknown special kind %u", what,
-                         kind);
+        return tgm__fail(TGM_ERROR_COMPRESSION, "blosc2: %s: unknown special kind %u", what, kind);
     }
 }
 
-tgm_error tgm__b2_block_decode(const tgm_b2_chunk *c, uint32_t j, uint8_t *out,
-                               const uint8_t *dref, tgm_b2_scratch *s, const char *what) {
+tgm_error tgm__b2_block_decode(const tgm_b2_chunk *c, uint32_t j, uint8_t *out, const uint8_t *dref,
+                               tgm_b2_scratch *s, const char *what) {
     uint32_t bsize = tgm__b2_block_size(c, j);
     if (c->special != TGM_B2_SPECIAL_NONE) {
         return tgm__b2_fill_special(c->special, c->typesize, c->p + TGM_B2_EXT_HEADER, out, bsize,
@@ -449,7 +451,6 @@ tgm_error tgm__b2_block_decode(const tgm_b2_chunk *c, uint32_t j, uint8_t *out,
     uint8_t *cur = out;
     if (c->last_transform >= 0) {
         TGM_TRY(tgm__b2_grow(&s->a, &s->a_cap, bsize, "blosc2 block buffer"));
-        TGM_TRY(tgm__b2_grow(&s->b, &s->b_cap, bsize, "blosc2 block buffer"));
         cur = s->a;
     }
 
@@ -458,7 +459,8 @@ tgm_error tgm__b2_block_decode(const tgm_b2_chunk *c, uint32_t j, uint8_t *out,
     for (uint32_t k = 0; k < nstreams; k++) {
         uint8_t *dst = cur + (size_t)k * neblock;
         TGM_RETURN_IF(left < 4, TGM_ERROR_COMPRESSION,
-                      "blosc2: %s: block %" PRIu32 " stream %" PRIu32 " size runs past the chunk end",
+                      "blosc2: %s: block %" PRIu32 " stream %" PRIu32
+                      " size runs past the chunk end",
                       what, j, k);
         int32_t csize = (int32_t)tgm__rd_le32(ip);
         ip += 4;
@@ -467,8 +469,8 @@ tgm_error tgm__b2_block_decode(const tgm_b2_chunk *c, uint32_t j, uint8_t *out,
             memset(dst, 0, neblock);
         } else if (csize < 0) {
             TGM_RETURN_IF(left < 1, TGM_ERROR_COMPRESSION,
-                          "blosc2: %s: block %" PRIu32 " stream %" PRIu32 " token is missing",
-                          what, j, k);
+                          "blosc2: %s: block %" PRIu32 " stream %" PRIu32 " token is missing", what,
+                          j, k);
             uint8_t token = *ip++;
             left--;
             TGM_RETURN_IF((token & 1u) == 0 || csize < -255, TGM_ERROR_COMPRESSION,
@@ -491,15 +493,20 @@ tgm_error tgm__b2_block_decode(const tgm_b2_chunk *c, uint32_t j, uint8_t *out,
         }
     }
 
-    /* Undo the filters, last one first. */
+    /* Undo the filters, last one first; the last (un)shuffle writes to out,
+     * earlier ones ping-pong between the work buffers. */
     for (int i = TGM_B2_MAX_FILTERS - 1; i >= 0; i--) {
         uint8_t f = c->filters[i];
+        int transform = f == TGM_B2_BITSHUFFLE || (f == TGM_B2_SHUFFLE && c->typesize > 1);
+        uint8_t *dst = out;
+        if (transform && i != c->last_transform) {
+            TGM_TRY(tgm__b2_grow(&s->b, &s->b_cap, bsize, "blosc2 block buffer"));
+            dst = cur == s->a ? s->b : s->a;
+        }
         if (f == TGM_B2_SHUFFLE && c->typesize > 1) {
-            uint8_t *dst = (i == c->last_transform) ? out : (cur == s->a ? s->b : s->a);
             tgm__b2_unshuffle(c->typesize, bsize, cur, dst);
             cur = dst;
         } else if (f == TGM_B2_BITSHUFFLE) {
-            uint8_t *dst = (i == c->last_transform) ? out : (cur == s->a ? s->b : s->a);
             if (c->version == 2 && (bsize / c->typesize) % 8 != 0) {
                 memcpy(dst, cur, bsize); /* format 2 left such blocks unshuffled */
             } else {

@@ -149,8 +149,8 @@ int32_t tgm__b2_blocksize(const tgm_b2_cparams *cp, int32_t user_blocksize, int3
  * *cb receives the compressed size, or 0 when the output does not fit in
  * maxout (the stream is then stored verbatim). */
 
-static tgm_error inner_compress(const tgm_b2_cparams *cp, const uint8_t *in, size_t n,
-                                uint8_t *out, size_t maxout, tgm_b2_scratch *s, int *cb) {
+static tgm_error inner_compress(const tgm_b2_cparams *cp, const uint8_t *in, size_t n, uint8_t *out,
+                                size_t maxout, tgm_b2_scratch *s, int *cb) {
     *cb = 0;
     switch (cp->compcode) {
     case TGM_BLOSC2_BLOSCLZ:
@@ -419,8 +419,8 @@ static void write_header(uint8_t *h, const tgm_b2_cparams *cp, uint8_t flags, ui
 /* Append the staged block j at *nt (c-blosc2's ntbytes), replaying the
  * output budget `budget`.  dst is the chunk start. */
 static tgm_error assemble_block(tgm_b2_enc *e, const chunk_job *jb, uint32_t j,
-                                const uint8_t *staged, uint8_t *dst, uint64_t budget,
-                                uint64_t *nt, int *all_zero, int *status) {
+                                const uint8_t *staged, uint8_t *dst, uint64_t budget, uint64_t *nt,
+                                int *all_zero, int *status) {
     uint32_t bsize = job_bsize(jb, j);
     uint32_t nstreams = job_nstreams(jb, j);
     size_t neblock = bsize / nstreams;

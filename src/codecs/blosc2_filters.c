@@ -20,6 +20,45 @@
         }                                                                                          \
     }
 
+/* 8-byte items, eight at a time: an 8x8 byte transpose in registers (word
+ * t = item t on the way in, word j = stream j on the way out). */
+static inline void transpose8x8_bytes(uint64_t w[8]) {
+    for (unsigned r = 0; r < 8; r += 2) {
+        uint64_t t = ((w[r] >> 8) ^ w[r + 1]) & 0x00FF00FF00FF00FFull;
+        w[r + 1] ^= t;
+        w[r] ^= t << 8;
+    }
+    for (unsigned r = 0; r < 8; r += (r % 4 == 1) ? 3 : 1) {
+        uint64_t t = ((w[r] >> 16) ^ w[r + 2]) & 0x0000FFFF0000FFFFull;
+        w[r + 2] ^= t;
+        w[r] ^= t << 16;
+    }
+    for (unsigned r = 0; r < 4; r++) {
+        uint64_t t = ((w[r] >> 32) ^ w[r + 4]) & 0x00000000FFFFFFFFull;
+        w[r + 4] ^= t;
+        w[r] ^= t << 32;
+    }
+}
+
+static void shuffle8(size_t count, const uint8_t *src, uint8_t *dst) {
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        uint64_t w[8];
+        for (unsigned t = 0; t < 8; t++) {
+            w[t] = tgm__rd_le64(src + (i + t) * 8);
+        }
+        transpose8x8_bytes(w);
+        for (unsigned j = 0; j < 8; j++) {
+            tgm__wr_le64(dst + j * count + i, w[j]);
+        }
+    }
+    for (; i < count; i++) {
+        for (size_t j = 0; j < 8; j++) {
+            dst[j * count + i] = src[i * 8 + j];
+        }
+    }
+}
+
 #define UNSHUFFLE_LOOP(TS)                                                                         \
     for (size_t i = 0; i < count; i++) {                                                           \
         uint8_t *e = dst + i * (TS);                                                               \
@@ -43,7 +82,7 @@ void tgm__b2_shuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *dst) {
         SHUFFLE_LOOP(4)
         break;
     case 8:
-        SHUFFLE_LOOP(8)
+        shuffle8(count, src, dst);
         break;
     case 16:
         SHUFFLE_LOOP(16)
@@ -101,19 +140,47 @@ static inline uint64_t transpose8(uint64_t x) {
     return x;
 }
 
+/* Byte b of the eight items at e (items ts bytes apart), as a word. */
+static inline uint64_t gather8(const uint8_t *e, size_t ts, size_t b) {
+    uint64_t x = 0;
+    for (unsigned t = 0; t < 8; t++) {
+        x |= (uint64_t)e[t * ts + b] << (8 * t);
+    }
+    return x;
+}
+
+static inline void scatter8(uint8_t *e, size_t ts, size_t b, uint64_t x) {
+    for (unsigned t = 0; t < 8; t++) {
+        e[t * ts + b] = (uint8_t)(x >> (8 * t));
+    }
+}
+
 void tgm__b2_bitshuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *dst) {
     size_t count = ts > 0 ? n / ts : 0;
     size_t m = count - count % 8;
     size_t row = m / 8; /* bytes per bit row */
     size_t done = m * ts;
-    for (size_t g = 0; g < row; g++) {
+    size_t g = 0;
+    /* Eight groups at a time: one 64-bit store per bit row. */
+    for (; g + 8 <= row; g += 8) {
         const uint8_t *e = src + g * 8 * ts;
         for (size_t b = 0; b < ts; b++) {
-            uint64_t x = 0;
-            for (unsigned t = 0; t < 8; t++) {
-                x |= (uint64_t)e[t * ts + b] << (8 * t);
+            uint64_t out[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (unsigned gg = 0; gg < 8; gg++) {
+                uint64_t x = transpose8(gather8(e + gg * 8 * ts, ts, b));
+                for (unsigned k = 0; k < 8; k++) {
+                    out[k] |= ((x >> (8 * k)) & 0xFFu) << (8 * gg);
+                }
             }
-            x = transpose8(x);
+            for (unsigned k = 0; k < 8; k++) {
+                tgm__wr_le64(dst + (8 * b + k) * row + g, out[k]);
+            }
+        }
+    }
+    for (; g < row; g++) {
+        const uint8_t *e = src + g * 8 * ts;
+        for (size_t b = 0; b < ts; b++) {
+            uint64_t x = transpose8(gather8(e, ts, b));
             uint8_t *o = dst + 8 * b * row + g;
             for (unsigned k = 0; k < 8; k++) {
                 o[k * row] = (uint8_t)(x >> (8 * k));
@@ -128,7 +195,24 @@ void tgm__b2_bitunshuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *ds
     size_t m = count - count % 8;
     size_t row = m / 8;
     size_t done = m * ts;
-    for (size_t g = 0; g < row; g++) {
+    size_t g = 0;
+    for (; g + 8 <= row; g += 8) {
+        uint8_t *e = dst + g * 8 * ts;
+        for (size_t b = 0; b < ts; b++) {
+            uint64_t in[8];
+            for (unsigned k = 0; k < 8; k++) {
+                in[k] = tgm__rd_le64(src + (8 * b + k) * row + g);
+            }
+            for (unsigned gg = 0; gg < 8; gg++) {
+                uint64_t x = 0;
+                for (unsigned k = 0; k < 8; k++) {
+                    x |= ((in[k] >> (8 * gg)) & 0xFFu) << (8 * k);
+                }
+                scatter8(e + gg * 8 * ts, ts, b, transpose8(x)); /* its own inverse */
+            }
+        }
+    }
+    for (; g < row; g++) {
         uint8_t *e = dst + g * 8 * ts;
         for (size_t b = 0; b < ts; b++) {
             const uint8_t *in = src + 8 * b * row + g;
@@ -136,10 +220,7 @@ void tgm__b2_bitunshuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *ds
             for (unsigned k = 0; k < 8; k++) {
                 x |= (uint64_t)in[k * row] << (8 * k);
             }
-            x = transpose8(x); /* the transpose is its own inverse */
-            for (unsigned t = 0; t < 8; t++) {
-                e[t * ts + b] = (uint8_t)(x >> (8 * t));
-            }
+            scatter8(e, ts, b, transpose8(x));
         }
     }
     memcpy(dst + done, src + done, n - done);
@@ -156,8 +237,8 @@ static size_t delta_width(uint32_t ts) {
     return (ts % 8 == 0) ? 8 : 1;
 }
 
-void tgm__b2_delta_encode(uint32_t ts, size_t n, const uint8_t *src, const uint8_t *ref,
-                          int block0, uint8_t *dst) {
+void tgm__b2_delta_encode(uint32_t ts, size_t n, const uint8_t *src, const uint8_t *ref, int block0,
+                          uint8_t *dst) {
     size_t w = delta_width(ts);
     size_t whole = n - n % w;
     if (block0) {
