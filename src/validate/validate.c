@@ -1,0 +1,169 @@
+/* Validation entry points: one message, a buffer of messages, a file. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "io/io.h"
+#include "message/message.h"
+#include "validate/validate_internal.h"
+
+tgm_error tgm__validate_message(const uint8_t *buf, size_t len, const tgm_vopts *o,
+                                tgm_vreport *r) {
+    /* Which levels run (as the reference composes its options): checksum
+     * mode implies integrity and skips metadata, decoding and fidelity;
+     * the canonical check needs the metadata level whatever the depth. */
+    tgm_vlevel max = o->max_level;
+    if (o->checksum_only && max < TGM_VL_INTEGRITY) {
+        max = TGM_VL_INTEGRITY;
+    }
+    bool run_metadata = (max >= TGM_VL_METADATA && !o->checksum_only) || o->check_canonical;
+    bool run_integrity = max >= TGM_VL_INTEGRITY;
+    bool run_fidelity = max >= TGM_VL_FIDELITY && !o->checksum_only;
+
+    tgm_vctx c;
+    memset(&c, 0, sizeof c);
+    c.buf = buf != NULL ? buf : (const uint8_t *)"";
+    c.len = buf != NULL ? len : 0;
+    c.opts = o;
+    c.r = r;
+    c.arena = (tgm_arena)TGM_ARENA_INIT;
+    tgm__vreport_init(&c.early);
+    r->object_count = 0;
+    r->hash_verified = false;
+
+    bool verified = false;
+    /* Checksum mode keeps structural errors (the message cannot be
+     * trusted) but drops structural warnings. */
+    c.drop_warnings = o->checksum_only;
+    bool walked = tgm__v_structure(&c);
+    c.drop_warnings = false;
+    if (walked && !r->oom) {
+        r->object_count = c.nobjs;
+        if (run_metadata) {
+            tgm__v_metadata(&c);
+        }
+        if (run_integrity) {
+            verified = tgm__v_integrity(&c, run_fidelity);
+        }
+        if (run_fidelity) {
+            tgm__v_fidelity(&c);
+        }
+    }
+    /* "hash verified" only for a message without any error. */
+    r->hash_verified = verified && tgm__vreport_ok(r);
+
+    tgm__vreport_free(&c.early);
+    tgm__free(c.objs);
+    tgm__free(c.frames);
+    tgm__arena_free(&c.arena);
+    tgm__clear_error();
+    if (r->oom) {
+        return tgm__fail(TGM_ERROR_ENCODING, "out of memory while validating a message");
+    }
+    return TGM_ERROR_OK;
+}
+
+static tgm_error add_file_issue(tgm_vfile_report *r, uint64_t off, uint64_t len,
+                                const char *fmt, ...) TGM_PRINTF(4, 5);
+
+static tgm_error add_file_issue(tgm_vfile_report *r, uint64_t off, uint64_t len,
+                                const char *fmt, ...) {
+    if (r->nfile_issues == r->file_cap) {
+        size_t cap = r->file_cap ? 2 * r->file_cap : 4;
+        tgm_vfile_issue *p = tgm__realloc(r->file_issues, cap * sizeof *p);
+        if (p == NULL) {
+            return tgm__oom(cap * sizeof *p, "validation report");
+        }
+        r->file_issues = p;
+        r->file_cap = cap;
+    }
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    char *d = tgm__arena_strndup(&r->arena, text, strlen(text));
+    if (d == NULL) {
+        return tgm__oom(strlen(text), "validation report");
+    }
+    tgm_vfile_issue *fi = &r->file_issues[r->nfile_issues++];
+    fi->byte_offset = off;
+    fi->length = len;
+    fi->description = d;
+    return TGM_ERROR_OK;
+}
+
+static tgm_error add_message(tgm_vfile_report *r, const uint8_t *msg, size_t len,
+                             const tgm_vopts *o) {
+    if (r->nmessages == r->msg_cap) {
+        size_t cap = r->msg_cap ? 2 * r->msg_cap : 4;
+        tgm_vreport *p = tgm__realloc(r->messages, cap * sizeof *p);
+        if (p == NULL) {
+            return tgm__oom(cap * sizeof *p, "validation report");
+        }
+        r->messages = p;
+        r->msg_cap = cap;
+    }
+    tgm_vreport *m = &r->messages[r->nmessages++];
+    tgm__vreport_init(m);
+    return tgm__validate_message(msg, len, o, m);
+}
+
+tgm_error tgm__validate_buffer(const uint8_t *buf, size_t len, const tgm_vopts *o,
+                               tgm_vfile_report *r) {
+    tgm_error err = TGM_ERROR_OK;
+    tgm_u64vec offs = TGM_U64VEC_INIT, lens = TGM_U64VEC_INIT;
+    TGM_CHECK(tgm__scan(buf, len, NULL, &offs, &lens));
+    uint64_t expected = 0;
+    for (size_t i = 0; i < offs.n; i++) {
+        uint64_t off = offs.v[i], n = lens.v[i];
+        if (off > expected) {
+            TGM_CHECK(add_file_issue(r, expected, off - expected,
+                                     "%llu unrecognized bytes at offset %llu",
+                                     (unsigned long long)(off - expected),
+                                     (unsigned long long)expected));
+        }
+        TGM_CHECK(add_message(r, buf + off, (size_t)n, o));
+        expected = off + n;
+    }
+    if (expected < (uint64_t)len) {
+        uint64_t tail = (uint64_t)len - expected;
+        if (r->nmessages == 0) {
+            TGM_CHECK(add_file_issue(r, expected, tail, "%llu bytes with no valid messages",
+                                     (unsigned long long)tail));
+        } else {
+            TGM_CHECK(add_file_issue(r, expected, tail,
+                                     "%llu trailing bytes after last message at offset %llu",
+                                     (unsigned long long)tail, (unsigned long long)expected));
+        }
+    }
+cleanup:
+    tgm__u64vec_free(&offs);
+    tgm__u64vec_free(&lens);
+    return err;
+}
+
+tgm_error tgm__validate_file(const char *path, const tgm_vopts *o, tgm_vfile_report *r) {
+    tgm_source *src = NULL;
+    TGM_TRY(tgm__source_file(path, true, &src));
+    tgm_error err = TGM_ERROR_OK;
+    uint8_t *copy = NULL;
+    uint64_t size = src->size;
+    TGM_FAIL_IF(size > SIZE_MAX, TGM_ERROR_IO, "%s: %llu bytes do not fit in memory", path,
+                (unsigned long long)size);
+    const uint8_t *p = size ? tgm__source_view(src, 0, (size_t)size) : (const uint8_t *)"";
+    if (p == NULL) {
+        /* No mapping: read the file into memory. */
+        copy = tgm__malloc((size_t)size);
+        TGM_FAIL_IF(copy == NULL, TGM_ERROR_IO, "%s: cannot allocate %llu bytes to read it", path,
+                    (unsigned long long)size);
+        TGM_CHECK(tgm__source_read(src, 0, copy, (size_t)size));
+        p = copy;
+    }
+    TGM_CHECK(tgm__validate_buffer(p, (size_t)size, o, r));
+cleanup:
+    tgm__free(copy);
+    tgm__source_close(src);
+    return err;
+}
