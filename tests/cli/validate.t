@@ -1,0 +1,128 @@
+tensogram validate.
+Follows tensogram-cli/src/commands/validate.rs (print_human and
+JsonFileReport) over the library's FileValidationReport:
+  - "FILE: OK (M messages, O objects[, hash verified])" on stdout when no
+    issue is an error and there are no file-level issues; its warnings go to
+    stderr as "FILE: WARNING — message i, object j: description"
+  - otherwise every issue on stderr ("FAILED —" for errors, 1-based message
+    and object numbers, " (at byte N)" when the issue has an offset), file
+    issues as "FILE: WARNING — description (at byte offset N, L bytes)" and
+    the summary "FILE: FAILED (K error[s], M messages, O objects)"; exit 1
+  - --json: a pretty array of {file, status, messages, objects,
+    hash_verified, file_issues, message_reports} in that order
+  - --quick / --checksum / --full are mutually exclusive (clap group), files
+    are required.
+The issue texts themselves are the library's.
+
+$ cli_helper gen params params.tgm
+$ cli_helper gen nohash nohash.tgm
+$ cli_helper gen nan nan.tgm
+$ cli_helper gen streamed s.tgm
+
+$ tensogram validate params.tgm s.tgm
+> params.tgm: OK (3 messages, 3 objects, hash verified)
+> s.tgm: OK (1 messages, 2 objects, hash verified)
+$ tensogram validate --quick params.tgm
+> params.tgm: OK (3 messages, 3 objects)
+$ tensogram validate --full --canonical params.tgm nan.tgm
+> params.tgm: OK (3 messages, 3 objects, hash verified)
+> nan.tgm: OK (1 messages, 1 objects, hash verified)
+$ tensogram validate --checksum params.tgm
+> params.tgm: OK (3 messages, 3 objects, hash verified)
+
+A warning does not fail the file
+$ tensogram validate nohash.tgm
+> nohash.tgm: OK (1 messages, 1 objects)
+! nohash.tgm: WARNING — message 1, object 1: HASHES_PRESENT flag is clear — message was encoded without hashes; cannot verify integrity
+$ tensogram validate --json nohash.tgm
+> [
+>   {
+>     "file": "nohash.tgm",
+>     "status": "ok",
+>     "messages": 1,
+>     "objects": 1,
+>     "hash_verified": false,
+>     "file_issues": [],
+>     "message_reports": [
+>       {
+>         "issues": [
+>           {
+>             "code": "no_hash_available",
+>             "level": "integrity",
+>             "severity": "warning",
+>             "object_index": 0,
+>             "description": "HASHES_PRESENT flag is clear — message was encoded without hashes; cannot verify integrity"
+>           }
+>         ],
+>         "object_count": 1,
+>         "hash_verified": false
+>       }
+>     ]
+>   }
+> ]
+
+A corrupted payload byte (reference test: cli_validate_corrupt_payload_*)
+$ cli_helper flip-payload params.tgm bad.tgm
+$ tensogram validate bad.tgm
+! bad.tgm: FAILED — message 1, object 1: frame hash mismatch \(expected [0-9a-f]{16}, got [0-9a-f]{16}\) \(at byte [0-9]+\) (re)
+! bad.tgm: FAILED (1 error, 3 messages, 3 objects)
+[exit 1]
+$ tensogram validate --quick bad.tgm
+> bad.tgm: OK (3 messages, 3 objects)
+$ tensogram validate params.tgm bad.tgm nohash.tgm
+> params.tgm: OK (3 messages, 3 objects, hash verified)
+> nohash.tgm: OK (1 messages, 1 objects)
+! bad.tgm: FAILED — message 1, object 1: frame hash mismatch \(expected [0-9a-f]{16}, got [0-9a-f]{16}\) \(at byte [0-9]+\) (re)
+! bad.tgm: FAILED (1 error, 3 messages, 3 objects)
+! nohash.tgm: WARNING — message 1, object 1: HASHES_PRESENT flag is clear — message was encoded without hashes; cannot verify integrity
+[exit 1]
+$ tensogram validate --json bad.tgm | grep -E '"(status|hash_verified|code|severity|object_index)"'
+>     "status": "failed",
+>     "hash_verified": false,
+>             "code": "hash_mismatch",
+>             "severity": "error",
+>             "object_index": 0,
+>         "hash_verified": false
+>         "hash_verified": true
+>         "hash_verified": true
+
+Bytes outside messages are file-level issues (reference test:
+cli_validate_trailing_junk_*)
+$ cp params.tgm junk.tgm && printf 'GARBAGE_TRAILING_DATA' >> junk.tgm && tensogram validate junk.tgm
+! junk.tgm: WARNING — [0-9]+ trailing bytes after last message at offset [0-9]+ \(at byte offset [0-9]+, 21 bytes\) (re)
+! junk.tgm: FAILED (1 error, 3 messages, 3 objects)
+[exit 1]
+$ head -c 100 params.tgm > short.tgm && tensogram validate --json short.tgm
+> [
+>   {
+>     "file": "short.tgm",
+>     "status": "failed",
+>     "messages": 0,
+>     "objects": 0,
+>     "hash_verified": false,
+>     "file_issues": [
+>       {
+>         "byte_offset": 0,
+>         "length": 100,
+>         "description": "100 bytes with no valid messages"
+>       }
+>     ],
+>     "message_reports": []
+>   }
+> ]
+[exit 1]
+
+Standard input
+$ tensogram validate - < params.tgm
+> -: OK (3 messages, 3 objects, hash verified)
+
+Errors: a file that cannot be read stops the command (no JSON printed)
+$ tensogram validate --json params.tgm missing.tgm
+! error: cannot validate 'missing.tgm': (I/O error: )?.*missing.tgm.* (re)
+[exit 1]
+$ tensogram validate --quick --checksum params.tgm
+! error: the argument '--quick' cannot be used with '--checksum' (see 'tensogram validate --help')
+[exit 2]
+$ tensogram validate
+! error: the following required arguments were not provided: <FILES>... (see 'tensogram validate --help')
+[exit 2]
