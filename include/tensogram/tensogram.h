@@ -553,6 +553,19 @@ TGM_API tgm_error tgm_decode_descriptors(const uint8_t *buf, size_t buf_len, tgm
  * tgm_encode_pre_encoded to rewrite metadata without re-encoding data. */
 TGM_API tgm_error tgm_decode_encoded(const uint8_t *buf, size_t buf_len, tgm_message_t **out);
 
+/* Like tgm_encode_pre_encoded, for payloads exactly as a message stores
+ * them (tgm_decode_encoded gives them): compressed objects with encoding
+ * "none" and payloads followed by NaN/Inf mask blobs (the descriptor's
+ * "masks" entries locate them) are accepted too.  Rewrites metadata without
+ * decoding or re-encoding any value. */
+TGM_API tgm_error tgm_encode_stored(const char *metadata_json, const uint8_t *const *data_ptrs,
+                                    const size_t *data_lens, size_t num_objects,
+                                    const char *hash_algo, uint32_t threads, tgm_bytes_t *out);
+
+/* A value (any kind, nested ones included) as compact JSON, formatted as
+ * tgm_metadata_to_json formats values.  *out is caller-owned. */
+TGM_API tgm_error tgm_value_to_json(const tgm_value_t *value, tgm_bytes_t *out);
+
 /* The object's full descriptor (every key, parameters included) as a JSON
  * object, e.g. {"byte_order":"little","compression":"szip",...,
  * "szip_block_offsets":[0,...]}.  NULL when out of range; valid until the

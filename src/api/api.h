@@ -73,6 +73,7 @@ typedef struct tgm_api_encode_args {
     uint32_t threads;
     const TgmEncodeMaskOptions *mask_options;
     bool pre_encoded;
+    bool stored; /* tgm_encode_stored */
 } tgm_api_encode_args;
 
 tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out);

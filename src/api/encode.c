@@ -123,7 +123,8 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     TGM_CHECK(tgm__api_mask_options(args->mask_options, &job.opts.allow_nan, &job.opts.allow_inf,
                                     job.opts.mask_method, &job.opts.small_mask_threshold));
     job.opts.hashing = hashing;
-    job.opts.pre_encoded = args->pre_encoded;
+    job.opts.pre_encoded = args->pre_encoded || args->stored;
+    job.opts.stored = args->stored;
 
     descs = tgm__calloc(n ? n : 1, sizeof *descs);
     encoded = tgm__calloc(n ? n : 1, sizeof *encoded);
@@ -200,11 +201,11 @@ cleanup:
 static tgm_error encode_entry(const char *metadata_json, const uint8_t *const *data_ptrs,
                               const size_t *data_lens, size_t num_objects, const char *hash_algo,
                               uint32_t threads, const TgmEncodeMaskOptions *mask_options,
-                              bool pre_encoded, tgm_bytes_t *out) {
+                              bool pre_encoded, bool stored, tgm_bytes_t *out) {
     tgm__clear_error();
     TGM_API_REQUIRE(metadata_json != NULL && out != NULL, "null argument");
-    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects,
-                             hash_algo,     threads,   mask_options, pre_encoded};
+    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects, hash_algo,
+                             threads,       mask_options, pre_encoded, stored};
     tgm_buf b = TGM_BUF_INIT;
     tgm_error e = tgm__api_encode(&a, &b);
     if (e != TGM_ERROR_OK) {
@@ -219,7 +220,7 @@ tgm_error tgm_encode(const char *metadata_json, const uint8_t *const *data_ptrs,
                      const size_t *data_lens, size_t num_objects, const char *hash_algo,
                      uint32_t threads, tgm_bytes_t *out) {
     return encode_entry(metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads, NULL,
-                        false, out);
+                        false, false, out);
 }
 
 tgm_error tgm_encode_with_options(const char *metadata_json, const uint8_t *const *data_ptrs,
@@ -227,14 +228,21 @@ tgm_error tgm_encode_with_options(const char *metadata_json, const uint8_t *cons
                                   const char *hash_algo, uint32_t threads,
                                   const TgmEncodeMaskOptions *mask_options, tgm_bytes_t *out) {
     return encode_entry(metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads,
-                        mask_options, false, out);
+                        mask_options, false, false, out);
 }
 
 tgm_error tgm_encode_pre_encoded(const char *metadata_json, const uint8_t *const *data_ptrs,
                                  const size_t *data_lens, size_t num_objects,
                                  const char *hash_algo, uint32_t threads, tgm_bytes_t *out) {
     return encode_entry(metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads, NULL,
-                        true, out);
+                        true, false, out);
+}
+
+tgm_error tgm_encode_stored(const char *metadata_json, const uint8_t *const *data_ptrs,
+                            const size_t *data_lens, size_t num_objects, const char *hash_algo,
+                            uint32_t threads, tgm_bytes_t *out) {
+    return encode_entry(metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads, NULL,
+                        true, true, out);
 }
 
 tgm_error tgm_encode_into(const char *metadata_json, const uint8_t *const *data_ptrs,
@@ -244,8 +252,8 @@ tgm_error tgm_encode_into(const char *metadata_json, const uint8_t *const *data_
     tgm__clear_error();
     TGM_API_REQUIRE(metadata_json != NULL && out_len != NULL && (dst != NULL || dst_capacity == 0),
                     "null argument");
-    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects,
-                             hash_algo,     threads,   mask_options, false};
+    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects, hash_algo,
+                             threads,       mask_options, false, false};
     tgm_buf b = tgm__buf_over(dst, dst_capacity);
     tgm_error e = tgm__api_encode(&a, &b);
     if (e == TGM_ERROR_OK) {

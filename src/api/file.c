@@ -134,8 +134,8 @@ tgm_error tgm_file_append_with_options(tgm_file_t *file, const char *metadata_js
                                        const TgmEncodeMaskOptions *mask_options) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && metadata_json != NULL, "null argument");
-    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects,
-                             hash_algo,     threads,   mask_options, false};
+    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects, hash_algo,
+                             threads,       mask_options, false, false};
     tgm_buf b = TGM_BUF_INIT;
     tgm_error e = tgm__api_encode(&a, &b);
     if (e == TGM_ERROR_OK) {

@@ -330,7 +330,24 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
     TGM_CHECK(tgm__desc_check_shape(in));
     size_t raw_size = 0;
     TGM_CHECK(tgm__pipeline_decoded_size(in, &raw_size));
-    if (strcmp(in->encoding, "none") == 0 || !o->pre_encoded) {
+    /* The stored form of an encoding-none object is the raw values only when
+     * it is neither compressed nor followed by mask blobs. */
+    bool size_known = !o->pre_encoded || strcmp(in->encoding, "none") == 0;
+    if (o->stored && (strcmp(in->compression, "none") != 0 || in->has_masks)) {
+        size_known = false;
+    }
+    if (o->stored && in->has_masks) {
+        for (int k = 0; k < TGM_DESC_MASKS; k++) {
+            const tgm_mask_desc *m = &in->masks[k];
+            uint64_t end;
+            TGM_FAIL_IF(m->present && (tgm__add_u64(m->offset, m->length, &end) || end > len),
+                        TGM_ERROR_METADATA,
+                        "mask %s (offset %llu, length %llu) lies outside the %zu-byte payload",
+                        k == 0 ? "nan" : k == 1 ? "inf+" : "inf-", (unsigned long long)m->offset,
+                        (unsigned long long)m->length, len);
+        }
+    }
+    if (size_known) {
         if (raw_size != len) {
             if (in->dtype == TGM_DT_BITMASK) {
                 err = tgm__fail(TGM_ERROR_METADATA,
@@ -402,7 +419,11 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
                                   &dv));
     TGM_CHECK(tgm__desc_from_val(a, dv, "descriptor", &fd));
     tgm_plan plan;
-    TGM_CHECK(tgm__plan_resolve(&fd, true, &plan));
+    if (o->stored) {
+        TGM_CHECK(tgm__plan_resolve_any_codec(&fd, &plan)); /* never run: bytes are copied */
+    } else {
+        TGM_CHECK(tgm__plan_resolve(&fd, true, &plan));
+    }
 
     if (o->pre_encoded) {
         out->payload = len ? data : (const uint8_t *)"";

@@ -17,6 +17,8 @@ typedef struct tgm_encode_opts {
     bool hashing;
     uint32_t threads;          /* resolved thread budget for this object (>= 1) */
     bool pre_encoded;          /* data is already encoded: validate, don't transform */
+    bool stored;               /* pre_encoded payload region as stored in a message
+                                * (compressed encoding-none payloads and mask blobs allowed) */
     bool allow_nan;
     bool allow_inf;
     const char *mask_method[3]; /* nan, inf+, inf- ; NULL = default ("roaring") */

@@ -49,7 +49,19 @@ static tgm_error u32_param(const tgm_descriptor *d, const char *key, uint32_t *o
     return TGM_ERROR_OK;
 }
 
+static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool need_codec,
+                         tgm_plan *p);
+
 tgm_error tgm__plan_resolve(const tgm_descriptor *d, bool sp_params_known, tgm_plan *p) {
+    return resolve(d, sp_params_known, true, p);
+}
+
+tgm_error tgm__plan_resolve_any_codec(const tgm_descriptor *d, tgm_plan *p) {
+    return resolve(d, true, false, p);
+}
+
+static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool need_codec,
+                         tgm_plan *p) {
     char dbg[16];
     memset(p, 0, sizeof *p);
     p->dtype = d->dtype;
@@ -213,7 +225,8 @@ tgm_error tgm__plan_resolve(const tgm_descriptor *d, bool sp_params_known, tgm_p
             TGM_TRY(tgm__param_f64(d, "sz3_error_bound", &bound));
         }
         p->codec = tgm__codec_find(c);
-        TGM_RETURN_IF(p->codec == NULL, TGM_ERROR_COMPRESSION, "%s is not built in", c);
+        TGM_RETURN_IF(p->codec == NULL && need_codec, TGM_ERROR_COMPRESSION, "%s is not built in",
+                      c);
     }
 
     /* Stage sizes: encoded (after the encoding step) = filtered size. */

@@ -36,6 +36,10 @@ typedef struct tgm_plan {
  * encoded size are left for the caller. */
 tgm_error tgm__plan_resolve(const tgm_descriptor *d, bool sp_params_known, tgm_plan *p);
 
+/* As tgm__plan_resolve, but a recognised codec that is not built in leaves
+ * p->codec NULL instead of failing (for payloads copied as stored). */
+tgm_error tgm__plan_resolve_any_codec(const tgm_descriptor *d, tgm_plan *p);
+
 /* "Float32" style names used in the reference's messages. */
 const char *tgm__dtype_debug_name(tgm_dtype d, char buf[16]);
 

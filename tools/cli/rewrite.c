@@ -2,10 +2,9 @@
  * split, reshuffle).
  *
  * The metadata travels as JSON (the encoder's interface); the payloads are
- * copied as stored through tgm_encode_pre_encoded, so data is never
- * re-quantised or re-compressed.  Where the library refuses a stored payload
- * as pre-encoded input, the objects are decoded and encoded again, which is
- * what the reference tool does for every message. */
+ * copied exactly as stored through tgm_encode_stored, so data is never
+ * decoded, re-quantised or re-compressed (the reference tool decodes and
+ * re-encodes every message it rewrites). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,113 +109,16 @@ bool rw_add_object(rw_message *m, const rw_source *s, size_t i) {
 
 /* ---- encoding -------------------------------------------------------------------------------- */
 
-static char *encode_json(const rw_message *m, bool for_raw) {
+static char *encode_json(const rw_message *m) {
     jv *root = jv_obj();
     jv_setc(root, "base", jv_clone(m->base));
     if (m->extra->n > 0) {
         jv_setc(root, "_extra_", jv_clone(m->extra));
     }
-    jv *descs = jv_clone(m->descs);
-    if (for_raw) {
-        /* Computed by the encoder from the data. */
-        for (size_t i = 0; i < descs->n; i++) {
-            jv_del(descs->items[i], "masks");
-            jv_del(descs->items[i], "szip_block_offsets");
-        }
-    }
-    jv_setc(root, "descriptors", descs);
+    jv_setc(root, "descriptors", jv_clone(m->descs));
     char *text = jv_to_string(root, JV_COMPACT);
     jv_free(root);
     return text;
-}
-
-/* Payloads the library does not take pre-encoded (see rw_encode). */
-static bool needs_reencode(const jv *desc) {
-    const jv *enc = jv_get(desc, "encoding");
-    const jv *comp = jv_get(desc, "compression");
-    bool plain = enc != NULL && enc->kind == JV_STR && strcmp(enc->s, "none") == 0;
-    bool compressed = comp != NULL && comp->kind == JV_STR && strcmp(comp->s, "none") != 0;
-    return plain && (compressed || jv_get(desc, "masks") != NULL);
-}
-
-/* Compressors whose output decodes to different values: compressing their
- * decoded values again would lose precision a second time. */
-static const char *lossy_compression(const jv *desc) {
-    const jv *comp = jv_get(desc, "compression");
-    if (comp != NULL && comp->kind == JV_STR &&
-        (strcmp(comp->s, "zfp") == 0 || strcmp(comp->s, "sz3") == 0)) {
-        return comp->s;
-    }
-    return NULL;
-}
-
-static bool encode_raw(const rw_message *m, const char *hash_algo, const cli_globals *g,
-                       const char *where, tgm_bytes_t *out) {
-    for (size_t i = 0; i < m->nobj; i++) {
-        const char *lossy = lossy_compression(m->descs->items[i]);
-        if (lossy != NULL) {
-            cli_error("%s: object %zu is %s-compressed and the library cannot take its stored "
-                      "payload as is; compressing the decoded values again would lose precision "
-                      "a second time, so the message is not rewritten",
-                      m->src[i]->where, m->idx[i], lossy);
-            return false;
-        }
-    }
-    TgmEncodeMaskOptions mo;
-    if (!cli_mask_options(g, &mo)) {
-        return false;
-    }
-    bool ok = false;
-    size_t n = m->nobj;
-    tgm_message_t **decoded = xcalloc(n, sizeof *decoded);
-    const uint8_t **ptrs = xcalloc(n, sizeof *ptrs);
-    size_t *lens = xcalloc(n, sizeof *lens);
-    char *json = NULL;
-    /* Decode each source message once, in its stored byte order, with
-     * NaN / Inf restored so the encoder can record them again. */
-    TgmDecodeMaskOptions restore = {true};
-    for (size_t i = 0; i < n; i++) {
-        size_t first = i;
-        for (size_t j = 0; j < i; j++) {
-            if (m->src[j] == m->src[i]) {
-                first = j;
-                break;
-            }
-        }
-        if (first == i) {
-            tgm_error e = tgm_decode_with_options(m->src[i]->buf, m->src[i]->len, 0, g->threads,
-                                                  0, &restore, &decoded[i]);
-            if (e != TGM_ERROR_OK) {
-                cli_lib_error(e, "%s", m->src[i]->where);
-                goto cleanup;
-            }
-        }
-        ptrs[i] = tgm_object_data(decoded[first], m->idx[i], &lens[i]);
-    }
-    json = encode_json(m, true);
-    tgm_error e = tgm_encode_with_options(json, ptrs, lens, n, hash_algo, g->threads, &mo, out);
-    if (e != TGM_ERROR_OK) {
-        const char *detail = tgm_last_error();
-        bool nonfinite = detail != NULL && (strstr(detail, "NaN") || strstr(detail, "Inf") ||
-                                            strstr(detail, "nan") || strstr(detail, "inf"));
-        cli_lib_error(e, "%s: re-encoding%s", where,
-                      nonfinite ? " (pass --allow-nan / --allow-inf to store non-finite values "
-                                  "as masks)"
-                                : "");
-        goto cleanup;
-    }
-    ok = true;
-cleanup:
-    for (size_t i = 0; i < n; i++) {
-        if (decoded[i] != NULL) {
-            tgm_message_free(decoded[i]);
-        }
-    }
-    free(decoded);
-    free(ptrs);
-    free(lens);
-    free(json);
-    return ok;
 }
 
 /* The encoder reads metadata from JSON; read the result back and make sure
@@ -267,30 +169,25 @@ bool rw_encode(const rw_message *m, const char *hash_algo, const cli_globals *g,
     size_t n = m->nobj;
     const uint8_t **ptrs = xcalloc(n, sizeof *ptrs);
     size_t *lens = xcalloc(n, sizeof *lens);
-    bool reencode = false;
     for (size_t i = 0; i < n; i++) {
         ptrs[i] = tgm_object_data(m->src[i]->enc, m->idx[i], &lens[i]);
-        reencode = reencode || needs_reencode(m->descs->items[i]);
     }
-    char *json = encode_json(m, false);
-    tgm_error e = tgm_encode_pre_encoded(json, ptrs, lens, n, hash_algo, g->threads, out);
+    /* Payloads are copied exactly as stored: nothing is decoded or
+     * re-encoded, whatever the pipeline (compressed, masked, lossy). */
+    char *json = encode_json(m);
+    tgm_error e = tgm_encode_stored(json, ptrs, lens, n, hash_algo, g->threads, out);
     free(json);
     free(ptrs);
     free(lens);
-    bool ok;
-    if (e == TGM_ERROR_OK) {
-        ok = true;
-    } else if (reencode) {
-        ok = encode_raw(m, hash_algo, g, where, out);
-    } else {
+    if (e != TGM_ERROR_OK) {
         cli_lib_error(e, "%s", where);
-        ok = false;
+        return false;
     }
-    if (ok && !verify(m, out, where)) {
+    if (!verify(m, out, where)) {
         tgm_bytes_free(*out);
         out->data = NULL;
         out->len = 0;
-        ok = false;
+        return false;
     }
-    return ok;
+    return true;
 }
