@@ -1,0 +1,37 @@
+"""zarr arrays whose chunks are Tensogram messages (numcodecs codec)."""
+
+import os
+import tempfile
+
+import numpy as np
+
+import tensogram
+
+try:
+    import numcodecs
+    import zarr
+except ImportError:
+    print("zarr / numcodecs not installed (Debian: python3-zarr python3-numcodecs); skipping")
+    raise SystemExit(0)
+
+# Found through the numcodecs.codecs entry point: no import of the codec needed.
+codec = numcodecs.get_codec({"id": "tensogram", "compression": "zstd", "zstd_level": 5})
+print(codec)
+
+path = os.path.join(tempfile.mkdtemp(), "field.zarr")
+data = np.cumsum(np.random.default_rng(2).standard_normal((256, 512)), axis=1)
+z = zarr.open(path, mode="w", shape=data.shape, chunks=(64, 128), dtype="f8", compressor=codec)
+z[:] = data
+assert np.array_equal(zarr.open(path, mode="r")[:], data)
+
+chunk = os.path.join(path, "1.2")
+with open(chunk, "rb") as fh:
+    meta, objects = tensogram.decode(fh.read())
+print("chunk 1.2 is a Tensogram message:", objects[0][0], "hash verified:",
+      tensogram.validate(open(chunk, "rb").read())["hash_verified"])
+
+# As a filter in front of another compressor.
+z2 = zarr.zeros((100, 100), chunks=(50, 50), dtype="i4",
+                filters=[tensogram.codec.Tensogram()], compressor=numcodecs.Zlib())
+z2[:] = np.arange(10000).reshape(100, 100)
+print("filter round trip ok:", int(z2[99, 99]))

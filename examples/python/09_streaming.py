@@ -1,0 +1,30 @@
+"""Build messages one object at a time with the streaming encoder."""
+
+import struct
+
+import numpy as np
+
+import tensogram
+
+enc = tensogram.StreamingEncoder({"_extra_": {"source": "model run 42"}}, hash="xxh3")
+for level in (1000, 850, 500):
+    field = np.full((4, 8), float(level), dtype=np.float32)
+    enc.write_preceder({"level": level})  # per-object metadata, written before the object
+    enc.write_object({"type": "ntensor", "shape": [4, 8], "dtype": "float32"}, field)
+    print("object written, %d bytes so far" % enc.bytes_written)
+msg = enc.finish_backfilled()  # total length recorded at both ends
+
+total_start = struct.unpack(">Q", msg[16:24])[0]
+total_end = struct.unpack(">Q", msg[-16:-8])[0]
+print("message: %d bytes, preamble says %d, postamble says %d" % (len(msg), total_start, total_end))
+meta, objects = tensogram.decode(msg, verify_hash=True)
+print("levels:", [m["level"] for m in meta.base])
+
+# One encoder, a sequence of messages.
+enc = tensogram.StreamingEncoder({})
+out = []
+for step in range(3):
+    enc.write_object({"type": "ntensor", "shape": [2], "dtype": "int32"},
+                     np.array([step, step], dtype=np.int32))
+    out.append(enc.finish_and_reset())
+print("sequence:", [m.objects[0][1].tolist() for m in tensogram.iter_messages(b"".join(out))])

@@ -1,0 +1,156 @@
+"""Build of the tensogram Python package.
+
+The extension module ``tensogram._tensogram`` is self-contained: the
+library's C sources (``../src``) are compiled straight into it, so nothing
+has to be installed beforehand and no installed libtensogram is used.
+Only the codec libraries are linked from the system (Debian packages:
+libzstd-dev, liblz4-dev, libzfp-dev, zlib1g-dev, libxxhash-dev); a codec
+whose library is missing is left out, as the CMake build does with its
+``TGM_WITH_*`` options.
+
+Install (Debian, no PyPI)::
+
+    /usr/bin/python3 -m venv --system-site-packages V
+    V/bin/pip install --no-build-isolation ./python
+
+Environment:
+    TENSOGRAM_SOURCE_DIR   library source tree (default: the parent of this directory)
+    TENSOGRAM_BUILD_JOBS   parallel compile jobs (default: number of CPUs)
+"""
+
+import glob
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+import numpy
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.environ.get("TENSOGRAM_SOURCE_DIR", os.path.join(HERE, "..")))
+INCLUDE = os.path.join(ROOT, "include")
+SRC = os.path.join(ROOT, "src")
+
+if not os.path.isfile(os.path.join(INCLUDE, "tensogram", "tensogram.h")):
+    sys.exit(
+        "tensogram: library sources not found at %s; build from a checkout of the "
+        "repository (pip install ./python) or set TENSOGRAM_SOURCE_DIR" % ROOT
+    )
+
+
+def library_version():
+    with open(os.path.join(INCLUDE, "tensogram", "tensogram.h"), encoding="utf-8") as fh:
+        m = re.search(r'#define\s+TGM_VERSION_STRING\s+"([^"]+)"', fh.read())
+    if not m:
+        sys.exit("tensogram: TGM_VERSION_STRING not found in tensogram.h")
+    return m.group(1)
+
+
+# Optional codecs: (CMake option name, header, library, probe call).
+OPTIONAL = [
+    ("ZSTD", "zstd.h", "zstd", "ZSTD_versionNumber()"),
+    ("LZ4", "lz4.h", "lz4", "LZ4_versionNumber()"),
+    ("ZFP", "zfp.h", "zfp", "zfp_stream_open(0)"),
+    ("BLOSC2", "zlib.h", "z", "zlibVersion()"),
+]
+BUILTIN = ["SZIP", "ROARING"]  # implemented in the project itself
+
+
+def probe(compiler, header, lib, call):
+    """True when `header` compiles and `call` links against -l`lib`."""
+    tmp = tempfile.mkdtemp(prefix="tgm-probe-")
+    try:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as fh:
+            fh.write("#include <%s>\nint main(void) { (void)%s; return 0; }\n" % (header, call))
+        objs = compiler.compile([src], output_dir=tmp)
+        compiler.link_executable(objs, os.path.join(tmp, "probe"), libraries=[lib])
+        return True
+    except Exception:  # any compile or link failure means "not available"
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class BuildExt(build_ext):
+    """Detects the codec libraries, then compiles in parallel."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if not self.parallel:
+            jobs = os.environ.get("TENSOGRAM_BUILD_JOBS")
+            self.parallel = int(jobs) if jobs else (os.cpu_count() or 1)
+
+    def build_extensions(self):
+        from distutils.sysconfig import customize_compiler
+        from distutils.ccompiler import new_compiler
+
+        cc = new_compiler()
+        customize_compiler(cc)
+        for ext in self.extensions:
+            have = list(BUILTIN)
+            for name, header, lib, call in OPTIONAL:
+                if probe(cc, header, lib, call):
+                    have.append(name)
+                    ext.libraries.append(lib)
+                else:
+                    print("tensogram: %s not found, codec %s left out" % (lib, name.lower()))
+            if not probe(cc, "xxhash.h", "xxhash", "XXH3_64bits(0, 0)"):
+                sys.exit("tensogram: libxxhash is required (Debian: libxxhash-dev)")
+            # The library's sources live outside this directory; they are
+            # added here, at build time, rather than listed in setup().
+            ext.sources = ext.sources + [s for s in lib_sources if keep_source(s, have)]
+            ext.define_macros += [("TGM_HAVE_" + h, None) for h in have]
+        super().build_extensions()
+
+
+def keep_source(path, have):
+    """Leave out src/codecs/<codec>[_.]*.c of codecs not built."""
+    rel = os.path.relpath(path, SRC).replace(os.sep, "/")
+    if not rel.startswith("codecs/"):
+        return True
+    base = os.path.basename(rel)
+    for name, *_ in OPTIONAL:
+        lc = name.lower()
+        if (base.startswith(lc + "_") or base.startswith(lc + ".")) and name not in have:
+            return False
+    return True
+
+
+lib_sources = sorted(glob.glob(os.path.join(SRC, "*", "*.c")))
+ext_sources = sorted(
+    os.path.relpath(p, HERE).replace(os.sep, "/") for p in glob.glob(os.path.join(HERE, "src", "*.c"))
+)
+
+link_args = ["-pthread"]
+if sys.platform.startswith("linux"):
+    # Export only PyInit__tensogram: the library's tgm_* symbols stay
+    # private, so another libtensogram in the process cannot interpose.
+    link_args.append("-Wl,--version-script=" + os.path.join(HERE, "src", "exports.map"))
+
+extension = Extension(
+    "tensogram._tensogram",
+    sources=ext_sources,
+    include_dirs=[INCLUDE, SRC, numpy.get_include()],
+    define_macros=[("_POSIX_C_SOURCE", "200809L"), ("_DEFAULT_SOURCE", None)],
+    libraries=["xxhash", "m"],
+    extra_compile_args=[
+        "-std=c11",
+        "-O2",
+        "-g0",
+        "-fvisibility=hidden",
+        # Decoded values must be bit-identical to the reference's: no fused
+        # multiply-add contraction (as in the CMake build).
+        "-ffp-contract=off",
+    ],
+    extra_link_args=link_args,
+)
+
+setup(
+    version=library_version(),
+    ext_modules=[extension],
+    cmdclass={"build_ext": BuildExt},
+)

@@ -1,0 +1,581 @@
+/* tensogram._tensogram: module-level functions over the public C API.
+ *
+ * The functions take and return plain Python objects (JSON text for
+ * metadata and descriptors going in, value trees and descriptor JSON
+ * coming out); the `tensogram` package wraps them into the documented API.
+ * Every call into the library that can take time runs with the GIL
+ * released. */
+#define TGMPY_IMPORT_ARRAY
+#include "tgmpy.h"
+
+#include <string.h>
+#include <time.h>
+
+/* "O&" converter: a thread count in 0 .. 2^32-1. */
+static int threads_conv(PyObject *o, void *out) {
+    unsigned long long v = PyLong_AsUnsignedLongLong(o);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "threads must be an integer in 0 .. 4294967295");
+        return 0;
+    }
+    if (v > UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "threads must be an integer in 0 .. 4294967295");
+        return 0;
+    }
+    *(uint32_t *)out = (uint32_t)v;
+    return 1;
+}
+
+/* "O&" converter: a non-negative index. */
+static int index_conv(PyObject *o, void *out) {
+    PyObject *i = PyNumber_Index(o);
+    if (i == NULL) {
+        return 0;
+    }
+    Py_ssize_t v = PyLong_AsSsize_t(i);
+    Py_DECREF(i);
+    if (v == -1 && PyErr_Occurred()) {
+        return 0;
+    }
+    if (v < 0) {
+        PyErr_SetString(PyExc_OverflowError, "can't convert negative int to unsigned");
+        return 0;
+    }
+    *(size_t *)out = (size_t)v;
+    return 1;
+}
+
+/* bytes from a library buffer, copied with the GIL released. */
+static PyObject *bytes_from(tgm_bytes_t b) {
+    PyObject *r = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)b.len);
+    if (r != NULL && b.len > 0) {
+        char *dst = PyBytes_AS_STRING(r);
+        TGMPY_NOGIL(memcpy(dst, b.data, b.len));
+    }
+    tgm_bytes_free(b);
+    return r;
+}
+
+/* ---- encode ------------------------------------------------------------------ */
+
+/* Encode straight into a bytes object, without copying the message.
+ *
+ * With `exact` (every object stored as is: no encoding, filter or
+ * compression) a size query costs next to nothing, so the bytes object is
+ * allocated at the message's exact size; a same-sized encode then reuses
+ * the same memory, as a C caller's would.  Otherwise the object gets a
+ * capacity the message cannot exceed in practice and is shrunk to the
+ * message afterwards (the codec work dwarfs that).  Returns NULL without
+ * an exception when the capacity proved too small: the caller then takes
+ * the copying path. */
+static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b, const char *hash,
+                               uint32_t threads, const TgmEncodeMaskOptions *mo, int exact) {
+    size_t cap = 0;
+    tgm_error e;
+    if (exact) {
+        TGMPY_NOGIL(e = tgm_encode_into(meta_json, b->ptrs, b->lens, (size_t)b->n, hash, threads,
+                                        mo, NULL, 0, &cap));
+        if (e == TGM_ERROR_OK) { /* an empty message is never empty: not reached */
+            return NULL;
+        }
+        if (e != TGM_ERROR_INVALID_ARG || cap == 0) {
+            return tgmpy_raise(e);
+        }
+    } else {
+        int masks = mo != NULL && (mo->allow_nan || mo->allow_inf);
+        size_t mlen = strlen(meta_json);
+        cap = 65536;
+        if (mlen > ((size_t)PY_SSIZE_T_MAX - cap) / 4) {
+            return NULL;
+        }
+        cap += 4 * mlen;
+        for (Py_ssize_t i = 0; i < b->n; i++) {
+            /* payload, codec expansion (1/64), frames, and up to three
+             * bitmasks when non-finite values may be masked */
+            size_t n = b->lens[i];
+            size_t extra = n / 64 + 4096 + (masks ? n / 2 : 0);
+            if (n > (size_t)PY_SSIZE_T_MAX - cap || extra > (size_t)PY_SSIZE_T_MAX - cap - n) {
+                return NULL;
+            }
+            cap += n + extra;
+        }
+    }
+    if (cap > (size_t)PY_SSIZE_T_MAX) {
+        return NULL;
+    }
+    PyObject *r = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
+    if (r == NULL) {
+        return NULL;
+    }
+    uint8_t *dst = (uint8_t *)PyBytes_AS_STRING(r);
+    size_t len = 0;
+    TGMPY_NOGIL(e = tgm_encode_into(meta_json, b->ptrs, b->lens, (size_t)b->n, hash, threads, mo,
+                                    dst, cap, &len));
+    if (e != TGM_ERROR_OK) {
+        Py_DECREF(r);
+        if (e == TGM_ERROR_INVALID_ARG && len > cap) {
+            return NULL;
+        }
+        return tgmpy_raise(e);
+    }
+    if (len != cap && _PyBytes_Resize(&r, (Py_ssize_t)len) < 0) {
+        return NULL;
+    }
+    return r;
+}
+
+PyDoc_STRVAR(encode_doc,
+             "encode(metadata_json, datas, hash, threads, mask_options, pre_encoded, exact=False)"
+             "\n--\n\nEncode one message; returns bytes.");
+
+static PyObject *py_encode(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *meta_json;
+    PyObject *datas, *hash_obj, *mask_obj;
+    uint32_t threads = 0;
+    int pre = 0, exact = 0;
+    if (!PyArg_ParseTuple(args, "sOOO&Op|p", &meta_json, &datas, &hash_obj, threads_conv, &threads,
+                          &mask_obj, &pre, &exact)) {
+        return NULL;
+    }
+    const char *hash;
+    TgmEncodeMaskOptions mo;
+    int have_mask;
+    if (tgmpy_opt_str(hash_obj, &hash, "hash") < 0 ||
+        tgmpy_mask_options(mask_obj, &mo, &have_mask) < 0) {
+        return NULL;
+    }
+    tgmpy_buffers b;
+    if (tgmpy_buffers_get(datas, &b) < 0) {
+        return NULL;
+    }
+    PyObject *r =
+        pre ? NULL : encode_direct(meta_json, &b, hash, threads, have_mask ? &mo : NULL, exact);
+    if (r != NULL || PyErr_Occurred()) {
+        tgmpy_buffers_release(&b);
+        return r;
+    }
+    tgm_bytes_t out = {NULL, 0};
+    tgm_error e;
+    if (pre) {
+        TGMPY_NOGIL(e = tgm_encode_pre_encoded(meta_json, b.ptrs, b.lens, (size_t)b.n, hash,
+                                               threads, &out));
+    } else {
+        TGMPY_NOGIL(e = tgm_encode_with_options(meta_json, b.ptrs, b.lens, (size_t)b.n, hash,
+                                                threads, have_mask ? &mo : NULL, &out));
+    }
+    tgmpy_buffers_release(&b);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return bytes_from(out);
+}
+
+/* ---- decode ------------------------------------------------------------------ */
+
+static PyObject *py_decode(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    int native = 1, restore = 1, verify = 0;
+    uint32_t threads = 0;
+    if (!PyArg_ParseTuple(args, "y*pO&pp", &buf, &native, threads_conv, &threads, &restore,
+                          &verify)) {
+        return NULL;
+    }
+    tgm_message_t *msg = NULL;
+    TgmDecodeMaskOptions mo = {restore != 0};
+    tgm_error e;
+    TGMPY_NOGIL(
+        e = tgm_decode_with_options(buf.buf, (size_t)buf.len, native, threads, verify, &mo, &msg));
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return tgmpy_message_result(msg);
+}
+
+static PyObject *py_decode_metadata(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf)) {
+        return NULL;
+    }
+    tgm_metadata_t *md = NULL;
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_decode_metadata(buf.buf, (size_t)buf.len, &md));
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    PyObject *t = tgmpy_metadata_tuple(md);
+    tgm_metadata_free(md);
+    return t;
+}
+
+static PyObject *py_decode_descriptors(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf)) {
+        return NULL;
+    }
+    tgm_message_t *msg = NULL;
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_decode_descriptors(buf.buf, (size_t)buf.len, &msg));
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return tgmpy_descriptors_result(msg);
+}
+
+static PyObject *py_decode_object(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    size_t index;
+    int native = 1, verify = 0;
+    uint32_t threads = 0;
+    if (!PyArg_ParseTuple(args, "y*O&pO&p", &buf, index_conv, &index, &native, threads_conv,
+                          &threads, &verify)) {
+        return NULL;
+    }
+    tgm_message_t *msg = NULL;
+    tgm_error e;
+    TGMPY_NOGIL(
+        e = tgm_decode_object(buf.buf, (size_t)buf.len, index, native, threads, verify, &msg));
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return tgmpy_object_result(msg);
+}
+
+PyObject *tgmpy_do_range(tgmpy_range_fn fn, tgmpy_descs_fn dfn, void *ctx, size_t obj_index,
+                         PyObject *ranges, int join, int native, uint32_t threads) {
+    uint64_t *off, *cnt;
+    size_t n;
+    if (tgmpy_ranges(ranges, &off, &cnt, &n) < 0) {
+        return NULL;
+    }
+    size_t cap = n > 0 ? n : 1;
+    tgm_bytes_t *parts = PyMem_Calloc(cap, sizeof *parts);
+    if (parts == NULL) {
+        PyMem_Free(off);
+        PyMem_Free(cnt);
+        return PyErr_NoMemory();
+    }
+    size_t got = 0;
+    tgm_message_t *descs = NULL;
+    tgm_error e;
+    Py_BEGIN_ALLOW_THREADS
+    e = fn(ctx, off, cnt, n, native, threads, join, parts, &got);
+    if (e == TGM_ERROR_OK) {
+        e = dfn(ctx, &descs);
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(off);
+    PyMem_Free(cnt);
+    if (e != TGM_ERROR_OK) {
+        for (size_t i = 0; i < got; i++) {
+            tgm_bytes_free(parts[i]);
+        }
+        PyMem_Free(parts);
+        return tgmpy_raise(e);
+    }
+    /* With join and no ranges the library hands back nothing; an empty
+     * joined array is still the answer. */
+    if (join && got == 0) {
+        parts[0].data = NULL;
+        parts[0].len = 0;
+        got = 1;
+    }
+    const char *dtype = tgm_object_dtype(descs, obj_index);
+    char name[32] = "uint8";
+    if (dtype != NULL && strlen(dtype) < sizeof name) {
+        strcpy(name, dtype);
+    }
+    tgm_message_free(descs);
+    PyObject *r = tgmpy_range_result(name, parts, got);
+    PyMem_Free(parts);
+    return r;
+}
+
+typedef struct {
+    const uint8_t *buf;
+    size_t len;
+    size_t obj;
+} buf_ctx;
+
+static tgm_error buf_range(void *ctx, const uint64_t *off, const uint64_t *cnt, size_t n,
+                           int32_t native, uint32_t threads, int32_t join, tgm_bytes_t *out,
+                           size_t *out_count) {
+    buf_ctx *c = ctx;
+    return tgm_decode_range(c->buf, c->len, c->obj, off, cnt, n, native, threads, join, out,
+                            out_count);
+}
+
+static tgm_error buf_descs(void *ctx, tgm_message_t **out) {
+    buf_ctx *c = ctx;
+    return tgm_decode_descriptors(c->buf, c->len, out);
+}
+
+static PyObject *py_decode_range(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    size_t index;
+    PyObject *ranges;
+    int join = 0, native = 1;
+    uint32_t threads = 0;
+    if (!PyArg_ParseTuple(args, "y*O&OppO&", &buf, index_conv, &index, &ranges, &join, &native,
+                          threads_conv, &threads)) {
+        return NULL;
+    }
+    buf_ctx c = {buf.buf, (size_t)buf.len, index};
+    PyObject *r = tgmpy_do_range(buf_range, buf_descs, &c, index, ranges, join, native, threads);
+    PyBuffer_Release(&buf);
+    return r;
+}
+
+/* ---- scan, hash, packing ---------------------------------------------------------------- */
+
+static PyObject *py_scan(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf)) {
+        return NULL;
+    }
+    tgm_scan_result_t *res = NULL;
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_scan(buf.buf, (size_t)buf.len, &res));
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    size_t n = tgm_scan_count(res);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list != NULL && i < n; i++) {
+        tgm_scan_entry_t en = tgm_scan_entry(res, i);
+        PyObject *t = Py_BuildValue("(nn)", (Py_ssize_t)en.offset, (Py_ssize_t)en.length);
+        if (t == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    tgm_scan_free(res);
+    return list;
+}
+
+static PyObject *py_compute_hash(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    PyObject *algo_obj;
+    if (!PyArg_ParseTuple(args, "y*O", &buf, &algo_obj)) {
+        return NULL;
+    }
+    const char *algo;
+    if (tgmpy_opt_str(algo_obj, &algo, "algo") < 0) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    tgm_bytes_t out = {NULL, 0};
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_compute_hash(buf.buf, (size_t)buf.len, algo, &out));
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    PyObject *r = PyUnicode_FromStringAndSize((const char *)out.data, (Py_ssize_t)out.len);
+    tgm_bytes_free(out);
+    return r;
+}
+
+static PyObject *py_packing_params(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    unsigned int bits;
+    int dsf;
+    if (!PyArg_ParseTuple(args, "y*Ii", &buf, &bits, &dsf)) {
+        return NULL;
+    }
+    if (buf.len % (Py_ssize_t)sizeof(double) != 0) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "values must be a float64 buffer");
+        return NULL;
+    }
+    double ref = 0.0;
+    int32_t bsf = 0;
+    tgm_error e;
+    /* The buffer of a float64 array is aligned for double. */
+    const double *vals = buf.buf;
+    TGMPY_NOGIL(e = tgm_simple_packing_compute_params(vals, (size_t)buf.len / sizeof(double), bits,
+                                                      dsf, &ref, &bsf));
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return Py_BuildValue("(di)", ref, (int)bsf);
+}
+
+/* ---- validation and diagnostics ---------------------------------------------------------- */
+
+static PyObject *json_text(tgm_bytes_t out) {
+    PyObject *r = PyUnicode_DecodeUTF8((const char *)out.data, (Py_ssize_t)out.len, "replace");
+    tgm_bytes_free(out);
+    return r;
+}
+
+static PyObject *py_validate(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    const char *level;
+    int canonical = 0;
+    if (!PyArg_ParseTuple(args, "y*sp", &buf, &level, &canonical)) {
+        return NULL;
+    }
+    tgm_bytes_t out = {NULL, 0};
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_validate(buf.buf, (size_t)buf.len, level, canonical, &out));
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return json_text(out);
+}
+
+static PyObject *py_validate_file(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *path_obj;
+    const char *level;
+    int canonical = 0;
+    if (!PyArg_ParseTuple(args, "O&sp", PyUnicode_FSConverter, &path_obj, &level, &canonical)) {
+        return NULL;
+    }
+    const char *path = PyBytes_AS_STRING(path_obj);
+    tgm_bytes_t out = {NULL, 0};
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_validate_file(path, level, canonical, &out));
+    Py_DECREF(path_obj);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return json_text(out);
+}
+
+static PyObject *py_doctor(PyObject *self, PyObject *args) {
+    (void)self;
+    (void)args;
+    tgm_bytes_t out = {NULL, 0};
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_doctor_to_json(&out));
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return json_text(out);
+}
+
+/* ---- benchmark support ------------------------------------------------------------------- */
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* c_call_seconds(op, arg, data, iterations): best time of one bare C
+ * call, for the overhead benchmark (python/bench/bench_overhead.py).
+ * op "encode": tgm_encode_with_options(arg = metadata JSON, [data]) + free;
+ * op "decode": tgm_decode(data) + tgm_message_free. */
+static PyObject *py_c_call_seconds(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *op, *meta_json;
+    Py_buffer buf;
+    int iterations;
+    if (!PyArg_ParseTuple(args, "ssy*i", &op, &meta_json, &buf, &iterations)) {
+        return NULL;
+    }
+    int encode = strcmp(op, "encode") == 0;
+    if (!encode && strcmp(op, "decode") != 0) {
+        PyBuffer_Release(&buf);
+        return PyErr_Format(PyExc_ValueError, "unknown op %s", op);
+    }
+    const uint8_t *ptr = buf.buf;
+    size_t len = (size_t)buf.len;
+    double best = 1e300;
+    tgm_error e = TGM_ERROR_OK;
+    Py_BEGIN_ALLOW_THREADS
+    for (int i = 0; i < iterations && e == TGM_ERROR_OK; i++) {
+        double t0 = now_seconds();
+        if (encode) {
+            tgm_bytes_t out = {NULL, 0};
+            e = tgm_encode_with_options(meta_json, &ptr, &len, 1, "xxh3", 0, NULL, &out);
+            tgm_bytes_free(out);
+        } else {
+            tgm_message_t *m = NULL;
+            e = tgm_decode(ptr, len, 1, 0, 0, &m);
+            tgm_message_free(m);
+        }
+        double t = now_seconds() - t0;
+        best = t < best ? t : best;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return PyFloat_FromDouble(best);
+}
+
+/* ---- module ------------------------------------------------------------------------------- */
+
+static PyMethodDef methods[] = {
+    {"encode", py_encode, METH_VARARGS, encode_doc},
+    {"decode", py_decode, METH_VARARGS,
+     "decode(buf, native_byte_order, threads, restore_non_finite, verify_hash)"},
+    {"decode_metadata", py_decode_metadata, METH_VARARGS, "decode_metadata(buf)"},
+    {"decode_descriptors", py_decode_descriptors, METH_VARARGS, "decode_descriptors(buf)"},
+    {"decode_object", py_decode_object, METH_VARARGS,
+     "decode_object(buf, index, native_byte_order, threads, verify_hash)"},
+    {"decode_range", py_decode_range, METH_VARARGS,
+     "decode_range(buf, object_index, ranges, join, native_byte_order, threads)"},
+    {"scan", py_scan, METH_VARARGS, "scan(buf) -> [(offset, length), ...]"},
+    {"compute_hash", py_compute_hash, METH_VARARGS, "compute_hash(data, algo)"},
+    {"packing_params", py_packing_params, METH_VARARGS,
+     "packing_params(float64_buffer, bits_per_value, decimal_scale_factor)"},
+    {"validate", py_validate, METH_VARARGS, "validate(buf, level, check_canonical) -> JSON"},
+    {"validate_file", py_validate_file, METH_VARARGS,
+     "validate_file(path, level, check_canonical) -> JSON"},
+    {"doctor", py_doctor, METH_NOARGS, "doctor() -> JSON"},
+    {"c_call_seconds", py_c_call_seconds, METH_VARARGS,
+     "c_call_seconds(op, metadata_json, data, iterations): best time of a bare C call"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT,
+    "tensogram._tensogram",
+    "C extension of the tensogram package (use the tensogram module instead).",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__tensogram(void);
+
+PyMODINIT_FUNC PyInit__tensogram(void) {
+    import_array();
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m == NULL) {
+        return NULL;
+    }
+    if (tgmpy_errors_init(m) < 0 || tgmpy_file_init(m) < 0 || tgmpy_stream_init(m) < 0 ||
+        PyModule_AddIntConstant(m, "WIRE_VERSION", TGM_WIRE_VERSION) < 0 ||
+        PyModule_AddStringConstant(m, "LIBRARY_VERSION", tgm_version_string()) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

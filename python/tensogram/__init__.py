@@ -1,0 +1,90 @@
+"""Tensogram: self-describing binary messages of N-dimensional tensors.
+
+Python bindings of Tensogram for C (wire format version 3).  Arrays cross
+the boundary as NumPy arrays; encoding reads C-contiguous arrays in place
+and decoding hands out arrays over the library's decoded buffers, so large
+tensors are not copied by the binding.
+
+Quick start::
+
+    import numpy as np, tensogram
+    temps = np.full((100, 200), 273.15, dtype=np.float32)
+    msg = tensogram.encode({}, [({"type": "ntensor", "shape": [100, 200],
+                                  "dtype": "float32"}, temps)])
+    meta, objects = tensogram.decode(msg)
+    desc, array = objects[0]
+"""
+
+from . import _tensogram
+from ._api import (
+    MessageIter,
+    StreamingEncoder,
+    TensogramFile,
+    TensogramFileIter,
+    compute_hash,
+    compute_packing_params,
+    convert_grib,
+    convert_grib_buffer,
+    convert_netcdf,
+    decode,
+    decode_descriptors,
+    decode_metadata,
+    decode_object,
+    decode_range,
+    decode_with_masks,
+    doctor,
+    encode,
+    encode_pre_encoded,
+    is_remote_url,
+    iter_messages,
+    scan,
+    to_grib,
+    to_netcdf,
+    validate,
+    validate_file,
+)
+from ._async import AsyncTensogramFile, AsyncTensogramFileIter
+from ._model import DataObjectDescriptor, Message, Metadata
+from ._tensogram import HashMismatchError, IntegrityError, MissingHashError
+
+__version__ = _tensogram.LIBRARY_VERSION
+WIRE_VERSION = _tensogram.WIRE_VERSION
+__has_grib__ = False
+__has_netcdf__ = False
+
+__all__ = [
+    "AsyncTensogramFile",
+    "AsyncTensogramFileIter",
+    "DataObjectDescriptor",
+    "HashMismatchError",
+    "IntegrityError",
+    "Message",
+    "MessageIter",
+    "Metadata",
+    "MissingHashError",
+    "StreamingEncoder",
+    "TensogramFile",
+    "TensogramFileIter",
+    "WIRE_VERSION",
+    "compute_hash",
+    "compute_packing_params",
+    "convert_grib",
+    "convert_grib_buffer",
+    "convert_netcdf",
+    "decode",
+    "decode_descriptors",
+    "decode_metadata",
+    "decode_object",
+    "decode_range",
+    "decode_with_masks",
+    "doctor",
+    "encode",
+    "encode_pre_encoded",
+    "is_remote_url",
+    "iter_messages",
+    "scan",
+    "to_grib",
+    "to_netcdf",
+    "validate",
+    "validate_file",
+]

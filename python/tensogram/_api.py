@@ -1,0 +1,861 @@
+"""The module-level API: encode, decode, files, streaming, validation."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+
+from . import _tensogram as _c
+from ._model import (
+    DataObjectDescriptor,
+    Message,
+    Metadata,
+    descriptor_dict,
+    descriptor_json,
+    metadata_json,
+)
+
+_REMOTE_PREFIXES = ("http://", "https://", "s3://", "s3a://", "gs://", "gcs://", "az://", "abfs://")
+
+try:  # bfloat16 arrays when ml_dtypes is installed, else raw uint16
+    import ml_dtypes as _ml_dtypes
+
+    _BFLOAT16 = np.dtype(_ml_dtypes.bfloat16)
+except ImportError:  # pragma: no cover - depends on the environment
+    _BFLOAT16 = None
+
+
+# ---- helpers ---------------------------------------------------------------------
+
+
+def _threads(threads) -> int:
+    if isinstance(threads, bool) or not hasattr(threads, "__index__"):
+        raise TypeError("threads must be an int")
+    t = threads.__index__()
+    if t < 0:
+        raise ValueError("threads must be >= 0")
+    return t
+
+
+_MASK_METHODS = ("none", "rle", "roaring", "lz4", "zstd", "blosc2")
+
+
+def _mask_tuple(allow_nan, allow_inf, nan_m, pos_m, neg_m, threshold):
+    for m in (nan_m, pos_m, neg_m):
+        if m is not None and m not in _MASK_METHODS:
+            raise ValueError(
+                "unknown mask method %s (expected %s)"
+                % (_quoted(m), " | ".join('"%s"' % n for n in _MASK_METHODS))
+            )
+    if threshold is not None:
+        if isinstance(threshold, bool) or not hasattr(threshold, "__index__"):
+            raise TypeError("small_mask_threshold_bytes must be an int or None")
+        if threshold.__index__() < 0:
+            raise ValueError("small_mask_threshold_bytes must be >= 0")
+    return (bool(allow_nan), bool(allow_inf), nan_m, pos_m, neg_m, threshold)
+
+
+def _quoted(s) -> str:
+    return json.dumps(s) if isinstance(s, str) else repr(s)
+
+
+def _aggregate(policy):
+    """Buffered encodes place the aggregate hash as the library decides
+    (its header); other placements need an option the C API lacks."""
+    if policy is None or policy == "auto":
+        return
+    if policy in ("none", "header", "footer", "both"):
+        raise NotImplementedError(
+            "aggregate_hash=%r is not supported by this build's buffered encoder; "
+            "use None/'auto' (or StreamingEncoder for footer placement)" % (policy,)
+        )
+    raise ValueError(
+        "unknown aggregate_hash policy %r; expected one of: 'auto', 'none', 'header', "
+        "'footer', 'both'" % (policy,)
+    )
+
+
+def _array_payload(data):
+    """(buffer, byte-order hint) for an array argument: C-contiguous arrays
+    are passed as they are; anything else is made contiguous (one copy)."""
+    arr = data if isinstance(data, np.ndarray) else np.asarray(data)
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    hint = None
+    bo = arr.dtype.byteorder
+    if bo == ">" or (bo == "=" and sys.byteorder == "big"):
+        hint = "big"
+    elif bo == "<" or bo == "=":
+        hint = "little"
+    # Single-byte and byte-order-free types carry no order of their own.
+    if arr.dtype.itemsize == 1 or bo == "|":
+        hint = None
+    if arr.dtype.kind not in "biufc" or arr.dtype.hasobject:
+        if arr.dtype.hasobject:
+            raise ValueError("object arrays cannot be encoded")
+        # Other element types (e.g. ml_dtypes.bfloat16) go as their bytes.
+        arr = arr.reshape(-1).view(np.uint8)
+    return arr, hint
+
+
+def _payload(data):
+    """Raw-bytes view of one object's data (numpy array or bytes-like)."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return _array_payload(data)
+    if isinstance(data, (bytes, bytearray)):
+        return data, None
+    try:
+        mv = memoryview(data)
+    except TypeError:
+        raise ValueError(
+            "data must be a numpy array or bytes, got %s" % type(data).__name__
+        ) from None
+    if not mv.c_contiguous:
+        return mv.tobytes(), None
+    return mv, None
+
+
+def _pairs(descriptors_and_data, pre_encoded: bool):
+    """Checked descriptors (dicts) and payload buffers of (desc, data) pairs."""
+    if isinstance(descriptors_and_data, (str, bytes, dict)) or not hasattr(
+        descriptors_and_data, "__iter__"
+    ):
+        raise ValueError("descriptors_and_data must be a list of (descriptor_dict, data) tuples")
+    descs, datas = [], []
+    for item in descriptors_and_data:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise ValueError("each element must be a (descriptor_dict, data) tuple of length 2")
+        desc, data = item
+        if not isinstance(desc, dict):
+            raise ValueError("first element of each pair must be a descriptor dict")
+        if pre_encoded:
+            if isinstance(data, (np.ndarray, np.generic)):
+                raise ValueError(
+                    "encode_pre_encoded requires bytes data (got %s) — the payload must "
+                    "already be in its final wire form" % type(data).__name__
+                )
+            try:
+                buf = memoryview(data)
+            except TypeError:
+                raise ValueError(
+                    "encode_pre_encoded requires bytes data (got %s) — the payload must "
+                    "already be in its final wire form" % type(data).__name__
+                ) from None
+            hint = None
+            if not buf.c_contiguous:
+                buf = buf.tobytes()
+        else:
+            buf, hint = _payload(data)
+        descs.append(descriptor_dict(desc, hint))
+        datas.append(buf)
+    return descs, datas
+
+
+def _wrap_array(desc: DataObjectDescriptor, arr):
+    if _BFLOAT16 is not None and desc.dtype == "bfloat16":
+        return arr.view(_BFLOAT16)
+    return arr
+
+
+def _wrap_objects(objs) -> list:
+    out = []
+    for text, arr in objs:
+        d = DataObjectDescriptor._from_json(text)
+        out.append((d, _wrap_array(d, arr)))
+    return out
+
+
+def _message(result) -> Message:
+    (base, extra, reserved), objs = result
+    return Message(Metadata(base, extra, reserved), _wrap_objects(objs))
+
+
+def _range_arrays(result, join: bool):
+    dtype, arrays = result
+    if _BFLOAT16 is not None and dtype == "bfloat16":
+        arrays = [a.view(_BFLOAT16) for a in arrays]
+    return arrays[0] if join else arrays
+
+
+def _ranges(ranges) -> list:
+    return [(int(o), int(c)) for o, c in ranges]
+
+
+def _slice_ranges(flat, ranges, join: bool):
+    parts = []
+    for off, cnt in ranges:
+        if off < 0 or cnt < 0 or off + cnt > flat.size:
+            raise ValueError(
+                "ObjectError: range (offset=%d, count=%d) is past the end of the object "
+                "(%d elements)" % (off, cnt, flat.size)
+            )
+        parts.append(flat[off : off + cnt].copy())
+    if join:
+        return np.concatenate(parts) if parts else flat[:0].copy()
+    return parts
+
+
+# ---- encoding ----------------------------------------------------------------------
+
+
+def encode(
+    global_meta_dict,
+    descriptors_and_data,
+    hash="xxh3",
+    threads=0,
+    allow_nan=False,
+    allow_inf=False,
+    nan_mask_method=None,
+    pos_inf_mask_method=None,
+    neg_inf_mask_method=None,
+    small_mask_threshold_bytes=None,
+    aggregate_hash=None,
+) -> bytes:
+    """Encode ``[(descriptor, array), ...]`` into one message (``bytes``).
+
+    ``hash="xxh3"`` stores per-object hashes (``None`` stores none).  By
+    default NaN and infinities are rejected; ``allow_nan`` / ``allow_inf``
+    store them as bitmasks (``*_mask_method``: "none", "rle", "roaring",
+    "lz4", "zstd", "blosc2").  C-contiguous arrays are encoded without a
+    copy; other arrays are copied once.
+    """
+    _aggregate(aggregate_hash)
+    descs, datas = _pairs(descriptors_and_data, False)
+    mask = _mask_tuple(
+        allow_nan,
+        allow_inf,
+        nan_mask_method,
+        pos_inf_mask_method,
+        neg_inf_mask_method,
+        small_mask_threshold_bytes,
+    )
+    return _c.encode(
+        metadata_json(global_meta_dict, descs),
+        datas,
+        hash,
+        _threads(threads),
+        mask,
+        False,
+        all(_stored_as_is(d) for d in descs),
+    )
+
+
+def _stored_as_is(d: dict) -> bool:
+    return d["encoding"] == "none" and d["filter"] == "none" and d["compression"] == "none"
+
+
+def encode_pre_encoded(global_meta_dict, descriptors_and_data, hash="xxh3", threads=0) -> bytes:
+    """Encode payloads that are already in their final wire form (encoded
+    and compressed as each descriptor says); hashes are computed."""
+    descs, datas = _pairs(descriptors_and_data, True)
+    return _c.encode(
+        metadata_json(global_meta_dict, descs), datas, hash, _threads(threads), None, True
+    )
+
+
+# ---- decoding ----------------------------------------------------------------------
+
+
+def decode(
+    buf, native_byte_order=True, threads=0, restore_non_finite=True, verify_hash=False
+) -> Message:
+    """Decode a whole message -> ``Message(metadata, objects)``.
+
+    The arrays view the decoded values without a copy.  With
+    ``native_byte_order=False`` they hold the bytes in the wire's byte order
+    (labelled with the native dtype, as the reference does)."""
+    return _message(
+        _c.decode(buf, native_byte_order, _threads(threads), restore_non_finite, verify_hash)
+    )
+
+
+def _masks_of(desc: DataObjectDescriptor, restored) -> dict:
+    """Bool masks of the kinds the frame stores, read off the restored
+    values (restoration writes the canonical NaN / +Inf / -Inf at exactly
+    the masked positions; for complex values in both components)."""
+    kinds = desc._d.get("masks") or {}
+    if not kinds:
+        return {}
+    flat = restored.reshape(-1)
+    if desc.dtype == "bfloat16":
+        bits = flat.view(np.uint16)
+        nan = ((bits & 0x7F80) == 0x7F80) & ((bits & 0x007F) != 0)
+        pos = bits == 0x7F80
+        neg = bits == 0xFF80
+    else:
+        vals = flat.real if np.iscomplexobj(flat) else flat
+        nan = np.isnan(vals)
+        pos = np.isposinf(vals)
+        neg = np.isneginf(vals)
+    out = {}
+    for key, arr in (("nan", nan), ("inf+", pos), ("inf-", neg)):
+        if key in kinds:
+            out[key] = np.ascontiguousarray(arr, dtype=bool)
+    return out
+
+
+def decode_with_masks(buf, native_byte_order=True, threads=0) -> Message:
+    """Decode without restoring NaN / Inf: the payloads hold the zeros the
+    encoder substituted, and each object comes as
+    ``(descriptor, array, masks)`` where ``masks`` maps "nan", "inf+" and
+    "inf-" (the kinds the frame stores) to flat bool arrays."""
+    threads = _threads(threads)
+    meta, objects = decode(buf, native_byte_order, threads, False, False)
+    restored = None
+    out = []
+    for i, (desc, arr) in enumerate(objects):
+        masks = {}
+        if desc._d.get("masks"):
+            if restored is None:
+                restored = decode(buf, True, threads, True, False).objects
+            masks = _masks_of(desc, restored[i][1])
+        out.append((desc, arr, masks))
+    return Message(meta, out)
+
+
+def decode_metadata(buf) -> Metadata:
+    """Global metadata only; no payload is touched."""
+    return Metadata(*_c.decode_metadata(buf))
+
+
+def decode_descriptors(buf):
+    """``(Metadata, [DataObjectDescriptor, ...])`` without decoding payloads."""
+    (base, extra, reserved), descs = _c.decode_descriptors(buf)
+    return Metadata(base, extra, reserved), [DataObjectDescriptor._from_json(t) for t in descs]
+
+
+def decode_object(
+    buf, index, native_byte_order=True, threads=0, restore_non_finite=True, verify_hash=False
+):
+    """One object -> ``(Metadata, DataObjectDescriptor, ndarray)`` (O(1)
+    through the index frame).  ValueError when ``index`` is out of range."""
+    if not restore_non_finite:
+        # The C API's single-object decode always restores; decode the
+        # message without restoring and pick the object instead.
+        meta, objects = decode(buf, native_byte_order, threads, False, verify_hash)
+        if not 0 <= index < len(objects):
+            raise ValueError(
+                "ObjectError: object index %d out of range (%d objects)" % (index, len(objects))
+            )
+        return meta, objects[index][0], objects[index][1]
+    (base, extra, reserved), text, arr = _c.decode_object(
+        buf, index, native_byte_order, _threads(threads), verify_hash
+    )
+    d = DataObjectDescriptor._from_json(text)
+    return Metadata(base, extra, reserved), d, _wrap_array(d, arr)
+
+
+def decode_range(
+    buf,
+    object_index,
+    ranges,
+    join=False,
+    native_byte_order=True,
+    threads=0,
+    restore_non_finite=True,
+):
+    """Element ranges ``[(offset, count), ...]`` of one object: a list of
+    flat arrays, or one concatenated array with ``join=True``.  Needs a
+    pipeline with random access (no zstd/lz4 stream, no shuffle)."""
+    if not restore_non_finite:
+        _, _, arr = decode_object(buf, object_index, native_byte_order, threads, False)
+        return _slice_ranges(arr.reshape(-1), _ranges(ranges), join)
+    return _range_arrays(
+        _c.decode_range(
+            buf, object_index, ranges, bool(join), native_byte_order, _threads(threads)
+        ),
+        join,
+    )
+
+
+def scan(buf) -> list:
+    """``[(offset, length), ...]`` of every complete message in ``buf``."""
+    return _c.scan(buf)
+
+
+class MessageIter:
+    """Iterator over the messages of a buffer (from :func:`iter_messages`)."""
+
+    def __init__(self, buf, verify_hash=False):
+        # Immutable bytes are shared; anything else is copied once so later
+        # changes by the caller cannot affect the iteration.
+        self._buf = buf if isinstance(buf, bytes) else bytes(buf)
+        self._offsets = _c.scan(self._buf)
+        self._index = 0
+        self._verify = bool(verify_hash)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> Message:
+        if self._index >= len(self._offsets):
+            raise StopIteration
+        off, length = self._offsets[self._index]
+        self._index += 1  # a failing message is not retried
+        view = memoryview(self._buf)[off : off + length]
+        return _message(_c.decode(view, True, 0, True, self._verify))
+
+    def __len__(self) -> int:
+        return max(0, len(self._offsets) - self._index)
+
+    def __repr__(self) -> str:
+        return "MessageIter(position=%d, remaining=%d)" % (self._index, len(self))
+
+
+def iter_messages(buf, *, verify_hash=False) -> MessageIter:
+    """Iterate ``Message`` tuples over a buffer of concatenated messages."""
+    return MessageIter(buf, verify_hash)
+
+
+# ---- utilities -----------------------------------------------------------------------
+
+
+def compute_hash(data, algo="xxh3") -> str:
+    """Hex digest (16 characters for xxh3) of a bytes-like object."""
+    # Like the reference: bytes or bytearray only; convert other buffers
+    # with bytes(...) / ndarray.tobytes() first.
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(
+            "compute_hash expects bytes or bytearray, not %s" % type(data).__name__
+        )
+    if algo is None:
+        raise ValueError("algo must be a hash name such as 'xxh3'")
+    return _c.compute_hash(data, algo)
+
+
+def compute_packing_params(values, bits_per_value, decimal_scale_factor=0) -> dict:
+    """simple_packing parameters for a 1-d float64 array, as descriptor
+    keys: sp_reference_value, sp_binary_scale_factor,
+    sp_decimal_scale_factor, sp_bits_per_value."""
+    if not isinstance(values, np.ndarray) or values.dtype != np.float64 or values.ndim != 1:
+        raise TypeError("values must be a 1-d numpy float64 array")
+    if not values.flags.c_contiguous:
+        values = np.ascontiguousarray(values)
+    bits = int(bits_per_value)
+    dsf = int(decimal_scale_factor)
+    if not 0 <= bits <= 0xFFFFFFFF:
+        raise ValueError("bits_per_value must be a non-negative integer")
+    ref, bsf = _c.packing_params(values, bits, dsf)
+    return {
+        "sp_reference_value": ref,
+        "sp_binary_scale_factor": bsf,
+        "sp_decimal_scale_factor": dsf,
+        "sp_bits_per_value": bits,
+    }
+
+
+_LEVELS = ("quick", "default", "checksum", "full")
+
+
+def _level(level):
+    if level not in _LEVELS:
+        raise ValueError(
+            "unknown validation level: '%s', expected one of: quick, default, checksum, full"
+            % (level,)
+        )
+    return level
+
+
+def validate(buf, level="default", check_canonical=False) -> dict:
+    """Check one message; returns {"issues": [...], "object_count": n,
+    "hash_verified": bool}.  Problems are reported, not raised."""
+    return json.loads(_c.validate(buf, _level(level), bool(check_canonical)))
+
+
+def validate_file(path, level="default", check_canonical=False) -> dict:
+    """Check every message of a file: {"file_issues": [...], "messages":
+    [report, ...]}.  OSError when the file cannot be read."""
+    level = _level(level)
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, "No such file or directory", path)
+    return json.loads(_c.validate_file(path, level, bool(check_canonical)))
+
+
+def doctor() -> dict:
+    """Build and environment report: {"build": ..., "features": [...],
+    "self_test": [...]}."""
+    return json.loads(_c.doctor())
+
+
+def is_remote_url(source) -> bool:
+    """True for http(s)://, s3://, gs://, az:// ... sources."""
+    return isinstance(source, str) and source.lower().startswith(_REMOTE_PREFIXES)
+
+
+def _check_bool(v, name: str) -> None:
+    if not isinstance(v, bool):
+        raise TypeError("%s must be a bool, not %s" % (name, type(v).__name__))
+
+
+def _storage_options(opts) -> dict:
+    """The reference's checks on storage_options: str keys, values that
+    convert to str."""
+    if opts is None:
+        return {}
+    if not isinstance(opts, dict):
+        raise TypeError("storage_options must be a dict or None")
+    out = {}
+    for k, v in opts.items():
+        if not isinstance(k, str):
+            raise TypeError("storage_options keys must be str")
+        try:
+            out[k] = v if isinstance(v, str) else str(v)
+        except Exception:
+            raise ValueError(
+                "storage_options value for key '%s' must be convertible to string" % k
+            ) from None
+    return out
+
+
+def _remote_unsupported(source):
+    raise OSError(
+        "RemoteError: remote sources are not supported by this build of tensogram (%s); "
+        "download the file and open it locally" % (source,)
+    )
+
+
+# ---- files -------------------------------------------------------------------------
+
+
+class TensogramFile:
+    """A ``.tgm`` file: a sequence of independent messages.
+
+    ``len(f)`` counts messages; ``f[i]`` (negative indexes too) and
+    ``f[a:b:c]`` decode them; iteration yields ``Message`` tuples.  The
+    first access scans the file once; later reads are O(1).  The handle
+    may be shared by threads.  Leaving a ``with`` block releases the OS
+    resources; the object reopens the file if it is used again.
+    """
+
+    def __init__(self, path, handle):
+        self._path = path
+        self._h = handle
+
+    @staticmethod
+    def open(source, *, bidirectional=True) -> TensogramFile:
+        """Open an existing file for reading (and appending)."""
+        _check_bool(bidirectional, "bidirectional")  # local files: always both ways
+        if is_remote_url(source):
+            _remote_unsupported(source)
+        path = os.fspath(source)
+        if not os.path.exists(path):
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return TensogramFile(path, _c.File(path, False))
+
+    @staticmethod
+    def open_remote(source, storage_options=None, *, bidirectional=True) -> TensogramFile:
+        """Remote access (HTTP, object stores) is not part of this build."""
+        _check_bool(bidirectional, "bidirectional")
+        _storage_options(storage_options)
+        _remote_unsupported(source)
+
+    @staticmethod
+    def create(path) -> TensogramFile:
+        """Create (or truncate) a file for writing."""
+        path = os.fspath(path)
+        return TensogramFile(path, _c.File(path, True))
+
+    def _handle(self):
+        if self._h is None or self._h.closed:
+            self._h = _c.File(self._path, False)
+        return self._h
+
+    def close(self) -> None:
+        if self._h is not None:
+            self._h.close()
+            self._h = None
+
+    def message_count(self) -> int:
+        return self._handle().count()
+
+    def __len__(self) -> int:
+        return self._handle().count()
+
+    def append(
+        self,
+        global_meta_dict,
+        descriptors_and_data,
+        hash="xxh3",
+        threads=0,
+        allow_nan=False,
+        allow_inf=False,
+        nan_mask_method=None,
+        pos_inf_mask_method=None,
+        neg_inf_mask_method=None,
+        small_mask_threshold_bytes=None,
+        aggregate_hash=None,
+    ) -> None:
+        """Encode one message (as :func:`encode`) and append it."""
+        _aggregate(aggregate_hash)
+        descs, datas = _pairs(descriptors_and_data, False)
+        mask = _mask_tuple(
+            allow_nan,
+            allow_inf,
+            nan_mask_method,
+            pos_inf_mask_method,
+            neg_inf_mask_method,
+            small_mask_threshold_bytes,
+        )
+        self._handle().append(
+            metadata_json(global_meta_dict, descs), datas, hash, _threads(threads), mask
+        )
+
+    def append_raw(self, message) -> None:
+        """Append an already-encoded message."""
+        self._handle().append_raw(message)
+
+    def decode_message(
+        self,
+        index,
+        native_byte_order=True,
+        threads=0,
+        restore_non_finite=True,
+        verify_hash=False,
+    ) -> Message:
+        return _message(
+            self._handle().decode_message(
+                index, native_byte_order, _threads(threads), restore_non_finite, verify_hash
+            )
+        )
+
+    def file_decode_metadata(self, msg_index) -> Metadata:
+        return Metadata(*self._handle().decode_metadata(msg_index))
+
+    def file_decode_descriptors(self, msg_index) -> dict:
+        (base, extra, reserved), descs = self._handle().decode_descriptors(msg_index)
+        return {
+            "metadata": Metadata(base, extra, reserved),
+            "descriptors": [DataObjectDescriptor._from_json(t) for t in descs],
+        }
+
+    def file_decode_object(
+        self, msg_index, obj_index, native_byte_order=True, threads=0, verify_hash=False
+    ) -> dict:
+        (base, extra, reserved), text, arr = self._handle().decode_object(
+            msg_index, obj_index, native_byte_order, _threads(threads), verify_hash
+        )
+        d = DataObjectDescriptor._from_json(text)
+        return {
+            "metadata": Metadata(base, extra, reserved),
+            "descriptor": d,
+            "data": _wrap_array(d, arr),
+        }
+
+    def file_decode_range(
+        self, msg_index, obj_index, ranges, join=False, native_byte_order=True, threads=0
+    ):
+        return _range_arrays(
+            self._handle().decode_range(
+                msg_index, obj_index, ranges, bool(join), native_byte_order, _threads(threads)
+            ),
+            join,
+        )
+
+    def file_decode_object_batch(self, msg_indices, obj_index, **kwargs):
+        """Remote backends only: OSError on a local file."""
+        raise OSError("file_decode_object_batch requires a remote backend (this file is local)")
+
+    def file_decode_range_batch(self, msg_indices, obj_index, ranges, **kwargs):
+        """Remote backends only: OSError on a local file."""
+        raise OSError("file_decode_range_batch requires a remote backend (this file is local)")
+
+    def is_remote(self) -> bool:
+        return False
+
+    def source(self) -> str:
+        return self._path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def read_message(self, index) -> bytes:
+        """Raw bytes of message ``index`` (for forwarding or caching)."""
+        return self._handle().read_message(index)
+
+    def messages(self) -> list:
+        h = self._handle()
+        return [h.read_message(i) for i in range(h.count())]
+
+    def __getitem__(self, key):
+        h = self._handle()
+        count = h.count()
+        if isinstance(key, slice):
+            return [self.decode_message(i) for i in range(*key.indices(count))]
+        if isinstance(key, bool) or not hasattr(key, "__index__"):
+            raise TypeError("indices must be integers or slices")
+        index = key.__index__()
+        i = index + count if index < 0 else index
+        if not 0 <= i < count:
+            raise IndexError(
+                "message index %d out of range for file with %d messages" % (index, count)
+            )
+        return self.decode_message(i)
+
+    def __iter__(self):
+        return TensogramFileIter(self._path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type=None, exc_val=None, exc_tb=None):
+        self.close()
+        return False
+
+    def __repr__(self) -> str:
+        return "TensogramFile(source='%s')" % self._path
+
+
+class TensogramFileIter:
+    """Iterator over a file's messages; it owns its own handle."""
+
+    def __init__(self, path):
+        self._h = _c.File(path, False)
+        self._count = self._h.count()
+        self._index = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> Message:
+        if self._index >= self._count:
+            self._h.close()
+            raise StopIteration
+        i = self._index
+        self._index += 1
+        return _message(self._h.decode_message(i, True, 0, True, False))
+
+    def __len__(self) -> int:
+        return max(0, self._count - self._index)
+
+    def __repr__(self) -> str:
+        return "TensogramFileIter(position=%d, remaining=%d)" % (self._index, len(self))
+
+
+# ---- streaming ------------------------------------------------------------------------
+
+
+class StreamingEncoder:
+    """Builds one message in memory, one object frame at a time.
+
+    ``finish()`` returns the message with total_length 0 in the preamble and
+    postamble (streaming mode); ``finish_backfilled()`` writes the real
+    length in both.  ``finish_and_reset*()`` return the message and start the
+    next one on the same encoder.
+    """
+
+    def __init__(
+        self,
+        global_meta_dict,
+        hash="xxh3",
+        threads=0,
+        allow_nan=False,
+        allow_inf=False,
+        nan_mask_method=None,
+        pos_inf_mask_method=None,
+        neg_inf_mask_method=None,
+        small_mask_threshold_bytes=None,
+        aggregate_hash=None,
+    ):
+        mask = _mask_tuple(
+            allow_nan,
+            allow_inf,
+            nan_mask_method,
+            pos_inf_mask_method,
+            neg_inf_mask_method,
+            small_mask_threshold_bytes,
+        )
+        if aggregate_hash is not None and aggregate_hash not in (
+            "auto",
+            "none",
+            "header",
+            "footer",
+            "both",
+        ):
+            raise ValueError(
+                "unknown aggregate_hash policy %r; expected one of: 'auto', 'none', 'header', "
+                "'footer', 'both'" % (aggregate_hash,)
+            )
+        self._enc = _c.StreamingEncoder(
+            metadata_json(global_meta_dict, None), hash, _threads(threads), mask, aggregate_hash
+        )
+
+    def write_object(self, descriptor, data) -> None:
+        """Encode one object (numpy array or bytes) and write its frame."""
+        buf, hint = _payload(data)
+        self._enc.write(descriptor_json(descriptor_dict(descriptor, hint)), buf)
+
+    def write_object_pre_encoded(self, descriptor, data) -> None:
+        """Write an object whose bytes are already in their final form."""
+        if isinstance(data, (np.ndarray, np.generic)):
+            raise ValueError("write_object_pre_encoded requires bytes data")
+        self._enc.write_pre_encoded(descriptor_json(descriptor_dict(descriptor)), data)
+
+    def write_preceder(self, metadata) -> None:
+        """Per-object metadata for the next object (stored in base[i])."""
+        from . import _json
+
+        self._enc.write_preceder(_json.value(dict(metadata)))
+
+    @property
+    def object_count(self) -> int:
+        return self._enc.object_count
+
+    @property
+    def bytes_written(self) -> int:
+        return self._enc.bytes_written
+
+    def finish(self) -> bytes:
+        return self._enc.finish(False)
+
+    def finish_backfilled(self) -> bytes:
+        return self._enc.finish(True)
+
+    def finish_and_reset(self) -> bytes:
+        return self._enc.finish_and_reset(False)
+
+    def finish_and_reset_backfilled(self) -> bytes:
+        return self._enc.finish_and_reset(True)
+
+
+# ---- conversion stubs ------------------------------------------------------------------
+
+_NO_GRIB = (
+    "tensogram was built without GRIB support: this Python package does not include a "
+    "GRIB converter. Convert GRIB files with the tensogram command-line tool of a build "
+    "that has one, then read the .tgm output here."
+)
+_NO_NETCDF = (
+    "tensogram was built without NetCDF support: this Python package does not include a "
+    "NetCDF converter. Convert NetCDF files with the tensogram command-line tool of a "
+    "build that has one, then read the .tgm output here."
+)
+
+
+def convert_grib(path, **options):
+    """Not available in this build (``__has_grib__`` is False): RuntimeError."""
+    raise RuntimeError(_NO_GRIB)
+
+
+def convert_grib_buffer(buf, **options):
+    """Not available in this build (``__has_grib__`` is False): RuntimeError."""
+    raise RuntimeError(_NO_GRIB)
+
+
+def convert_netcdf(path, **options):
+    """Not available in this build (``__has_netcdf__`` is False): RuntimeError."""
+    raise RuntimeError(_NO_NETCDF)
+
+
+def to_grib(messages):
+    """Not available in this build: RuntimeError."""
+    raise RuntimeError(_NO_GRIB)
+
+
+def to_netcdf(messages, path):
+    """Not available in this build: RuntimeError."""
+    raise RuntimeError(_NO_NETCDF)

@@ -1,0 +1,107 @@
+"""The guide's exception table, row by row, and the converter stubs."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from conftest import desc
+
+import tensogram
+
+
+def tampered_message():
+    arr = np.arange(16, dtype=np.float32)
+    msg = bytearray(tensogram.encode({}, [(desc([16]), arr)]))
+    at = bytes(msg).find(arr.tobytes())
+    msg[at + 5] ^= 0x01  # flip one payload bit; the stored hash no longer matches
+    return bytes(msg)
+
+
+def test_exception_hierarchy():
+    assert issubclass(tensogram.IntegrityError, RuntimeError)
+    assert issubclass(tensogram.HashMismatchError, tensogram.IntegrityError)
+    assert issubclass(tensogram.MissingHashError, tensogram.IntegrityError)
+    assert issubclass(FileNotFoundError, OSError)
+
+
+def test_runtime_error_hash_mismatch_with_details():
+    msg = tampered_message()
+    with pytest.raises(RuntimeError) as e:
+        tensogram.decode(msg, verify_hash=True)
+    err = e.value
+    assert isinstance(err, tensogram.HashMismatchError)
+    assert err.object_index == 0
+    assert len(err.expected) == 16 and len(err.actual) == 16 and err.expected != err.actual
+    assert tensogram.compute_hash(b"") != err.actual
+    with pytest.raises(tensogram.HashMismatchError):
+        tensogram.decode_object(msg, 0, verify_hash=True)
+    tensogram.decode(msg)  # without verification the (altered) values decode
+
+
+def test_value_error_rows():
+    arr = np.ones(4, dtype=np.float64)
+    with pytest.raises(ValueError, match="unknown dtype"):
+        tensogram.encode({}, [(desc([4], "float80"), arr)])
+    with pytest.raises(ValueError):  # NaN in simple packing
+        tensogram.encode({}, [(desc([2], "float64", encoding="simple_packing",
+                                    sp_bits_per_value=16), np.array([1.0, np.nan]))])
+    with pytest.raises(ValueError):  # NaN without allow_nan
+        tensogram.encode({}, [(desc([2], "float64"), np.array([1.0, np.nan]))])
+    with pytest.raises(ValueError, match="unknown validation level"):
+        tensogram.validate(b"", level="bogus")
+    with pytest.raises(ValueError, match="FramingError"):
+        tensogram.decode(b"TENSOGRM" + b"\x00" * 40)
+    with pytest.raises(ValueError):
+        tensogram.decode(b"")
+    with pytest.raises(ValueError):
+        tensogram.decode(tensogram.encode({}, [(desc([4], "float64"), arr)])[:-30])
+
+
+def test_oserror_and_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        tensogram.TensogramFile.open(str(tmp_path / "nope.tgm"))
+    blocked = tmp_path / "ro"
+    blocked.mkdir()
+    os.chmod(blocked, 0o500)
+    try:
+        if os.access(blocked, os.W_OK):  # running as root: permissions do not bind
+            pytest.skip("permission checks do not apply to this user")
+        with pytest.raises(OSError):
+            tensogram.TensogramFile.create(str(blocked / "x.tgm"))
+    finally:
+        os.chmod(blocked, 0o700)
+
+
+def test_oserror_when_creating_in_a_missing_directory(tmp_path):
+    with pytest.raises(OSError):
+        tensogram.TensogramFile.create(str(tmp_path / "no" / "such" / "dir.tgm"))
+
+
+def test_key_and_index_errors(three_message_file):
+    meta = tensogram.decode_metadata(
+        tensogram.encode({"base": [{"a": 1}]}, [(desc([1]), np.zeros(1, np.float32))]))
+    with pytest.raises(KeyError):
+        meta["missing"]
+    with tensogram.TensogramFile.open(three_message_file) as f:
+        with pytest.raises(IndexError):
+            f[10]
+
+
+def test_converters_raise_runtime_error_with_instructions(tmp_path):
+    assert tensogram.__has_grib__ is False and tensogram.__has_netcdf__ is False
+    for call in (lambda: tensogram.convert_grib(str(tmp_path / "x.grib2")),
+                 lambda: tensogram.convert_grib_buffer(b"GRIB"),
+                 lambda: tensogram.convert_netcdf(str(tmp_path / "x.nc"), split_by="file"),
+                 lambda: tensogram.to_grib([]),
+                 lambda: tensogram.to_netcdf([], str(tmp_path / "y.nc"))):
+        with pytest.raises(RuntimeError, match="built without"):
+            call()
+
+
+def test_module_constants():
+    assert tensogram.WIRE_VERSION == 3
+    assert isinstance(tensogram.__version__, str) and tensogram.__version__.count(".") == 2
+    for name in tensogram.__all__:
+        assert hasattr(tensogram, name), name

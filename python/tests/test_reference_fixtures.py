@@ -1,0 +1,131 @@
+"""Messages written by the reference implementation (../shared/reference).
+
+Skipped when the sample files are absent.  Each pipeline case must decode
+to the reference's own decoding, bit for bit, and encoding the same input
+here must decode to it as well.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import shared_dir
+
+import tensogram
+
+SHARED = shared_dir()
+if SHARED is None:
+    pytest.skip("reference sample files not found (set TGM_SHARED_DIR)", allow_module_level=True)
+
+CODECS = SHARED / "codecs"
+MANIFEST = json.loads((CODECS / "MANIFEST.json").read_text()) if CODECS.is_dir() else []
+CASES = [c for c in MANIFEST if "reference_encode_error" not in c]
+
+
+def switched_off():
+    """Codecs the doctor report lists as not built in (e.g. sz3)."""
+    return {f["name"] for f in tensogram.doctor()["features"] if f.get("state") == "off"}
+
+
+def needs(case) -> str | None:
+    comp = case["descriptor"].get("compression", "none")
+    return comp if comp in switched_off() else None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_reference_message_decodes_bit_for_bit(case):
+    missing = needs(case)
+    if missing:
+        pytest.skip("codec %s not built in" % missing)
+    name = case["name"]
+    msg = (CODECS / (name + ".tgm")).read_bytes()
+    expected = (CODECS / (name + ".out.bin")).read_bytes()
+    meta, objects = tensogram.decode(msg, verify_hash=True)
+    d, arr = objects[0]
+    assert d.shape == case["descriptor"]["shape"] and d.dtype == case["descriptor"]["dtype"]
+    assert arr.tobytes() == expected
+    assert tensogram.validate(msg, level="full")["issues"] == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_encoding_the_reference_input_decodes_the_same(case):
+    missing = needs(case)
+    if missing:
+        pytest.skip("codec %s not built in" % missing)
+    name = case["name"]
+    raw = (CODECS / (name + ".in.bin")).read_bytes()
+    expected = (CODECS / (name + ".out.bin")).read_bytes()
+    desc = {"type": "ntensor", **case["descriptor"]}
+    desc.setdefault("byte_order", "little")
+    options = dict(case["options"])
+    msg = tensogram.encode({}, [(desc, raw)], **options)
+    _, objects = tensogram.decode(msg)
+    assert objects[0][1].tobytes() == expected
+
+
+GOLDEN = SHARED / "golden"
+
+
+@pytest.mark.skipif(not GOLDEN.is_dir(), reason="no golden directory")
+@pytest.mark.parametrize("name", ["hash_xxh3", "mars_metadata", "multi_object",
+                                  "multi_object_xxh3", "simple_f32", "multi_message"])
+def test_golden_files(name):
+    buf = (GOLDEN / (name + ".tgm")).read_bytes()
+    messages = list(tensogram.iter_messages(buf, verify_hash="xxh3" in name))
+    assert messages
+    for meta, objects in messages:
+        assert meta.version == 3
+        for d, arr in objects:
+            assert list(arr.shape) == d.shape or d.dtype == "bitmask"
+    if name == "multi_message":
+        assert len(messages) > 1
+    if name.startswith("multi_object"):
+        assert len(messages[0].objects) > 1
+    if name == "mars_metadata":
+        assert any("mars" in b for b in messages[0].metadata.base)
+
+
+REMOTE = SHARED / "remote-parity"
+COUNTS = {"single-msg": 1, "two-msg": 2, "ten-msg": 10, "hundred-msg": 100,
+          "thousand-msg": 1000}
+
+
+@pytest.mark.skipif(not REMOTE.is_dir(), reason="no remote-parity directory")
+@pytest.mark.parametrize("name", sorted(COUNTS) + sorted(k + "-footer" for k in COUNTS
+                                                         if k != "two-msg"))
+def test_multi_message_files(name):
+    path = REMOTE / (name + ".tgm")
+    if not path.is_file():
+        pytest.skip("%s absent" % path.name)
+    with tensogram.TensogramFile.open(str(path)) as f:
+        n = len(f)
+        assert n == COUNTS[name.replace("-footer", "")]
+        for i in sorted({0, n // 2, n - 1}):
+            meta, objects = f[i]
+            assert objects and meta.version == 3
+        report = tensogram.validate_file(str(path), level="quick")
+        assert len(report["messages"]) == n and report["file_issues"] == []
+
+
+def test_metadata_parity_fixture():
+    path = SHARED / "fixtures" / "metadata_parity.tgm"
+    if not path.is_file():
+        pytest.skip("metadata_parity.tgm absent")
+    buf = path.read_bytes()
+    meta = tensogram.decode_metadata(buf)
+    full = tensogram.decode(buf).metadata
+    assert meta.version == 3 and full.base
+    for key in full.keys():
+        assert full[key] == full.get(key)
+
+
+def test_streaming_tail_fixture():
+    path = REMOTE / "streaming-tail.tgm"
+    if not path.is_file():
+        pytest.skip("streaming-tail.tgm absent")
+    with tensogram.TensogramFile.open(str(path)) as f:
+        assert len(f) >= 1
+        for meta, objects in f:
+            assert meta.version == 3
