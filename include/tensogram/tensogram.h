@@ -516,6 +516,47 @@ TGM_API const char *tgm_version_string(void);
  * TGM_ERROR_HASH_MISMATCH on this thread, or -1. */
 TGM_API int64_t tgm_last_error_object_index(void);
 
+/* What the data buffers given to tgm_encode_ex hold. */
+typedef enum {
+    TGM_INPUT_RAW = 0,         /* raw values: the descriptor's pipeline is applied */
+    TGM_INPUT_PRE_ENCODED = 1, /* already encoded payloads (as tgm_encode_pre_encoded) */
+    TGM_INPUT_STORED = 2       /* stored payloads with their masks (as tgm_encode_stored) */
+} tgm_encode_input;
+
+/* Every encoding option in one versioned struct.  Start from
+ * TGM_ENCODE_OPTIONS_INIT (or zero it and set `size`): fields added by
+ * later versions go at the end, and `size` tells the library which fields
+ * the caller knows about. */
+typedef struct {
+    size_t size;           /* sizeof(tgm_encode_options) */
+    const char *hash_algo; /* "xxh3", or NULL / "none" for no hashes */
+    uint32_t threads;      /* 0 = TENSOGRAM_THREADS or 1 */
+    /* NaN / Inf handling; NULL refuses non-finite values. */
+    const TgmEncodeMaskOptions *mask_options;
+    /* Aggregate hash frame placement when hashing (WIRE_FORMAT §6.3):
+     * NULL or "auto" (= "header", what tgm_encode writes), "header",
+     * "footer", "both" or "none" (per-frame hashes only).  Other names:
+     * TGM_ERROR_INVALID_ARG. */
+    const char *aggregate_hash;
+    int32_t input; /* tgm_encode_input */
+} tgm_encode_options;
+
+#define TGM_ENCODE_OPTIONS_INIT {sizeof(tgm_encode_options), NULL, 0, NULL, NULL, TGM_INPUT_RAW}
+
+/* tgm_encode with every option (NULL options = TGM_ENCODE_OPTIONS_INIT,
+ * i.e. no hashes).  tgm_encode_ex_into writes into caller memory with the
+ * contract of tgm_encode_into; tgm_file_append_ex encodes and appends. */
+TGM_API tgm_error tgm_encode_ex(const char *metadata_json, const uint8_t *const *data_ptrs,
+                                const size_t *data_lens, size_t num_objects,
+                                const tgm_encode_options *options, tgm_bytes_t *out);
+TGM_API tgm_error tgm_encode_ex_into(const char *metadata_json, const uint8_t *const *data_ptrs,
+                                     const size_t *data_lens, size_t num_objects,
+                                     const tgm_encode_options *options, uint8_t *dst,
+                                     size_t dst_capacity, size_t *out_len);
+TGM_API tgm_error tgm_file_append_ex(tgm_file_t *file, const char *metadata_json,
+                                     const uint8_t *const *data_ptrs, const size_t *data_lens,
+                                     size_t num_objects, const tgm_encode_options *options);
+
 /* Encode into caller memory (dst, dst_capacity bytes).  On success
  * *out_len is the message length.  When the capacity is too small the
  * call fails with TGM_ERROR_INVALID_ARG, writes nothing useful, and sets

@@ -73,8 +73,15 @@ typedef struct tgm_api_encode_args {
     uint32_t threads;
     const TgmEncodeMaskOptions *mask_options;
     bool pre_encoded;
-    bool stored; /* tgm_encode_stored */
+    bool stored;      /* tgm_encode_stored */
+    bool header_hash; /* aggregate hash frames (when hashing) */
+    bool footer_hash;
 } tgm_api_encode_args;
+
+/* Encode arguments from a tgm_encode_options (NULL = defaults).
+ * INVALID_ARG for a size too small, an unknown aggregate placement or
+ * input kind. */
+tgm_error tgm__api_encode_args_from_options(const tgm_encode_options *o, tgm_api_encode_args *a);
 
 tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out);
 

@@ -1,4 +1,5 @@
 /* tgm_encode, tgm_encode_with_options, tgm_encode_pre_encoded. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -177,7 +178,7 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     meta.nbase = n;
     TGM_CHECK(tgm__provenance(&arena, &meta.reserved));
 
-    tgm_msg_encode_opts mo = {hashing != 0, true, false, budget};
+    tgm_msg_encode_opts mo = {hashing != 0, args->header_hash, args->footer_hash, budget};
     TGM_CHECK(tgm__msg_encode(&arena, &meta, encoded, n, &mo, out));
 
 cleanup:
@@ -204,8 +205,9 @@ static tgm_error encode_entry(const char *metadata_json, const uint8_t *const *d
                               bool pre_encoded, bool stored, tgm_bytes_t *out) {
     tgm__clear_error();
     TGM_API_REQUIRE(metadata_json != NULL && out != NULL, "null argument");
-    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects, hash_algo,
-                             threads,       mask_options, pre_encoded, stored};
+    tgm_api_encode_args a = {metadata_json, data_ptrs,    data_lens,   num_objects, hash_algo,
+                             threads,       mask_options, pre_encoded, stored,      true,
+                             false};
     tgm_buf b = TGM_BUF_INIT;
     tgm_error e = tgm__api_encode(&a, &b);
     if (e != TGM_ERROR_OK) {
@@ -245,6 +247,18 @@ tgm_error tgm_encode_stored(const char *metadata_json, const uint8_t *const *dat
                         true, true, out);
 }
 
+static tgm_error encode_into(const tgm_api_encode_args *a, uint8_t *dst, size_t dst_capacity,
+                             size_t *out_len) {
+    tgm_buf b = tgm__buf_over(dst, dst_capacity);
+    tgm_error e = tgm__api_encode(a, &b);
+    if (e == TGM_ERROR_OK) {
+        *out_len = b.len;
+    } else if (b.needed > 0) {
+        *out_len = b.needed;
+    }
+    return e;
+}
+
 tgm_error tgm_encode_into(const char *metadata_json, const uint8_t *const *data_ptrs,
                           const size_t *data_lens, size_t num_objects, const char *hash_algo,
                           uint32_t threads, const TgmEncodeMaskOptions *mask_options, uint8_t *dst,
@@ -252,14 +266,105 @@ tgm_error tgm_encode_into(const char *metadata_json, const uint8_t *const *data_
     tgm__clear_error();
     TGM_API_REQUIRE(metadata_json != NULL && out_len != NULL && (dst != NULL || dst_capacity == 0),
                     "null argument");
-    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects, hash_algo,
-                             threads,       mask_options, false, false};
-    tgm_buf b = tgm__buf_over(dst, dst_capacity);
-    tgm_error e = tgm__api_encode(&a, &b);
-    if (e == TGM_ERROR_OK) {
-        *out_len = b.len;
-    } else if (b.needed > 0) {
-        *out_len = b.needed;
+    tgm_api_encode_args a = {metadata_json, data_ptrs,    data_lens, num_objects, hash_algo,
+                             threads,       mask_options, false,     false,       true,
+                             false};
+    return encode_into(&a, dst, dst_capacity, out_len);
+}
+
+#define OPT_HAS(o, field) ((o)->size >= offsetof(tgm_encode_options, field) + sizeof((o)->field))
+
+tgm_error tgm__api_encode_args_from_options(const tgm_encode_options *o, tgm_api_encode_args *a) {
+    a->hash_algo = NULL;
+    a->threads = 0;
+    a->mask_options = NULL;
+    a->pre_encoded = false;
+    a->stored = false;
+    a->header_hash = true;
+    a->footer_hash = false;
+    if (o == NULL) {
+        return TGM_ERROR_OK;
     }
-    return e;
+    TGM_API_REQUIRE(OPT_HAS(o, hash_algo),
+                    "tgm_encode_options.size is too small: initialise the options with "
+                    "TGM_ENCODE_OPTIONS_INIT");
+    a->hash_algo = o->hash_algo;
+    if (OPT_HAS(o, threads)) {
+        a->threads = o->threads;
+    }
+    if (OPT_HAS(o, mask_options)) {
+        a->mask_options = o->mask_options;
+    }
+    if (OPT_HAS(o, aggregate_hash) && o->aggregate_hash != NULL) {
+        const char *p = o->aggregate_hash;
+        if (strcmp(p, "auto") == 0 || strcmp(p, "header") == 0) {
+            a->header_hash = true;
+        } else if (strcmp(p, "footer") == 0) {
+            a->header_hash = false;
+            a->footer_hash = true;
+        } else if (strcmp(p, "both") == 0) {
+            a->footer_hash = true;
+        } else if (strcmp(p, "none") == 0) {
+            a->header_hash = false;
+        } else {
+            return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                                 "unknown aggregate_hash policy '%s'; expected one of: 'auto', "
+                                 "'none', 'header', 'footer', 'both'",
+                                 p);
+        }
+    }
+    if (OPT_HAS(o, input)) {
+        switch (o->input) {
+        case TGM_INPUT_RAW:
+            break;
+        case TGM_INPUT_PRE_ENCODED:
+            a->pre_encoded = true;
+            break;
+        case TGM_INPUT_STORED:
+            a->pre_encoded = true;
+            a->stored = true;
+            break;
+        default:
+            return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                                 "unknown tgm_encode_options.input %d; expected TGM_INPUT_RAW (0), "
+                                 "TGM_INPUT_PRE_ENCODED (1) or TGM_INPUT_STORED (2)",
+                                 (int)o->input);
+        }
+    }
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm_encode_ex(const char *metadata_json, const uint8_t *const *data_ptrs,
+                        const size_t *data_lens, size_t num_objects,
+                        const tgm_encode_options *options, tgm_bytes_t *out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(metadata_json != NULL && out != NULL, "null argument");
+    tgm_api_encode_args a = {.metadata_json = metadata_json,
+                             .data_ptrs = data_ptrs,
+                             .data_lens = data_lens,
+                             .num_objects = num_objects};
+    TGM_TRY(tgm__api_encode_args_from_options(options, &a));
+    tgm_buf b = TGM_BUF_INIT;
+    tgm_error e = tgm__api_encode(&a, &b);
+    if (e != TGM_ERROR_OK) {
+        tgm__buf_free(&b);
+        return e;
+    }
+    tgm__api_bytes_from_buf(&b, out);
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm_encode_ex_into(const char *metadata_json, const uint8_t *const *data_ptrs,
+                             const size_t *data_lens, size_t num_objects,
+                             const tgm_encode_options *options, uint8_t *dst, size_t dst_capacity,
+                             size_t *out_len) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(metadata_json != NULL && out_len != NULL && (dst != NULL || dst_capacity == 0),
+                    "null argument");
+    tgm_api_encode_args a = {.metadata_json = metadata_json,
+                             .data_ptrs = data_ptrs,
+                             .data_lens = data_lens,
+                             .num_objects = num_objects};
+    TGM_TRY(tgm__api_encode_args_from_options(options, &a));
+    return encode_into(&a, dst, dst_capacity, out_len);
 }

@@ -128,21 +128,39 @@ tgm_error tgm_file_append_raw(tgm_file_t *file, const uint8_t *buf, size_t buf_l
     return tgm__file_append(file, buf, buf_len);
 }
 
+static tgm_error encode_and_append(tgm_file_t *file, const tgm_api_encode_args *a) {
+    tgm_buf b = TGM_BUF_INIT;
+    tgm_error e = tgm__api_encode(a, &b);
+    if (e == TGM_ERROR_OK) {
+        e = tgm__file_append(file, b.data, b.len);
+    }
+    tgm__buf_free(&b);
+    return e;
+}
+
 tgm_error tgm_file_append_with_options(tgm_file_t *file, const char *metadata_json,
                                        const uint8_t *const *data_ptrs, const size_t *data_lens,
                                        size_t num_objects, const char *hash_algo, uint32_t threads,
                                        const TgmEncodeMaskOptions *mask_options) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && metadata_json != NULL, "null argument");
-    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects, hash_algo,
-                             threads,       mask_options, false, false};
-    tgm_buf b = TGM_BUF_INIT;
-    tgm_error e = tgm__api_encode(&a, &b);
-    if (e == TGM_ERROR_OK) {
-        e = tgm__file_append(file, b.data, b.len);
-    }
-    tgm__buf_free(&b);
-    return e;
+    tgm_api_encode_args a = {metadata_json, data_ptrs,    data_lens, num_objects, hash_algo,
+                             threads,       mask_options, false,     false,       true,
+                             false};
+    return encode_and_append(file, &a);
+}
+
+tgm_error tgm_file_append_ex(tgm_file_t *file, const char *metadata_json,
+                             const uint8_t *const *data_ptrs, const size_t *data_lens,
+                             size_t num_objects, const tgm_encode_options *options) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(file != NULL && metadata_json != NULL, "null argument");
+    tgm_api_encode_args a = {.metadata_json = metadata_json,
+                             .data_ptrs = data_ptrs,
+                             .data_lens = data_lens,
+                             .num_objects = num_objects};
+    TGM_TRY(tgm__api_encode_args_from_options(options, &a));
+    return encode_and_append(file, &a);
 }
 
 tgm_error tgm_file_append(tgm_file_t *file, const char *metadata_json,
