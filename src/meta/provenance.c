@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "json/json.h"
@@ -32,9 +33,32 @@ static tgm_error random_bytes(uint8_t *out, size_t n) {
     return TGM_ERROR_OK;
 }
 
+/* Random bytes for UUIDs come from the kernel in batches: one getrandom()
+ * per UUID was a tenth of the cost of encoding a small message.  The pool
+ * is per thread, and is dropped in a forked child (pid check) so parent
+ * and child never hand out the same bytes. */
+#define UUID_POOL 256
+
+static _Thread_local uint8_t pool[UUID_POOL];
+static _Thread_local size_t pool_left;
+static _Thread_local pid_t pool_pid;
+
+static tgm_error uuid_random(uint8_t out[16]) {
+    pid_t pid = getpid();
+    if (pool_left < 16 || pool_pid != pid) {
+        TGM_TRY(random_bytes(pool, sizeof pool));
+        pool_left = sizeof pool;
+        pool_pid = pid;
+    }
+    pool_left -= 16;
+    memcpy(out, pool + pool_left, 16);
+    memset(pool + pool_left, 0, 16); /* handed-out bytes do not linger */
+    return TGM_ERROR_OK;
+}
+
 static tgm_error uuid_v4(char out[37]) {
     uint8_t b[16];
-    TGM_TRY(random_bytes(b, sizeof b));
+    TGM_TRY(uuid_random(b));
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     static const char hexd[] = "0123456789abcdef";
