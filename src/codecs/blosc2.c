@@ -604,6 +604,21 @@ static tgm_error blosc2_compress(const tgm_codec_params *p, const uint8_t *src, 
                   "blosc2: typesize must be 1..=255, got %zu", p->blosc2_typesize);
     tgm__b2_frame_opts_default(&o, p->blosc2_codec, p->blosc2_clevel, p->blosc2_typesize,
                                p->threads);
+    switch (p->blosc2_filter) {
+    case TGM_BLOSC2_FILTER_SHUFFLE:
+        break; /* the default pipeline */
+    case TGM_BLOSC2_FILTER_BITSHUFFLE:
+        o.cp.filters[5] = TGM_B2_NOFILTER;
+        o.cp.filters[0] = TGM_B2_BITSHUFFLE;
+        break;
+    case TGM_BLOSC2_FILTER_NONE:
+        o.cp.filters[5] = TGM_B2_NOFILTER;
+        break;
+    default:
+        return tgm__fail(TGM_ERROR_ENCODING, "blosc2: unknown filter pipeline %d",
+                         (int)p->blosc2_filter);
+    }
+    o.chunk_bytes = p->blosc2_chunk_bytes;
     return tgm__b2_frame_encode(&o, src, n, out);
 }
 

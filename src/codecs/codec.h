@@ -1,10 +1,12 @@
 /* The internal compression-codec interface.
  *
- * Every compressor (none, zstd, lz4, szip, zfp, sz3, blosc2, rle, roaring and
- * user codecs) is one `tgm_codec` table in its own file.  Codecs work on
- * plain byte buffers and a plain parameter struct; they know nothing of
- * frames, descriptors or metadata (the pipeline module translates a
- * descriptor into `tgm_codec_params`).
+ * Every compressor (none, zstd, lz4, szip, zfp, sz3, blosc2, rle, roaring) is
+ * one `tgm_codec` table in its own file; registered user codecs share one
+ * table, `tgm__codec_user` (pipeline/user_codec.c), that calls them through
+ * the registry (codecs/user.h).  Codecs work on plain byte buffers and a
+ * plain parameter struct; they know nothing of frames, descriptors or
+ * metadata (the pipeline module translates a descriptor into
+ * `tgm_codec_params`).
  *
  * Conventions
  *  - compress appends the compressed bytes to `out` (which may already hold
@@ -44,6 +46,17 @@ typedef enum tgm_blosc2_inner {
     TGM_BLOSC2_ZSTD = 5
 } tgm_blosc2_inner; /* values are c-blosc2's compcode numbers */
 
+/* The blosc2 filter pipeline.  The zero value is c-blosc2's default (and
+ * the reference's for payloads): one byte shuffle in the last of the six
+ * filter slots.  The reference's NaN/Inf mask blobs use a bit shuffle in
+ * the first slot (the Rust blosc2 crate's CParams::filters(&[BitShuffle])
+ * clears all six slots, then fills them from the front). */
+typedef enum tgm_blosc2_filter {
+    TGM_BLOSC2_FILTER_SHUFFLE = 0,    /* {0, 0, 0, 0, 0, SHUFFLE} */
+    TGM_BLOSC2_FILTER_BITSHUFFLE = 1, /* {BITSHUFFLE, 0, 0, 0, 0, 0} */
+    TGM_BLOSC2_FILTER_NONE = 2        /* {0, 0, 0, 0, 0, 0} */
+} tgm_blosc2_filter;
+
 typedef struct tgm_codec_params {
     uint32_t threads; /* resolved thread budget (>= 1) */
 
@@ -67,9 +80,19 @@ typedef struct tgm_codec_params {
     tgm_blosc2_inner blosc2_codec;
     int blosc2_clevel;
     size_t blosc2_typesize;
+    tgm_blosc2_filter blosc2_filter;
+    size_t blosc2_chunk_bytes; /* most bytes per chunk; 0 = 256 MiB (the reference's payloads) */
 
     /* rle / roaring: number of bits in the bitmask */
     uint64_t bitmask_bits;
+
+    /* user codecs (codecs/user.h, pipeline/user_codec.c): the registered
+     * name, the object's descriptor (a tgm_descriptor, opaque here) and the
+     * item size and length of the stream the codec sees */
+    const char *user_name;
+    const void *user_desc;
+    size_t user_typesize;
+    size_t user_stream_size;
 } tgm_codec_params;
 
 typedef struct tgm_codec {

@@ -254,13 +254,21 @@ static const tgm_codec *generic_codec(tgm_mask_codec c) {
     }
 }
 
-static void generic_params(const tgm_mask_method *m, tgm_codec_params *p) {
+/* Codec parameters of a method for a packed mask of nbytes bytes.  blosc2
+ * follows the reference's mask writer (tensogram-encodings
+ * bitmask/codecs.rs): typesize 1, the bit shuffle as the only filter (in
+ * the first slot), clevel clamped to 1..9, and the whole mask appended to
+ * the super-chunk at once, i.e. one chunk (the writer still caps a chunk
+ * at c-blosc2's 2 GiB limit, where the reference fails). */
+static void generic_params(const tgm_mask_method *m, size_t nbytes, tgm_codec_params *p) {
     memset(p, 0, sizeof *p);
     p->threads = 1;
     p->zstd_level = m->zstd_level_set ? m->zstd_level : TGM_MASK_ZSTD_DEFAULT_LEVEL;
     p->blosc2_codec = m->blosc2_codec;
     p->blosc2_clevel = m->blosc2_level < 1 ? 1 : m->blosc2_level > 9 ? 9 : m->blosc2_level;
     p->blosc2_typesize = 1;
+    p->blosc2_filter = TGM_BLOSC2_FILTER_BITSHUFFLE;
+    p->blosc2_chunk_bytes = nbytes > 0 ? nbytes : 1;
 }
 
 static tgm_error encode_blob(const tgm_mask_method *m, const uint8_t *bits, uint64_t n_bits,
@@ -291,7 +299,7 @@ static tgm_error encode_blob(const tgm_mask_method *m, const uint8_t *bits, uint
         return TGM_ERROR_OK; /* as the reference: nothing to compress, empty blob */
     }
     tgm_codec_params p;
-    generic_params(m, &p);
+    generic_params(m, nbytes, &p);
     /* The codecs see whole bytes: the padding bits must be zero as in the
      * reference's packing, whatever the caller left there. */
     uint8_t *clean = NULL;
@@ -369,7 +377,7 @@ static tgm_error decode_blob(tgm_mask_codec c, const uint8_t *blob, size_t blob_
     tgm_codec_params p;
     tgm_mask_method m;
     tgm__mask_method_init(&m, c);
-    generic_params(&m, &p);
+    generic_params(&m, nbytes, &p);
     if (codec->decompress(&p, blob, blob_len, dst, nbytes) != TGM_ERROR_OK) {
         char d[1024];
         return tgm__fail(TGM_ERROR_ENCODING, "underlying codec error: %s",

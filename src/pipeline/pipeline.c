@@ -10,6 +10,7 @@
 #include "masks/masks.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/plan.h"
+#include "pipeline/user_codec.h"
 
 void tgm__encoded_obj_free(tgm_encoded_obj *e) {
     tgm__buf_free(&e->owned);
@@ -409,6 +410,8 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
         }
     }
 
+    TGM_CHECK(tgm__user_codec_encode_params(a, in->compression, &params));
+
     /* The final descriptor, then the plan from it. */
     tgm_val *dv;
     tgm_descriptor fd;
@@ -423,6 +426,7 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
         TGM_CHECK(tgm__plan_resolve_any_codec(&fd, &plan)); /* never run: bytes are copied */
     } else {
         TGM_CHECK(tgm__plan_resolve(&fd, true, &plan));
+        TGM_CHECK(tgm__user_codec_validate(&plan));
     }
 
     if (o->pre_encoded) {

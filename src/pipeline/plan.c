@@ -8,6 +8,7 @@
 #include "codecs/codec.h"
 #include "common/error.h"
 #include "pipeline/plan.h"
+#include "pipeline/user_codec.h"
 
 const char *tgm__dtype_debug_name(tgm_dtype d, char buf[16]) {
     const char *n = tgm__dtype_name(d);
@@ -110,8 +111,8 @@ static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool nee
     if (eq(c, "none")) {
         p->codec = NULL;
     } else if (!tgm__codec_known(c)) {
-        return tgm__fail(TGM_ERROR_ENCODING, "unknown compression: %s (expected one of: %s)", c,
-                         tgm__codec_all_names());
+        /* Not the format's: a registered user codec, or an error. */
+        TGM_TRY(tgm__user_codec_plan(d, need_codec, p));
     } else {
         if (eq(c, "rle") || eq(c, "roaring")) {
             TGM_RETURN_IF(d->dtype != TGM_DT_BITMASK, TGM_ERROR_ENCODING,
@@ -249,5 +250,6 @@ static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool nee
     if (p->filter == TGM_FIL_SHUFFLE && (p->encoding == TGM_ENC_NONE || sp_params_known)) {
         TGM_TRY(tgm__shuffle_check(p->encoded_size, p->shuffle_element_size));
     }
+    p->cp.user_stream_size = p->encoded_size;
     return TGM_ERROR_OK;
 }

@@ -8,6 +8,7 @@
 
 #include "cbor/cbor.h"
 #include "codecs/codec.h"
+#include "codecs/user.h"
 #include "validate/validate_internal.h"
 
 #define L2 TGM_VL_METADATA
@@ -207,9 +208,10 @@ static void object_descriptor(tgm_vctx *c, size_t i) {
         tgm__vissue(c, TGM_VC_UNKNOWN_FILTER, L2, TGM_VS_ERROR, idx, -1, "unknown filter '%s'",
                     d->filter);
     }
-    /* Every compression the format defines, built in or not: whether this
-     * build can decode it is level 3's question. */
-    if (!tgm__codec_known(d->compression)) {
+    /* Every compression the format defines, built in or not, and codecs
+     * registered by the application (include/tensogram/codec.h): whether
+     * this build can decode it is level 3's question. */
+    if (!tgm__codec_known(d->compression) && !tgm__ucodec_lookup(d->compression, NULL)) {
         tgm__vissue(c, TGM_VC_UNKNOWN_COMPRESSION, L2, TGM_VS_ERROR, idx, -1,
                     "unknown compression '%s'", d->compression);
     }

@@ -1,5 +1,6 @@
 /* The public header must compile on its own as strict C99. */
 #include <tensogram/tensogram.h>
+#include <tensogram/codec.h>
 
 int tgm_header_c99_probe(void);
-int tgm_header_c99_probe(void) { return TGM_WIRE_VERSION + (int)TGM_ERROR_CANCELLED; }
+int tgm_header_c99_probe(void) { return TGM_WIRE_VERSION + (int)TGM_ERROR_CANCELLED + TGM_CODEC_ID_USER_MIN; }
