@@ -25,6 +25,9 @@
  *    array (per-object application metadata), an optional `"_extra_"` (or
  *    `"extra"`) object, and any other top-level key, which is stored in
  *    `_extra_`.  The `_reserved_` namespace belongs to the library.
+ *    As an extension to strict JSON, the bare words `NaN`, `Infinity` and
+ *    `-Infinity` (what Python's json module writes) are read as float64
+ *    values; metadata JSON output prints such values as `null`.
  *  - `threads`: 0 means "use TENSOGRAM_THREADS if set, else one thread";
  *    N >= 1 uses up to N threads.  Output never depends on the count.
  *  - `native_byte_order` (non-zero, the usual choice) converts decoded
@@ -635,6 +638,49 @@ TGM_API tgm_error tgm_file_decode_message_with_options(tgm_file_t *file, size_t 
                                                        uint32_t threads, int32_t verify_hash,
                                                        const TgmDecodeMaskOptions *mask_options,
                                                        tgm_message_t **out);
+
+/* NaN / Inf restoration options (NULL = restore) for one object and for
+ * element ranges; otherwise as tgm_decode_object and tgm_decode_range.
+ * Ranges are restored from the masks decoded once per call. */
+TGM_API tgm_error tgm_decode_object_with_options(const uint8_t *buf, size_t buf_len, size_t index,
+                                                 int32_t native_byte_order, uint32_t threads,
+                                                 int32_t verify_hash,
+                                                 const TgmDecodeMaskOptions *mask_options,
+                                                 tgm_message_t **out);
+TGM_API tgm_error tgm_decode_range_with_options(const uint8_t *buf, size_t buf_len,
+                                                size_t object_index,
+                                                const uint64_t *ranges_offsets,
+                                                const uint64_t *ranges_counts, size_t num_ranges,
+                                                int32_t native_byte_order, uint32_t threads,
+                                                int32_t join,
+                                                const TgmDecodeMaskOptions *mask_options,
+                                                tgm_bytes_t *out, size_t *out_count);
+
+/* The three NaN / Inf mask kinds of WIRE_FORMAT §6.5 (descriptor keys
+ * "nan", "inf+", "inf-"). */
+typedef enum {
+    TGM_MASK_KIND_NAN = 0,
+    TGM_MASK_KIND_POS_INF = 1,
+    TGM_MASK_KIND_NEG_INF = 2
+} tgm_mask_kind_id;
+
+/* Decode every object without restoring NaN / Inf (the values hold the
+ * zeros the encoder wrote at masked positions) and keep each object's
+ * decoded masks, read with tgm_object_mask.  Arguments as tgm_decode
+ * (verify_hash included).  Free *out with tgm_message_free. */
+TGM_API tgm_error tgm_decode_with_masks(const uint8_t *buf, size_t buf_len,
+                                        int32_t native_byte_order, uint32_t threads,
+                                        int32_t verify_hash, tgm_message_t **out);
+
+/* Mask `kind` (a tgm_mask_kind_id) of decoded object `index`, packed as the
+ * bitmask dtype packs bits: element i is bit 7 - i % 8 of byte i / 8 (most
+ * significant bit first), ceil(n / 8) bytes, trailing bits zero.  *n_bits
+ * (may be NULL) receives the element count n.  NULL (and *n_bits = 0)
+ * when the object stores no mask of that kind, when the message was not
+ * decoded by tgm_decode_with_masks, or for an index or kind out of range.
+ * Valid until tgm_message_free. */
+TGM_API const uint8_t *tgm_object_mask(const tgm_message_t *msg, size_t index, int32_t kind,
+                                       uint64_t *n_bits);
 
 #ifdef __cplusplus
 }

@@ -177,3 +177,18 @@ fail:
     PyMem_Free(c);
     return -1;
 }
+
+int tgmpy_encode_options(PyObject *hash_obj, uint32_t threads, PyObject *mask_obj,
+                         PyObject *aggregate_obj, TgmEncodeMaskOptions *mo, int *have_mask,
+                         tgm_encode_options *out) {
+    tgm_encode_options init = TGM_ENCODE_OPTIONS_INIT;
+    *out = init;
+    if (tgmpy_opt_str(hash_obj, &out->hash_algo, "hash") < 0 ||
+        tgmpy_opt_str(aggregate_obj, &out->aggregate_hash, "aggregate_hash") < 0 ||
+        tgmpy_mask_options(mask_obj, mo, have_mask) < 0) {
+        return -1;
+    }
+    out->threads = threads;
+    out->mask_options = *have_mask ? mo : NULL;
+    return 0;
+}

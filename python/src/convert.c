@@ -402,3 +402,62 @@ fail:
     Py_XDECREF(list);
     return NULL;
 }
+
+/* One packed mask (MSB first) as a flat bool array of n elements. */
+static PyObject *mask_array(const uint8_t *bits, uint64_t n) {
+    if (n > (uint64_t)NPY_MAX_INTP) {
+        return PyErr_Format(PyExc_ValueError, "mask of %llu elements is too large for NumPy",
+                            (unsigned long long)n);
+    }
+    npy_intp dims[1] = {(npy_intp)n};
+    PyObject *arr = PyArray_SimpleNew(1, dims, NPY_BOOL);
+    if (arr == NULL) {
+        return NULL;
+    }
+    npy_bool *dst = PyArray_DATA((PyArrayObject *)arr);
+    size_t count = (size_t)n;
+    Py_BEGIN_ALLOW_THREADS
+    size_t whole = count / 8;
+    for (size_t i = 0; i < whole; i++) {
+        unsigned byte = bits[i];
+        for (unsigned j = 0; j < 8; j++) {
+            dst[8 * i + j] = (npy_bool)((byte >> (7 - j)) & 1u);
+        }
+    }
+    for (size_t i = 8 * whole; i < count; i++) {
+        dst[i] = (npy_bool)((bits[i / 8] >> (7 - i % 8)) & 1u);
+    }
+    Py_END_ALLOW_THREADS
+    return arr;
+}
+
+PyObject *tgmpy_message_masks(const tgm_message_t *msg) {
+    static const char *const keys[3] = {"nan", "inf+", "inf-"};
+    static const int32_t kinds[3] = {TGM_MASK_KIND_NAN, TGM_MASK_KIND_POS_INF,
+                                     TGM_MASK_KIND_NEG_INF};
+    size_t n = tgm_message_num_objects(msg);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list != NULL && i < n; i++) {
+        PyObject *d = PyDict_New();
+        if (d == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, d);
+        for (int k = 0; k < 3; k++) {
+            uint64_t nbits = 0;
+            const uint8_t *bits = tgm_object_mask(msg, i, kinds[k], &nbits);
+            if (bits == NULL) {
+                continue;
+            }
+            PyObject *arr = mask_array(bits, nbits);
+            if (arr == NULL || PyDict_SetItemString(d, keys[k], arr) < 0) {
+                Py_XDECREF(arr);
+                Py_CLEAR(list);
+                break;
+            }
+            Py_DECREF(arr);
+        }
+    }
+    return list;
+}

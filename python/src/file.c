@@ -186,17 +186,17 @@ static PyObject *File_read_message(FileObject *self, PyObject *arg) {
 
 static PyObject *File_append(FileObject *self, PyObject *args) {
     const char *meta_json;
-    PyObject *datas, *hash_obj, *to, *mask_obj;
+    PyObject *datas, *hash_obj, *to, *mask_obj, *agg_obj = Py_None;
     uint32_t threads;
-    if (!PyArg_ParseTuple(args, "sOOOO", &meta_json, &datas, &hash_obj, &to, &mask_obj) ||
+    if (!PyArg_ParseTuple(args, "sOOOO|O", &meta_json, &datas, &hash_obj, &to, &mask_obj,
+                          &agg_obj) ||
         threads_arg(to, &threads) < 0) {
         return NULL;
     }
-    const char *hash;
+    tgm_encode_options opts;
     TgmEncodeMaskOptions mo;
     int have_mask;
-    if (tgmpy_opt_str(hash_obj, &hash, "hash") < 0 ||
-        tgmpy_mask_options(mask_obj, &mo, &have_mask) < 0) {
+    if (tgmpy_encode_options(hash_obj, threads, mask_obj, agg_obj, &mo, &have_mask, &opts) < 0) {
         return NULL;
     }
     tgmpy_buffers b;
@@ -209,8 +209,7 @@ static PyObject *File_append(FileObject *self, PyObject *args) {
         return NULL;
     }
     tgm_error e;
-    TGMPY_NOGIL(e = tgm_file_append_with_options(f, meta_json, b.ptrs, b.lens, (size_t)b.n, hash,
-                                                 threads, have_mask ? &mo : NULL));
+    TGMPY_NOGIL(e = tgm_file_append_ex(f, meta_json, b.ptrs, b.lens, (size_t)b.n, &opts));
     leave(self);
     tgmpy_buffers_release(&b);
     if (e != TGM_ERROR_OK) {
@@ -349,7 +348,7 @@ static PyMethodDef File_methods[] = {
      "decode_message(index, native_byte_order, threads, restore_non_finite, verify_hash)"},
     {"read_message", (PyCFunction)File_read_message, METH_O, "Raw bytes of one message."},
     {"append", (PyCFunction)File_append, METH_VARARGS,
-     "append(metadata_json, datas, hash, threads, mask_options)"},
+     "append(metadata_json, datas, hash, threads, mask_options, aggregate_hash=None)"},
     {"append_raw", (PyCFunction)File_append_raw, METH_VARARGS, "Append an encoded message."},
     {"decode_metadata", (PyCFunction)File_decode_metadata, METH_O, "Metadata of one message."},
     {"decode_descriptors", (PyCFunction)File_decode_descriptors, METH_O,

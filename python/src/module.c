@@ -62,20 +62,20 @@ static PyObject *bytes_from(tgm_bytes_t b) {
 /* Encode straight into a bytes object, without copying the message.
  *
  * With `exact` (every object stored as is: no encoding, filter or
- * compression) a size query costs next to nothing, so the bytes object is
- * allocated at the message's exact size; a same-sized encode then reuses
- * the same memory, as a C caller's would.  Otherwise the object gets a
- * capacity the message cannot exceed in practice and is shrunk to the
- * message afterwards (the codec work dwarfs that).  Returns NULL without
- * an exception when the capacity proved too small: the caller then takes
- * the copying path. */
-static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b, const char *hash,
-                               uint32_t threads, const TgmEncodeMaskOptions *mo, int exact) {
+ * compression; or pre-encoded payloads, which are only checked) a size
+ * query costs next to nothing, so the bytes object is allocated at the
+ * message's exact size; a same-sized encode then reuses the same memory,
+ * as a C caller's would.  Otherwise the object gets a capacity the message
+ * cannot exceed in practice and is shrunk to the message afterwards (the
+ * codec work dwarfs that).  Returns NULL without an exception when the
+ * capacity proved too small: the caller then takes the copying path. */
+static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b,
+                               const tgm_encode_options *opts, int exact) {
     size_t cap = 0;
     tgm_error e;
     if (exact) {
-        TGMPY_NOGIL(e = tgm_encode_into(meta_json, b->ptrs, b->lens, (size_t)b->n, hash, threads,
-                                        mo, NULL, 0, &cap));
+        TGMPY_NOGIL(e = tgm_encode_ex_into(meta_json, b->ptrs, b->lens, (size_t)b->n, opts, NULL, 0,
+                                           &cap));
         if (e == TGM_ERROR_OK) { /* an empty message is never empty: not reached */
             return NULL;
         }
@@ -83,6 +83,7 @@ static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b, co
             return tgmpy_raise(e);
         }
     } else {
+        const TgmEncodeMaskOptions *mo = opts->mask_options;
         int masks = mo != NULL && (mo->allow_nan || mo->allow_inf);
         size_t mlen = strlen(meta_json);
         cap = 65536;
@@ -110,8 +111,8 @@ static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b, co
     }
     uint8_t *dst = (uint8_t *)PyBytes_AS_STRING(r);
     size_t len = 0;
-    TGMPY_NOGIL(e = tgm_encode_into(meta_json, b->ptrs, b->lens, (size_t)b->n, hash, threads, mo,
-                                    dst, cap, &len));
+    TGMPY_NOGIL(e = tgm_encode_ex_into(meta_json, b->ptrs, b->lens, (size_t)b->n, opts, dst, cap,
+                                       &len));
     if (e != TGM_ERROR_OK) {
         Py_DECREF(r);
         if (e == TGM_ERROR_INVALID_ARG && len > cap) {
@@ -126,45 +127,40 @@ static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b, co
 }
 
 PyDoc_STRVAR(encode_doc,
-             "encode(metadata_json, datas, hash, threads, mask_options, pre_encoded, exact=False)"
-             "\n--\n\nEncode one message; returns bytes.");
+             "encode(metadata_json, datas, hash, threads, mask_options, pre_encoded, exact=False,"
+             " aggregate_hash=None)\n--\n\nEncode one message; returns bytes.");
 
 static PyObject *py_encode(PyObject *self, PyObject *args) {
     (void)self;
     const char *meta_json;
-    PyObject *datas, *hash_obj, *mask_obj;
+    PyObject *datas, *hash_obj, *mask_obj, *agg_obj = Py_None;
     uint32_t threads = 0;
     int pre = 0, exact = 0;
-    if (!PyArg_ParseTuple(args, "sOOO&Op|p", &meta_json, &datas, &hash_obj, threads_conv, &threads,
-                          &mask_obj, &pre, &exact)) {
+    if (!PyArg_ParseTuple(args, "sOOO&Op|pO", &meta_json, &datas, &hash_obj, threads_conv,
+                          &threads, &mask_obj, &pre, &exact, &agg_obj)) {
         return NULL;
     }
-    const char *hash;
+    tgm_encode_options opts = TGM_ENCODE_OPTIONS_INIT;
     TgmEncodeMaskOptions mo;
     int have_mask;
-    if (tgmpy_opt_str(hash_obj, &hash, "hash") < 0 ||
-        tgmpy_mask_options(mask_obj, &mo, &have_mask) < 0) {
+    if (tgmpy_encode_options(hash_obj, threads, mask_obj, agg_obj, &mo, &have_mask, &opts) < 0) {
         return NULL;
     }
+    opts.input = pre ? TGM_INPUT_PRE_ENCODED : TGM_INPUT_RAW;
     tgmpy_buffers b;
     if (tgmpy_buffers_get(datas, &b) < 0) {
         return NULL;
     }
-    PyObject *r =
-        pre ? NULL : encode_direct(meta_json, &b, hash, threads, have_mask ? &mo : NULL, exact);
+    /* Pre-encoded payloads are written as given: the size is known as
+     * soon as they are checked. */
+    PyObject *r = encode_direct(meta_json, &b, &opts, exact || pre);
     if (r != NULL || PyErr_Occurred()) {
         tgmpy_buffers_release(&b);
         return r;
     }
     tgm_bytes_t out = {NULL, 0};
     tgm_error e;
-    if (pre) {
-        TGMPY_NOGIL(e = tgm_encode_pre_encoded(meta_json, b.ptrs, b.lens, (size_t)b.n, hash,
-                                               threads, &out));
-    } else {
-        TGMPY_NOGIL(e = tgm_encode_with_options(meta_json, b.ptrs, b.lens, (size_t)b.n, hash,
-                                                threads, have_mask ? &mo : NULL, &out));
-    }
+    TGMPY_NOGIL(e = tgm_encode_ex(meta_json, b.ptrs, b.lens, (size_t)b.n, &opts, &out));
     tgmpy_buffers_release(&b);
     if (e != TGM_ERROR_OK) {
         return tgmpy_raise(e);
@@ -193,6 +189,44 @@ static PyObject *py_decode(PyObject *self, PyObject *args) {
         return tgmpy_raise(e);
     }
     return tgmpy_message_result(msg);
+}
+
+/* decode_with_masks(buf, native, threads) ->
+ * ((base, extra, reserved), [(desc_json, array), ...], [masks, ...]) where
+ * masks[i] maps "nan" / "inf+" / "inf-" to a flat bool array for the kinds
+ * object i stores.  One decode: the library returns the masks with the
+ * values. */
+static PyObject *py_decode_with_masks(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer buf;
+    int native = 1;
+    uint32_t threads = 0;
+    if (!PyArg_ParseTuple(args, "y*pO&", &buf, &native, threads_conv, &threads)) {
+        return NULL;
+    }
+    tgm_message_t *msg = NULL;
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_decode_with_masks(buf.buf, (size_t)buf.len, native, threads, 0, &msg));
+    PyBuffer_Release(&buf);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    /* The masks are read before the message handle moves into the result
+     * (it may be freed once no array views it). */
+    PyObject *masks = tgmpy_message_masks(msg);
+    if (masks == NULL) {
+        tgm_message_free(msg);
+        return NULL;
+    }
+    PyObject *res = tgmpy_message_result(msg);
+    if (res == NULL) {
+        Py_DECREF(masks);
+        return NULL;
+    }
+    PyObject *out = Py_BuildValue("(OON)", PyTuple_GET_ITEM(res, 0), PyTuple_GET_ITEM(res, 1),
+                                  masks);
+    Py_DECREF(res);
+    return out;
 }
 
 static PyObject *py_decode_metadata(PyObject *self, PyObject *args) {
@@ -233,16 +267,17 @@ static PyObject *py_decode_object(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer buf;
     size_t index;
-    int native = 1, verify = 0;
+    int native = 1, verify = 0, restore = 1;
     uint32_t threads = 0;
-    if (!PyArg_ParseTuple(args, "y*O&pO&p", &buf, index_conv, &index, &native, threads_conv,
-                          &threads, &verify)) {
+    if (!PyArg_ParseTuple(args, "y*O&pO&p|p", &buf, index_conv, &index, &native, threads_conv,
+                          &threads, &verify, &restore)) {
         return NULL;
     }
     tgm_message_t *msg = NULL;
+    TgmDecodeMaskOptions mo = {restore != 0};
     tgm_error e;
-    TGMPY_NOGIL(
-        e = tgm_decode_object(buf.buf, (size_t)buf.len, index, native, threads, verify, &msg));
+    TGMPY_NOGIL(e = tgm_decode_object_with_options(buf.buf, (size_t)buf.len, index, native,
+                                                   threads, verify, &mo, &msg));
     PyBuffer_Release(&buf);
     if (e != TGM_ERROR_OK) {
         return tgmpy_raise(e);
@@ -304,14 +339,15 @@ typedef struct {
     const uint8_t *buf;
     size_t len;
     size_t obj;
+    TgmDecodeMaskOptions mask;
 } buf_ctx;
 
 static tgm_error buf_range(void *ctx, const uint64_t *off, const uint64_t *cnt, size_t n,
                            int32_t native, uint32_t threads, int32_t join, tgm_bytes_t *out,
                            size_t *out_count) {
     buf_ctx *c = ctx;
-    return tgm_decode_range(c->buf, c->len, c->obj, off, cnt, n, native, threads, join, out,
-                            out_count);
+    return tgm_decode_range_with_options(c->buf, c->len, c->obj, off, cnt, n, native, threads,
+                                         join, &c->mask, out, out_count);
 }
 
 static tgm_error buf_descs(void *ctx, tgm_message_t **out) {
@@ -324,13 +360,13 @@ static PyObject *py_decode_range(PyObject *self, PyObject *args) {
     Py_buffer buf;
     size_t index;
     PyObject *ranges;
-    int join = 0, native = 1;
+    int join = 0, native = 1, restore = 1;
     uint32_t threads = 0;
-    if (!PyArg_ParseTuple(args, "y*O&OppO&", &buf, index_conv, &index, &ranges, &join, &native,
-                          threads_conv, &threads)) {
+    if (!PyArg_ParseTuple(args, "y*O&OppO&|p", &buf, index_conv, &index, &ranges, &join, &native,
+                          threads_conv, &threads, &restore)) {
         return NULL;
     }
-    buf_ctx c = {buf.buf, (size_t)buf.len, index};
+    buf_ctx c = {buf.buf, (size_t)buf.len, index, {restore != 0}};
     PyObject *r = tgmpy_do_range(buf_range, buf_descs, &c, index, ranges, join, native, threads);
     PyBuffer_Release(&buf);
     return r;
@@ -534,10 +570,14 @@ static PyMethodDef methods[] = {
      "decode(buf, native_byte_order, threads, restore_non_finite, verify_hash)"},
     {"decode_metadata", py_decode_metadata, METH_VARARGS, "decode_metadata(buf)"},
     {"decode_descriptors", py_decode_descriptors, METH_VARARGS, "decode_descriptors(buf)"},
+    {"decode_with_masks", py_decode_with_masks, METH_VARARGS,
+     "decode_with_masks(buf, native_byte_order, threads)"},
     {"decode_object", py_decode_object, METH_VARARGS,
-     "decode_object(buf, index, native_byte_order, threads, verify_hash)"},
+     "decode_object(buf, index, native_byte_order, threads, verify_hash, "
+     "restore_non_finite=True)"},
     {"decode_range", py_decode_range, METH_VARARGS,
-     "decode_range(buf, object_index, ranges, join, native_byte_order, threads)"},
+     "decode_range(buf, object_index, ranges, join, native_byte_order, threads, "
+     "restore_non_finite=True)"},
     {"scan", py_scan, METH_VARARGS, "scan(buf) -> [(offset, length), ...]"},
     {"compute_hash", py_compute_hash, METH_VARARGS, "compute_hash(data, algo)"},
     {"packing_params", py_packing_params, METH_VARARGS,

@@ -78,6 +78,11 @@ PyObject *tgmpy_message_objects(const tgm_message_t *msg, PyObject *capsule);
  * Takes ownership of msg (freed with the last array). */
 PyObject *tgmpy_message_result(tgm_message_t *msg);
 
+/* [{"nan" / "inf+" / "inf-": flat bool ndarray}, ...]: one dict per object
+ * of a message from tgm_decode_with_masks, holding the kinds it stores
+ * (copies: the message stays owned by the caller). */
+PyObject *tgmpy_message_masks(const tgm_message_t *msg);
+
 /* Single-object result: ((base, extra, reserved), desc_json, array). */
 PyObject *tgmpy_object_result(tgm_message_t *msg);
 
@@ -117,6 +122,14 @@ void tgmpy_buffers_release(tgmpy_buffers *b);
  *  small_mask_threshold_bytes) or None.  Strings are borrowed from the
  * tuple, which the caller keeps alive. */
 int tgmpy_mask_options(PyObject *tuple, TgmEncodeMaskOptions *out, int *present);
+
+/* tgm_encode_options from the Python-level arguments: hash name or None,
+ * thread count, mask tuple or None (see tgmpy_mask_options; `mo` receives
+ * it and must outlive `out`), aggregate hash placement or None.  Input kind
+ * TGM_INPUT_RAW; strings are borrowed from the arguments. */
+int tgmpy_encode_options(PyObject *hash_obj, uint32_t threads, PyObject *mask_obj,
+                         PyObject *aggregate_obj, TgmEncodeMaskOptions *mo, int *have_mask,
+                         tgm_encode_options *out);
 
 /* Ranges given as a sequence of (offset, count) pairs. */
 int tgmpy_ranges(PyObject *seq, uint64_t **offsets, uint64_t **counts, size_t *n);

@@ -62,20 +62,23 @@ def _quoted(s) -> str:
     return json.dumps(s) if isinstance(s, str) else repr(s)
 
 
+_AGGREGATE = ("auto", "none", "header", "footer", "both")
+
+
 def _aggregate(policy):
-    """Buffered encodes place the aggregate hash as the library decides
-    (its header); other placements need an option the C API lacks."""
-    if policy is None or policy == "auto":
-        return
-    if policy in ("none", "header", "footer", "both"):
-        raise NotImplementedError(
-            "aggregate_hash=%r is not supported by this build's buffered encoder; "
-            "use None/'auto' (or StreamingEncoder for footer placement)" % (policy,)
+    """The aggregate hash frame placement for the C API: None (= "auto",
+    the header for buffered encodes) or one of _AGGREGATE.  Only matters
+    when hashing."""
+    if policy is None:
+        return None
+    if not isinstance(policy, str):
+        raise TypeError("aggregate_hash must be a str or None, not %s" % type(policy).__name__)
+    if policy not in _AGGREGATE:
+        raise ValueError(
+            "unknown aggregate_hash policy %s; expected one of: 'auto', 'none', 'header', "
+            "'footer', 'both'" % _quoted(policy)
         )
-    raise ValueError(
-        "unknown aggregate_hash policy %r; expected one of: 'auto', 'none', 'header', "
-        "'footer', 'both'" % (policy,)
-    )
+    return policy
 
 
 def _array_payload(data):
@@ -180,24 +183,6 @@ def _range_arrays(result, join: bool):
     return arrays[0] if join else arrays
 
 
-def _ranges(ranges) -> list:
-    return [(int(o), int(c)) for o, c in ranges]
-
-
-def _slice_ranges(flat, ranges, join: bool):
-    parts = []
-    for off, cnt in ranges:
-        if off < 0 or cnt < 0 or off + cnt > flat.size:
-            raise ValueError(
-                "ObjectError: range (offset=%d, count=%d) is past the end of the object "
-                "(%d elements)" % (off, cnt, flat.size)
-            )
-        parts.append(flat[off : off + cnt].copy())
-    if join:
-        return np.concatenate(parts) if parts else flat[:0].copy()
-    return parts
-
-
 # ---- encoding ----------------------------------------------------------------------
 
 
@@ -219,10 +204,12 @@ def encode(
     ``hash="xxh3"`` stores per-object hashes (``None`` stores none).  By
     default NaN and infinities are rejected; ``allow_nan`` / ``allow_inf``
     store them as bitmasks (``*_mask_method``: "none", "rle", "roaring",
-    "lz4", "zstd", "blosc2").  C-contiguous arrays are encoded without a
-    copy; other arrays are copied once.
+    "lz4", "zstd", "blosc2").  ``aggregate_hash`` places the frame listing
+    every object's hash: None / "auto" / "header", "footer", "both" or
+    "none".  C-contiguous arrays are encoded without a copy; other arrays
+    are copied once.
     """
-    _aggregate(aggregate_hash)
+    aggregate = _aggregate(aggregate_hash)
     descs, datas = _pairs(descriptors_and_data, False)
     mask = _mask_tuple(
         allow_nan,
@@ -240,6 +227,7 @@ def encode(
         mask,
         False,
         all(_stored_as_is(d) for d in descs),
+        aggregate,
     )
 
 
@@ -249,7 +237,8 @@ def _stored_as_is(d: dict) -> bool:
 
 def encode_pre_encoded(global_meta_dict, descriptors_and_data, hash="xxh3", threads=0) -> bytes:
     """Encode payloads that are already in their final wire form (encoded
-    and compressed as each descriptor says); hashes are computed."""
+    and compressed as each descriptor says); hashes are computed.  The
+    payloads are written straight into the message (no intermediate copy)."""
     descs, datas = _pairs(descriptors_and_data, True)
     return _c.encode(
         metadata_json(global_meta_dict, descs), datas, hash, _threads(threads), None, True
@@ -272,48 +261,17 @@ def decode(
     )
 
 
-def _masks_of(desc: DataObjectDescriptor, restored) -> dict:
-    """Bool masks of the kinds the frame stores, read off the restored
-    values (restoration writes the canonical NaN / +Inf / -Inf at exactly
-    the masked positions; for complex values in both components)."""
-    kinds = desc._d.get("masks") or {}
-    if not kinds:
-        return {}
-    flat = restored.reshape(-1)
-    if desc.dtype == "bfloat16":
-        bits = flat.view(np.uint16)
-        nan = ((bits & 0x7F80) == 0x7F80) & ((bits & 0x007F) != 0)
-        pos = bits == 0x7F80
-        neg = bits == 0xFF80
-    else:
-        vals = flat.real if np.iscomplexobj(flat) else flat
-        nan = np.isnan(vals)
-        pos = np.isposinf(vals)
-        neg = np.isneginf(vals)
-    out = {}
-    for key, arr in (("nan", nan), ("inf+", pos), ("inf-", neg)):
-        if key in kinds:
-            out[key] = np.ascontiguousarray(arr, dtype=bool)
-    return out
-
-
 def decode_with_masks(buf, native_byte_order=True, threads=0) -> Message:
     """Decode without restoring NaN / Inf: the payloads hold the zeros the
     encoder substituted, and each object comes as
     ``(descriptor, array, masks)`` where ``masks`` maps "nan", "inf+" and
-    "inf-" (the kinds the frame stores) to flat bool arrays."""
-    threads = _threads(threads)
-    meta, objects = decode(buf, native_byte_order, threads, False, False)
-    restored = None
-    out = []
-    for i, (desc, arr) in enumerate(objects):
-        masks = {}
-        if desc._d.get("masks"):
-            if restored is None:
-                restored = decode(buf, True, threads, True, False).objects
-            masks = _masks_of(desc, restored[i][1])
-        out.append((desc, arr, masks))
-    return Message(meta, out)
+    "inf-" (the kinds the frame stores) to flat bool arrays of one flag per
+    element.  One decode: the masks come from the library with the values."""
+    (base, extra, reserved), objs, masks = _c.decode_with_masks(
+        buf, native_byte_order, _threads(threads)
+    )
+    out = [(d, arr, m) for (d, arr), m in zip(_wrap_objects(objs), masks)]
+    return Message(Metadata(base, extra, reserved), out)
 
 
 def decode_metadata(buf) -> Metadata:
@@ -332,17 +290,8 @@ def decode_object(
 ):
     """One object -> ``(Metadata, DataObjectDescriptor, ndarray)`` (O(1)
     through the index frame).  ValueError when ``index`` is out of range."""
-    if not restore_non_finite:
-        # The C API's single-object decode always restores; decode the
-        # message without restoring and pick the object instead.
-        meta, objects = decode(buf, native_byte_order, threads, False, verify_hash)
-        if not 0 <= index < len(objects):
-            raise ValueError(
-                "ObjectError: object index %d out of range (%d objects)" % (index, len(objects))
-            )
-        return meta, objects[index][0], objects[index][1]
     (base, extra, reserved), text, arr = _c.decode_object(
-        buf, index, native_byte_order, _threads(threads), verify_hash
+        buf, index, native_byte_order, _threads(threads), verify_hash, restore_non_finite
     )
     d = DataObjectDescriptor._from_json(text)
     return Metadata(base, extra, reserved), d, _wrap_array(d, arr)
@@ -360,12 +309,15 @@ def decode_range(
     """Element ranges ``[(offset, count), ...]`` of one object: a list of
     flat arrays, or one concatenated array with ``join=True``.  Needs a
     pipeline with random access (no zstd/lz4 stream, no shuffle)."""
-    if not restore_non_finite:
-        _, _, arr = decode_object(buf, object_index, native_byte_order, threads, False)
-        return _slice_ranges(arr.reshape(-1), _ranges(ranges), join)
     return _range_arrays(
         _c.decode_range(
-            buf, object_index, ranges, bool(join), native_byte_order, _threads(threads)
+            buf,
+            object_index,
+            ranges,
+            bool(join),
+            native_byte_order,
+            _threads(threads),
+            restore_non_finite,
         ),
         join,
     )
@@ -590,7 +542,7 @@ class TensogramFile:
         aggregate_hash=None,
     ) -> None:
         """Encode one message (as :func:`encode`) and append it."""
-        _aggregate(aggregate_hash)
+        aggregate = _aggregate(aggregate_hash)
         descs, datas = _pairs(descriptors_and_data, False)
         mask = _mask_tuple(
             allow_nan,
@@ -601,7 +553,7 @@ class TensogramFile:
             small_mask_threshold_bytes,
         )
         self._handle().append(
-            metadata_json(global_meta_dict, descs), datas, hash, _threads(threads), mask
+            metadata_json(global_meta_dict, descs), datas, hash, _threads(threads), mask, aggregate
         )
 
     def append_raw(self, message) -> None:
@@ -769,19 +721,12 @@ class StreamingEncoder:
             neg_inf_mask_method,
             small_mask_threshold_bytes,
         )
-        if aggregate_hash is not None and aggregate_hash not in (
-            "auto",
-            "none",
-            "header",
-            "footer",
-            "both",
-        ):
-            raise ValueError(
-                "unknown aggregate_hash policy %r; expected one of: 'auto', 'none', 'header', "
-                "'footer', 'both'" % (aggregate_hash,)
-            )
         self._enc = _c.StreamingEncoder(
-            metadata_json(global_meta_dict, None), hash, _threads(threads), mask, aggregate_hash
+            metadata_json(global_meta_dict, None),
+            hash,
+            _threads(threads),
+            mask,
+            _aggregate(aggregate_hash),
         )
 
     def write_object(self, descriptor, data) -> None:

@@ -6,8 +6,11 @@ writes a float as the shortest text that rounds back to it, so floats
 cross over unchanged.  Integers within 64 bits stay integers (larger ones
 become floats, as in the reference binding).  The accepted types are the
 reference binding's: str, bool, int, float, None, dicts and lists (tuples
-too), plus NumPy scalars.  NaN and infinities have no JSON spelling and
-are refused.
+too), plus NumPy scalars.  NaN and infinities go as the words NaN,
+Infinity and -Infinity, an extension of JSON the library's metadata parser
+accepts (they come back as the same float values; a NaN's sign and payload
+are not kept: every NaN becomes the quiet NaN).  Map keys must be strings
+and bytes values are refused: JSON has no spelling for either.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ def _default(v):
 
 
 _encoder = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_default
+    ensure_ascii=False, allow_nan=True, separators=(",", ":"), default=_default
 )
 
 
@@ -55,12 +58,5 @@ def value(v) -> str:
     _check_keys(v)
     try:
         return _encoder.encode(v)
-    except ValueError as e:
-        if "Out of range float" in str(e):
-            raise ValueError(
-                "metadata cannot hold NaN or infinity (the C API reads metadata as JSON, "
-                "which has no spelling for them)"
-            ) from None
-        raise
     except TypeError as e:  # non-string dict keys and the like
         raise ValueError("cannot convert metadata to CBOR: %s" % e) from None

@@ -290,3 +290,52 @@ def test_raw_encode_result_is_exactly_sized_bytes():
     msg = tensogram.encode({}, [(desc(arr.shape), arr)])
     assert sys.getsizeof(msg) - len(msg) < 64  # no slack left in the bytes object
     assert tensogram.scan(msg) == [(0, len(msg))]
+
+
+def _hash_frames(msg):
+    """(header hash frame, footer hash frame) flags of the preamble
+    (WIRE_FORMAT §3.1: bits 4 and 5 of the big-endian flags at offset 10)."""
+    flags = int.from_bytes(msg[10:12], "big")
+    return bool(flags & 0x10), bool(flags & 0x20)
+
+
+@pytest.mark.parametrize(
+    "policy, frames",
+    [(None, (True, False)), ("auto", (True, False)), ("header", (True, False)),
+     ("footer", (False, True)), ("both", (True, True)), ("none", (False, False))],
+)
+def test_aggregate_hash_placement(policy, frames, tmp_path):
+    arr = np.arange(6, dtype=np.float32)
+    msg = tensogram.encode({}, [(desc([6]), arr)], aggregate_hash=policy)
+    assert _hash_frames(msg) == frames
+    meta, objects = tensogram.decode(msg, verify_hash=True)  # per-object hashes always
+    np.testing.assert_array_equal(objects[0][1], arr)
+    assert tensogram.validate(msg, level="checksum")["issues"] == []
+    # Without hashing there is no aggregate frame, whatever the policy.
+    assert _hash_frames(tensogram.encode({}, [(desc([6]), arr)], hash=None,
+                                         aggregate_hash=policy)) == (False, False)
+    path = str(tmp_path / "agg.tgm")
+    with tensogram.TensogramFile.create(path) as f:
+        f.append({}, [(desc([6]), arr)], aggregate_hash=policy)
+        assert _hash_frames(f.read_message(0)) == frames
+
+
+def test_aggregate_hash_errors():
+    arr = np.zeros(2, dtype=np.float32)
+    with pytest.raises(ValueError, match="unknown aggregate_hash policy \"sideways\""):
+        tensogram.encode({}, [(desc([2]), arr)], aggregate_hash="sideways")
+    with pytest.raises(TypeError):
+        tensogram.encode({}, [(desc([2]), arr)], aggregate_hash=1)
+    with pytest.raises(ValueError, match="aggregate_hash"):
+        tensogram.encode({}, [(desc([2]), arr)], aggregate_hash="Header")
+
+
+def test_pre_encoded_is_written_into_the_result():
+    # The payloads go into the message's bytes object directly: the
+    # result is exactly sized and holds each payload once.
+    raw = np.arange(1 << 16, dtype=np.float32)
+    payload = raw.tobytes()
+    msg = tensogram.encode_pre_encoded({}, [(desc(raw.shape), payload)])
+    assert sys.getsizeof(msg) - len(msg) < 64
+    assert msg.count(payload[:4096]) == 1
+    np.testing.assert_array_equal(tensogram.decode(msg, verify_hash=True).objects[0][1], raw)

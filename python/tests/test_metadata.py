@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Mapping
 
@@ -94,9 +95,36 @@ def test_metadata_value_types_roundtrip_exactly():
 
 
 def test_unrepresentable_values_raise_value_error():
-    for bad in (float("nan"), float("inf"), b"bytes", object(), {1: "int key"}):
+    for bad in (b"bytes", object(), {1: "int key"}):
         with pytest.raises(ValueError):
             encode_meta({"_extra_": {"k": bad}})
+
+
+def test_non_finite_floats_round_trip():
+    value = {"nan": float("nan"), "inf": float("inf"), "ninf": -math.inf,
+             "list": [1.5, math.nan, np.float32("inf")], "nested": {"x": -math.inf}}
+    msg = encode_meta({"_extra_": value, "base": [{"v": math.nan}]})
+    meta = tensogram.decode_metadata(msg)
+    out = meta.extra
+    assert math.isnan(out["nan"]) and out["inf"] == math.inf and out["ninf"] == -math.inf
+    assert out["list"][0] == 1.5 and math.isnan(out["list"][1]) and out["list"][2] == math.inf
+    assert out["nested"] == {"x": -math.inf}
+    assert math.isnan(meta.base[0]["v"])
+    # Stored as the reference stores f64 NaN / Inf: the shortest exact CBOR
+    # float, half precision (f9 7e00, f9 7c00, f9 fc00).
+    assert b"\x63nan\xf9\x7e\x00" in msg
+    assert b"\x63inf\xf9\x7c\x00" in msg
+    assert b"\x64ninf\xf9\xfc\x00" in msg
+    # Every NaN becomes the quiet NaN (its sign and payload are not kept).
+    neg_nan = struct.unpack("<d", struct.pack("<Q", 0xFFF8000000000001))[0]
+    got = tensogram.decode_metadata(encode_meta({"k": neg_nan})).extra["k"]
+    assert struct.pack("<d", got) == struct.pack("<Q", 0x7FF8000000000000)
+    # The same through a file and the streaming encoder.
+    enc = tensogram.StreamingEncoder({"k": math.inf})
+    enc.write_preceder({"p": math.nan})
+    enc.write_object(desc([1]), np.zeros(1, np.float32))
+    m = tensogram.decode(enc.finish()).metadata
+    assert m.extra["k"] == math.inf and math.isnan(m.base[0]["p"])
 
 
 def test_global_metadata_rules():

@@ -77,6 +77,50 @@ def test_decode_with_masks():
     assert tensogram.decode_with_masks(plain).objects[0][2] == {}
 
 
+def test_decode_with_masks_packing_edges_and_dtypes():
+    # Element counts around byte boundaries; complex and half floats; the
+    # masks come packed from the library and are unpacked exactly.
+    rng = np.random.default_rng(7)
+    for n in (1, 7, 8, 9, 15, 16, 17, 1000):
+        vals = rng.standard_normal(n)
+        kinds = rng.integers(0, 4, n)
+        vals[kinds == 1] = np.nan
+        vals[kinds == 2] = np.inf
+        vals[kinds == 3] = -np.inf
+        for dtype in ("float64", "float16", "complex128"):
+            v = vals.astype(dtype)
+            if dtype == "complex128":
+                v.imag = np.where(kinds == 0, 2.0, 0.0)  # finite imaginary parts
+            msg = encode(v, dtype, allow_nan=True, allow_inf=True, nan_mask_method="rle",
+                         pos_inf_mask_method="roaring", neg_inf_mask_method="none",
+                         small_mask_threshold_bytes=0)
+            _, payload, masks = tensogram.decode_with_masks(msg).objects[0]
+            want = {"nan": kinds == 1, "inf+": kinds == 2, "inf-": kinds == 3}
+            assert set(masks) == {k for k, m in want.items() if m.any()}
+            for k, m in masks.items():
+                assert m.shape == (n,)
+                np.testing.assert_array_equal(m, want[k])
+            assert np.all(payload[kinds != 0] == 0)
+            np.testing.assert_array_equal(payload[kinds == 0], v[kinds == 0])
+
+
+def test_decode_with_masks_multi_object_and_byte_order():
+    a = np.array([1.0, np.nan], dtype=">f4")
+    b = np.arange(3, dtype=np.int16)
+    c = np.array([-np.inf, 2.0, 3.0])
+    msg = tensogram.encode({}, [(desc([2], "float32", byte_order="big"), a),
+                                (desc([3], "int16"), b), (desc([3], "float64"), c)],
+                           allow_nan=True, allow_inf=True)
+    meta, objects = tensogram.decode_with_masks(msg)
+    assert [sorted(m) for _, _, m in objects] == [["nan"], [], ["inf-"]]
+    assert objects[0][1].tolist() == [1.0, 0.0]
+    assert objects[1][1].tolist() == [0, 1, 2]
+    assert objects[2][1].tolist() == [0.0, 2.0, 3.0]
+    _, objects = tensogram.decode_with_masks(msg, native_byte_order=False, threads=2)
+    assert objects[0][1].tobytes() == b"\x3f\x80\x00\x00\x00\x00\x00\x00"
+    assert objects[0][2]["nan"].tolist() == [False, True]
+
+
 def test_restore_option_on_selective_decodes():
     msg = encode(VALUES, allow_nan=True, allow_inf=True)
     _, _, arr = tensogram.decode_object(msg, 0, restore_non_finite=False)
@@ -87,6 +131,29 @@ def test_restore_option_on_selective_decodes():
     assert np.isnan(part[1]) and np.isposinf(part[3])
     part = tensogram.decode_range(msg, 0, [(0, 4)], join=True, restore_non_finite=False)
     assert part.tolist() == [1.0, 0.0, 3.0, 0.0]
+    parts = tensogram.decode_range(msg, 0, [(1, 1), (4, 3)], restore_non_finite=False)
+    assert [p.tolist() for p in parts] == [[0.0], [0.0, 6.0, 0.0]]
+    parts = tensogram.decode_range(msg, 0, [(1, 1), (4, 3)])
+    assert np.isnan(parts[0][0]) and np.isneginf(parts[1][0]) and np.isnan(parts[1][2])
+    with pytest.raises(ValueError):
+        tensogram.decode_object(msg, 1, restore_non_finite=False)
+    with pytest.raises(ValueError):
+        tensogram.decode_range(msg, 0, [(6, 3)], restore_non_finite=False)
+    # Only the requested object is decoded: a second object the selective
+    # paths never touch may be damaged.
+    two = tensogram.encode({}, [(desc([8], "float64"), VALUES),
+                                (desc([8], "float64", compression="zstd"), np.zeros(8))],
+                           allow_nan=True, allow_inf=True, hash=None)
+    bad = bytearray(two)
+    zpos = bad.find(b"\x28\xb5\x2f\xfd")  # the zstd frame magic
+    assert zpos > 0
+    bad[zpos:zpos + 4] = b"\0\0\0\0"
+    with pytest.raises(ValueError):
+        tensogram.decode(bytes(bad), restore_non_finite=False)
+    _, _, arr = tensogram.decode_object(bytes(bad), 0, restore_non_finite=False)
+    assert arr[1] == 0 and arr[7] == 8
+    part = tensogram.decode_range(bytes(bad), 0, [(5, 2)], join=True, restore_non_finite=False)
+    assert part.tolist() == [6.0, 0.0]
 
 
 def test_append_with_masks(tmp_path):

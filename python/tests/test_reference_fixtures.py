@@ -129,3 +129,43 @@ def test_streaming_tail_fixture():
         assert len(f) >= 1
         for meta, objects in f:
             assert meta.version == 3
+
+
+MASK_CASES = [c for c in CASES if c["options"].get("allow_nan") or c["options"].get("allow_inf")]
+
+
+@pytest.mark.parametrize("case", MASK_CASES, ids=[c["name"] for c in MASK_CASES])
+def test_reference_masks(case):
+    """decode_with_masks on the reference's messages: the masks are the
+    positions of NaN / +Inf / -Inf in the encoder's input (complex: NaN in
+    either part, else +Inf in either, else -Inf), the payload that input
+    with those elements zeroed."""
+    name = case["name"]
+    msg = (CODECS / (name + ".tgm")).read_bytes()
+    dtype = np.dtype(case["descriptor"]["dtype"]).newbyteorder("<")
+    raw = np.frombuffer((CODECS / (name + ".in.bin")).read_bytes(), dtype=dtype)
+    parts = [raw.real, raw.imag] if dtype.kind == "c" else [raw]
+    nan = np.zeros(raw.size, bool)
+    pos = np.zeros(raw.size, bool)
+    neg = np.zeros(raw.size, bool)
+    for p in parts:
+        nan |= np.isnan(p)
+    for p in parts:
+        pos |= np.isposinf(p) & ~nan
+    for p in parts:
+        neg |= np.isneginf(p) & ~nan & ~pos
+    _, objects = tensogram.decode_with_masks(msg)
+    d, payload, masks = objects[0]
+    expected = {k: m for k, m in (("nan", nan), ("inf+", pos), ("inf-", neg)) if m.any()}
+    assert set(masks) == set(expected)
+    for k, m in expected.items():
+        assert masks[k].dtype == np.bool_ and masks[k].shape == (raw.size,)
+        np.testing.assert_array_equal(masks[k], m)
+    zeroed = raw.astype(dtype.newbyteorder("="))
+    zeroed[nan | pos | neg] = 0
+    assert payload.tobytes() == zeroed.tobytes()
+    # The restored decode is still the reference's output.
+    restored = tensogram.decode_object(msg, 0)[2]
+    assert restored.tobytes() == (CODECS / (name + ".out.bin")).read_bytes()
+    unrestored = tensogram.decode_object(msg, 0, restore_non_finite=False)[2]
+    assert unrestored.tobytes() == zeroed.tobytes()

@@ -17,6 +17,11 @@ typedef struct tgm_decoded_obj {
     bool has_hash;
     char hash_hex[17];
     const char *desc_json; /* lazily built by tgm_object_descriptor_json */
+    /* tgm_decode_with_masks only: the packed nan / inf+ / inf- masks
+     * (tgm__malloc'd, NULL when the object stores none) over mask_bits
+     * elements. */
+    uint8_t *masks[3];
+    uint64_t mask_bits;
 } tgm_decoded_obj;
 
 /* Cached strings handed out by accessors (valid until the handle is freed). */

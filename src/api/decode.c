@@ -1,5 +1,6 @@
-/* tgm_decode, tgm_decode_with_options, tgm_decode_metadata,
- * tgm_decode_object, tgm_decode_range. */
+/* tgm_decode, tgm_decode_with_options, tgm_decode_with_masks,
+ * tgm_decode_metadata, tgm_decode_object(_with_options),
+ * tgm_decode_range(_with_options). */
 #include <string.h>
 
 #include "api/api.h"
@@ -9,11 +10,15 @@
 #include "common/endian.h"
 #include "common/thread.h"
 #include "hash/hash.h"
+#include "masks/masks.h"
 
 static void message_free_objects(tgm_message_t *m) {
     if (m->objs != NULL) {
         for (size_t i = 0; i < m->nobj; i++) {
             tgm__free(m->objs[i].data);
+            for (int k = 0; k < TGM_MASK_KINDS; k++) {
+                tgm__free(m->objs[i].masks[k]);
+            }
         }
     }
 }
@@ -33,15 +38,46 @@ static tgm_message_t *message_new(void) {
     return m;
 }
 
+/* Where the descriptor's "masks" entries put each kind's blob inside the
+ * object's payload region. */
+static bool mask_refs(const tgm_descriptor *d, tgm_mask_ref refs[TGM_MASK_KINDS]) {
+    bool any = false;
+    for (int k = 0; k < TGM_MASK_KINDS; k++) {
+        const tgm_mask_desc *m = &d->masks[k];
+        refs[k].present = m->present;
+        refs[k].method = m->present ? m->method : "";
+        refs[k].method_len = m->present ? strlen(m->method) : 0;
+        refs[k].offset = m->offset;
+        refs[k].length = m->length;
+        any = any || m->present;
+    }
+    return any;
+}
+
+/* Decode the masks stored with one object (none: an empty set).  The set
+ * is sized for the descriptor's element count, which the caller has
+ * checked against the payload (tgm__pipeline_precheck / plan), so the
+ * masks are never larger than the decoded values. */
+static tgm_error decode_masks(const tgm_descriptor *d, const uint8_t *region, size_t region_len,
+                              tgm_mask_set *set) {
+    tgm_mask_ref refs[TGM_MASK_KINDS];
+    tgm__mask_set_init(set, d->num_elements);
+    if (!mask_refs(d, refs)) {
+        return TGM_ERROR_OK;
+    }
+    return tgm__masks_decode_region(refs, region, region_len, d->num_elements, set);
+}
+
 typedef struct decode_job {
     const uint8_t *buf;
     const tgm_obj_ref *refs;
     tgm_decoded_obj *out;
     tgm_decode_opts opts;
+    bool with_masks; /* keep the decoded masks (restore_non_finite is then off) */
 } decode_job;
 
 static tgm_error decode_obj(const uint8_t *msgbuf, const tgm_obj_ref *r, const tgm_decode_opts *o,
-                            tgm_decoded_obj *out) {
+                            bool with_masks, tgm_decoded_obj *out) {
     size_t n;
     TGM_TRY(tgm__pipeline_precheck(&r->desc, r->payload_len, &n)); /* before allocating */
     out->desc = r->desc;
@@ -52,6 +88,14 @@ static tgm_error decode_obj(const uint8_t *msgbuf, const tgm_obj_ref *r, const t
     out->len = n;
     TGM_TRY(tgm__pipeline_decode(&r->desc, r->payload, r->payload_len, r->region, r->region_len,
                                  o, out->data, n));
+    if (with_masks) {
+        tgm_mask_set set;
+        TGM_TRY(decode_masks(&r->desc, r->region, r->region_len, &set));
+        for (int k = 0; k < TGM_MASK_KINDS; k++) {
+            out->masks[k] = set.bits[k]; /* the message owns them now */
+        }
+        out->mask_bits = set.n_bits;
+    }
     uint64_t slot = tgm__frame_stored_hash(msgbuf + r->frame_off, r->frame_len);
     out->has_hash = slot != 0;
     if (out->has_hash) {
@@ -62,11 +106,11 @@ static tgm_error decode_obj(const uint8_t *msgbuf, const tgm_obj_ref *r, const t
 
 static tgm_error decode_task(void *ctx, size_t i) {
     decode_job *j = ctx;
-    return decode_obj(j->buf, &j->refs[i], &j->opts, &j->out[i]);
+    return decode_obj(j->buf, &j->refs[i], &j->opts, j->with_masks, &j->out[i]);
 }
 
-tgm_error tgm__api_decode_into(const uint8_t *buf, size_t len, const tgm_api_decode_opts *o,
-                               tgm_message_t **out) {
+static tgm_error decode_message(const uint8_t *buf, size_t len, const tgm_api_decode_opts *o,
+                               bool with_masks, tgm_message_t **out) {
     tgm_message_t *m = message_new();
     if (m == NULL) {
         return tgm__oom(sizeof *m, "message");
@@ -103,14 +147,20 @@ tgm_error tgm__api_decode_into(const uint8_t *buf, size_t len, const tgm_api_dec
     bool parallel = budget > 1 && total >= TGM_PARALLEL_THRESHOLD_BYTES;
     bool across = parallel && pm.nobj >= budget;
     decode_job job = {buf, pm.objs, m->objs,
-                      {o->native_byte_order, o->restore_non_finite,
-                       (parallel && !across) ? budget : 1}};
+                      {o->native_byte_order, o->restore_non_finite && !with_masks,
+                       (parallel && !across) ? budget : 1},
+                      with_masks};
     TGM_CHECK(tgm__parallel_for(across ? budget : 1, pm.nobj, decode_task, &job));
     *out = m;
     return TGM_ERROR_OK;
 cleanup:
     tgm_message_free(m);
     return err;
+}
+
+tgm_error tgm__api_decode_into(const uint8_t *buf, size_t len, const tgm_api_decode_opts *o,
+                               tgm_message_t **out) {
+    return decode_message(buf, len, o, false, out);
 }
 
 tgm_error tgm__api_decode_one(const uint8_t *buf, size_t len, size_t index,
@@ -128,8 +178,9 @@ tgm_error tgm__api_decode_one(const uint8_t *buf, size_t len, size_t index,
     m->nobj = 1;
     m->objs = tgm__calloc(1, sizeof *m->objs);
     TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_ENCODING, "out of memory");
-    tgm_decode_opts d = {o->native_byte_order, o->restore_non_finite, tgm__resolve_threads(o->threads)};
-    TGM_CHECK(decode_obj(buf, &ref, &d, &m->objs[0]));
+    tgm_decode_opts d = {o->native_byte_order, o->restore_non_finite,
+                         tgm__resolve_threads(o->threads)};
+    TGM_CHECK(decode_obj(buf, &ref, &d, false, &m->objs[0]));
     *out = m;
     return TGM_ERROR_OK;
 cleanup:
@@ -153,13 +204,31 @@ tgm_error tgm_decode(const uint8_t *buf, size_t buf_len, int32_t native_byte_ord
                                    out);
 }
 
+tgm_error tgm_decode_with_masks(const uint8_t *buf, size_t buf_len, int32_t native_byte_order,
+                                uint32_t threads, int32_t verify_hash, tgm_message_t **out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+    tgm_api_decode_opts o = {native_byte_order != 0, verify_hash != 0, false, threads};
+    return decode_message(buf, buf_len, &o, true, out);
+}
+
+tgm_error tgm_decode_object_with_options(const uint8_t *buf, size_t buf_len, size_t index,
+                                         int32_t native_byte_order, uint32_t threads,
+                                         int32_t verify_hash,
+                                         const TgmDecodeMaskOptions *mask_options,
+                                         tgm_message_t **out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+    tgm_api_decode_opts o = {native_byte_order != 0, verify_hash != 0,
+                             mask_options ? mask_options->restore_non_finite : true, threads};
+    return tgm__api_decode_one(buf, buf_len, index, &o, out);
+}
+
 tgm_error tgm_decode_object(const uint8_t *buf, size_t buf_len, size_t index,
                             int32_t native_byte_order, uint32_t threads, int32_t verify_hash,
                             tgm_message_t **out) {
-    tgm__clear_error();
-    TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
-    tgm_api_decode_opts o = {native_byte_order != 0, verify_hash != 0, true, threads};
-    return tgm__api_decode_one(buf, buf_len, index, &o, out);
+    return tgm_decode_object_with_options(buf, buf_len, index, native_byte_order, threads,
+                                          verify_hash, NULL, out);
 }
 
 tgm_error tgm_decode_metadata(const uint8_t *buf, size_t buf_len, tgm_metadata_t **out) {
@@ -182,6 +251,17 @@ tgm_error tgm_decode_range(const uint8_t *buf, size_t buf_len, size_t object_ind
                            const uint64_t *ranges_offsets, const uint64_t *ranges_counts,
                            size_t num_ranges, int32_t native_byte_order, uint32_t threads,
                            int32_t join, tgm_bytes_t *out, size_t *out_count) {
+    return tgm_decode_range_with_options(buf, buf_len, object_index, ranges_offsets,
+                                         ranges_counts, num_ranges, native_byte_order, threads,
+                                         join, NULL, out, out_count);
+}
+
+tgm_error tgm_decode_range_with_options(const uint8_t *buf, size_t buf_len, size_t object_index,
+                                        const uint64_t *ranges_offsets,
+                                        const uint64_t *ranges_counts, size_t num_ranges,
+                                        int32_t native_byte_order, uint32_t threads, int32_t join,
+                                        const TgmDecodeMaskOptions *mask_options,
+                                        tgm_bytes_t *out, size_t *out_count) {
     tgm__clear_error();
     TGM_API_REQUIRE(buf != NULL && out != NULL && out_count != NULL, "null argument");
     TGM_API_REQUIRE(num_ranges == 0 || (ranges_offsets != NULL && ranges_counts != NULL),
@@ -191,12 +271,19 @@ tgm_error tgm_decode_range(const uint8_t *buf, size_t buf_len, size_t object_ind
     tgm_obj_ref ref;
     uint8_t **parts = NULL;
     size_t *part_len = NULL;
+    /* The masks are decoded once for all ranges (the pipeline's own
+     * restoration would decode them again for every range). */
+    bool restore = mask_options ? mask_options->restore_non_finite : true;
+    bool masks_ready = false;
+    tgm_mask_set set;
+    tgm__mask_set_init(&set, 0);
     TGM_CHECK(tgm__msg_object(buf, buf_len, object_index, &arena, NULL, NULL, &ref));
     size_t width = tgm__dtype_width(ref.desc.dtype);
     parts = tgm__calloc(num_ranges ? num_ranges : 1, sizeof *parts);
     part_len = tgm__calloc(num_ranges ? num_ranges : 1, sizeof *part_len);
     TGM_FAIL_IF(parts == NULL || part_len == NULL, TGM_ERROR_ENCODING, "out of memory");
-    tgm_decode_opts d = {native_byte_order != 0, true, tgm__resolve_threads(threads)};
+    tgm_decode_opts d = {native_byte_order != 0, false, tgm__resolve_threads(threads)};
+    int out_big = native_byte_order != 0 ? TGM_HOST_BIG_ENDIAN : ref.desc.big_endian;
     for (size_t i = 0; i < num_ranges; i++) {
         uint64_t nbytes;
         uint64_t end;
@@ -220,6 +307,24 @@ tgm_error tgm_decode_range(const uint8_t *buf, size_t buf_len, size_t object_ind
             tgm__wrap(err, "range (offset=%llu, count=%llu)", (unsigned long long)ranges_offsets[i],
                       (unsigned long long)ranges_counts[i]);
             goto cleanup;
+        }
+        if (restore && !masks_ready) {
+            /* After the first range decoded: pipeline errors come first.
+             * The masks cover the whole object, so the payload must be able
+             * to back all of it, as for a full decode, before they are
+             * allocated (a few bytes of rle or roaring can claim any
+             * number of bits). */
+            if (ref.desc.masks[0].present || ref.desc.masks[1].present ||
+                ref.desc.masks[2].present) {
+                size_t whole;
+                TGM_CHECK(tgm__pipeline_precheck(&ref.desc, ref.payload_len, &whole));
+            }
+            TGM_CHECK(decode_masks(&ref.desc, ref.region, ref.region_len, &set));
+            masks_ready = true;
+        }
+        if (restore && !tgm__mask_set_empty(&set)) {
+            TGM_CHECK(tgm__masks_restore(parts[i], ref.desc.dtype, out_big, &set,
+                                         ranges_offsets[i], ranges_counts[i]));
         }
     }
     if (join) {
@@ -255,6 +360,7 @@ cleanup:
     }
     tgm__free(parts);
     tgm__free(part_len);
+    tgm__mask_set_free(&set);
     tgm__arena_free(&arena);
     return err;
 }

@@ -85,7 +85,8 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     size_t n = args->num_objects;
 
     tgm_val *root;
-    err = tgm__json_parse(args->metadata_json, strlen(args->metadata_json), &arena, &root);
+    err = tgm__json_parse_ex(args->metadata_json, strlen(args->metadata_json),
+                             TGM_JSON_ALLOW_NONFINITE, &arena, &root);
     if (err != TGM_ERROR_OK) {
         goto cleanup;
     }

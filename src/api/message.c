@@ -115,3 +115,16 @@ const char *tgm_object_descriptor_json(const tgm_message_t *msg, size_t index) {
     }
     return mo->desc_json;
 }
+
+const uint8_t *tgm_object_mask(const tgm_message_t *msg, size_t index, int32_t kind,
+                               uint64_t *n_bits) {
+    const tgm_decoded_obj *o = obj(msg, index);
+    const uint8_t *bits = NULL;
+    if (o != NULL && kind >= TGM_MASK_KIND_NAN && kind <= TGM_MASK_KIND_NEG_INF) {
+        bits = o->masks[kind];
+    }
+    if (n_bits != NULL) {
+        *n_bits = bits != NULL ? o->mask_bits : 0;
+    }
+    return bits;
+}

@@ -89,7 +89,8 @@ static tgm_error create_common(out_kind kind, const char *path, int fd, const ch
     tgm_sink *sink = NULL;
 
     tgm_val *root;
-    TGM_CHECK(tgm__json_parse(metadata_json, strlen(metadata_json), &arena, &root));
+    TGM_CHECK(tgm__json_parse_ex(metadata_json, strlen(metadata_json), TGM_JSON_ALLOW_NONFINITE,
+                                 &arena, &root));
     tgm_global_meta meta;
     TGM_CHECK(tgm__gmeta_from_encode_json(&arena, root, false, &meta, NULL));
 
@@ -203,7 +204,8 @@ tgm_error tgm_streaming_encoder_write_preceder(tgm_streaming_encoder_t *enc,
     tgm_error err = TGM_ERROR_OK;
     tgm_arena arena = TGM_ARENA_INIT;
     tgm_val *root;
-    TGM_CHECK(tgm__json_parse(metadata_json, strlen(metadata_json), &arena, &root));
+    TGM_CHECK(tgm__json_parse_ex(metadata_json, strlen(metadata_json), TGM_JSON_ALLOW_NONFINITE,
+                                 &arena, &root));
     if (root->kind != TGM_V_MAP) {
         err = tgm__fail_raw(TGM_ERROR_METADATA, "metadata_json must be a JSON object");
         goto cleanup;
@@ -223,7 +225,8 @@ static tgm_error write_common(tgm_streaming_encoder_t *enc, const char *descript
     tgm_error err = TGM_ERROR_OK;
     tgm_arena arena = TGM_ARENA_INIT;
     tgm_val *root;
-    TGM_CHECK(tgm__json_parse(descriptor_json, strlen(descriptor_json), &arena, &root));
+    TGM_CHECK(tgm__json_parse_ex(descriptor_json, strlen(descriptor_json),
+                                 TGM_JSON_ALLOW_NONFINITE, &arena, &root));
     tgm_descriptor d;
     TGM_CHECK(tgm__desc_from_val(&arena, root, "descriptor", &d));
     TGM_CHECK(tgm__stream_object(enc->s, &d, data, data_len, pre_encoded));

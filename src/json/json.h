@@ -2,7 +2,8 @@
  * features) does in the reference.
  *
  * tgm__json_parse accepts RFC 8259 JSON (one value, surrounding whitespace
- * allowed; no comments, trailing commas, NaN/Infinity or byte-order mark).
+ * allowed; no comments, trailing commas, NaN/Infinity or byte-order mark;
+ * tgm__json_parse_ex can accept NaN/Infinity, see below).
  * Numbers without fraction/exponent that fit u64 (0..2^64-1) or i64
  * (-2^63..-1) become TGM_V_INT; every other number becomes TGM_V_FLOAT:
  * "-0" is -0.0, "1.0" and "1e2" are floats.  Floats are computed the way
@@ -40,6 +41,21 @@
  * from 1; column = bytes from the start of the line through the offending
  * byte, 0 right after a newline); out-of-memory via tgm__oom. */
 tgm_error tgm__json_parse(const char *text, size_t len, tgm_arena *arena, tgm_val **out);
+
+/* Extensions to RFC 8259 for tgm__json_parse_ex. */
+enum {
+    /* The bare words NaN, Infinity and -Infinity (as Python's json module
+     * writes non-finite floats) are float64 values: NaN is the quiet NaN
+     * 0x7FF8000000000000, the others the infinities.  Only these exact
+     * spellings; "nan", "inf", "+Infinity" ... stay errors.  Used for the
+     * metadata and descriptors the C API receives; the JSON writer still
+     * prints non-finite floats as null. */
+    TGM_JSON_ALLOW_NONFINITE = 1u
+};
+
+/* tgm__json_parse with extension flags (0 = strict, as tgm__json_parse). */
+tgm_error tgm__json_parse_ex(const char *text, size_t len, unsigned flags, tgm_arena *arena,
+                             tgm_val **out);
 
 typedef enum tgm_json_style {
     TGM_JSON_COMPACT = 0,

@@ -14,7 +14,12 @@
  * Objects become maps sorted by key bytes, later duplicates replacing
  * earlier ones (serde_json's Map is a BTreeMap).  Nesting is limited the
  * way serde_json limits it: at most TGM_JSON_MAX_DEPTH - 1 levels.  Error
- * texts follow serde_json's, with line and column. */
+ * texts follow serde_json's, with line and column.
+ *
+ * Extension (TGM_JSON_ALLOW_NONFINITE, for metadata): the bare words NaN,
+ * Infinity and -Infinity, which Python's json module writes for
+ * non-finite floats, read as float64 values.  Without the flag they are
+ * refused exactly as serde_json refuses them. */
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -65,6 +70,7 @@ typedef struct jp {
     tgm_buf scratch; /* unescaped string contents */
     unsigned depth;
     size_t num_start; /* first byte of the number being parsed ('-' included) */
+    unsigned flags;   /* TGM_JSON_ALLOW_NONFINITE */
 } jp;
 
 /* Report `why` at byte offset `at` (== len for end of input). */
@@ -246,12 +252,36 @@ static tgm_error parse_decimal(jp *p, int positive, uint64_t sig, int64_t exp_be
     return from_parts(p, positive, sig, clamp_i32(exp_before + after), out);
 }
 
+static tgm_error parse_ident(jp *p, const char *word);
+
+/* The extension's non-finite words as float64 values: the quiet NaN with
+ * no payload (0x7FF8000000000000, what Python's float("nan") holds and
+ * what the canonical CBOR writer narrows to half 0x7E00) and the two
+ * infinities. */
+static tgm_error parse_nonfinite(jp *p, int positive, tgm_val *out) {
+    uint64_t bits;
+    if (p->s[p->pos] == 'N' && positive) {
+        TGM_TRY(parse_ident(p, "NaN"));
+        bits = 0x7ff8000000000000ull;
+    } else {
+        TGM_TRY(parse_ident(p, "Infinity"));
+        bits = positive ? 0x7ff0000000000000ull : 0xfff0000000000000ull;
+    }
+    double f;
+    memcpy(&f, &bits, sizeof f);
+    tgm__val_set_float(out, f);
+    return TGM_ERROR_OK;
+}
+
 static tgm_error parse_number(jp *p, int positive, tgm_val *out) {
     p->num_start = positive ? p->pos : p->pos - 1;
     if (p->pos >= p->len) {
         return jerr(p, p->len, "EOF while parsing a value");
     }
     uint8_t c = p->s[p->pos];
+    if (!positive && c == 'I' && (p->flags & TGM_JSON_ALLOW_NONFINITE)) {
+        return parse_nonfinite(p, 0, out);
+    }
     uint64_t sig;
     double f;
     if (c == '0') {
@@ -705,6 +735,12 @@ static tgm_error parse_value(jp *p, tgm_val *out) {
     case '-':
         p->pos++;
         return parse_number(p, 0, out);
+    case 'N':
+    case 'I':
+        if (p->flags & TGM_JSON_ALLOW_NONFINITE) {
+            return parse_nonfinite(p, 1, out);
+        }
+        return jerr(p, p->pos, "expected value");
     default:
         if (is_digit(p)) {
             return parse_number(p, 1, out);
@@ -714,12 +750,18 @@ static tgm_error parse_value(jp *p, tgm_val *out) {
 }
 
 tgm_error tgm__json_parse(const char *text, size_t len, tgm_arena *arena, tgm_val **out) {
+    return tgm__json_parse_ex(text, len, 0, arena, out);
+}
+
+tgm_error tgm__json_parse_ex(const char *text, size_t len, unsigned flags, tgm_arena *arena,
+                             tgm_val **out) {
     TGM_RETURN_IF(text == NULL && len != 0, TGM_ERROR_INVALID_ARG, "NULL JSON text");
     jp p;
     memset(&p, 0, sizeof p);
     p.s = (const uint8_t *)text;
     p.len = len;
     p.arena = arena;
+    p.flags = flags;
     tgm_error err;
     tgm_val *root = tgm__arena_alloc(arena, sizeof *root);
     if (root == NULL) {
