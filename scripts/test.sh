@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build and run every test: C unit/golden/interop tests (release build with
 # warnings as errors, then again under AddressSanitizer + UBSan), the
-# installed-package consumer test, CLI scenarios and the Python package.
+# installed-package consumer test, CLI scenarios (also under valgrind) and
+# the Python package.
 # Usage: scripts/test.sh            (everything)
 #        TGM_SKIP_SANITIZERS=1 scripts/test.sh   (skip the ASan+UBSan pass)
+#        TGM_SKIP_VALGRIND=1 scripts/test.sh     (skip the valgrind pass over the CLI)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -18,6 +20,12 @@ ctest --test-dir build/release --output-on-failure -j "$jobs"
 
 echo "== installed package: pkg-config and CMake consumers"
 bash scripts/check-install.sh build/release
+
+if [ "${TGM_SKIP_VALGRIND:-0}" != "1" ]; then
+  echo "== valgrind over the CLI scenarios (memory errors and leaks fail them)"
+  TGM_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+    ctest --test-dir build/release --output-on-failure -j "$jobs" -L cli
+fi
 
 if [ "${TGM_SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== AddressSanitizer + UBSan build and tests"

@@ -15,7 +15,9 @@
 # Expected lines are listed stdout first, then stderr, then the status.
 #
 # Environment: TENSOGRAM (the tool), CLI_HELPER (tests/cli/cli_helper), REF
-# (the reference's shared sample files).  Commands can use $REF and $SRC
+# (the reference's shared sample files), TGM_CLI_WRAPPER (optional: a command
+# the tool is run under, e.g. "valgrind -q --error-exitcode=99"; any report
+# it prints on stderr, or its exit status, fails the scenario).  Commands can use $REF and $SRC
 # (the directory of this script).
 set -u
 scenario=$1
@@ -36,7 +38,13 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/tgm-cli-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/bin" "$work/run"
-ln -s "$TENSOGRAM" "$work/bin/tensogram"
+if [ -n "${TGM_CLI_WRAPPER:-}" ]; then
+    printf '#!/usr/bin/env bash\nexec %s %q "$@"\n' "$TGM_CLI_WRAPPER" "$TENSOGRAM" \
+        >"$work/bin/tensogram"
+    chmod +x "$work/bin/tensogram"
+else
+    ln -s "$TENSOGRAM" "$work/bin/tensogram"
+fi
 ln -s "$CLI_HELPER" "$work/bin/cli_helper"
 export PATH="$work/bin:$PATH" LC_ALL=C
 # The tool reads these; the scenarios set them explicitly when they need them.
