@@ -2,7 +2,7 @@
  * smooth float64 field recipe) through the full public API - a Tensogram
  * message encoded with tgm_encode and decoded with tgm_decode - printing
  * throughput, size ratio, and ratios to two in-run baselines:
- *   memcpy  - copying the same bytes into fresh memory;
+ *   memcpy  - copying the same bytes into an already-touched buffer;
  *   raw     - the codec library called directly on the same bytes
  *             (libzstd, liblz4, libaec, libzfp; simple_packing alone for
  *             sp+none), i.e. what framing and the pipeline add on top.

@@ -1,5 +1,8 @@
 #include "tt.h"
 
+#include <sys/mman.h>
+
+#include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/checked.h"
@@ -75,6 +78,34 @@ static tgm_error task(void *ctx, size_t i) {
     return TGM_ERROR_OK;
 }
 
+/* Large allocations are 2 MiB aligned (huge-page advice), stay usable
+ * through realloc and free; small ones are ordinary. */
+static void test_large_alloc(void) {
+    size_t n = (size_t)8 << 20;
+    uint8_t *p = tgm__malloc(n);
+    TT_ASSERT(p != NULL);
+#ifdef MADV_HUGEPAGE
+    TT_CHECK(((uintptr_t)p & (((uintptr_t)2 << 20) - 1)) == 0);
+#endif
+    memset(p, 0xA5, n);
+    uint8_t *q = tgm__realloc(p, 2 * n); /* grow keeps the contents */
+    TT_ASSERT(q != NULL);
+    TT_CHECK(q[0] == 0xA5 && q[n - 1] == 0xA5);
+    q = tgm__realloc(q, 16); /* and so does a shrink */
+    TT_ASSERT(q != NULL);
+    TT_CHECK(q[15] == 0xA5);
+    tgm__free(q);
+    tgm_buf b = TGM_BUF_INIT; /* first reserve of a large buffer */
+    TT_ASSERT(tgm__buf_reserve(&b, n) == TGM_ERROR_OK);
+#ifdef MADV_HUGEPAGE
+    TT_CHECK(((uintptr_t)b.data & (((uintptr_t)2 << 20) - 1)) == 0);
+#endif
+    tgm__buf_free(&b);
+    void *s = tgm__malloc(100);
+    TT_CHECK(s != NULL);
+    tgm__free(s);
+}
+
 static void test_threads(void) {
     tgm_error e = tgm__parallel_for(4, 64, task, NULL);
     TT_CHECK_EQ_INT(e, TGM_ERROR_ENCODING);
@@ -94,5 +125,6 @@ int main(void) {
     TT_RUN(test_arena);
     TT_RUN(test_checked);
     TT_RUN(test_threads);
+    TT_RUN(test_large_alloc);
     return tt_finish("test_common");
 }
