@@ -294,17 +294,18 @@ uint8_t *tgm__ucodec_out_reserve(tgm_codec_output *o, size_t n) {
         return NULL;
     }
     o->reserved = n;
+    /* A zero-byte reservation always gets a valid pointer, even before the
+     * output has any memory. */
+    static uint8_t empty;
     if (o->dst != NULL || o->buf == NULL) {
-        /* Decode output: straight into the caller's memory.  A zero-byte
-         * reservation still gets a valid pointer. */
-        static uint8_t empty;
+        /* Decode output: straight into the caller's memory. */
         return o->dst != NULL ? o->dst + o->len : &empty;
     }
     if (tgm__buf_reserve(o->buf, n) != TGM_ERROR_OK) {
         out_fail(o, "out of memory growing the output by %zu bytes", n);
         return NULL;
     }
-    return o->buf->data + o->buf->len;
+    return o->buf->data != NULL ? o->buf->data + o->buf->len : &empty;
 }
 
 tgm_error tgm__ucodec_out_commit(tgm_codec_output *o, size_t n) {

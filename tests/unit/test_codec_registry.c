@@ -190,6 +190,25 @@ static tgm_codec_def rle_def(void) {
     return d;
 }
 
+/* A codec that starts every stream with zero-byte writes and reservations
+ * (legal at any time, before the output has memory too), then stores the
+ * bytes as they are. */
+static tgm_error zw_encode(void *user, const tgm_codec_call *call, const uint8_t *src, size_t n,
+                           tgm_codec_output *out) {
+    (void)user;
+    (void)call;
+    if (tgm_codec_output_write(out, src, 0) != TGM_ERROR_OK ||
+        tgm_codec_output_reserve(out, 0) == NULL || tgm_codec_output_commit(out, 0) != 0) {
+        return TGM_ERROR_COMPRESSION;
+    }
+    return tgm_codec_output_write(out, src, n);
+}
+
+static tgm_error zw_decode(void *user, const tgm_codec_call *call, const uint8_t *src, size_t n,
+                           tgm_codec_output *out) {
+    return zw_encode(user, call, src, n, out);
+}
+
 /* ---- helpers ------------------------------------------------------------------ */
 
 static char *meta1(const char *dtype, size_t n, const char *filter, const char *compression,
@@ -990,6 +1009,30 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+static void test_zero_byte_output(void) {
+    tgm_codec_def d = TGM_CODEC_DEF_INIT;
+    d.name = "zw";
+    d.id = 230;
+    d.encode = zw_encode;
+    d.decode = zw_decode;
+    TT_ASSERT(tgm_register_codec(&d) == TGM_ERROR_OK);
+    uint8_t data[40];
+    fill(data, sizeof data, 5);
+    tgm_bytes_t msg;
+    TT_CHECK_ERR(encode1(meta1("uint8", 40, "none", "zw", NULL), data, 40, 1, &msg),
+                 TGM_ERROR_OK);
+    if (msg.data != NULL) {
+        TT_CHECK(decodes_to(&msg, data, 40, 1));
+        tgm_bytes_free(msg);
+    }
+    TT_CHECK_ERR(encode1(meta1("uint8", 0, "none", "zw", NULL), data, 0, 1, &msg), TGM_ERROR_OK);
+    if (msg.data != NULL) {
+        TT_CHECK(decodes_to(&msg, data, 0, 1));
+        tgm_bytes_free(msg);
+    }
+    TT_CHECK_ERR(tgm_unregister_codec("zw"), TGM_ERROR_OK);
+}
+
 static void test_threads(void) {
     tgm_codec_def d = xor_def(), r = rle_def();
     TT_ASSERT(tgm_register_codec(&d) == TGM_ERROR_OK);
@@ -1102,6 +1145,7 @@ int main(void) {
     TT_RUN(test_unregister_in_flight);
     TT_RUN(test_reentrant_callback);
     TT_RUN(test_callback_threads);
+    TT_RUN(test_zero_byte_output);
     TT_RUN(test_threads);
     TT_RUN(test_alloc_failures);
     return tt_finish("codec_registry");
