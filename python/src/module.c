@@ -8,6 +8,8 @@
 #define TGMPY_IMPORT_ARRAY
 #include "tgmpy.h"
 
+#include "pycodec.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -128,16 +130,17 @@ static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b,
 
 PyDoc_STRVAR(encode_doc,
              "encode(metadata_json, datas, hash, threads, mask_options, pre_encoded, exact=False,"
-             " aggregate_hash=None)\n--\n\nEncode one message; returns bytes.");
+             " aggregate_hash=None, once=False)\n--\n\nEncode one message; returns bytes.  "
+             "once: run the library once (user codecs, whose callbacks must not run twice).");
 
 static PyObject *py_encode(PyObject *self, PyObject *args) {
     (void)self;
     const char *meta_json;
     PyObject *datas, *hash_obj, *mask_obj, *agg_obj = Py_None;
     uint32_t threads = 0;
-    int pre = 0, exact = 0;
-    if (!PyArg_ParseTuple(args, "sOOO&Op|pO", &meta_json, &datas, &hash_obj, threads_conv,
-                          &threads, &mask_obj, &pre, &exact, &agg_obj)) {
+    int pre = 0, exact = 0, once = 0;
+    if (!PyArg_ParseTuple(args, "sOOO&Op|pOp", &meta_json, &datas, &hash_obj, threads_conv,
+                          &threads, &mask_obj, &pre, &exact, &agg_obj, &once)) {
         return NULL;
     }
     tgm_encode_options opts = TGM_ENCODE_OPTIONS_INIT;
@@ -152,11 +155,15 @@ static PyObject *py_encode(PyObject *self, PyObject *args) {
         return NULL;
     }
     /* Pre-encoded payloads are written as given: the size is known as
-     * soon as they are checked. */
-    PyObject *r = encode_direct(meta_json, &b, &opts, exact || pre);
-    if (r != NULL || PyErr_Occurred()) {
-        tgmpy_buffers_release(&b);
-        return r;
+     * soon as they are checked.  The direct path may run the library twice
+     * (size query, or a retry with the copying path), which would run user
+     * codec callbacks twice: `once` goes straight to the copying path. */
+    if (!once) {
+        PyObject *r = encode_direct(meta_json, &b, &opts, exact || pre);
+        if (r != NULL || PyErr_Occurred()) {
+            tgmpy_buffers_release(&b);
+            return r;
+        }
     }
     tgm_bytes_t out = {NULL, 0};
     tgm_error e;
@@ -612,6 +619,7 @@ PyMODINIT_FUNC PyInit__tensogram(void) {
         return NULL;
     }
     if (tgmpy_errors_init(m) < 0 || tgmpy_file_init(m) < 0 || tgmpy_stream_init(m) < 0 ||
+        tgmpy_codec_init(m) < 0 ||
         PyModule_AddIntConstant(m, "WIRE_VERSION", TGM_WIRE_VERSION) < 0 ||
         PyModule_AddStringConstant(m, "LIBRARY_VERSION", tgm_version_string()) < 0) {
         Py_DECREF(m);

@@ -44,6 +44,7 @@ from ._api import (
     validate_file,
 )
 from ._async import AsyncTensogramFile, AsyncTensogramFileIter
+from ._codecs import CodecParams, list_codecs, register_codec, unregister_codec
 from ._model import DataObjectDescriptor, Message, Metadata
 from ._tensogram import HashMismatchError, IntegrityError, MissingHashError
 
@@ -55,6 +56,7 @@ __has_netcdf__ = False
 __all__ = [
     "AsyncTensogramFile",
     "AsyncTensogramFileIter",
+    "CodecParams",
     "DataObjectDescriptor",
     "HashMismatchError",
     "IntegrityError",
@@ -82,9 +84,12 @@ __all__ = [
     "encode_pre_encoded",
     "is_remote_url",
     "iter_messages",
+    "list_codecs",
+    "register_codec",
     "scan",
     "to_grib",
     "to_netcdf",
+    "unregister_codec",
     "validate",
     "validate_file",
 ]

@@ -228,11 +228,23 @@ def encode(
         False,
         all(_stored_as_is(d) for d in descs),
         aggregate,
+        _user_codec(descs),
     )
 
 
 def _stored_as_is(d: dict) -> bool:
     return d["encoding"] == "none" and d["filter"] == "none" and d["compression"] == "none"
+
+
+# The format's compressions; any other name is a user codec's
+# (register_codec), whose callbacks the library must run only once.
+_BUILTIN_COMPRESSIONS = frozenset(
+    ("none", "szip", "zstd", "lz4", "blosc2", "zfp", "sz3", "rle", "roaring")
+)
+
+
+def _user_codec(descs) -> bool:
+    return any(d.get("compression") not in _BUILTIN_COMPRESSIONS for d in descs)
 
 
 def encode_pre_encoded(global_meta_dict, descriptors_and_data, hash="xxh3", threads=0) -> bytes:
@@ -241,7 +253,15 @@ def encode_pre_encoded(global_meta_dict, descriptors_and_data, hash="xxh3", thre
     payloads are written straight into the message (no intermediate copy)."""
     descs, datas = _pairs(descriptors_and_data, True)
     return _c.encode(
-        metadata_json(global_meta_dict, descs), datas, hash, _threads(threads), None, True
+        metadata_json(global_meta_dict, descs),
+        datas,
+        hash,
+        _threads(threads),
+        None,
+        True,
+        False,
+        None,
+        _user_codec(descs),
     )
 
 
