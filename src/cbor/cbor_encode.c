@@ -5,6 +5,7 @@
  * sort: duplicate keys keep their order) and then writes it with definite
  * lengths, shortest heads and the narrowest exact float width
  * (WIRE_FORMAT §12). */
+#include <stdbool.h>
 #include <string.h>
 
 #include "cbor/cbor.h"
@@ -270,9 +271,15 @@ static tgm_error enc_map(const tgm_val *m, tgm_buf *out, unsigned depth) {
 
     tgm_error err = TGM_ERROR_OK;
     tgm_buf keys = TGM_BUF_INIT; /* encodings of the non-text keys */
-    size_t *idx = tgm__malloc_array(n, 2 * sizeof(size_t));
-    tgm_keyref *refs = tgm__malloc_array(n, sizeof(tgm_keyref));
-    size_t *off = tgm__malloc_array(n, sizeof(size_t));
+    /* Metadata maps are small: sort them in stack arrays, allocate only
+     * for large ones. */
+    enum { SMALL = 16 };
+    size_t idx_small[2 * SMALL], off_small[SMALL];
+    tgm_keyref refs_small[SMALL];
+    bool small = n <= SMALL;
+    size_t *idx = small ? idx_small : tgm__malloc_array(n, 2 * sizeof(size_t));
+    tgm_keyref *refs = small ? refs_small : tgm__malloc_array(n, sizeof(tgm_keyref));
+    size_t *off = small ? off_small : tgm__malloc_array(n, sizeof(size_t));
     if (idx == NULL || refs == NULL || off == NULL) {
         err = tgm__oom(n * (2 * sizeof(size_t) + sizeof(tgm_keyref) + sizeof(size_t)),
                        "map key order");
@@ -308,9 +315,11 @@ static tgm_error enc_map(const tgm_val *m, tgm_buf *out, unsigned depth) {
         TGM_CHECK(enc_val(&m->p.items[2 * i + 1], out, depth + 1));
     }
 cleanup:
-    tgm__free(idx);
-    tgm__free(refs);
-    tgm__free(off);
+    if (!small) {
+        tgm__free(idx);
+        tgm__free(refs);
+        tgm__free(off);
+    }
     tgm__buf_free(&keys);
     return err;
 }

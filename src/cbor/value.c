@@ -248,12 +248,6 @@ const tgm_val *tgm__val_map_get(const tgm_val *map, const char *key) {
     return tgm__val_map_getn(map, key, strlen(key));
 }
 
-bool tgm__val_is_text(const tgm_val *v, const char *s) {
-    size_t n = strlen(s);
-    return v != NULL && v->kind == TGM_V_TEXT && v->len == n &&
-           (n == 0 || memcmp(v->p.str, s, n) == 0);
-}
-
 bool tgm__val_to_i64(const tgm_val *v, int64_t *out) {
     if (v == NULL || v->kind != TGM_V_INT || v->num.u > (uint64_t)INT64_MAX) {
         return false;

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/arena.h"
 #include "tensogram/tensogram.h"
@@ -103,7 +104,13 @@ static inline const tgm_val *tgm__val_map_key(const tgm_val *m, size_t i) {
 static inline const tgm_val *tgm__val_map_value(const tgm_val *m, size_t i) {
     return &m->p.items[2 * i + 1];
 }
-bool tgm__val_is_text(const tgm_val *v, const char *s); /* exact text equality */
+/* Exact text equality.  Inline so that strlen of a literal folds away:
+ * descriptor and metadata code compares keys against literals a lot. */
+static inline bool tgm__val_is_text(const tgm_val *v, const char *s) {
+    size_t n = strlen(s);
+    return v != NULL && v->kind == TGM_V_TEXT && v->len == n &&
+           (n == 0 || memcmp(v->p.str, s, n) == 0);
+}
 
 /* Integer extraction with range checks: return true on success. */
 bool tgm__val_to_i64(const tgm_val *v, int64_t *out);

@@ -39,7 +39,7 @@ tgm_error tgm__buf_reserve(tgm_buf *b, size_t extra) {
     return TGM_ERROR_OK;
 }
 
-tgm_error tgm__buf_append(tgm_buf *b, const void *src, size_t n) {
+tgm_error tgm__buf_append_slow(tgm_buf *b, const void *src, size_t n) {
     if (n == 0) {
         return TGM_ERROR_OK;
     }
@@ -59,7 +59,7 @@ tgm_error tgm__buf_append_zeros(tgm_buf *b, size_t n) {
     return TGM_ERROR_OK;
 }
 
-tgm_error tgm__buf_append_u8(tgm_buf *b, uint8_t v) { return tgm__buf_append(b, &v, 1); }
+tgm_error tgm__buf_append_u8_slow(tgm_buf *b, uint8_t v) { return tgm__buf_append_slow(b, &v, 1); }
 
 tgm_error tgm__buf_append_be64(tgm_buf *b, uint64_t v) {
     uint8_t tmp[8];

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tensogram/tensogram.h"
 
@@ -27,9 +28,33 @@ static inline tgm_buf tgm__buf_over(uint8_t *mem, size_t cap) {
 
 /* Make room for `extra` more bytes (amortised doubling). */
 tgm_error tgm__buf_reserve(tgm_buf *b, size_t extra);
-tgm_error tgm__buf_append(tgm_buf *b, const void *src, size_t n);
+/* Appends grow through these when the buffer is full (use the inline
+ * functions below). */
+tgm_error tgm__buf_append_slow(tgm_buf *b, const void *src, size_t n);
+tgm_error tgm__buf_append_u8_slow(tgm_buf *b, uint8_t v);
+
+/* Append n bytes.  Inline: CBOR and JSON writers append many tiny pieces,
+ * and the common case (room left) is a bounds check and a copy. */
+static inline tgm_error tgm__buf_append(tgm_buf *b, const void *src, size_t n) {
+    if (n <= b->cap - b->len) {
+        if (n > 0) {
+            memcpy(b->data + b->len, src, n);
+            b->len += n;
+        }
+        return TGM_ERROR_OK;
+    }
+    return tgm__buf_append_slow(b, src, n);
+}
+
+static inline tgm_error tgm__buf_append_u8(tgm_buf *b, uint8_t v) {
+    if (b->len < b->cap) {
+        b->data[b->len++] = v;
+        return TGM_ERROR_OK;
+    }
+    return tgm__buf_append_u8_slow(b, v);
+}
+
 tgm_error tgm__buf_append_zeros(tgm_buf *b, size_t n);
-tgm_error tgm__buf_append_u8(tgm_buf *b, uint8_t v);
 tgm_error tgm__buf_append_be64(tgm_buf *b, uint64_t v);
 /* Pad with zero bytes until len is a multiple of 8. */
 tgm_error tgm__buf_pad8(tgm_buf *b);

@@ -606,7 +606,8 @@ static tgm_error build_object(jp *p, size_t base, tgm_val *out) {
         return TGM_ERROR_OK;
     }
     const tgm_val *kv = p->stack + base;
-    size_t *idx = tgm__malloc_array(n, 2 * sizeof(size_t));
+    size_t idx_small[2 * 16]; /* most objects are small: no allocation */
+    size_t *idx = n <= 16 ? idx_small : tgm__malloc_array(n, 2 * sizeof(size_t));
     if (idx == NULL) {
         return tgm__oom(n * 2 * sizeof(size_t), "JSON object keys");
     }
@@ -623,14 +624,18 @@ static tgm_error build_object(jp *p, size_t base, tgm_val *out) {
     }
     tgm_val *items = tgm__arena_alloc(p->arena, 2 * m * sizeof(tgm_val));
     if (items == NULL) {
-        tgm__free(idx);
+        if (idx != idx_small) {
+            tgm__free(idx);
+        }
         return tgm__oom(2 * m * sizeof(tgm_val), "JSON object");
     }
     for (size_t j = 0; j < m; j++) {
         items[2 * j] = kv[2 * idx[j]];
         items[2 * j + 1] = kv[2 * idx[j] + 1];
     }
-    tgm__free(idx);
+    if (idx != idx_small) {
+        tgm__free(idx);
+    }
     out->len = m;
     out->p.items = items;
     p->sp = base;

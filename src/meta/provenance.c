@@ -1,11 +1,12 @@
 /* Provenance in _reserved_ (docs format/cbor-metadata) and the per-object
  * _reserved_.tensor entry. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/error.h"
 #include "json/json.h"
@@ -35,20 +36,27 @@ static tgm_error random_bytes(uint8_t *out, size_t n) {
 
 /* Random bytes for UUIDs come from the kernel in batches: one getrandom()
  * per UUID was a tenth of the cost of encoding a small message.  The pool
- * is per thread, and is dropped in a forked child (pid check) so parent
- * and child never hand out the same bytes. */
+ * is per thread, and is dropped in a forked child (a fork generation bumped
+ * by an atfork handler; getpid() is a system call on current glibc) so
+ * parent and child never hand out the same bytes. */
 #define UUID_POOL 256
+
+static _Atomic unsigned fork_generation = 1;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void on_fork_child(void) { atomic_fetch_add(&fork_generation, 1); }
+static void register_atfork(void) { (void)pthread_atfork(NULL, NULL, on_fork_child); }
 
 static _Thread_local uint8_t pool[UUID_POOL];
 static _Thread_local size_t pool_left;
-static _Thread_local pid_t pool_pid;
+static _Thread_local unsigned pool_generation;
 
 static tgm_error uuid_random(uint8_t out[16]) {
-    pid_t pid = getpid();
-    if (pool_left < 16 || pool_pid != pid) {
+    pthread_once(&atfork_once, register_atfork);
+    unsigned gen = atomic_load_explicit(&fork_generation, memory_order_relaxed);
+    if (pool_left < 16 || pool_generation != gen) {
         TGM_TRY(random_bytes(pool, sizeof pool));
         pool_left = sizeof pool;
-        pool_pid = pid;
+        pool_generation = gen;
     }
     pool_left -= 16;
     memcpy(out, pool + pool_left, 16);
@@ -74,11 +82,19 @@ static tgm_error uuid_v4(char out[37]) {
     return TGM_ERROR_OK;
 }
 
+/* The time stamp changes once a second: format it once per second and
+ * thread. */
 static void utc_now(char out[32]) {
+    static _Thread_local time_t last = (time_t)-1;
+    static _Thread_local char text[32];
     time_t t = time(NULL);
-    struct tm tmv;
-    gmtime_r(&t, &tmv);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    if (t != last) {
+        struct tm tmv;
+        gmtime_r(&t, &tmv);
+        strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+        last = t;
+    }
+    memcpy(out, text, sizeof text);
 }
 
 static tgm_val *encoder_map(tgm_arena *a, const char *name, size_t nlen, const char *version,
