@@ -7,25 +7,58 @@
 #include "common/error.h"
 #include "message/message.h"
 
+/* Work bounds of one scan.  A streaming message (total_length 0) is
+ * delimited by walking its frames, and that walk skips any bytes between
+ * frames (as the reference's does), so from a run of candidate preambles
+ * the walks would examine the same bytes again and again: quadratic time
+ * on a hostile buffer.  Failed walks are therefore charged their whole
+ * window against a budget of a few times the buffer, after which
+ * streaming messages are delimited by the next end magic only; and the
+ * end-magic search remembers its last answer. */
+typedef struct scan_ctx {
+    size_t magic_from; /* the last end-magic search covered [magic_from, magic_to) ... */
+    size_t magic_to;
+    size_t magic_at; /* ... and found the first one here (SIZE_MAX: none) */
+    uint64_t walk_budget;
+} scan_ctx;
+
+static void scan_ctx_init(scan_ctx *c, size_t len) {
+    c->magic_from = SIZE_MAX;
+    c->magic_to = 0;
+    c->magic_at = SIZE_MAX;
+    c->walk_budget = 4 * (uint64_t)len + ((uint64_t)1 << 20);
+}
+
 /* memmem-style search for the 8-byte end magic in [from, to). */
-static size_t find_end_magic(const uint8_t *buf, size_t from, size_t to) {
+static size_t find_end_magic(scan_ctx *c, const uint8_t *buf, size_t from, size_t to) {
+    if (c->magic_from <= from && to <= c->magic_to &&
+        (c->magic_at == SIZE_MAX || from <= c->magic_at)) {
+        /* inside the last search, at or before what it found */
+        return c->magic_at != SIZE_MAX && c->magic_at + 8 <= to ? c->magic_at : SIZE_MAX;
+    }
+    size_t start = from, at = SIZE_MAX;
     while (from + 8 <= to) {
         const uint8_t *p = memchr(buf + from, '3', to - from - 7);
         if (p == NULL) {
-            return SIZE_MAX;
+            break;
         }
-        size_t at = (size_t)(p - buf);
+        size_t cand = (size_t)(p - buf);
         if (memcmp(p, TGM_END_MAGIC, 8) == 0) {
-            return at;
+            at = cand;
+            break;
         }
-        from = at + 1;
+        from = cand + 1;
     }
-    return SIZE_MAX;
+    c->magic_from = start;
+    c->magic_to = to;
+    c->magic_at = at;
+    return at;
 }
 
 /* One forward hop at pos within [pos, bound): 1 and the message extent when
  * a message starts there. */
-static int forward_hop(const uint8_t *buf, size_t pos, size_t bound, size_t *msg_len) {
+static int forward_hop(scan_ctx *c, const uint8_t *buf, size_t pos, size_t bound,
+                       size_t *msg_len) {
     if (pos + TGM_MIN_MESSAGE_SIZE > bound || memcmp(buf + pos, TGM_MAGIC, 8) != 0 ||
         tgm__rd_be16(buf + pos + 8) != TGM_WIRE_VERSION) {
         return 0;
@@ -45,13 +78,20 @@ static int forward_hop(const uint8_t *buf, size_t pos, size_t bound, size_t *msg
     /* Streaming message: walk its frames to the postamble when possible
      * (robust against payload bytes that look like the end magic), else
      * search for the next end magic. */
-    size_t len;
-    if (tgm__msg_length(buf + pos, bound - pos, &len) == TGM_ERROR_OK) {
-        *msg_len = len;
-        return 1;
+    if (c->walk_budget > 0) {
+        size_t window = bound - pos;
+        if (window > c->walk_budget) {
+            window = (size_t)c->walk_budget;
+        }
+        size_t len;
+        if (tgm__msg_length(buf + pos, window, &len) == TGM_ERROR_OK) {
+            *msg_len = len;
+            return 1;
+        }
+        tgm__clear_error();
+        c->walk_budget -= window;
     }
-    tgm__clear_error();
-    size_t at = find_end_magic(buf, pos + TGM_PREAMBLE_SIZE, bound);
+    size_t at = find_end_magic(c, buf, pos + TGM_PREAMBLE_SIZE, bound);
     if (at == SIZE_MAX) {
         return 0;
     }
@@ -64,12 +104,12 @@ static tgm_error push(tgm_u64vec *o, tgm_u64vec *l, size_t off, size_t len) {
     return tgm__u64vec_push(l, len);
 }
 
-static tgm_error scan_forward(const uint8_t *buf, size_t from, size_t to, tgm_u64vec *o,
-                              tgm_u64vec *l) {
+static tgm_error scan_forward(scan_ctx *c, const uint8_t *buf, size_t from, size_t to,
+                              tgm_u64vec *o, tgm_u64vec *l) {
     size_t pos = from;
     while (pos + TGM_MIN_MESSAGE_SIZE <= to) {
         size_t mlen;
-        if (buf[pos] == 'T' && forward_hop(buf, pos, to, &mlen)) {
+        if (buf[pos] == 'T' && forward_hop(c, buf, pos, to, &mlen)) {
             TGM_TRY(push(o, l, pos, mlen));
             pos += mlen;
             continue;
@@ -116,8 +156,10 @@ tgm_error tgm__scan(const uint8_t *buf, size_t len, const tgm_scan_opts *opts,
     if (buf == NULL || len < TGM_MIN_MESSAGE_SIZE) {
         return TGM_ERROR_OK;
     }
+    scan_ctx c;
+    scan_ctx_init(&c, len);
     if (!o.bidirectional) {
-        return scan_forward(buf, 0, len, offsets, lengths);
+        return scan_forward(&c, buf, 0, len, offsets, lengths);
     }
     /* Meet in the middle: forward hits go straight to the output; backward
      * hits are collected and appended in reverse at the end. */
@@ -127,7 +169,7 @@ tgm_error tgm__scan(const uint8_t *buf, size_t len, const tgm_scan_opts *opts,
     bool backward_ok = true;
     while (fwd + TGM_MIN_MESSAGE_SIZE <= bwd) {
         size_t mlen;
-        if (!forward_hop(buf, fwd, bwd, &mlen)) {
+        if (!forward_hop(&c, buf, fwd, bwd, &mlen)) {
             /* Not at a message: finish with a plain forward scan. */
             break;
         }
@@ -145,7 +187,7 @@ tgm_error tgm__scan(const uint8_t *buf, size_t len, const tgm_scan_opts *opts,
             backward_ok = false;
         }
     }
-    TGM_CHECK(scan_forward(buf, fwd, bwd, offsets, lengths));
+    TGM_CHECK(scan_forward(&c, buf, fwd, bwd, offsets, lengths));
     for (size_t i = bo.n; i-- > 0;) {
         TGM_CHECK(push(offsets, lengths, (size_t)bo.v[i], (size_t)bl.v[i]));
     }
