@@ -177,9 +177,20 @@ static void decode_object(tgm_vctx *c, tgm_vobj *o, size_t i, bool check_values)
         tgm__clear_error();
         return;
     }
-    /* The size comes from the descriptor, as when decoding: one that
-     * cannot be allocated fails validation with out-of-memory (like
-     * tgm_decode) rather than passing for a finding. */
+    /* The size comes from the descriptor: before allocating it, check that
+     * the payload can hold it and that it is within the decoded-size cap
+     * (pipeline/bounds.c), as decoding does; a false claim is a finding,
+     * not an out-of-memory failure of validation. */
+    if (tgm__pipeline_precheck(d, o->payload_len, &n) != TGM_ERROR_OK) {
+        o->state = TGM_VD_FAILED;
+        if (tgm__v_oom(c)) {
+            return;
+        }
+        tgm__vissue(c, TGM_VC_DECODE_PIPELINE_FAILED, L3, TGM_VS_ERROR, idx, at,
+                    "decode pipeline failed: %s", tgm__vdetail());
+        tgm__clear_error();
+        return;
+    }
     uint8_t *dst = tgm__malloc(n ? n : 1);
     if (dst == NULL) {
         o->state = TGM_VD_FAILED;
