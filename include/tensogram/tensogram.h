@@ -682,6 +682,15 @@ TGM_API tgm_error tgm_decode_with_masks(const uint8_t *buf, size_t buf_len,
 TGM_API const uint8_t *tgm_object_mask(const tgm_message_t *msg, size_t index, int32_t kind,
                                        uint64_t *n_bits);
 
+/* Cap on the bytes one decoding call may produce (one object, the sum
+ * over a message, or one range), checked before anything is allocated;
+ * a call over it fails with TGM_ERROR_OBJECT.  0 means no cap.  The
+ * initial value comes from TENSOGRAM_MAX_OBJECT_BYTES (bytes, or with a
+ * K/M/G/T suffix; unset = no cap), read on first use; the setter replaces
+ * it for every thread.  docs/security.md explains when to set it. */
+TGM_API void tgm_set_max_object_bytes(uint64_t max_bytes);
+TGM_API uint64_t tgm_max_object_bytes(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -569,6 +569,23 @@ static PyObject *py_c_call_seconds(PyObject *self, PyObject *args) {
     return PyFloat_FromDouble(best);
 }
 
+/* The decoded-size cap (tgm_set_max_object_bytes). */
+static PyObject *py_set_max_object_bytes(PyObject *self, PyObject *args) {
+    (void)self;
+    unsigned long long n;
+    if (!PyArg_ParseTuple(args, "K", &n)) {
+        return NULL;
+    }
+    tgm_set_max_object_bytes((uint64_t)n);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_max_object_bytes(PyObject *self, PyObject *noargs) {
+    (void)self;
+    (void)noargs;
+    return PyLong_FromUnsignedLongLong((unsigned long long)tgm_max_object_bytes());
+}
+
 /* ---- module ------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -593,6 +610,10 @@ static PyMethodDef methods[] = {
     {"validate_file", py_validate_file, METH_VARARGS,
      "validate_file(path, level, check_canonical) -> JSON"},
     {"doctor", py_doctor, METH_NOARGS, "doctor() -> JSON"},
+    {"set_max_object_bytes", py_set_max_object_bytes, METH_VARARGS,
+     "set_max_object_bytes(n): cap on the bytes one decoding call may produce (0 = none)"},
+    {"max_object_bytes", py_max_object_bytes, METH_NOARGS,
+     "max_object_bytes() -> the decoded-size cap in bytes (0 = none)"},
     {"c_call_seconds", py_c_call_seconds, METH_VARARGS,
      "c_call_seconds(op, metadata_json, data, iterations): best time of a bare C call"},
     {NULL, NULL, 0, NULL},

@@ -47,6 +47,7 @@ from ._async import AsyncTensogramFile, AsyncTensogramFileIter
 from ._codecs import CodecParams, list_codecs, register_codec, unregister_codec
 from ._model import DataObjectDescriptor, Message, Metadata
 from ._tensogram import HashMismatchError, IntegrityError, MissingHashError
+from ._tensogram import max_object_bytes, set_max_object_bytes
 
 __version__ = _tensogram.LIBRARY_VERSION
 WIRE_VERSION = _tensogram.WIRE_VERSION
@@ -85,8 +86,10 @@ __all__ = [
     "is_remote_url",
     "iter_messages",
     "list_codecs",
+    "max_object_bytes",
     "register_codec",
     "scan",
+    "set_max_object_bytes",
     "to_grib",
     "to_netcdf",
     "unregister_codec",

@@ -105,3 +105,26 @@ def test_module_constants():
     assert isinstance(tensogram.__version__, str) and tensogram.__version__.count(".") == 2
     for name in tensogram.__all__:
         assert hasattr(tensogram, name), name
+
+
+def test_decoded_size_cap():
+    arr = np.arange(4096, dtype=np.float64)  # 32 KiB decoded
+    msg = tensogram.encode({}, [(desc([4096], dtype="float64"), arr)])
+    before = tensogram.max_object_bytes()
+    try:
+        tensogram.set_max_object_bytes(32768)
+        assert tensogram.max_object_bytes() == 32768
+        assert np.array_equal(tensogram.decode(msg).objects[0][1], arr)
+        tensogram.set_max_object_bytes(32767)
+        with pytest.raises(ValueError, match="more than the limit of 32767 bytes"):
+            tensogram.decode(msg)
+        with pytest.raises(ValueError, match="limit"):
+            tensogram.decode_object(msg, 0)
+        # a range within the cap still decodes
+        part = tensogram.decode_range(msg, 0, [(0, 10)])
+        assert np.array_equal(part[0], arr[:10])
+        tensogram.set_max_object_bytes(0)
+        assert tensogram.max_object_bytes() == 0
+        assert tensogram.decode(msg).objects[0][1].nbytes == 32768
+    finally:
+        tensogram.set_max_object_bytes(before)

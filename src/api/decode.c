@@ -473,3 +473,8 @@ tgm_error tgm_decode_object_view(const uint8_t *buf, size_t buf_len, size_t inde
     tgm__arena_free(&a);
     return err;
 }
+
+/* The decoded-size cap every decoding call checks (common/limits.c). */
+void tgm_set_max_object_bytes(uint64_t max_bytes) { tgm__limit_set_max_object_bytes(max_bytes); }
+
+uint64_t tgm_max_object_bytes(void) { return tgm__limit_max_object_bytes(); }
