@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Build and run every test: C unit/golden/interop tests (release build with
-# warnings as errors, then again under AddressSanitizer + UBSan), the
-# installed-package consumer test, CLI scenarios (also under valgrind) and
-# the Python package.
+# Build and run every test: C unit/golden/interop tests and the fuzz corpus
+# replays (release build with warnings as errors, then again under
+# AddressSanitizer + UBSan with allocation-failure injection), the
+# installed-package consumer test, CLI scenarios (also under valgrind), the
+# concurrency test under ThreadSanitizer, and the Python package.
 # Usage: scripts/test.sh            (everything)
 #        TGM_SKIP_SANITIZERS=1 scripts/test.sh   (skip the ASan+UBSan pass)
 #        TGM_SKIP_VALGRIND=1 scripts/test.sh     (skip the valgrind pass over the CLI)
+#        TGM_SKIP_TSAN=1 scripts/test.sh         (skip the ThreadSanitizer pass)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -28,11 +30,18 @@ if [ "${TGM_SKIP_VALGRIND:-0}" != "1" ]; then
 fi
 
 if [ "${TGM_SKIP_SANITIZERS:-0}" != "1" ]; then
-  echo "== AddressSanitizer + UBSan build and tests"
+  echo "== AddressSanitizer + UBSan build and tests (with allocation-failure injection)"
   cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTGM_WERROR=ON -DTGM_SANITIZE=ON \
-        -DTGM_BUILD_BENCH=OFF >/dev/null
+        -DTGM_ALLOC_INJECTION=ON -DTGM_BUILD_BENCH=OFF >/dev/null
   cmake --build build/asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build/asan --output-on-failure -j "$jobs"
+fi
+if [ "${TGM_SKIP_TSAN:-0}" != "1" ]; then
+  echo "== ThreadSanitizer: threads sharing buffers and a file"
+  cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTGM_WERROR=ON -DTGM_TSAN=ON \
+        -DTGM_BUILD_BENCH=OFF -DTGM_BUILD_CLI=OFF -DTGM_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build build/tsan -j "$jobs" --target test_concurrency
+  TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -R '^test_concurrency$'
 fi
 echo "== all tests passed"
