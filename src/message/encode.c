@@ -6,6 +6,7 @@
 #include "cbor/cbor.h"
 #include "common/alloc.h"
 #include "common/checked.h"
+#include "common/copy.h"
 #include "common/endian.h"
 #include "common/error.h"
 #include "common/thread.h"
@@ -61,19 +62,33 @@ static tgm_error write_object_frame(void *vctx, size_t i) {
     if (c->hashing) {
         TGM_TRY(tgm__hasher_new(&h));
     }
+    /* A large payload goes out with non-temporal stores (common/copy.h);
+     * the check and the hash then read the source chunk, which the copy
+     * has just brought into the cache. */
+    bool stream = o->payload_len >= TGM_STREAM_COPY_MIN;
     for (size_t off = 0; off < o->payload_len; off += COPY_CHUNK) {
         size_t n = o->payload_len - off < COPY_CHUNK ? o->payload_len - off : COPY_CHUNK;
-        memcpy(body + off, o->payload + off, n);
+        const uint8_t *chunk = o->payload + off;
+        if (stream) {
+            tgm__copy_stream(body + off, chunk, n);
+        } else {
+            memcpy(body + off, chunk, n);
+            chunk = body + off;
+        }
         if (o->check_finite_on_copy) {
-            tgm_error ce = tgm__pipeline_check_chunk(o, body + off, n);
+            tgm_error ce = tgm__pipeline_check_chunk(o, chunk, n);
             if (ce != TGM_ERROR_OK) {
+                tgm__copy_stream_fence();
                 tgm__hasher_free(h);
                 return ce;
             }
         }
         if (h != NULL) {
-            tgm__hasher_update(h, body + off, n);
+            tgm__hasher_update(h, chunk, n);
         }
+    }
+    if (stream) {
+        tgm__copy_stream_fence();
     }
     pos = o->payload_len;
     if (o->masks.len > 0) {

@@ -345,6 +345,56 @@ static void test_null_handles(void) {
     TT_CHECK_EQ_STR(tgm_version_string(), TGM_VERSION_STRING);
 }
 
+/* Payloads past TGM_STREAM_COPY_MIN are copied into the frame with
+ * non-temporal stores and checked / hashed from the source: the message
+ * must still carry every byte, the hash of the frame body, and refuse a
+ * NaN in the last element, for an odd element count and an unaligned
+ * source. */
+static void test_large_payload(void) {
+    size_t n = ((size_t)9 << 20) / 4 + 3; /* float32, > 8 MiB, odd */
+    uint8_t *mem = malloc(n * 4 + 1);
+    TT_ASSERT(mem != NULL);
+    float *v = (float *)(void *)(mem + 1); /* unaligned source (memcpy'd below) */
+    for (size_t i = 0; i < n; i++) {
+        float f = (float)(i % 100003) * 0.5f;
+        memcpy((uint8_t *)v + 4 * i, &f, 4);
+    }
+    const uint8_t *ptrs[1] = {(const uint8_t *)v};
+    size_t lens[1] = {n * 4};
+    const char *order = host_big() ? "big" : "little";
+    tgm_bytes_t out;
+    TT_ASSERT(tgm_encode(meta_json("float32", order, n, NULL), ptrs, lens, 1, "xxh3", 0, &out) ==
+              TGM_ERROR_OK);
+    tgm_message_t *m = NULL;
+    TT_ASSERT(tgm_decode(out.data, out.len, 1, 1, 1, &m) == TGM_ERROR_OK); /* hash verified */
+    size_t got = 0;
+    const uint8_t *d = tgm_object_data(m, 0, &got);
+    TT_CHECK(got == n * 4 && memcmp(d, v, got) == 0);
+    tgm_message_free(m);
+    /* caller memory at an odd offset gives the same bytes */
+    uint8_t *dst = malloc(out.len + 3);
+    TT_ASSERT(dst != NULL);
+    size_t len = 0;
+    TT_CHECK_ERR(tgm_encode_into(meta_json("float32", order, n, NULL), ptrs, lens, 1, "xxh3", 0,
+                                 NULL, dst + 3, out.len, &len),
+                 TGM_ERROR_OK);
+    TT_CHECK(len == out.len);
+    tgm_bytes_t v1 = {NULL, 0};
+    TT_CHECK_ERR(tgm_validate(dst + 3, len, "checksum", 0, &v1), TGM_ERROR_OK);
+    TT_CHECK(v1.data != NULL && strstr((const char *)v1.data, "\"issues\":[]") != NULL);
+    tgm_bytes_free(v1);
+    free(dst);
+    tgm_bytes_free(out);
+    float nanv = NAN;
+    memcpy((uint8_t *)v + 4 * (n - 1), &nanv, 4);
+    TT_CHECK_ERR(tgm_encode(meta_json("float32", order, n, NULL), ptrs, lens, 1, "xxh3", 0, &out),
+                 TGM_ERROR_ENCODING);
+    char want[96];
+    snprintf(want, sizeof want, "NaN at element %zu of float32 array", n - 1);
+    TT_CHECK(strstr(tgm_last_error(), want) != NULL);
+    free(mem);
+}
+
 int main(void) {
     TT_RUN(test_roundtrip_matrix);
     TT_RUN(test_encode_errors);
@@ -354,5 +404,6 @@ int main(void) {
     TT_RUN(test_compute_hash);
     TT_RUN(test_ranges_and_objects);
     TT_RUN(test_null_handles);
+    TT_RUN(test_large_payload);
     return tt_finish("test_api");
 }
