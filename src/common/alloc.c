@@ -60,7 +60,119 @@ static int huge_pages_wanted(void) {
     return s;
 }
 
+/* Per-thread cache of large blocks.  The pipeline's intermediate buffers
+ * (packed values, shuffled bytes, compressed output before it is framed)
+ * and the messages callers free are large and short-lived; a fresh block
+ * of that size comes from mmap and costs a kernel page clear per page
+ * before the first byte is written (a third of an lz4 encode of 128 MiB).
+ * So up to two freed blocks of 4 MiB .. TENSOGRAM_CACHE_BYTES (default
+ * 256 MiB; 0 turns the cache off) are kept per thread and handed out again
+ * for a request they fit without wasting more than half.  A thread's
+ * blocks are released when it exits. */
+#if defined(__GLIBC__)
+#include <malloc.h>
+#include <pthread.h>
+#define TGM_BLOCK_CACHE 1
+#define CACHE_SLOTS 2
+
+typedef struct block_cache {
+    void *p[CACHE_SLOTS];
+    size_t cap[CACHE_SLOTS];
+    int registered; /* the exit destructor knows this thread's cache */
+} block_cache;
+
+static _Thread_local block_cache tl_cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_release(void *v) {
+    block_cache *c = v;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        free(c->p[i]);
+        c->p[i] = NULL;
+        c->cap[i] = 0;
+    }
+}
+
+static void cache_key_init(void) {
+    if (pthread_key_create(&cache_key, cache_release) != 0) {
+        cache_key = (pthread_key_t)-1;
+    }
+}
+
+static size_t cache_limit(void) {
+    static _Atomic size_t limit = SIZE_MAX; /* SIZE_MAX: not read yet */
+    size_t l = atomic_load_explicit(&limit, memory_order_relaxed);
+    if (l == SIZE_MAX) {
+        l = (size_t)256 << 20;
+        const char *e = getenv("TENSOGRAM_CACHE_BYTES");
+        if (e != NULL && *e >= '0' && *e <= '9') {
+            char *end;
+            unsigned long long v = strtoull(e, &end, 10);
+            l = v >= SIZE_MAX ? SIZE_MAX - 1 : (size_t)v;
+        }
+        atomic_store_explicit(&limit, l, memory_order_relaxed);
+    }
+    return l;
+}
+
+/* A cached block of at least n bytes (and at most 2n), or NULL. */
+static void *cache_take(size_t n) {
+    block_cache *c = &tl_cache;
+    int best = -1;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        if (c->p[i] != NULL && c->cap[i] >= n && c->cap[i] / 2 <= n &&
+            (best < 0 || c->cap[i] < c->cap[best])) {
+            best = i;
+        }
+    }
+    if (best < 0) {
+        return NULL;
+    }
+    void *p = c->p[best];
+    c->p[best] = NULL;
+    c->cap[best] = 0;
+    return p;
+}
+
+/* Keep p (usable size cap) in this thread's cache: 1, or 0 when it does
+ * not qualify.  A full cache gives up its smallest block. */
+static int cache_put(void *p, size_t cap) {
+    if (cap < HUGE_MIN || cap > cache_limit()) {
+        return 0;
+    }
+    block_cache *c = &tl_cache;
+    if (!c->registered) {
+        pthread_once(&cache_once, cache_key_init);
+        if (cache_key == (pthread_key_t)-1 || pthread_setspecific(cache_key, c) != 0) {
+            return 0;
+        }
+        c->registered = 1;
+    }
+    int slot = 0;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        if (c->p[i] == NULL) {
+            slot = i;
+            break;
+        }
+        if (c->cap[i] < c->cap[slot]) {
+            slot = i;
+        }
+    }
+    free(c->p[slot]);
+    c->p[slot] = p;
+    c->cap[slot] = cap;
+    return 1;
+}
+#endif
+
 static void *alloc_large(size_t n) {
+#ifdef TGM_BLOCK_CACHE
+    void *cached = cache_take(n);
+    if (cached != NULL) {
+        return cached;
+    }
+#endif
 #ifdef MADV_HUGEPAGE
     if (huge_pages_wanted()) {
         void *p = NULL;
@@ -104,7 +216,17 @@ void *tgm__realloc(void *p, size_t n) {
     return realloc(p, n == 0 ? 1 : n);
 }
 
-void tgm__free(void *p) { free(p); }
+void tgm__free(void *p) {
+#ifdef TGM_BLOCK_CACHE
+    if (p != NULL) {
+        size_t cap = malloc_usable_size(p);
+        if (cap >= HUGE_MIN && cache_put(p, cap)) {
+            return;
+        }
+    }
+#endif
+    free(p);
+}
 
 void *tgm__malloc_array(size_t count, size_t size) {
     size_t total;

@@ -1,5 +1,7 @@
 #include "tt.h"
 
+#include <malloc.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "common/alloc.h"
@@ -143,6 +145,52 @@ static void test_copy_stream(void) {
     }
 }
 
+/* Large blocks freed on a thread are handed out again on that thread for a
+ * request they fit (within 2x); other sizes get fresh blocks; a thread's
+ * cached blocks are released when it exits (LeakSanitizer in the ASan
+ * run would report them otherwise). */
+static void *cache_thread(void *arg) {
+    (void)arg;
+    uint8_t *p = tgm__malloc((size_t)6 << 20);
+    if (p != NULL) {
+        memset(p, 1, (size_t)6 << 20);
+    }
+    tgm__free(p); /* cached, then released at thread exit */
+    return NULL;
+}
+
+static void test_block_cache(void) {
+#if defined(__GLIBC__)
+    size_t n = (size_t)9 << 20;
+    uint8_t *p = tgm__malloc(n);
+    TT_ASSERT(p != NULL);
+    memset(p, 0x5A, n);
+    tgm__free(p);
+    uint8_t *q = tgm__malloc(n - 4096); /* fits: the same block */
+    TT_CHECK(q == p);
+    TT_CHECK(malloc_usable_size(q) >= n - 4096);
+    uint8_t *r = tgm__malloc(n); /* cache now empty: a new block */
+    TT_ASSERT(r != NULL);
+    TT_CHECK(r != q);
+    tgm__free(q);
+    uint8_t *big = tgm__malloc(3 * n); /* more than 2x the cached block: fresh */
+    TT_ASSERT(big != NULL);
+    TT_CHECK(big != q);
+    tgm__free(big);
+    uint8_t *small = tgm__malloc((size_t)4 << 20); /* both cached blocks over 2x */
+    TT_ASSERT(small != NULL);
+    TT_CHECK(small != q && small != big);
+    uint8_t *again = tgm__malloc(3 * n - 100); /* the 27 MiB block fits */
+    TT_CHECK(again == big);
+    tgm__free(small);
+    tgm__free(again);
+    tgm__free(r);
+    pthread_t t;
+    TT_ASSERT(pthread_create(&t, NULL, cache_thread, NULL) == 0);
+    TT_CHECK(pthread_join(t, NULL) == 0);
+#endif
+}
+
 int main(void) {
     TT_RUN(test_error_text);
     TT_RUN(test_endian);
@@ -152,5 +200,6 @@ int main(void) {
     TT_RUN(test_threads);
     TT_RUN(test_large_alloc);
     TT_RUN(test_copy_stream);
+    TT_RUN(test_block_cache);
     return tt_finish("test_common");
 }
