@@ -1,7 +1,8 @@
 /* Thread scaling of tgm_encode / tgm_decode: one message of 8 float64
- * objects (1M values each, the smooth benchmark field) through three
+ * objects (1M values each, the smooth benchmark field) through six
  * pipelines, timed with threads = 1, 2, ... up to the core count (or argv[1]).
- * Prints throughput over the raw data size and the speed-up over 1 thread. */
+ * Prints throughput over the raw data size, the speed-up over 1 thread, and
+ * whether the message is byte-identical to the 1-thread one. */
 #include "bench_common.h"
 
 #include <unistd.h>
@@ -31,6 +32,12 @@ static char *metadata(const char *stages) {
 }
 
 int main(int argc, char **argv) {
+    /* Fixed provenance, so that messages from different thread counts can
+     * be compared byte for byte. */
+    setenv("TENSOGRAM_PROVENANCE",
+           "{\"encoder\":{\"name\":\"bench\",\"version\":\"0\"},\"time\":\"2026-01-01T00:00:00Z\","
+           "\"uuid\":\"00000000-0000-4000-8000-000000000000\"}",
+           1);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     uint32_t max_threads = argc > 1 ? (uint32_t)atoi(argv[1]) : (uint32_t)(cores > 0 ? cores : 1);
     static const struct {
@@ -39,6 +46,10 @@ int main(int argc, char **argv) {
         {"none", "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\""},
         {"zstd(3)", "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\","
                     "\"zstd_level\":3"},
+        {"sp16", "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":16,"
+                 "\"filter\":\"none\",\"compression\":\"none\""},
+        {"shuffle", "\"encoding\":\"none\",\"filter\":\"shuffle\",\"shuffle_element_size\":8,"
+                    "\"compression\":\"none\""},
         {"shuffle+lz4", "\"encoding\":\"none\",\"filter\":\"shuffle\",\"shuffle_element_size\":8,"
                         "\"compression\":\"lz4\""},
         {"sp24+szip", "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":24,"
@@ -69,11 +80,12 @@ int main(int argc, char **argv) {
         free(dst);
     });
     printf("baseline memcpy into a fresh buffer: %.0f MB/s\n", bench_mbps(raw, tcopy));
-    printf("%-12s %7s %10s %8s %10s %8s\n", "pipeline", "threads", "enc MB/s", "speedup",
-           "dec MB/s", "speedup");
+    printf("%-12s %7s %10s %8s %10s %8s  %s\n", "pipeline", "threads", "enc MB/s", "speedup",
+           "dec MB/s", "speedup", "output");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char *meta = metadata(cases[c].stages);
         double enc1 = 0, dec1 = 0;
+        tgm_bytes_t first = {0}; /* the 1-thread message */
         for (uint32_t t = 1; t <= max_threads; t++) {
             tgm_bytes_t msg = {0};
             tgm_error e;
@@ -91,14 +103,22 @@ int main(int argc, char **argv) {
                 }
                 tgm_message_free(m);
             });
+            const char *same = "";
             if (t == 1) {
                 enc1 = te;
                 dec1 = td;
+                first = msg;
+                msg.data = NULL;
+            } else {
+                same = msg.len == first.len && memcmp(msg.data, first.data, msg.len) == 0
+                           ? "identical to 1 thread"
+                           : "DIFFERS from 1 thread";
             }
-            printf("%-12s %7u %10.0f %7.2fx %10.0f %7.2fx\n", cases[c].name, t,
-                   bench_mbps(raw, te), enc1 / te, bench_mbps(raw, td), dec1 / td);
+            printf("%-12s %7u %10.0f %7.2fx %10.0f %7.2fx  %s\n", cases[c].name, t,
+                   bench_mbps(raw, te), enc1 / te, bench_mbps(raw, td), dec1 / td, same);
             tgm_bytes_free(msg);
         }
+        tgm_bytes_free(first);
         free(meta);
     }
     for (int i = 0; i < NOBJ; i++) {
