@@ -1,6 +1,7 @@
 /* Thread scaling of tgm_encode / tgm_decode: one message of 8 float64
  * objects (1M values each, the smooth benchmark field) through six
- * pipelines, timed with threads = 1, 2, ... up to the core count (or argv[1]).
+ * pipelines, timed with threads = 1, 2, ... up to the core count (or argv[1]),
+ * best of argv[2] (default 11) runs.
  * Prints throughput over the raw data size, the speed-up over 1 thread, and
  * whether the message is byte-identical to the 1-thread one. */
 #include "bench_common.h"
@@ -40,6 +41,7 @@ int main(int argc, char **argv) {
            1);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     uint32_t max_threads = argc > 1 ? (uint32_t)atoi(argv[1]) : (uint32_t)(cores > 0 ? cores : 1);
+    int reps = argc > 2 ? atoi(argv[2]) : 11;
     static const struct {
         const char *name, *stages;
     } cases[] = {
@@ -90,13 +92,13 @@ int main(int argc, char **argv) {
             tgm_bytes_t msg = {0};
             tgm_error e;
             double te, td;
-            BENCH_BEST(5, te, {
+            BENCH_BEST(reps, te, {
                 tgm_bytes_free(msg);
                 if ((e = tgm_encode(meta, ptrs, lens, NOBJ, "xxh3", t, &msg)) != TGM_ERROR_OK) {
                     die("encode", e);
                 }
             });
-            BENCH_BEST(5, td, {
+            BENCH_BEST(reps, td, {
                 tgm_message_t *m;
                 if ((e = tgm_decode(msg.data, msg.len, 1, t, 1, &m)) != TGM_ERROR_OK) {
                     die("decode", e);
