@@ -395,6 +395,62 @@ static void test_large_payload(void) {
     free(mem);
 }
 
+/* simple_packing that computes its parameters checks for NaN / Inf in the
+ * same pass: the refusal must read exactly as the separate check's (the
+ * reference's message), whatever the thread count, and explicit parameters
+ * or 0 bits (no parameter pass) must still be checked. */
+static void sp_meta(char *buf, size_t cap, size_t n, const char *extra) {
+    snprintf(buf, cap,
+             "{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%zu],"
+             "\"strides\":[1],\"dtype\":\"float64\",\"byte_order\":\"%s\",%s}]}",
+             n, host_big() ? "big" : "little", extra);
+}
+
+static void test_sp_nonfinite(void) {
+    size_t n = 300000;
+    double *v = malloc(n * sizeof *v);
+    TT_ASSERT(v != NULL);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = 250.0 + (double)(i % 977) * 0.01;
+    }
+    const uint8_t *ptrs[1] = {(const uint8_t *)v};
+    size_t lens[1] = {n * sizeof *v};
+    const double bad[2] = {NAN, -INFINITY};
+    const size_t where[2] = {123457, 299999};
+    char ref_msg[256], m[512];
+    tgm_bytes_t out;
+    for (int b = 0; b < 2; b++) {
+        v[where[b]] = bad[b];
+        /* the separate check's message: a compressed, unpacked pipeline */
+        sp_meta(m, sizeof m, n, "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\"");
+        TT_CHECK_ERR(tgm_encode(m, ptrs, lens, 1, NULL, 1, &out), TGM_ERROR_ENCODING);
+        snprintf(ref_msg, sizeof ref_msg, "%s", tgm_last_error());
+        TT_CHECK(strstr(ref_msg, b == 0 ? "NaN" : "Inf") != NULL);
+        static const char *const sp[3] = {
+            "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":16,\"filter\":\"none\","
+            "\"compression\":\"none\"",
+            "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":0,\"filter\":\"none\","
+            "\"compression\":\"none\"",
+            "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":16,\"sp_reference_value\":0.0,"
+            "\"sp_binary_scale_factor\":-6,\"filter\":\"none\",\"compression\":\"szip\","
+            "\"szip_rsi\":128,\"szip_block_size\":16,\"szip_flags\":8"};
+        for (int k = 0; k < 3; k++) {
+            for (uint32_t threads = 1; threads <= 2; threads++) {
+                sp_meta(m, sizeof m, n, sp[k]);
+                TT_CHECK_ERR(tgm_encode(m, ptrs, lens, 1, NULL, threads, &out), TGM_ERROR_ENCODING);
+                TT_CHECK_EQ_STR(tgm_last_error(), ref_msg);
+            }
+        }
+        v[where[b]] = 1.0;
+    }
+    /* and finite data still packs */
+    sp_meta(m, sizeof m, n, "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":16,"
+                            "\"filter\":\"none\",\"compression\":\"none\"");
+    TT_CHECK_ERR(tgm_encode(m, ptrs, lens, 1, NULL, 2, &out), TGM_ERROR_OK);
+    tgm_bytes_free(out);
+    free(v);
+}
+
 int main(void) {
     TT_RUN(test_roundtrip_matrix);
     TT_RUN(test_encode_errors);
@@ -405,5 +461,6 @@ int main(void) {
     TT_RUN(test_ranges_and_objects);
     TT_RUN(test_null_handles);
     TT_RUN(test_large_payload);
+    TT_RUN(test_sp_nonfinite);
     return tt_finish("test_api");
 }
