@@ -76,35 +76,22 @@ static int fmt_for(tgm_dtype dt, int big_endian, fmt *f) {
 
 /* --- fast block check: does any unit have an all-ones exponent? ---------- */
 
-static int any_special16(const uint8_t *p, size_t n, uint16_t e) {
-    unsigned acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint16_t x;
-        memcpy(&x, p + 2 * i, 2);
-        acc |= (x & e) == e;
+/* Any unit with all exponent bits set?  `e` is the exponent mask as it
+ * appears in a native load of the data (no early exit: the loop vectorises). */
+#define ANY_SPECIAL(name, T)                                                                       \
+    static int name(const uint8_t *p, size_t n, T e) {                                             \
+        unsigned acc = 0;                                                                          \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            T x;                                                                                   \
+            memcpy(&x, p + sizeof(T) * i, sizeof(T));                                              \
+            acc |= (x & e) == e;                                                                   \
+        }                                                                                          \
+        return acc != 0;                                                                           \
     }
-    return acc != 0;
-}
-
-static int any_special32(const uint8_t *p, size_t n, uint32_t e) {
-    unsigned acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t x;
-        memcpy(&x, p + 4 * i, 4);
-        acc |= (x & e) == e;
-    }
-    return acc != 0;
-}
-
-static int any_special64(const uint8_t *p, size_t n, uint64_t e) {
-    unsigned acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t x;
-        memcpy(&x, p + 8 * i, 8);
-        acc |= (x & e) == e;
-    }
-    return acc != 0;
-}
+ANY_SPECIAL(any_special16, uint16_t)
+ANY_SPECIAL(any_special32, uint32_t)
+ANY_SPECIAL(any_special64, uint64_t)
+#undef ANY_SPECIAL
 
 /* Native byte order: (x & e) + lowest_bit(e) carries into the bit just
  * above the exponent field exactly when the exponent is all ones, and
@@ -150,38 +137,21 @@ static int any_special(const fmt *f, const uint8_t *p, size_t units) {
 
 /* Slow path for a block that hit: the indices of the units with an
  * all-ones exponent (branch-free compaction; idx has room for `n`). */
-static size_t collect16(const uint8_t *p, size_t n, uint16_t e, uint16_t *idx) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint16_t x;
-        memcpy(&x, p + 2 * i, 2);
-        idx[k] = (uint16_t)i;
-        k += (x & e) == e;
+#define COLLECT(name, T)                                                                           \
+    static size_t name(const uint8_t *p, size_t n, T e, uint16_t *idx) {                          \
+        size_t k = 0;                                                                              \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            T x;                                                                                   \
+            memcpy(&x, p + sizeof(T) * i, sizeof(T));                                              \
+            idx[k] = (uint16_t)i;                                                                  \
+            k += (x & e) == e;                                                                     \
+        }                                                                                          \
+        return k;                                                                                  \
     }
-    return k;
-}
-
-static size_t collect32(const uint8_t *p, size_t n, uint32_t e, uint16_t *idx) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t x;
-        memcpy(&x, p + 4 * i, 4);
-        idx[k] = (uint16_t)i;
-        k += (x & e) == e;
-    }
-    return k;
-}
-
-static size_t collect64(const uint8_t *p, size_t n, uint64_t e, uint16_t *idx) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t x;
-        memcpy(&x, p + 8 * i, 8);
-        idx[k] = (uint16_t)i;
-        k += (x & e) == e;
-    }
-    return k;
-}
+COLLECT(collect16, uint16_t)
+COLLECT(collect32, uint32_t)
+COLLECT(collect64, uint64_t)
+#undef COLLECT
 
 /* Element indices (within the block) that may be non-finite, each once;
  * returns their number.  `units` <= BLOCK_BYTES / 2. */

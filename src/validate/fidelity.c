@@ -106,38 +106,6 @@ static size_t scan_exact(tgm_dtype dt, bool big, const uint8_t *p, size_t n, siz
     }
 }
 
-/* Whether any of the n lanes holds a value whose exponent bits are all
- * set.  `m` is the exponent mask as it appears in a native load of the
- * stored bytes (byte-swapped when the payload's order is not the host's),
- * so no lane needs swapping; no early exit, so the loops vectorise. */
-static bool any16(const uint8_t *p, size_t n, uint16_t m) {
-    unsigned acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint16_t x;
-        memcpy(&x, p + 2 * i, 2);
-        acc |= (x & m) == m;
-    }
-    return acc != 0;
-}
-static bool any32(const uint8_t *p, size_t n, uint32_t m) {
-    unsigned acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t x;
-        memcpy(&x, p + 4 * i, 4);
-        acc |= (x & m) == m;
-    }
-    return acc != 0;
-}
-static bool any64(const uint8_t *p, size_t n, uint64_t m) {
-    unsigned acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t x;
-        memcpy(&x, p + 8 * i, 8);
-        acc |= (x & m) == m;
-    }
-    return acc != 0;
-}
-
 #define SCAN_BLOCK 1024 /* elements checked at once before looking closer */
 
 /* scan_exact over the whole remaining payload, skipping blocks in which a
@@ -145,38 +113,13 @@ static bool any64(const uint8_t *p, size_t n, uint64_t m) {
  * memory speed). */
 static size_t next_nonfinite(tgm_dtype dt, bool big, const uint8_t *p, size_t n, size_t from,
                              int *kind, int *comp) {
-    size_t width, lanes; /* bytes per lane, lanes per element */
-    uint64_t m;
-    switch (dt) {
-    case TGM_DT_FLOAT16:
-        width = 2, lanes = 1, m = 0x7c00u;
-        break;
-    case TGM_DT_BFLOAT16:
-        width = 2, lanes = 1, m = 0x7f80u;
-        break;
-    case TGM_DT_FLOAT32:
-    case TGM_DT_COMPLEX64:
-        width = 4, lanes = dt == TGM_DT_FLOAT32 ? 1 : 2, m = 0x7f800000u;
-        break;
-    case TGM_DT_FLOAT64:
-    case TGM_DT_COMPLEX128:
-        width = 8, lanes = dt == TGM_DT_FLOAT64 ? 1 : 2, m = 0x7ff0000000000000ull;
-        break;
-    default:
+    if (!tgm__dtype_is_float(dt)) {
         return n; /* integers and bitmask have no non-finite values */
     }
-    if (big != (TGM_HOST_BIG_ENDIAN != 0)) {
-        m = width == 2 ? __builtin_bswap16((uint16_t)m)
-            : width == 4 ? __builtin_bswap32((uint32_t)m) : __builtin_bswap64(m);
-    }
+    size_t width = tgm__dtype_width(dt); /* bytes per element, both components */
     for (size_t b = from; b < n; b += SCAN_BLOCK) {
         size_t end = n - b < SCAN_BLOCK ? n : b + SCAN_BLOCK;
-        const uint8_t *q = p + b * width * lanes;
-        size_t nl = (end - b) * lanes;
-        bool hit = width == 2   ? any16(q, nl, (uint16_t)m)
-                   : width == 4 ? any32(q, nl, (uint32_t)m)
-                                : any64(q, nl, m);
-        if (hit) {
+        if (tgm__masks_any_nonfinite(dt, big, p + b * width, (end - b) * width)) {
             size_t i = scan_exact(dt, big, p, end, b, kind, comp);
             if (i < end) {
                 return i;
