@@ -105,11 +105,11 @@ int main(int argc, char **argv) {
             double d = fabs(out[i] - v[i]);
             tmax = d > tmax ? d : tmax;
         }
-        printf("%-5d %-10s %12zu %12.0f %12.0f %8s %8s   max err %.3g\n", widths[w], "ecCodes", glen,
-               bench_mbps(bytes, ee), bench_mbps(bytes, ed), "1.00", "1.00", emax);
+        printf("%-5d %-10s %12zu %12.0f %12.0f %8s %8s   max err %.3g\n", widths[w], "ecCodes",
+               glen, bench_mbps(bytes, ee), bench_mbps(bytes, ed), "1.00", "1.00", emax);
         printf("%-5d %-10s %12zu %12.0f %12.0f %8.2f %8.2f   max err %.3g\n", widths[w],
-               "tensogram", msg.len, bench_mbps(bytes, te), bench_mbps(bytes, td), ee / te,
-               ed / td, tmax);
+               "tensogram", msg.len, bench_mbps(bytes, te), bench_mbps(bytes, td), ee / te, ed / td,
+               tmax);
         tgm_bytes_free(msg);
     }
     free(v);

@@ -140,8 +140,10 @@ static void run(const char *dir, size_t count) {
            bench_mbps(total, t_open), t_read / t_open);
     printf("  %-34s %9.2f ms  %8.0f MB/s\n", "read() baseline", t_read * 1e3,
            bench_mbps(total, t_read));
-    printf("  %-34s %9.2f us/message\n", "decode metadata, reverse order", t_meta * 1e6 / (double)count);
-    printf("  %-34s %9.2f us/message\n", "decode object + verify hash", t_obj * 1e6 / (double)count);
+    printf("  %-34s %9.2f us/message\n", "decode metadata, reverse order",
+           t_meta * 1e6 / (double)count);
+    printf("  %-34s %9.2f us/message\n", "decode object + verify hash",
+           t_obj * 1e6 / (double)count);
     printf("  %-34s %9.2f ms  %8.0f MB/s  %6.2fx write()\n", "append_raw", t_append * 1e3,
            bench_mbps(total, t_append), t_write / t_append);
     printf("  %-34s %9.2f ms  %8.0f MB/s\n", "write() baseline", t_write * 1e3,

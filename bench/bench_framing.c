@@ -4,9 +4,9 @@
  *
  * Each sample is one float32 tensor of 3 x S x S (S = 8, 32, 128).
  * Encode: tgm_encode_into (caller buffer, no allocation), hash none and
- * xxh3.  `bench_framing S` runs one size.  Decode: tgm_decode_object_view (zero copy) and tgm_decode_object_into
- * (copy into caller memory, hash verified).  Baseline encode = header + memcpy; baseline
- * decode = header parse + memcpy. */
+ * xxh3.  `bench_framing S` runs one size.  Decode: tgm_decode_object_view (zero copy) and
+ * tgm_decode_object_into (copy into caller memory, hash verified).  Baseline encode = header +
+ * memcpy; baseline decode = header parse + memcpy. */
 #include "bench_common.h"
 
 #include "tensogram/tensogram.h"
@@ -59,11 +59,12 @@ static void run(unsigned side) {
         v[i] = (float)i * 0.001f;
     }
     char meta[512];
-    snprintf(meta, sizeof meta,
-             "{\"version\":3,\"base\":[{\"name\":\"image\"}],\"descriptors\":[{\"type\":\"ntensor\","
-             "\"ndim\":3,\"shape\":[3,%u,%u],\"strides\":[%u,%u,1],\"dtype\":\"float32\","
-             "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\"}]}",
-             side, side, side * side, side);
+    snprintf(
+        meta, sizeof meta,
+        "{\"version\":3,\"base\":[{\"name\":\"image\"}],\"descriptors\":[{\"type\":\"ntensor\","
+        "\"ndim\":3,\"shape\":[3,%u,%u],\"strides\":[%u,%u,1],\"dtype\":\"float32\","
+        "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\"}]}",
+        side, side, side * side, side);
     const uint8_t *ptrs[1] = {(const uint8_t *)v};
     size_t lens[1] = {raw};
     size_t cap = (raw + 4096) * NSAMPLES;
@@ -127,8 +128,8 @@ static void run(unsigned side) {
     BENCH_BEST(5, t_into, {
         for (int s = 0; s < NSAMPLES; s++) {
             size_t len;
-            tgm_error e = tgm_decode_object_into(out + offs[s], offs[s + 1] - offs[s], 0, 1, 1,
-                                                 1, NULL, dec, raw, &len);
+            tgm_error e = tgm_decode_object_into(out + offs[s], offs[s + 1] - offs[s], 0, 1, 1, 1,
+                                                 NULL, dec, raw, &len);
             if (e != TGM_ERROR_OK) {
                 die("decode", e);
             }

@@ -281,13 +281,14 @@ int main(int argc, char **argv) {
         if (raw.ok) {
             snprintf(er, sizeof er, "%.2f", enc / bench_mbps(nbytes, raw.enc));
             snprintf(dr, sizeof dr, "%.2f", dec / bench_mbps(nbytes, raw.dec));
-            snprintf(eri, sizeof eri, "%.3f", bench_mbps(nbytes, tei) / bench_mbps(nbytes, raw.enc));
-            snprintf(dri, sizeof dri, "%.3f", bench_mbps(nbytes, tdi) / bench_mbps(nbytes, raw.dec));
+            snprintf(eri, sizeof eri, "%.3f",
+                     bench_mbps(nbytes, tei) / bench_mbps(nbytes, raw.enc));
+            snprintf(dri, sizeof dri, "%.3f",
+                     bench_mbps(nbytes, tdi) / bench_mbps(nbytes, raw.dec));
         }
         printf("%-24s %8.2f %10.0f %10.0f %8.2f %8.2f %8s %8s %9s %9s  %.3g%s\n", c->name,
-               (double)nbytes / (double)msg.len, enc, dec, enc / memcpy_mbps, dec / memcpy_mbps,
-               er, dr, eri, dri, maxerr,
-               (!c->lossy && maxerr != 0) ? " LOSSLESS MISMATCH" : "");
+               (double)nbytes / (double)msg.len, enc, dec, enc / memcpy_mbps, dec / memcpy_mbps, er,
+               dr, eri, dri, maxerr, (!c->lossy && maxerr != 0) ? " LOSSLESS MISMATCH" : "");
         tgm_message_free(m);
         tgm_bytes_free(msg);
     }

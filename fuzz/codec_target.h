@@ -89,9 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         p.zfp_num_values = (claim % (FZ_MAX_OUT + 1)) / 8;
         dst_len = p.zfp_num_values * 8;
     } else if (strcmp(name, "blosc2") == 0) {
-        static const tgm_blosc2_inner inner[5] = {TGM_BLOSC2_BLOSCLZ, TGM_BLOSC2_LZ4,
-                                                  TGM_BLOSC2_LZ4HC, TGM_BLOSC2_ZLIB,
-                                                  TGM_BLOSC2_ZSTD};
+        static const tgm_blosc2_inner inner[5] = {
+            TGM_BLOSC2_BLOSCLZ, TGM_BLOSC2_LZ4, TGM_BLOSC2_LZ4HC, TGM_BLOSC2_ZLIB, TGM_BLOSC2_ZSTD};
         p.blosc2_codec = inner[b0 % 5];
         p.blosc2_clevel = b1 % 10;
         p.blosc2_typesize = 1 + b2 % 16;

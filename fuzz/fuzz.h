@@ -39,7 +39,7 @@ static inline void fz_init(void) {
 #define FZ_REQUIRE(cond)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: fuzz invariant broken: %s (last error: %s)\n", __FILE__,      \
+            fprintf(stderr, "%s:%d: fuzz invariant broken: %s (last error: %s)\n", __FILE__,       \
                     __LINE__, #cond, tgm_last_error() ? tgm_last_error() : "none");                \
             abort();                                                                               \
         }                                                                                          \

@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             nelem = 1;
             const uint64_t *shape = tgm_object_shape(d, obj);
             for (uint64_t k = 0; k < tgm_object_ndim(d, obj); k++) {
-                nelem = shape[k] != 0 && nelem > UINT64_MAX / shape[k] ? UINT64_MAX
-                                                                      : nelem * shape[k];
+                nelem =
+                    shape[k] != 0 && nelem > UINT64_MAX / shape[k] ? UINT64_MAX : nelem * shape[k];
             }
             known = 1;
         }

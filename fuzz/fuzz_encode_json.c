@@ -42,8 +42,8 @@ static int lossless(const tgm_message_t *m, size_t i) {
     const char *c = tgm_object_compression(m, i);
     const char *e = tgm_payload_encoding(m, i);
     const char *t = tgm_object_dtype(m, i);
-    return c != NULL && e != NULL && t != NULL && strcmp(e, "none") == 0 &&
-           strcmp(c, "zfp") != 0 && strcmp(c, "sz3") != 0 && strcmp(t, "bitmask") != 0;
+    return c != NULL && e != NULL && t != NULL && strcmp(e, "none") == 0 && strcmp(c, "zfp") != 0 &&
+           strcmp(c, "sz3") != 0 && strcmp(t, "bitmask") != 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

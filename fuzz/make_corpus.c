@@ -20,16 +20,16 @@
 #include "common/buf.h"
 #include "common/endian.h"
 #include "encodings/simple_packing.h"
-#include "json/json.h"
 #include "tensogram/tensogram.h"
 #include "wire/wire.h"
+#include "json/json.h"
 
 static const char *root;
 static const char *prefix = "seed"; /* file names: <prefix>_<name> */
 static int failures;
 
-static void put(const char *target, const char *name, const void *a, size_t alen,
-                const void *b, size_t blen) {
+static void put(const char *target, const char *name, const void *a, size_t alen, const void *b,
+                size_t blen) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", root, target);
     if (mkdir(path, 0777) != 0 && errno != EEXIST) {
@@ -240,8 +240,7 @@ static void message_seeds(void) {
         for (int k = 0; k < 8; k++) {
             memcpy(range_hdr + 1 + 4 * k, &fr[k], 4);
         }
-        put("fuzz_decode_range", m->name, range_hdr, sizeof range_hdr, m->bytes.data,
-            m->bytes.len);
+        put("fuzz_decode_range", m->name, range_hdr, sizeof range_hdr, m->bytes.data, m->bytes.len);
     }
     /* files: several messages with garbage between them and a torn tail */
     tgm_buf f = TGM_BUF_INIT;
@@ -255,14 +254,13 @@ static void message_seeds(void) {
     put("fuzz_file", "garbage_and_torn_tail", f.data, f.len, NULL, 0);
     put("fuzz_scan", "garbage_and_torn_tail", f.data, f.len, NULL, 0);
     tgm__buf_free(&f);
-    put("fuzz_file", "one_message", msgs[nmsgs - 2].bytes.data, msgs[nmsgs - 2].bytes.len, NULL,
-        0);
+    put("fuzz_file", "one_message", msgs[nmsgs - 2].bytes.data, msgs[nmsgs - 2].bytes.len, NULL, 0);
     put("fuzz_file", "empty", NULL, 0, NULL, 0);
 }
 
 /* codec_target.h header: claim u32, b0..b3, w0 u16, rng u64, extra u32 */
-static void codec_seed(const char *codec, const char *name, uint32_t claim, uint8_t b0,
-                       uint8_t b1, uint8_t b2, uint8_t b3, uint16_t w0, const tgm_codec_params *p,
+static void codec_seed(const char *codec, const char *name, uint32_t claim, uint8_t b0, uint8_t b1,
+                       uint8_t b2, uint8_t b3, uint16_t w0, const tgm_codec_params *p,
                        const uint8_t *raw, size_t rawlen) {
     const tgm_codec *c = tgm__codec_find(codec);
     if (c == NULL) {
@@ -311,8 +309,8 @@ static void codec_seeds(void) {
         int bi;
         uint32_t rsi, flags, bps;
         const char *name;
-    } sz[] = {{0, 4, 8, 8, "u8_pp"},    {1, 2, 8 | 4, 16, "u16_msb_pp"},
-              {2, 1, 1 | 8, 16, "s16_pp"}, {3, 3, 0, 32, "u32_raw"},
+    } sz[] = {{0, 4, 8, 8, "u8_pp"},         {1, 2, 8 | 4, 16, "u16_msb_pp"},
+              {2, 1, 1 | 8, 16, "s16_pp"},   {3, 3, 0, 32, "u32_raw"},
               {0, 8, 8 | 32, 12, "u12_pad"}, {0, 2, 8 | 16, 3, "u3_restricted"}};
     for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) {
         memset(&p, 0, sizeof p);
@@ -367,9 +365,8 @@ static void codec_seeds(void) {
     codec_seed("zfp", "accuracy", 320, 3, 0, 10, 0, 0, &p, (const uint8_t *)vals, 320);
     /* blosc2: inner b0 % 5 (blosclz, lz4, lz4hc, zlib, zstd), clevel b1 % 10,
      * typesize 1 + b2 % 16 */
-    static const tgm_blosc2_inner inner[5] = {TGM_BLOSC2_BLOSCLZ, TGM_BLOSC2_LZ4,
-                                              TGM_BLOSC2_LZ4HC, TGM_BLOSC2_ZLIB,
-                                              TGM_BLOSC2_ZSTD};
+    static const tgm_blosc2_inner inner[5] = {TGM_BLOSC2_BLOSCLZ, TGM_BLOSC2_LZ4, TGM_BLOSC2_LZ4HC,
+                                              TGM_BLOSC2_ZLIB, TGM_BLOSC2_ZSTD};
     static const char *iname[5] = {"blosclz", "lz4", "lz4hc", "zlib", "zstd"};
     for (int i = 0; i < 5; i++) {
         memset(&p, 0, sizeof p);
@@ -511,7 +508,6 @@ static void cbor_json_seeds(void) {
     }
 }
 
-
 /* ---- regression inputs, built frame by frame ---------------------------------
  *
  * Each input a fuzz target found is rebuilt here from scratch (so no
@@ -576,8 +572,8 @@ static void message(tgm_buf *out, uint16_t flags, const tgm_buf *body) {
 }
 
 #define RDESC(shape, dtype)                                                                        \
-    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[" shape "],\"strides\":[1],\"dtype\":\"" dtype   \
-    "\",\"byte_order\":\"little\",\"encoding\":\"none\",\"filter\":\"none\","                     \
+    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[" shape "],\"strides\":[1],\"dtype\":\"" dtype    \
+    "\",\"byte_order\":\"little\",\"encoding\":\"none\",\"filter\":\"none\","                      \
     "\"compression\":\"none\"}"
 
 /* fuzz_decode: an index listing one object in a message with two.  The

@@ -13,6 +13,9 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 bash scripts/install-deps.sh
 
+echo "== house rules: clang-format"
+bash scripts/check-format.sh
+
 jobs="$(nproc 2>/dev/null || echo 2)"
 
 echo "== release build (-Werror) and tests"

@@ -10,11 +10,10 @@ int main(void) {
     const float values[6] = {1.5f, 2.5f, 3.5f, 4.5f, 5.5f, 6.5f};
     const uint8_t *ptrs[1] = {(const uint8_t *)values};
     const size_t lens[1] = {sizeof values};
-    const char *meta =
-        "{\"base\":[{\"name\":\"demo\"}],"
-        "\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":2,\"shape\":[2,3],"
-        "\"strides\":[3,1],\"dtype\":\"float32\",\"encoding\":\"none\","
-        "\"filter\":\"none\",\"compression\":\"none\"}]}";
+    const char *meta = "{\"base\":[{\"name\":\"demo\"}],"
+                       "\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":2,\"shape\":[2,3],"
+                       "\"strides\":[3,1],\"dtype\":\"float32\",\"encoding\":\"none\","
+                       "\"filter\":\"none\",\"compression\":\"none\"}]}";
     tgm_bytes_t msg = {NULL, 0};
     tgm_message_t *decoded = NULL;
     if (tgm_encode(meta, ptrs, lens, 1, "xxh3", 0, &msg) != TGM_ERROR_OK) {

@@ -80,8 +80,7 @@ int main(int argc, char **argv) {
            (unsigned long long)tgm_object_shape(decoded, 0)[1], tgm_payload_encoding(decoded, 0),
            tgm_object_compression(decoded, 0), tgm_object_hash_value(decoded, 0));
     printf("mars.param=%s units=%s, max abs error after 16-bit packing: %.3g K\n",
-           tgm_metadata_get_string(md, "mars.param"), tgm_metadata_get_string(md, "units"),
-           maxerr);
+           tgm_metadata_get_string(md, "mars.param"), tgm_metadata_get_string(md, "units"), maxerr);
     printf("metadata: %s\n", tgm_metadata_to_json(md));
 
     /* Read back 5 values from the middle without decoding the whole field. */

@@ -136,23 +136,21 @@ typedef struct tgm_codec_call {
     const char *dtype;       /* the object's dtype ("float32", "bitmask", ...) */
     int big_endian;          /* byte order of the object's values (1 big, 0 little) */
     size_t ndim;
-    const uint64_t *shape;   /* ndim extents */
-    size_t typesize;         /* bytes per item of the stream the codec sees: the dtype's width,
-                              * 1 after the shuffle filter or for bitmask, the packed width
-                              * after simple_packing (what blosc2 uses as its typesize) */
-    uint64_t decoded_size;   /* bytes of the whole decompressed stream (encode: the input
-                              * length; validate: 0) */
+    const uint64_t *shape; /* ndim extents */
+    size_t typesize;       /* bytes per item of the stream the codec sees: the dtype's width,
+                            * 1 after the shuffle filter or for bitmask, the packed width
+                            * after simple_packing (what blosc2 uses as its typesize) */
+    uint64_t decoded_size; /* bytes of the whole decompressed stream (encode: the input
+                            * length; validate: 0) */
 } tgm_codec_call;
 
 /* Output of one callback invocation (opaque, owned by the library). */
 typedef struct tgm_codec_output tgm_codec_output;
 
-typedef tgm_error (*tgm_codec_encode_fn)(void *user, const tgm_codec_call *call,
-                                         const uint8_t *src, size_t src_len,
-                                         tgm_codec_output *out);
-typedef tgm_error (*tgm_codec_decode_fn)(void *user, const tgm_codec_call *call,
-                                         const uint8_t *src, size_t src_len,
-                                         tgm_codec_output *out);
+typedef tgm_error (*tgm_codec_encode_fn)(void *user, const tgm_codec_call *call, const uint8_t *src,
+                                         size_t src_len, tgm_codec_output *out);
+typedef tgm_error (*tgm_codec_decode_fn)(void *user, const tgm_codec_call *call, const uint8_t *src,
+                                         size_t src_len, tgm_codec_output *out);
 typedef tgm_error (*tgm_codec_decode_range_fn)(void *user, const tgm_codec_call *call,
                                                const uint8_t *src, size_t src_len,
                                                uint64_t byte_pos, uint64_t byte_size,
@@ -181,7 +179,8 @@ typedef struct tgm_codec_def {
 } tgm_codec_def;
 
 /* Initializer for a declaration: tgm_codec_def d = TGM_CODEC_DEF_INIT; */
-#define TGM_CODEC_DEF_INIT {sizeof(tgm_codec_def), NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL}
+#define TGM_CODEC_DEF_INIT                                                                         \
+    { sizeof(tgm_codec_def), NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* A registered codec, as reported by lookup and list. */
 typedef struct tgm_codec_info {

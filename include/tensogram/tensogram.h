@@ -108,15 +108,15 @@ typedef enum {
     TGM_VALUE_TYPE_MAP
 } tgm_value_type;
 
-typedef struct tgm_buffer_iter_t tgm_buffer_iter_t;         /* messages in a buffer */
-typedef struct tgm_file_t tgm_file_t;                       /* a .tgm file */
-typedef struct tgm_file_iter_t tgm_file_iter_t;             /* messages in a file */
-typedef struct tgm_message_t tgm_message_t;                 /* decoded message */
-typedef struct tgm_metadata_t tgm_metadata_t;               /* global metadata only */
-typedef struct tgm_object_iter_t tgm_object_iter_t;         /* objects in a message */
-typedef struct tgm_scan_result_t tgm_scan_result_t;         /* message boundaries */
+typedef struct tgm_buffer_iter_t tgm_buffer_iter_t; /* messages in a buffer */
+typedef struct tgm_file_t tgm_file_t;               /* a .tgm file */
+typedef struct tgm_file_iter_t tgm_file_iter_t;     /* messages in a file */
+typedef struct tgm_message_t tgm_message_t;         /* decoded message */
+typedef struct tgm_metadata_t tgm_metadata_t;       /* global metadata only */
+typedef struct tgm_object_iter_t tgm_object_iter_t; /* objects in a message */
+typedef struct tgm_scan_result_t tgm_scan_result_t; /* message boundaries */
 typedef struct tgm_streaming_encoder_t tgm_streaming_encoder_t;
-typedef struct tgm_value_t tgm_value_t;                     /* borrowed value cursor */
+typedef struct tgm_value_t tgm_value_t; /* borrowed value cursor */
 
 /* A caller-owned byte buffer; free with tgm_bytes_free. */
 typedef struct {
@@ -180,9 +180,9 @@ TGM_API tgm_error tgm_encode(const char *metadata_json, const uint8_t *const *da
 
 /* tgm_encode with NaN / Inf mask options (NULL = reject non-finite). */
 TGM_API tgm_error tgm_encode_with_options(const char *metadata_json,
-                                          const uint8_t *const *data_ptrs,
-                                          const size_t *data_lens, size_t num_objects,
-                                          const char *hash_algo, uint32_t threads,
+                                          const uint8_t *const *data_ptrs, const size_t *data_lens,
+                                          size_t num_objects, const char *hash_algo,
+                                          uint32_t threads,
                                           const TgmEncodeMaskOptions *mask_options,
                                           tgm_bytes_t *out);
 
@@ -192,11 +192,9 @@ TGM_API tgm_error tgm_encode_with_options(const char *metadata_json,
  * are always recomputed.  Descriptors must carry every parameter needed to
  * decode (sp_* values, szip_block_offsets in bits, ...).  The result is
  * indistinguishable from a normal encode of the same payloads. */
-TGM_API tgm_error tgm_encode_pre_encoded(const char *metadata_json,
-                                         const uint8_t *const *data_ptrs,
+TGM_API tgm_error tgm_encode_pre_encoded(const char *metadata_json, const uint8_t *const *data_ptrs,
                                          const size_t *data_lens, size_t num_objects,
-                                         const char *hash_algo, uint32_t threads,
-                                         tgm_bytes_t *out);
+                                         const char *hash_algo, uint32_t threads, tgm_bytes_t *out);
 
 /* ======================================================================
  * Decoding
@@ -381,9 +379,9 @@ TGM_API tgm_error tgm_file_open(const char *path, tgm_file_t **out);
 TGM_API tgm_error tgm_file_create(const char *path, tgm_file_t **out);
 /* Number of messages; the first call scans the file once. */
 TGM_API tgm_error tgm_file_message_count(tgm_file_t *file, size_t *out_count);
-TGM_API tgm_error tgm_file_decode_message(tgm_file_t *file, size_t index,
-                                          int32_t native_byte_order, uint32_t threads,
-                                          int32_t verify_hash, tgm_message_t **out);
+TGM_API tgm_error tgm_file_decode_message(tgm_file_t *file, size_t index, int32_t native_byte_order,
+                                          uint32_t threads, int32_t verify_hash,
+                                          tgm_message_t **out);
 /* Raw bytes of message `index`. */
 TGM_API tgm_error tgm_file_read_message(tgm_file_t *file, size_t index, tgm_bytes_t *out);
 /* Append an already-encoded message. */
@@ -544,7 +542,8 @@ typedef struct {
     int32_t input; /* tgm_encode_input */
 } tgm_encode_options;
 
-#define TGM_ENCODE_OPTIONS_INIT {sizeof(tgm_encode_options), NULL, 0, NULL, NULL, TGM_INPUT_RAW}
+#define TGM_ENCODE_OPTIONS_INIT                                                                    \
+    { sizeof(tgm_encode_options), NULL, 0, NULL, NULL, TGM_INPUT_RAW }
 
 /* tgm_encode with every option (NULL options = TGM_ENCODE_OPTIONS_INIT,
  * i.e. no hashes).  tgm_encode_ex_into writes into caller memory with the
@@ -623,8 +622,7 @@ TGM_API const char *tgm_object_descriptor_json(const tgm_message_t *msg, size_t 
 TGM_API tgm_error tgm_file_message_layout(tgm_file_t *file, size_t index, uint64_t *offset,
                                           uint64_t *length);
 TGM_API tgm_error tgm_file_decode_metadata(tgm_file_t *file, size_t index, tgm_metadata_t **out);
-TGM_API tgm_error tgm_file_decode_descriptors(tgm_file_t *file, size_t index,
-                                              tgm_message_t **out);
+TGM_API tgm_error tgm_file_decode_descriptors(tgm_file_t *file, size_t index, tgm_message_t **out);
 TGM_API tgm_error tgm_file_decode_object(tgm_file_t *file, size_t msg_index, size_t obj_index,
                                          int32_t native_byte_order, uint32_t threads,
                                          int32_t verify_hash, tgm_message_t **out);
@@ -634,8 +632,8 @@ TGM_API tgm_error tgm_file_decode_range(tgm_file_t *file, size_t msg_index, size
                                         int32_t native_byte_order, uint32_t threads, int32_t join,
                                         tgm_bytes_t *out, size_t *out_count);
 TGM_API tgm_error tgm_file_decode_message_with_options(tgm_file_t *file, size_t index,
-                                                       int32_t native_byte_order,
-                                                       uint32_t threads, int32_t verify_hash,
+                                                       int32_t native_byte_order, uint32_t threads,
+                                                       int32_t verify_hash,
                                                        const TgmDecodeMaskOptions *mask_options,
                                                        tgm_message_t **out);
 
@@ -647,14 +645,10 @@ TGM_API tgm_error tgm_decode_object_with_options(const uint8_t *buf, size_t buf_
                                                  int32_t verify_hash,
                                                  const TgmDecodeMaskOptions *mask_options,
                                                  tgm_message_t **out);
-TGM_API tgm_error tgm_decode_range_with_options(const uint8_t *buf, size_t buf_len,
-                                                size_t object_index,
-                                                const uint64_t *ranges_offsets,
-                                                const uint64_t *ranges_counts, size_t num_ranges,
-                                                int32_t native_byte_order, uint32_t threads,
-                                                int32_t join,
-                                                const TgmDecodeMaskOptions *mask_options,
-                                                tgm_bytes_t *out, size_t *out_count);
+TGM_API tgm_error tgm_decode_range_with_options(
+    const uint8_t *buf, size_t buf_len, size_t object_index, const uint64_t *ranges_offsets,
+    const uint64_t *ranges_counts, size_t num_ranges, int32_t native_byte_order, uint32_t threads,
+    int32_t join, const TgmDecodeMaskOptions *mask_options, tgm_bytes_t *out, size_t *out_count);
 
 /* The three NaN / Inf mask kinds of WIRE_FORMAT §6.5 (descriptor keys
  * "nan", "inf+", "inf-"). */

@@ -70,7 +70,8 @@ typedef struct {
     const char *aggregate_hash;
 } tgm_streaming_options;
 
-#define TGM_STREAMING_OPTIONS_INIT {sizeof(tgm_streaming_options), NULL, 0, NULL, NULL}
+#define TGM_STREAMING_OPTIONS_INIT                                                                 \
+    { sizeof(tgm_streaming_options), NULL, 0, NULL, NULL }
 
 /* tgm_streaming_encoder_create with options (NULL = defaults: no hashing,
  * one thread, non-finite values refused, footer aggregate).  The file at

@@ -88,8 +88,7 @@ static int interpreter_gone(void) {
 /* ---- buffers lent to a callback ---------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    uint8_t *ptr;
+    PyObject_HEAD uint8_t *ptr;
     Py_ssize_t len;
     int readonly;
     int closed; /* the callback has returned: no new exports */
@@ -137,8 +136,7 @@ static int lend(loan *l, const uint8_t *ptr, size_t len, int readonly) {
     l->view = NULL;
     l->lent = NULL;
     if (len > (size_t)PY_SSIZE_T_MAX) {
-        PyErr_Format(PyExc_OverflowError, "codec buffer of %zu bytes is too large for Python",
-                     len);
+        PyErr_Format(PyExc_OverflowError, "codec buffer of %zu bytes is too large for Python", len);
         return -1;
     }
     LentObject *o = PyObject_New(LentObject, &LentType);
@@ -306,8 +304,8 @@ static PyObject *make_params(const pycodec *c, const tgm_codec_call *call) {
 
 /* ---- callbacks ------------------------------------------------------------------------- */
 
-static tgm_error codec_encode(void *user, const tgm_codec_call *call, const uint8_t *src,
-                              size_t n, tgm_codec_output *out) {
+static tgm_error codec_encode(void *user, const tgm_codec_call *call, const uint8_t *src, size_t n,
+                              tgm_codec_output *out) {
     pycodec *c = user;
     if (interpreter_gone()) {
         tgm_codec_error(call, "the Python interpreter is shutting down");
@@ -408,10 +406,9 @@ static tgm_error take_decoded(const tgm_codec_call *call, const char *role, PyOb
 
 /* decode and decode_range: `fn(src, out, params)`, or with `offset`
  * given, `fn(src, out, offset, params)`; `want` bytes go to `out`. */
-static tgm_error run_decoder(pycodec *c, PyObject *fn, const char *role,
-                             const tgm_codec_call *call, const uint8_t *src, size_t n,
-                             uint64_t offset, int ranged, uint64_t want64,
-                             tgm_codec_output *out) {
+static tgm_error run_decoder(pycodec *c, PyObject *fn, const char *role, const tgm_codec_call *call,
+                             const uint8_t *src, size_t n, uint64_t offset, int ranged,
+                             uint64_t want64, tgm_codec_output *out) {
     if (want64 > (uint64_t)PY_SSIZE_T_MAX) {
         tgm_codec_error(call, "%llu decoded bytes are too many for Python",
                         (unsigned long long)want64);
@@ -463,8 +460,8 @@ done:
     return rc;
 }
 
-static tgm_error codec_decode(void *user, const tgm_codec_call *call, const uint8_t *src,
-                              size_t n, tgm_codec_output *out) {
+static tgm_error codec_decode(void *user, const tgm_codec_call *call, const uint8_t *src, size_t n,
+                              tgm_codec_output *out) {
     pycodec *c = user;
     return run_decoder(c, c->decoder, "decoder", call, src, n, 0, 0, call->decoded_size, out);
 }

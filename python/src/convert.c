@@ -416,8 +416,7 @@ static PyObject *mask_array(const uint8_t *bits, uint64_t n) {
     }
     npy_bool *dst = PyArray_DATA((PyArrayObject *)arr);
     size_t count = (size_t)n;
-    Py_BEGIN_ALLOW_THREADS
-    size_t whole = count / 8;
+    Py_BEGIN_ALLOW_THREADS size_t whole = count / 8;
     for (size_t i = 0; i < whole; i++) {
         unsigned byte = bits[i];
         for (unsigned j = 0; j < 8; j++) {
@@ -427,8 +426,7 @@ static PyObject *mask_array(const uint8_t *bits, uint64_t n) {
     for (size_t i = 8 * whole; i < count; i++) {
         dst[i] = (npy_bool)((bits[i / 8] >> (7 - i % 8)) & 1u);
     }
-    Py_END_ALLOW_THREADS
-    return arr;
+    Py_END_ALLOW_THREADS return arr;
 }
 
 PyObject *tgmpy_message_masks(const tgm_message_t *msg) {

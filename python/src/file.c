@@ -10,8 +10,7 @@
 #include "tgmpy.h"
 
 typedef struct {
-    PyObject_HEAD
-    tgm_file_t *file;
+    PyObject_HEAD tgm_file_t *file;
     Py_ssize_t busy;
     int closing;
     PyObject *path; /* str, as given */

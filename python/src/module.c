@@ -76,8 +76,8 @@ static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b,
     size_t cap = 0;
     tgm_error e;
     if (exact) {
-        TGMPY_NOGIL(e = tgm_encode_ex_into(meta_json, b->ptrs, b->lens, (size_t)b->n, opts, NULL, 0,
-                                           &cap));
+        TGMPY_NOGIL(
+            e = tgm_encode_ex_into(meta_json, b->ptrs, b->lens, (size_t)b->n, opts, NULL, 0, &cap));
         if (e == TGM_ERROR_OK) { /* an empty message is never empty: not reached */
             return NULL;
         }
@@ -113,8 +113,8 @@ static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b,
     }
     uint8_t *dst = (uint8_t *)PyBytes_AS_STRING(r);
     size_t len = 0;
-    TGMPY_NOGIL(e = tgm_encode_ex_into(meta_json, b->ptrs, b->lens, (size_t)b->n, opts, dst, cap,
-                                       &len));
+    TGMPY_NOGIL(
+        e = tgm_encode_ex_into(meta_json, b->ptrs, b->lens, (size_t)b->n, opts, dst, cap, &len));
     if (e != TGM_ERROR_OK) {
         Py_DECREF(r);
         if (e == TGM_ERROR_INVALID_ARG && len > cap) {
@@ -230,8 +230,8 @@ static PyObject *py_decode_with_masks(PyObject *self, PyObject *args) {
         Py_DECREF(masks);
         return NULL;
     }
-    PyObject *out = Py_BuildValue("(OON)", PyTuple_GET_ITEM(res, 0), PyTuple_GET_ITEM(res, 1),
-                                  masks);
+    PyObject *out =
+        Py_BuildValue("(OON)", PyTuple_GET_ITEM(res, 0), PyTuple_GET_ITEM(res, 1), masks);
     Py_DECREF(res);
     return out;
 }
@@ -283,8 +283,8 @@ static PyObject *py_decode_object(PyObject *self, PyObject *args) {
     tgm_message_t *msg = NULL;
     TgmDecodeMaskOptions mo = {restore != 0};
     tgm_error e;
-    TGMPY_NOGIL(e = tgm_decode_object_with_options(buf.buf, (size_t)buf.len, index, native,
-                                                   threads, verify, &mo, &msg));
+    TGMPY_NOGIL(e = tgm_decode_object_with_options(buf.buf, (size_t)buf.len, index, native, threads,
+                                                   verify, &mo, &msg));
     PyBuffer_Release(&buf);
     if (e != TGM_ERROR_OK) {
         return tgmpy_raise(e);
@@ -309,13 +309,11 @@ PyObject *tgmpy_do_range(tgmpy_range_fn fn, tgmpy_descs_fn dfn, void *ctx, size_
     size_t got = 0;
     tgm_message_t *descs = NULL;
     tgm_error e;
-    Py_BEGIN_ALLOW_THREADS
-    e = fn(ctx, off, cnt, n, native, threads, join, parts, &got);
+    Py_BEGIN_ALLOW_THREADS e = fn(ctx, off, cnt, n, native, threads, join, parts, &got);
     if (e == TGM_ERROR_OK) {
         e = dfn(ctx, &descs);
     }
-    Py_END_ALLOW_THREADS
-    PyMem_Free(off);
+    Py_END_ALLOW_THREADS PyMem_Free(off);
     PyMem_Free(cnt);
     if (e != TGM_ERROR_OK) {
         for (size_t i = 0; i < got; i++) {
@@ -353,8 +351,8 @@ static tgm_error buf_range(void *ctx, const uint64_t *off, const uint64_t *cnt, 
                            int32_t native, uint32_t threads, int32_t join, tgm_bytes_t *out,
                            size_t *out_count) {
     buf_ctx *c = ctx;
-    return tgm_decode_range_with_options(c->buf, c->len, c->obj, off, cnt, n, native, threads,
-                                         join, &c->mask, out, out_count);
+    return tgm_decode_range_with_options(c->buf, c->len, c->obj, off, cnt, n, native, threads, join,
+                                         &c->mask, out, out_count);
 }
 
 static tgm_error buf_descs(void *ctx, tgm_message_t **out) {
@@ -546,8 +544,7 @@ static PyObject *py_c_call_seconds(PyObject *self, PyObject *args) {
     size_t len = (size_t)buf.len;
     double best = 1e300;
     tgm_error e = TGM_ERROR_OK;
-    Py_BEGIN_ALLOW_THREADS
-    for (int i = 0; i < iterations && e == TGM_ERROR_OK; i++) {
+    Py_BEGIN_ALLOW_THREADS for (int i = 0; i < iterations && e == TGM_ERROR_OK; i++) {
         double t0 = now_seconds();
         if (encode) {
             tgm_bytes_t out = {NULL, 0};
@@ -561,8 +558,7 @@ static PyObject *py_c_call_seconds(PyObject *self, PyObject *args) {
         double t = now_seconds() - t0;
         best = t < best ? t : best;
     }
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&buf);
+    Py_END_ALLOW_THREADS PyBuffer_Release(&buf);
     if (e != TGM_ERROR_OK) {
         return tgmpy_raise(e);
     }

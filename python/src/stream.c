@@ -9,8 +9,7 @@
 #include "tgmpy.h"
 
 typedef struct {
-    PyObject_HEAD
-    tgm_streaming_encoder_t *enc;
+    PyObject_HEAD tgm_streaming_encoder_t *enc;
     int finished;
     int busy;
 } StreamObject;

@@ -22,8 +22,7 @@
 /* Run one statement with the GIL released. */
 #define TGMPY_NOGIL(stmt)                                                                          \
     do {                                                                                           \
-        Py_BEGIN_ALLOW_THREADS                                                                     \
-        stmt;                                                                                      \
+        Py_BEGIN_ALLOW_THREADS stmt;                                                               \
         Py_END_ALLOW_THREADS                                                                       \
     } while (0)
 

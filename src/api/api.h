@@ -6,8 +6,8 @@
 
 #include "common/arena.h"
 #include "common/error.h"
-#include "meta/meta.h"
 #include "message/message.h"
+#include "meta/meta.h"
 #include "tensogram/tensogram.h"
 
 typedef struct tgm_decoded_obj {

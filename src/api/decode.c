@@ -6,8 +6,8 @@
 #include "api/api.h"
 #include "common/alloc.h"
 #include "common/checked.h"
-#include "common/limits.h"
 #include "common/endian.h"
+#include "common/limits.h"
 #include "common/thread.h"
 #include "hash/hash.h"
 #include "masks/masks.h"
@@ -86,8 +86,8 @@ static tgm_error decode_obj(const uint8_t *msgbuf, const tgm_obj_ref *r, const t
         return tgm__oom(n, "decoded object");
     }
     out->len = n;
-    TGM_TRY(tgm__pipeline_decode(&r->desc, r->payload, r->payload_len, r->region, r->region_len,
-                                 o, out->data, n));
+    TGM_TRY(tgm__pipeline_decode(&r->desc, r->payload, r->payload_len, r->region, r->region_len, o,
+                                 out->data, n));
     if (with_masks) {
         tgm_mask_set set;
         TGM_TRY(decode_masks(&r->desc, r->region, r->region_len, &set));
@@ -110,7 +110,7 @@ static tgm_error decode_task(void *ctx, size_t i) {
 }
 
 static tgm_error decode_message(const uint8_t *buf, size_t len, const tgm_api_decode_opts *o,
-                               bool with_masks, tgm_message_t **out) {
+                                bool with_masks, tgm_message_t **out) {
     tgm_message_t *m = message_new();
     if (m == NULL) {
         return tgm__oom(sizeof *m, "message");
@@ -146,7 +146,9 @@ static tgm_error decode_message(const uint8_t *buf, size_t len, const tgm_api_de
     }
     bool parallel = budget > 1 && total >= TGM_PARALLEL_THRESHOLD_BYTES;
     bool across = parallel && pm.nobj >= budget;
-    decode_job job = {buf, pm.objs, m->objs,
+    decode_job job = {buf,
+                      pm.objs,
+                      m->objs,
                       {o->native_byte_order, o->restore_non_finite && !with_masks,
                        (parallel && !across) ? budget : 1},
                       with_masks};
@@ -251,17 +253,17 @@ tgm_error tgm_decode_range(const uint8_t *buf, size_t buf_len, size_t object_ind
                            const uint64_t *ranges_offsets, const uint64_t *ranges_counts,
                            size_t num_ranges, int32_t native_byte_order, uint32_t threads,
                            int32_t join, tgm_bytes_t *out, size_t *out_count) {
-    return tgm_decode_range_with_options(buf, buf_len, object_index, ranges_offsets,
-                                         ranges_counts, num_ranges, native_byte_order, threads,
-                                         join, NULL, out, out_count);
+    return tgm_decode_range_with_options(buf, buf_len, object_index, ranges_offsets, ranges_counts,
+                                         num_ranges, native_byte_order, threads, join, NULL, out,
+                                         out_count);
 }
 
 tgm_error tgm_decode_range_with_options(const uint8_t *buf, size_t buf_len, size_t object_index,
                                         const uint64_t *ranges_offsets,
                                         const uint64_t *ranges_counts, size_t num_ranges,
                                         int32_t native_byte_order, uint32_t threads, int32_t join,
-                                        const TgmDecodeMaskOptions *mask_options,
-                                        tgm_bytes_t *out, size_t *out_count) {
+                                        const TgmDecodeMaskOptions *mask_options, tgm_bytes_t *out,
+                                        size_t *out_count) {
     tgm__clear_error();
     TGM_API_REQUIRE(buf != NULL && out != NULL && out_count != NULL, "null argument");
     TGM_API_REQUIRE(num_ranges == 0 || (ranges_offsets != NULL && ranges_counts != NULL),
@@ -323,8 +325,8 @@ tgm_error tgm_decode_range_with_options(const uint8_t *buf, size_t buf_len, size
             masks_ready = true;
         }
         if (restore && !tgm__mask_set_empty(&set)) {
-            TGM_CHECK(tgm__masks_restore(parts[i], ref.desc.dtype, out_big, &set,
-                                         ranges_offsets[i], ranges_counts[i]));
+            TGM_CHECK(tgm__masks_restore(parts[i], ref.desc.dtype, out_big, &set, ranges_offsets[i],
+                                         ranges_counts[i]));
         }
     }
     if (join) {

@@ -272,8 +272,8 @@ static const char *st_metadata(char *why, size_t cap) {
         return api_error(why, cap, "decode_metadata");
     }
     const char *p = tgm_metadata_get_string(m, "param");
-    const char *r = (p != NULL && strcmp(p, "2t") == 0) ? NULL
-                                                       : "global metadata missing 'param' key";
+    const char *r =
+        (p != NULL && strcmp(p, "2t") == 0) ? NULL : "global metadata missing 'param' key";
     tgm_metadata_free(m);
     return r;
 }

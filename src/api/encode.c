@@ -95,9 +95,9 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     TGM_CHECK(tgm__gmeta_from_encode_json(&arena, root, true, &meta, &dvals));
     size_t ndesc = dvals ? dvals->len : 0;
     if (ndesc != n) {
-        err = tgm__fail_raw(TGM_ERROR_INVALID_ARG,
-                            "descriptors array length %zu does not match num_objects %zu", ndesc,
-                            n);
+        err =
+            tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                          "descriptors array length %zu does not match num_objects %zu", ndesc, n);
         goto cleanup;
     }
     if (n > 0 && (args->data_ptrs == NULL || args->data_lens == NULL)) {
@@ -206,9 +206,8 @@ static tgm_error encode_entry(const char *metadata_json, const uint8_t *const *d
                               bool pre_encoded, bool stored, tgm_bytes_t *out) {
     tgm__clear_error();
     TGM_API_REQUIRE(metadata_json != NULL && out != NULL, "null argument");
-    tgm_api_encode_args a = {metadata_json, data_ptrs,    data_lens,   num_objects, hash_algo,
-                             threads,       mask_options, pre_encoded, stored,      true,
-                             false};
+    tgm_api_encode_args a = {metadata_json, data_ptrs,   data_lens, num_objects, hash_algo, threads,
+                             mask_options,  pre_encoded, stored,    true,        false};
     tgm_buf b = TGM_BUF_INIT;
     tgm_error e = tgm__api_encode(&a, &b);
     if (e != TGM_ERROR_OK) {
@@ -235,8 +234,8 @@ tgm_error tgm_encode_with_options(const char *metadata_json, const uint8_t *cons
 }
 
 tgm_error tgm_encode_pre_encoded(const char *metadata_json, const uint8_t *const *data_ptrs,
-                                 const size_t *data_lens, size_t num_objects,
-                                 const char *hash_algo, uint32_t threads, tgm_bytes_t *out) {
+                                 const size_t *data_lens, size_t num_objects, const char *hash_algo,
+                                 uint32_t threads, tgm_bytes_t *out) {
     return encode_entry(metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads, NULL,
                         true, false, out);
 }
@@ -267,9 +266,8 @@ tgm_error tgm_encode_into(const char *metadata_json, const uint8_t *const *data_
     tgm__clear_error();
     TGM_API_REQUIRE(metadata_json != NULL && out_len != NULL && (dst != NULL || dst_capacity == 0),
                     "null argument");
-    tgm_api_encode_args a = {metadata_json, data_ptrs,    data_lens, num_objects, hash_algo,
-                             threads,       mask_options, false,     false,       true,
-                             false};
+    tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads,
+                             mask_options,  false,     false,     true,        false};
     return encode_into(&a, dst, dst_capacity, out_len);
 }
 

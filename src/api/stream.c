@@ -11,8 +11,8 @@
 #include "common/thread.h"
 #include "hash/hash.h"
 #include "io/io.h"
-#include "json/json.h"
 #include "stream/stream.h"
+#include "json/json.h"
 
 typedef enum { OUT_PATH, OUT_FD, OUT_MEMORY } out_kind;
 
@@ -116,8 +116,8 @@ static tgm_error create_common(out_kind kind, const char *path, int fd, const ch
     } else if (kind == OUT_FD) {
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0) {
-            err = tgm__fail(TGM_ERROR_IO, "file descriptor %d is not open: %s", fd,
-                            strerror(errno));
+            err =
+                tgm__fail(TGM_ERROR_IO, "file descriptor %d is not open: %s", fd, strerror(errno));
             goto cleanup;
         }
         /* pwrite on an O_APPEND descriptor appends on Linux: never seek back. */
@@ -225,8 +225,8 @@ static tgm_error write_common(tgm_streaming_encoder_t *enc, const char *descript
     tgm_error err = TGM_ERROR_OK;
     tgm_arena arena = TGM_ARENA_INIT;
     tgm_val *root;
-    TGM_CHECK(tgm__json_parse_ex(descriptor_json, strlen(descriptor_json),
-                                 TGM_JSON_ALLOW_NONFINITE, &arena, &root));
+    TGM_CHECK(tgm__json_parse_ex(descriptor_json, strlen(descriptor_json), TGM_JSON_ALLOW_NONFINITE,
+                                 &arena, &root));
     tgm_descriptor d;
     TGM_CHECK(tgm__desc_from_val(&arena, root, "descriptor", &d));
     TGM_CHECK(tgm__stream_object(enc->s, &d, data, data_len, pre_encoded));
@@ -241,8 +241,8 @@ tgm_error tgm_streaming_encoder_write(tgm_streaming_encoder_t *enc, const char *
 }
 
 tgm_error tgm_streaming_encoder_write_pre_encoded(tgm_streaming_encoder_t *enc,
-                                                  const char *descriptor_json,
-                                                  const uint8_t *data, size_t data_len) {
+                                                  const char *descriptor_json, const uint8_t *data,
+                                                  size_t data_len) {
     return write_common(enc, descriptor_json, data, data_len, true);
 }
 
@@ -291,8 +291,7 @@ tgm_error tgm_streaming_encoder_take(tgm_streaming_encoder_t *enc, tgm_bytes_t *
     TGM_API_REQUIRE(enc != NULL && out != NULL, "null argument");
     TGM_RETURN_IF(enc->kind != OUT_MEMORY, TGM_ERROR_INVALID_ARG,
                   "tgm_streaming_encoder_take: the encoder does not write to memory");
-    TGM_RETURN_IF(!enc->has_result, TGM_ERROR_INVALID_ARG,
-                  "tgm_streaming_encoder_take: %s",
+    TGM_RETURN_IF(!enc->has_result, TGM_ERROR_INVALID_ARG, "tgm_streaming_encoder_take: %s",
                   enc->s != NULL ? "the message is not finished"
                                  : "no finished message to take (already taken?)");
     out->data = enc->result;

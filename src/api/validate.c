@@ -1,7 +1,7 @@
 /* tgm_validate, tgm_validate_file, tgm_validate_buffer: argument checks
  * and the JSON report (src/validate does the work). */
-#include "api/api.h"
 #include "validate/validate.h"
+#include "api/api.h"
 
 tgm_error tgm_validate(const uint8_t *buf, size_t buf_len, const char *level,
                        int32_t check_canonical, tgm_bytes_t *out) {

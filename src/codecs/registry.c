@@ -3,7 +3,7 @@
 #include "codecs/codec.h"
 
 /* Every compression name the format defines, in documentation order. */
-static const char *const all_names[] = {"none", "szip", "zstd", "lz4", "blosc2",
+static const char *const all_names[] = {"none", "szip", "zstd", "lz4",    "blosc2",
                                         "zfp",  "sz3",  "rle",  "roaring"};
 
 static const tgm_codec *const builtin[] = {

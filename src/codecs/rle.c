@@ -85,8 +85,7 @@ tgm_error tgm__rle_decode(const uint8_t *src, size_t n, uint64_t n_bits, uint8_t
     TGM_RETURN_IF(n == 0, TGM_ERROR_COMPRESSION,
                   "RLE decode error: empty RLE payload but %" PRIu64 " elements declared", n_bits);
     TGM_RETURN_IF(src[0] > 1, TGM_ERROR_COMPRESSION,
-                  "RLE decode error: invalid start_bit byte 0x%02x (must be 0x00 or 0x01)",
-                  src[0]);
+                  "RLE decode error: invalid start_bit byte 0x%02x (must be 0x00 or 0x01)", src[0]);
 
     memset(dst, 0, (size_t)tgm__bits_nbytes(n_bits));
     int cur = src[0];
@@ -126,8 +125,8 @@ tgm_error tgm__rle_decode(const uint8_t *src, size_t n, uint64_t n_bits, uint8_t
  * padding too.  Decoding accepts any prefix whose byte count matches.
  * p->bitmask_bits (the shape's element count) is therefore not used. */
 
-static tgm_error rle_compress(const tgm_codec_params *p, const uint8_t *src, size_t n,
-                              tgm_buf *out, tgm_u64vec *block_offsets) {
+static tgm_error rle_compress(const tgm_codec_params *p, const uint8_t *src, size_t n, tgm_buf *out,
+                              tgm_u64vec *block_offsets) {
     (void)p;
     (void)block_offsets;
     TGM_RETURN_IF((uint64_t)n > UINT32_MAX / 8, TGM_ERROR_ENCODING,

@@ -301,7 +301,7 @@ static tgm_error decode_bitmap(const uint8_t *c, uint32_t key, uint32_t card, ui
     for (uint64_t j = limit / 8; j < BITMAP_BYTES; j++) {
         uint8_t b = c[j];
         if (j == limit / 8) {
-            b &= (uint8_t)~((1u << (limit % 8)) - 1u);
+            b &= (uint8_t) ~((1u << (limit % 8)) - 1u);
         }
         if (b != 0) {
             return out_of_range(base + 8 * j + (uint64_t)__builtin_ctz(b), n_bits);
@@ -455,8 +455,7 @@ tgm_error tgm__roaring_decode(const uint8_t *src, size_t n, uint64_t n_bits, uin
         TGM_TRY(err);
     }
     if (pos != n) {
-        return RFAIL("%zu trailing bytes after the last container (blob of %zu bytes)", n - pos,
-                     n);
+        return RFAIL("%zu trailing bytes after the last container (blob of %zu bytes)", n - pos, n);
     }
     return TGM_ERROR_OK;
 }
@@ -487,8 +486,8 @@ static tgm_error roaring_decompress(const tgm_codec_params *p, const uint8_t *sr
                   "Roaring blob too short: missing 4-byte n_elements prefix (%zu bytes)", n);
     uint64_t n_bits = tgm__rd_be32(src);
     TGM_RETURN_IF(tgm__bits_nbytes(n_bits) != (uint64_t)dst_len, TGM_ERROR_COMPRESSION,
-                  "Roaring decompressed size %" PRIu64 " != expected %zu",
-                  tgm__bits_nbytes(n_bits), dst_len);
+                  "Roaring decompressed size %" PRIu64 " != expected %zu", tgm__bits_nbytes(n_bits),
+                  dst_len);
     tgm_error err = tgm__roaring_decode(src + 4, n - 4, n_bits, dst);
     if (err != TGM_ERROR_OK) {
         return tgm__wrap(err, "Roaring decode");

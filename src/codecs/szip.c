@@ -116,8 +116,7 @@ static tgm_error szip_decompress_range(const tgm_codec_params *p, const uint8_t 
                                        uint64_t byte_pos, uint64_t byte_size, uint8_t *dst) {
     tgm_szip_cfg cfg;
     TGM_TRY(tgm__szip_config(p, &cfg));
-    return tgm__szip_decode_range(&cfg, src, n, block_offsets, n_offsets, byte_pos, byte_size,
-                                  dst);
+    return tgm__szip_decode_range(&cfg, src, n, block_offsets, n_offsets, byte_pos, byte_size, dst);
 }
 
 const tgm_codec tgm__codec_szip = {"szip", szip_compress, szip_decompress, szip_decompress_range};

@@ -40,20 +40,20 @@
 
 /* Parameters resolved once from tgm_codec_params. */
 typedef struct tgm_szip_cfg {
-    uint32_t bps;          /* bits per sample, 1..32 */
-    uint32_t block_size;   /* samples per block */
-    uint32_t rsi;          /* blocks per RSI */
-    uint32_t flags;        /* effective flags (3BYTE added for 17..24 bits) */
-    uint32_t width;        /* bytes per sample in the uncompressed stream: 1..4 */
-    uint32_t id_len;       /* bits of the coding-option identifier */
-    int kmax;              /* largest split parameter (-1: no split options) */
-    int preprocess;        /* unit-delay predictor on */
-    int is_signed;         /* samples are two's complement */
-    int msb;               /* samples stored most significant byte first */
-    int pad_rsi;           /* each RSI starts on a byte boundary */
-    uint32_t mask;         /* (1 << bps) - 1 */
-    size_t rsi_samples;    /* rsi * block_size */
-    size_t rsi_bytes;      /* rsi_samples * width */
+    uint32_t bps;        /* bits per sample, 1..32 */
+    uint32_t block_size; /* samples per block */
+    uint32_t rsi;        /* blocks per RSI */
+    uint32_t flags;      /* effective flags (3BYTE added for 17..24 bits) */
+    uint32_t width;      /* bytes per sample in the uncompressed stream: 1..4 */
+    uint32_t id_len;     /* bits of the coding-option identifier */
+    int kmax;            /* largest split parameter (-1: no split options) */
+    int preprocess;      /* unit-delay predictor on */
+    int is_signed;       /* samples are two's complement */
+    int msb;             /* samples stored most significant byte first */
+    int pad_rsi;         /* each RSI starts on a byte boundary */
+    uint32_t mask;       /* (1 << bps) - 1 */
+    size_t rsi_samples;  /* rsi * block_size */
+    size_t rsi_bytes;    /* rsi_samples * width */
 } tgm_szip_cfg;
 
 /* Check and resolve parameters (TGM_ERROR_ENCODING with an "szip: ..."
@@ -64,8 +64,8 @@ tgm_error tgm__szip_config(const tgm_codec_params *p, tgm_szip_cfg *cfg);
  * When offsets is non-NULL, the bit offset of every RSI is appended to it
  * (one per RSI, the first 0).  `threads` >= 1; the output does not depend
  * on it. */
-tgm_error tgm__szip_encode(const tgm_szip_cfg *cfg, uint32_t threads, const uint8_t *src,
-                           size_t n, tgm_buf *out, tgm_u64vec *offsets);
+tgm_error tgm__szip_encode(const tgm_szip_cfg *cfg, uint32_t threads, const uint8_t *src, size_t n,
+                           tgm_buf *out, tgm_u64vec *offsets);
 
 /* Decode a whole stream into exactly dst_len bytes (a whole number of
  * samples).  Like libaec, preprocessed signed samples come out sign-extended

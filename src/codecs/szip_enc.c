@@ -88,9 +88,7 @@ static inline void bw_fs(bitw *w, uint64_t q) {
  * with one bw_put when the next code would not fit in 56 bits. */
 #define BATCH_MAX 56u
 
-static inline uint64_t bw_bitpos(const bitw *w) {
-    return (uint64_t)(w->p - w->start) * 8u + w->nb;
-}
+static inline uint64_t bw_bitpos(const bitw *w) { return (uint64_t)(w->p - w->start) * 8u + w->nb; }
 
 static inline void bw_pad_byte(bitw *w) {
     unsigned r = w->nb & 7u;
@@ -163,7 +161,7 @@ static inline uint32_t map_signed(uint32_t x, uint32_t prev, uint32_t xmax, uint
  * the samples as read.  Returns the container bits above bits_per_sample
  * found in any sample (0 for well-formed input). */
 #define DEFINE_READER(NAME, LOAD)                                                                  \
-    static uint32_t NAME(const uint8_t *s, size_t n, uint32_t *out, const tgm_szip_cfg *c,      \
+    static uint32_t NAME(const uint8_t *s, size_t n, uint32_t *out, const tgm_szip_cfg *c,         \
                          uint32_t *ref) {                                                          \
         uint32_t seen = 0;                                                                         \
         if (!c->preprocess) {                                                                      \
@@ -185,7 +183,7 @@ static inline uint32_t map_signed(uint32_t x, uint32_t prev, uint32_t xmax, uint
                 out[i] = map_unsigned(x, LOAD(s, i - 1), xmax);                                    \
             }                                                                                      \
         } else {                                                                                   \
-            const uint32_t m = 1u << (c->bps - 1), xmax = m - 1, xmin = ~xmax;                    \
+            const uint32_t m = 1u << (c->bps - 1), xmax = m - 1, xmin = ~xmax;                     \
             for (size_t i = 1; i < n; i++) {                                                       \
                 uint32_t x = LOAD(s, i);                                                           \
                 seen |= x;                                                                         \
@@ -198,7 +196,7 @@ static inline uint32_t map_signed(uint32_t x, uint32_t prev, uint32_t xmax, uint
 /* The same for 3-byte samples, which do not vectorise: a scalar loop that
  * loads each sample once and carries the previous one. */
 #define DEFINE_READER_SCALAR(NAME, LOAD)                                                           \
-    static uint32_t NAME(const uint8_t *s, size_t n, uint32_t *out, const tgm_szip_cfg *c,      \
+    static uint32_t NAME(const uint8_t *s, size_t n, uint32_t *out, const tgm_szip_cfg *c,         \
                          uint32_t *ref) {                                                          \
         uint32_t seen = 0;                                                                         \
         if (!c->preprocess) {                                                                      \
@@ -222,7 +220,7 @@ static inline uint32_t map_signed(uint32_t x, uint32_t prev, uint32_t xmax, uint
                 prev = x;                                                                          \
             }                                                                                      \
         } else {                                                                                   \
-            const uint32_t m = 1u << (c->bps - 1), xmax = m - 1, xmin = ~xmax;                    \
+            const uint32_t m = 1u << (c->bps - 1), xmax = m - 1, xmin = ~xmax;                     \
             prev = (prev ^ m) - m;                                                                 \
             for (size_t i = 1; i < n; i++) {                                                       \
                 uint32_t x = LOAD(s, i);                                                           \
@@ -514,8 +512,8 @@ static void encode_rsi(enc_state *st, bitw *wp, const uint8_t *s, size_t n, uint
                 zero_ref = has_ref;
             }
             if (blk + 1 == nblocks || (blk + 1) % 64 == 0) {
-                leaked |= emit_zero_run(&w, id_len, bps, mask, zero_run, zero_ref, ref,
-                                        zero_run > 4);
+                leaked |=
+                    emit_zero_run(&w, id_len, bps, mask, zero_run, zero_ref, ref, zero_run > 4);
                 zero_run = 0;
             }
             continue;
@@ -795,8 +793,8 @@ tgm_error tgm__szip_encode(const tgm_szip_cfg *c, uint32_t threads, const uint8_
     for (size_t i = 0; i < nchunks; i++) {
         chunks[i].buf = out->data + out->len + i * chunk_bound;
         chunks[i].first_rsi = i * per_chunk;
-        chunks[i].n_rsi = nrsi - chunks[i].first_rsi < per_chunk ? nrsi - chunks[i].first_rsi
-                                                                   : per_chunk;
+        chunks[i].n_rsi =
+            nrsi - chunks[i].first_rsi < per_chunk ? nrsi - chunks[i].first_rsi : per_chunk;
         chunks[i].rsi_bits = rsi_bits + chunks[i].first_rsi;
         chunks[i].k_in = 0;
         chunks[i].guess_k = 1;

@@ -60,8 +60,7 @@ static tgm_error check_def(const tgm_codec_def *def) {
                   "tgm_register_codec: codec name is %s", name == NULL ? "NULL" : "empty");
     size_t len = strnlen(name, TGM_CODEC_NAME_MAX + 1);
     TGM_RETURN_IF(len > TGM_CODEC_NAME_MAX, TGM_ERROR_INVALID_ARG,
-                  "tgm_register_codec: codec name longer than %d characters",
-                  TGM_CODEC_NAME_MAX);
+                  "tgm_register_codec: codec name longer than %d characters", TGM_CODEC_NAME_MAX);
     for (size_t i = 0; i < len; i++) {
         TGM_RETURN_IF(!name_char_ok(name[i]), TGM_ERROR_INVALID_ARG,
                       "tgm_register_codec: codec name \"%s\" has a character outside "
@@ -69,15 +68,14 @@ static tgm_error check_def(const tgm_codec_def *def) {
                       name, i);
     }
     TGM_RETURN_IF(tgm__codec_known(name), TGM_ERROR_INVALID_ARG,
-                  "tgm_register_codec: \"%s\" is a built-in compression name (reserved: %s)",
-                  name, tgm__codec_all_names());
+                  "tgm_register_codec: \"%s\" is a built-in compression name (reserved: %s)", name,
+                  tgm__codec_all_names());
     TGM_RETURN_IF(def->id < TGM_CODEC_ID_USER_MIN || def->id > TGM_CODEC_ID_USER_MAX,
                   TGM_ERROR_INVALID_ARG,
-                  "tgm_register_codec: codec \"%s\": id %u is outside the user range %d..%d",
-                  name, def->id, TGM_CODEC_ID_USER_MIN, TGM_CODEC_ID_USER_MAX);
+                  "tgm_register_codec: codec \"%s\": id %u is outside the user range %d..%d", name,
+                  def->id, TGM_CODEC_ID_USER_MIN, TGM_CODEC_ID_USER_MAX);
     TGM_RETURN_IF(def->flags != 0, TGM_ERROR_INVALID_ARG,
-                  "tgm_register_codec: codec \"%s\": flags must be 0, got 0x%x", name,
-                  def->flags);
+                  "tgm_register_codec: codec \"%s\": flags must be 0, got 0x%x", name, def->flags);
     TGM_RETURN_IF(def->encode == NULL || def->decode == NULL, TGM_ERROR_INVALID_ARG,
                   "tgm_register_codec: codec \"%s\": the %s callback is required", name,
                   def->encode == NULL ? "encode" : "decode");
@@ -85,10 +83,9 @@ static tgm_error check_def(const tgm_codec_def *def) {
 }
 
 static bool same_def(const tgm_codec_def *a, const tgm_codec_def *b) {
-    return a->id == b->id && a->flags == b->flags && a->user == b->user &&
-           a->encode == b->encode && a->decode == b->decode &&
-           a->decode_range == b->decode_range && a->validate == b->validate &&
-           a->release == b->release;
+    return a->id == b->id && a->flags == b->flags && a->user == b->user && a->encode == b->encode &&
+           a->decode == b->decode && a->decode_range == b->decode_range &&
+           a->validate == b->validate && a->release == b->release;
 }
 
 /* Slot of `name` (caller holds the lock), or -1. */
@@ -478,8 +475,8 @@ tgm_error tgm__ucodec_validate(tgm_ucodec *c, tgm_codec_call *call) {
      * codec said METADATA. */
     tgm_error code = rc == TGM_ERROR_METADATA ? TGM_ERROR_METADATA : TGM_ERROR_ENCODING;
     if (inv.err[0] != '\0') {
-        return tgm__fail(code, "user codec \"%s\" (id %u) refused the parameters %s: %s",
-                         c->name, c->def.id, inv.call.params_json, inv.err);
+        return tgm__fail(code, "user codec \"%s\" (id %u) refused the parameters %s: %s", c->name,
+                         c->def.id, inv.call.params_json, inv.err);
     }
     return tgm__fail(code, "user codec \"%s\" (id %u) refused the parameters %s", c->name,
                      c->def.id, inv.call.params_json);

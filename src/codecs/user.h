@@ -68,7 +68,6 @@ uint8_t *tgm__ucodec_out_reserve(tgm_codec_output *o, size_t n);
 tgm_error tgm__ucodec_out_commit(tgm_codec_output *o, size_t n);
 size_t tgm__ucodec_out_len(const tgm_codec_output *o);
 size_t tgm__ucodec_out_limit(const tgm_codec_output *o);
-void tgm__ucodec_verror(const tgm_codec_call *call, const char *fmt, va_list ap)
-    TGM_PRINTF(2, 0);
+void tgm__ucodec_verror(const tgm_codec_call *call, const char *fmt, va_list ap) TGM_PRINTF(2, 0);
 
 #endif

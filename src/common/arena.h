@@ -12,7 +12,8 @@ typedef struct tgm_arena {
     size_t total; /* bytes handed out, for caps */
 } tgm_arena;
 
-#define TGM_ARENA_INIT {NULL, 0}
+#define TGM_ARENA_INIT                                                                             \
+    { NULL, 0 }
 
 /* 16-byte aligned; NULL on out-of-memory (caller reports). */
 void *tgm__arena_alloc(tgm_arena *a, size_t n);

@@ -17,7 +17,8 @@ typedef struct tgm_buf {
     size_t needed; /* fixed buffers: the total size a failed reserve asked for */
 } tgm_buf;
 
-#define TGM_BUF_INIT {NULL, 0, 0, 0, 0}
+#define TGM_BUF_INIT                                                                               \
+    { NULL, 0, 0, 0, 0 }
 
 /* A buffer over caller memory (writes beyond cap fail with INVALID_ARG and
  * record the size that was needed). */
@@ -73,7 +74,8 @@ typedef struct tgm_u64vec {
     size_t cap;
 } tgm_u64vec;
 
-#define TGM_U64VEC_INIT {NULL, 0, 0}
+#define TGM_U64VEC_INIT                                                                            \
+    { NULL, 0, 0 }
 tgm_error tgm__u64vec_push(tgm_u64vec *a, uint64_t x);
 tgm_error tgm__u64vec_reserve(tgm_u64vec *a, size_t total);
 void tgm__u64vec_free(tgm_u64vec *a);

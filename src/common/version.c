@@ -1,5 +1,5 @@
-#include "tensogram/tensogram.h"
 #include "common/error.h"
+#include "tensogram/tensogram.h"
 
 unsigned tgm_version_number(void) { return TGM_VERSION_NUMBER; }
 

@@ -26,8 +26,8 @@
 
 struct tgm_file_t {
     char *path;
-    tgm_source *src;  /* opened lazily for reading */
-    int append_fd;    /* opened lazily for appending */
+    tgm_source *src; /* opened lazily for reading */
+    int append_fd;   /* opened lazily for appending */
     pthread_mutex_t lock;
     bool scanned;
     uint64_t scanned_end; /* bytes of the file covered by the index */
@@ -144,8 +144,8 @@ static tgm_error scan_tail(tgm_file_t *f) {
     TGM_TRY(err);
     /* Bytes after the last complete message (a torn or growing tail) are
      * looked at again next time. */
-    f->scanned_end = f->offsets.n ? f->offsets.v[f->offsets.n - 1] + f->lengths.v[f->lengths.n - 1]
-                                  : 0;
+    f->scanned_end =
+        f->offsets.n ? f->offsets.v[f->offsets.n - 1] + f->lengths.v[f->lengths.n - 1] : 0;
     if (f->scanned_end < from) {
         f->scanned_end = from;
     }
@@ -168,8 +168,8 @@ static tgm_error locate(tgm_file_t *f, size_t i, uint64_t *off, uint64_t *len) {
     if (!f->scanned || i >= f->offsets.n) {
         TGM_TRY(scan_tail(f)); /* first use, or the file may have grown */
     }
-    TGM_RETURN_IF(i >= f->offsets.n, TGM_ERROR_FRAMING, "message index %zu out of range (count=%zu)",
-                  i, f->offsets.n);
+    TGM_RETURN_IF(i >= f->offsets.n, TGM_ERROR_FRAMING,
+                  "message index %zu out of range (count=%zu)", i, f->offsets.n);
     *off = f->offsets.v[i];
     *len = f->lengths.v[i];
     return TGM_ERROR_OK;

@@ -54,7 +54,7 @@ tgm_error tgm__source_file(const char *path, bool allow_mmap, tgm_source **out);
 typedef struct tgm_sink tgm_sink;
 
 typedef struct tgm_sink_ops {
-    tgm_error (*write)(tgm_sink *s, const void *data, size_t n);   /* append */
+    tgm_error (*write)(tgm_sink *s, const void *data, size_t n); /* append */
     /* Overwrite bytes at an absolute position already written; NULL when
      * the sink is not seekable (pipe, socket). */
     tgm_error (*pwrite)(tgm_sink *s, uint64_t off, const void *data, size_t n);

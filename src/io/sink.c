@@ -1,7 +1,7 @@
 /* Byte sinks: files, file descriptors and memory. */
 #include <errno.h>
-#include <stdio.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,8 +94,8 @@ static tgm_error make_fd_sink(int fd, bool own, const char *name, tgm_sink **out
     /* pwrite on an O_APPEND descriptor appends on Linux: not seekable for
      * back-filling. */
     int fl = fcntl(fd, F_GETFL);
-    bool seekable = pos >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 &&
-                    !(fl & O_APPEND);
+    bool seekable =
+        pos >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 && !(fl & O_APPEND);
     f->base.ops = seekable ? &fd_seek_ops : &fd_stream_ops;
     f->base.written = seekable ? (uint64_t)pos : 0;
     *out = &f->base;

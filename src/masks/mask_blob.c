@@ -470,9 +470,8 @@ tgm_error tgm__masks_decode_region(const tgm_mask_ref refs[TGM_MASK_KINDS], cons
             tgm__mask_set_free(set);
             return tgm__oom(nbytes, "decoded NaN/Inf mask");
         }
-        tgm_error err = tgm__mask_decode_named(r->method, r->method_len,
-                                               region + (size_t)r->offset, (size_t)r->length,
-                                               n_bits, bits);
+        tgm_error err = tgm__mask_decode_named(r->method, r->method_len, region + (size_t)r->offset,
+                                               (size_t)r->length, n_bits, bits);
         if (err != TGM_ERROR_OK) {
             tgm__free(bits);
             tgm__mask_set_free(set);

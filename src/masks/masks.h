@@ -118,13 +118,11 @@ int tgm__mask_set_empty(const tgm_mask_set *set);
  * order) hold a NaN or an infinity?  Exact (true only when one is there),
  * branch-free and vectorised; used to check payloads while they are copied.
  * Integer dtypes: always false. */
-bool tgm__masks_any_nonfinite(tgm_dtype dtype, int big_endian, const uint8_t *data,
-                              size_t n_bytes);
+bool tgm__masks_any_nonfinite(tgm_dtype dtype, int big_endian, const uint8_t *data, size_t n_bytes);
 
 tgm_error tgm__masks_scan_substitute(tgm_dtype dtype, int big_endian, const uint8_t *src,
                                      size_t n_bytes, bool allow_nan, bool allow_inf,
-                                     uint32_t threads, uint8_t **substituted,
-                                     tgm_mask_set *masks);
+                                     uint32_t threads, uint8_t **substituted, tgm_mask_set *masks);
 
 /* ========================================================================
  * Mask blob methods (WIRE_FORMAT §6.5.1)

@@ -138,7 +138,7 @@ static int any_special(const fmt *f, const uint8_t *p, size_t units) {
 /* Slow path for a block that hit: the indices of the units with an
  * all-ones exponent (branch-free compaction; idx has room for `n`). */
 #define COLLECT(name, T)                                                                           \
-    static size_t name(const uint8_t *p, size_t n, T e, uint16_t *idx) {                          \
+    static size_t name(const uint8_t *p, size_t n, T e, uint16_t *idx) {                           \
         size_t k = 0;                                                                              \
         for (size_t i = 0; i < n; i++) {                                                           \
             T x;                                                                                   \
@@ -268,13 +268,11 @@ typedef struct scan {
     /* parallel phases */
     uint8_t *out;
     tgm_mask_set *masks;
-    uint8_t *task_kinds;       /* per task: bit k set when kind k occurs */
+    uint8_t *task_kinds; /* per task: bit k set when kind k occurs */
     uint64_t (*task_counts)[TGM_MASK_KINDS];
 } scan;
 
-static int allowed(const scan *s, int kind) {
-    return kind == K_NAN ? s->allow_nan : s->allow_inf;
-}
+static int allowed(const scan *s, int kind) { return kind == K_NAN ? s->allow_nan : s->allow_inf; }
 
 /* Sequential: one fused pass, copying only once a non-finite value shows. */
 static tgm_error scan_sequential(scan *s, uint8_t **substituted, tgm_mask_set *masks) {
@@ -457,8 +455,7 @@ cleanup:
 
 tgm_error tgm__masks_scan_substitute(tgm_dtype dtype, int big_endian, const uint8_t *src,
                                      size_t n_bytes, bool allow_nan, bool allow_inf,
-                                     uint32_t threads, uint8_t **substituted,
-                                     tgm_mask_set *masks) {
+                                     uint32_t threads, uint8_t **substituted, tgm_mask_set *masks) {
     scan s;
     memset(&s, 0, sizeof s);
     if (!fmt_for(dtype, big_endian, &s.f)) {

@@ -16,13 +16,15 @@
 #define COPY_CHUNK ((size_t)32 * 1024) /* copied, then checked and hashed while in L1 */
 
 typedef struct obj_layout {
-    tgm_buf cbor;       /* canonical descriptor CBOR */
-    size_t frame_len;   /* total_length of the frame */
-    size_t offset;      /* frame offset in the message */
+    tgm_buf cbor;     /* canonical descriptor CBOR */
+    size_t frame_len; /* total_length of the frame */
+    size_t offset;    /* frame offset in the message */
     uint64_t hash;
 } obj_layout;
 
-static size_t frame_size(size_t body) { return TGM_FRAME_HEADER_SIZE + body + TGM_FRAME_COMMON_FOOTER_SIZE; }
+static size_t frame_size(size_t body) {
+    return TGM_FRAME_HEADER_SIZE + body + TGM_FRAME_COMMON_FOOTER_SIZE;
+}
 
 /* Write a non-data frame (common 12-byte footer) at p; returns its length. */
 static size_t write_simple_frame(uint8_t *p, uint16_t type, const uint8_t *body, size_t n,
@@ -51,10 +53,10 @@ static tgm_error write_object_frame(void *vctx, size_t i) {
     tgm_encoded_obj *o = &c->objs[i];
     obj_layout *l = &c->lay[i];
     uint8_t *p = c->out + l->offset;
-    tgm_frame_header fh = {TGM_FRAME_NTENSOR, 1,
-                           (uint16_t)(TGM_FF_CBOR_AFTER_PAYLOAD |
-                                      (c->hashing ? TGM_FF_HASH_PRESENT : 0)),
-                           l->frame_len};
+    tgm_frame_header fh = {
+        TGM_FRAME_NTENSOR, 1,
+        (uint16_t)(TGM_FF_CBOR_AFTER_PAYLOAD | (c->hashing ? TGM_FF_HASH_PRESENT : 0)),
+        l->frame_len};
     tgm__frame_header_write(p, &fh);
     uint8_t *body = p + TGM_FRAME_HEADER_SIZE;
     size_t pos = 0;
@@ -162,8 +164,7 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded
         TGM_CHECK(tgm__cbor_encode(objs[i].desc_val, &lay[i].cbor));
         size_t body;
         TGM_FAIL_IF(tgm__add_size(objs[i].payload_len, objs[i].masks.len, &body) ||
-                        tgm__add_size(body, lay[i].cbor.len, &body) ||
-                        body > SIZE_MAX - 64,
+                        tgm__add_size(body, lay[i].cbor.len, &body) || body > SIZE_MAX - 64,
                     TGM_ERROR_FRAMING, "data-object frame %zu is too large", i);
         lay[i].frame_len = TGM_FRAME_HEADER_SIZE + body + TGM_DATA_FRAME_FOOTER_SIZE;
     }

@@ -47,15 +47,14 @@ typedef struct tgm_msg {
 } tgm_msg;
 
 /* Parse modes. */
-#define TGM_PARSE_FULL 0u          /* every frame, descriptors included */
-#define TGM_PARSE_NO_OBJECTS 1u    /* metadata, index and hash frames only */
+#define TGM_PARSE_FULL 0u       /* every frame, descriptors included */
+#define TGM_PARSE_NO_OBJECTS 1u /* metadata, index and hash frames only */
 
 /* Parse the message that starts at buf[0] (buf may extend past it).
  * Checks the preamble, total_length, postamble, frame headers, ENDF
  * markers, phase order and preceder rules; merges preceder metadata into
  * base (preceder wins); at least one metadata frame is required. */
-tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode,
-                         tgm_msg *out);
+tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode, tgm_msg *out);
 
 /* Length of the message at buf[0]: total_length when set, otherwise
  * found by walking the frames to the postamble (streaming messages). */

@@ -12,8 +12,8 @@
 /* Resolve where the message ends.  For a non-zero total_length it is
  * checked against the buffer and the postamble; *streaming is set when the
  * length must be discovered by walking the frames. */
-static tgm_error message_bounds(const uint8_t *buf, size_t len, tgm_preamble *pre,
-                                size_t *msg_len, bool *streaming) {
+static tgm_error message_bounds(const uint8_t *buf, size_t len, tgm_preamble *pre, size_t *msg_len,
+                                bool *streaming) {
     TGM_TRY(tgm__preamble_read(buf, len, pre));
     if (pre->total_length == 0) {
         TGM_RETURN_IF(len < TGM_MIN_MESSAGE_SIZE, TGM_ERROR_FRAMING,
@@ -42,14 +42,13 @@ static tgm_error message_bounds(const uint8_t *buf, size_t len, tgm_preamble *pr
 /* In a streaming message (total_length 0) a position that is not a frame
  * start may be the postamble: end magic 16 bytes further on. */
 static bool is_postamble_at(const uint8_t *buf, size_t len, size_t pos) {
-    return pos + TGM_POSTAMBLE_SIZE <= len &&
-           memcmp(buf + pos + 16, TGM_END_MAGIC, 8) == 0;
+    return pos + TGM_POSTAMBLE_SIZE <= len && memcmp(buf + pos + 16, TGM_END_MAGIC, 8) == 0;
 }
 
 typedef struct frame_walk {
     const uint8_t *buf;
-    size_t len;       /* buffer bytes available */
-    size_t body_end;  /* where frames must end: postamble start (or len - 24 while streaming) */
+    size_t len;      /* buffer bytes available */
+    size_t body_end; /* where frames must end: postamble start (or len - 24 while streaming) */
     bool streaming;
     size_t pos;
     bool done;
@@ -81,8 +80,8 @@ static tgm_error walk_next(frame_walk *w, tgm_frame_header *fh, size_t *at, int 
         TGM_RETURN_IF(fh->total_length > (uint64_t)(w->body_end - w->pos), TGM_ERROR_FRAMING,
                       "%s frame at offset %zu: total_length %llu exceeds the %zu bytes left "
                       "before the postamble",
-                      tgm__frame_type_name(fh->type), w->pos,
-                      (unsigned long long)fh->total_length, w->body_end - w->pos);
+                      tgm__frame_type_name(fh->type), w->pos, (unsigned long long)fh->total_length,
+                      w->body_end - w->pos);
         TGM_TRY(tgm__frame_check(p, (size_t)fh->total_length, w->pos, fh, NULL));
         *at = w->pos;
         size_t next = w->pos + (size_t)fh->total_length;
@@ -175,8 +174,7 @@ tgm_error tgm__msg_parse_object_frame(const uint8_t *p, size_t len, size_t at, t
         region_len = footer_start - co - (e == TGM_ERROR_OK ? consumed : 0);
     }
     if (e != TGM_ERROR_OK) {
-        return tgm__wrap(e, "data object frame at offset %zu: failed to parse descriptor CBOR",
-                         at);
+        return tgm__wrap(e, "data object frame at offset %zu: failed to parse descriptor CBOR", at);
     }
     char where[96];
     snprintf(where, sizeof where, "descriptor of the data object frame at offset %zu", at);
@@ -308,8 +306,8 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
             const uint8_t *cbor;
             size_t n;
             TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
-            tgm_error e = tgm__index_from_cbor(a, cbor, n, &m.index_offsets, &m.index_lengths,
-                                               &m.nindex);
+            tgm_error e =
+                tgm__index_from_cbor(a, cbor, n, &m.index_offsets, &m.index_lengths, &m.nindex);
             if (e != TGM_ERROR_OK) {
                 return tgm__wrap(e, "%s frame at offset %zu", tgm__frame_type_name(fh.type), at);
             }
@@ -321,8 +319,8 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
             const uint8_t *cbor;
             size_t n;
             TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
-            tgm_error e = tgm__hashframe_from_cbor(a, cbor, n, &m.hash_algorithm, &m.hashes,
-                                                   &m.nhashes);
+            tgm_error e =
+                tgm__hashframe_from_cbor(a, cbor, n, &m.hash_algorithm, &m.hashes, &m.nhashes);
             if (e != TGM_ERROR_OK) {
                 return tgm__wrap(e, "%s frame at offset %zu", tgm__frame_type_name(fh.type), at);
             }
@@ -447,10 +445,10 @@ tgm_error tgm__msg_verify_object_hash(const uint8_t *msgbuf, const tgm_obj_ref *
     const uint8_t *p = msgbuf + o->frame_off;
     if (!(o->frame_flags & TGM_FF_HASH_PRESENT)) {
         tgm__fail_raw(TGM_ERROR_MISSING_HASH,
-                  "hash verification requested but object %zu has no inline hash recorded "
-                  "(HASH_PRESENT flag clear); re-encode with hashing or decode without "
-                  "verify_hash",
-                  index);
+                      "hash verification requested but object %zu has no inline hash recorded "
+                      "(HASH_PRESENT flag clear); re-encode with hashing or decode without "
+                      "verify_hash",
+                      index);
         tgm__set_error_object_index((int64_t)index);
         return TGM_ERROR_MISSING_HASH;
     }
@@ -464,7 +462,7 @@ tgm_error tgm__msg_verify_object_hash(const uint8_t *msgbuf, const tgm_obj_ref *
         tgm__hash_hex(stored, e);
         tgm__hash_hex(computed, c);
         tgm__fail_raw(TGM_ERROR_HASH_MISMATCH, "hash mismatch on object %zu: expected %s, got %s",
-                  index, e, c);
+                      index, e, c);
         tgm__set_error_object_index((int64_t)index);
         return TGM_ERROR_HASH_MISMATCH;
     }
@@ -522,8 +520,8 @@ tgm_error tgm__msg_parse_ends(const uint8_t *buf, size_t len, tgm_arena *a, tgm_
                 const uint8_t *cbor;
                 size_t n;
                 TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
-                tgm_error e = tgm__index_from_cbor(a, cbor, n, &m.index_offsets,
-                                                   &m.index_lengths, &m.nindex);
+                tgm_error e =
+                    tgm__index_from_cbor(a, cbor, n, &m.index_offsets, &m.index_lengths, &m.nindex);
                 if (e != TGM_ERROR_OK) {
                     return tgm__wrap(e, "%s frame at offset %zu", tgm__frame_type_name(fh.type),
                                      at);

@@ -57,8 +57,7 @@ static size_t find_end_magic(scan_ctx *c, const uint8_t *buf, size_t from, size_
 
 /* One forward hop at pos within [pos, bound): 1 and the message extent when
  * a message starts there. */
-static int forward_hop(scan_ctx *c, const uint8_t *buf, size_t pos, size_t bound,
-                       size_t *msg_len) {
+static int forward_hop(scan_ctx *c, const uint8_t *buf, size_t pos, size_t bound, size_t *msg_len) {
     if (pos + TGM_MIN_MESSAGE_SIZE > bound || memcmp(buf + pos, TGM_MAGIC, 8) != 0 ||
         tgm__rd_be16(buf + pos + 8) != TGM_WIRE_VERSION) {
         return 0;
@@ -147,8 +146,8 @@ static int backward_hop(const uint8_t *buf, size_t lo, size_t end, uint64_t max_
     return 1;
 }
 
-tgm_error tgm__scan(const uint8_t *buf, size_t len, const tgm_scan_opts *opts,
-                    tgm_u64vec *offsets, tgm_u64vec *lengths) {
+tgm_error tgm__scan(const uint8_t *buf, size_t len, const tgm_scan_opts *opts, tgm_u64vec *offsets,
+                    tgm_u64vec *lengths) {
     tgm_scan_opts o = {true, (uint64_t)4 << 30};
     if (opts != NULL) {
         o = *opts;

@@ -7,8 +7,9 @@
 #include "common/error.h"
 #include "meta/meta.h"
 
-static const char *const fixed_keys[] = {"type",   "ndim",     "shape",  "strides",     "dtype",
-                                         "byte_order", "encoding", "filter", "compression", "masks"};
+static const char *const fixed_keys[] = {"type",        "ndim",       "shape",    "strides",
+                                         "dtype",       "byte_order", "encoding", "filter",
+                                         "compression", "masks"};
 #define NFIXED (sizeof fixed_keys / sizeof fixed_keys[0])
 
 static bool is_fixed_key(const tgm_val *k) {
@@ -63,8 +64,8 @@ static tgm_error get_u64(const tgm_val *v, const char *where, const char *key, u
     return TGM_ERROR_OK;
 }
 
-static tgm_error get_u64_array(tgm_arena *a, const tgm_val *map, const char *where,
-                               const char *key, const uint64_t **out, size_t *n) {
+static tgm_error get_u64_array(tgm_arena *a, const tgm_val *map, const char *where, const char *key,
+                               const uint64_t **out, size_t *n) {
     const tgm_val *v = field(map, key);
     TGM_RETURN_IF(v == NULL, TGM_ERROR_METADATA, "%s: missing field `%s`", where, key);
     if (v->kind != TGM_V_ARRAY) {
@@ -357,8 +358,8 @@ static const tgm_val *param(const tgm_descriptor *d, const char *key) {
 tgm_error tgm__param_u64(const tgm_descriptor *d, const char *key, uint64_t *out) {
     const tgm_val *v = param(d, key);
     TGM_RETURN_IF(v == NULL, TGM_ERROR_METADATA, "missing required parameter: %s", key);
-    TGM_RETURN_IF(v->kind != TGM_V_INT, TGM_ERROR_METADATA, "expected integer for %s, got %s",
-                  key, tgm__cbor_kind(v));
+    TGM_RETURN_IF(v->kind != TGM_V_INT, TGM_ERROR_METADATA, "expected integer for %s, got %s", key,
+                  tgm__cbor_kind(v));
     if (v->neg) {
         char t[32];
         int_text(v, t, sizeof t);
@@ -380,8 +381,8 @@ static tgm_error to_i64(const tgm_val *v, const char *key, int64_t *out) {
 tgm_error tgm__param_i64(const tgm_descriptor *d, const char *key, int64_t *out) {
     const tgm_val *v = param(d, key);
     TGM_RETURN_IF(v == NULL, TGM_ERROR_METADATA, "missing required parameter: %s", key);
-    TGM_RETURN_IF(v->kind != TGM_V_INT, TGM_ERROR_METADATA, "expected integer for %s, got %s",
-                  key, tgm__cbor_kind(v));
+    TGM_RETURN_IF(v->kind != TGM_V_INT, TGM_ERROR_METADATA, "expected integer for %s, got %s", key,
+                  tgm__cbor_kind(v));
     return to_i64(v, key, out);
 }
 

@@ -119,8 +119,8 @@ tgm_error tgm__index_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len, ui
             TGM_TRY(u64_array(a, v, "lengths", &lens, &nlen));
         } /* other keys: reserved for future versions */
     }
-    TGM_RETURN_IF(noff != nlen, TGM_ERROR_METADATA, "index offsets.len() (%zu) != lengths.len() (%zu)",
-                  noff, nlen);
+    TGM_RETURN_IF(noff != nlen, TGM_ERROR_METADATA,
+                  "index offsets.len() (%zu) != lengths.len() (%zu)", noff, nlen);
     *offsets = off;
     *lengths = lens;
     *n = noff;

@@ -119,8 +119,7 @@ static tgm_error text_keyed_section(tgm_arena *a, const tgm_val *v, const char *
 tgm_error tgm__gmeta_from_cbor(tgm_arena *a, const tgm_val *root, tgm_global_meta *out) {
     tgm_global_meta m;
     TGM_TRY(tgm__gmeta_init(a, &m));
-    TGM_RETURN_IF(root->kind != TGM_V_MAP, TGM_ERROR_METADATA,
-                  "global metadata CBOR is not a map");
+    TGM_RETURN_IF(root->kind != TGM_V_MAP, TGM_ERROR_METADATA, "global metadata CBOR is not a map");
 
     /* Free-form top-level keys, collected then routed into _extra_. */
     tgm_val *free_form = tgm__val_map(a, root->len);
@@ -170,8 +169,7 @@ tgm_error tgm__gmeta_from_cbor(tgm_arena *a, const tgm_val *root, tgm_global_met
         }
         for (size_t i = 0; i < ff->len; i++) {
             const tgm_val *k = tgm__val_map_key(ff, i);
-            TGM_RETURN_IF(tgm__val_map_getn(m.extra, k->p.str, k->len) != NULL,
-                          TGM_ERROR_METADATA,
+            TGM_RETURN_IF(tgm__val_map_getn(m.extra, k->p.str, k->len) != NULL, TGM_ERROR_METADATA,
                           "ambiguous metadata: key \"%s\" appears both at the top level and "
                           "inside `_extra_`; producers must pick one placement",
                           k->p.str);
@@ -302,8 +300,7 @@ tgm_error tgm__gmeta_from_encode_json(tgm_arena *a, const tgm_val *root, bool al
         /* Legacy pre-v3 producers wrote {"version": 3}; it is kept as a
          * free-form annotation (a u16 in the reference's schema). */
         uint64_t ver;
-        TGM_RETURN_IF(version->kind != TGM_V_INT || !tgm__val_to_u64(version, &ver) ||
-                          ver > 65535,
+        TGM_RETURN_IF(version->kind != TGM_V_INT || !tgm__val_to_u64(version, &ver) || ver > 65535,
                       TGM_ERROR_METADATA,
                       "failed to parse metadata JSON: \"version\" must be an integer in "
                       "0..65535");

@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "common/error.h"
-#include "json/json.h"
 #include "meta/meta.h"
+#include "json/json.h"
 
 #define ENCODER_NAME "tensogram-c"
 
@@ -137,14 +137,12 @@ tgm_error tgm__provenance(tgm_arena *a, tgm_val **out) {
                 enc_v = v;
                 have_enc = true;
             } else if (tgm__val_is_text(k, "time")) {
-                TGM_RETURN_IF(v->kind != TGM_V_TEXT && v->kind != TGM_V_NULL,
-                              TGM_ERROR_INVALID_ARG,
+                TGM_RETURN_IF(v->kind != TGM_V_TEXT && v->kind != TGM_V_NULL, TGM_ERROR_INVALID_ARG,
                               "TENSOGRAM_PROVENANCE: \"time\" must be a string or null");
                 time_v = v;
                 have_time = true;
             } else if (tgm__val_is_text(k, "uuid")) {
-                TGM_RETURN_IF(v->kind != TGM_V_TEXT && v->kind != TGM_V_NULL,
-                              TGM_ERROR_INVALID_ARG,
+                TGM_RETURN_IF(v->kind != TGM_V_TEXT && v->kind != TGM_V_NULL, TGM_ERROR_INVALID_ARG,
                               "TENSOGRAM_PROVENANCE: \"uuid\" must be a string or null");
                 uuid_v = v;
                 have_uuid = true;

@@ -123,7 +123,8 @@ static tgm_error check_mask_descs(const tgm_descriptor *d) {
         if (!m->present) {
             continue;
         }
-        TGM_TRY(tgm__mask_check_descriptor((tgm_mask_kind)k, m->method, strlen(m->method), NULL, 0));
+        TGM_TRY(
+            tgm__mask_check_descriptor((tgm_mask_kind)k, m->method, strlen(m->method), NULL, 0));
         if (m->params != NULL) {
             for (size_t i = 0; i < m->params->len; i++) {
                 const tgm_val *key = tgm__val_map_key(m->params, i);
@@ -218,8 +219,8 @@ static bool sp_params_computed(const tgm_descriptor *in) {
     return bits > 0 && bits <= 64;
 }
 
-static tgm_error compute_sp(tgm_arena *a, const tgm_descriptor *in, const uint8_t *data,
-                            size_t len, uint32_t threads, tgm_val **params) {
+static tgm_error compute_sp(tgm_arena *a, const tgm_descriptor *in, const uint8_t *data, size_t len,
+                            uint32_t threads, tgm_val **params) {
     if (tgm__desc_param(in, "sp_bits_per_value") == NULL) {
         return tgm__fail(TGM_ERROR_METADATA,
                          "simple_packing requires sp_bits_per_value (the encoder can "
@@ -359,8 +360,10 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
             TGM_FAIL_IF(m->present && (tgm__add_u64(m->offset, m->length, &end) || end > len),
                         TGM_ERROR_METADATA,
                         "mask %s (offset %llu, length %llu) lies outside the %zu-byte payload",
-                        k == 0 ? "nan" : k == 1 ? "inf+" : "inf-", (unsigned long long)m->offset,
-                        (unsigned long long)m->length, len);
+                        k == 0   ? "nan"
+                        : k == 1 ? "inf+"
+                                 : "inf-",
+                        (unsigned long long)m->offset, (unsigned long long)m->length, len);
         }
     }
     if (size_known) {
@@ -407,9 +410,8 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
         if (tgm__dtype_is_float(in->dtype) && passthrough && !o->allow_nan && !o->allow_inf) {
             out->check_finite_on_copy = true;
         } else if (tgm__dtype_is_float(in->dtype) && !sp_checks) {
-            TGM_CHECK(tgm__masks_scan_substitute(in->dtype, in->big_endian, data, len,
-                                                 o->allow_nan, o->allow_inf, o->threads, &subst,
-                                                 &masks));
+            TGM_CHECK(tgm__masks_scan_substitute(in->dtype, in->big_endian, data, len, o->allow_nan,
+                                                 o->allow_inf, o->threads, &subst, &masks));
             if (subst != NULL) {
                 src = subst;
             }
@@ -424,8 +426,7 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
             if (compute_sp(a, in, data, len, o->threads, &params) != TGM_ERROR_OK) {
                 if (sp_checks) {
                     TGM_CHECK(tgm__masks_scan_substitute(in->dtype, in->big_endian, data, len,
-                                                         false, false, o->threads, &subst,
-                                                         &masks));
+                                                         false, false, o->threads, &subst, &masks));
                 }
                 TGM_CHECK(compute_sp(a, in, data, len, o->threads, &params));
             }
@@ -445,11 +446,9 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
     /* The final descriptor, then the plan from it. */
     tgm_val *dv;
     tgm_descriptor fd;
-    TGM_CHECK(tgm__desc_build_val(a, in, params,
-                                  (o->pre_encoded && in->has_masks)
-                                      ? tgm__val_map_get(in->map, "masks")
-                                      : NULL,
-                                  &dv));
+    TGM_CHECK(tgm__desc_build_val(
+        a, in, params,
+        (o->pre_encoded && in->has_masks) ? tgm__val_map_get(in->map, "masks") : NULL, &dv));
     TGM_CHECK(tgm__desc_from_val(a, dv, "descriptor", &fd));
     tgm_plan plan;
     if (o->stored) {
@@ -488,7 +487,8 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
                 TGM_CHECK(tgm__mask_method_parse(o->mask_method[k], &methods[k]));
             }
             tgm_mask_entry entries[TGM_MASK_KINDS];
-            uint64_t threshold = o->small_mask_threshold < 0 ? 128 : (uint64_t)o->small_mask_threshold;
+            uint64_t threshold =
+                o->small_mask_threshold < 0 ? 128 : (uint64_t)o->small_mask_threshold;
             TGM_CHECK(tgm__masks_append_region(&masks, methods, threshold, &out->masks, entries));
             for (int k = 0; k < TGM_MASK_KINDS; k++) {
                 entries[k].offset += out->payload_len;
@@ -532,10 +532,9 @@ static bool has_any_mask(const tgm_descriptor *d) {
     return d->masks[0].present || d->masks[1].present || d->masks[2].present;
 }
 
-
 tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, size_t plen,
-                               const uint8_t *region, size_t region_len,
-                               const tgm_decode_opts *o, uint8_t *dst, size_t dst_len) {
+                               const uint8_t *region, size_t region_len, const tgm_decode_opts *o,
+                               uint8_t *dst, size_t dst_len) {
     tgm_error err = TGM_ERROR_OK;
     tgm_plan p;
     uint8_t *tmp = NULL, *tmp2 = NULL;
@@ -572,7 +571,8 @@ tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, 
         uint8_t *target = p.encoding == TGM_ENC_NONE ? dst : (tmp2 = tgm__malloc(p.encoded_size));
         TGM_FAIL_IF(target == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes",
                     p.encoded_size);
-        TGM_CHECK(tgm__unshuffle(stream, p.encoded_size, p.shuffle_element_size, target, cp.threads));
+        TGM_CHECK(
+            tgm__unshuffle(stream, p.encoded_size, p.shuffle_element_size, target, cp.threads));
         stream = target;
     }
     /* 3. decode values */
@@ -706,6 +706,5 @@ tgm_error tgm__pipeline_check_chunk(const tgm_encoded_obj *o, const uint8_t *chu
                                              o->payload_len, false, false, 1, &subst, &set);
     tgm__free(subst);
     tgm__mask_set_free(&set);
-    return e != TGM_ERROR_OK ? e
-                             : tgm__fail(TGM_ERROR_ENCODING, "non-finite value in the payload");
+    return e != TGM_ERROR_OK ? e : tgm__fail(TGM_ERROR_ENCODING, "non-finite value in the payload");
 }

@@ -15,13 +15,13 @@
 
 typedef struct tgm_encode_opts {
     bool hashing;
-    uint32_t threads;          /* resolved thread budget for this object (>= 1) */
-    bool pre_encoded;          /* data is already encoded: validate, don't transform */
-    bool stored;               /* pre_encoded payload region as stored in a message
-                                * (compressed encoding-none payloads and mask blobs allowed) */
+    uint32_t threads; /* resolved thread budget for this object (>= 1) */
+    bool pre_encoded; /* data is already encoded: validate, don't transform */
+    bool stored;      /* pre_encoded payload region as stored in a message
+                       * (compressed encoding-none payloads and mask blobs allowed) */
     bool allow_nan;
     bool allow_inf;
-    const char *mask_method[3]; /* nan, inf+, inf- ; NULL = default ("roaring") */
+    const char *mask_method[3];   /* nan, inf+, inf- ; NULL = default ("roaring") */
     int64_t small_mask_threshold; /* bytes; < 0 = default (128) */
 } tgm_encode_opts;
 
@@ -29,10 +29,10 @@ typedef struct tgm_encode_opts {
 typedef struct tgm_encoded_obj {
     const uint8_t *payload; /* borrowed input (passthrough) or owned.data */
     size_t payload_len;
-    tgm_buf owned;          /* encoded payload when the pipeline transformed the data */
-    tgm_buf masks;          /* mask blobs in canonical order (nan, inf+, inf-) */
-    tgm_val *desc_val;      /* descriptor map to write (arena) */
-    tgm_descriptor desc;    /* the same, interpreted */
+    tgm_buf owned;       /* encoded payload when the pipeline transformed the data */
+    tgm_buf masks;       /* mask blobs in canonical order (nan, inf+, inf-) */
+    tgm_val *desc_val;   /* descriptor map to write (arena) */
+    tgm_descriptor desc; /* the same, interpreted */
     /* Passthrough payloads of float dtypes are checked for NaN / Inf while
      * they are copied into the frame (one pass over the data). */
     bool check_finite_on_copy;
@@ -73,8 +73,8 @@ tgm_error tgm__pipeline_precheck(const tgm_descriptor *d, size_t plen, size_t *d
  * `region` / `region_len` is the whole payload region (payload + masks),
  * used to locate mask blobs. */
 tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, size_t plen,
-                               const uint8_t *region, size_t region_len,
-                               const tgm_decode_opts *o, uint8_t *dst, size_t dst_len);
+                               const uint8_t *region, size_t region_len, const tgm_decode_opts *o,
+                               uint8_t *dst, size_t dst_len);
 
 /* Decode elements [offset, offset + count) into dst (count x width bytes). */
 tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *payload, size_t plen,

@@ -95,8 +95,7 @@ static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool nee
     } else if (eq(d->filter, "shuffle")) {
         uint64_t es;
         TGM_TRY(tgm__param_u64(d, "shuffle_element_size", &es));
-        TGM_RETURN_IF(es > SIZE_MAX, TGM_ERROR_METADATA,
-                      "shuffle_element_size out of usize range");
+        TGM_RETURN_IF(es > SIZE_MAX, TGM_ERROR_METADATA, "shuffle_element_size out of usize range");
         p->filter = TGM_FIL_SHUFFLE;
         p->shuffle_element_size = (size_t)es;
     } else {

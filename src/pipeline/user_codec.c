@@ -171,8 +171,7 @@ static tgm_error user_decompress_range(const tgm_codec_params *p, const uint8_t 
     return run(p, OP_RANGE, &x);
 }
 
-const tgm_codec tgm__codec_user = {"user", user_compress, user_decompress,
-                                   user_decompress_range};
+const tgm_codec tgm__codec_user = {"user", user_compress, user_decompress, user_decompress_range};
 
 tgm_error tgm__user_codec_validate(const tgm_plan *p) {
     if (p->codec != &tgm__codec_user) {

@@ -411,9 +411,8 @@ tgm_error tgm__stream_object(tgm_stream *s, const tgm_descriptor *d, const uint8
     uint64_t flen = (uint64_t)TGM_FRAME_HEADER_SIZE + TGM_DATA_FRAME_FOOTER_SIZE;
     uint64_t end;
     TGM_FAIL_IF(tgm__add_u64(flen, e.payload_len, &flen) ||
-                    tgm__add_u64(flen, e.masks.len, &flen) ||
-                    tgm__add_u64(flen, cbor.len, &flen) || tgm__add_u64(s->pos, flen, &end) ||
-                    end > UINT64_MAX - 64,
+                    tgm__add_u64(flen, e.masks.len, &flen) || tgm__add_u64(flen, cbor.len, &flen) ||
+                    tgm__add_u64(s->pos, flen, &end) || end > UINT64_MAX - 64,
                 TGM_ERROR_FRAMING, "data-object frame of %zu payload bytes is too large",
                 e.payload_len);
     TGM_CHECK(append_entry(s, &a, &e.desc));
@@ -454,14 +453,17 @@ static tgm_error put_footer_metadata(tgm_stream *s, const tgm_buf *tail, size_t 
     size_t hn = 0;
     head[hn++] = (uint8_t)(0xa0u + tail_count + (s->count > 0));
     if (s->count > 0) {
-        memcpy(head + hn, "\x64" "base", 5);
+        memcpy(head + hn,
+               "\x64"
+               "base",
+               5);
         hn += 5;
         hn += cbor_head(head + hn, 4, s->count);
     }
     uint64_t body = (uint64_t)hn + s->entries.len + (tail->len - 1);
-    TGM_TRY(put_frame_header(s, TGM_FRAME_FOOTER_METADATA, frame_flags(s),
-                             (uint64_t)TGM_FRAME_HEADER_SIZE + body +
-                                 TGM_FRAME_COMMON_FOOTER_SIZE));
+    TGM_TRY(
+        put_frame_header(s, TGM_FRAME_FOOTER_METADATA, frame_flags(s),
+                         (uint64_t)TGM_FRAME_HEADER_SIZE + body + TGM_FRAME_COMMON_FOOTER_SIZE));
     if (s->o.hashing) {
         tgm__hasher_reset(s->hasher);
     }

@@ -45,7 +45,7 @@ typedef struct tgm_stream_opts {
     uint32_t threads; /* resolved thread budget (>= 1) for each object's pipeline */
     bool allow_nan;
     bool allow_inf;
-    const char *mask_method[3]; /* static strings or NULL (default) */
+    const char *mask_method[3];   /* static strings or NULL (default) */
     int64_t small_mask_threshold; /* < 0: default */
 } tgm_stream_opts;
 

@@ -36,8 +36,8 @@ static inline int class64(uint64_t x) {
 /* Index of the first element in [from, n) that is not finite, with its
  * kind and, for complex dtypes, the component (0 real, 1 imaginary: NaN
  * before Inf, real before imaginary); n when there is none. */
-static size_t scan_exact(tgm_dtype dt, bool big, const uint8_t *p, size_t n, size_t from,
-                         int *kind, int *comp) {
+static size_t scan_exact(tgm_dtype dt, bool big, const uint8_t *p, size_t n, size_t from, int *kind,
+                         int *comp) {
     *comp = -1;
     switch (dt) {
     case TGM_DT_FLOAT16:
@@ -46,7 +46,7 @@ static size_t scan_exact(tgm_dtype dt, bool big, const uint8_t *p, size_t n, siz
         for (size_t i = from; i < n; i++) {
             uint16_t x = ld16(p + 2 * i, big);
             if ((x & em) == em) {
-                *kind = (x & (uint16_t)~(em | 0x8000u)) ? NF_NAN : NF_INF;
+                *kind = (x & (uint16_t) ~(em | 0x8000u)) ? NF_NAN : NF_INF;
                 return i;
             }
         }
@@ -208,9 +208,8 @@ static void check_values(tgm_vctx *c, size_t i, const uint8_t *data, size_t len)
         static const uint8_t none[1] = {0};
         const uint8_t *region = o->mask_region != NULL ? o->mask_region : none;
         size_t region_len = o->mask_region != NULL ? o->mask_len : 0;
-        if (base != UINT64_MAX &&
-            tgm__masks_decode_region(refs, region, region_len, d->num_elements, &set) !=
-                TGM_ERROR_OK) {
+        if (base != UINT64_MAX && tgm__masks_decode_region(refs, region, region_len,
+                                                           d->num_elements, &set) != TGM_ERROR_OK) {
             if (!tgm__v_oom(c)) {
                 tgm__vissue(c, TGM_VC_DECODE_OBJECT_FAILED, L4, TGM_VS_ERROR, idx, at,
                             "bitmask decode failed: %s", tgm__vdetail());
@@ -229,11 +228,12 @@ static void check_values(tgm_vctx *c, size_t i, const uint8_t *data, size_t len)
         if (masked(&set, at_el)) {
             continue;
         }
-        tgm__vissue(c, kind == NF_NAN ? TGM_VC_NAN_DETECTED : TGM_VC_INF_DETECTED, L4,
-                    TGM_VS_ERROR, idx, at,
-                    "unexpected %s at element %zu (%s%snot recorded in mask)",
+        tgm__vissue(c, kind == NF_NAN ? TGM_VC_NAN_DETECTED : TGM_VC_INF_DETECTED, L4, TGM_VS_ERROR,
+                    idx, at, "unexpected %s at element %zu (%s%snot recorded in mask)",
                     kind == NF_NAN ? "NaN" : "Inf", at_el,
-                    comp < 0 ? "" : comp == 0 ? "real" : "imaginary",
+                    comp < 0    ? ""
+                    : comp == 0 ? "real"
+                                : "imaginary",
                     comp < 0 ? "" : " component, ");
         break;
     }

@@ -199,8 +199,8 @@ static void decode_object(tgm_vctx *c, tgm_vobj *o, size_t i, bool check_values)
     }
     /* TENSOGRAM_THREADS applies as it does to decoding. */
     tgm_decode_opts dopts = {false, false, tgm__resolve_threads(0)};
-    if (tgm__pipeline_decode(d, o->payload, o->payload_len, o->payload, o->payload_len, &dopts,
-                             dst, n) != TGM_ERROR_OK) {
+    if (tgm__pipeline_decode(d, o->payload, o->payload_len, o->payload, o->payload_len, &dopts, dst,
+                             n) != TGM_ERROR_OK) {
         tgm__free(dst);
         o->state = TGM_VD_FAILED;
         if (tgm__v_oom(c)) {

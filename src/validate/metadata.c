@@ -35,8 +35,8 @@ static tgm_error decode_item(tgm_vctx *c, const uint8_t *p, size_t n, tgm_val **
  * check is RFC 8949 §4.2.1 in full (key order, shortest arguments and
  * floats, definite lengths), stricter than the reference's key-order-only
  * check; both report under the same codes. */
-static void check_canonical(tgm_vctx *c, const uint8_t *p, size_t n, tgm_vcode code,
-                            int64_t obj, const char *what) {
+static void check_canonical(tgm_vctx *c, const uint8_t *p, size_t n, tgm_vcode code, int64_t obj,
+                            const char *what) {
     tgm_arena scratch = TGM_ARENA_INIT;
     tgm_val *root;
     size_t used = 0;
@@ -201,8 +201,8 @@ static void object_descriptor(tgm_vctx *c, size_t i) {
                     "shape product overflows u64");
     }
     if (strcmp(d->encoding, "none") != 0 && strcmp(d->encoding, "simple_packing") != 0) {
-        tgm__vissue(c, TGM_VC_UNKNOWN_ENCODING, L2, TGM_VS_ERROR, idx, -1,
-                    "unknown encoding '%s'", d->encoding);
+        tgm__vissue(c, TGM_VC_UNKNOWN_ENCODING, L2, TGM_VS_ERROR, idx, -1, "unknown encoding '%s'",
+                    d->encoding);
     }
     if (strcmp(d->filter, "none") != 0 && strcmp(d->filter, "shuffle") != 0) {
         tgm__vissue(c, TGM_VC_UNKNOWN_FILTER, L2, TGM_VS_ERROR, idx, -1, "unknown filter '%s'",

@@ -9,8 +9,8 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
-#include "json/json.h"
 #include "validate/validate_internal.h"
+#include "json/json.h"
 
 static const char *const code_names[TGM_VC_COUNT] = {
 #define TGM_VCODE_NAME(id, name) name,
@@ -89,8 +89,7 @@ static void vreport_addv(tgm_vreport *r, tgm_vcode code, tgm_vlevel level, tgm_v
     TGM_PRINTF(7, 0);
 
 static void vreport_addv(tgm_vreport *r, tgm_vcode code, tgm_vlevel level, tgm_vseverity sev,
-                         int64_t object_index, int64_t byte_offset, const char *fmt,
-                         va_list ap) {
+                         int64_t object_index, int64_t byte_offset, const char *fmt, va_list ap) {
     if (r->nissues == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 8;
         tgm_vissue *p = tgm__realloc(r->issues, cap * sizeof *p);

@@ -53,8 +53,10 @@ static void render_magic(const uint8_t *p, char *out, size_t cap) {
         } else {
             /* A complete, valid UTF-8 sequence within the 8 bytes is kept;
              * anything else becomes U+FFFD per byte. */
-            size_t need = (b >= 0xc2 && b <= 0xdf) ? 2 : (b >= 0xe0 && b <= 0xef) ? 3
-                          : (b >= 0xf0 && b <= 0xf4) ? 4 : 0;
+            size_t need = (b >= 0xc2 && b <= 0xdf)   ? 2
+                          : (b >= 0xe0 && b <= 0xef) ? 3
+                          : (b >= 0xf0 && b <= 0xf4) ? 4
+                                                     : 0;
             bool ok = need != 0 && i + need <= 8;
             for (size_t j = 1; ok && j < need; j++) {
                 ok = (p[i + j] & 0xc0) == 0x80;
@@ -118,22 +120,22 @@ enum { SPLIT_OK, SPLIT_BAD, SPLIT_OVERFLOW };
  * whose header, length and ENDF are already checked.  Reports cbor_offset
  * problems (SPLIT_OVERFLOW: the offset wraps around, the reference then
  * also skips the padding check after the frame). */
-static int split_object(tgm_vctx *c, size_t pos, size_t frame_total, uint16_t flags,
-                        size_t obj_idx, tgm_vobj *o) {
+static int split_object(tgm_vctx *c, size_t pos, size_t frame_total, uint16_t flags, size_t obj_idx,
+                        tgm_vobj *o) {
     const uint8_t *buf = c->buf;
     size_t endf_off = pos + frame_total - 4;
     size_t co_pos = endf_off - 16; /* [cbor_offset u64][hash u64][ENDF] */
     uint64_t co = tgm__rd_be64(buf + co_pos);
     if (co > SIZE_MAX - pos) {
-        tgm__vissue(c, TGM_VC_CBOR_OFFSET_INVALID, L1, TGM_VS_ERROR, (int64_t)obj_idx,
-                    (int64_t)pos, "data object cbor_offset %llu overflows at offset %zu",
-                    (unsigned long long)co, pos);
+        tgm__vissue(c, TGM_VC_CBOR_OFFSET_INVALID, L1, TGM_VS_ERROR, (int64_t)obj_idx, (int64_t)pos,
+                    "data object cbor_offset %llu overflows at offset %zu", (unsigned long long)co,
+                    pos);
         return SPLIT_OVERFLOW;
     }
     size_t abs = pos + (size_t)co;
     if (co < TGM_FRAME_HEADER_SIZE || abs > co_pos) {
-        tgm__vissue(c, TGM_VC_CBOR_OFFSET_INVALID, L1, TGM_VS_ERROR, (int64_t)obj_idx,
-                    (int64_t)pos, "data object cbor_offset %llu out of range at offset %zu",
+        tgm__vissue(c, TGM_VC_CBOR_OFFSET_INVALID, L1, TGM_VS_ERROR, (int64_t)obj_idx, (int64_t)pos,
+                    "data object cbor_offset %llu out of range at offset %zu",
                     (unsigned long long)co, pos);
         return SPLIT_BAD;
     }
@@ -157,8 +159,8 @@ static int split_object(tgm_vctx *c, size_t pos, size_t frame_total, uint16_t fl
                 return SPLIT_BAD;
             }
             tgm__clear_error();
-            tgm__vissue(c, TGM_VC_CBOR_BEFORE_BOUNDARY_UNKNOWN, L1, TGM_VS_ERROR,
-                        (int64_t)obj_idx, (int64_t)pos,
+            tgm__vissue(c, TGM_VC_CBOR_BEFORE_BOUNDARY_UNKNOWN, L1, TGM_VS_ERROR, (int64_t)obj_idx,
+                        (int64_t)pos,
                         "CBOR-before descriptor parse failed, cannot determine payload "
                         "boundary");
             return SPLIT_BAD;
@@ -386,7 +388,11 @@ bool tgm__v_structure(tgm_vctx *c) {
             check_padding = s != SPLIT_OVERFLOW;
             obj_idx++;
         } else {
-            tgm_vframe f = {fh.type, fh.flags, pos, total, buf + pos + TGM_FRAME_HEADER_SIZE,
+            tgm_vframe f = {fh.type,
+                            fh.flags,
+                            pos,
+                            total,
+                            buf + pos + TGM_FRAME_HEADER_SIZE,
                             endf - (pos + TGM_FRAME_HEADER_SIZE)};
             if (!push_frame(c, &f)) {
                 return false;
@@ -428,13 +434,11 @@ bool tgm__v_structure(tgm_vctx *c) {
     static const struct {
         uint16_t bit;
         const char *name;
-    } flags[] = {{TGM_MF_HEADER_METADATA, "HEADER_METADATA"},
-                 {TGM_MF_FOOTER_METADATA, "FOOTER_METADATA"},
-                 {TGM_MF_HEADER_INDEX, "HEADER_INDEX"},
-                 {TGM_MF_FOOTER_INDEX, "FOOTER_INDEX"},
-                 {TGM_MF_HEADER_HASHES, "HEADER_HASHES"},
-                 {TGM_MF_FOOTER_HASHES, "FOOTER_HASHES"},
-                 {TGM_MF_PRECEDER_METADATA, "PRECEDER_METADATA"}};
+    } flags[] = {
+        {TGM_MF_HEADER_METADATA, "HEADER_METADATA"},    {TGM_MF_FOOTER_METADATA, "FOOTER_METADATA"},
+        {TGM_MF_HEADER_INDEX, "HEADER_INDEX"},          {TGM_MF_FOOTER_INDEX, "FOOTER_INDEX"},
+        {TGM_MF_HEADER_HASHES, "HEADER_HASHES"},        {TGM_MF_FOOTER_HASHES, "FOOTER_HASHES"},
+        {TGM_MF_PRECEDER_METADATA, "PRECEDER_METADATA"}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         if (((c->pre.flags & flags[i].bit) != 0) != ((observed & flags[i].bit) != 0)) {
             tgm__vissue(c, TGM_VC_FLAG_MISMATCH, L1, TGM_VS_WARNING, -1, 10,

@@ -64,11 +64,11 @@ tgm_error tgm__validate_message(const uint8_t *buf, size_t len, const tgm_vopts 
     return TGM_ERROR_OK;
 }
 
-static tgm_error add_file_issue(tgm_vfile_report *r, uint64_t off, uint64_t len,
-                                const char *fmt, ...) TGM_PRINTF(4, 5);
+static tgm_error add_file_issue(tgm_vfile_report *r, uint64_t off, uint64_t len, const char *fmt,
+                                ...) TGM_PRINTF(4, 5);
 
-static tgm_error add_file_issue(tgm_vfile_report *r, uint64_t off, uint64_t len,
-                                const char *fmt, ...) {
+static tgm_error add_file_issue(tgm_vfile_report *r, uint64_t off, uint64_t len, const char *fmt,
+                                ...) {
     if (r->nfile_issues == r->file_cap) {
         size_t cap = r->file_cap ? 2 * r->file_cap : 4;
         tgm_vfile_issue *p = tgm__realloc(r->file_issues, cap * sizeof *p);
@@ -119,10 +119,9 @@ tgm_error tgm__validate_buffer(const uint8_t *buf, size_t len, const tgm_vopts *
     for (size_t i = 0; i < offs.n; i++) {
         uint64_t off = offs.v[i], n = lens.v[i];
         if (off > expected) {
-            TGM_CHECK(add_file_issue(r, expected, off - expected,
-                                     "%llu unrecognized bytes at offset %llu",
-                                     (unsigned long long)(off - expected),
-                                     (unsigned long long)expected));
+            TGM_CHECK(add_file_issue(
+                r, expected, off - expected, "%llu unrecognized bytes at offset %llu",
+                (unsigned long long)(off - expected), (unsigned long long)expected));
         }
         TGM_CHECK(add_message(r, buf + off, (size_t)n, o));
         expected = off + n;

@@ -146,8 +146,7 @@ bool tgm__vreport_ok(const tgm_vreport *r);
 /* Validate the single message in buf[0..len) (the whole buffer is the
  * message; a streaming message's postamble is the last 24 bytes).
  * Fails only on out-of-memory; r must be initialised. */
-tgm_error tgm__validate_message(const uint8_t *buf, size_t len, const tgm_vopts *o,
-                                tgm_vreport *r);
+tgm_error tgm__validate_message(const uint8_t *buf, size_t len, const tgm_vopts *o, tgm_vreport *r);
 
 typedef struct tgm_vfile_issue {
     uint64_t byte_offset;

@@ -51,10 +51,10 @@ typedef struct tgm_vctx {
     size_t len;
     const tgm_vopts *opts;
     tgm_vreport *r;
-    bool drop_warnings;  /* checksum mode during level 1 */
-    tgm_arena arena;     /* parsed CBOR trees and descriptors */
-    tgm_preamble pre;    /* valid once the walk ran */
-    tgm_vframe *frames;  /* non-object frames in wire order */
+    bool drop_warnings; /* checksum mode during level 1 */
+    tgm_arena arena;    /* parsed CBOR trees and descriptors */
+    tgm_preamble pre;   /* valid once the walk ran */
+    tgm_vframe *frames; /* non-object frames in wire order */
     size_t nframes, frames_cap;
     tgm_vobj *objs;
     size_t nobjs, objs_cap;
@@ -64,8 +64,7 @@ typedef struct tgm_vctx {
 /* Record an issue (printf-style description).  Allocation failures set
  * r->oom and are reported by tgm__validate_message at the end. */
 void tgm__vissue(tgm_vctx *c, tgm_vcode code, tgm_vlevel level, tgm_vseverity sev,
-                 int64_t object_index, int64_t byte_offset, const char *fmt, ...)
-    TGM_PRINTF(7, 8);
+                 int64_t object_index, int64_t byte_offset, const char *fmt, ...) TGM_PRINTF(7, 8);
 /* Record in a report directly (no context). */
 void tgm__vreport_add(tgm_vreport *r, tgm_vcode code, tgm_vlevel level, tgm_vseverity sev,
                       int64_t object_index, int64_t byte_offset, const char *fmt, ...)

@@ -44,8 +44,7 @@ void tgm__preamble_write(uint8_t *p, const tgm_preamble *pre) {
     tgm__wr_be64(p + 16, pre->total_length);
 }
 
-tgm_error tgm__frame_header_read(const uint8_t *p, size_t avail, size_t at,
-                                 tgm_frame_header *out) {
+tgm_error tgm__frame_header_read(const uint8_t *p, size_t avail, size_t at, tgm_frame_header *out) {
     TGM_RETURN_IF(avail < TGM_FRAME_HEADER_SIZE, TGM_ERROR_FRAMING,
                   "buffer too short for frame header at offset %zu: %zu < %u", at, avail,
                   TGM_FRAME_HEADER_SIZE);

@@ -78,8 +78,7 @@ void tgm__preamble_write(uint8_t *p, const tgm_preamble *pre);
 /* Read a frame header: checks size, "FR" magic and that the type is one v3
  * defines (rejects 0, 4 and >= 10 with the spec's messages). `at` is the
  * frame's offset in the message, for error text. */
-tgm_error tgm__frame_header_read(const uint8_t *p, size_t avail, size_t at,
-                                 tgm_frame_header *out);
+tgm_error tgm__frame_header_read(const uint8_t *p, size_t avail, size_t at, tgm_frame_header *out);
 void tgm__frame_header_write(uint8_t *p, const tgm_frame_header *fh);
 
 tgm_error tgm__postamble_read(const uint8_t *p, size_t avail, tgm_postamble *out);

@@ -38,7 +38,8 @@ static int append_f32(tgm_file_t *f, const char *base_entry, const char *extra, 
              "\"dtype\":\"float32\",\"byte_order\":\"%s\",%s}],"
              "\"base\":[%s]%s%s}",
              n, native_order(),
-             pipeline ? pipeline : "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\"",
+             pipeline ? pipeline
+                      : "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\"",
              base_entry ? base_entry : "{}", extra ? ",\"_extra_\":" : "", extra ? extra : "");
     float *v = malloc(n * sizeof *v);
     for (size_t i = 0; i < n; i++) {
@@ -93,17 +94,15 @@ static int gen(const char *name, const char *out) {
     int rc = 0;
     if (strcmp(name, "params") == 0) {
         /* Three forecast-like messages. */
-        static const char *const rows[][4] = {{"2t", "fc", "0", "od"},
-                                              {"msl", "fc", "6", "od"},
-                                              {"10u", "an", "0", "rd"}};
+        static const char *const rows[][4] = {
+            {"2t", "fc", "0", "od"}, {"msl", "fc", "6", "od"}, {"10u", "an", "0", "rd"}};
         for (int i = 0; i < 3 && rc == 0; i++) {
             char base[512];
             snprintf(base, sizeof base,
                      "{\"mars\":{\"class\":\"%s\",\"date\":\"20260401\",\"param\":\"%s\","
                      "\"step\":%s,\"type\":\"%s\"}}",
                      rows[i][3], rows[i][0], rows[i][2], rows[i][1]);
-            rc = append_f32(f, base, i == 2 ? "{\"origin\":\"test\"}" : NULL, 4, NULL, NULL,
-                            NULL);
+            rc = append_f32(f, base, i == 2 ? "{\"origin\":\"test\"}" : NULL, 4, NULL, NULL, NULL);
         }
     } else if (strcmp(name, "multi") == 0) {
         /* One message, three objects of different types. */
@@ -121,7 +120,7 @@ static int gen(const char *name, const char *out) {
             "\"base\":[{\"param\":\"a\",\"units\":\"K\"},{\"param\":\"b\"},{\"param\":\"c\"}],"
             "\"_extra_\":{\"campaign\":\"x1\"}}";
         const uint8_t f32be[8] = {0x3f, 0x80, 0, 0, 0x40, 0, 0, 0}; /* 1.0, 2.0 */
-        const uint8_t i16le[8] = {1, 0, 2, 0, 0xfd, 0xff, 4, 0};   /* 1, 2, -3, 4 */
+        const uint8_t i16le[8] = {1, 0, 2, 0, 0xfd, 0xff, 4, 0};    /* 1, 2, -3, 4 */
         const uint8_t u8[3] = {7, 8, 9};
         const uint8_t *ptrs[3] = {f32be, i16le, u8};
         size_t lens[3] = {8, 8, 3};
@@ -246,8 +245,8 @@ static int same(const char *a, const char *b) {
 }
 
 static int frames(const char *path) {
-    static const char *const names[] = {"header_metadata", "footer_metadata", "header_index",
-                                        "footer_index",    "header_hashes",   "footer_hashes",
+    static const char *const names[] = {"header_metadata",   "footer_metadata", "header_index",
+                                        "footer_index",      "header_hashes",   "footer_hashes",
                                         "preceder_metadata", "hashes_present"};
     tgm_file_t *f;
     size_t n;

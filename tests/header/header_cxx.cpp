@@ -1,7 +1,7 @@
 // The public header must compile on its own as C++ (C++11 and later) and
 // declare its functions with C linkage.
-#include <tensogram/tensogram.h>
 #include <tensogram/codec.h>
+#include <tensogram/tensogram.h>
 
 int tgm_header_cxx_probe();
 int tgm_header_cxx_probe() {

@@ -42,7 +42,7 @@ typedef struct op {
     tgm_metadata_t *md;
     tgm_bytes_t parts[2];
     size_t nparts;
-    uint64_t sum; /* a digest of everything the operation produced */
+    uint64_t sum;      /* a digest of everything the operation produced */
     int null_accessor; /* a string accessor returned NULL (no error code to report) */
 } op;
 
@@ -122,8 +122,9 @@ static void sweep(op *o) {
             swept_runs++;
             if (e == TGM_ERROR_OK) {
                 if (!o->check(o) || o->sum != clean_sum) {
-                    fprintf(stderr, "[%s] allocation %llu%s failed, call succeeded with a wrong "
-                                    "result\n",
+                    fprintf(stderr,
+                            "[%s] allocation %llu%s failed, call succeeded with a wrong "
+                            "result\n",
                             o->name, (unsigned long long)n, sticky ? " (sticky)" : "");
                     tt_failures++;
                 }
@@ -134,8 +135,9 @@ static void sweep(op *o) {
                 int detail_ok = o->null_accessor || (d != NULL && d[0] != '\0');
                 o->null_accessor = 0;
                 if (!detail_ok || !untouched(o)) {
-                    fprintf(stderr, "[%s] allocation %llu%s: error %d without detail or with "
-                                    "an out-parameter written\n",
+                    fprintf(stderr,
+                            "[%s] allocation %llu%s: error %d without detail or with "
+                            "an out-parameter written\n",
                             o->name, (unsigned long long)n, sticky ? " (sticky)" : "", (int)e);
                     tt_failures++;
                 }
@@ -472,7 +474,7 @@ static uint16_t u16[40];
 static uint8_t bits[13];
 
 #define DESC(shape, dtype, pipeline)                                                               \
-    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[" shape "],\"strides\":[1],\"dtype\":\"" dtype   \
+    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[" shape "],\"strides\":[1],\"dtype\":\"" dtype    \
     "\",\"byte_order\":\"little\"," pipeline "}"
 #define PLAIN "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\""
 
@@ -496,15 +498,15 @@ static const TgmEncodeMaskOptions mask_blosc2 = {true, true, "blosc2", "lz4", "n
 static const pipeline_case cases[] = {
     {"plain", ONE(DESC("64", "float64", PLAIN)), f64, 512, 1, NULL},
     {"zstd+shuffle",
-     ONE(DESC("40", "uint16",
-              PIPE("none", "shuffle", "\"shuffle_element_size\":2," COMP("zstd")))),
+     ONE(DESC("40", "uint16", PIPE("none", "shuffle", "\"shuffle_element_size\":2," COMP("zstd")))),
      u16, 80, 1, NULL},
     {"lz4", ONE(DESC("40", "uint16", PIPE("none", "none", COMP("lz4")))), u16, 80, 1, NULL},
     {"simple_packing+szip",
-     ONE(DESC("64", "float64",
-              PIPE("simple_packing", "none",
-                   "\"sp_bits_per_value\":12," COMP("szip") ",\"szip_rsi\":2,"
-                   "\"szip_block_size\":8,\"szip_flags\":8"))),
+     ONE(DESC(
+         "64", "float64",
+         PIPE("simple_packing", "none",
+              "\"sp_bits_per_value\":12," COMP("szip") ",\"szip_rsi\":2,"
+                                                       "\"szip_block_size\":8,\"szip_flags\":8"))),
      f64, 512, 0, NULL},
     {"szip",
      ONE(DESC("40", "uint16",
@@ -604,11 +606,12 @@ static void test_pipelines(void) {
 }
 
 static void test_two_objects(void) {
-    static const char *json =
-        "{\"descriptors\":[" DESC("64", "float64", PLAIN) "," DESC(
-            "40", "uint16", PIPE("none", "none", COMP("zstd"))) "],"
-        "\"base\":[{\"mars\":{\"param\":\"2t\"}},{\"name\":\"u\"}],"
-        "\"source\":\"alloc\",\"list\":[1,2.5,\"x\"]}";
+    static const char *json = "{\"descriptors\":[" DESC("64", "float64", PLAIN) "," DESC(
+        "40", "uint16",
+        PIPE("none", "none",
+             COMP("zstd"))) "],"
+                            "\"base\":[{\"mars\":{\"param\":\"2t\"}},{\"name\":\"u\"}],"
+                            "\"source\":\"alloc\",\"list\":[1,2.5,\"x\"]}";
     char name[64] = "";
     op o = make_op(name, run_encode, check_encode, release_all);
     o.json = json;
@@ -653,12 +656,13 @@ static void test_parallel(void) {
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
         big[i] = (double)(i % 977) * 0.5;
     }
-    static const char *json =
-        "{\"descriptors\":[" DESC("24576", "float64",
-                                   PIPE("simple_packing", "none",
-                                        "\"sp_bits_per_value\":16," COMP("zstd"))) "," DESC(
-            "24576", "float64", PIPE("none", "shuffle", "\"shuffle_element_size\":8," COMP("lz4")))
-        "]}";
+    static const char *json = "{\"descriptors\":[" DESC(
+        "24576", "float64",
+        PIPE("simple_packing", "none",
+             "\"sp_bits_per_value\":16," COMP(
+                 "zstd"))) "," DESC("24576", "float64",
+                                    PIPE("none", "shuffle",
+                                         "\"shuffle_element_size\":8," COMP("lz4"))) "]}";
     char name[64] = "";
     op o = make_op(name, run_encode, check_encode, release_all);
     o.json = json;

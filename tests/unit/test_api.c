@@ -8,9 +8,9 @@
 
 #include "tensogram/tensogram.h"
 
-static const char *const dtypes[] = {"float16", "bfloat16", "float32", "float64", "complex64",
-                                     "complex128", "int8", "int16", "int32", "int64",
-                                     "uint8", "uint16", "uint32", "uint64", "bitmask"};
+static const char *const dtypes[] = {"float16",    "bfloat16", "float32", "float64", "complex64",
+                                     "complex128", "int8",     "int16",   "int32",   "int64",
+                                     "uint8",      "uint16",   "uint32",  "uint64",  "bitmask"};
 static const size_t widths[] = {2, 2, 4, 8, 8, 16, 1, 2, 4, 8, 1, 2, 4, 8, 0};
 static const size_t swap_units[] = {2, 2, 4, 8, 4, 8, 1, 2, 4, 8, 1, 2, 4, 8, 0};
 
@@ -125,10 +125,10 @@ static void test_encode_errors(void) {
     TT_CHECK(strstr(tgm_last_error(), "data_len 16 does not match expected 20 bytes") != NULL);
     TT_CHECK_ERR(tgm_encode(meta_json("float9", "little", 4, NULL), ptrs, lens, 1, NULL, 0, &out),
                  TGM_ERROR_METADATA);
-    TT_CHECK_ERR(tgm_encode(meta_json("float32", "little", 4,
-                                      "\"base\":[{\"_reserved_\":{\"x\":1}}],"),
-                            ptrs, lens, 1, NULL, 0, &out),
-                 TGM_ERROR_METADATA);
+    TT_CHECK_ERR(
+        tgm_encode(meta_json("float32", "little", 4, "\"base\":[{\"_reserved_\":{\"x\":1}}],"),
+                   ptrs, lens, 1, NULL, 0, &out),
+        TGM_ERROR_METADATA);
     TT_CHECK(strstr(tgm_last_error(), "_reserved_") != NULL);
     TT_CHECK_ERR(tgm_encode(meta_json("float32", "little", 4, "\"base\":[{},{}],"), ptrs, lens, 1,
                             NULL, 0, &out),
@@ -422,7 +422,8 @@ static void test_sp_nonfinite(void) {
     for (int b = 0; b < 2; b++) {
         v[where[b]] = bad[b];
         /* the separate check's message: a compressed, unpacked pipeline */
-        sp_meta(m, sizeof m, n, "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\"");
+        sp_meta(m, sizeof m, n,
+                "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\"");
         TT_CHECK_ERR(tgm_encode(m, ptrs, lens, 1, NULL, 1, &out), TGM_ERROR_ENCODING);
         snprintf(ref_msg, sizeof ref_msg, "%s", tgm_last_error());
         TT_CHECK(strstr(ref_msg, b == 0 ? "NaN" : "Inf") != NULL);
@@ -444,8 +445,9 @@ static void test_sp_nonfinite(void) {
         v[where[b]] = 1.0;
     }
     /* and finite data still packs */
-    sp_meta(m, sizeof m, n, "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":16,"
-                            "\"filter\":\"none\",\"compression\":\"none\"");
+    sp_meta(m, sizeof m, n,
+            "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":16,"
+            "\"filter\":\"none\",\"compression\":\"none\"");
     TT_CHECK_ERR(tgm_encode(m, ptrs, lens, 1, NULL, 2, &out), TGM_ERROR_OK);
     tgm_bytes_free(out);
     free(v);

@@ -22,9 +22,9 @@
 #include "common/buf.h"
 #include "common/endian.h"
 #include "common/limits.h"
-#include "json/json.h"
 #include "tensogram/tensogram.h"
 #include "wire/wire.h"
+#include "json/json.h"
 
 /* ---- a message builder that writes whatever it is told ------------------ */
 
@@ -162,8 +162,7 @@ static void expect_refused(const char *what, const tgm_buf *m, tgm_error code, c
     uint64_t off = 0, cnt = 4;
     tgm_bytes_t part;
     size_t got = 0;
-    if (tgm_decode_range(m->data, m->len, 0, &off, &cnt, 1, 1, 1, 1, &part, &got) ==
-        TGM_ERROR_OK) {
+    if (tgm_decode_range(m->data, m->len, 0, &off, &cnt, 1, 1, 1, 1, &part, &got) == TGM_ERROR_OK) {
         tgm_bytes_free(part);
     }
     /* Validation reports the lie; it does not fail (nor allocate for it). */
@@ -323,10 +322,10 @@ static void test_zstd_shape_2_40(void) {
 
     /* A frame whose header claims 1 TiB of content, in an object that
      * claims 64 bytes: the decoder stops at its output bound. */
-    uint8_t frame[] = {0x28, 0xb5, 0x2f, 0xfd, /* magic */
-                       0xc0,                   /* FCS 8 bytes, single segment */
-                       0, 0, 0, 0, 0, 1, 0, 0, /* content size 2^40, little endian */
-                       0x03, 0x00, 0x00};      /* last raw block of 0 bytes */
+    uint8_t frame[] = {0x28, 0xb5, 0x2f, 0xfd,             /* magic */
+                       0xc0,                               /* FCS 8 bytes, single segment */
+                       0,    0,    0,    0,    0, 1, 0, 0, /* content size 2^40, little endian */
+                       0x03, 0x00, 0x00};                  /* last raw block of 0 bytes */
     desc(d, sizeof d, "8", "float64", "\"compression\":\"zstd\"");
     m = one_object(d, frame, sizeof frame);
     expect_refused("zstd frame claiming 1 TiB", &m, TGM_ERROR_COMPRESSION, "zstd");

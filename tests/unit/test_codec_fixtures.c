@@ -9,8 +9,8 @@
 #include "cbor/value.h"
 #include "common/arena.h"
 #include "common/buf.h"
-#include "json/json.h"
 #include "tensogram/tensogram.h"
+#include "json/json.h"
 
 static const char *shared;
 
@@ -31,10 +31,19 @@ static unsigned char *load(const char *name, const char *ext, size_t *len) {
 /* Cases whose reference bytes we must reproduce exactly. Codec library
  * versions differ for zstd / lz4 / blosc2, so their bytes are reported only. */
 static int must_match_bytes(const char *name) {
-    static const char *const prefixes[] = {"raw_", "bitmask_", "scalar_", "empty_", "sp",
-                                           "i32_szip", "u16_szip", "mask_f32_rle",
-                                           "mask_f32_roaring", "mask_f32_none",
-                                           "mask_small_fallback", "mask_c128", "zfp_"};
+    static const char *const prefixes[] = {"raw_",
+                                           "bitmask_",
+                                           "scalar_",
+                                           "empty_",
+                                           "sp",
+                                           "i32_szip",
+                                           "u16_szip",
+                                           "mask_f32_rle",
+                                           "mask_f32_roaring",
+                                           "mask_f32_none",
+                                           "mask_small_fallback",
+                                           "mask_c128",
+                                           "zfp_"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) {
             /* simple_packing through zstd/lz4 depends on the codec library */
@@ -202,8 +211,8 @@ static void run_case(tgm_arena *a, const tgm_val *c, int *identical, int *compar
         size_t n;
         const uint8_t *got = tgm_object_data(m, 0, &n);
         if (n != out_len || memcmp(got, expect, n) != 0) {
-            fprintf(stderr, "%s: decoded bytes differ from .out.bin (%zu vs %zu bytes)\n", name,
-                    n, out_len);
+            fprintf(stderr, "%s: decoded bytes differ from .out.bin (%zu vs %zu bytes)\n", name, n,
+                    out_len);
             tt_failures++;
         }
         tt_checks++;

@@ -47,8 +47,8 @@ static uint8_t xor_key(const tgm_codec_call *call) {
 }
 
 /* Writes through reserve + commit (straight into the library's memory). */
-static tgm_error xor_encode(void *user, const tgm_codec_call *call, const uint8_t *src,
-                            size_t n, tgm_codec_output *out) {
+static tgm_error xor_encode(void *user, const tgm_codec_call *call, const uint8_t *src, size_t n,
+                            tgm_codec_output *out) {
     xor_state *s = user;
     atomic_fetch_add(&s->encodes, 1);
     uint8_t k = xor_key(call);
@@ -63,8 +63,8 @@ static tgm_error xor_encode(void *user, const tgm_codec_call *call, const uint8_
     return tgm_codec_output_commit(out, n + 1);
 }
 
-static tgm_error xor_decode(void *user, const tgm_codec_call *call, const uint8_t *src,
-                            size_t n, tgm_codec_output *out) {
+static tgm_error xor_decode(void *user, const tgm_codec_call *call, const uint8_t *src, size_t n,
+                            tgm_codec_output *out) {
     xor_state *s = user;
     atomic_fetch_add(&s->decodes, 1);
     if (n != call->decoded_size + 1 || src[0] != 0xC5) {
@@ -322,7 +322,7 @@ static void test_conflicts(void) {
 }
 
 static void test_reserved_and_ranges(void) {
-    static const char *const reserved[] = {"none", "szip", "zstd", "lz4", "blosc2",
+    static const char *const reserved[] = {"none", "szip", "zstd", "lz4",    "blosc2",
                                            "zfp",  "sz3",  "rle",  "roaring"};
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
         tgm_codec_def d = rle_def();
@@ -483,23 +483,22 @@ static void test_roundtrip(void) {
     tgm_bytes_free(msg);
 
     /* Empty objects pass through the callbacks too. */
-    TT_ASSERT(encode1(meta1("uint8", 0, "none", "rle8", NULL), data, 0, 1, &msg) ==
-              TGM_ERROR_OK);
+    TT_ASSERT(encode1(meta1("uint8", 0, "none", "rle8", NULL), data, 0, 1, &msg) == TGM_ERROR_OK);
     TT_CHECK(decodes_to(&msg, data, 0, 1));
     tgm_bytes_free(msg);
 
     /* A caller-given user_codec_id must be the codec's. */
-    TT_CHECK_ERR(encode1(meta1("uint8", 8, "none", "xor8", ",\"user_codec_id\":200"), data, 8, 1,
-                         &msg),
-                 TGM_ERROR_OK);
+    TT_CHECK_ERR(
+        encode1(meta1("uint8", 8, "none", "xor8", ",\"user_codec_id\":200"), data, 8, 1, &msg),
+        TGM_ERROR_OK);
     tgm_bytes_free(msg);
-    TT_CHECK_ERR(encode1(meta1("uint8", 8, "none", "xor8", ",\"user_codec_id\":201"), data, 8, 1,
-                         &msg),
-                 TGM_ERROR_METADATA);
+    TT_CHECK_ERR(
+        encode1(meta1("uint8", 8, "none", "xor8", ",\"user_codec_id\":201"), data, 8, 1, &msg),
+        TGM_ERROR_METADATA);
     TT_CHECK(contains(tgm_last_error(), "user_codec_id is 201 but the registered codec"));
-    TT_CHECK_ERR(encode1(meta1("uint8", 8, "none", "xor8", ",\"user_codec_id\":\"x\""), data, 8,
-                         1, &msg),
-                 TGM_ERROR_METADATA);
+    TT_CHECK_ERR(
+        encode1(meta1("uint8", 8, "none", "xor8", ",\"user_codec_id\":\"x\""), data, 8, 1, &msg),
+        TGM_ERROR_METADATA);
 
     TT_CHECK_ERR(tgm_unregister_codec("xor8"), TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_unregister_codec("rle8"), TGM_ERROR_OK);
@@ -547,9 +546,9 @@ static void test_validate_hook(void) {
     uint8_t data[16] = {1, 2, 3};
     tgm_bytes_t msg = {NULL, 0};
     int enc = atomic_load(&xs.encodes);
-    TT_CHECK_ERR(encode1(meta1("uint8", 16, "none", "xor8", ",\"xor8_key\":300"), data, 16, 1,
-                         &msg),
-                 TGM_ERROR_ENCODING);
+    TT_CHECK_ERR(
+        encode1(meta1("uint8", 16, "none", "xor8", ",\"xor8_key\":300"), data, 16, 1, &msg),
+        TGM_ERROR_ENCODING);
     TT_CHECK(contains(tgm_last_error(), "user codec \"xor8\" (id 200) refused the parameters"));
     TT_CHECK(contains(tgm_last_error(), "xor8_key must be 0..255, got 300"));
     TT_CHECK_EQ_INT(atomic_load(&xs.encodes), enc); /* refused before any data was compressed */
@@ -557,8 +556,8 @@ static void test_validate_hook(void) {
     /* pre-encoded payloads are checked the same way */
     const uint8_t *p = data;
     size_t l = 16;
-    TT_CHECK_ERR(tgm_encode_pre_encoded(meta1("uint8", 16, "none", "xor8", ",\"xor8_key\":-1"),
-                                        &p, &l, 1, NULL, 1, &msg),
+    TT_CHECK_ERR(tgm_encode_pre_encoded(meta1("uint8", 16, "none", "xor8", ",\"xor8_key\":-1"), &p,
+                                        &l, 1, NULL, 1, &msg),
                  TGM_ERROR_ENCODING);
     TT_CHECK_ERR(tgm_unregister_codec("xor8"), TGM_ERROR_OK);
 }
@@ -569,8 +568,7 @@ static void test_unregistered_on_decode(void) {
     uint8_t data[64];
     fill(data, sizeof data, 9);
     tgm_bytes_t msg;
-    TT_ASSERT(encode1(meta1("uint8", 64, "none", "xor8", NULL), data, 64, 1, &msg) ==
-              TGM_ERROR_OK);
+    TT_ASSERT(encode1(meta1("uint8", 64, "none", "xor8", NULL), data, 64, 1, &msg) == TGM_ERROR_OK);
     /* Validation knows a registered codec: clean at every level. */
     tgm_bytes_t rep;
     TT_ASSERT(tgm_validate(msg.data, msg.len, "full", 1, &rep) == TGM_ERROR_OK);
@@ -610,9 +608,9 @@ static void test_unregistered_on_decode(void) {
     const uint8_t *q = data;
     size_t ql = 64;
     tgm_bytes_t bad;
-    TT_CHECK_ERR(tgm_encode_stored(meta1("uint8", 64, "none", "brotli", NULL), &q, &ql, 1, NULL,
-                                   1, &bad),
-                 TGM_ERROR_ENCODING);
+    TT_CHECK_ERR(
+        tgm_encode_stored(meta1("uint8", 64, "none", "brotli", NULL), &q, &ql, 1, NULL, 1, &bad),
+        TGM_ERROR_ENCODING);
     TT_CHECK(contains(tgm_last_error(), "unknown compression: brotli"));
 
     /* Another codec under the same name: the recorded id tells them apart. */
@@ -848,8 +846,7 @@ static void test_reentrant_callback(void) {
     TT_ASSERT(tgm_register_codec(&d) == TGM_ERROR_OK);
     uint8_t data[8] = {0};
     tgm_bytes_t msg;
-    TT_CHECK_ERR(encode1(meta1("uint8", 8, "none", "once", NULL), data, 8, 1, &msg),
-                 TGM_ERROR_OK);
+    TT_CHECK_ERR(encode1(meta1("uint8", 8, "none", "once", NULL), data, 8, 1, &msg), TGM_ERROR_OK);
     tgm_bytes_free(msg);
     TT_CHECK_EQ_INT(atomic_load(&self_releases), 1);
     TT_CHECK(!tgm_codec_lookup("once", NULL));
@@ -1019,8 +1016,7 @@ static void test_zero_byte_output(void) {
     uint8_t data[40];
     fill(data, sizeof data, 5);
     tgm_bytes_t msg;
-    TT_CHECK_ERR(encode1(meta1("uint8", 40, "none", "zw", NULL), data, 40, 1, &msg),
-                 TGM_ERROR_OK);
+    TT_CHECK_ERR(encode1(meta1("uint8", 40, "none", "zw", NULL), data, 40, 1, &msg), TGM_ERROR_OK);
     if (msg.data != NULL) {
         TT_CHECK(decodes_to(&msg, data, 40, 1));
         tgm_bytes_free(msg);
@@ -1072,14 +1068,13 @@ static int alloc_run(const uint8_t *data, size_t len) {
     if (tgm_register_codec(&r) != TGM_ERROR_OK) {
         bad = 1;
     } else {
-        const char *meta =
-            "{\"descriptors\":["
-            "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[3000],\"strides\":[1],"
-            "\"dtype\":\"uint8\",\"encoding\":\"none\",\"filter\":\"none\","
-            "\"compression\":\"rle8\"},"
-            "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[3000],\"strides\":[1],"
-            "\"dtype\":\"uint8\",\"encoding\":\"none\",\"filter\":\"none\","
-            "\"compression\":\"xor8\"}]}";
+        const char *meta = "{\"descriptors\":["
+                           "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[3000],\"strides\":[1],"
+                           "\"dtype\":\"uint8\",\"encoding\":\"none\",\"filter\":\"none\","
+                           "\"compression\":\"rle8\"},"
+                           "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[3000],\"strides\":[1],"
+                           "\"dtype\":\"uint8\",\"encoding\":\"none\",\"filter\":\"none\","
+                           "\"compression\":\"xor8\"}]}";
         const uint8_t *ptrs[2] = {data, data};
         size_t lens[2] = {len, len};
         tgm_bytes_t msg = {NULL, 0};

@@ -256,8 +256,8 @@ static void *work(void *arg) {
     return NULL;
 }
 
-static void add(size_t k, const char *json, const void *const *data, const size_t *lens,
-                size_t n, int ranged, const TgmEncodeMaskOptions *mo) {
+static void add(size_t k, const char *json, const void *const *data, const size_t *lens, size_t n,
+                int ranged, const TgmEncodeMaskOptions *mo) {
     /* odd messages carry hashes (and are decoded with verification) */
     tgm_error e = tgm_encode_with_options(json, (const uint8_t *const *)data, lens, n,
                                           k % 2 ? "xxh3" : NULL, 1, mo, &msgs[k].bytes);
@@ -271,7 +271,7 @@ static void add(size_t k, const char *json, const void *const *data, const size_
 }
 
 #define DESC(shape, dtype, pipeline)                                                               \
-    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[" shape "],\"strides\":[1],\"dtype\":\"" dtype   \
+    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[" shape "],\"strides\":[1],\"dtype\":\"" dtype    \
     "\",\"byte_order\":\"little\"," pipeline "}"
 
 static void make_inputs(void) {
@@ -302,15 +302,19 @@ static void make_inputs(void) {
     const void *d2[2] = {u16, f64};
     size_t l2[2] = {sizeof u16, sizeof f64};
     add(2,
-        "{\"descriptors\":[" DESC("3000", "uint16",
-                                  "\"encoding\":\"none\",\"filter\":\"shuffle\","
-                                  "\"shuffle_element_size\":2,\"compression\":\"zstd\"") "," DESC(
-            "16384", "float64",
-            "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"lz4\"") "],"
-                                                                                 "\"base\":[{"
-                                                                                 "\"mars\":{"
-                                                                                 "\"param\":"
-                                                                                 "\"u\"}},{}]}",
+        "{\"descriptors\":[" DESC(
+            "3000", "uint16",
+            "\"encoding\":\"none\",\"filter\":\"shuffle\","
+            "\"shuffle_element_size\":2,\"compression\":\"zstd\"") "," DESC("16384", "float64",
+                                                                            "\"encoding\":\"none\","
+                                                                            "\"filter\":\"none\","
+                                                                            "\"compression\":"
+                                                                            "\"lz4\"") "],"
+                                                                                       "\"base\":[{"
+                                                                                       "\"mars\":{"
+                                                                                       "\"param\":"
+                                                                                       "\"u\"}},{}]"
+                                                                                       "}",
         d2, l2, 2, 0, NULL);
     const void *d3[1] = {u16};
     size_t l3[1] = {sizeof u16};
@@ -327,9 +331,10 @@ static void make_inputs(void) {
     const void *d4[1] = {f32};
     size_t l4[1] = {sizeof f32};
     static const TgmEncodeMaskOptions mo = {true, true, "rle", "roaring", "none", 0};
-    add(5, "{\"descriptors\":[" DESC("64", "float32",
-                                     "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":"
-                                     "\"zstd\"") "]}",
+    add(5,
+        "{\"descriptors\":[" DESC("64", "float32",
+                                  "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":"
+                                  "\"zstd\"") "]}",
         d4, l4, 1, 0, &mo);
 
     for (size_t k = 0; k < NMSG; k++) {

@@ -117,8 +117,8 @@ static void test_reference_fixtures(void) {
         return;
     }
     static const fixture_case cases[] = {
-        {"mask_f32_roaring", 4, 1}, {"mask_f32_rle", 4, 1},        {"mask_f32_zstd", 4, 1},
-        {"mask_f32_lz4", 4, 1},     {"mask_f32_none", 4, 1},       {"mask_small_fallback", 4, 1},
+        {"mask_f32_roaring", 4, 1}, {"mask_f32_rle", 4, 1},  {"mask_f32_zstd", 4, 1},
+        {"mask_f32_lz4", 4, 1},     {"mask_f32_none", 4, 1}, {"mask_small_fallback", 4, 1},
         {"mask_c128", 8, 2},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -185,8 +185,7 @@ static void test_reference_fixtures(void) {
         /* Single object without / with restoration. */
         TgmDecodeMaskOptions off = {false}, on = {true};
         m = NULL;
-        TT_CHECK_ERR(tgm_decode_object_with_options(msg, mlen, 0, 1, 0, 1, &off, &m),
-                     TGM_ERROR_OK);
+        TT_CHECK_ERR(tgm_decode_object_with_options(msg, mlen, 0, 1, 0, 1, &off, &m), TGM_ERROR_OK);
         if (m != NULL) {
             size_t dl = 0;
             const uint8_t *d = tgm_object_data(m, 0, &dl);
@@ -194,8 +193,7 @@ static void test_reference_fixtures(void) {
             tgm_message_free(m);
         }
         m = NULL;
-        TT_CHECK_ERR(tgm_decode_object_with_options(msg, mlen, 0, 1, 0, 0, &on, &m),
-                     TGM_ERROR_OK);
+        TT_CHECK_ERR(tgm_decode_object_with_options(msg, mlen, 0, 1, 0, 0, &on, &m), TGM_ERROR_OK);
         if (m != NULL) {
             size_t dl = 0;
             const uint8_t *d = tgm_object_data(m, 0, &dl);
@@ -393,8 +391,7 @@ static void test_multi_object(void) {
     size_t lens[4] = {sizeof a, sizeof b, sizeof c, sizeof e};
     TgmEncodeMaskOptions mo = {true, true, NULL, NULL, NULL, -1};
     tgm_bytes_t msg = {NULL, 0};
-    TT_ASSERT(tgm_encode_with_options(meta, ptrs, lens, 4, "xxh3", 0, &mo, &msg) ==
-              TGM_ERROR_OK);
+    TT_ASSERT(tgm_encode_with_options(meta, ptrs, lens, 4, "xxh3", 0, &mo, &msg) == TGM_ERROR_OK);
     tgm_message_t *m = NULL;
     TT_ASSERT(tgm_decode_with_masks(msg.data, msg.len, 1, 0, 1, &m) == TGM_ERROR_OK);
     TT_CHECK(tgm_message_num_objects(m) == 4);
@@ -504,8 +501,7 @@ static void test_other_float_types(void) {
         tgm_bytes_t msg = {NULL, 0};
         const uint8_t *p = cases[c].data;
         size_t len = cases[c].len;
-        TT_ASSERT(tgm_encode_with_options(meta, &p, &len, 1, NULL, 0, &mo, &msg) ==
-                  TGM_ERROR_OK);
+        TT_ASSERT(tgm_encode_with_options(meta, &p, &len, 1, NULL, 0, &mo, &msg) == TGM_ERROR_OK);
         tgm_message_t *m = NULL;
         TT_ASSERT(tgm_decode_with_masks(msg.data, msg.len, 1, 0, 0, &m) == TGM_ERROR_OK);
         uint8_t want[3] = {cases[c].nan_m, cases[c].pos_m, cases[c].neg_m};
@@ -585,15 +581,15 @@ static void test_errors(void) {
     uint64_t o = 0, c = 4;
     tgm_bytes_t part = {NULL, 0};
     size_t np = 9;
-    TT_CHECK_ERR(tgm_decode_range_with_options(bad, rmsg.len, 0, &o, &c, 1, 1, 0, 0, &off, &part,
-                                               &np),
-                 TGM_ERROR_OK);
+    TT_CHECK_ERR(
+        tgm_decode_range_with_options(bad, rmsg.len, 0, &o, &c, 1, 1, 0, 0, &off, &part, &np),
+        TGM_ERROR_OK);
     TT_CHECK(np == 1 && part.len == 32);
     tgm_bytes_free(part);
     np = 9;
-    TT_CHECK_ERR(tgm_decode_range_with_options(bad, rmsg.len, 0, &o, &c, 1, 1, 0, 0, &on, &part,
-                                               &np),
-                 TGM_ERROR_ENCODING);
+    TT_CHECK_ERR(
+        tgm_decode_range_with_options(bad, rmsg.len, 0, &o, &c, 1, 1, 0, 0, &on, &part, &np),
+        TGM_ERROR_ENCODING);
     TT_CHECK(np == 9); /* nothing written on failure */
     free(rmsg.data);
 
@@ -607,8 +603,7 @@ static void test_errors(void) {
             break;
         }
     }
-    TT_CHECK_ERR(tgm_decode_with_masks(msg2.data, msg2.len, 1, 0, 1, &m),
-                 TGM_ERROR_HASH_MISMATCH);
+    TT_CHECK_ERR(tgm_decode_with_masks(msg2.data, msg2.len, 1, 0, 1, &m), TGM_ERROR_HASH_MISMATCH);
     TT_CHECK(m == sentinel);
     TT_CHECK_ERR(tgm_decode_with_masks(msg2.data, msg2.len, 1, 0, 0, &ok), TGM_ERROR_OK);
     tgm_message_free(ok);
@@ -721,9 +716,9 @@ static void test_object_and_range_options(void) {
     /* Ranges past the end still fail; zero ranges give nothing. */
     o = 18;
     c = 3;
-    TT_CHECK_ERR(tgm_decode_range_with_options(msg.data, msg.len, 0, &o, &c, 1, 1, 0, 0, &on,
-                                               &part, &np),
-                 TGM_ERROR_OBJECT);
+    TT_CHECK_ERR(
+        tgm_decode_range_with_options(msg.data, msg.len, 0, &o, &c, 1, 1, 0, 0, &on, &part, &np),
+        TGM_ERROR_OBJECT);
     np = 5;
     TT_CHECK_ERR(tgm_decode_range_with_options(msg.data, msg.len, 0, NULL, NULL, 0, 1, 0, 0, &on,
                                                &part, &np),
@@ -747,8 +742,8 @@ static void test_object_and_range_options(void) {
     c = 20;
     for (int restore = 0; restore < 2; restore++) {
         TgmDecodeMaskOptions mo = {restore != 0};
-        TT_CHECK_ERR(tgm_decode_range_with_options(bmsg.data, bmsg.len, 0, &o, &c, 1, 1, 0, 1,
-                                                   &mo, &part, &np),
+        TT_CHECK_ERR(tgm_decode_range_with_options(bmsg.data, bmsg.len, 0, &o, &c, 1, 1, 0, 1, &mo,
+                                                   &part, &np),
                      TGM_ERROR_OK);
         const float *f = (const float *)part.data;
         for (int i = 0; f != NULL && i < 20; i++) {

@@ -4,8 +4,8 @@
  * rows with label/outcome), this build's facts, and idempotence. */
 #include "tt.h"
 
-#include "json/json.h"
 #include "tensogram/tensogram.h"
+#include "json/json.h"
 
 #ifdef TGM_HAVE_ZSTD
 #include <zstd.h>
@@ -74,9 +74,9 @@ static void test_doctor(void) {
 
     /* Every row: name, kind in the reference's set, state; off rows have
      * exactly those three keys, on rows a backend and "ffi" linkage. */
-    static const char *const order[] = {"szip", "szip-pure", "zstd",    "zstd-pure",
-                                        "lz4",  "blosc2",    "zfp",     "sz3",
-                                        "threads", "remote", "mmap", "async"};
+    static const char *const order[] = {"szip",    "szip-pure", "zstd", "zstd-pure",
+                                        "lz4",     "blosc2",    "zfp",  "sz3",
+                                        "threads", "remote",    "mmap", "async"};
     TT_ASSERT(features->kind == TGM_V_ARRAY && features->len == 12);
     for (size_t i = 0; i < features->len; i++) {
         const tgm_val *f = &features->p.items[i];
@@ -117,12 +117,16 @@ static void test_doctor(void) {
     check_on(features, "threads", "pthreads", NULL);
 
     /* Self-tests: the reference's labels; every built-in codec passes. */
-    static const char *const labels[] = {
-        "encode/decode  none/none/none",      "decode_metadata round-trip",
-        "scan multi-message buffer",          "hash xxh3 verify",
-        "pipeline       simple_packing+szip", "pipeline       shuffle+zstd",
-        "pipeline       lz4",                 "pipeline       blosc2",
-        "pipeline       zfp (fixed-rate)",    "pipeline       sz3 (absolute error)"};
+    static const char *const labels[] = {"encode/decode  none/none/none",
+                                         "decode_metadata round-trip",
+                                         "scan multi-message buffer",
+                                         "hash xxh3 verify",
+                                         "pipeline       simple_packing+szip",
+                                         "pipeline       shuffle+zstd",
+                                         "pipeline       lz4",
+                                         "pipeline       blosc2",
+                                         "pipeline       zfp (fixed-rate)",
+                                         "pipeline       sz3 (absolute error)"};
     TT_ASSERT(tests->kind == TGM_V_ARRAY && tests->len == 10);
     for (size_t i = 0; i < tests->len; i++) {
         const tgm_val *t = &tests->p.items[i];

@@ -190,7 +190,8 @@ static void test_same_as_encode(void) {
 static void test_input_kinds(void) {
     const char *meta =
         "{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[5],\"strides\":[1],"
-        "\"dtype\":\"float64\",\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"lz4\"}]}";
+        "\"dtype\":\"float64\",\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"lz4\"}]"
+        "}";
     double v[5] = {1, NAN, 3, INFINITY, 5};
     const uint8_t *ptrs[1] = {(const uint8_t *)v};
     size_t lens[1] = {sizeof v};

@@ -72,8 +72,7 @@ static void test_metadata_parity(void) {
     TT_CHECK(tgm_value_array_get(levels, 3) == NULL);
 
     TT_CHECK_EQ_STR(str_of(tgm_metadata_get(m, "source"), tmp, sizeof tmp), "parity-fixture");
-    TT_CHECK_EQ_STR(str_of(tgm_metadata_get(m, "extra.source"), tmp, sizeof tmp),
-                    "parity-fixture");
+    TT_CHECK_EQ_STR(str_of(tgm_metadata_get(m, "extra.source"), tmp, sizeof tmp), "parity-fixture");
     TT_CHECK_EQ_STR(str_of(tgm_metadata_get(m, "_extra_.source"), tmp, sizeof tmp),
                     "parity-fixture");
 
@@ -181,8 +180,8 @@ static void check_parity_file(const char *name, size_t expect_messages) {
         uint64_t off = 2, cnt = 2;
         tgm_bytes_t part;
         size_t nparts;
-        if (tgm_decode_range(buf + e.offset, e.length, 0, &off, &cnt, 1, 1, 0, 1, &part,
-                             &nparts) != TGM_ERROR_OK) {
+        if (tgm_decode_range(buf + e.offset, e.length, 0, &off, &cnt, 1, 1, 0, 1, &part, &nparts) !=
+            TGM_ERROR_OK) {
             bad++;
         } else {
             const float *pv = (const float *)(const void *)part.data;

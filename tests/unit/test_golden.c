@@ -40,7 +40,7 @@ static void be64f(double v, uint8_t *p) {
 }
 
 #define DESC(shape, strides, ndim, dtype)                                                          \
-    "{\"type\":\"ntensor\",\"ndim\":" ndim ",\"shape\":" shape ",\"strides\":" strides            \
+    "{\"type\":\"ntensor\",\"ndim\":" ndim ",\"shape\":" shape ",\"strides\":" strides             \
     ",\"dtype\":\"" dtype "\",\"byte_order\":\"big\",\"encoding\":\"none\",\"filter\":\"none\","   \
     "\"compression\":\"none\"}"
 
@@ -146,18 +146,20 @@ static void test_simple_f32(void) {
     }
     const uint8_t *ptrs[1] = {payload};
     size_t lens[1] = {16};
-    check_reencode("simple_f32", buf, len,
-                   "{\"base\":[{\"product\":\"efi\",\"parameter\":\"pressure\"}],\"descriptors\":[" DESC(
-                       "[4]", "[1]", "1", "float32") "]}",
-                   ptrs, lens, 1);
+    check_reencode(
+        "simple_f32", buf, len,
+        "{\"base\":[{\"product\":\"efi\",\"parameter\":\"pressure\"}],\"descriptors\":[" DESC(
+            "[4]", "[1]", "1", "float32") "]}",
+        ptrs, lens, 1);
     /* hash_xxh3.tgm is generated the same way. */
     size_t hlen;
     unsigned char *hbuf = load("hash_xxh3.tgm", &hlen);
     TT_ASSERT(hbuf != NULL);
-    check_reencode("hash_xxh3", hbuf, hlen,
-                   "{\"base\":[{\"product\":\"efi\",\"parameter\":\"pressure\"}],\"descriptors\":[" DESC(
-                       "[4]", "[1]", "1", "float32") "]}",
-                   ptrs, lens, 1);
+    check_reencode(
+        "hash_xxh3", hbuf, hlen,
+        "{\"base\":[{\"product\":\"efi\",\"parameter\":\"pressure\"}],\"descriptors\":[" DESC(
+            "[4]", "[1]", "1", "float32") "]}",
+        ptrs, lens, 1);
     free(hbuf);
     free(buf);
 }

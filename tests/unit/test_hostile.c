@@ -144,9 +144,9 @@ static void mutate_all(const char *name, const unsigned char *orig, size_t len) 
 }
 
 static void test_golden_mutations(void) {
-    static const char *const files[] = {"simple_f32.tgm", "multi_object.tgm", "mars_metadata.tgm",
-                                        "multi_message.tgm", "hash_xxh3.tgm",
-                                        "multi_object_xxh3.tgm"};
+    static const char *const files[] = {"simple_f32.tgm",    "multi_object.tgm",
+                                        "mars_metadata.tgm", "multi_message.tgm",
+                                        "hash_xxh3.tgm",     "multi_object_xxh3.tgm"};
     if (shared == NULL) {
         printf("SKIP golden mutations: ../shared/reference not found\n");
         return;

@@ -19,8 +19,8 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/error.h"
-#include "json/json.h"
 #include "tensogram/tensogram.h"
+#include "json/json.h"
 
 static uint64_t bitsof(double d) {
     uint64_t b;
@@ -78,11 +78,11 @@ static void test_words(void) {
     TT_ASSERT(arr->kind == TGM_V_ARRAY && arr->len == 4);
     TT_CHECK(arr->p.items[0].kind == TGM_V_INT);
     TT_CHECK(arr->p.items[1].kind == TGM_V_FLOAT && isnan(arr->p.items[1].num.f));
-    TT_CHECK(arr->p.items[2].kind == TGM_V_FLOAT && bitsof(arr->p.items[2].num.f) ==
-                                                        0xfff0000000000000ull);
+    TT_CHECK(arr->p.items[2].kind == TGM_V_FLOAT &&
+             bitsof(arr->p.items[2].num.f) == 0xfff0000000000000ull);
     const tgm_val *inner = &arr->p.items[3];
-    TT_CHECK(inner->kind == TGM_V_MAP && inner->len == 1 &&
-             inner->p.items[1].kind == TGM_V_FLOAT && isinf(inner->p.items[1].num.f));
+    TT_CHECK(inner->kind == TGM_V_MAP && inner->len == 1 && inner->p.items[1].kind == TGM_V_FLOAT &&
+             isinf(inner->p.items[1].num.f));
     TT_CHECK(v->p.items[1].kind == TGM_V_FLOAT && v->p.items[1].num.f == -0.5);
     tgm__arena_free(&a);
 }
@@ -185,7 +185,7 @@ static size_t find(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m
 }
 
 #define DESC                                                                                       \
-    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[2],\"strides\":[1],\"dtype\":\"float32\","       \
+    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[2],\"strides\":[1],\"dtype\":\"float32\","        \
     "\"byte_order\":\"little\",\"encoding\":\"none\",\"filter\":\"none\",\"compression\":"         \
     "\"none\"}"
 
@@ -264,12 +264,11 @@ static void test_streaming(void) {
     TT_ASSERT(fd >= 0);
     close(fd);
     tgm_streaming_encoder_t *e = NULL;
-    TT_ASSERT(tgm_streaming_encoder_create(path, "{\"nan_key\":NaN,\"list\":[Infinity,1]}",
-                                           "xxh3", 0, &e) == TGM_ERROR_OK);
+    TT_ASSERT(tgm_streaming_encoder_create(path, "{\"nan_key\":NaN,\"list\":[Infinity,1]}", "xxh3",
+                                           0, &e) == TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_streaming_encoder_write_preceder(e, "{\"neg\":-Infinity}"), TGM_ERROR_OK);
     float v[2] = {1, 2};
-    TT_CHECK_ERR(tgm_streaming_encoder_write(e, DESC, (const uint8_t *)v, sizeof v),
-                 TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_streaming_encoder_write(e, DESC, (const uint8_t *)v, sizeof v), TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_streaming_encoder_finish(e), TGM_ERROR_OK);
     tgm_streaming_encoder_free(e);
     size_t n = 0;

@@ -136,23 +136,23 @@ static void check_headers(const uint8_t *b, size_t n, size_t nbytes, int compcod
     static const uint8_t bitshuffle_first[6] = {TGM_B2_BITSHUFFLE, 0, 0, 0, 0, 0};
     TT_CHECK(b[69] == 0xD8 && b[70] == 6);
     TT_CHECK(memcmp(b + 71, bitshuffle_first, 6) == 0); /* frame's filter pipeline */
-    TT_CHECK(memcmp(b + 79, "\0\0\0\0\0\0", 6) == 0);    /* filter meta */
+    TT_CHECK(memcmp(b + 79, "\0\0\0\0\0\0", 6) == 0);   /* filter meta */
     TT_CHECK_EQ_INT(b[77], compcode);
     TT_CHECK_EQ_INT(b[27], compcode | (clevel << 4));
     TT_CHECK_EQ_INT(b[28], TGM_B2_FORWARD_COMPAT_SPLIT - 1);
-    TT_CHECK_EQ_INT(tgm__rd_be64(b + 30), nbytes);   /* decoded bytes */
-    TT_CHECK_EQ_INT(tgm__rd_be32(b + 48), 1);        /* typesize */
-    TT_CHECK_EQ_INT(tgm__rd_be32(b + 58), nbytes);   /* chunk size: one chunk */
-    const uint8_t *c = b + FRAME_HEADER;             /* the only data chunk */
-    TT_CHECK_EQ_INT(c[3], 1);                        /* chunk typesize */
+    TT_CHECK_EQ_INT(tgm__rd_be64(b + 30), nbytes); /* decoded bytes */
+    TT_CHECK_EQ_INT(tgm__rd_be32(b + 48), 1);      /* typesize */
+    TT_CHECK_EQ_INT(tgm__rd_be32(b + 58), nbytes); /* chunk size: one chunk */
+    const uint8_t *c = b + FRAME_HEADER;           /* the only data chunk */
+    TT_CHECK_EQ_INT(c[3], 1);                      /* chunk typesize */
     TT_CHECK_EQ_INT(tgm__rd_le32(c + 4), nbytes);
     TT_CHECK(memcmp(c + 16, bitshuffle_first, 6) == 0); /* chunk's filter pipeline */
 }
 
 static void test_parameters(void) {
     static const size_t sizes[] = {1, 7, 100, 4096, 70001, (1u << 20) + 3};
-    static const tgm_blosc2_inner codecs[] = {TGM_BLOSC2_BLOSCLZ, TGM_BLOSC2_LZ4,
-                                              TGM_BLOSC2_LZ4HC, TGM_BLOSC2_ZLIB, TGM_BLOSC2_ZSTD};
+    static const tgm_blosc2_inner codecs[] = {TGM_BLOSC2_BLOSCLZ, TGM_BLOSC2_LZ4, TGM_BLOSC2_LZ4HC,
+                                              TGM_BLOSC2_ZLIB, TGM_BLOSC2_ZSTD};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         size_t nb = sizes[s];
         uint8_t *bits = malloc(nb), *back = malloc(nb);
@@ -178,9 +178,9 @@ static void test_parameters(void) {
             TT_CHECK(direct.len == out.len && memcmp(direct.data, out.data, out.len) == 0);
 
             memset(back, 0, nb);
-            TT_CHECK_ERR(tgm__mask_decode(TGM_MASK_CODEC_BLOSC2, out.data, out.len,
-                                          (uint64_t)nb * 8, back),
-                         TGM_ERROR_OK);
+            TT_CHECK_ERR(
+                tgm__mask_decode(TGM_MASK_CODEC_BLOSC2, out.data, out.len, (uint64_t)nb * 8, back),
+                TGM_ERROR_OK);
             TT_CHECK(memcmp(back, bits, nb) == 0);
             tgm__buf_free(&out);
             tgm__buf_free(&direct);
@@ -221,9 +221,8 @@ static void test_payload_filters(void) {
     for (size_t i = 0; i < sizeof data; i++) {
         data[i] = (uint8_t)(i * 31 / 7);
     }
-    static const uint8_t want[3][6] = {{0, 0, 0, 0, 0, TGM_B2_SHUFFLE},
-                                       {TGM_B2_BITSHUFFLE, 0, 0, 0, 0, 0},
-                                       {0, 0, 0, 0, 0, 0}};
+    static const uint8_t want[3][6] = {
+        {0, 0, 0, 0, 0, TGM_B2_SHUFFLE}, {TGM_B2_BITSHUFFLE, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0}};
     for (int f = 0; f < 3; f++) {
         tgm_codec_params p;
         memset(&p, 0, sizeof p); /* blosc2_filter 0: the default */

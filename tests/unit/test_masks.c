@@ -201,9 +201,9 @@ static void test_scan_other_dtypes(void) {
         for (int i = 0; i < 5; i++) {
             put64(d + 8 * i, dv[i], be);
         }
-        TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT64, be, d, sizeof d, true, true, 1,
-                                                &sub, &ms),
-                     TGM_ERROR_OK);
+        TT_CHECK_ERR(
+            tgm__masks_scan_substitute(TGM_DT_FLOAT64, be, d, sizeof d, true, true, 1, &sub, &ms),
+            TGM_ERROR_OK);
         TT_ASSERT(sub != NULL);
         TT_CHECK(getbit(ms.bits[0], 1) && getbit(ms.bits[1], 2) && getbit(ms.bits[2], 3));
         TT_CHECK(memcmp(sub, d, 8) == 0 && memcmp(sub + 32, d + 32, 8) == 0);
@@ -219,17 +219,17 @@ static void test_scan_other_dtypes(void) {
         for (int i = 0; i < 5; i++) {
             put16(h + 2 * i, hv[i], be);
         }
-        TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT16, be, h, sizeof h, true, true, 1,
-                                                &sub, &ms),
-                     TGM_ERROR_OK);
+        TT_CHECK_ERR(
+            tgm__masks_scan_substitute(TGM_DT_FLOAT16, be, h, sizeof h, true, true, 1, &sub, &ms),
+            TGM_ERROR_OK);
         TT_ASSERT(sub != NULL);
         TT_CHECK(getbit(ms.bits[0], 1) && getbit(ms.bits[1], 2) && getbit(ms.bits[2], 3));
         TT_CHECK(ms.count[0] == 1 && ms.count[1] == 1 && ms.count[2] == 1);
         free(sub);
         tgm__mask_set_free(&ms);
-        TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT16, be, h, sizeof h, false, true, 1,
-                                                &sub, &ms),
-                     TGM_ERROR_ENCODING);
+        TT_CHECK_ERR(
+            tgm__masks_scan_substitute(TGM_DT_FLOAT16, be, h, sizeof h, false, true, 1, &sub, &ms),
+            TGM_ERROR_ENCODING);
         TT_CHECK_EQ_STR(tgm_last_error(),
                         "encoding error: strict-NaN check: NaN at element 1 of float16 array; "
                         "pass allow_nan=true to substitute with 0.0 and record positions in a "
@@ -260,9 +260,9 @@ static void test_scan_other_dtypes(void) {
     /* Integer dtypes and bitmask: nothing to scan, whatever the bytes. */
     uint8_t ones[16];
     memset(ones, 0xFF, sizeof ones);
-    static const tgm_dtype ints[] = {TGM_DT_INT8,   TGM_DT_INT16,  TGM_DT_INT32, TGM_DT_INT64,
-                                     TGM_DT_UINT8,  TGM_DT_UINT16, TGM_DT_UINT32,
-                                     TGM_DT_UINT64, TGM_DT_BITMASK};
+    static const tgm_dtype ints[] = {TGM_DT_INT8,   TGM_DT_INT16,  TGM_DT_INT32,
+                                     TGM_DT_INT64,  TGM_DT_UINT8,  TGM_DT_UINT16,
+                                     TGM_DT_UINT32, TGM_DT_UINT64, TGM_DT_BITMASK};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         sub = (uint8_t *)1;
         TT_CHECK_ERR(tgm__masks_scan_substitute(ints[i], 0, ones, 16, false, false, 1, &sub, &ms),
@@ -299,7 +299,8 @@ static void test_complex_priority(void) {
                     uint32_t r = cases[c].re == F64_NAN    ? F32_NAN
                                  : cases[c].re == F64_PINF ? F32_PINF
                                  : cases[c].re == F64_NINF ? F32_NINF
-                                 : cases[c].re ? 0x40000000u : 0;
+                                 : cases[c].re             ? 0x40000000u
+                                                           : 0;
                     uint32_t im = cases[c].im == F64_NAN    ? F32_NAN
                                   : cases[c].im == F64_PINF ? F32_PINF
                                   : cases[c].im == F64_NINF ? F32_NINF
@@ -312,9 +313,9 @@ static void test_complex_priority(void) {
                 }
                 uint8_t *sub;
                 tgm_mask_set ms;
-                TT_CHECK_ERR(tgm__masks_scan_substitute(dt, be, el, 6 * half, true, true, 1, &sub,
-                                                        &ms),
-                             TGM_ERROR_OK);
+                TT_CHECK_ERR(
+                    tgm__masks_scan_substitute(dt, be, el, 6 * half, true, true, 1, &sub, &ms),
+                    TGM_ERROR_OK);
                 for (int k = 0; k < TGM_MASK_KINDS; k++) {
                     TT_CHECK_EQ_INT(ms.bits[k] != NULL, k == cases[c].kind);
                     if (ms.bits[k] != NULL) {
@@ -330,9 +331,9 @@ static void test_complex_priority(void) {
                     tgm__mask_set_free(&ms);
                     /* Disallowed: the message names the component. */
                     bool an = cases[c].kind != TGM_MASK_NAN, ai = !an;
-                    TT_CHECK_ERR(tgm__masks_scan_substitute(dt, be, el, 6 * half, an, ai, 1, &sub,
-                                                            &ms),
-                                 TGM_ERROR_ENCODING);
+                    TT_CHECK_ERR(
+                        tgm__masks_scan_substitute(dt, be, el, 6 * half, an, ai, 1, &sub, &ms),
+                        TGM_ERROR_ENCODING);
                     char want[400];
                     const char *what = cases[c].kind == TGM_MASK_NAN       ? "NaN"
                                        : cases[c].kind == TGM_MASK_POS_INF ? "+Inf"
@@ -371,11 +372,9 @@ static void test_scan_parallel(void) {
     }
     uint8_t *s1, *s4;
     tgm_mask_set m1, m4;
-    TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT32, 1, raw, 4 * n, true, true, 1, &s1,
-                                            &m1),
+    TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT32, 1, raw, 4 * n, true, true, 1, &s1, &m1),
                  TGM_ERROR_OK);
-    TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT32, 1, raw, 4 * n, true, true, 4, &s4,
-                                            &m4),
+    TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT32, 1, raw, 4 * n, true, true, 4, &s4, &m4),
                  TGM_ERROR_OK);
     TT_ASSERT(s1 != NULL && s4 != NULL);
     TT_CHECK(memcmp(s1, s4, 4 * n) == 0);
@@ -391,22 +390,22 @@ static void test_scan_parallel(void) {
 
     /* The first disallowed element is reported whatever the threads. */
     char e1[512];
-    TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT32, 1, raw, 4 * n, true, false, 1, &s1,
-                                            &m1),
-                 TGM_ERROR_ENCODING);
+    TT_CHECK_ERR(
+        tgm__masks_scan_substitute(TGM_DT_FLOAT32, 1, raw, 4 * n, true, false, 1, &s1, &m1),
+        TGM_ERROR_ENCODING);
     snprintf(e1, sizeof e1, "%s", tgm_last_error());
-    TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT32, 1, raw, 4 * n, true, false, 4, &s4,
-                                            &m4),
-                 TGM_ERROR_ENCODING);
+    TT_CHECK_ERR(
+        tgm__masks_scan_substitute(TGM_DT_FLOAT32, 1, raw, 4 * n, true, false, 4, &s4, &m4),
+        TGM_ERROR_ENCODING);
     TT_CHECK_EQ_STR(tgm_last_error(), e1);
 
     /* All finite, threaded: no copy. */
     for (size_t i = 0; i < n; i++) {
         put32(raw + 4 * i, 0x3F800000u, 0);
     }
-    TT_CHECK_ERR(tgm__masks_scan_substitute(TGM_DT_FLOAT32, 0, raw, 4 * n, false, false, 4, &s4,
-                                            &m4),
-                 TGM_ERROR_OK);
+    TT_CHECK_ERR(
+        tgm__masks_scan_substitute(TGM_DT_FLOAT32, 0, raw, 4 * n, false, false, 4, &s4, &m4),
+        TGM_ERROR_OK);
     TT_CHECK(s4 == NULL && tgm__mask_set_empty(&m4));
     free(raw);
 }
@@ -438,8 +437,8 @@ static void test_canonical_patterns(void) {
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         size_t w = strlen(want[i].be_hex) / 2;
-        size_t comp = (want[i].dt == TGM_DT_COMPLEX64 || want[i].dt == TGM_DT_COMPLEX128) ? w / 2
-                                                                                           : w;
+        size_t comp =
+            (want[i].dt == TGM_DT_COMPLEX64 || want[i].dt == TGM_DT_COMPLEX128) ? w / 2 : w;
         uint8_t be[16], le[16], got[16];
         for (size_t j = 0; j < w; j++) {
             unsigned v;
@@ -450,13 +449,11 @@ static void test_canonical_patterns(void) {
             size_t c0 = j / comp * comp;
             le[j] = be[c0 + comp - 1 - (j - c0)];
         }
-        TT_CHECK_EQ_INT(tgm__mask_canonical_pattern(want[i].dt, (tgm_mask_kind)want[i].kind, 1,
-                                                    got),
-                        w);
+        TT_CHECK_EQ_INT(
+            tgm__mask_canonical_pattern(want[i].dt, (tgm_mask_kind)want[i].kind, 1, got), w);
         TT_CHECK(memcmp(got, be, w) == 0);
-        TT_CHECK_EQ_INT(tgm__mask_canonical_pattern(want[i].dt, (tgm_mask_kind)want[i].kind, 0,
-                                                    got),
-                        w);
+        TT_CHECK_EQ_INT(
+            tgm__mask_canonical_pattern(want[i].dt, (tgm_mask_kind)want[i].kind, 0, got), w);
         TT_CHECK(memcmp(got, le, w) == 0);
 
         /* Restore into a zeroed 11-element buffer at positions 0, 5, 10. */
@@ -588,12 +585,10 @@ static void test_methods(void) {
 
     /* Descriptor checks. */
     TT_CHECK_ERR(tgm__mask_check_descriptor(TGM_MASK_NAN, "rle", 3, NULL, 0), TGM_ERROR_OK);
-    TT_CHECK_ERR(tgm__mask_check_descriptor(TGM_MASK_NAN, "lzma", 4, NULL, 0),
-                 TGM_ERROR_METADATA);
+    TT_CHECK_ERR(tgm__mask_check_descriptor(TGM_MASK_NAN, "lzma", 4, NULL, 0), TGM_ERROR_METADATA);
     TT_CHECK_EQ_STR(tgm_last_error(), "metadata error: mask nan has unknown method \"lzma\"; "
                                       "expected one of: none, rle, roaring, lz4, zstd, blosc2");
-    TT_CHECK_ERR(tgm__mask_check_descriptor(TGM_MASK_POS_INF, "zstd", 4, "level", 5),
-                 TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm__mask_check_descriptor(TGM_MASK_POS_INF, "zstd", 4, "level", 5), TGM_ERROR_OK);
     TT_CHECK_ERR(tgm__mask_check_descriptor(TGM_MASK_POS_INF, "zstd", 4, "lvl", 3),
                  TGM_ERROR_METADATA);
     TT_CHECK_EQ_STR(tgm_last_error(), "metadata error: mask inf+ (method \"zstd\") has unknown "
@@ -723,8 +718,8 @@ static void test_alloc_failures(void) {
         if (e == TGM_ERROR_OK) {
             tgm_mask_method methods[3];
             for (int j = 0; j < 3; j++) {
-                tgm__mask_method_init(&methods[j], j == 0 ? TGM_MASK_CODEC_ROARING
-                                                          : TGM_MASK_CODEC_RLE);
+                tgm__mask_method_init(&methods[j],
+                                      j == 0 ? TGM_MASK_CODEC_ROARING : TGM_MASK_CODEC_RLE);
             }
             tgm_buf region = TGM_BUF_INIT;
             tgm_mask_entry ent[3];
@@ -963,8 +958,8 @@ static void check_fixture(const char *dir, const char *name, int complex128,
             continue;
         }
         TT_CHECK_ERR(tgm__mask_decode_named(fx.m[k].method, strlen(fx.m[k].method),
-                                            fx.region + fx.m[k].offset, (size_t)fx.m[k].length,
-                                            n, dec),
+                                            fx.region + fx.m[k].offset, (size_t)fx.m[k].length, n,
+                                            dec),
                      TGM_ERROR_OK);
         TT_CHECK(memcmp(dec, exp[k], nb) == 0);
         decoded.bits[k] = malloc(nb);
@@ -996,9 +991,9 @@ static void check_fixture(const char *dir, const char *name, int complex128,
         tgm_buf region = TGM_BUF_INIT;
         tgm_mask_entry ent[3];
         TT_CHECK_ERR(tgm__buf_append(&region, sub, in_len), TGM_ERROR_OK);
-        TT_CHECK_ERR(tgm__masks_append_region(&ms, methods, TGM_MASK_SMALL_THRESHOLD_DEFAULT,
-                                              &region, ent),
-                     TGM_ERROR_OK);
+        TT_CHECK_ERR(
+            tgm__masks_append_region(&ms, methods, TGM_MASK_SMALL_THRESHOLD_DEFAULT, &region, ent),
+            TGM_ERROR_OK);
         int exact = 1;
         for (int k = 0; k < 3; k++) {
             TT_CHECK(ent[k].present == (fx.m[k].present != 0));

@@ -172,8 +172,8 @@ static void test_rle_vectors(void) {
 }
 
 static void test_rle_roundtrips(void) {
-    static const uint64_t sizes[] = {1, 2, 7, 8, 9, 63, 64, 65, 127, 128, 129, 1000, 4099, 65536,
-                                     65537, 200003};
+    static const uint64_t sizes[] = {1,   2,   7,   8,    9,    63,    64,    65,
+                                     127, 128, 129, 1000, 4099, 65536, 65537, 200003};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         uint64_t n = sizes[s];
         for (int pattern = 0; pattern < 7; pattern++) {
@@ -181,13 +181,27 @@ static void test_rle_roundtrips(void) {
             for (uint64_t i = 0; i < n; i++) {
                 int on = 0;
                 switch (pattern) {
-                case 0: on = 0; break;                          /* empty */
-                case 1: on = 1; break;                          /* all ones */
-                case 2: on = i == n / 2; break;                 /* single bit */
-                case 3: on = (rng() & 1) != 0; break;           /* dense random */
-                case 4: on = (rng() % 97) == 0; break;          /* sparse random */
-                case 5: on = (i / 300) % 2 == 1; break;         /* long runs */
-                default: on = i == 0 || i == n - 1; break;      /* the ends */
+                case 0:
+                    on = 0;
+                    break; /* empty */
+                case 1:
+                    on = 1;
+                    break; /* all ones */
+                case 2:
+                    on = i == n / 2;
+                    break; /* single bit */
+                case 3:
+                    on = (rng() & 1) != 0;
+                    break; /* dense random */
+                case 4:
+                    on = (rng() % 97) == 0;
+                    break; /* sparse random */
+                case 5:
+                    on = (i / 300) % 2 == 1;
+                    break; /* long runs */
+                default:
+                    on = i == 0 || i == n - 1;
+                    break; /* the ends */
                 }
                 if (on) {
                     setbit(m, i);
@@ -296,8 +310,8 @@ static void test_roaring_vectors(void) {
     setbit(m, 9);
     out.len = 0;
     TT_CHECK_ERR(tgm__roaring_encode(m, 77, &out), TGM_ERROR_OK);
-    static const uint8_t two[] = {0x3A, 0x30, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
-                                  16,   0,    0, 0, 5, 0, 9, 0};
+    static const uint8_t two[] = {0x3A, 0x30, 0,  0, 1, 0, 0, 0, 0, 0,
+                                  1,    0,    16, 0, 0, 0, 5, 0, 9, 0};
     TT_CHECK(out.len == sizeof two && memcmp(out.data, two, sizeof two) == 0);
 
     /* {0, 1, 2}: array (6 bytes) vs run (2 + 4) - a tie stays an array. */
@@ -389,14 +403,14 @@ static void test_roaring_multi_container(void) {
      * beyond N. */
     uint64_t n = 5 * 65536 + 1000;
     uint8_t *m = mask_new(n, 1);
-    setbit(m, 7);                       /* key 0: array */
+    setbit(m, 7); /* key 0: array */
     for (uint64_t i = 2 * 65536; i < 2 * 65536 + 5000; i++) {
-        setbit(m, i);                   /* key 2: one run */
+        setbit(m, i); /* key 2: one run */
     }
     for (uint64_t i = 3 * 65536; i < 4 * 65536; i += 3) {
-        setbit(m, i);                   /* key 3: bitmap (21846 isolated values) */
+        setbit(m, i); /* key 3: bitmap (21846 isolated values) */
     }
-    setbit(m, n - 1);                   /* key 5, last valid bit */
+    setbit(m, n - 1); /* key 5, last valid bit */
     tgm_buf out = TGM_BUF_INIT;
     TT_CHECK_ERR(tgm__roaring_encode(m, n, &out), TGM_ERROR_OK);
     TT_ASSERT(out.len > 12);
@@ -408,8 +422,7 @@ static void test_roaring_multi_container(void) {
     const uint8_t *d = out.data + 5;
     TT_CHECK(le16(d) == 0 && le16(d + 2) == 0);
     TT_CHECK(le16(d + 4) == 2 && le16(d + 6) == 4999);
-    TT_CHECK(le16(d + 8) == 3 && le16(d + 10) == 21845 && le16(d + 12) == 5 &&
-             le16(d + 14) == 0);
+    TT_CHECK(le16(d + 8) == 3 && le16(d + 10) == 21845 && le16(d + 12) == 5 && le16(d + 14) == 0);
     /* Four containers with runs: offsets present and right. */
     const uint8_t *o = d + 16;
     uint32_t hdr = 5 + 16 + 16;
@@ -436,8 +449,8 @@ static void test_roaring_multi_container(void) {
 }
 
 static void test_roaring_roundtrips(void) {
-    static const uint64_t sizes[] = {1, 7, 8, 9, 77, 4096, 4097, 65535, 65536, 65537, 131072,
-                                     200003};
+    static const uint64_t sizes[] = {1,    7,     8,     9,     77,     4096,
+                                     4097, 65535, 65536, 65537, 131072, 200003};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         uint64_t n = sizes[s];
         for (int pattern = 0; pattern < 8; pattern++) {
@@ -445,14 +458,30 @@ static void test_roaring_roundtrips(void) {
             for (uint64_t i = 0; i < n; i++) {
                 int on = 0;
                 switch (pattern) {
-                case 0: on = 0; break;
-                case 1: on = 1; break;
-                case 2: on = i == n - 1; break;
-                case 3: on = (rng() & 1) != 0; break;
-                case 4: on = (rng() % 61) == 0; break;
-                case 5: on = (i / 1000) % 3 == 0; break;
-                case 6: on = (i % 65536) < 3 || (i % 65536) > 65533; break;
-                default: on = (rng() % 8) != 0; break;
+                case 0:
+                    on = 0;
+                    break;
+                case 1:
+                    on = 1;
+                    break;
+                case 2:
+                    on = i == n - 1;
+                    break;
+                case 3:
+                    on = (rng() & 1) != 0;
+                    break;
+                case 4:
+                    on = (rng() % 61) == 0;
+                    break;
+                case 5:
+                    on = (i / 1000) % 3 == 0;
+                    break;
+                case 6:
+                    on = (i % 65536) < 3 || (i % 65536) > 65533;
+                    break;
+                default:
+                    on = (rng() % 8) != 0;
+                    break;
                 }
                 if (on) {
                     setbit(m, i);
@@ -473,7 +502,7 @@ static size_t make_blob(uint8_t *b) {
     b[p++] = 0, b[p++] = 0, b[p++] = 2, b[p++] = 0;       /* key 0, card 3 */
     b[p++] = 1, b[p++] = 0, b[p++] = 19, b[p++] = 0;      /* key 1, card 20 */
     b[p++] = 1, b[p++] = 0, b[p++] = 5, b[p++] = 0, b[p++] = 9, b[p++] = 0;
-    b[p++] = 2, b[p++] = 0;                               /* 2 runs */
+    b[p++] = 2, b[p++] = 0; /* 2 runs */
     b[p++] = 0, b[p++] = 0, b[p++] = 9, b[p++] = 0;
     b[p++] = 20, b[p++] = 0, b[p++] = 9, b[p++] = 0;
     return p;

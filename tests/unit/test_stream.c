@@ -15,9 +15,9 @@
 #include "common/endian.h"
 #include "common/error.h"
 #include "io/io.h"
-#include "json/json.h"
 #include "stream/stream.h"
 #include "tensogram/tensogram.h"
+#include "json/json.h"
 
 static char dir[256];
 static const char *shared;
@@ -82,9 +82,10 @@ static int use_provenance_of(const uint8_t *msg, size_t len) {
     char *uuid = text_of(tgm_value_map_get(r, "uuid"));
     if (name && version && time && uuid) {
         char env[512];
-        snprintf(env, sizeof env,
-                 "{\"encoder\":{\"name\":\"%s\",\"version\":\"%s\"},\"time\":\"%s\",\"uuid\":\"%s\"}",
-                 name, version, time, uuid);
+        snprintf(
+            env, sizeof env,
+            "{\"encoder\":{\"name\":\"%s\",\"version\":\"%s\"},\"time\":\"%s\",\"uuid\":\"%s\"}",
+            name, version, time, uuid);
         setenv("TENSOGRAM_PROVENANCE", env, 1);
         ok = 1;
     }
@@ -338,8 +339,7 @@ static void test_reference_streaming_tail(void) {
         } else {
             tgm_streaming_options o = opts_hash();
             tgm_streaming_encoder_t *e = NULL;
-            TT_ASSERT(tgm_streaming_encoder_create_fd(fd, fixture_meta(i), &o, &e) ==
-                      TGM_ERROR_OK);
+            TT_ASSERT(tgm_streaming_encoder_create_fd(fd, fixture_meta(i), &o, &e) == TGM_ERROR_OK);
             TT_CHECK_ERR(tgm_streaming_encoder_write(e, F32_DESC, v, sizeof v), TGM_ERROR_OK);
             TT_CHECK_ERR(tgm_streaming_encoder_finish(e), TGM_ERROR_OK);
             tgm_streaming_encoder_free(e);
@@ -372,9 +372,11 @@ static const char *desc_f64(size_t n, const char *pipeline) {
 }
 
 #define PIPE_NONE "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\""
-#define PIPE_ZSTD "\"encoding\":\"none\",\"filter\":\"shuffle\",\"shuffle_element_size\":8,\"compression\":\"zstd\""
-#define PIPE_SP_SZIP                                                                              \
-    "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":16,\"filter\":\"none\","              \
+#define PIPE_ZSTD                                                                                  \
+    "\"encoding\":\"none\",\"filter\":\"shuffle\",\"shuffle_element_size\":8,\"compression\":"     \
+    "\"zstd\""
+#define PIPE_SP_SZIP                                                                               \
+    "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":16,\"filter\":\"none\","                \
     "\"compression\":\"szip\",\"szip_rsi\":128,\"szip_block_size\":16,\"szip_flags\":8"
 
 /* Three objects (raw, shuffle+zstd, simple_packing+szip), a preceder on
@@ -528,8 +530,8 @@ static void test_file_of_streams(void) {
     tgm_file_t *f = NULL;
     TT_ASSERT(tgm_file_open(path, &f) == TGM_ERROR_OK);
     char meta[512];
-    snprintf(meta, sizeof meta,
-             "{\"base\":[{\"fixture\":{\"msg_index\":4}}],\"descriptors\":[%s]}", F32_DESC);
+    snprintf(meta, sizeof meta, "{\"base\":[{\"fixture\":{\"msg_index\":4}}],\"descriptors\":[%s]}",
+             F32_DESC);
     ramp_le(4, v);
     const uint8_t *ptrs[1] = {v};
     size_t lens[1] = {16};
@@ -577,8 +579,7 @@ static void test_file_of_streams(void) {
 static void test_path_encoder(void) {
     const char *path = tmp_path("path.tgm");
     tgm_streaming_encoder_t *e = NULL;
-    TT_ASSERT(tgm_streaming_encoder_create(path, "{\"version\":3}", "xxh3", 0, &e) ==
-              TGM_ERROR_OK);
+    TT_ASSERT(tgm_streaming_encoder_create(path, "{\"version\":3}", "xxh3", 0, &e) == TGM_ERROR_OK);
     float v[3] = {1, 2, 3};
     TT_CHECK_ERR(tgm_streaming_encoder_write(
                      e,
@@ -659,8 +660,7 @@ static void test_path_encoder(void) {
 static void test_reference_ffi_cases(void) {
     const char *path = tmp_path("ffi.tgm");
     tgm_streaming_encoder_t *e = NULL;
-    TT_ASSERT(tgm_streaming_encoder_create(path, "{\"version\":3}", "xxh3", 0, &e) ==
-              TGM_ERROR_OK);
+    TT_ASSERT(tgm_streaming_encoder_create(path, "{\"version\":3}", "xxh3", 0, &e) == TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_streaming_encoder_write_preceder(e, "{\"param\":\"2t\",\"source\":\"test\"}"),
                  TGM_ERROR_OK);
     uint8_t v[16];
@@ -922,9 +922,9 @@ static void test_unseekable_outputs(void) {
     for (int i = 0; i < 2; i++) {
         tgm_streaming_encoder_t *e = NULL;
         TT_ASSERT(tgm_streaming_encoder_create_fd(fd, "{}", NULL, &e) == TGM_ERROR_OK);
-        TT_CHECK_ERR(tgm_streaming_encoder_write(e, F32_DESC, (const uint8_t *)"0123456789abcdef",
-                                                 16),
-                     TGM_ERROR_OK);
+        TT_CHECK_ERR(
+            tgm_streaming_encoder_write(e, F32_DESC, (const uint8_t *)"0123456789abcdef", 16),
+            TGM_ERROR_OK);
         TT_CHECK_ERR(tgm_streaming_encoder_finish_backfilled(e), TGM_ERROR_OK);
         tgm_streaming_encoder_free(e);
     }
@@ -1251,8 +1251,8 @@ static void test_alloc_failures(void) {
             tgm_message_t *m = NULL;
             if (tgm_decode(b.data, b.len, 1, 0, 1, &m) != TGM_ERROR_OK ||
                 tgm_message_num_objects(m) != (size_t)writes) {
-                fprintf(stderr, "allocation %llu failed: bad message (%s)\n",
-                        (unsigned long long)k, tgm_last_error());
+                fprintf(stderr, "allocation %llu failed: bad message (%s)\n", (unsigned long long)k,
+                        tgm_last_error());
                 bad++;
             }
             tgm_message_free(m);

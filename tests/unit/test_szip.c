@@ -79,7 +79,7 @@ static uint32_t get_sample(const uint8_t *p, unsigned width, int msb) {
 
 enum { N_SHAPES = 12 };
 static const char *const shape_names[N_SHAPES] = {
-    "zeros", "constant", "random", "ramp", "alternating", "sine",
+    "zeros",  "constant",  "random",   "ramp",  "alternating", "sine",
     "sparse", "zero-runs", "near-max", "steps", "low-entropy", "max"};
 
 /* Sample i of a data shape, in [0, mask]. */
@@ -270,11 +270,11 @@ static int check_case(const uint8_t *in, size_t n, unsigned bps, unsigned bs, un
     {
         tgm_szip_cfg cfg;
         tgm_u64vec scan = TGM_U64VEC_INIT;
-        int same = tgm__szip_config(&p, &cfg) == TGM_ERROR_OK &&
-                   tgm__szip_scan_offsets(&cfg, ours.data, ours.len, nbytes, &scan) ==
-                       TGM_ERROR_OK &&
-                   scan.n == offs.n &&
-                   (scan.n == 0 || memcmp(scan.v, offs.v, scan.n * sizeof *scan.v) == 0);
+        int same =
+            tgm__szip_config(&p, &cfg) == TGM_ERROR_OK &&
+            tgm__szip_scan_offsets(&cfg, ours.data, ours.len, nbytes, &scan) == TGM_ERROR_OK &&
+            scan.n == offs.n &&
+            (scan.n == 0 || memcmp(scan.v, offs.v, scan.n * sizeof *scan.v) == 0);
         tgm__u64vec_free(&scan);
         if (!same) {
             ok = report_case("offset scan differs", bps, bs, rsi, flags, n, shape);
@@ -304,8 +304,7 @@ static int check_case(const uint8_t *in, size_t n, unsigned bps, unsigned bs, un
             aec_dec(aout, alen, bps, bs, rsi, flags, adec, nbytes, &dlen);
             if (tgm__codec_szip.decompress(&p, aout, alen, dec, nbytes) != TGM_ERROR_OK ||
                 dlen != nbytes || memcmp(dec, adec, nbytes) != 0) {
-                ok = report_case("decoding libaec's stream differs", bps, bs, rsi, flags, n,
-                                 shape);
+                ok = report_case("decoding libaec's stream differs", bps, bs, rsi, flags, n, shape);
             }
         }
         /* libaec's decoder on our stream */
@@ -346,10 +345,9 @@ static void check_dirty(const uint8_t *in, size_t n, unsigned bps, unsigned bs, 
     stats.cases++;
     tt_checks++;
     if (our_encode(&p, in, nbytes, &ours, &offs) != TGM_ERROR_OK ||
-        aec_enc(in, nbytes, bps, bs, rsi, flags, aout, cap, &alen) != AEC_OK ||
-        alen != ours.len || memcmp(aout, ours.data, alen) != 0) {
-        report_case("dirty input: encoder output differs from libaec", bps, bs, rsi, flags, n,
-                    -1);
+        aec_enc(in, nbytes, bps, bs, rsi, flags, aout, cap, &alen) != AEC_OK || alen != ours.len ||
+        memcmp(aout, ours.data, alen) != 0) {
+        report_case("dirty input: encoder output differs from libaec", bps, bs, rsi, flags, n, -1);
         goto done;
     }
     int arc = aec_dec(aout, alen, bps, bs, rsi, flags, adec, nbytes, &dlen);
@@ -525,8 +523,8 @@ static void test_matrix(void) {
     static const struct {
         unsigned rsi;
         int kind; /* 0: 0 samples, 1: 1, 2: exact RSIs, 3: partial RSI, 4: partial block */
-    } geo[] = {{1, 2}, {2, 3}, {3, 4}, {7, 1}, {16, 3}, {64, 2}, {65, 3}, {128, 4},
-               {70, 2}, {5, 0}, {200, 3}, {1, 3}};
+    } geo[] = {{1, 2},  {2, 3},   {3, 4},  {7, 1}, {16, 3},  {64, 2},
+               {65, 3}, {128, 4}, {70, 2}, {5, 0}, {200, 3}, {1, 3}};
     size_t ngeo = sizeof geo / sizeof geo[0];
     size_t gi = 0;
     uint8_t *buf = malloc((size_t)4 * 64 * 200 * 3 + 64);
@@ -654,16 +652,15 @@ static void test_dirty_input(void) {
                 }
             }
         }
-        check_dirty(buf, nbytes / w, bits, 16, 128,
-                     TGM_SZIP_DATA_PREPROCESS | TGM_SZIP_DATA_MSB);
+        check_dirty(buf, nbytes / w, bits, 16, 128, TGM_SZIP_DATA_PREPROCESS | TGM_SZIP_DATA_MSB);
     }
     /* random bits above bps, all flag sets, several geometries */
     for (int it = 0; it < 300; it++) {
         unsigned bps = 1 + (unsigned)(rng() % 31);
         unsigned bs = 8u << (rng() % 4);
         unsigned rsi = 1 + (unsigned)(rng() % 70);
-        unsigned flags = (unsigned)rng() &
-                         (TGM_SZIP_DATA_SIGNED | TGM_SZIP_DATA_MSB | TGM_SZIP_DATA_PREPROCESS);
+        unsigned flags =
+            (unsigned)rng() & (TGM_SZIP_DATA_SIGNED | TGM_SZIP_DATA_MSB | TGM_SZIP_DATA_PREPROCESS);
         if (bps <= 4 && rng() % 3 == 0) {
             flags |= TGM_SZIP_RESTRICTED;
         }
@@ -791,8 +788,8 @@ static void test_ranges(void) {
             TT_CHECK(memcmp(part, full + pos, len) == 0);
         }
         /* past the end of the data: the stream runs out */
-        TT_CHECK_ERR(tgm__codec_szip.decompress_range(&p, enc.data, enc.len, offs.v, offs.n,
-                                                      nb - 1, (size_t)bs * w * 3, part),
+        TT_CHECK_ERR(tgm__codec_szip.decompress_range(&p, enc.data, enc.len, offs.v, offs.n, nb - 1,
+                                                      (size_t)bs * w * 3, part),
                      TGM_ERROR_COMPRESSION);
         /* an RSI beyond the offsets */
         TT_CHECK_ERR(tgm__codec_szip.decompress_range(&p, enc.data, enc.len, offs.v, offs.n,
@@ -896,8 +893,8 @@ static void test_corrupt(void) {
             if ((cfgs[ci].flags & TGM_SZIP_PAD_RSI) == 0 && len > 0) {
                 size_t dlen = 0;
                 uint8_t *a = malloc(nb);
-                int rc = aec_dec(t, len, cfgs[ci].bps, cfgs[ci].bs, cfgs[ci].rsi, cfgs[ci].flags,
-                                 a, nb, &dlen);
+                int rc = aec_dec(t, len, cfgs[ci].bps, cfgs[ci].bs, cfgs[ci].rsi, cfgs[ci].flags, a,
+                                 nb, &dlen);
                 TT_CHECK((rc == AEC_OK && dlen == nb) == (e == TGM_ERROR_OK));
                 free(a);
             }

@@ -19,10 +19,10 @@
 #include "common/alloc.h"
 #include "common/endian.h"
 #include "hash/hash.h"
-#include "json/json.h"
 #include "tensogram/tensogram.h"
 #include "validate/validate.h"
 #include "wire/wire.h"
+#include "json/json.h"
 
 #define H TGM_FF_HASH_PRESENT
 #define AFTER TGM_FF_CBOR_AFTER_PAYLOAD
@@ -154,8 +154,9 @@ static void slot_hex(const mb *m, size_t off, char hex[17]) {
 static const float F4[4] = {1, 2, 3, 4};
 
 #define DESC_F32_4                                                                                 \
-    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[4],\"strides\":[1],\"dtype\":\"float32\","      \
-    "\"byte_order\":\"little\",\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\"}"
+    "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[4],\"strides\":[1],\"dtype\":\"float32\","        \
+    "\"byte_order\":\"little\",\"encoding\":\"none\",\"filter\":\"none\",\"compression\":"         \
+    "\"none\"}"
 
 static int host_big(void) {
     const uint16_t x = 1;
@@ -249,7 +250,7 @@ static void dump(const tgm_vreport *r) {
 /* The report holds `code` with these attributes (obj / off -1 = absent). */
 #define EXPECT(r, code, lvl, sev, obj, off)                                                        \
     do {                                                                                           \
-        const tgm_vissue *e_ = find((r), TGM_VC_##code);                                          \
+        const tgm_vissue *e_ = find((r), TGM_VC_##code);                                           \
         tt_checks++;                                                                               \
         if (e_ == NULL || e_->level != (lvl) || e_->severity != (sev) ||                           \
             e_->object_index != (int64_t)(obj) || e_->byte_offset != (int64_t)(off)) {             \
@@ -585,8 +586,8 @@ static void test_frames(void) {
  * ====================================================================== */
 
 /* Header metadata (raw CBOR) + one object (raw descriptor CBOR). */
-static size_t one_obj_raw(mb *m, const uint8_t *meta, size_t mlen, const uint8_t *desc,
-                          size_t dlen, const void *pay, size_t plen, bool hashed) {
+static size_t one_obj_raw(mb *m, const uint8_t *meta, size_t mlen, const uint8_t *desc, size_t dlen,
+                          const void *pay, size_t plen, bool hashed) {
     uint16_t fl = hashed ? H : 0;
     mb_init(m);
     mb_frame_raw(m, TGM_FRAME_HEADER_METADATA, fl, meta, mlen);
@@ -714,7 +715,7 @@ static void test_metadata_frames(void) {
     mb_free(&m);
 
     /* Preceders: not a map, not canonical, not exactly one entry. */
-    static const uint8_t prec_unsorted[] = {0xa1, 0x64, 'b', 'a', 's', 'e', 0x81,
+    static const uint8_t prec_unsorted[] = {0xa1, 0x64, 'b', 'a',  's',  'e', 0x81,
                                             0xa2, 0x61, 'b', 0x01, 0x61, 'a', 0x02};
     for (int k = 0; k < 3; k++) {
         mb_init(&m);
@@ -825,14 +826,14 @@ static void test_descriptors(void) {
     /* DESC_F32_4 written by hand with "type" before "ndim" (canonical
      * order has the equally long "ndim" first). */
     static const uint8_t hand[] = {
-        0xa9, 0x64, 't', 'y', 'p', 'e', 0x67, 'n', 't', 'e', 'n', 's', 'o', 'r',
-        0x64, 'n', 'd', 'i', 'm', 0x01, 0x65, 's', 'h', 'a', 'p', 'e', 0x81, 0x04,
-        0x67, 's', 't', 'r', 'i', 'd', 'e', 's', 0x81, 0x01, 0x65, 'd', 't', 'y', 'p', 'e',
-        0x67, 'f', 'l', 'o', 'a', 't', '3', '2', 0x6a, 'b', 'y', 't', 'e', '_', 'o', 'r', 'd',
-        'e', 'r', 0x66, 'l', 'i', 't', 't', 'l', 'e', 0x68, 'e', 'n', 'c', 'o', 'd', 'i', 'n',
-        'g', 0x64, 'n', 'o', 'n', 'e', 0x66, 'f', 'i', 'l', 't', 'e', 'r', 0x64, 'n', 'o', 'n',
-        'e', 0x6b, 'c', 'o', 'm', 'p', 'r', 'e', 's', 's', 'i', 'o', 'n', 0x64, 'n', 'o', 'n',
-        'e'};
+        0xa9, 0x64, 't', 'y',  'p',  'e',  0x67, 'n',  't',  'e',  'n',  's',  'o',  'r',  0x64,
+        'n',  'd',  'i', 'm',  0x01, 0x65, 's',  'h',  'a',  'p',  'e',  0x81, 0x04, 0x67, 's',
+        't',  'r',  'i', 'd',  'e',  's',  0x81, 0x01, 0x65, 'd',  't',  'y',  'p',  'e',  0x67,
+        'f',  'l',  'o', 'a',  't',  '3',  '2',  0x6a, 'b',  'y',  't',  'e',  '_',  'o',  'r',
+        'd',  'e',  'r', 0x66, 'l',  'i',  't',  't',  'l',  'e',  0x68, 'e',  'n',  'c',  'o',
+        'd',  'i',  'n', 'g',  0x64, 'n',  'o',  'n',  'e',  0x66, 'f',  'i',  'l',  't',  'e',
+        'r',  0x64, 'n', 'o',  'n',  'e',  0x6b, 'c',  'o',  'm',  'p',  'r',  'e',  's',  's',
+        'i',  'o',  'n', 0x64, 'n',  'o',  'n',  'e'};
     one_obj_raw(&m, meta.data, meta.len, hand, sizeof hand, pay, 16, true);
     EXPECT_NONE(runm(&m, "full", 0));
     r = runm(&m, "full", 1);
@@ -1173,8 +1174,7 @@ static void test_fidelity(void) {
             memset(big_pay + 16 * 1100, 0, 16);
             tgm__wr_le64(big_pay + 16 * 1100 + 8, 0x7ff0000000000000ull);
         }
-        fidelity_case("complex128", big ? "big" : "little", n, big_pay, n * 16,
-                      TGM_VC_INF_DETECTED,
+        fidelity_case("complex128", big ? "big" : "little", n, big_pay, n * 16, TGM_VC_INF_DETECTED,
                       "unexpected Inf at element 1100 (imaginary component, not recorded in mask)");
         free(big_pay);
     }
@@ -1264,7 +1264,10 @@ static void test_json_and_api(void) {
     tgm_bytes_free(out);
 
     /* Descriptions are escaped as serde_json does and parse back. */
-    memcpy(m.b.data, "\"\\\t\x01" "abcd", 8);
+    memcpy(m.b.data,
+           "\"\\\t\x01"
+           "abcd",
+           8);
     TT_ASSERT(tgm_validate(m.b.data, m.b.len, "quick", 0, &out) == TGM_ERROR_OK);
     s = to_str(out);
     a = (tgm_arena)TGM_ARENA_INIT;
@@ -1294,8 +1297,7 @@ static void test_json_and_api(void) {
                                               {"default", "\"object_count\""}};
     for (int k = 0; k < 4; k++) {
         for (int canon = 0; canon < 2; canon++) {
-            TT_ASSERT(tgm_validate(msg.data, msg.len, want_sub[k][0], canon, &out) ==
-                      TGM_ERROR_OK);
+            TT_ASSERT(tgm_validate(msg.data, msg.len, want_sub[k][0], canon, &out) == TGM_ERROR_OK);
             s = to_str(out);
             TT_CHECK(strstr(s, want_sub[k][1]) != NULL);
             TT_CHECK(strstr(s, "\"hash_verified\"") != NULL);
@@ -1322,8 +1324,7 @@ static void test_json_and_api(void) {
     TT_CHECK_ERR(tgm_validate(NULL, 42, NULL, 0, &out), TGM_ERROR_INVALID_ARG);
     TT_CHECK_ERR(tgm_validate_file(NULL, NULL, 0, &out), TGM_ERROR_INVALID_ARG);
     TT_CHECK_ERR(tgm_validate_file("x.tgm", NULL, 0, NULL), TGM_ERROR_INVALID_ARG);
-    TT_CHECK_ERR(tgm_validate_file("/nonexistent/path/to/file.tgm", NULL, 0, &out),
-                 TGM_ERROR_IO);
+    TT_CHECK_ERR(tgm_validate_file("/nonexistent/path/to/file.tgm", NULL, 0, &out), TGM_ERROR_IO);
     TT_CHECK_ERR(tgm_validate_file("/nonexistent/path/to/file.tgm", "bogus", 0, &out),
                  TGM_ERROR_INVALID_ARG);
     TT_CHECK_ERR(tgm_validate_buffer(NULL, 1, NULL, 0, &out), TGM_ERROR_INVALID_ARG);

@@ -420,8 +420,8 @@ static void test_bit_flips(const char *shared) {
     memcpy(m, msg, n);
     m[11] ^= TGM_MF_HASHES_PRESENT;
     TT_CHECK(vmsg(m, n, "default", 0, &r));
-    TT_CHECK(r.nissues == 1 && count_code(&r, TGM_VC_NO_HASH_AVAILABLE) == 1 &&
-             !r.hash_verified && tgm__vreport_ok(&r));
+    TT_CHECK(r.nissues == 1 && count_code(&r, TGM_VC_NO_HASH_AVAILABLE) == 1 && !r.hash_verified &&
+             tgm__vreport_ok(&r));
     tgm__vreport_free(&r);
     /* a hex digit of the hash frame's entry: the aggregate check (and this
      * library's check of the hash frame's own slot) */

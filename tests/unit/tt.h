@@ -17,7 +17,7 @@ static const char *tt_current = "";
         tt_checks++;                                                                               \
         if (!(cond)) {                                                                             \
             tt_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: [%s] check failed: %s\n", __FILE__, __LINE__, tt_current,     \
+            fprintf(stderr, "%s:%d: [%s] check failed: %s\n", __FILE__, __LINE__, tt_current,      \
                     #cond);                                                                        \
         }                                                                                          \
     } while (0)
@@ -27,7 +27,7 @@ static const char *tt_current = "";
         tt_checks++;                                                                               \
         if (!(cond)) {                                                                             \
             tt_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: [%s] assertion failed: %s\n", __FILE__, __LINE__, tt_current, \
+            fprintf(stderr, "%s:%d: [%s] assertion failed: %s\n", __FILE__, __LINE__, tt_current,  \
                     #cond);                                                                        \
             return;                                                                                \
         }                                                                                          \
@@ -50,9 +50,8 @@ static const char *tt_current = "";
         tt_checks++;                                                                               \
         if (tt_a_ == NULL || tt_b_ == NULL || strcmp(tt_a_, tt_b_) != 0) {                         \
             tt_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: [%s] %s == %s failed: \"%s\" != \"%s\"\n", __FILE__,          \
-                    __LINE__, tt_current, #a, #b, tt_a_ ? tt_a_ : "(null)",                        \
-                    tt_b_ ? tt_b_ : "(null)");                                                     \
+            fprintf(stderr, "%s:%d: [%s] %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__, \
+                    tt_current, #a, #b, tt_a_ ? tt_a_ : "(null)", tt_b_ ? tt_b_ : "(null)");       \
         }                                                                                          \
     } while (0)
 

@@ -19,8 +19,7 @@ static void opt_label(const cli_optdef *d, char *buf, size_t cap) {
     }
 }
 
-static int store(const char *cmd, const cli_optdef *d, size_t k, const char *value,
-                 cli_args *out) {
+static int store(const char *cmd, const cli_optdef *d, size_t k, const char *value, cli_args *out) {
     if (out->present[k]) {
         char label[96];
         opt_label(d, label, sizeof label);

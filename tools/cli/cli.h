@@ -59,8 +59,8 @@ bool cli_mask_options(const cli_globals *g, TgmEncodeMaskOptions *out);
 /* ---- argument parsing (args.c) -------------------------------------------------------- */
 
 typedef struct {
-    char short_name;       /* 0 if none */
-    const char *long_name; /* NULL if none */
+    char short_name;        /* 0 if none */
+    const char *long_name;  /* NULL if none */
     const char *value_name; /* NULL for a flag without value */
 } cli_optdef;
 
@@ -118,8 +118,7 @@ bool input_open(cli_input *in, const char *name);
 void input_close(cli_input *in);
 /* The bytes of message i.  *owned (free with tgm_bytes_free) receives a copy
  * when one was needed; *data points either into it or into the input. */
-bool input_message(cli_input *in, size_t i, const uint8_t **data, size_t *len,
-                   tgm_bytes_t *owned);
+bool input_message(cli_input *in, size_t i, const uint8_t **data, size_t *len, tgm_bytes_t *owned);
 bool input_metadata(cli_input *in, size_t i, tgm_metadata_t **out);
 bool input_descriptors(cli_input *in, size_t i, tgm_message_t **out);
 
@@ -247,10 +246,11 @@ bool rw_add_object(rw_message *m, const rw_source *s, size_t i);
  * objects are decoded and encoded again through their pipelines, as the
  * reference always does; the NaN/Inf global options then apply.  The
  * metadata of the result is read back and compared with what was asked. */
-bool rw_encode(const rw_message *m, const char *hash_algo, const cli_globals *g,
-               const char *where, tgm_bytes_t *out);
+bool rw_encode(const rw_message *m, const char *hash_algo, const cli_globals *g, const char *where,
+               tgm_bytes_t *out);
 
-/* ---- subcommands ------------------------------------------------------------------------------ */
+/* ---- subcommands ------------------------------------------------------------------------------
+ */
 
 int cmd_info(int argc, char **argv, cli_globals *g);
 int cmd_ls(int argc, char **argv, cli_globals *g);

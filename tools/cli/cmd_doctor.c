@@ -146,8 +146,8 @@ int cmd_doctor(int argc, char **argv, cli_globals *g) {
     jv *tests = jv_get(report, "self_test");
     if (tests != NULL && tests->kind == JV_ARR) {
         jv_push(tests, row("convert        grib    (sanity.grib2)", "feature 'grib' not built in"));
-        jv_push(tests, row("convert        netcdf3 (sanity-classic.nc)",
-                           "feature 'netcdf' not built in"));
+        jv_push(tests,
+                row("convert        netcdf3 (sanity-classic.nc)", "feature 'netcdf' not built in"));
         jv_push(tests,
                 row("convert        netcdf4 (sanity-hdf5.nc)", "feature 'netcdf' not built in"));
     }

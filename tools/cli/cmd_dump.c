@@ -20,8 +20,9 @@ static const cli_optdef opts[] = {
 /* Descriptor keys that are fields of the reference's descriptor struct; the
  * others are its flattened `params`. */
 static bool is_descriptor_field(const char *k) {
-    static const char *const fields[] = {"type",     "ndim",     "shape",  "strides",     "dtype",
-                                         "byte_order", "encoding", "filter", "compression", "masks"};
+    static const char *const fields[] = {"type",        "ndim",       "shape",    "strides",
+                                         "dtype",       "byte_order", "encoding", "filter",
+                                         "compression", "masks"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (strcmp(k, fields[i]) == 0) {
             return true;

@@ -19,7 +19,8 @@ int cmd_get(int argc, char **argv, cli_globals *g) {
     }
     if (!a.present[OPT_KEYS]) {
         free(a.pos);
-        return cli_usage_error("get", "the following required argument was not provided: -p <KEYS>");
+        return cli_usage_error("get",
+                               "the following required argument was not provided: -p <KEYS>");
     }
     where_clause w;
     bool have_where = a.present[OPT_WHERE];

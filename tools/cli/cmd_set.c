@@ -16,12 +16,24 @@ static const cli_optdef opts[] = {
 
 /* Keys describing the payload's structure or pipeline (the reference's list). */
 static const char *const immutable_keys[] = {
-    "shape",          "strides",           "dtype",
-    "ndim",           "type",              "encoding",
-    "filter",         "compression",       "hash",
-    "szip_rsi",       "szip_block_size",   "szip_flags",
-    "szip_block_offsets", "sp_reference_value", "sp_binary_scale_factor",
-    "sp_decimal_scale_factor", "sp_bits_per_value", "shuffle_element_size",
+    "shape",
+    "strides",
+    "dtype",
+    "ndim",
+    "type",
+    "encoding",
+    "filter",
+    "compression",
+    "hash",
+    "szip_rsi",
+    "szip_block_size",
+    "szip_flags",
+    "szip_block_offsets",
+    "sp_reference_value",
+    "sp_binary_scale_factor",
+    "sp_decimal_scale_factor",
+    "sp_bits_per_value",
+    "shuffle_element_size",
 };
 
 /* Descriptor keys that must not change either, because the payload is
@@ -138,9 +150,11 @@ static bool check_mutation(const mutation *m) {
         const char *k = m->parts[2];
         bool pipeline = false;
         for (size_t i = 0; i < sizeof pipeline_prefixes / sizeof pipeline_prefixes[0]; i++) {
-            pipeline = pipeline || strncmp(k, pipeline_prefixes[i], strlen(pipeline_prefixes[i])) == 0;
+            pipeline =
+                pipeline || strncmp(k, pipeline_prefixes[i], strlen(pipeline_prefixes[i])) == 0;
         }
-        if (pipeline || in_list(k, immutable_keys, sizeof immutable_keys / sizeof immutable_keys[0]) ||
+        if (pipeline ||
+            in_list(k, immutable_keys, sizeof immutable_keys / sizeof immutable_keys[0]) ||
             in_list(k, descriptor_fields, 2)) {
             cli_error("cannot modify '%s': '%s' describes how the payload is stored, and set "
                       "copies payloads unchanged",

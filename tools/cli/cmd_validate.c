@@ -11,7 +11,7 @@
 enum { OPT_QUICK, OPT_CHECKSUM, OPT_FULL, OPT_CANONICAL, OPT_JSON };
 
 static const cli_optdef opts[] = {
-    {0, "quick", NULL}, {0, "checksum", NULL}, {0, "full", NULL},
+    {0, "quick", NULL},     {0, "checksum", NULL}, {0, "full", NULL},
     {0, "canonical", NULL}, {0, "json", NULL},
 };
 
@@ -165,8 +165,8 @@ int cmd_validate(int argc, char **argv, cli_globals *g) {
             break;
         }
         tgm_bytes_t out = {NULL, 0};
-        tgm_error e = tgm_validate_file(spooled ? spooled : name, level,
-                                        a.present[OPT_CANONICAL], &out);
+        tgm_error e =
+            tgm_validate_file(spooled ? spooled : name, level, a.present[OPT_CANONICAL], &out);
         if (spooled != NULL) {
             unlink(spooled);
             free(spooled);

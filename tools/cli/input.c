@@ -72,8 +72,7 @@ static bool check_coverage(cli_input *in) {
                                    : "are not part of a complete message";
             cli_error("'%s': %llu bytes at offset %llu %s (truncated or corrupt file; "
                       "'tensogram validate' gives details)",
-                      display(in), (unsigned long long)(off - pos), (unsigned long long)pos,
-                      what);
+                      display(in), (unsigned long long)(off - pos), (unsigned long long)pos, what);
             return false;
         }
         pos = off + len;
@@ -124,8 +123,7 @@ void input_close(cli_input *in) {
     memset(in, 0, sizeof *in);
 }
 
-bool input_message(cli_input *in, size_t i, const uint8_t **data, size_t *len,
-                   tgm_bytes_t *owned) {
+bool input_message(cli_input *in, size_t i, const uint8_t **data, size_t *len, tgm_bytes_t *owned) {
     owned->data = NULL;
     owned->len = 0;
     if (in->file == NULL) {

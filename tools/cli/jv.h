@@ -30,17 +30,17 @@ typedef struct {
 
 struct jv {
     jv_kind kind;
-    bool b;        /* JV_BOOL */
-    char *s;       /* JV_STR: bytes (NUL-terminated); JV_NUM: number text */
-    size_t len;    /* JV_STR / JV_NUM: byte count */
-    jv **items;    /* JV_ARR */
+    bool b;         /* JV_BOOL */
+    char *s;        /* JV_STR: bytes (NUL-terminated); JV_NUM: number text */
+    size_t len;     /* JV_STR / JV_NUM: byte count */
+    jv **items;     /* JV_ARR */
     jv_entry *ents; /* JV_OBJ */
-    size_t n, cap; /* element / entry count */
+    size_t n, cap;  /* element / entry count */
 };
 
 jv *jv_null(void);
 jv *jv_bool(bool b);
-jv *jv_num(const char *text);      /* text must be a valid JSON number */
+jv *jv_num(const char *text); /* text must be a valid JSON number */
 jv *jv_int(int64_t v);
 jv *jv_uint(uint64_t v);
 jv *jv_str(const char *s, size_t n);
@@ -50,10 +50,10 @@ jv *jv_obj(void);
 void jv_free(jv *v);
 jv *jv_clone(const jv *v);
 
-void jv_push(jv *arr, jv *item);                              /* takes ownership */
-void jv_set(jv *obj, const char *key, size_t klen, jv *val);  /* replaces, takes ownership */
+void jv_push(jv *arr, jv *item);                             /* takes ownership */
+void jv_set(jv *obj, const char *key, size_t klen, jv *val); /* replaces, takes ownership */
 void jv_setc(jv *obj, const char *key, jv *val);
-jv *jv_get(const jv *obj, const char *key);                   /* NULL if absent / not object */
+jv *jv_get(const jv *obj, const char *key); /* NULL if absent / not object */
 void jv_del(jv *obj, const char *key);
 /* Detach and return the value at key (NULL if absent). */
 jv *jv_take(jv *obj, const char *key);
@@ -74,8 +74,8 @@ void sb_free(sbuf *b);
 
 enum {
     JV_COMPACT = 0,
-    JV_PRETTY = 1,  /* two-space indentation, serde_json's to_string_pretty */
-    JV_SORTED = 2   /* object keys in byte order (serde_json maps) */
+    JV_PRETTY = 1, /* two-space indentation, serde_json's to_string_pretty */
+    JV_SORTED = 2  /* object keys in byte order (serde_json maps) */
 };
 void jv_write(const jv *v, int style, sbuf *out);
 char *jv_to_string(const jv *v, int style); /* malloc'd */

@@ -17,15 +17,14 @@ static const struct {
     const char *name;
     cmd_fn fn;
 } commands[] = {
-    {"info", cmd_info},         {"ls", cmd_ls},       {"dump", cmd_dump},
-    {"get", cmd_get},           {"set", cmd_set},     {"copy", cmd_copy},
-    {"merge", cmd_merge},       {"split", cmd_split}, {"reshuffle", cmd_reshuffle},
+    {"info", cmd_info},         {"ls", cmd_ls},         {"dump", cmd_dump},
+    {"get", cmd_get},           {"set", cmd_set},       {"copy", cmd_copy},
+    {"merge", cmd_merge},       {"split", cmd_split},   {"reshuffle", cmd_reshuffle},
     {"validate", cmd_validate}, {"doctor", cmd_doctor},
 };
 
 /* Converters of the reference that this build does not provide yet. */
-static const char *const unsupported[] = {"convert-grib", "convert-netcdf", "to-grib",
-                                          "to-netcdf"};
+static const char *const unsupported[] = {"convert-grib", "convert-netcdf", "to-grib", "to-netcdf"};
 
 /* ---- global options ---------------------------------------------------------------- */
 
@@ -99,8 +98,8 @@ static bool parse_unsigned(const char *s, uint64_t max, uint64_t *out) {
 
 static int bad_value(const char *cmd, int opt, const char *value, const char *why,
                      const char *origin) {
-    return cli_usage_error(cmd, "invalid value '%s' for '--%s <%s>'%s: %s", value,
-                           gopts[opt].name, gopts[opt].value_name, origin, why);
+    return cli_usage_error(cmd, "invalid value '%s' for '--%s <%s>'%s: %s", value, gopts[opt].name,
+                           gopts[opt].value_name, origin, why);
 }
 
 static int set_global(const char *cmd, int opt, const char *value, cli_globals *g,
@@ -109,8 +108,7 @@ static int set_global(const char *cmd, int opt, const char *value, cli_globals *
     switch (opt) {
     case G_THREADS:
         if (!parse_unsigned(value, UINT32_MAX, &u)) {
-            return bad_value(cmd, opt, value, "expected an integer from 0 to 4294967295",
-                             origin);
+            return bad_value(cmd, opt, value, "expected an integer from 0 to 4294967295", origin);
         }
         g->threads = (uint32_t)u;
         return 0;
@@ -118,8 +116,8 @@ static int set_global(const char *cmd, int opt, const char *value, cli_globals *
     case G_ALLOW_INF: {
         bool b;
         if (!parse_boolish(value, &b)) {
-            return bad_value(cmd, opt, value,
-                             "expected one of true, false, yes, no, on, off, 1, 0", origin);
+            return bad_value(cmd, opt, value, "expected one of true, false, yes, no, on, off, 1, 0",
+                             origin);
         }
         *(opt == G_ALLOW_NAN ? &g->allow_nan : &g->allow_inf) = b;
         return 0;

@@ -164,8 +164,8 @@ static bool verify(const rw_message *m, const tgm_bytes_t *msg, const char *wher
     return ok;
 }
 
-bool rw_encode(const rw_message *m, const char *hash_algo, const cli_globals *g,
-               const char *where, tgm_bytes_t *out) {
+bool rw_encode(const rw_message *m, const char *hash_algo, const cli_globals *g, const char *where,
+               tgm_bytes_t *out) {
     size_t n = m->nobj;
     const uint8_t **ptrs = xcalloc(n, sizeof *ptrs);
     size_t *lens = xcalloc(n, sizeof *lens);
