@@ -56,10 +56,6 @@ typedef struct tgm_msg {
  * base (preceder wins); at least one metadata frame is required. */
 tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode, tgm_msg *out);
 
-/* Length of the message at buf[0]: total_length when set, otherwise
- * found by walking the frames to the postamble (streaming messages). */
-tgm_error tgm__msg_length(const uint8_t *buf, size_t len, size_t *msg_len);
-
 /* Parse only the header frames and the footer frames (reached through the
  * postamble): metadata and index, no body walk.  Needs total_length. */
 tgm_error tgm__msg_parse_ends(const uint8_t *buf, size_t len, tgm_arena *a, tgm_msg *out);
@@ -97,7 +93,9 @@ typedef struct tgm_msg_encode_opts {
 tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded_obj *objs,
                           size_t nobj, const tgm_msg_encode_opts *o, tgm_buf *out);
 
-/* Scanning (§9).  Entries are (offset, length) pairs. */
+/* Scanning (§9).  Entries are (offset, length) pairs; bytes between them
+ * (garbage, torn messages) are simply not listed.  See scan.c for what is
+ * accepted as a message and why scanning is linear on any input. */
 typedef struct tgm_scan_opts {
     bool bidirectional;
     uint64_t max_message_size; /* backward hops larger than this are ignored */
@@ -105,5 +103,17 @@ typedef struct tgm_scan_opts {
 
 tgm_error tgm__scan(const uint8_t *buf, size_t len, const tgm_scan_opts *o, tgm_u64vec *offsets,
                     tgm_u64vec *lengths);
+
+/* Input read through a callback (files): `read` fills dst with exactly n
+ * bytes at off or fails with the error detail set (a short read of a file
+ * that shrank is an error).  Offsets in the result are absolute. */
+typedef struct tgm_scan_reader {
+    tgm_error (*read)(void *ctx, uint64_t off, void *dst, size_t n);
+    void *ctx;
+} tgm_scan_reader;
+
+/* Scan bytes [from, to) of the reader's input. */
+tgm_error tgm__scan_reader(const tgm_scan_reader *r, uint64_t from, uint64_t to,
+                           const tgm_scan_opts *o, tgm_u64vec *offsets, tgm_u64vec *lengths);
 
 #endif

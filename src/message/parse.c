@@ -238,24 +238,6 @@ static tgm_error merge_preceder(tgm_arena *a, tgm_val *base_entry, const tgm_val
     return TGM_ERROR_OK;
 }
 
-tgm_error tgm__msg_length(const uint8_t *buf, size_t len, size_t *msg_len) {
-    tgm_preamble pre;
-    bool streaming;
-    TGM_TRY(message_bounds(buf, len, &pre, msg_len, &streaming));
-    if (!streaming) {
-        return TGM_ERROR_OK;
-    }
-    frame_walk w;
-    walk_init(&w, buf, len, len, true);
-    tgm_frame_header fh;
-    size_t at;
-    int got;
-    do {
-        TGM_TRY(walk_next(&w, &fh, &at, &got));
-    } while (got);
-    return walk_finish(&w, msg_len);
-}
-
 tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode,
                          tgm_msg *out) {
     tgm_msg m;

@@ -139,11 +139,22 @@ tgm_error tgm__frame_check(const uint8_t *p, size_t len, size_t at, const tgm_fr
     TGM_RETURN_IF(len < min, TGM_ERROR_FRAMING,
                   "%s frame at offset %zu: total_length %zu is smaller than the minimum %zu",
                   tgm__frame_type_name(fh->type), at, len, min);
-    TGM_RETURN_IF(memcmp(p + len - 4, "ENDF", 4) != 0, TGM_ERROR_FRAMING,
+    return tgm__frame_check_tail(p + len - TGM_DATA_FRAME_FOOTER_SIZE, len, at, fh, cbor_offset);
+}
+
+tgm_error tgm__frame_check_tail(const uint8_t *tail, size_t len, size_t at,
+                                const tgm_frame_header *fh, uint64_t *cbor_offset) {
+    size_t footer = tgm__frame_footer_size(fh->type);
+    size_t min = TGM_FRAME_HEADER_SIZE + footer;
+    TGM_RETURN_IF(len < min, TGM_ERROR_FRAMING,
+                  "%s frame at offset %zu: total_length %zu is smaller than the minimum %zu",
+                  tgm__frame_type_name(fh->type), at, len, min);
+    const uint8_t *end = tail + TGM_DATA_FRAME_FOOTER_SIZE;
+    TGM_RETURN_IF(memcmp(end - 4, "ENDF", 4) != 0, TGM_ERROR_FRAMING,
                   "%s frame at offset %zu: missing ENDF marker at offset %zu",
                   tgm__frame_type_name(fh->type), at, at + len - 4);
     if (fh->type == TGM_FRAME_NTENSOR) {
-        uint64_t co = tgm__rd_be64(p + len - TGM_DATA_FRAME_FOOTER_SIZE);
+        uint64_t co = tgm__rd_be64(tail);
         uint64_t hi = len - TGM_DATA_FRAME_FOOTER_SIZE;
         TGM_RETURN_IF(co < TGM_FRAME_HEADER_SIZE || co > hi, TGM_ERROR_FRAMING,
                       "NTensorFrame at offset %zu: cbor_offset %llu out of valid range [%u, %llu]",

@@ -97,6 +97,12 @@ int tgm__frame_is_data_object(uint16_t type);
 tgm_error tgm__frame_check(const uint8_t *p, size_t len, size_t at, const tgm_frame_header *fh,
                            uint64_t *cbor_offset);
 
+/* tgm__frame_check when only the frame's last 20 bytes are at hand: `tail`
+ * points at them (frame start + len - 20; len >= 20 is checked first by
+ * the caller or by the minimum-size check, which comes before any read). */
+tgm_error tgm__frame_check_tail(const uint8_t *tail, size_t len, size_t at,
+                                const tgm_frame_header *fh, uint64_t *cbor_offset);
+
 /* The stored hash slot of a complete frame (at len - 12). */
 uint64_t tgm__frame_stored_hash(const uint8_t *p, size_t len);
 /* Hash scope of a complete frame: bytes [16, len - footer_size). */
