@@ -149,8 +149,18 @@ extension = Extension(
     extra_link_args=link_args,
 )
 
+def package_version():
+    """The reference API level this package implements, plus our library's
+    version as a PEP 440 local label (tensogram/_version.py)."""
+    with open(os.path.join(HERE, "tensogram", "_version.py"), encoding="utf-8") as fh:
+        m = re.search(r'^API_LEVEL\s*=\s*"([^"]+)"', fh.read(), re.M)
+    if not m:
+        sys.exit("tensogram: API_LEVEL not found in tensogram/_version.py")
+    return "%s+tgmc.%s" % (m.group(1), library_version())
+
+
 setup(
-    version=library_version(),
+    version=package_version(),
     ext_modules=[extension],
     cmdclass={"build_ext": BuildExt},
 )

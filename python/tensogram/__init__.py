@@ -15,7 +15,7 @@ Quick start::
     desc, array = objects[0]
 """
 
-from . import _tensogram
+from . import _tensogram, _version
 from ._api import (
     MessageIter,
     StreamingEncoder,

@@ -102,7 +102,11 @@ def test_converters_raise_runtime_error_with_instructions(tmp_path):
 
 def test_module_constants():
     assert tensogram.WIRE_VERSION == 3
-    assert isinstance(tensogram.__version__, str) and tensogram.__version__.count(".") == 2
+    assert tensogram.__library_version__.count(".") == 2
+    assert tensogram.__version__ == "%s+tgmc.%s" % (
+        tensogram.__api_level__,
+        tensogram.__library_version__,
+    )
     for name in tensogram.__all__:
         assert hasattr(tensogram, name), name
 

@@ -29,7 +29,7 @@ def test_sections_version_and_reserved():
     assert meta.base[0]["_reserved_"]["tensor"]["shape"] == [2]
     assert meta.extra == {"source": "test", "experiment": "x1"}
     assert set(meta.reserved) >= {"encoder", "time", "uuid"}
-    assert meta.reserved["encoder"]["version"] == tensogram.__version__
+    assert meta.reserved["encoder"]["version"] == tensogram.__library_version__
     assert repr(meta).startswith("Metadata(version=3, base_len=1")
 
 

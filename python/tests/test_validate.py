@@ -69,7 +69,7 @@ def test_validate_file(tmp_path):
 def test_doctor_report():
     report = tensogram.doctor()
     assert set(report) >= {"build", "features", "self_test"}
-    assert report["build"]["version"] == tensogram.__version__
+    assert report["build"]["version"] == tensogram.__library_version__
     assert report["build"]["wire_version"] == tensogram.WIRE_VERSION
     names = {f["name"] for f in report["features"]}
     assert {"zstd", "lz4", "szip"} <= names
