@@ -49,7 +49,11 @@ from ._model import DataObjectDescriptor, Message, Metadata
 from ._tensogram import HashMismatchError, IntegrityError, MissingHashError
 from ._tensogram import max_object_bytes, set_max_object_bytes
 
-__version__ = _tensogram.LIBRARY_VERSION
+# The reference API level plus our library's version (tensogram/_version.py):
+# "0.24.0+tgmc.0.1.0" satisfies requirements such as tensogram>=0.24,<0.25.
+__version__ = _version.package_version(_tensogram.LIBRARY_VERSION)
+__api_level__ = _version.API_LEVEL
+__library_version__ = _tensogram.LIBRARY_VERSION
 WIRE_VERSION = _tensogram.WIRE_VERSION
 __has_grib__ = False
 __has_netcdf__ = False
