@@ -67,10 +67,9 @@ static const char *nf_dir(void) {
     return buf;
 }
 
-/* Load fixture NAME; returns 0 on success. */
-static int nf_load(const char *name, nf_case *c) {
+/* Load fixture NAME from directory `dir`; returns 0 on success. */
+static int nf_load_from(const char *dir, const char *name, nf_case *c) {
     char path[4200];
-    const char *dir = nf_dir();
     memset(c, 0, sizeof *c);
     if (dir == NULL) {
         return -1;
@@ -110,6 +109,9 @@ static int nf_load(const char *name, nf_case *c) {
     nf_free(c);
     return -1;
 }
+
+/* Load fixture NAME from the pipeline fixtures; returns 0 on success. */
+static inline int nf_load(const char *name, nf_case *c) { return nf_load_from(nf_dir(), name, c); }
 
 static double nf_half(unsigned h) {
     int e = (int)((h >> 10) & 31);
