@@ -373,7 +373,22 @@ TGM_API void tgm_metadata_free(tgm_metadata_t *meta);
  * Files
  * ====================================================================== */
 
-/* Open an existing file for reading (and appending). */
+/* A .tgm file holds messages back to back.  Reading: the first access scans
+ * the file once and keeps each complete message's offset and length; bytes
+ * that are not part of a complete message (a torn tail, a message whose
+ * writer died) are skipped, never merged into a neighbour, and reported by
+ * tgm_validate_file.  Growth of the file is picked up on the next access.
+ * Appending (tgm_file_append*, any number of handles, threads and
+ * processes at once): every append takes an exclusive advisory lock on the
+ * file, so messages never interleave; an append that returns OK has put
+ * the whole message, contiguous and readable, in the file; one that fails
+ * removes only the bytes it wrote (never anyone else's, never leaving a
+ * hole), or, when another program wrote after them, leaves them as a torn
+ * region readers skip.  Appends are not synced: see tgm_file_sync.
+ * docs/security.md states these guarantees in full.
+ * A handle may be used from several threads at once.
+ *
+ * Open an existing file for reading (and appending). */
 TGM_API tgm_error tgm_file_open(const char *path, tgm_file_t **out);
 /* Create (truncate) a file for writing. */
 TGM_API tgm_error tgm_file_create(const char *path, tgm_file_t **out);
@@ -384,7 +399,10 @@ TGM_API tgm_error tgm_file_decode_message(tgm_file_t *file, size_t index, int32_
                                           tgm_message_t **out);
 /* Raw bytes of message `index`. */
 TGM_API tgm_error tgm_file_read_message(tgm_file_t *file, size_t index, tgm_bytes_t *out);
-/* Append an already-encoded message. */
+/* Append already-encoded bytes: one or more complete messages, back to
+ * back.  They are checked first (each is found by the scanner and parses:
+ * frames, metadata, descriptors); anything else fails with
+ * TGM_ERROR_FRAMING and writes nothing (the reference appends any bytes). */
 TGM_API tgm_error tgm_file_append_raw(tgm_file_t *file, const uint8_t *buf, size_t buf_len);
 /* Path the handle was opened with; valid until tgm_file_close. */
 TGM_API const char *tgm_file_path(const tgm_file_t *file);
@@ -614,6 +632,13 @@ TGM_API tgm_error tgm_value_to_json(const tgm_value_t *value, tgm_bytes_t *out);
  * "szip_block_offsets":[0,...]}.  NULL when out of range; valid until the
  * message is freed. */
 TGM_API const char *tgm_object_descriptor_json(const tgm_message_t *msg, size_t index);
+
+/* Durability of appends: fdatasync the file, and its directory when the
+ * handle created the file.  Until then an acknowledged append survives a
+ * crash of the process but not necessarily a power loss or a kernel crash.
+ * TGM_ERROR_IO when the system reports a write-back failure (the messages
+ * appended since the last sync may then be lost). */
+TGM_API tgm_error tgm_file_sync(tgm_file_t *file);
 
 /* Per-message access to files, reading only what is needed (the file is
  * memory-mapped; an object is reached through the message's index).

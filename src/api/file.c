@@ -125,14 +125,14 @@ tgm_error tgm_file_decode_range(tgm_file_t *file, size_t msg_index, size_t obj_i
 tgm_error tgm_file_append_raw(tgm_file_t *file, const uint8_t *buf, size_t buf_len) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && (buf != NULL || buf_len == 0), "null argument");
-    return tgm__file_append(file, buf, buf_len);
+    return tgm__file_append(file, buf, buf_len, false);
 }
 
 static tgm_error encode_and_append(tgm_file_t *file, const tgm_api_encode_args *a) {
     tgm_buf b = TGM_BUF_INIT;
     tgm_error e = tgm__api_encode(a, &b);
     if (e == TGM_ERROR_OK) {
-        e = tgm__file_append(file, b.data, b.len);
+        e = tgm__file_append(file, b.data, b.len, true);
     }
     tgm__buf_free(&b);
     return e;
@@ -167,6 +167,12 @@ tgm_error tgm_file_append(tgm_file_t *file, const char *metadata_json,
                           size_t num_objects, const char *hash_algo, uint32_t threads) {
     return tgm_file_append_with_options(file, metadata_json, data_ptrs, data_lens, num_objects,
                                         hash_algo, threads, NULL);
+}
+
+tgm_error tgm_file_sync(tgm_file_t *file) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(file != NULL, "null argument");
+    return tgm__file_sync(file);
 }
 
 /* ---- file iterator ------------------------------------------------------------ */

@@ -10,10 +10,13 @@
  * Thread safety: one mutex guards the index, the mapping and appends;
  * decoding works on views that stay valid until the file is closed, so
  * concurrent readers of one handle are safe. */
+#define _GNU_SOURCE /* F_OFD_SETLKW */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +31,7 @@ struct tgm_file_t {
     char *path;
     tgm_source *src; /* opened lazily for reading */
     int append_fd;   /* opened lazily for appending */
+    bool created;    /* created by this handle and not yet synced */
     pthread_mutex_t lock;
     bool scanned;
     uint64_t scanned_end; /* bytes of the file covered by the index */
@@ -57,6 +61,7 @@ tgm_error tgm__file_new(const char *path, bool create, tgm_file_t **out) {
         return tgm__oom(strlen(path), "path");
     }
     f->append_fd = -1;
+    f->created = create;
     pthread_mutex_init(&f->lock, NULL);
     *out = f;
     return TGM_ERROR_OK;
@@ -198,56 +203,269 @@ tgm_error tgm__file_message(tgm_file_t *f, size_t i, const uint8_t **data, size_
     return e;
 }
 
-static bool whole_message(const uint8_t *m, size_t len) {
-    return len >= TGM_MIN_MESSAGE_SIZE && memcmp(m, TGM_MAGIC, 8) == 0 &&
-           tgm__rd_be64(m + 16) == (uint64_t)len && memcmp(m + len - 8, TGM_END_MAGIC, 8) == 0;
+/* ---- appends ------------------------------------------------------------------
+ *
+ * The protocol (docs/security.md, "Writing files"):
+ *  1. An exclusive advisory lock on the whole file is taken for the append
+ *     (an OFD lock: per open file description, so it excludes other
+ *     handles of this process as well as other processes; flock where OFD
+ *     locks are missing).  Every writer of this library takes it, so their
+ *     appends never interleave, whatever their size.
+ *  2. The bytes go out with O_APPEND writes, in a loop (a write may be
+ *     short: Linux writes at most 0x7ffff000 bytes per call, a full disk or
+ *     a signal cuts it); after each write the file offset tells where the
+ *     bytes landed.  A writer that does not take the lock (another program)
+ *     can still slip its bytes between two writes of one message: that is
+ *     detected, the append stops and fails.
+ *  3. On failure only this writer's own bytes are removed, and only when
+ *     the file still ends exactly where this writer left it; the truncation
+ *     never extends the file (no hole) and never cuts anyone else's bytes.
+ *     What cannot be removed stays as a torn region, which scanners skip
+ *     and validation reports.
+ *  4. Success is reported only when the whole message landed contiguously.
+ *     The bytes are then visible to every reader and survive a crash of
+ *     the process; tgm_file_sync makes them survive a power loss. */
+
+#ifndef TGM_FILE_WRITE_MAX
+#define TGM_FILE_WRITE_MAX ((size_t)1 << 30) /* bytes per write() call */
+#endif
+
+static bool lock_unsupported(int e) {
+    return e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS || e == EINVAL;
 }
 
-tgm_error tgm__file_append(tgm_file_t *f, const uint8_t *msg, size_t len) {
-    pthread_mutex_lock(&f->lock);
-    tgm_error err = TGM_ERROR_OK;
-    if (f->append_fd < 0) {
-        f->append_fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-        TGM_FAIL_IF(f->append_fd < 0, TGM_ERROR_IO, "cannot open %s for appending: %s", f->path,
-                    strerror(errno));
+/* Take (lock) or drop the append lock.  *held tells whether a lock is
+ * held: on a file system without locking the append goes on without one
+ * (step 2 still detects interleaving). */
+static tgm_error append_lock(tgm_file_t *f, bool lock, bool *held) {
+    int fd = f->append_fd;
+#ifdef F_OFD_SETLKW
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = lock ? F_WRLCK : F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    for (;;) {
+        if (fcntl(fd, F_OFD_SETLKW, &fl) == 0) {
+            *held = lock;
+            return TGM_ERROR_OK;
+        }
+        if (errno != EINTR) {
+            break;
+        }
+    }
+    if (!lock_unsupported(errno)) {
+        return tgm__fail(TGM_ERROR_IO, "cannot %s %s: %s", lock ? "lock" : "unlock", f->path,
+                         strerror(errno));
+    }
+#endif
+    for (;;) {
+        if (flock(fd, lock ? LOCK_EX : LOCK_UN) == 0) {
+            *held = lock;
+            return TGM_ERROR_OK;
+        }
+        if (errno != EINTR) {
+            break;
+        }
+    }
+    if (lock_unsupported(errno)) {
+        *held = false;
+        return TGM_ERROR_OK;
+    }
+    return tgm__fail(TGM_ERROR_IO, "cannot %s %s: %s", lock ? "lock" : "unlock", f->path,
+                     strerror(errno));
+}
+
+/* Remove this writer's bytes [start, end) after a failed append, when the
+ * file still ends at `end`.  Returns a sentence for the error detail. */
+static const char *roll_back(tgm_file_t *f, uint64_t start, uint64_t end, char *why,
+                             size_t why_len) {
+    if (end == start) {
+        return "the file is unchanged";
     }
     struct stat st;
-    TGM_FAIL_IF(fstat(f->append_fd, &st) != 0, TGM_ERROR_IO, "cannot stat %s: %s", f->path,
-                strerror(errno));
-    off_t before = st.st_size;
-    const uint8_t *p = msg;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(f->append_fd, p, left);
+    if (fstat(f->append_fd, &st) != 0) {
+        snprintf(why, why_len,
+                 "the %llu bytes written at offset %llu stay (cannot stat the file: %s); "
+                 "readers skip them as a torn message",
+                 (unsigned long long)(end - start), (unsigned long long)start, strerror(errno));
+        return why;
+    }
+    if ((uint64_t)st.st_size != end) {
+        snprintf(why, why_len,
+                 "the %llu bytes written at offset %llu stay, because the file no longer ends "
+                 "where they end (another program changed it); readers skip them as a torn "
+                 "message",
+                 (unsigned long long)(end - start), (unsigned long long)start);
+        return why;
+    }
+    int r;
+    do {
+        r = ftruncate(f->append_fd, (off_t)start);
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) {
+        snprintf(why, why_len,
+                 "the %llu bytes written at offset %llu could not be removed (%s); readers "
+                 "skip them as a torn message",
+                 (unsigned long long)(end - start), (unsigned long long)start, strerror(errno));
+        return why;
+    }
+    return "the partial message was removed: the file is as it was";
+}
+
+/* Steps 2-4 with the lock held: *at receives where the message starts. */
+static tgm_error append_locked(tgm_file_t *f, const uint8_t *msg, size_t len, uint64_t *at) {
+    uint64_t start = 0, done = 0;
+    bool started = false;
+    while (done < len) {
+        size_t n = len - done > TGM_FILE_WRITE_MAX ? TGM_FILE_WRITE_MAX : (size_t)(len - done);
+        ssize_t w = write(f->append_fd, msg + done, n);
         if (w < 0 && errno == EINTR) {
             continue;
         }
         if (w <= 0) {
-            int e = errno;
-            /* Leave the file exactly as it was: never a half message. */
-            if (ftruncate(f->append_fd, before) != 0) {
-                err = tgm__fail(TGM_ERROR_IO,
-                                "append to %s failed (%s) and the partial message could not be "
-                                "removed: %s",
-                                f->path, strerror(e), strerror(errno));
-            } else {
-                err = tgm__fail(TGM_ERROR_IO, "append to %s failed: %s (file left unchanged)",
-                                f->path, w == 0 ? "no progress" : strerror(e));
-            }
-            goto cleanup;
+            char why[320];
+            int e = w < 0 ? errno : ENOSPC;
+            const char *rb = roll_back(f, start, start + done, why, sizeof why);
+            return tgm__fail(TGM_ERROR_IO, "append to %s failed after %llu of %zu bytes: %s; %s",
+                             f->path, (unsigned long long)done, len,
+                             w < 0 ? strerror(e) : "no progress", rb);
         }
-        p += w;
-        left -= (size_t)w;
+        off_t pos = lseek(f->append_fd, 0, SEEK_CUR);
+        if (pos < 0) {
+            int e = errno;
+            return tgm__fail(TGM_ERROR_IO,
+                             "append to %s: cannot tell where %zd bytes landed (%s); the message "
+                             "is not acknowledged",
+                             f->path, w, strerror(e));
+        }
+        uint64_t landed = (uint64_t)pos - (uint64_t)w;
+        if (!started) {
+            start = landed;
+            started = true;
+        } else if (landed != start + done) {
+            /* Another program appended between two of our writes. */
+            char why[320];
+            const char *rb = roll_back(f, landed, (uint64_t)pos, why, sizeof why);
+            return tgm__fail(TGM_ERROR_IO,
+                             "append to %s failed: another program wrote %llu bytes into the "
+                             "middle of this message (at offset %llu) without taking the append "
+                             "lock; the first %llu bytes at offset %llu stay as a torn message "
+                             "that readers skip; of the rest: %s",
+                             f->path, (unsigned long long)(landed - start - done),
+                             (unsigned long long)(start + done), (unsigned long long)done,
+                             (unsigned long long)start, rb);
+        }
+        done += (uint64_t)w;
     }
-    /* Extend the index in place when it covers the file up to `before` and
-     * the bytes are one whole message; anything else is picked up by the
-     * next scan of the tail. */
-    if (f->scanned && f->scanned_end == (uint64_t)before && whole_message(msg, len)) {
-        TGM_CHECK(tgm__u64vec_push(&f->offsets, (uint64_t)before));
-        TGM_CHECK(tgm__u64vec_push(&f->lengths, len));
-        f->scanned_end = (uint64_t)before + len;
+    *at = start;
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__file_sync(tgm_file_t *f) {
+    pthread_mutex_lock(&f->lock);
+    tgm_error err = TGM_ERROR_OK;
+    if (f->append_fd >= 0 && fdatasync(f->append_fd) != 0 && errno != EINVAL) {
+        err = tgm__fail(TGM_ERROR_IO, "cannot sync %s: %s", f->path, strerror(errno));
     }
-cleanup:
+    if (err == TGM_ERROR_OK && f->created) {
+        /* A new file is durable once its directory entry is. */
+        err = tgm__sync_parent_dir(f->path);
+        if (err == TGM_ERROR_OK) {
+            f->created = false;
+        }
+    }
     pthread_mutex_unlock(&f->lock);
+    return err;
+}
+
+/* Append_raw's check: the bytes are one or more complete messages, back
+ * to back, each of which parses (frames, phases, metadata, descriptors);
+ * their offsets and lengths go to *o / *l. */
+static tgm_error check_messages(const uint8_t *buf, size_t len, tgm_u64vec *o, tgm_u64vec *l) {
+    TGM_RETURN_IF(len == 0, TGM_ERROR_INVALID_ARG, "append_raw: no bytes to append");
+    TGM_TRY(tgm__scan(buf, len, NULL, o, l));
+    uint64_t pos = 0;
+    for (size_t i = 0; i <= o->n; i++) {
+        uint64_t at = i < o->n ? o->v[i] : len;
+        TGM_RETURN_IF(at != pos, TGM_ERROR_FRAMING,
+                      "append_raw: %llu bytes at offset %llu of the buffer are not part of a "
+                      "complete message (nothing was written)",
+                      (unsigned long long)(at - pos), (unsigned long long)pos);
+        if (i == o->n) {
+            break;
+        }
+        tgm_arena a = TGM_ARENA_INIT;
+        tgm_msg m;
+        tgm_error e = tgm__msg_parse(buf + at, (size_t)l->v[i], &a, TGM_PARSE_FULL, &m);
+        tgm__arena_free(&a);
+        if (e != TGM_ERROR_OK) {
+            return tgm__wrap(e,
+                             "append_raw: message %zu of the buffer (offset %llu; nothing was "
+                             "written)",
+                             i, (unsigned long long)at);
+        }
+        pos = at + l->v[i];
+    }
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__file_append(tgm_file_t *f, const uint8_t *msg, size_t len, bool trusted) {
+    tgm_u64vec o = TGM_U64VEC_INIT, l = TGM_U64VEC_INIT;
+    tgm_error err = TGM_ERROR_OK;
+    if (trusted) {
+        /* one message from our own encoder */
+        TGM_CHECK(tgm__u64vec_push(&o, 0));
+        TGM_CHECK(tgm__u64vec_push(&l, len));
+    } else {
+        TGM_CHECK(check_messages(msg, len, &o, &l));
+    }
+    pthread_mutex_lock(&f->lock);
+    bool held = false;
+    uint64_t at = 0;
+    if (f->append_fd < 0) {
+        f->append_fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+        if (f->append_fd < 0) {
+            err = tgm__fail(TGM_ERROR_IO, "cannot open %s for appending: %s", f->path,
+                            strerror(errno));
+        }
+    }
+    if (err == TGM_ERROR_OK) {
+        err = append_lock(f, true, &held);
+    }
+    if (err == TGM_ERROR_OK) {
+        err = append_locked(f, msg, len, &at);
+    }
+    if (held) {
+        bool still;
+        tgm_error ue = append_lock(f, false, &still);
+        if (err == TGM_ERROR_OK) {
+            err = ue;
+        }
+    }
+    /* Extend the index in place when it covers the file up to where the
+     * bytes landed; anything else is picked up by the next scan of the
+     * tail. */
+    if (err == TGM_ERROR_OK && f->scanned && f->scanned_end == at) {
+        for (size_t i = 0; i < o.n && err == TGM_ERROR_OK; i++) {
+            err = tgm__u64vec_push(&f->offsets, at + o.v[i]);
+            if (err == TGM_ERROR_OK) {
+                err = tgm__u64vec_push(&f->lengths, l.v[i]);
+            }
+        }
+        if (err == TGM_ERROR_OK) {
+            f->scanned_end = at + len;
+        } else {
+            /* out of memory: forget the index, the next access rescans */
+            f->offsets.n = f->lengths.n = 0;
+            f->scanned = false;
+            f->scanned_end = 0;
+            tgm__clear_error();
+            err = TGM_ERROR_OK; /* the message is in the file */
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+cleanup:
+    tgm__u64vec_free(&o);
+    tgm__u64vec_free(&l);
     return err;
 }

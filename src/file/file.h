@@ -24,7 +24,11 @@ tgm_error tgm__file_layout(tgm_file_t *f, size_t i, uint64_t *off, uint64_t *len
  * copy returned in *owned that the caller frees with tgm__free. */
 tgm_error tgm__file_message(tgm_file_t *f, size_t i, const uint8_t **data, size_t *len,
                             uint8_t **owned);
-/* Append one complete message; on failure the file is left unchanged. */
-tgm_error tgm__file_append(tgm_file_t *f, const uint8_t *msg, size_t len);
+/* Append bytes: one message from our encoder (trusted), or bytes a caller
+ * gave, which must be one or more complete messages (checked first).  The
+ * protocol (lock, short writes, safe rollback) is described in file.c. */
+tgm_error tgm__file_append(tgm_file_t *f, const uint8_t *msg, size_t len, bool trusted);
+/* fdatasync the file (and its directory when this handle created it). */
+tgm_error tgm__file_sync(tgm_file_t *f);
 
 #endif

@@ -79,6 +79,10 @@ tgm_error tgm__sink_file(const char *path, bool append, tgm_sink **out);
 /* An already-open file descriptor (not closed by the sink unless own_fd);
  * seekable when lseek works on it. */
 tgm_error tgm__sink_fd(int fd, bool own_fd, tgm_sink **out);
+/* fsync the directory holding `path`, so that a file created (or renamed)
+ * there survives a power loss.  TGM_ERROR_IO on failure. */
+tgm_error tgm__sync_parent_dir(const char *path);
+
 /* A growable memory buffer; tgm__sink_memory_take hands the bytes over. */
 tgm_error tgm__sink_memory(tgm_sink **out);
 uint8_t *tgm__sink_memory_take(tgm_sink *s, size_t *len);

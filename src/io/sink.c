@@ -123,6 +123,33 @@ tgm_error tgm__sink_file(const char *path, bool append, tgm_sink **out) {
     return e;
 }
 
+tgm_error tgm__sync_parent_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL   ? tgm__strdup(".")
+                : slash == path ? tgm__strdup("/")
+                                : tgm__malloc((size_t)(slash - path) + 1);
+    if (dir == NULL) {
+        return tgm__oom(strlen(path), "directory name");
+    }
+    if (slash != NULL && slash != path) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+    }
+    tgm_error err = TGM_ERROR_OK;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        err = tgm__fail(TGM_ERROR_IO, "cannot open directory %s to sync it: %s", dir,
+                        strerror(errno));
+    } else {
+        if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+            err = tgm__fail(TGM_ERROR_IO, "cannot sync directory %s: %s", dir, strerror(errno));
+        }
+        close(fd);
+    }
+    tgm__free(dir);
+    return err;
+}
+
 /* ---- memory -------------------------------------------------------------- */
 
 typedef struct mem_sink {

@@ -123,6 +123,15 @@ static void test_create_append_read(void) {
     TT_CHECK_ERR(tgm_file_open(tmp_path("missing.tgm"), &f), TGM_ERROR_IO);
 }
 
+/* Append bytes as another program would, bypassing the library. */
+static void raw_append(const char *path, const void *p, size_t n) {
+    FILE *f = fopen(path, "ab");
+    if (f == NULL || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+        fprintf(stderr, "cannot append to %s\n", path);
+        tt_failures++;
+    }
+}
+
 /* Garbage between messages, a torn tail, appends after the tear, and a
  * last message written in streaming mode (total_length 0). */
 static void test_garbage_torn_streaming(void) {
@@ -130,13 +139,12 @@ static void test_garbage_torn_streaming(void) {
     tgm_file_t *f = NULL;
     TT_ASSERT(tgm_file_create(p, &f) == TGM_ERROR_OK);
     TT_CHECK_ERR(append_step(f, 0), TGM_ERROR_OK);
-    TT_CHECK_ERR(tgm_file_append_raw(f, (const uint8_t *)"junk junk TENSOGRM junk", 23),
-                 TGM_ERROR_OK);
+    raw_append(p, "junk junk TENSOGRM junk", 23);
     TT_CHECK_ERR(append_step(f, 1), TGM_ERROR_OK);
     /* a torn message: the first half of a valid one (a crash mid-write) */
     tgm_bytes_t whole;
     TT_ASSERT(tgm_file_read_message(f, 0, &whole) == TGM_ERROR_OK);
-    TT_CHECK_ERR(tgm_file_append_raw(f, whole.data, whole.len / 2), TGM_ERROR_OK);
+    raw_append(p, whole.data, whole.len / 2);
     size_t n;
     TT_ASSERT(tgm_file_message_count(f, &n) == TGM_ERROR_OK);
     TT_CHECK_EQ_INT(n, 2);
@@ -159,6 +167,50 @@ static void test_garbage_torn_streaming(void) {
     tgm_file_close(f);
     free(s);
     tgm_bytes_free(whole);
+}
+
+/* tgm_file_append_raw takes one or more complete messages and nothing
+ * else (issue 12 item 10): junk, a torn message, a message with trailing
+ * bytes and a message whose metadata does not parse are refused and the
+ * file is left as it was; two messages back to back are accepted. */
+static void test_append_raw_checks(void) {
+    const char *p = tmp_path("raw.tgm");
+    tgm_file_t *f = NULL;
+    TT_ASSERT(tgm_file_create(p, &f) == TGM_ERROR_OK);
+    TT_CHECK_ERR(append_step(f, 0), TGM_ERROR_OK);
+    tgm_bytes_t m;
+    TT_ASSERT(tgm_file_read_message(f, 0, &m) == TGM_ERROR_OK);
+    long before = file_size(p);
+    TT_CHECK_ERR(tgm_file_append_raw(f, (const uint8_t *)"junk junk TENSOGRM junk", 23),
+                 TGM_ERROR_FRAMING);
+    TT_CHECK(strstr(tgm_last_error(), "23 bytes at offset 0 of the buffer are not part of a "
+                                      "complete message") != NULL);
+    TT_CHECK_ERR(tgm_file_append_raw(f, m.data, m.len / 2), TGM_ERROR_FRAMING);
+    uint8_t *two = malloc(2 * m.len + 5);
+    memcpy(two, m.data, m.len);
+    memcpy(two + m.len, m.data, m.len);
+    memcpy(two + 2 * m.len, "extra", 5);
+    TT_CHECK_ERR(tgm_file_append_raw(f, two, 2 * m.len + 5), TGM_ERROR_FRAMING);
+    TT_CHECK(strstr(tgm_last_error(), "5 bytes at offset") != NULL);
+    TT_CHECK_ERR(tgm_file_append_raw(f, two, 0), TGM_ERROR_INVALID_ARG);
+    /* framed, but the metadata frame's CBOR is malformed */
+    uint8_t *bad = malloc(m.len);
+    memcpy(bad, m.data, m.len);
+    TT_ASSERT(memcmp(bad + 24, "FR", 2) == 0); /* the header metadata frame */
+    bad[24 + 16] = 0x1c;                       /* reserved additional information */
+    TT_CHECK_ERR(tgm_file_append_raw(f, bad, m.len), TGM_ERROR_METADATA);
+    TT_CHECK_EQ_INT(file_size(p), before);
+    size_t n;
+    TT_ASSERT(tgm_file_message_count(f, &n) == TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(n, 1);
+    TT_CHECK_ERR(tgm_file_append_raw(f, two, 2 * m.len), TGM_ERROR_OK);
+    TT_ASSERT(tgm_file_message_count(f, &n) == TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(n, 3);
+    TT_CHECK(check_step(f, 2, 0));
+    tgm_file_close(f);
+    free(bad);
+    free(two);
+    tgm_bytes_free(m);
 }
 
 /* A failing append (here: a directory cannot be appended to) reports an
@@ -205,6 +257,7 @@ int main(void) {
     }
     TT_RUN(test_create_append_read);
     TT_RUN(test_garbage_torn_streaming);
+    TT_RUN(test_append_raw_checks);
     TT_RUN(test_append_failure);
     TT_RUN(test_many_messages);
     char cmd[512];
