@@ -3,7 +3,7 @@
 # replays (release build with warnings as errors, then again under
 # AddressSanitizer + UBSan with allocation-failure injection), the
 # installed-package consumer test, CLI scenarios (also under valgrind), the
-# concurrency test under ThreadSanitizer, and the Python package.
+# concurrency and async tests under ThreadSanitizer, and the Python package.
 # Usage: scripts/test.sh            (everything)
 #        TGM_SKIP_SANITIZERS=1 scripts/test.sh   (skip the ASan+UBSan pass)
 #        TGM_SKIP_VALGRIND=1 scripts/test.sh     (skip the valgrind pass over the CLI)
@@ -41,10 +41,11 @@ if [ "${TGM_SKIP_SANITIZERS:-0}" != "1" ]; then
     ctest --test-dir build/asan --output-on-failure -j "$jobs"
 fi
 if [ "${TGM_SKIP_TSAN:-0}" != "1" ]; then
-  echo "== ThreadSanitizer: threads sharing buffers and a file"
+  echo "== ThreadSanitizer: threads sharing buffers and a file, the async engine"
   cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTGM_WERROR=ON -DTGM_TSAN=ON \
         -DTGM_BUILD_BENCH=OFF -DTGM_BUILD_CLI=OFF -DTGM_BUILD_EXAMPLES=OFF >/dev/null
-  cmake --build build/tsan -j "$jobs" --target test_concurrency
-  TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -R '^test_concurrency$'
+  cmake --build build/tsan -j "$jobs" --target test_concurrency test_async
+  TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure \
+    -R '^(test_concurrency|test_async)$'
 fi
 echo "== all tests passed"

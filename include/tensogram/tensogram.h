@@ -516,6 +516,216 @@ TGM_API tgm_error tgm_validate_file(const char *path, const char *level, int32_t
                                     tgm_bytes_t *out);
 
 /* ======================================================================
+ * Asynchronous API
+ *
+ * Every tgm_async_* call that starts work returns at once with a task
+ * handle in *out_task; the work runs on the library's worker pool (a fixed
+ * set of threads, started on first use, sized by tgm_runtime_configure).
+ * A task is observed with tgm_async_task_is_ready, a completion callback,
+ * a readiness notifier (tensogram_async.h), or a blocking
+ * tgm_async_task_join_<kind>, which hands its result over once.
+ *
+ * Arguments shared by every launching call:
+ *  - cancel: NULL, or a token shared by any number of tasks; cancelling it
+ *    cancels each of them (as tgm_async_task_cancel does).
+ *  - timeout_ms: 0 for none; otherwise the task resolves with
+ *    TGM_ERROR_TIMEOUT once that many milliseconds have passed since the
+ *    call, unless it finished first.
+ *  - out_task: receives the task.  The launching call itself fails only on
+ *    bad arguments (TGM_ERROR_INVALID_ARG, or METADATA for malformed JSON
+ *    given to the streaming encoder) or after tgm_runtime_shutdown_blocking
+ *    (TGM_ERROR_IO, "runtime has been shut down"); every other error is
+ *    reported by the join.
+ *
+ * Ownership: the caller owns each task and frees it exactly once with
+ * tgm_async_task_free, joined or not, ready or not (freeing a pending task
+ * does not cancel it; its result is discarded when it finishes).  File
+ * handles and encoders may be closed / freed while tasks that use them are
+ * in flight: those tasks keep what they need alive.
+ *
+ * Cancellation and timeouts resolve the task at once (join returns
+ * TGM_ERROR_CANCELLED / TGM_ERROR_TIMEOUT, the callback fires).  A task not
+ * yet started is never run; a running one stops at its next cancellation
+ * point (between reading and decoding, between objects, between the
+ * chunks of a parallel codec, and for remote files between network
+ * transfers, which are aborted), and what it produced is freed.
+ *
+ * Threads: every function here may be called from any thread; one task
+ * may be joined, polled and cancelled from different threads.  One async
+ * file serves any number of concurrent tasks.  Operations on one async
+ * streaming encoder run one at a time in the order they were submitted.
+ * ====================================================================== */
+
+/* The state of tgm_async_streaming_encoder_try_object_count. */
+typedef enum {
+    TGM_OBJECT_COUNT_STATUS_OK = 0,          /* *out_count is the count */
+    TGM_OBJECT_COUNT_STATUS_NULL_HANDLE = 1, /* enc (or out_count) was NULL */
+    TGM_OBJECT_COUNT_STATUS_BUSY = 2,        /* an operation is running on it: retry */
+    TGM_OBJECT_COUNT_STATUS_FINISHED = 3     /* finish has completed on it */
+} TgmObjectCountStatus;
+
+typedef struct tgm_async_task_t tgm_async_task_t; /* one asynchronous operation */
+typedef struct tgm_async_file_t tgm_async_file_t; /* a file shared by tasks */
+typedef struct tgm_async_streaming_encoder_t tgm_async_streaming_encoder_t;
+typedef struct tgm_cancellation_token_t tgm_cancellation_token_t; /* cancels many tasks */
+
+/* Worker pool settings, before any other tgm_async_* call (0 = default for
+ * a field): workers (CPU work; default min(CPUs, 8)), dispatcher_workers
+ * (threads running completion callbacks; default min(CPUs, 4)) and
+ * multipart_part_size_bytes (the largest single range request of remote
+ * reads; default 8 MiB).  TGM_ERROR_INVALID_ARG once configured, once
+ * the pool has started, or after shutdown. */
+TGM_API tgm_error tgm_runtime_configure(uint32_t workers, uint32_t dispatcher_workers,
+                                        uint64_t multipart_part_size_bytes);
+
+/* Stop the pool: refuse new work, wait up to timeout_ms for tasks in
+ * flight to finish, cancel those still unfinished (their joins return
+ * TGM_ERROR_CANCELLED and their callbacks fire), stop the threads, and
+ * return how many tasks had not finished in time (0 for a clean drain).
+ * Final: later launching calls fail with TGM_ERROR_IO; a second call
+ * returns 0.  Call it from an application thread, never from a completion
+ * callback. */
+TGM_API uint64_t tgm_runtime_shutdown_blocking(uint64_t timeout_ms);
+
+/* Cancellation tokens.  create returns NULL only when out of memory.
+ * cancel is idempotent and cancels every task the token was given to;
+ * tasks started with an already cancelled token resolve as cancelled.
+ * Freeing a token does not cancel anything; tasks keep their own
+ * reference.  NULL handles are ignored (is_cancelled returns false). */
+TGM_API tgm_cancellation_token_t *tgm_cancellation_token_create(void);
+TGM_API void tgm_cancellation_token_cancel(tgm_cancellation_token_t *tok);
+TGM_API bool tgm_cancellation_token_is_cancelled(const tgm_cancellation_token_t *tok);
+TGM_API void tgm_cancellation_token_free(tgm_cancellation_token_t *tok);
+
+/* Call cb(userdata) once when the task resolves (success, error, timeout
+ * or cancellation), on a callback thread of the library; at once (on such
+ * a thread) when it already has.  One registration per task: a second one,
+ * or one after the result was joined, fails with TGM_ERROR_INVALID_ARG.
+ * The callback may join and free the task; it must be quick and must not
+ * call tgm_runtime_shutdown_blocking.  When the callback queue is full the
+ * callback runs on the thread that resolved the task. */
+TGM_API tgm_error tgm_async_task_set_completion(tgm_async_task_t *task, void (*cb)(void *),
+                                                void *userdata);
+/* True once the task has resolved (false for NULL).  Never blocks. */
+TGM_API bool tgm_async_task_is_ready(const tgm_async_task_t *task);
+/* Cancel the task (see above); no effect once resolved or for NULL. */
+TGM_API void tgm_async_task_cancel(tgm_async_task_t *task);
+/* Release the caller's handle (NULL is ignored). */
+TGM_API void tgm_async_task_free(tgm_async_task_t *task);
+
+/* Joins: wait until the task resolves, then hand over its result.  On
+ * failure the task's error code is returned and tgm_last_error() holds its
+ * detail ("async task timed out", "async task cancelled", or the
+ * operation's own).  A second join, or a join of the wrong kind (which
+ * discards the result), fails with TGM_ERROR_INVALID_ARG. */
+TGM_API tgm_error tgm_async_task_join_void(tgm_async_task_t *task);
+TGM_API tgm_error tgm_async_task_join_size(tgm_async_task_t *task, uint64_t *out);
+/* *out: free with tgm_bytes_free. */
+TGM_API tgm_error tgm_async_task_join_bytes(tgm_async_task_t *task, tgm_bytes_t *out);
+/* *out: free with tgm_message_free. */
+TGM_API tgm_error tgm_async_task_join_message(tgm_async_task_t *task, tgm_message_t **out);
+/* *out: free with tgm_metadata_free. */
+TGM_API tgm_error tgm_async_task_join_metadata(tgm_async_task_t *task, tgm_metadata_t **out);
+/* *out: close with tgm_async_file_close. */
+TGM_API tgm_error tgm_async_task_join_async_file(tgm_async_task_t *task, tgm_async_file_t **out);
+/* *out_array of *out_count buffers: free with tgm_multi_bytes_free. */
+TGM_API tgm_error tgm_async_task_join_multi_bytes(tgm_async_task_t *task, tgm_bytes_t **out_array,
+                                                  size_t *out_count);
+/* *out: free with tgm_async_streaming_encoder_free. */
+TGM_API tgm_error tgm_async_task_join_async_streaming_encoder(tgm_async_task_t *task,
+                                                              tgm_async_streaming_encoder_t **out);
+/* Free an array from tgm_async_task_join_multi_bytes and its buffers. */
+TGM_API void tgm_multi_bytes_free(tgm_bytes_t *array, size_t count);
+
+/* Open a local file (resolves to an async file; a missing file gives
+ * TGM_ERROR_IO). */
+TGM_API tgm_error tgm_async_file_open(const char *path, tgm_cancellation_token_t *cancel,
+                                      uint64_t timeout_ms, tgm_async_task_t **out_task);
+/* Open a remote file by URL (http://, https://, s3://, file://) with
+ * storage options as nopts key / value pairs (see docs/remote.md for the
+ * keys).  bidirectional scans the message index from both ends.  A build
+ * without remote access resolves the task with TGM_ERROR_REMOTE. */
+TGM_API tgm_error tgm_async_file_open_remote(const char *url, const char *const *storage_keys,
+                                             const char *const *storage_values, size_t nopts,
+                                             bool bidirectional, tgm_cancellation_token_t *cancel,
+                                             uint64_t timeout_ms, tgm_async_task_t **out_task);
+/* The path or URL given to open (NULL for NULL); valid until close. */
+TGM_API const char *tgm_async_file_path(const tgm_async_file_t *file);
+/* Release the caller's handle (NULL is ignored); tasks in flight keep the
+ * file open until they finish. */
+TGM_API void tgm_async_file_close(tgm_async_file_t *file);
+
+/* The file operations, as their synchronous tgm_file_* counterparts.
+ * message_count resolves to a size, read_message to bytes,
+ * decode_message / decode_object to a message (decode_object's holds one
+ * object), decode_metadata to metadata, and decode_range to one buffer per
+ * (offsets[i], counts[i]) element range.  threads = 0 as everywhere. */
+TGM_API tgm_error tgm_async_file_message_count(tgm_async_file_t *file,
+                                               tgm_cancellation_token_t *cancel,
+                                               uint64_t timeout_ms, tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_file_read_message(tgm_async_file_t *file, size_t index,
+                                              tgm_cancellation_token_t *cancel, uint64_t timeout_ms,
+                                              tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_file_decode_message(tgm_async_file_t *file, size_t index,
+                                                bool native_byte_order, uint32_t threads,
+                                                bool restore_non_finite, bool verify_hash,
+                                                tgm_cancellation_token_t *cancel,
+                                                uint64_t timeout_ms, tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_file_decode_metadata(tgm_async_file_t *file, size_t index,
+                                                 tgm_cancellation_token_t *cancel,
+                                                 uint64_t timeout_ms, tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_file_decode_object(tgm_async_file_t *file, size_t msg_index,
+                                               size_t obj_index, bool native_byte_order,
+                                               uint32_t threads, bool restore_non_finite,
+                                               bool verify_hash, tgm_cancellation_token_t *cancel,
+                                               uint64_t timeout_ms, tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_file_decode_range(tgm_async_file_t *file, size_t msg_index,
+                                              size_t obj_index, const uint64_t *offsets,
+                                              const uint64_t *counts, size_t n_ranges,
+                                              bool native_byte_order, uint32_t threads,
+                                              tgm_cancellation_token_t *cancel, uint64_t timeout_ms,
+                                              tgm_async_task_t **out_task);
+
+/* Asynchronous streaming encoder writing one message to a local file, as
+ * tgm_streaming_encoder_* does.  create validates metadata_json (METADATA
+ * error at once) and resolves once the preamble and header are written.
+ * write_object / write_pre_encoded copy `data` before returning;
+ * descriptor_json and metadata_json are validated at once.  finish writes
+ * the footer (with backfill, the real total length in the preamble and
+ * postamble); afterwards every operation resolves with TGM_ERROR_FRAMING
+ * ("encoder already finished").  Freeing an encoder that was not finished
+ * leaves an incomplete message in the file. */
+TGM_API tgm_error tgm_async_streaming_encoder_create(const char *path, const char *metadata_json,
+                                                     const char *hash_algo, uint32_t threads,
+                                                     tgm_cancellation_token_t *cancel,
+                                                     uint64_t timeout_ms,
+                                                     tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_streaming_encoder_write_object(
+    tgm_async_streaming_encoder_t *enc, const char *descriptor_json, const uint8_t *data,
+    size_t len, tgm_cancellation_token_t *cancel, uint64_t timeout_ms, tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_streaming_encoder_write_pre_encoded(
+    tgm_async_streaming_encoder_t *enc, const char *descriptor_json, const uint8_t *data,
+    size_t len, tgm_cancellation_token_t *cancel, uint64_t timeout_ms, tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_streaming_encoder_write_preceder(tgm_async_streaming_encoder_t *enc,
+                                                             const char *metadata_json,
+                                                             tgm_cancellation_token_t *cancel,
+                                                             uint64_t timeout_ms,
+                                                             tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_streaming_encoder_finish(tgm_async_streaming_encoder_t *enc,
+                                                     bool backfill,
+                                                     tgm_cancellation_token_t *cancel,
+                                                     uint64_t timeout_ms,
+                                                     tgm_async_task_t **out_task);
+/* Objects written so far, without waiting (see TgmObjectCountStatus). */
+TGM_API TgmObjectCountStatus tgm_async_streaming_encoder_try_object_count(
+    const tgm_async_streaming_encoder_t *enc, size_t *out_count);
+/* The same as one number: SIZE_MAX for every status but OK. */
+TGM_API size_t tgm_async_streaming_encoder_object_count(const tgm_async_streaming_encoder_t *enc);
+/* The path given to create (NULL for NULL); valid until free. */
+TGM_API const char *tgm_async_streaming_encoder_path(const tgm_async_streaming_encoder_t *enc);
+TGM_API void tgm_async_streaming_encoder_free(tgm_async_streaming_encoder_t *enc);
+
+/* ======================================================================
  * Additions of Tensogram for C (not in the reference header)
  * ====================================================================== */
 
@@ -715,6 +925,7 @@ TGM_API uint64_t tgm_max_object_bytes(void);
 #endif
 
 /* More additions of Tensogram for C, one header per area. */
+#include "tensogram/tensogram_async.h"
 #include "tensogram/tensogram_stream.h"
 #include "tensogram/tensogram_validate.h"
 

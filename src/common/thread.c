@@ -27,7 +27,18 @@ uint32_t tgm__resolve_threads(uint32_t requested) {
     return n > 1024 ? 1024 : n;
 }
 
+static _Thread_local const atomic_int *tl_stop;
+
+void tgm__set_stop_flag(const atomic_int *flag) { tl_stop = flag; }
+
+const atomic_int *tgm__stop_flag(void) { return tl_stop; }
+
+bool tgm__stop_requested(void) {
+    return tl_stop != NULL && atomic_load_explicit(tl_stop, memory_order_relaxed) != 0;
+}
+
 typedef struct {
+    const atomic_int *stop; /* the caller's stop flag, handed to helpers */
     tgm_task_fn fn;
     void *ctx;
     size_t ntasks;
@@ -44,7 +55,9 @@ static void run_tasks(pool_state *st) {
         if (i >= st->ntasks) {
             return;
         }
-        tgm_error e = st->fn(st->ctx, i);
+        tgm_error e = st->stop != NULL && atomic_load_explicit(st->stop, memory_order_relaxed)
+                          ? tgm__fail(TGM_ERROR_CANCELLED, "stopped before part %zu", i)
+                          : st->fn(st->ctx, i);
         if (e != TGM_ERROR_OK) {
             pthread_mutex_lock(&st->lock);
             if (i < st->first_failed) {
@@ -59,7 +72,9 @@ static void run_tasks(pool_state *st) {
 }
 
 static void *worker_main(void *arg) {
-    run_tasks((pool_state *)arg);
+    pool_state *st = arg;
+    tgm__set_stop_flag(st->stop);
+    run_tasks(st);
     return NULL;
 }
 
@@ -69,6 +84,8 @@ tgm_error tgm__parallel_for(uint32_t nthreads, size_t ntasks, tgm_task_fn fn, vo
     }
     if (nthreads <= 1 || ntasks == 1) {
         for (size_t i = 0; i < ntasks; i++) {
+            TGM_RETURN_IF(i > 0 && tgm__stop_requested(), TGM_ERROR_CANCELLED,
+                          "stopped before part %zu", i);
             TGM_TRY(fn(ctx, i));
         }
         return TGM_ERROR_OK;
@@ -78,6 +95,7 @@ tgm_error tgm__parallel_for(uint32_t nthreads, size_t ntasks, tgm_task_fn fn, vo
         nworkers = ntasks - 1;
     }
     pool_state st;
+    st.stop = tl_stop;
     st.fn = fn;
     st.ctx = ctx;
     st.ntasks = ntasks;

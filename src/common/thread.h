@@ -4,6 +4,8 @@
 #ifndef TGM_COMMON_THREAD_H
 #define TGM_COMMON_THREAD_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +25,14 @@ uint32_t tgm__resolve_threads(uint32_t requested);
  * on the calling thread).  Tasks must be independent. */
 typedef tgm_error (*tgm_task_fn)(void *ctx, size_t index);
 tgm_error tgm__parallel_for(uint32_t nthreads, size_t ntasks, tgm_task_fn fn, void *ctx);
+
+/* Cooperative cancellation.  The async pool points the running thread's
+ * stop flag at its task's (NULL otherwise); work loops call
+ * tgm__stop_requested() between steps and give up with
+ * TGM_ERROR_CANCELLED.  tgm__parallel_for checks it before every task and
+ * passes it on to its helper threads. */
+void tgm__set_stop_flag(const atomic_int *flag);
+const atomic_int *tgm__stop_flag(void);
+bool tgm__stop_requested(void);
 
 #endif
