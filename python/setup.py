@@ -4,7 +4,7 @@ The extension module ``tensogram._tensogram`` is self-contained: the
 library's C sources (``../src``) are compiled straight into it, so nothing
 has to be installed beforehand and no installed libtensogram is used.
 Only the codec libraries are linked from the system (Debian packages:
-libzstd-dev, liblz4-dev, libzfp-dev, zlib1g-dev, libxxhash-dev); a codec
+libzstd-dev, liblz4-dev, zlib1g-dev, libxxhash-dev); a codec
 whose library is missing is left out, as the CMake build does with its
 ``TGM_WITH_*`` options.
 
@@ -53,10 +53,9 @@ def library_version():
 OPTIONAL = [
     ("ZSTD", "zstd.h", "zstd", "ZSTD_versionNumber()"),
     ("LZ4", "lz4.h", "lz4", "LZ4_versionNumber()"),
-    ("ZFP", "zfp.h", "zfp", "zfp_stream_open(0)"),
     ("BLOSC2", "zlib.h", "z", "zlibVersion()"),
 ]
-BUILTIN = ["SZIP", "ROARING"]  # implemented in the project itself
+BUILTIN = ["SZIP", "ZFP", "ROARING"]  # implemented in the project itself
 
 
 def probe(compiler, header, lib, call):

@@ -17,7 +17,7 @@
 #include <lz4.h>
 #endif
 #ifdef TGM_HAVE_ZFP
-#include <zfp.h>
+#include "codecs/zfp.h"
 #endif
 #ifdef TGM_HAVE_BLOSC2
 #include <zlib.h>
@@ -130,6 +130,12 @@ static tgm_error put_features(tgm_buf *b) {
     snprintf(blosc2_backend, sizeof blosc2_backend, "tensogram-c (built-in, zlib %s)",
              zlibVersion());
 #endif
+#ifdef TGM_HAVE_ZFP
+    /* zfp is implemented here; the kernels follow the CPU. */
+    char zfp_backend[96];
+    snprintf(zfp_backend, sizeof zfp_backend, "tensogram-c (built-in, %s kernels)",
+             tgm__zfp_kernels()->name);
+#endif
     const feature rows[] = {
 #ifdef TGM_HAVE_SZIP
         {"szip", "compression", BUILTIN_BACKEND, TGM_VERSION_STRING},
@@ -154,7 +160,7 @@ static tgm_error put_features(tgm_buf *b) {
         {"blosc2", "compression", NULL, NULL},
 #endif
 #ifdef TGM_HAVE_ZFP
-        {"zfp", "compression", "libzfp", zfp_version_string},
+        {"zfp", "compression", zfp_backend, TGM_VERSION_STRING},
 #else
         {"zfp", "compression", NULL, NULL},
 #endif

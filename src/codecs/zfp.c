@@ -1,130 +1,160 @@
-/* zfp compression (libzfp) of a 1-D float64 array, byte-compatible with the
- * reference.
+/* zfp compression of a 1-D float64 array, byte-compatible with libzfp 1.0
+ * and so with the reference: parameters, stream-length checks, threads and
+ * the codec table.  The stream and the coder: zfp.h, zfp_coder.h.
  *
- * Stream: the raw zfp bit stream of blocks of 4 values, no header.  libzfp
- * writes its stream in words of 8 bits (Debian's build, and the reference's)
- * or 64 bits (zfp's default), least significant bit first, which gives the
- * same bytes on a little-endian host except for where the stream ends.  So
- * blocks are encoded here one by one (exactly what zfp_compress does for a
- * contiguous 1-D field) and the output is cut at ceil(bits / 8) bytes, the
- * reference's length whatever word size libzfp uses.
+ * The stream is zfp's raw bit stream, no header, cut at ceil(bits / 8)
+ * bytes (the reference's length; libzfp itself pads to its word size).
  *
- * Modes: fixed_rate (`zfp_rate` bits per value; every block then takes
- * exactly maxbits = max(floor(4 * rate + 0.5), 12) bits, so block i starts at
- * bit i * maxbits), fixed_precision (`zfp_precision` bit planes) and
- * fixed_accuracy (`zfp_tolerance`, an absolute error bound).
- *
- * Decoding reads a zero-padded copy of the stream (libzfp reads whole words
- * and does not bounds-check), decodes block by block into the caller's
- * buffer, and rejects a stream that ends before the last block.  Fixed-rate
- * streams are checked for their exact minimum length, decoded in parallel
- * when threads allow, and support range decode by seeking straight to the
- * blocks needed; other modes range-decode by decoding blocks sequentially
- * from the start up to the end of the range (as the reference, which
- * decodes everything and slices). */
+ * Fixed-rate streams have every block at bit i * maxbits, so encoding and
+ * decoding split into tasks of RATE_CHUNK_BLOCKS blocks (a multiple of 64,
+ * so every task starts on a 64-bit word boundary and writes whole words of
+ * its own), and range decode reads only the blocks it needs.  Other modes
+ * decode sequentially; their range decode skips the blocks before the range
+ * without reconstructing them (as the reference, which decodes everything
+ * and slices).  Encoding in those modes splits into tasks too: each codes
+ * its blocks into a buffer of its own and the bit strings are joined. */
+#include "codecs/zfp.h"
+
 #include <math.h>
 #include <string.h>
-#include <zfp.h>
 
-#include "codecs/codec.h"
+#include "codecs/zfp_coder.h"
 #include "common/alloc.h"
 #include "common/checked.h"
 #include "common/error.h"
 #include "common/thread.h"
 
-/* Blocks per parallel task in fixed-rate mode: a multiple of 64, so every
- * task starts on a 64-bit word boundary whatever maxbits is. */
+/* Blocks per parallel task: a multiple of 64 (see above), and 128 KiB of
+ * input. */
 #define RATE_CHUNK_BLOCKS ((size_t)4096)
-/* More than any 1-D float64 block can read, even from garbage: 12 header
- * bits and at most 64 bit planes of 4 value bits plus group tests. */
-#define MAX_BLOCK_BITS 512u
 
-/* Configure `zs` for the mode in `p`.  Texts follow the reference. */
-static tgm_error set_mode(const tgm_codec_params *p, zfp_stream *zs) {
+static size_t block_count(size_t n) { return n / 4 + (n % 4 != 0); }
+
+tgm_error tgm__zfp_config(const tgm_codec_params *p, tgm_zfp_cfg *c) {
+    memset(c, 0, sizeof *c);
+    c->maxprec = TGM_ZFP_MAX_PREC;
+    c->minexp = TGM_ZFP_MIN_EXP;
     switch (p->zfp_mode) {
-    case TGM_ZFP_FIXED_RATE:
+    case TGM_ZFP_FIXED_RATE: {
         /* libzfp converts 4 * rate to an unsigned int: keep it in range. */
-        TGM_RETURN_IF(!(p->zfp_rate > 0.0) || !(p->zfp_rate <= (double)ZFP_MAX_BITS / 4),
+        TGM_RETURN_IF(!(p->zfp_rate > 0.0) || !(p->zfp_rate <= (double)TGM_ZFP_MAX_BITS / 4),
                       TGM_ERROR_ENCODING, "zfp error: zfp_rate must be in (0, %g], got %g",
-                      (double)ZFP_MAX_BITS / 4, p->zfp_rate);
-        zfp_stream_set_rate(zs, p->zfp_rate, zfp_type_double, 1, zfp_false);
+                      (double)TGM_ZFP_MAX_BITS / 4, p->zfp_rate);
+        uint32_t bits = (uint32_t)floor(4 * p->zfp_rate + 0.5);
+        if (bits < 12) {
+            bits = 12; /* 1 + 11 exponent bits */
+        }
+        c->minbits = c->maxbits = bits;
+        c->fixed_rate = 1;
         return TGM_ERROR_OK;
+    }
     case TGM_ZFP_FIXED_PRECISION:
-        zfp_stream_set_precision(zs, p->zfp_precision);
+        c->minbits = TGM_ZFP_MIN_BITS;
+        c->maxbits = TGM_ZFP_MAX_BITS;
+        if (p->zfp_precision != 0 && p->zfp_precision < TGM_ZFP_MAX_PREC) {
+            c->maxprec = p->zfp_precision;
+        }
         return TGM_ERROR_OK;
-    case TGM_ZFP_FIXED_ACCURACY:
-        TGM_RETURN_IF(isinf(p->zfp_tolerance), TGM_ERROR_ENCODING,
-                      "zfp error: zfp_tolerance must be finite, got %g", p->zfp_tolerance);
-        TGM_RETURN_IF(zfp_stream_set_accuracy(zs, p->zfp_tolerance) == 0.0, TGM_ERROR_ENCODING,
+    case TGM_ZFP_FIXED_ACCURACY: {
+        double t = p->zfp_tolerance;
+        TGM_RETURN_IF(isinf(t), TGM_ERROR_ENCODING,
+                      "zfp error: zfp_tolerance must be finite, got %g", t);
+        /* The reference's text: libzfp's zfp_stream_set_accuracy returns 0
+         * for a tolerance that is not positive. */
+        TGM_RETURN_IF(!(t > 0), TGM_ERROR_ENCODING,
                       "zfp error: zfp_stream_set_accuracy returned 0");
+        int e;
+        frexp(t, &e); /* t = m 2^e, 0.5 <= m < 1 */
+        c->minbits = TGM_ZFP_MIN_BITS;
+        c->maxbits = TGM_ZFP_MAX_BITS;
+        c->minexp = e - 1;
         return TGM_ERROR_OK;
+    }
     default:
         return tgm__fail(TGM_ERROR_ENCODING, "zfp error: unknown zfp mode %d", (int)p->zfp_mode);
     }
 }
 
-static uint32_t rate_bits(const zfp_stream *zs) {
-    uint maxbits = 0;
-    zfp_stream_params(zs, NULL, &maxbits, NULL, NULL);
-    return maxbits;
-}
-
-static size_t block_count(size_t n) { return n / 4 + (n % 4 != 0); }
-
-/* Encode blocks [b0, b1) of the n values at src (host doubles, any
- * alignment) into the stream attached to zs; returns the bits written. */
-static uint64_t encode_blocks(zfp_stream *zs, const uint8_t *src, size_t n, size_t b0, size_t b1) {
-    uint64_t bits = 0;
-    double blk[4];
-    for (size_t b = b0; b < b1; b++) {
-        size_t i = 4 * b, k = n - i < 4 ? n - i : 4;
-        memcpy(blk, src + 8 * i, 8 * k);
-        if (k == 4) {
-            bits += zfp_encode_block_double_1(zs, blk);
-        } else {
-            bits += zfp_encode_partial_block_strided_double_1(zs, blk, k, 1);
-        }
+uint64_t tgm__zfp_max_stream_bytes(const tgm_zfp_cfg *c, uint64_t n) {
+    /* libzfp: header allowance of 148 bits, then per block the header and
+     * 4 bit planes of maxprec bits plus 3 group tests, within
+     * [minbits, maxbits]; rounded up to whole bytes (its 8-bit stream
+     * words, as Debian's build and the reference's). */
+    uint64_t per = 12 + 3 + 4 * (uint64_t)c->maxprec;
+    if (per > c->maxbits) {
+        per = c->maxbits;
     }
-    return bits;
+    if (per < c->minbits) {
+        per = c->minbits;
+    }
+    uint64_t blocks = n / 4 + (n % 4 != 0);
+    if (blocks > (UINT64_MAX - 148 - 7) / per) {
+        return UINT64_MAX;
+    }
+    return (148 + blocks * per + 7) / 8;
 }
+
+/* ---- encoding ------------------------------------------------------------ */
 
 typedef struct {
-    const tgm_codec_params *p;
-    const uint8_t *src; /* compress: values; decompress: padded stream */
-    size_t src_len;     /* decompress: padded length */
-    uint8_t *dst;       /* compress: word-aligned stream; decompress: values */
+    const tgm_zfp_kernels *k;
+    const tgm_zfp_cfg *c;
+    const uint8_t *src; /* encode: values; decode: stream */
+    size_t src_len;     /* decode: stream bytes */
+    uint8_t *dst;       /* encode: stream (word-aligned task starts); decode: values */
     size_t n;
     size_t nblocks;
-    uint32_t maxbits;
-} rate_job;
+    size_t chunk; /* blocks per task */
+    /* variable-rate encoding: one buffer and bit count per task */
+    uint8_t **parts;
+    uint64_t *part_bits;
+} zfp_job;
 
-/* One task of a fixed-rate encode: its blocks start at a word boundary. */
+static void task_blocks(const zfp_job *j, size_t index, size_t *b0, size_t *b1) {
+    *b0 = index * j->chunk;
+    *b1 = j->nblocks - *b0 < j->chunk ? j->nblocks : *b0 + j->chunk;
+}
+
 static tgm_error rate_encode_task(void *ctx, size_t index) {
-    const rate_job *j = ctx;
-    size_t b0 = index * RATE_CHUNK_BLOCKS;
-    size_t b1 = j->nblocks - b0 < RATE_CHUNK_BLOCKS ? j->nblocks : b0 + RATE_CHUNK_BLOCKS;
-    uint64_t first_bit = (uint64_t)b0 * j->maxbits;
-    uint64_t end_bit = (uint64_t)b1 * j->maxbits;
-    size_t off = (size_t)(first_bit / 8);
-    size_t len = (size_t)((end_bit + 63) / 64 * 8) - off;
-    zfp_stream *zs = zfp_stream_open(NULL);
-    bitstream *bs = zs != NULL ? stream_open(j->dst + off, len) : NULL;
-    tgm_error err = TGM_ERROR_OK;
-    if (bs == NULL) {
-        err = tgm__fail(TGM_ERROR_COMPRESSION, "zfp error: cannot open a stream");
-    } else if ((err = set_mode(j->p, zs)) == TGM_ERROR_OK) {
-        zfp_stream_set_bit_stream(zs, bs);
-        zfp_stream_rewind(zs);
-        encode_blocks(zs, j->src, j->n, b0, b1);
-        zfp_stream_flush(zs);
+    const zfp_job *j = ctx;
+    size_t b0, b1;
+    task_blocks(j, index, &b0, &b1);
+    j->k->encode(j->c, j->src, j->n, b0, b1, j->dst + (size_t)((uint64_t)b0 * j->c->maxbits / 8));
+    return TGM_ERROR_OK;
+}
+
+static tgm_error var_encode_task(void *ctx, size_t index) {
+    const zfp_job *j = ctx;
+    size_t b0, b1;
+    task_blocks(j, index, &b0, &b1);
+    size_t cap = (size_t)(((uint64_t)(b1 - b0) * TGM_ZFP_BLOCK_MAX_CODE + 63) / 64 * 8);
+    uint8_t *buf = tgm__malloc(cap);
+    if (buf == NULL) {
+        return tgm__oom(cap, "zfp task stream");
     }
-    if (bs != NULL) {
-        stream_close(bs);
+    j->parts[index] = buf;
+    j->part_bits[index] = j->k->encode(j->c, j->src, j->n, b0, b1, buf);
+    return TGM_ERROR_OK;
+}
+
+/* Append the first `bits` bits of src to the stream at dst, whose last
+ * `fill` bits (of the word at dst) are already written. */
+static uint8_t *join_bits(uint8_t *dst, uint32_t *fill, const uint8_t *src, uint64_t bits) {
+    zfp_bw w = {dst, 0, *fill};
+    if (*fill != 0) {
+        w.acc = zfp_ld64(dst) & ((UINT64_C(1) << *fill) - 1);
     }
-    if (zs != NULL) {
-        zfp_stream_close(zs);
+    for (; bits >= 64; bits -= 64, src += 8) {
+        zfp_put(&w, zfp_ld64(src), 64);
     }
-    return err;
+    if (bits != 0) {
+        zfp_put(&w, zfp_ld64(src) & ((UINT64_C(1) << bits) - 1), (uint32_t)bits);
+    }
+    *fill = w.fill;
+    if (w.fill != 0) {
+        zfp_st64(w.p, w.acc); /* not a whole word yet: the next join reloads it */
+    }
+    return w.p;
 }
 
 static tgm_error zfp_compress_values(const tgm_codec_params *p, const uint8_t *src, size_t n_bytes,
@@ -132,194 +162,103 @@ static tgm_error zfp_compress_values(const tgm_codec_params *p, const uint8_t *s
     (void)block_offsets;
     TGM_RETURN_IF(n_bytes % 8 != 0, TGM_ERROR_ENCODING,
                   "zfp error: data length %zu is not a multiple of 8", n_bytes);
+    tgm_zfp_cfg c;
+    TGM_TRY(tgm__zfp_config(p, &c));
     size_t n = n_bytes / 8;
     if (n == 0) {
         return TGM_ERROR_OK;
     }
-    tgm_error err = TGM_ERROR_OK;
-    uint8_t *buf = NULL;
-    bitstream *bs = NULL;
-    zfp_stream *zs = zfp_stream_open(NULL);
-    zfp_field *field = zfp_field_1d(NULL, zfp_type_double, n);
-    TGM_FAIL_IF(zs == NULL || field == NULL, TGM_ERROR_COMPRESSION,
-                "zfp error: zfp_stream_open failed");
-    TGM_CHECK(set_mode(p, zs));
-
+    const tgm_zfp_kernels *k = tgm__zfp_kernels();
     size_t nblocks = block_count(n);
-    uint64_t bits;
-    if (p->zfp_mode == TGM_ZFP_FIXED_RATE) {
-        rate_job j = {p, src, 0, NULL, n, nblocks, rate_bits(zs)};
-        uint64_t total = (uint64_t)nblocks * j.maxbits;
-        size_t cap = (size_t)((total + 63) / 64 * 8);
-        buf = tgm__malloc(cap);
-        TGM_FAIL_IF(buf == NULL, TGM_ERROR_COMPRESSION,
-                    "zfp error: out of memory allocating %zu bytes", cap);
-        j.dst = buf;
-        size_t ntasks = (nblocks + RATE_CHUNK_BLOCKS - 1) / RATE_CHUNK_BLOCKS;
-        uint32_t threads = n_bytes >= TGM_PARALLEL_THRESHOLD_BYTES ? p->threads : 1;
-        TGM_CHECK(tgm__parallel_for(threads, ntasks, rate_encode_task, &j));
-        bits = total;
-    } else {
-        size_t cap = zfp_stream_maximum_size(zs, field);
-        buf = tgm__malloc(cap);
-        TGM_FAIL_IF(buf == NULL, TGM_ERROR_COMPRESSION,
-                    "zfp error: out of memory allocating %zu bytes", cap);
-        bs = stream_open(buf, cap);
-        TGM_FAIL_IF(bs == NULL, TGM_ERROR_COMPRESSION, "zfp error: cannot open a stream");
-        zfp_stream_set_bit_stream(zs, bs);
-        zfp_stream_rewind(zs);
-        bits = encode_blocks(zs, src, n, 0, nblocks);
-        zfp_stream_flush(zs);
+    uint32_t threads = n_bytes >= TGM_PARALLEL_THRESHOLD_BYTES ? p->threads : 1;
+    zfp_job j = {k, &c, src, 0, NULL, n, nblocks, RATE_CHUNK_BLOCKS, NULL, NULL};
+    size_t ntasks = (nblocks + RATE_CHUNK_BLOCKS - 1) / RATE_CHUNK_BLOCKS;
+
+    if (c.fixed_rate) {
+        uint64_t total = (uint64_t)nblocks * c.maxbits;
+        size_t words;
+        TGM_RETURN_IF(tgm__u64_to_size((total + 63) / 64 * 8, &words), TGM_ERROR_COMPRESSION,
+                      "zfp error: %zu values are too many", n);
+        TGM_TRY(tgm__buf_reserve(out, words));
+        j.dst = out->data + out->len;
+        if (threads <= 1 || ntasks <= 1) {
+            k->encode(&c, src, n, 0, nblocks, j.dst);
+        } else {
+            TGM_TRY(tgm__parallel_for(threads, ntasks, rate_encode_task, &j));
+        }
+        out->len += (size_t)((total + 7) / 8);
+        return TGM_ERROR_OK;
     }
-    TGM_CHECK(tgm__buf_append(out, buf, (size_t)((bits + 7) / 8)));
+
+    if (threads <= 1 || ntasks <= 1) {
+        size_t cap;
+        TGM_RETURN_IF(
+            tgm__u64_to_size(((uint64_t)nblocks * TGM_ZFP_BLOCK_MAX_CODE + 63) / 64 * 8, &cap),
+            TGM_ERROR_COMPRESSION, "zfp error: %zu values are too many", n);
+        TGM_TRY(tgm__buf_reserve(out, cap));
+        uint64_t bits = k->encode(&c, src, n, 0, nblocks, out->data + out->len);
+        out->len += (size_t)((bits + 7) / 8);
+        return TGM_ERROR_OK;
+    }
+
+    /* Variable rate on several threads: code each task's blocks on its
+     * own, then join the bit strings in order. */
+    tgm_error err = TGM_ERROR_OK;
+    j.parts = tgm__calloc(ntasks, sizeof *j.parts);
+    j.part_bits = tgm__calloc(ntasks, sizeof *j.part_bits);
+    TGM_FAIL_IF(j.parts == NULL || j.part_bits == NULL, TGM_ERROR_COMPRESSION,
+                "zfp error: out of memory for %zu tasks", ntasks);
+    TGM_CHECK(tgm__parallel_for(threads, ntasks, var_encode_task, &j));
+    uint64_t total = 0;
+    for (size_t t = 0; t < ntasks; t++) {
+        total += j.part_bits[t];
+    }
+    TGM_CHECK(tgm__buf_reserve(out, (size_t)((total + 63) / 64 * 8 + 8)));
+    uint8_t *w = out->data + out->len;
+    uint32_t fill = 0;
+    for (size_t t = 0; t < ntasks; t++) {
+        w = join_bits(w, &fill, j.parts[t], j.part_bits[t]);
+    }
+    out->len += (size_t)((total + 7) / 8);
 cleanup:
-    if (bs != NULL) {
-        stream_close(bs);
+    if (j.parts != NULL) {
+        for (size_t t = 0; t < ntasks; t++) {
+            tgm__free(j.parts[t]);
+        }
     }
-    if (zs != NULL) {
-        zfp_stream_close(zs);
-    }
-    if (field != NULL) {
-        zfp_field_free(field);
-    }
-    tgm__free(buf);
+    tgm__free(j.parts);
+    tgm__free(j.part_bits);
     return err;
 }
 
 /* ---- decoding ------------------------------------------------------------ */
 
-/* Decode values [v0, v1) with a stream positioned at the start of block
- * v0 / 4, writing them to dst (host doubles, any alignment). */
-static void decode_values(zfp_stream *zs, size_t v0, size_t v1, uint8_t *dst) {
-    double blk[4];
-    size_t v = v0;
-    while (v < v1) {
-        zfp_decode_block_double_1(zs, blk);
-        size_t first = v % 4;
-        size_t k = 4 - first < v1 - v ? 4 - first : v1 - v;
-        memcpy(dst, blk + first, 8 * k);
-        dst += 8 * k;
-        v += k;
+/* Validate the stream length against the descriptor (the reference's
+ * checks and texts). */
+static tgm_error check_stream(const tgm_zfp_cfg *c, size_t n_values, size_t len) {
+    uint64_t max_size = tgm__zfp_max_stream_bytes(c, n_values);
+    TGM_RETURN_IF(len > max_size, TGM_ERROR_COMPRESSION,
+                  "zfp error: zfp stream length %zu inconsistent with descriptor (max %llu for "
+                  "%zu values) - truncated or malformed payload",
+                  len, (unsigned long long)max_size, n_values);
+    if (c->fixed_rate) {
+        uint64_t need = ((uint64_t)block_count(n_values) * c->maxbits + 7) / 8;
+        TGM_RETURN_IF(len < need, TGM_ERROR_COMPRESSION,
+                      "zfp error: fixed-rate stream of %zu bytes is shorter than the %llu bytes "
+                      "%zu values need (truncated payload)",
+                      len, (unsigned long long)need, n_values);
     }
-}
-
-/* Skip `count` blocks in a variable-rate stream by decoding them. */
-static void skip_blocks(zfp_stream *zs, size_t count) {
-    double blk[4];
-    for (size_t b = 0; b < count; b++) {
-        zfp_decode_block_double_1(zs, blk);
-    }
-}
-
-/* A stream over a zero-padded, word-aligned copy of src: the real bytes,
- * then `slack` zero bytes, rounded up to whole words. */
-typedef struct {
-    uint8_t *copy;
-    bitstream *bs;
-    zfp_stream *zs;
-} reader;
-
-static void reader_close(reader *r) {
-    if (r->bs != NULL) {
-        stream_close(r->bs);
-    }
-    if (r->zs != NULL) {
-        zfp_stream_close(r->zs);
-    }
-    tgm__free(r->copy);
-    memset(r, 0, sizeof *r);
-}
-
-static tgm_error reader_open(reader *r, const tgm_codec_params *p, const uint8_t *src, size_t n,
-                             size_t slack) {
-    memset(r, 0, sizeof *r);
-    size_t len;
-    TGM_RETURN_IF(tgm__add_size(n, slack + 16, &len), TGM_ERROR_COMPRESSION,
-                  "zfp error: stream of %zu bytes is too large", n);
-    len = len / 8 * 8;
-    r->copy = tgm__calloc(len, 1);
-    if (r->copy == NULL) {
-        return tgm__oom(len, "zfp stream copy");
-    }
-    memcpy(r->copy, src, n);
-    r->zs = zfp_stream_open(NULL);
-    r->bs = stream_open(r->copy, len);
-    if (r->zs == NULL || r->bs == NULL) {
-        reader_close(r);
-        return tgm__fail(TGM_ERROR_COMPRESSION, "zfp error: cannot open a stream");
-    }
-    tgm_error err = set_mode(p, r->zs);
-    if (err != TGM_ERROR_OK) {
-        reader_close(r);
-        return err;
-    }
-    zfp_stream_set_bit_stream(r->zs, r->bs);
-    zfp_stream_rewind(r->zs);
     return TGM_ERROR_OK;
 }
 
-/* Validate the stream length against the descriptor; returns the number of
- * zero bytes to pad with so no block can read past the copy. */
-static tgm_error check_stream(const tgm_codec_params *p, size_t n_values, size_t len,
-                              uint32_t *maxbits, size_t *slack) {
-    zfp_stream *zs = zfp_stream_open(NULL);
-    zfp_field *field = zfp_field_1d(NULL, zfp_type_double, n_values);
-    tgm_error err = TGM_ERROR_OK;
-    TGM_FAIL_IF(zs == NULL || field == NULL, TGM_ERROR_COMPRESSION,
-                "zfp error: zfp_stream_open failed");
-    TGM_CHECK(set_mode(p, zs));
-    size_t max_size = zfp_stream_maximum_size(zs, field);
-    TGM_FAIL_IF(max_size == 0 || len > max_size, TGM_ERROR_COMPRESSION,
-                "zfp error: zfp stream length %zu inconsistent with descriptor (max %zu for %zu "
-                "values) - truncated or malformed payload",
-                len, max_size, n_values);
-    size_t nblocks = block_count(n_values);
-    *maxbits = rate_bits(zs);
-    if (p->zfp_mode == TGM_ZFP_FIXED_RATE) {
-        uint64_t need = ((uint64_t)nblocks * *maxbits + 7) / 8;
-        TGM_FAIL_IF(len < need, TGM_ERROR_COMPRESSION,
-                    "zfp error: fixed-rate stream of %zu bytes is shorter than the %llu bytes "
-                    "%zu values need (truncated payload)",
-                    len, (unsigned long long)need, n_values);
-        *slack = 0;
-    } else {
-        /* Past the real bytes a block reads at most MAX_BLOCK_BITS once and
-         * then one zero bit per remaining block. */
-        *slack = nblocks / 8 + MAX_BLOCK_BITS / 8 + 2;
-    }
-cleanup:
-    if (zs != NULL) {
-        zfp_stream_close(zs);
-    }
-    if (field != NULL) {
-        zfp_field_free(field);
-    }
-    return err;
-}
-
 static tgm_error rate_decode_task(void *ctx, size_t index) {
-    const rate_job *j = ctx;
-    size_t b0 = index * RATE_CHUNK_BLOCKS;
-    size_t b1 = j->nblocks - b0 < RATE_CHUNK_BLOCKS ? j->nblocks : b0 + RATE_CHUNK_BLOCKS;
+    const zfp_job *j = ctx;
+    size_t b0, b1;
+    task_blocks(j, index, &b0, &b1);
     size_t v1 = 4 * b1 < j->n ? 4 * b1 : j->n;
-    zfp_stream *zs = zfp_stream_open(NULL);
-    /* The const copy is only read; libzfp's stream type takes void *. */
-    bitstream *bs = zs != NULL ? stream_open((void *)(uintptr_t)j->src, j->src_len) : NULL;
-    tgm_error err = TGM_ERROR_OK;
-    if (bs == NULL) {
-        err = tgm__fail(TGM_ERROR_COMPRESSION, "zfp error: cannot open a stream");
-    } else if ((err = set_mode(j->p, zs)) == TGM_ERROR_OK) {
-        zfp_stream_set_bit_stream(zs, bs);
-        stream_rseek(bs, (uint64_t)b0 * j->maxbits);
-        decode_values(zs, 4 * b0, v1, j->dst + 32 * b0);
-    }
-    if (bs != NULL) {
-        stream_close(bs);
-    }
-    if (zs != NULL) {
-        zfp_stream_close(zs);
-    }
-    return err;
+    j->k->decode(j->c, j->src, j->src_len, (uint64_t)b0 * j->c->maxbits, j->n, 4 * b0, v1,
+                 j->dst + 32 * b0);
+    return TGM_ERROR_OK;
 }
 
 static tgm_error zfp_decompress_values(const tgm_codec_params *p, const uint8_t *src, size_t n,
@@ -339,31 +278,27 @@ static tgm_error zfp_decompress_values(const tgm_codec_params *p, const uint8_t 
     }
     TGM_RETURN_IF(nv > SIZE_MAX / 8 || dst_len != nv * 8, TGM_ERROR_COMPRESSION,
                   "zfp error: output of %zu bytes does not hold %zu float64 values", dst_len, nv);
-    uint32_t maxbits;
-    size_t slack;
-    TGM_TRY(check_stream(p, nv, n, &maxbits, &slack));
+    tgm_zfp_cfg c;
+    TGM_TRY(tgm__zfp_config(p, &c));
+    TGM_TRY(check_stream(&c, nv, n));
 
-    reader r;
-    TGM_TRY(reader_open(&r, p, src, n, slack));
-    tgm_error err = TGM_ERROR_OK;
+    const tgm_zfp_kernels *k = tgm__zfp_kernels();
     size_t nblocks = block_count(nv);
-    if (p->zfp_mode == TGM_ZFP_FIXED_RATE) {
-        rate_job j = {p, r.copy, (n + slack + 16) / 8 * 8, dst, nv, nblocks, maxbits};
+    if (c.fixed_rate) {
+        zfp_job j = {k, &c, src, n, dst, nv, nblocks, RATE_CHUNK_BLOCKS, NULL, NULL};
+        size_t ntasks = (nblocks + RATE_CHUNK_BLOCKS - 1) / RATE_CHUNK_BLOCKS;
         uint32_t threads = dst_len >= TGM_PARALLEL_THRESHOLD_BYTES ? p->threads : 1;
-        err = tgm__parallel_for(threads, (nblocks + RATE_CHUNK_BLOCKS - 1) / RATE_CHUNK_BLOCKS,
-                                rate_decode_task, &j);
-    } else {
-        decode_values(r.zs, 0, nv, dst);
-        uint64_t used = stream_rtell(r.bs);
-        if (used > (uint64_t)n * 8) {
-            err = tgm__fail(TGM_ERROR_COMPRESSION,
-                            "zfp error: stream of %zu bytes ends before its %zu values "
-                            "(truncated payload)",
-                            n, nv);
+        if (threads <= 1 || ntasks <= 1) {
+            k->decode(&c, src, n, 0, nv, 0, nv, dst);
+            return TGM_ERROR_OK;
         }
+        return tgm__parallel_for(threads, ntasks, rate_decode_task, &j);
     }
-    reader_close(&r);
-    return err;
+    uint64_t used = k->decode(&c, src, n, 0, nv, 0, nv, dst);
+    TGM_RETURN_IF(used > (uint64_t)n * 8, TGM_ERROR_COMPRESSION,
+                  "zfp error: stream of %zu bytes ends before its %zu values (truncated payload)",
+                  n, nv);
+    return TGM_ERROR_OK;
 }
 
 static tgm_error zfp_decompress_range(const tgm_codec_params *p, const uint8_t *src, size_t n,
@@ -386,35 +321,22 @@ static tgm_error zfp_decompress_range(const tgm_codec_params *p, const uint8_t *
                   "zfp error: num_values=%zu with empty compressed stream (truncated or "
                   "malformed payload)",
                   nv);
-    uint32_t maxbits;
-    size_t slack;
-    TGM_TRY(check_stream(p, nv, n, &maxbits, &slack));
+    tgm_zfp_cfg c;
+    TGM_TRY(tgm__zfp_config(p, &c));
+    TGM_TRY(check_stream(&c, nv, n));
+    const tgm_zfp_kernels *k = tgm__zfp_kernels();
     size_t v1 = (size_t)(v0 + count);
-    reader r;
-    tgm_error err;
-    if (p->zfp_mode == TGM_ZFP_FIXED_RATE) {
-        /* Copy only the words holding the blocks needed. */
-        uint64_t first_bit = (uint64_t)(v0 / 4) * maxbits;
-        uint64_t end_bit = (uint64_t)block_count(v1) * maxbits;
-        size_t start = (size_t)(first_bit / 64 * 8);
-        size_t stop = (size_t)((end_bit + 7) / 8);
-        TGM_TRY(reader_open(&r, p, src + start, stop - start, 0));
-        stream_rseek(r.bs, first_bit - (uint64_t)start * 8);
-        decode_values(r.zs, (size_t)v0, v1, dst);
-        reader_close(&r);
+    if (c.fixed_rate) {
+        /* O(1): block v0 / 4 starts at bit (v0 / 4) * maxbits. */
+        k->decode(&c, src, n, (uint64_t)(v0 / 4) * c.maxbits, nv, (size_t)v0, v1, dst);
         return TGM_ERROR_OK;
     }
-    TGM_TRY(reader_open(&r, p, src, n, slack));
-    skip_blocks(r.zs, (size_t)v0 / 4);
-    decode_values(r.zs, (size_t)v0, v1, dst);
-    err = stream_rtell(r.bs) > (uint64_t)n * 8
-              ? tgm__fail(TGM_ERROR_COMPRESSION,
-                          "zfp error: stream of %zu bytes ends before value %zu (truncated "
-                          "payload)",
-                          n, v1 - 1)
-              : TGM_ERROR_OK;
-    reader_close(&r);
-    return err;
+    uint64_t bit = k->skip(&c, src, n, 0, (size_t)v0 / 4);
+    bit = k->decode(&c, src, n, bit, nv, (size_t)v0, v1, dst);
+    TGM_RETURN_IF(bit > (uint64_t)n * 8, TGM_ERROR_COMPRESSION,
+                  "zfp error: stream of %zu bytes ends before value %zu (truncated payload)", n,
+                  v1 - 1);
+    return TGM_ERROR_OK;
 }
 
 const tgm_codec tgm__codec_zfp = {"zfp", zfp_compress_values, zfp_decompress_values,

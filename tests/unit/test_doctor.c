@@ -6,6 +6,9 @@
 
 #include "tensogram/tensogram.h"
 #include "json/json.h"
+#ifdef TGM_HAVE_ZFP
+#include "codecs/zfp.h"
+#endif
 
 #ifdef TGM_HAVE_ZSTD
 #include <zstd.h>
@@ -112,7 +115,12 @@ static void test_doctor(void) {
     check_on(features, "szip", "tensogram-c (built-in)", tgm_version_string());
 #endif
 #ifdef TGM_HAVE_ZFP
-    check_on(features, "zfp", "libzfp", NULL);
+    {
+        char backend[96];
+        snprintf(backend, sizeof backend, "tensogram-c (built-in, %s kernels)",
+                 tgm__zfp_kernels()->name);
+        check_on(features, "zfp", backend, tgm_version_string());
+    }
 #endif
     check_on(features, "threads", "pthreads", NULL);
 
