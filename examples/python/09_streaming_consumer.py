@@ -1,4 +1,6 @@
-"""Build messages one object at a time with the streaming encoder."""
+"""Streaming, both ends: a producer writes objects one at a time
+(StreamingEncoder); a consumer decodes each message as soon as its last
+byte has arrived, from a byte stream read in small pieces."""
 
 import struct
 
@@ -28,3 +30,38 @@ for step in range(3):
                      np.array([step, step], dtype=np.int32))
     out.append(enc.finish_and_reset())
 print("sequence:", [m.objects[0][1].tolist() for m in tensogram.iter_messages(b"".join(out))])
+
+
+# ---- The consumer: bytes arrive in small pieces (a socket, a pipe, an HTTP body) ----
+import socket
+import threading
+
+stream = b"".join(out) + msg  # 4 messages back to back
+left, right = socket.socketpair()
+
+
+def produce():
+    for i in range(0, len(stream), 100):  # 100-byte pieces
+        left.sendall(stream[i : i + 100])
+    left.close()
+
+
+threading.Thread(target=produce).start()
+pending = b""
+seen = 0
+while True:
+    piece = right.recv(100)
+    if not piece:
+        break
+    pending += piece
+    found = tensogram.scan(pending)  # complete messages only
+    for off, length in found:
+        meta, objects = tensogram.decode(pending[off : off + length], verify_hash=True)
+        seen += 1
+        print("message %d complete after %d bytes: %d object(s), first %s %s" % (
+            seen, len(pending), len(objects), objects[0][0].shape, objects[0][1].dtype))
+    if found:
+        end = found[-1][0] + found[-1][1]
+        pending = pending[end:]
+right.close()
+assert seen == 4 and pending == b""
