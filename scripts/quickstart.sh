@@ -18,4 +18,6 @@ if [ -x build/release/tools/cli/tensogram ]; then
   build/release/tools/cli/tensogram ls "$out"
   echo "== tensogram validate --full $out"
   build/release/tools/cli/tensogram validate --full "$out"
+  echo "== tensogram plot $out (a quick-look PNG beside it)"
+  build/release/tools/cli/tensogram plot "$out" -o "${out%.tgm}.png" --width 480 --height 240
 fi

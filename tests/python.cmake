@@ -19,4 +19,9 @@ if(NOT TGM_SANITIZE AND NOT TGM_TSAN)
     # pip builds in python/build of the source tree: one run at a time.
     RESOURCE_LOCK tensogram_python_build
     ENVIRONMENT "TGM_PYTHON=${TGM_PYTHON};TGM_SHARED_DIR=${TGM_SHARED_DIR};TGM_REFERENCE_SOURCE=${TGM_REFERENCE_SOURCE_DEFAULT}")
+  # test_plot.py drives `tensogram plot` of this build
+  if(TARGET tensogram_cli)
+    set_property(TEST python_pytest APPEND PROPERTY ENVIRONMENT
+                 "TENSOGRAM_CLI=$<TARGET_FILE:tensogram_cli>")
+  endif()
 endif()

@@ -46,6 +46,7 @@ from ._api import (
 from ._async import AsyncTensogramFile, AsyncTensogramFileIter
 from ._codecs import CodecParams, list_codecs, register_codec, unregister_codec
 from ._model import DataObjectDescriptor, Message, Metadata
+from ._plot import plot
 from ._tensogram import HashMismatchError, IntegrityError, MissingHashError
 from ._tensogram import max_object_bytes, set_max_object_bytes
 
@@ -91,6 +92,7 @@ __all__ = [
     "iter_messages",
     "list_codecs",
     "max_object_bytes",
+    "plot",
     "register_codec",
     "scan",
     "set_max_object_bytes",

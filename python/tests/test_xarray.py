@@ -410,3 +410,64 @@ def test_remote_url(grid_file):
         ds.close()
     finally:
         server.shutdown()
+
+
+# ---- what a point read touches ------------------------------------------------------
+
+
+def ntensor_payloads(msg: bytes):
+    """(start, end) of each data object's payload in a message (WIRE_FORMAT:
+    24-byte preamble, frames "FR" + type + version + flags + length, 8-byte
+    aligned; an NTensorFrame's payload runs from byte 16 to its cbor_offset)."""
+    import struct
+
+    spans, pos = [], 24
+    while pos + 16 <= len(msg) - 24 and msg[pos : pos + 2] == b"FR":
+        ftype, _, flags = struct.unpack(">HHH", msg[pos + 2 : pos + 8])
+        (length,) = struct.unpack(">Q", msg[pos + 8 : pos + 16])
+        if ftype == 9:
+            (cbor_offset,) = struct.unpack(">Q", msg[pos + length - 20 : pos + length - 12])
+            assert flags & 1  # CBOR after the payload
+            spans.append((pos + 16, pos + cbor_offset))
+        pos += (length + 7) & ~7
+    return spans
+
+
+def test_point_read_touches_only_its_szip_block(steps_file):
+    """Every payload byte outside the szip block (reference sample interval)
+    that holds the point is overwritten: the point still reads right through
+    xarray, so nothing else was decoded (1.0x the selection's compressed
+    block), while a whole decode sees the damage."""
+    path, fields = steps_file
+    row, col = 45, 100
+    element = row * 180 + col
+    rsi_values = SZIP["szip_rsi"] * SZIP["szip_block_size"]
+    k = element // rsi_values
+    data = bytearray(open(path, "rb").read())
+    kept = 0
+    with tensogram.TensogramFile.open(path) as f:
+        layout = []
+        for m in range(len(f)):
+            raw = f.read_message(m)
+            start = bytes(data).find(raw)
+            offs = f.file_decode_descriptors(m)["descriptors"][0].params["szip_block_offsets"]
+            layout.append((start, raw, offs))
+    for start, raw, offs in layout:
+        ((p0, p1),) = ntensor_payloads(raw)
+        keep0, keep1 = p0 + offs[k] // 8, p0 + (offs[k + 1] + 7) // 8
+        kept += keep1 - keep0
+        for i in range(start + p0, start + p1):
+            if not start + keep0 <= i < start + keep1:
+                data[i] ^= 0x5A
+    damaged = path + ".damaged.tgm"
+    with open(damaged, "wb") as fh:
+        fh.write(data)
+    assert kept < 100 * 4096  # a few KiB per message out of ~32 KiB
+    (ds,) = tensogram_xarray.open_datasets(damaged, variable_key="mars.param")
+    np.testing.assert_array_equal(ds["2t"][:, row, col].values, fields[:, row, col])
+    try:
+        whole = ds["2t"][0].values
+    except (ValueError, RuntimeError):
+        pass  # the damage is detected
+    else:
+        assert not np.array_equal(whole, fields[0])  # or decodes to something else

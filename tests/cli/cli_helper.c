@@ -83,9 +83,69 @@ static int gen_streamed(const char *out) {
     return rc;
 }
 
+/* A 6 x 12 float64 field with latitude (south first) and longitude objects,
+ * NaN in the two northernmost rows' first three columns, mars metadata and
+ * units; and a 3 x 6 x 12 int16 object (slice k holds k). */
+static int gen_grid(const char *out) {
+    enum { NY = 6, NX = 12 };
+    double lat[NY], lon[NX], field[NY * NX];
+    int16_t cube[3 * NY * NX];
+    for (int i = 0; i < NY; i++) {
+        lat[i] = -75.0 + 30.0 * i;
+    }
+    for (int j = 0; j < NX; j++) {
+        lon[j] = 30.0 * j;
+    }
+    for (int i = 0; i < NY; i++) {
+        for (int j = 0; j < NX; j++) {
+            field[i * NX + j] = (i >= NY - 2 && j < 3) ? NAN : 250.0 + i * 10.0 + j;
+        }
+    }
+    for (int k = 0; k < 3 * NY * NX; k++) {
+        cube[k] = (int16_t)(k / (NY * NX));
+    }
+    char meta[2048];
+    const char *bo = native_order();
+    snprintf(meta, sizeof meta,
+             "{\"base\":[{\"name\":\"latitude\"},{\"name\":\"longitude\"},"
+             "{\"mars\":{\"param\":\"2t\",\"levtype\":\"sfc\",\"date\":\"20260401\","
+             "\"time\":\"1200\",\"step\":6},\"units\":\"K\"},{\"name\":\"cube\"}],"
+             "\"descriptors\":["
+             "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%d],\"strides\":[1],"
+             "\"dtype\":\"float64\",\"byte_order\":\"%s\",\"encoding\":\"none\","
+             "\"filter\":\"none\",\"compression\":\"none\"},"
+             "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%d],\"strides\":[1],"
+             "\"dtype\":\"float64\",\"byte_order\":\"%s\",\"encoding\":\"none\","
+             "\"filter\":\"none\",\"compression\":\"none\"},"
+             "{\"type\":\"ntensor\",\"ndim\":2,\"shape\":[%d,%d],\"strides\":[%d,1],"
+             "\"dtype\":\"float64\",\"byte_order\":\"%s\",\"encoding\":\"none\","
+             "\"filter\":\"none\",\"compression\":\"zstd\"},"
+             "{\"type\":\"ntensor\",\"ndim\":3,\"shape\":[3,%d,%d],\"strides\":[%d,%d,1],"
+             "\"dtype\":\"int16\",\"byte_order\":\"%s\",\"encoding\":\"none\","
+             "\"filter\":\"none\",\"compression\":\"none\"}]}",
+             NY, bo, NX, bo, NY, NX, NX, bo, NY, NX, NY * NX, NX, bo);
+    const uint8_t *ptrs[4] = {(const uint8_t *)lat, (const uint8_t *)lon, (const uint8_t *)field,
+                              (const uint8_t *)cube};
+    size_t lens[4] = {sizeof lat, sizeof lon, sizeof field, sizeof cube};
+    TgmEncodeMaskOptions mo;
+    memset(&mo, 0, sizeof mo);
+    mo.allow_nan = true;
+    mo.small_mask_threshold_bytes = -1;
+    tgm_file_t *f;
+    if (tgm_file_create(out, &f) != TGM_ERROR_OK) {
+        return fail("create");
+    }
+    tgm_error e = tgm_file_append_with_options(f, meta, ptrs, lens, 4, "xxh3", 0, &mo);
+    tgm_file_close(f);
+    return e == TGM_ERROR_OK ? 0 : fail("append grid");
+}
+
 static int gen(const char *name, const char *out) {
     if (strcmp(name, "streamed") == 0) {
         return gen_streamed(out);
+    }
+    if (strcmp(name, "grid") == 0) {
+        return gen_grid(out);
     }
     tgm_file_t *f;
     if (tgm_file_create(out, &f) != TGM_ERROR_OK) {

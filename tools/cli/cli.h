@@ -263,5 +263,6 @@ int cmd_split(int argc, char **argv, cli_globals *g);
 int cmd_reshuffle(int argc, char **argv, cli_globals *g);
 int cmd_validate(int argc, char **argv, cli_globals *g);
 int cmd_doctor(int argc, char **argv, cli_globals *g);
+int cmd_plot(int argc, char **argv, cli_globals *g);
 
 #endif

@@ -20,7 +20,7 @@ static const struct {
     {"info", cmd_info},         {"ls", cmd_ls},         {"dump", cmd_dump},
     {"get", cmd_get},           {"set", cmd_set},       {"copy", cmd_copy},
     {"merge", cmd_merge},       {"split", cmd_split},   {"reshuffle", cmd_reshuffle},
-    {"validate", cmd_validate}, {"doctor", cmd_doctor},
+    {"validate", cmd_validate}, {"doctor", cmd_doctor}, {"plot", cmd_plot},
 };
 
 /* Converters of the reference that this build does not provide yet. */

@@ -252,7 +252,7 @@ class TensogramBackendArray(BackendArray):
     ):
         path = os.fspath(file_path)
         self._is_remote = tensogram.is_remote_url(path)
-        self.file_path = path if self._is_remote else os.path.abspath(path)
+        self.file_path = path if self._is_remote or os.path.isabs(path) else os.path.abspath(path)
         self.msg_index = int(msg_index)
         self.obj_index = int(obj_index)
         self.shape = tuple(int(n) for n in shape)

@@ -184,8 +184,13 @@ def _extract_meta_keys(objects: list[ObjectInfo]) -> dict[str, list[Any]]:
     return {k: [m.get(k) for m in metas] for k in keys}
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _make_hashable(val: Any) -> Any:
     """A hashable stand-in for a metadata value (dicts and lists become tuples)."""
+    if type(val) in _SCALARS:
+        return val
     if isinstance(val, Mapping):
         return tuple(sorted((k, _make_hashable(v)) for k, v in val.items()))
     if isinstance(val, (list, tuple)):
