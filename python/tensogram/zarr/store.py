@@ -372,7 +372,11 @@ class TensogramStore(MutableMapping):
         if self._mode == "w":
             with tensogram.TensogramFile.create(self._path) as f:
                 f.append(meta, objects)
-        else:
-            msg = tensogram.encode(meta, objects)
-            with open(self._path, "ab") as fh:
-                fh.write(msg)
+        else:  # the library's append: whole messages only, a failed write rolled back
+            opener = (
+                tensogram.TensogramFile.open
+                if os.path.exists(self._path)
+                else tensogram.TensogramFile.create
+            )
+            with opener(self._path) as f:
+                f.append(meta, objects)
