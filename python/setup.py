@@ -56,6 +56,9 @@ OPTIONAL = [
     ("BLOSC2", "zlib.h", "z", "zlibVersion()"),
 ]
 BUILTIN = ["SZIP", "ZFP", "ROARING"]  # implemented in the project itself
+# Remote access (src/remote) needs libcurl; without it only the stub that
+# refuses URLs is built, as with the CMake option TGM_WITH_REMOTE.
+REMOTE_CURL_FILES = ("conf.c", "creds.c", "engine.c", "source.c")
 
 
 def probe(compiler, header, lib, call):
@@ -97,6 +100,11 @@ class BuildExt(build_ext):
                     ext.libraries.append(lib)
                 else:
                     print("tensogram: %s not found, codec %s left out" % (lib, name.lower()))
+            if probe(cc, "curl/curl.h", "curl", "curl_multi_poll(0, 0, 0, 0, 0)"):
+                have.append("REMOTE")
+                ext.libraries.append("curl")
+            else:
+                print("tensogram: libcurl not found, remote access left out")
             if not probe(cc, "xxhash.h", "xxhash", "XXH3_64bits(0, 0)"):
                 sys.exit("tensogram: libxxhash is required (Debian: libxxhash-dev)")
             # The library's sources live outside this directory; they are
@@ -109,6 +117,11 @@ class BuildExt(build_ext):
 def keep_source(path, have):
     """Leave out src/codecs/<codec>[_.]*.c of codecs not built."""
     rel = os.path.relpath(path, SRC).replace(os.sep, "/")
+    if rel.startswith("remote/"):
+        base = os.path.basename(rel)
+        if "REMOTE" in have:
+            return base != "off.c"
+        return base not in REMOTE_CURL_FILES
     if not rel.startswith("codecs/"):
         return True
     base = os.path.basename(rel)

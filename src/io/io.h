@@ -19,6 +19,14 @@
 
 typedef struct tgm_source tgm_source;
 
+/* One range of a batched read: n bytes at off into dst (dst NULL: only
+ * bring the bytes into the source's cache, see read_many). */
+typedef struct tgm_source_range {
+    uint64_t off;
+    size_t len;
+    void *dst;
+} tgm_source_range;
+
 typedef struct tgm_source_ops {
     /* Read exactly n bytes at off into dst; TGM_ERROR_IO (or _REMOTE) on a
      * short read or failure, with what / where in the detail. */
@@ -26,6 +34,11 @@ typedef struct tgm_source_ops {
     /* Zero-copy view of [off, off+n) or NULL when the source cannot
      * provide one (callers then fall back to read_at). */
     const uint8_t *(*view)(tgm_source *s, uint64_t off, size_t n);
+    /* Read several ranges at once.  Sources where a read is a network
+     * round trip issue them concurrently and fetch neighbouring ranges in
+     * one request; `keep` asks them to keep the bytes for later reads of
+     * the same region (read-ahead).  May be NULL: read_at in turn. */
+    tgm_error (*read_many)(tgm_source *s, const tgm_source_range *r, size_t n, bool keep);
     /* Re-read the size (the file may have grown); may be NULL. */
     tgm_error (*refresh)(tgm_source *s);
     void (*close)(tgm_source *s);
@@ -35,6 +48,10 @@ struct tgm_source {
     const tgm_source_ops *ops;
     uint64_t size;
     const char *name; /* for messages: a path, a URL, "memory" */
+    /* Every read costs a round trip (remote objects): callers should batch
+     * reads with read_many and read a little ahead rather than byte by
+     * byte.  Such sources offer no view. */
+    bool remote;
 };
 
 static inline tgm_error tgm__source_read(tgm_source *s, uint64_t off, void *dst, size_t n) {
@@ -43,6 +60,8 @@ static inline tgm_error tgm__source_read(tgm_source *s, uint64_t off, void *dst,
 static inline const uint8_t *tgm__source_view(tgm_source *s, uint64_t off, size_t n) {
     return s->ops->view != NULL ? s->ops->view(s, off, n) : NULL;
 }
+/* Batched read: read_many when the source has it, else read_at in turn. */
+tgm_error tgm__source_read_many(tgm_source *s, const tgm_source_range *r, size_t n, bool keep);
 void tgm__source_close(tgm_source *s);
 
 /* Bytes in memory (borrowed: they must outlive the source). */

@@ -16,6 +16,18 @@ void tgm__source_close(tgm_source *s) {
     }
 }
 
+tgm_error tgm__source_read_many(tgm_source *s, const tgm_source_range *r, size_t n, bool keep) {
+    if (s->ops->read_many != NULL) {
+        return s->ops->read_many(s, r, n, keep);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].dst != NULL) {
+            TGM_TRY(s->ops->read_at(s, r[i].off, r[i].dst, r[i].len));
+        }
+    }
+    return TGM_ERROR_OK;
+}
+
 /* ---- memory ---------------------------------------------------------------- */
 
 typedef struct mem_source {
@@ -44,7 +56,7 @@ static const uint8_t *mem_view(tgm_source *s, uint64_t off, size_t n) {
 
 static void mem_close(tgm_source *s) { tgm__free(s); }
 
-static const tgm_source_ops mem_ops = {mem_read, mem_view, NULL, mem_close};
+static const tgm_source_ops mem_ops = {mem_read, mem_view, NULL, NULL, mem_close};
 
 tgm_error tgm__source_memory(const uint8_t *buf, size_t len, tgm_source **out) {
     mem_source *m = tgm__calloc(1, sizeof *m);
@@ -173,7 +185,7 @@ static void file_close(tgm_source *s) {
     tgm__free(f);
 }
 
-static const tgm_source_ops file_ops = {file_read, file_view, file_refresh, file_close};
+static const tgm_source_ops file_ops = {file_read, file_view, NULL, file_refresh, file_close};
 
 tgm_error tgm__source_file(const char *path, bool allow_mmap, tgm_source **out) {
     file_source *f = tgm__calloc(1, sizeof *f);

@@ -1,0 +1,64 @@
+/* Remote objects as byte sources (src/io's tgm_source): the one entry point
+ * the rest of the library uses.  Nothing outside src/remote knows about
+ * HTTP; files, validation and the API read a remote object through the
+ * same interface as a local one.
+ *
+ * Built only with libcurl (CMake option TGM_WITH_REMOTE); without it
+ * tgm__remote_open fails with TGM_ERROR_REMOTE "remote access is not built
+ * in" and tgm__remote_available() is false. */
+#ifndef TGM_REMOTE_REMOTE_H
+#define TGM_REMOTE_REMOTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/io.h"
+#include "tensogram/tensogram.h"
+
+/* True for the URL schemes read remotely (http, https, s3, s3a, gs, az,
+ * azure; case-insensitive), in every build. */
+bool tgm__remote_is_url(const char *s);
+
+/* Whether this build has remote access. */
+bool tgm__remote_available(void);
+
+/* Open `url` with storage options (keys[i] = values[i], n pairs).  One
+ * range request is made: it reads the first bytes of the object (kept in
+ * the source's block cache) and learns the object's size and ETag from its
+ * Content-Range.  The source is read-only, offers no view and sets
+ * `remote`; its read_many fetches concurrently through the network engine,
+ * coalescing neighbouring ranges.  Every later response must agree with the
+ * first on size and ETag: a changed object is an error, never mixed
+ * bytes.  Errors: TGM_ERROR_INVALID_ARG (options), TGM_ERROR_REMOTE. */
+tgm_error tgm__remote_open(const char *url, const char *const *keys, const char *const *values,
+                           size_t n, tgm_source **out);
+
+/* Request statistics of a source opened by tgm__remote_open (all zero for
+ * other sources): HTTP requests made (each attempt counts), of which
+ * retries, and body bytes received. */
+typedef struct tgm_remote_stats {
+    uint64_t requests;
+    uint64_t retries;
+    uint64_t bytes;
+} tgm_remote_stats;
+void tgm__remote_stats(const tgm_source *src, tgm_remote_stats *out);
+
+/* Asynchronous batched read, for callers with their own event loop (the
+ * async API): the ranges are planned, coalesced and submitted exactly as
+ * read_many does, and `done` runs once on the network thread when every
+ * range is in place (err TGM_ERROR_OK) or the read failed (err and a
+ * detail text in msg, without category prefix).  The ranges array is
+ * copied; the dst buffers must stay valid until `done`.  *out (may be
+ * NULL) receives a handle for tgm__remote_read_cancel, valid until `done`
+ * has run; the operation frees itself after `done` returns.  The source
+ * must not be closed while reads are in flight. */
+typedef struct tgm_remote_read tgm_remote_read;
+typedef void (*tgm_remote_read_done)(void *user, tgm_error err, const char *msg);
+tgm_error tgm__remote_read_async(tgm_source *src, const tgm_source_range *r, size_t n, bool keep,
+                                 tgm_remote_read_done done, void *user, tgm_remote_read **out);
+/* Stop an in-flight read: its transfers are aborted and `done` reports
+ * TGM_ERROR_CANCELLED. */
+void tgm__remote_read_cancel(tgm_remote_read *op);
+
+#endif

@@ -1,0 +1,539 @@
+/* A remote object as a byte source (remote.h): range reads through the
+ * network engine, a small block cache, and checks that every response
+ * belongs to the same version of the object.
+ *
+ * A batched read is planned in three steps: ranges already in the cache
+ * are copied out; the others are sorted and neighbours at most
+ * conf->coalesce_gap apart are grouped into one request (up to
+ * conf->max_request bytes); a lone range larger than conf->split_size is
+ * split into parts fetched in parallel.  All requests are submitted at
+ * once; the engine bounds how many run concurrently. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "remote/conf.h"
+#include "remote/engine.h"
+#include "remote/remote.h"
+
+#define MAX_EXTENTS 256
+
+typedef struct extent {
+    uint64_t off;
+    size_t len;
+    uint8_t *data;
+    uint64_t stamp; /* last use, for LRU eviction */
+} extent;
+
+typedef struct remote_source {
+    tgm_source base;
+    tgm_remote_conf *conf;
+    tgm_net *net;
+    pthread_mutex_t lock; /* cache and version */
+    extent cache[MAX_EXTENTS];
+    size_t nextents;
+    uint64_t cache_used;
+    uint64_t clock;
+    char etag[128];
+} remote_source;
+
+bool tgm__remote_available(void) { return true; }
+
+/* ---- block cache (lock held) ------------------------------------------------------- */
+
+static bool cache_get(remote_source *s, uint64_t off, size_t len, void *dst) {
+    for (size_t i = 0; i < s->nextents; i++) {
+        extent *e = &s->cache[i];
+        if (e->off <= off && off - e->off <= e->len && len <= e->len - (off - e->off)) {
+            if (dst != NULL && len > 0) {
+                memcpy(dst, e->data + (off - e->off), len);
+            }
+            e->stamp = ++s->clock;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void cache_drop(remote_source *s, size_t i) {
+    s->cache_used -= s->cache[i].len;
+    tgm__free(s->cache[i].data);
+    s->cache[i] = s->cache[--s->nextents];
+}
+
+/* Keep a copy of [off, off+len) (best effort: nothing happens when it is
+ * larger than half the cache or memory is short). */
+static void cache_put(remote_source *s, uint64_t off, const uint8_t *data, size_t len) {
+    if (len == 0 || len > s->conf->cache_bytes / 2 || cache_get(s, off, len, NULL)) {
+        return;
+    }
+    /* Extents the new one contains are redundant. */
+    for (size_t i = 0; i < s->nextents;) {
+        extent *e = &s->cache[i];
+        if (e->off >= off && e->off + e->len <= off + len) {
+            cache_drop(s, i);
+        } else {
+            i++;
+        }
+    }
+    while (s->nextents > 0 &&
+           (s->nextents == MAX_EXTENTS || s->cache_used + len > s->conf->cache_bytes)) {
+        size_t lru = 0;
+        for (size_t i = 1; i < s->nextents; i++) {
+            if (s->cache[i].stamp < s->cache[lru].stamp) {
+                lru = i;
+            }
+        }
+        cache_drop(s, lru);
+    }
+    uint8_t *copy = tgm__malloc(len);
+    if (copy == NULL) {
+        tgm__clear_error();
+        return;
+    }
+    memcpy(copy, data, len);
+    extent *e = &s->cache[s->nextents++];
+    e->off = off;
+    e->len = len;
+    e->data = copy;
+    e->stamp = ++s->clock;
+    s->cache_used += len;
+}
+
+/* ---- read operations ------------------------------------------------------------------ */
+
+/* One planned request. */
+typedef struct plan_req {
+    tgm_net_req net;
+    uint8_t *temp; /* owned buffer when the request serves several ranges (or only the cache) */
+} plan_req;
+
+struct tgm_remote_read {
+    remote_source *src;
+    tgm_source_range *ranges; /* copy of the caller's ranges */
+    size_t nranges;
+    bool *from_cache; /* per range */
+    bool keep;
+    plan_req *reqs; /* sorted by offset */
+    size_t nreqs;
+    pthread_mutex_t lock;
+    size_t pending;
+    tgm_error err;
+    char msg[640];
+    tgm_remote_read_done done;
+    void *user;
+    /* synchronous callers wait here */
+    pthread_cond_t cond;
+    bool finished;
+    bool sync;
+};
+
+static void op_free(tgm_remote_read *op) {
+    if (op == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < op->nreqs; i++) {
+        tgm__free(op->reqs[i].temp);
+    }
+    tgm__free(op->reqs);
+    tgm__free(op->ranges);
+    tgm__free(op->from_cache);
+    pthread_mutex_destroy(&op->lock);
+    pthread_cond_destroy(&op->cond);
+    tgm__free(op);
+}
+
+/* Every request has completed: check them, scatter, cache, report. */
+static void op_finalize(tgm_remote_read *op) {
+    remote_source *s = op->src;
+    op->err = TGM_ERROR_OK;
+    op->msg[0] = '\0';
+    /* The first failure in offset order wins; cancellation over errors. */
+    for (size_t i = 0; i < op->nreqs; i++) {
+        tgm_net_req *r = &op->reqs[i].net;
+        if (r->err == TGM_ERROR_CANCELLED) {
+            op->err = TGM_ERROR_CANCELLED;
+            snprintf(op->msg, sizeof op->msg, "%s", r->msg);
+            return;
+        }
+    }
+    for (size_t i = 0; i < op->nreqs && op->err == TGM_ERROR_OK; i++) {
+        tgm_net_req *r = &op->reqs[i].net;
+        if (r->err != TGM_ERROR_OK) {
+            op->err = r->err;
+            snprintf(op->msg, sizeof op->msg, "%s", r->msg);
+        } else if (r->total != UINT64_MAX && r->total != s->base.size) {
+            op->err = TGM_ERROR_REMOTE;
+            snprintf(op->msg, sizeof op->msg,
+                     "%s changed while being read: its size is now %" PRIu64
+                     " bytes, it was %" PRIu64,
+                     s->conf->display, r->total, s->base.size);
+        } else if (r->got != r->len) {
+            op->err = TGM_ERROR_REMOTE;
+            snprintf(op->msg, sizeof op->msg,
+                     "short read of %s: %" PRIu64 " of %" PRIu64 " bytes at offset %" PRIu64,
+                     s->conf->display, r->got, r->len, r->off);
+        }
+    }
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < op->nreqs && op->err == TGM_ERROR_OK; i++) {
+        tgm_net_req *r = &op->reqs[i].net;
+        if (r->etag[0] != '\0' && s->etag[0] != '\0' && strcmp(r->etag, s->etag) != 0) {
+            op->err = TGM_ERROR_REMOTE;
+            snprintf(op->msg, sizeof op->msg,
+                     "%s changed while being read (ETag %s, now %s): refusing to mix versions",
+                     s->conf->display, s->etag, r->etag);
+        }
+    }
+    if (op->err == TGM_ERROR_OK) {
+        for (size_t i = 0; i < op->nranges; i++) {
+            tgm_source_range *g = &op->ranges[i];
+            if (op->from_cache[i] || g->len == 0) {
+                continue;
+            }
+            /* The request holding this range: the last one starting at or
+             * before it. */
+            size_t lo = 0, hi = op->nreqs;
+            while (hi - lo > 1) {
+                size_t mid = (lo + hi) / 2;
+                if (op->reqs[mid].net.off <= g->off) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            plan_req *pr = &op->reqs[lo];
+            if (pr->temp != NULL && g->dst != NULL) {
+                memcpy(g->dst, pr->temp + (g->off - pr->net.off), g->len);
+            }
+        }
+        if (op->keep) {
+            for (size_t i = 0; i < op->nreqs; i++) {
+                plan_req *pr = &op->reqs[i];
+                cache_put(s, pr->net.off, pr->temp ? pr->temp : pr->net.dst, (size_t)pr->net.len);
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_req_done(tgm_net_req *r) {
+    tgm_remote_read *op = r->user;
+    pthread_mutex_lock(&op->lock);
+    size_t left = --op->pending;
+    pthread_mutex_unlock(&op->lock);
+    if (left > 0) {
+        return;
+    }
+    op_finalize(op);
+    if (op->sync) {
+        pthread_mutex_lock(&op->lock);
+        op->finished = true;
+        pthread_cond_broadcast(&op->cond);
+        pthread_mutex_unlock(&op->lock);
+    } else {
+        op->done(op->user, op->err, op->msg);
+        op_free(op);
+    }
+}
+
+typedef struct span {
+    uint64_t off, end;
+    size_t first, count; /* indices into the sorted order */
+} span;
+
+static int cmp_by_off(const void *a, const void *b) {
+    const tgm_source_range *x = *(const tgm_source_range *const *)a;
+    const tgm_source_range *y = *(const tgm_source_range *const *)b;
+    return x->off < y->off ? -1 : x->off > y->off ? 1 : 0;
+}
+
+static tgm_error add_req(tgm_remote_read *op, size_t *cap, uint64_t off, uint64_t len,
+                         uint8_t *dst) {
+    if (op->nreqs == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        plan_req *nr = tgm__realloc(op->reqs, nc * sizeof *nr);
+        if (nr == NULL) {
+            return tgm__oom(nc * sizeof *nr, "request plan");
+        }
+        op->reqs = nr;
+        *cap = nc;
+    }
+    plan_req *p = &op->reqs[op->nreqs];
+    memset(p, 0, sizeof *p);
+    if (dst == NULL) {
+        TGM_RETURN_IF(len > SIZE_MAX, TGM_ERROR_REMOTE, "range of %" PRIu64 " bytes too large",
+                      len);
+        p->temp = tgm__malloc((size_t)len);
+        if (p->temp == NULL) {
+            return tgm__oom((size_t)len, "range buffer");
+        }
+        dst = p->temp;
+    }
+    p->net.conf = op->src->conf;
+    p->net.off = off;
+    p->net.len = len;
+    p->net.dst = dst;
+    p->net.done = on_req_done;
+    p->net.user = op;
+    op->nreqs++;
+    return TGM_ERROR_OK;
+}
+
+/* Build the request plan of a read; ranges served by the cache are copied
+ * now. */
+static tgm_error op_plan(remote_source *s, const tgm_source_range *r, size_t n, bool keep,
+                         tgm_remote_read **out) {
+    tgm_error err = TGM_ERROR_OK;
+    const tgm_source_range **order = NULL;
+    tgm_remote_read *op = tgm__calloc(1, sizeof *op);
+    if (op == NULL) {
+        return tgm__oom(sizeof *op, "read");
+    }
+    pthread_mutex_init(&op->lock, NULL);
+    pthread_cond_init(&op->cond, NULL);
+    op->src = s;
+    op->keep = keep;
+    op->nranges = n;
+    op->ranges = tgm__calloc(n ? n : 1, sizeof *op->ranges);
+    op->from_cache = tgm__calloc(n ? n : 1, sizeof *op->from_cache);
+    order = tgm__calloc(n ? n : 1, sizeof *order);
+    TGM_FAIL_IF(op->ranges == NULL || op->from_cache == NULL || order == NULL, TGM_ERROR_REMOTE,
+                "out of memory for %zu ranges", n);
+    if (n > 0) {
+        memcpy(op->ranges, r, n * sizeof *r);
+    }
+    size_t m = 0;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        const tgm_source_range *g = &op->ranges[i];
+        if (g->off > s->base.size || g->len > s->base.size - g->off) {
+            pthread_mutex_unlock(&s->lock);
+            TGM_FAIL_IF(true, TGM_ERROR_IO,
+                        "read of %zu bytes at offset %" PRIu64 " is past the end of %s (%" PRIu64
+                        " bytes)",
+                        g->len, g->off, s->conf->display, s->base.size);
+        }
+        if (g->len == 0 || cache_get(s, g->off, g->len, g->dst)) {
+            op->from_cache[i] = true;
+        } else {
+            order[m++] = g;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    qsort(order, m, sizeof *order, cmp_by_off);
+    size_t cap = 0;
+    const tgm_remote_conf *c = s->conf;
+    for (size_t i = 0; i < m;) {
+        uint64_t a = order[i]->off, b = a + order[i]->len;
+        size_t j = i + 1;
+        while (j < m && order[j]->off <= b + c->coalesce_gap) {
+            uint64_t e = order[j]->off + order[j]->len;
+            uint64_t nb = e > b ? e : b;
+            if (nb - a > c->max_request) {
+                break;
+            }
+            b = nb;
+            j++;
+        }
+        if (j - i == 1 && order[i]->dst != NULL) {
+            /* A lone range goes straight into the caller's memory, in
+             * parallel parts when it is large. */
+            uint64_t len = b - a;
+            uint64_t parts =
+                len > c->split_size ? (len + c->split_size / 2 - 1) / (c->split_size / 2) : 1;
+            if (parts > c->max_concurrency) {
+                parts = c->max_concurrency;
+            }
+            uint64_t part = (len + parts - 1) / parts;
+            for (uint64_t p = a; p < b; p += part) {
+                uint64_t l = b - p < part ? b - p : part;
+                TGM_CHECK(add_req(op, &cap, p, l, (uint8_t *)order[i]->dst + (p - a)));
+            }
+        } else {
+            TGM_CHECK(add_req(op, &cap, a, b - a, NULL));
+        }
+        i = j;
+    }
+    *out = op;
+    tgm__free(order);
+    return TGM_ERROR_OK;
+cleanup:
+    tgm__free(order);
+    op_free(op);
+    return err;
+}
+
+static tgm_error op_submit(tgm_remote_read *op) {
+    op->pending = op->nreqs;
+    for (size_t i = 0; i < op->nreqs; i++) {
+        tgm_error e = tgm__net_submit(op->src->net, &op->reqs[i].net);
+        if (e != TGM_ERROR_OK) {
+            /* Account for the requests that will never complete. */
+            pthread_mutex_lock(&op->lock);
+            op->pending -= op->nreqs - i - 1;
+            pthread_mutex_unlock(&op->lock);
+            for (size_t k = i; k < op->nreqs; k++) {
+                op->reqs[k].net.err = TGM_ERROR_REMOTE;
+                snprintf(op->reqs[k].net.msg, sizeof op->reqs[k].net.msg,
+                         "request could not be submitted");
+            }
+            on_req_done(&op->reqs[i].net);
+            return TGM_ERROR_OK;
+        }
+    }
+    return TGM_ERROR_OK;
+}
+
+static tgm_error remote_read_many(tgm_source *src, const tgm_source_range *r, size_t n, bool keep) {
+    remote_source *s = (remote_source *)src;
+    tgm_remote_read *op;
+    TGM_TRY(op_plan(s, r, n, keep, &op));
+    if (op->nreqs == 0) {
+        op_free(op);
+        return TGM_ERROR_OK;
+    }
+    op->sync = true;
+    op_submit(op);
+    pthread_mutex_lock(&op->lock);
+    while (!op->finished) {
+        pthread_cond_wait(&op->cond, &op->lock);
+    }
+    pthread_mutex_unlock(&op->lock);
+    tgm_error err = op->err;
+    if (err != TGM_ERROR_OK) {
+        tgm__fail(err, "%s", op->msg);
+    }
+    op_free(op);
+    return err;
+}
+
+static tgm_error remote_read_at(tgm_source *src, uint64_t off, void *dst, size_t n) {
+    tgm_source_range r = {off, n, dst};
+    return remote_read_many(src, &r, 1, false);
+}
+
+tgm_error tgm__remote_read_async(tgm_source *src, const tgm_source_range *r, size_t n, bool keep,
+                                 tgm_remote_read_done done, void *user, tgm_remote_read **out) {
+    TGM_RETURN_IF(src == NULL || !src->remote || done == NULL, TGM_ERROR_INVALID_ARG,
+                  "asynchronous reads need a remote source and a callback");
+    remote_source *s = (remote_source *)src;
+    tgm_remote_read *op;
+    TGM_TRY(op_plan(s, r, n, keep, &op));
+    op->done = done;
+    op->user = user;
+    if (out != NULL) {
+        *out = op;
+    }
+    if (op->nreqs == 0) {
+        /* Everything came from the cache. */
+        done(user, TGM_ERROR_OK, "");
+        op_free(op);
+        return TGM_ERROR_OK;
+    }
+    return op_submit(op);
+}
+
+void tgm__remote_read_cancel(tgm_remote_read *op) {
+    for (size_t i = 0; i < op->nreqs; i++) {
+        tgm__net_cancel(op->src->net, &op->reqs[i].net);
+    }
+}
+
+void tgm__remote_stats(const tgm_source *src, tgm_remote_stats *out) {
+    memset(out, 0, sizeof *out);
+    if (src == NULL || !src->remote) {
+        return;
+    }
+    const remote_source *s = (const remote_source *)src;
+    out->requests = atomic_load(&s->conf->requests);
+    out->retries = atomic_load(&s->conf->retries);
+    out->bytes = atomic_load(&s->conf->bytes);
+}
+
+static void remote_close(tgm_source *src) {
+    remote_source *s = (remote_source *)src;
+    for (size_t i = 0; i < s->nextents; i++) {
+        tgm__free(s->cache[i].data);
+    }
+    pthread_mutex_destroy(&s->lock);
+    tgm__remote_conf_free(s->conf);
+    tgm__free(s);
+}
+
+static const tgm_source_ops remote_ops = {remote_read_at, NULL, remote_read_many, NULL,
+                                          remote_close};
+
+/* The opening read: the first bytes of the object, which also tell its
+ * size (Content-Range) and version (ETag). */
+static tgm_error first_read(remote_source *s) {
+    uint64_t want = s->conf->first_read;
+    uint8_t *buf = tgm__malloc((size_t)want);
+    if (buf == NULL) {
+        return tgm__oom((size_t)want, "first read");
+    }
+    tgm_net_waiter *w = tgm__net_waiter_new(1);
+    if (w == NULL) {
+        tgm__free(buf);
+        return tgm__oom(64, "waiter");
+    }
+    tgm_net_req r;
+    memset(&r, 0, sizeof r);
+    r.conf = s->conf;
+    r.off = 0;
+    r.len = want;
+    r.clip_at_eof = true;
+    r.dst = buf;
+    r.done = tgm__net_waiter_done;
+    r.user = w;
+    tgm_error err = tgm__net_submit(s->net, &r);
+    if (err == TGM_ERROR_OK) {
+        tgm__net_waiter_wait(w);
+        err = r.err;
+        if (err != TGM_ERROR_OK) {
+            tgm__fail(err, "cannot open %s: %s", s->conf->display, r.msg);
+        } else if (r.total == UINT64_MAX) {
+            err = tgm__fail(TGM_ERROR_REMOTE,
+                            "cannot open %s: the server did not report the object's size "
+                            "(Content-Range bytes .../*)",
+                            s->conf->display);
+        } else {
+            s->base.size = r.total;
+            snprintf(s->etag, sizeof s->etag, "%s", r.etag);
+            cache_put(s, 0, buf, (size_t)r.got);
+        }
+    }
+    tgm__net_waiter_free(w);
+    tgm__free(buf);
+    return err;
+}
+
+tgm_error tgm__remote_open(const char *url, const char *const *keys, const char *const *values,
+                           size_t n, tgm_source **out) {
+    tgm_remote_conf *conf;
+    TGM_TRY(tgm__remote_conf_new(url, keys, values, n, &conf));
+    remote_source *s = tgm__calloc(1, sizeof *s);
+    if (s == NULL) {
+        tgm__remote_conf_free(conf);
+        return tgm__oom(sizeof *s, "remote source");
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    s->conf = conf;
+    s->base.ops = &remote_ops;
+    s->base.name = conf->source;
+    s->base.remote = true;
+    tgm_error err = tgm__net_get(&s->net);
+    if (err == TGM_ERROR_OK) {
+        err = first_read(s);
+    }
+    if (err != TGM_ERROR_OK) {
+        remote_close(&s->base);
+        return err;
+    }
+    *out = &s->base;
+    return TGM_ERROR_OK;
+}

@@ -1,0 +1,18 @@
+# Remote access against real servers on the loopback interface (nginx over
+# HTTP/1.1 and HTTPS + HTTP/2, s3rver behind a botocore signature gate, and
+# our fault-injecting server), started and stopped by tests/remote/harness.py.
+# The harness reports the test skipped (77) when a server program is missing.
+if(TGM_WITH_REMOTE)
+  set(TGM_NPM_PREFIX "$ENV{HOME}/.cache/tensogram/npm" CACHE PATH
+      "where scripts/install-deps.sh installs s3rver (npm)")
+  add_executable(test_remote ${CMAKE_CURRENT_SOURCE_DIR}/remote/test_remote.c)
+  target_link_libraries(test_remote PRIVATE tgm_internal)
+  target_compile_options(test_remote PRIVATE ${TGM_WARN_FLAGS} -Wno-missing-prototypes)
+  target_compile_definitions(test_remote PRIVATE TGM_DEFAULT_SHARED_DIR="${TGM_SHARED_DIR}")
+  add_test(NAME remote_servers
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/remote/harness.py
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/remote-work --servers fault,nginx,s3
+                   --shared ${TGM_SHARED_DIR} --npm-prefix ${TGM_NPM_PREFIX}
+                   -- $<TARGET_FILE:test_remote>)
+  set_tests_properties(remote_servers PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS remote)
+endif()
