@@ -33,6 +33,9 @@ $ tensogram split - -o 'p_[index].tgm' < multi.tgm && ls p_*
 > p_0002.tgm
 $ printf 'junk' | tensogram ls -
 > version
+! warning: '<stdin>': 4 bytes at offset 0 are not part of a complete message (torn or corrupt; skipped; 'tensogram validate' gives details, --strict refuses such input)
+$ printf 'junk' | tensogram ls --strict -
+> version
 ! error: '<stdin>': 4 bytes at offset 0 are not part of a complete message (truncated or corrupt file; 'tensogram validate' gives details)
 [exit 1]
 

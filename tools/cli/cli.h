@@ -32,6 +32,8 @@ char *xstrdup(const char *s);
 char *xmemdup(const void *p, size_t n); /* NUL-terminated copy */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "warning: <message>" on stderr. */
+void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "error: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "error: <context>: <library detail>" for a failed library call. */
@@ -50,6 +52,7 @@ typedef struct {
     const char *nan_mask_method, *pos_inf_mask_method, *neg_inf_mask_method;
     bool has_small_mask_threshold;
     size_t small_mask_threshold;
+    bool strict; /* bytes outside complete messages are an error, not a warning */
 } cli_globals;
 
 /* Check the mask method names and fill the library's option struct.
@@ -113,8 +116,11 @@ typedef struct {
     uint64_t size;
 } cli_input;
 
-/* Open and count messages; prints the error and returns false on failure. */
-bool input_open(cli_input *in, const char *name);
+/* Open and count messages; prints the error and returns false on failure.
+ * Bytes that are not part of a complete message (a torn or truncated
+ * message, garbage) are skipped with a warning naming their offset and
+ * length, or are an error when `strict`. */
+bool input_open(cli_input *in, const char *name, bool strict);
 void input_close(cli_input *in);
 /* The bytes of message i.  *owned (free with tgm_bytes_free) receives a copy
  * when one was needed; *data points either into it or into the input. */

@@ -61,7 +61,7 @@ int cmd_copy(int argc, char **argv, cli_globals *g) {
     bool placeholders = strchr(tmpl, '[') != NULL && strchr(tmpl, ']') != NULL;
     cli_input in;
     cli_output_set outs = {0};
-    bool ok = input_open(&in, input);
+    bool ok = input_open(&in, input, g->strict);
     /* Without placeholders the output exists even when nothing matches. */
     if (ok && !placeholders) {
         ok = output_set_get(&outs, tmpl) != NULL;

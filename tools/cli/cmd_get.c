@@ -34,7 +34,7 @@ int cmd_get(int argc, char **argv, cli_globals *g) {
     int rc = EXIT_OK;
     for (size_t f = 0; f < a.npos && rc == EXIT_OK; f++) {
         cli_input in;
-        if (!input_open(&in, a.pos[f])) {
+        if (!input_open(&in, a.pos[f], g->strict)) {
             rc = EXIT_FAIL;
         }
         for (size_t i = 0; rc == EXIT_OK && i < in.count; i++) {

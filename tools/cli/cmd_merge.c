@@ -82,7 +82,7 @@ int cmd_merge(int argc, char **argv, cli_globals *g) {
     bool ok = true, first = true;
     for (size_t f = 0; ok && f < a.npos; f++) {
         input_state *s = &ins[f];
-        ok = input_open(&s->in, a.pos[f]);
+        ok = input_open(&s->in, a.pos[f], g->strict);
         if (!ok) {
             break;
         }

@@ -328,7 +328,7 @@ int cmd_plot(int argc, char **argv, cli_globals *g) {
     size_t png_len = 0;
     const uint8_t *buf;
     size_t len;
-    if (!input_open(&in, a.pos[0])) {
+    if (!input_open(&in, a.pos[0], g->strict)) {
         free(a.pos);
         return EXIT_FAIL;
     }

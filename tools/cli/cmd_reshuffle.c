@@ -37,7 +37,7 @@ int cmd_reshuffle(int argc, char **argv, cli_globals *g) {
     }
     cli_input in;
     cli_output out;
-    bool ok = input_open(&in, input);
+    bool ok = input_open(&in, input, g->strict);
     bool out_open = ok && output_open(&out, output);
     ok = ok && out_open;
     cli_progress p;

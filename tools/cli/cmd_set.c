@@ -304,7 +304,7 @@ int cmd_set(int argc, char **argv, cli_globals *g) {
             goto done;
         }
     }
-    if (!cli_mask_options(g, &mo) || !input_open(&in, input)) {
+    if (!cli_mask_options(g, &mo) || !input_open(&in, input, g->strict)) {
         goto done;
     }
     if (!output_open(&out, output)) {

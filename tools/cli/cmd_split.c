@@ -97,7 +97,7 @@ int cmd_split(int argc, char **argv, cli_globals *g) {
     }
     cli_input in;
     cli_output_set outs = {0};
-    bool ok = input_open(&in, input);
+    bool ok = input_open(&in, input, g->strict);
     size_t total = 0;
     cli_progress p;
     progress_start(&p, "split", ok ? in.count : 0);

@@ -23,7 +23,11 @@ static const char global_options[] =
     "          Method for the -Inf mask [env: TENSOGRAM_NEG_INF_MASK_METHOD]\n"
     "      --small-mask-threshold <BYTES>\n"
     "          Masks of at most this many bytes are stored uncompressed; default 128,\n"
-    "          0 disables [env: TENSOGRAM_SMALL_MASK_THRESHOLD]\n";
+    "          0 disables [env: TENSOGRAM_SMALL_MASK_THRESHOLD]\n"
+    "      --strict[=<BOOL>]\n"
+    "          Refuse inputs with bytes outside complete messages (torn or truncated\n"
+    "          messages, garbage) instead of skipping them with a warning\n"
+    "          [env: TENSOGRAM_STRICT]\n";
 
 static const char main_help[] =
     "Tensogram message format CLI\n"

@@ -57,9 +57,10 @@ static bool layout(cli_input *in, size_t i, uint64_t *off, uint64_t *len) {
 }
 
 /* Scanning skips bytes that are not part of a complete message.  The tool
- * refuses such input instead of silently working on what is left: a
- * truncated or corrupt file is reported, and `validate` gives details. */
-static bool check_coverage(cli_input *in) {
+ * works on the complete messages, as the reference's readers do, but says
+ * what it skipped (offset and length of each region); in strict mode such
+ * input is refused.  `validate` gives details. */
+static bool check_coverage(cli_input *in, bool strict) {
     uint64_t pos = 0;
     for (size_t i = 0; i <= in->count; i++) {
         uint64_t off = in->size, len = 0;
@@ -67,27 +68,34 @@ static bool check_coverage(cli_input *in) {
             return false;
         }
         if (off > pos) {
-            const char *what = i == in->count && in->count > 0
-                                   ? "follow the last complete message"
-                                   : "are not part of a complete message";
-            cli_error("'%s': %llu bytes at offset %llu %s (truncated or corrupt file; "
-                      "'tensogram validate' gives details)",
-                      display(in), (unsigned long long)(off - pos), (unsigned long long)pos, what);
-            return false;
+            bool tail = i == in->count && in->count > 0;
+            const char *what =
+                tail ? "follow the last complete message" : "are not part of a complete message";
+            if (strict) {
+                cli_error("'%s': %llu bytes at offset %llu %s (truncated or corrupt file; "
+                          "'tensogram validate' gives details)",
+                          display(in), (unsigned long long)(off - pos), (unsigned long long)pos,
+                          what);
+                return false;
+            }
+            cli_warning("'%s': %llu bytes at offset %llu %s (%s; skipped; 'tensogram validate' "
+                        "gives details, --strict refuses such input)",
+                        display(in), (unsigned long long)(off - pos), (unsigned long long)pos, what,
+                        tail ? "truncated or torn" : "torn or corrupt");
         }
         pos = off + len;
     }
     return true;
 }
 
-bool input_open(cli_input *in, const char *name) {
+bool input_open(cli_input *in, const char *name, bool strict) {
     memset(in, 0, sizeof *in);
     in->name = name;
     if (strcmp(name, "-") == 0) {
         if (!read_stdin(in)) {
             return false;
         }
-        return check_coverage(in);
+        return check_coverage(in, strict);
     }
     struct stat st;
     if (stat(name, &st) != 0) {
@@ -109,7 +117,7 @@ bool input_open(cli_input *in, const char *name) {
         return false;
     }
     in->size = (uint64_t)st.st_size;
-    return check_coverage(in);
+    return check_coverage(in, strict);
 }
 
 void input_close(cli_input *in) {

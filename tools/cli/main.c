@@ -36,6 +36,7 @@ enum {
     G_POS_INF_METHOD,
     G_NEG_INF_METHOD,
     G_SMALL_MASK,
+    G_STRICT,
     G_COUNT
 };
 
@@ -52,6 +53,7 @@ static const struct {
     {"pos-inf-mask-method", "POS_INF_MASK_METHOD", "TENSOGRAM_POS_INF_MASK_METHOD", false},
     {"neg-inf-mask-method", "NEG_INF_MASK_METHOD", "TENSOGRAM_NEG_INF_MASK_METHOD", false},
     {"small-mask-threshold", "SMALL_MASK_THRESHOLD", "TENSOGRAM_SMALL_MASK_THRESHOLD", false},
+    {"strict", "STRICT", "TENSOGRAM_STRICT", true},
 };
 
 static bool gseen[G_COUNT];
@@ -113,13 +115,14 @@ static int set_global(const char *cmd, int opt, const char *value, cli_globals *
         g->threads = (uint32_t)u;
         return 0;
     case G_ALLOW_NAN:
-    case G_ALLOW_INF: {
+    case G_ALLOW_INF:
+    case G_STRICT: {
         bool b;
         if (!parse_boolish(value, &b)) {
             return bad_value(cmd, opt, value, "expected one of true, false, yes, no, on, off, 1, 0",
                              origin);
         }
-        *(opt == G_ALLOW_NAN ? &g->allow_nan : &g->allow_inf) = b;
+        *(opt == G_ALLOW_NAN ? &g->allow_nan : opt == G_ALLOW_INF ? &g->allow_inf : &g->strict) = b;
         return 0;
     }
     case G_NAN_METHOD:

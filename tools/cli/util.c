@@ -82,6 +82,16 @@ static void verror(const char *fmt, va_list ap, const char *suffix) {
     fputc('\n', stderr);
 }
 
+void cli_warning(const char *fmt, ...) {
+    fflush(stdout);
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
 void cli_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
