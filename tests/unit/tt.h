@@ -68,10 +68,42 @@ static const char *tt_current = "";
         }                                                                                          \
     } while (0)
 
+/* TT_CASE selects test cases by name: a comma-separated list
+ * ("TT_CASE=test_fits,test_contents build/release/tests/test_codec_table"),
+ * or "list" to print the names instead of running anything.  Unset or
+ * empty: every case runs. */
+static int tt_ran;
+static int tt_listing;
+
+static inline int tt_selected(const char *name) {
+    const char *want = getenv("TT_CASE");
+    if (want == NULL || *want == '\0') {
+        return 1;
+    }
+    if (strcmp(want, "list") == 0) {
+        printf("%s\n", name);
+        tt_listing = 1;
+        return 0;
+    }
+    size_t n = strlen(name);
+    for (const char *p = want; *p != '\0';) {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0) {
+            return 1;
+        }
+        p += len + (end != NULL);
+    }
+    return 0;
+}
+
 #define TT_RUN(fn)                                                                                 \
     do {                                                                                           \
-        tt_current = #fn;                                                                          \
-        fn();                                                                                      \
+        if (tt_selected(#fn)) {                                                                    \
+            tt_current = #fn;                                                                      \
+            tt_ran++;                                                                              \
+            fn();                                                                                  \
+        }                                                                                          \
     } while (0)
 
 #define TT_SKIP(reason)                                                                            \
@@ -80,6 +112,14 @@ static const char *tt_current = "";
     } while (0)
 
 static inline int tt_finish(const char *suite) {
+    if (tt_listing) {
+        return 0;
+    }
+    if (tt_ran == 0 && getenv("TT_CASE") != NULL && *getenv("TT_CASE") != '\0') {
+        fprintf(stderr, "%s: no test case named \"%s\" (TT_CASE=list names them)\n", suite,
+                getenv("TT_CASE"));
+        return 1;
+    }
     if (tt_failures != 0) {
         fprintf(stderr, "%s: %d of %d checks FAILED\n", suite, tt_failures, tt_checks);
         return 1;
