@@ -103,10 +103,8 @@ int main(int argc, char **argv) {
 
     tgm_codec_params p;
     memset(&p, 0, sizeof p);
-    p.szip_bits_per_sample = bits;
-    p.szip_block_size = bs;
-    p.szip_rsi = rsi;
-    p.szip_flags = flags;
+    tgm_szip_params sp = {rsi, bs, flags, bits};
+    TGM_CODEC_OWN_PUT(&p, sp);
     p.threads = threads;
 
     if (threads > 1 || getenv("BENCH_WALL") != NULL) {

@@ -63,13 +63,10 @@ static const bmode modes[] = {
 
 static tgm_codec_params params(const bmode *m, size_t n, uint32_t threads) {
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
+    tgm__codec_params_init(&p, 8, n * 8);
     p.threads = threads;
-    p.zfp_mode = m->mode;
-    p.zfp_num_values = n;
-    p.zfp_rate = m->arg;
-    p.zfp_precision = (uint32_t)m->arg;
-    p.zfp_tolerance = m->arg;
+    tgm_zfp_params zp = {m->mode, m->arg, (uint32_t)m->arg, m->arg, n};
+    TGM_CODEC_OWN_PUT(&p, zp);
     return p;
 }
 

@@ -15,7 +15,11 @@
 #include <sys/stat.h>
 
 #include "cbor/cbor.h"
+#include "codecs/blosc2.h"
 #include "codecs/codec.h"
+#include "codecs/szip.h"
+#include "codecs/zfp.h"
+#include "codecs/zstd.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/endian.h"
@@ -295,10 +299,9 @@ static void codec_seeds(void) {
         raw[i] = (uint8_t)((i * i) >> 5);
     }
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
+    tgm__codec_params_init(&p, 1, 0);
     /* zstd: level = 1 + b0 % 5 */
-    p.zstd_level = 3;
+    tgm__zstd_params(&p, 3);
     codec_seed("zstd", "bytes", 512, 2, 0, 0, 1, 0, &p, raw, 512);
     codec_seed("zstd", "empty", 0, 2, 0, 0, 1, 0, &p, raw, 0);
     codec_seed("lz4", "bytes", 512, 0, 0, 0, 1, 0, &p, raw, 512);
@@ -313,12 +316,9 @@ static void codec_seeds(void) {
               {2, 1, 1 | 8, 16, "s16_pp"},   {3, 3, 0, 32, "u32_raw"},
               {0, 8, 8 | 32, 12, "u12_pad"}, {0, 2, 8 | 16, 3, "u3_restricted"}};
     for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) {
-        memset(&p, 0, sizeof p);
-        p.threads = 1;
-        p.szip_block_size = bsz[sz[i].bi];
-        p.szip_rsi = sz[i].rsi;
-        p.szip_flags = sz[i].flags;
-        p.szip_bits_per_sample = sz[i].bps;
+        tgm__codec_params_init(&p, 1, 0);
+        tgm_szip_params sp = {sz[i].rsi, bsz[sz[i].bi], sz[i].flags, sz[i].bps};
+        TGM_CODEC_OWN_PUT(&p, sp);
         uint32_t w = sz[i].bps <= 8 ? 1 : sz[i].bps <= 16 ? 2 : 4;
         uint8_t data[512];
         for (int k = 0; k < 512; k++) {
@@ -351,17 +351,17 @@ static void codec_seeds(void) {
     for (int i = 0; i < 40; i++) {
         vals[i] = cos(i * 0.2) * 100.0;
     }
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.zfp_num_values = 40;
-    p.zfp_mode = TGM_ZFP_FIXED_RATE;
-    p.zfp_rate = 16;
+    tgm__codec_params_init(&p, 8, 320);
+    tgm_zfp_params zp = {TGM_ZFP_FIXED_RATE, 16, 0, 0, 40};
+    TGM_CODEC_OWN_PUT(&p, zp);
     codec_seed("zfp", "rate16", 320, 1, 63, 0, 0, 0, &p, (const uint8_t *)vals, 320);
-    p.zfp_mode = TGM_ZFP_FIXED_PRECISION;
-    p.zfp_precision = 20;
+    zp.mode = TGM_ZFP_FIXED_PRECISION;
+    zp.precision = 20;
+    TGM_CODEC_OWN_PUT(&p, zp);
     codec_seed("zfp", "precision20", 320, 2, 0, 20, 0, 0, &p, (const uint8_t *)vals, 320);
-    p.zfp_mode = TGM_ZFP_FIXED_ACCURACY;
-    p.zfp_tolerance = 1.0 / 1024;
+    zp.mode = TGM_ZFP_FIXED_ACCURACY;
+    zp.tolerance = 1.0 / 1024;
+    TGM_CODEC_OWN_PUT(&p, zp);
     codec_seed("zfp", "accuracy", 320, 3, 0, 10, 0, 0, &p, (const uint8_t *)vals, 320);
     /* blosc2: inner b0 % 5 (blosclz, lz4, lz4hc, zlib, zstd), clevel b1 % 10,
      * typesize 1 + b2 % 16 */
@@ -369,25 +369,20 @@ static void codec_seeds(void) {
                                               TGM_BLOSC2_ZLIB, TGM_BLOSC2_ZSTD};
     static const char *iname[5] = {"blosclz", "lz4", "lz4hc", "zlib", "zstd"};
     for (int i = 0; i < 5; i++) {
-        memset(&p, 0, sizeof p);
-        p.threads = 1;
-        p.blosc2_codec = inner[i];
-        p.blosc2_clevel = 5;
-        p.blosc2_typesize = i == 1 ? 4 : 1;
-        codec_seed("blosc2", iname[i], 512, (uint8_t)i, 5, (uint8_t)(p.blosc2_typesize - 1), 1, 0,
-                   &p, raw, 512);
+        tgm__codec_params_init(&p, 1, 0);
+        tgm_blosc2_params bp = {inner[i], 5, i == 1 ? 4 : 1, TGM_BLOSC2_FILTER_SHUFFLE, 0};
+        tgm__blosc2_params(&p, &bp);
+        codec_seed("blosc2", iname[i], 512, (uint8_t)i, 5, (uint8_t)(bp.typesize - 1), 1, 0, &p,
+                   raw, 512);
     }
     /* rle / roaring: claim = number of bits */
     uint8_t bm[125];
     for (int i = 0; i < 125; i++) {
         bm[i] = (uint8_t)(i % 5 == 0 ? 0xff : i % 7 == 0 ? 0x81 : 0);
     }
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.bitmask_bits = 1000;
+    tgm__codec_params_init(&p, 1, 125);
     codec_seed("rle", "bits1000", 1000, 0, 0, 0, 1, 0, &p, bm, 125);
     codec_seed("roaring", "bits1000", 1000, 0, 0, 0, 1, 0, &p, bm, 125);
-    p.bitmask_bits = 13;
     codec_seed("rle", "bits13", 13, 0, 0, 0, 1, 0, &p, bm, 2);
     codec_seed("roaring", "bits13", 13, 0, 0, 0, 1, 0, &p, bm, 2);
 }

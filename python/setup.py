@@ -59,6 +59,8 @@ BUILTIN = ["SZIP", "ZFP", "ROARING"]  # implemented in the project itself
 # Remote access (src/remote) needs libcurl; without it only the stub that
 # refuses URLs is built, as with the CMake option TGM_WITH_REMOTE.
 REMOTE_CURL_FILES = ("conf.c", "creds.c", "engine.c", "source.c")
+# Implemented in the project itself on top of another codec's library.
+NEEDS = {"SZ3": "ZSTD"}
 
 
 def probe(compiler, header, lib, call):
@@ -105,6 +107,7 @@ class BuildExt(build_ext):
                 ext.libraries.append("curl")
             else:
                 print("tensogram: libcurl not found, remote access left out")
+            have += [name for name, need in NEEDS.items() if need in have]
             if not probe(cc, "xxhash.h", "xxhash", "XXH3_64bits(0, 0)"):
                 sys.exit("tensogram: libxxhash is required (Debian: libxxhash-dev)")
             # The library's sources live outside this directory; they are
@@ -115,7 +118,9 @@ class BuildExt(build_ext):
 
 
 def keep_source(path, have):
-    """Leave out src/codecs/<codec>[_.]*.c of codecs not built."""
+    """Leave out src/codecs/<codec>_*.c of codecs not built (as CMake does):
+    a codec's table entry, src/codecs/<codec>.c, is always compiled and
+    guards its engine with TGM_HAVE_<CODEC>."""
     rel = os.path.relpath(path, SRC).replace(os.sep, "/")
     if rel.startswith("remote/"):
         base = os.path.basename(rel)
@@ -125,9 +130,8 @@ def keep_source(path, have):
     if not rel.startswith("codecs/"):
         return True
     base = os.path.basename(rel)
-    for name, *_ in OPTIONAL:
-        lc = name.lower()
-        if (base.startswith(lc + "_") or base.startswith(lc + ".")) and name not in have:
+    for name in [o[0] for o in OPTIONAL] + list(NEEDS):
+        if base.startswith(name.lower() + "_") and name not in have:
             return False
     return True
 

@@ -18,13 +18,7 @@ if(TGM_FUZZ)
   target_compile_options(tgm_objects PRIVATE -fsanitize=fuzzer-no-link)
 endif()
 
-set(TGM_FUZZ_DEFS
-  $<$<BOOL:${TGM_WITH_ZSTD}>:TGM_HAVE_ZSTD>
-  $<$<BOOL:${TGM_WITH_LZ4}>:TGM_HAVE_LZ4>
-  $<$<BOOL:${TGM_WITH_SZIP}>:TGM_HAVE_SZIP>
-  $<$<BOOL:${TGM_WITH_ZFP}>:TGM_HAVE_ZFP>
-  $<$<BOOL:${TGM_WITH_BLOSC2}>:TGM_HAVE_BLOSC2>
-  $<$<BOOL:${TGM_WITH_ROARING}>:TGM_HAVE_ROARING>)
+set(TGM_FUZZ_DEFS ${TGM_CODEC_DEFS})
 
 foreach(src ${TGM_FUZZ_SOURCES})
   get_filename_component(name ${src} NAME_WE)

@@ -7,23 +7,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "codecs/codec.h"
 #include "common/alloc.h"
 #include "json/json.h"
-
-#ifdef TGM_HAVE_ZSTD
-#include <zstd.h>
-#endif
-#ifdef TGM_HAVE_LZ4
-#include <lz4.h>
-#endif
-#ifdef TGM_HAVE_ZFP
-#include "codecs/zfp.h"
-#endif
-#ifdef TGM_HAVE_BLOSC2
-#include <zlib.h>
-#endif
-
-#define BUILTIN_BACKEND "tensogram-c (built-in)"
 
 /* ---- build facts ---------------------------------------------------------- */
 
@@ -124,55 +110,39 @@ static tgm_error put_feature(tgm_buf *b, const feature *f, bool first) {
 }
 
 static tgm_error put_features(tgm_buf *b) {
-#ifdef TGM_HAVE_BLOSC2
-    /* blosc2 is implemented here; its zlib inner codec comes from zlib. */
-    char blosc2_backend[96];
-    snprintf(blosc2_backend, sizeof blosc2_backend, "tensogram-c (built-in, zlib %s)",
-             zlibVersion());
-#endif
-#ifdef TGM_HAVE_ZFP
-    /* zfp is implemented here; the kernels follow the CPU. */
-    char zfp_backend[96];
-    snprintf(zfp_backend, sizeof zfp_backend, "tensogram-c (built-in, %s kernels)",
-             tgm__zfp_kernels()->name);
-#endif
+    TGM_TRY(put(b, "\"features\":["));
+    bool first = true;
+    /* The codecs, as their table entries describe them (documentation
+     * order), then the rest. */
+    for (size_t i = 0; i < tgm__codec_count(); i++) {
+        const tgm_codec *c = tgm__codec_at(i);
+        if ((c->flags & TGM_CODEC_FEATURE) == 0) {
+            continue;
+        }
+        char backend[96];
+        feature f = {c->name, "compression", NULL, NULL};
+        if (tgm__codec_built(c)) {
+            f.backend = c->backend(backend, sizeof backend);
+            f.version = c->version != NULL ? c->version() : NULL;
+        }
+        TGM_TRY(put_feature(b, &f, first));
+        first = false;
+        if (c->flags & TGM_CODEC_PURE_VARIANT) {
+            char pure[64];
+            snprintf(pure, sizeof pure, "%s-pure", c->name);
+            feature off = {pure, "compression", NULL, NULL};
+            TGM_TRY(put_feature(b, &off, false));
+        }
+    }
     const feature rows[] = {
-#ifdef TGM_HAVE_SZIP
-        {"szip", "compression", BUILTIN_BACKEND, TGM_VERSION_STRING},
-#else
-        {"szip", "compression", NULL, NULL},
-#endif
-        {"szip-pure", "compression", NULL, NULL},
-#ifdef TGM_HAVE_ZSTD
-        {"zstd", "compression", "libzstd", ZSTD_versionString()},
-#else
-        {"zstd", "compression", NULL, NULL},
-#endif
-        {"zstd-pure", "compression", NULL, NULL},
-#ifdef TGM_HAVE_LZ4
-        {"lz4", "compression", "liblz4", LZ4_versionString()},
-#else
-        {"lz4", "compression", NULL, NULL},
-#endif
-#ifdef TGM_HAVE_BLOSC2
-        {"blosc2", "compression", blosc2_backend, TGM_VERSION_STRING},
-#else
-        {"blosc2", "compression", NULL, NULL},
-#endif
-#ifdef TGM_HAVE_ZFP
-        {"zfp", "compression", zfp_backend, TGM_VERSION_STRING},
-#else
-        {"zfp", "compression", NULL, NULL},
-#endif
-        {"sz3", "compression", NULL, NULL},
         {"threads", "threading", "pthreads", NULL},
         {"remote", "io", NULL, NULL},
         {"mmap", "io", "POSIX mmap", NULL},
         {"async", "io", NULL, NULL},
     };
-    TGM_TRY(put(b, "\"features\":["));
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        TGM_TRY(put_feature(b, &rows[i], i == 0));
+        TGM_TRY(put_feature(b, &rows[i], first));
+        first = false;
     }
     return put(b, "]");
 }
@@ -324,149 +294,96 @@ static const char *st_hash(char *why, size_t cap) {
     return lossless(json, v, sizeof v, "xxh3", 1, why, cap);
 }
 
-#ifdef TGM_HAVE_SZIP
-static const char *st_szip(char *why, size_t cap) {
-    double v[16];
-    char json[640];
+/* A codec's self-test case (its table entry's): lossless pipelines must
+ * give the input back, lossy ones its size. */
+static const char *st_codec(const tgm_codec *c, char *why, size_t cap) {
+    const tgm_codec_selftest *t = c->selftest;
+    bool f64 = strcmp(t->dtype, "float64") == 0;
+    union {
+        float f[16];
+        double d[16];
+    } v;
     for (size_t i = 0; i < 16; i++) {
-        v[i] = (double)i * 1.5;
+        if (f64) {
+            v.d[i] = (double)i * t->step;
+        } else {
+            v.f[i] = (float)i * (float)t->step;
+        }
     }
-    meta_json(json, sizeof json, "", 16, "float64", "simple_packing", "none", "szip",
-              ",\"sp_bits_per_value\":24,\"szip_rsi\":128,\"szip_block_size\":16,"
-              "\"szip_flags\":8");
+    size_t len = f64 ? sizeof v.d : sizeof v.f;
+    char json[768];
+    meta_json(json, sizeof json, "", 16, t->dtype, t->encoding, t->filter, c->name, t->params);
+    if (strcmp(t->encoding, "none") == 0 && (c->flags & TGM_CODEC_LOSSY) == 0) {
+        return lossless(json, &v, len, NULL, 0, why, cap);
+    }
     uint8_t *dec = NULL;
     size_t n = 0;
-    const char *r = round_trip(json, v, sizeof v, NULL, 0, &dec, &n, why, cap);
-    if (r == NULL && n != sizeof v) {
-        snprintf(why, cap, "decoded length %zu != expected %zu", n, sizeof v);
+    const char *r = round_trip(json, &v, len, NULL, 0, &dec, &n, why, cap);
+    if (r == NULL && n != len) {
+        snprintf(why, cap, "decoded length %zu != expected %zu (16 values x %zu bytes)", n, len,
+                 len / 16);
         r = why;
     }
     tgm__free(dec);
     return r;
 }
-#endif
-
-#ifdef TGM_HAVE_ZSTD
-static const char *st_zstd(char *why, size_t cap) {
-    float v[16];
-    char json[512];
-    f32_data(v, 16, 1.5f);
-    meta_json(json, sizeof json, "", 16, "float32", "none", "shuffle", "zstd",
-              ",\"shuffle_element_size\":4");
-    return lossless(json, v, sizeof v, NULL, 0, why, cap);
-}
-#endif
-
-#ifdef TGM_HAVE_LZ4
-static const char *st_lz4(char *why, size_t cap) {
-    float v[16];
-    char json[512];
-    f32_data(v, 16, 1.5f);
-    meta_json(json, sizeof json, "", 16, "float32", "none", "none", "lz4", "");
-    return lossless(json, v, sizeof v, NULL, 0, why, cap);
-}
-#endif
-
-#ifdef TGM_HAVE_BLOSC2
-static const char *st_blosc2(char *why, size_t cap) {
-    float v[16];
-    char json[512];
-    f32_data(v, 16, 1.5f);
-    meta_json(json, sizeof json, "", 16, "float32", "none", "none", "blosc2", "");
-    return lossless(json, v, sizeof v, NULL, 0, why, cap);
-}
-#endif
-
-#ifdef TGM_HAVE_ZFP
-/* zfp compresses float64 values in this library (the reference also feeds
- * it float32 bytes); the test uses float64 and checks the decoded size. */
-static const char *st_zfp(char *why, size_t cap) {
-    double v[16];
-    char json[640];
-    for (size_t i = 0; i < 16; i++) {
-        v[i] = (double)i * 1.5;
-    }
-    meta_json(json, sizeof json, "", 16, "float64", "none", "none", "zfp",
-              ",\"zfp_mode\":\"fixed_rate\",\"zfp_rate\":16.0");
-    uint8_t *dec = NULL;
-    size_t n = 0;
-    const char *r = round_trip(json, v, sizeof v, NULL, 0, &dec, &n, why, cap);
-    if (r == NULL && n != sizeof v) {
-        snprintf(why, cap, "decoded payload %zu bytes does not match 16 values x 8 bytes", n);
-        r = why;
-    }
-    tgm__free(dec);
-    return r;
-}
-#endif
 
 typedef struct self_test {
     const char *label;
-    self_test_fn fn;     /* NULL: skipped */
-    const char *feature; /* for the skip reason */
+    self_test_fn fn; /* NULL: a codec's */
 } self_test;
+
+static tgm_error put_outcome(tgm_buf *b, const char *label, const char *failure, bool first) {
+    TGM_TRY(put(b, first ? "{\"label\":" : ",{\"label\":"));
+    TGM_TRY(put_str(b, label));
+    /* Running out of memory says nothing about the build: the report
+     * cannot be made (every library failure for lack of memory reads "out
+     * of memory ..."). */
+    if (failure != NULL && strstr(failure, "out of memory") != NULL) {
+        return tgm__fail(TGM_ERROR_ENCODING, "self-test \"%s\": %s", label, failure);
+    }
+    if (failure == NULL) {
+        TGM_TRY(put(b, ",\"outcome\":\"ok\""));
+    } else {
+        TGM_TRY(put(b, ",\"outcome\":\"failed\",\"error\":"));
+        TGM_TRY(put_str(b, failure));
+    }
+    return put(b, "}");
+}
 
 static tgm_error put_self_tests(tgm_buf *b) {
     const self_test tests[] = {
-        {"encode/decode  none/none/none", st_none, NULL},
-        {"decode_metadata round-trip", st_metadata, NULL},
-        {"scan multi-message buffer", st_scan, NULL},
-        {"hash xxh3 verify", st_hash, NULL},
-#ifdef TGM_HAVE_SZIP
-        {"pipeline       simple_packing+szip", st_szip, "szip"},
-#else
-        {"pipeline       simple_packing+szip", NULL, "szip"},
-#endif
-#ifdef TGM_HAVE_ZSTD
-        {"pipeline       shuffle+zstd", st_zstd, "zstd"},
-#else
-        {"pipeline       shuffle+zstd", NULL, "zstd"},
-#endif
-#ifdef TGM_HAVE_LZ4
-        {"pipeline       lz4", st_lz4, "lz4"},
-#else
-        {"pipeline       lz4", NULL, "lz4"},
-#endif
-#ifdef TGM_HAVE_BLOSC2
-        {"pipeline       blosc2", st_blosc2, "blosc2"},
-#else
-        {"pipeline       blosc2", NULL, "blosc2"},
-#endif
-#ifdef TGM_HAVE_ZFP
-        {"pipeline       zfp (fixed-rate)", st_zfp, "zfp"},
-#else
-        {"pipeline       zfp (fixed-rate)", NULL, "zfp"},
-#endif
-        {"pipeline       sz3 (absolute error)", NULL, "sz3"},
+        {"encode/decode  none/none/none", st_none},
+        {"decode_metadata round-trip", st_metadata},
+        {"scan multi-message buffer", st_scan},
+        {"hash xxh3 verify", st_hash},
     };
+    char why[1024];
     TGM_TRY(put(b, "\"self_test\":["));
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        TGM_TRY(put(b, i ? ",{\"label\":" : "{\"label\":"));
-        TGM_TRY(put_str(b, tests[i].label));
-        if (tests[i].fn == NULL) {
+        const char *failure = tests[i].fn(why, sizeof why);
+        tgm__clear_error();
+        TGM_TRY(put_outcome(b, tests[i].label, failure, i == 0));
+    }
+    /* Then each codec's own case, in table order. */
+    for (size_t i = 0; i < tgm__codec_count(); i++) {
+        const tgm_codec *c = tgm__codec_at(i);
+        if (c->selftest == NULL) {
+            continue;
+        }
+        if (!tgm__codec_built(c)) {
             char reason[64];
-            snprintf(reason, sizeof reason, "feature '%s' not built in", tests[i].feature);
+            snprintf(reason, sizeof reason, "feature '%s' not built in", c->name);
+            TGM_TRY(put(b, ",{\"label\":"));
+            TGM_TRY(put_str(b, c->selftest->label));
             TGM_TRY(put(b, ",\"outcome\":\"skipped\",\"reason\":"));
             TGM_TRY(put_str(b, reason));
-        } else {
-            char why[1024];
-            const char *failure = tests[i].fn(why, sizeof why);
-            tgm__clear_error();
-            /* Running out of memory says nothing about the build: the
-             * report cannot be made (every library failure for lack of
-             * memory reads "out of memory ..."). */
-            if (failure != NULL && strstr(failure, "out of memory") != NULL) {
-                return tgm__fail(TGM_ERROR_ENCODING, "self-test \"%s\": %s", tests[i].label,
-                                 failure);
-            }
-            if (failure == NULL) {
-                TGM_TRY(put(b, ",\"outcome\":\"ok\""));
-            } else {
-                TGM_TRY(put(b, ",\"outcome\":\"failed\",\"error\":"));
-                TGM_TRY(put_str(b, failure));
-            }
+            TGM_TRY(put(b, "}"));
+            continue;
         }
-        TGM_TRY(put(b, "}"));
+        const char *failure = st_codec(c, why, sizeof why);
+        tgm__clear_error();
+        TGM_TRY(put_outcome(b, c->selftest->label, failure, false));
     }
     return put(b, "]");
 }

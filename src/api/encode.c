@@ -7,6 +7,7 @@
 #include "common/alloc.h"
 #include "common/thread.h"
 #include "hash/hash.h"
+#include "masks/masks.h"
 #include "json/json.h"
 
 void tgm__api_bytes_from_buf(tgm_buf *b, tgm_bytes_t *out) {
@@ -18,23 +19,19 @@ void tgm__api_bytes_from_buf(tgm_buf *b, tgm_bytes_t *out) {
 
 void tgm_bytes_free(tgm_bytes_t buf) { tgm__free(buf.data); }
 
-static const char *const mask_methods[] = {"none", "rle", "roaring", "lz4", "zstd", "blosc2"};
-
 static tgm_error check_method(const char *m, const char **out) {
+    tgm_mask_codec c;
+    char names[128];
     if (m == NULL) {
         *out = NULL;
         return TGM_ERROR_OK;
     }
-    for (size_t i = 0; i < sizeof mask_methods / sizeof mask_methods[0]; i++) {
-        if (strcmp(m, mask_methods[i]) == 0) {
-            *out = mask_methods[i];
-            return TGM_ERROR_OK;
-        }
+    if (tgm__mask_codec_lookup(m, strlen(m), &c) == 0) {
+        *out = tgm__mask_codec_name(c);
+        return TGM_ERROR_OK;
     }
-    return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
-                         "unknown mask method '%s'; expected one of: none, rle, roaring, lz4, "
-                         "zstd, blosc2",
-                         m);
+    return tgm__fail_raw(TGM_ERROR_INVALID_ARG, "unknown mask method '%s'; expected one of: %s", m,
+                         tgm__mask_codec_names(names, sizeof names, ", ", false));
 }
 
 tgm_error tgm__api_mask_options(const TgmEncodeMaskOptions *mo, bool *allow_nan, bool *allow_inf,

@@ -6,9 +6,9 @@
  * anything); the decoders write all ceil(n_bits / 8) bytes of `dst`, with
  * trailing bits zero.
  *
- * These raw forms are what a NaN/Inf mask blob holds.  The codec tables
- * `tgm__codec_rle` / `tgm__codec_roaring` (dtype=bitmask payloads) wrap
- * them with a 4-byte big-endian bit-count prefix, see rle.c / roaring.c.
+ * These raw forms are what a NaN/Inf mask blob holds.  The codec table
+ * entries `tgm__codec_rle` / `tgm__codec_roaring` (dtype=bitmask payloads)
+ * wrap them with a 4-byte big-endian bit-count prefix (bitmask_codecs.c).
  *
  * Errors: TGM_ERROR_COMPRESSION with a detail "RLE decode error: ..." or
  * "Roaring decode error: ..." (or "malformed mask payload: ..." for a
@@ -46,6 +46,22 @@ static inline uint64_t tgm__bits_load64(const uint8_t *p) {
     return w;
 #else
     return __builtin_bswap64(w);
+    /* The dtype=bitmask payload form shared by rle and roaring: a 4-byte
+     * big-endian bit count, then the raw blob.  The reference counts every bit
+     * of the packed payload, padding included (bit count = 8 * bytes), so the
+     * prefix and the blob cover the zero padding too; decoding accepts any
+     * prefix whose byte count matches.  `name` / `label` name the codec in
+     * messages ("rle: a bitmask of ... bytes exceeds ...", "RLE blob too
+     * short: ..."). */
+    typedef tgm_error (*tgm_bitmask_encode_fn)(const uint8_t *bits, uint64_t n_bits, tgm_buf *out);
+    typedef tgm_error (*tgm_bitmask_decode_fn)(const uint8_t *src, size_t n, uint64_t n_bits,
+                                               uint8_t *dst);
+    tgm_error tgm__bitmask_prefixed_compress(const char *name, tgm_bitmask_encode_fn encode,
+                                             const uint8_t *src, size_t n, tgm_buf *out);
+    tgm_error tgm__bitmask_prefixed_decompress(const char *label, tgm_bitmask_decode_fn decode,
+                                               const uint8_t *src, size_t n, uint8_t *dst,
+                                               size_t dst_len);
+
 #endif
 }
 
@@ -118,5 +134,21 @@ tgm_error tgm__roaring_encode(const uint8_t *bits, uint64_t n_bits, tgm_buf *out
  * container positions, every position < n_bits, nothing after the last
  * container. */
 tgm_error tgm__roaring_decode(const uint8_t *src, size_t n, uint64_t n_bits, uint8_t *dst);
+
+/* The dtype=bitmask payload form shared by rle and roaring: a 4-byte
+ * big-endian bit count, then the raw blob.  The reference counts every bit
+ * of the packed payload, padding included (bit count = 8 * bytes), so the
+ * prefix and the blob cover the zero padding too; decoding accepts any
+ * prefix whose byte count matches.  `name` / `label` name the codec in
+ * messages ("rle: a bitmask of ... bytes exceeds ...", "RLE blob too
+ * short: ..."). */
+typedef tgm_error (*tgm_bitmask_encode_fn)(const uint8_t *bits, uint64_t n_bits, tgm_buf *out);
+typedef tgm_error (*tgm_bitmask_decode_fn)(const uint8_t *src, size_t n, uint64_t n_bits,
+                                           uint8_t *dst);
+tgm_error tgm__bitmask_prefixed_compress(const char *name, tgm_bitmask_encode_fn encode,
+                                         const uint8_t *src, size_t n, tgm_buf *out);
+tgm_error tgm__bitmask_prefixed_decompress(const char *label, tgm_bitmask_decode_fn decode,
+                                           const uint8_t *src, size_t n, uint8_t *dst,
+                                           size_t dst_len);
 
 #endif

@@ -26,6 +26,37 @@
 #include "common/error.h"
 #include "common/thread.h"
 
+static const struct {
+    const char *name;
+    tgm_blosc2_inner codec;
+} inner_names[] = {{"blosclz", TGM_BLOSC2_BLOSCLZ},
+                   {"lz4", TGM_BLOSC2_LZ4},
+                   {"lz4hc", TGM_BLOSC2_LZ4HC},
+                   {"zlib", TGM_BLOSC2_ZLIB},
+                   {"zstd", TGM_BLOSC2_ZSTD}};
+
+const char *tgm__blosc2_inner_name(tgm_blosc2_inner c) {
+    for (size_t i = 0; i < sizeof inner_names / sizeof inner_names[0]; i++) {
+        if (inner_names[i].codec == c) {
+            return inner_names[i].name;
+        }
+    }
+    return NULL;
+}
+
+int tgm__blosc2_inner_lookup(const char *name, size_t len, tgm_blosc2_inner *out) {
+    for (size_t i = 0; i < sizeof inner_names / sizeof inner_names[0]; i++) {
+        if (strlen(inner_names[i].name) == len && memcmp(inner_names[i].name, name, len) == 0) {
+            *out = inner_names[i].codec;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+#ifdef TGM_HAVE_BLOSC2
+#include <zlib.h>
+
 #define FRAME_HEADER_LEN 97u /* fixed part (87) + empty metalayers (10) */
 #define FRAME_HEADER_MINLEN 87u
 #define FRAME_TRAILER_LEN 35u /* what c-blosc2 writes without vlmetalayers */
@@ -51,20 +82,8 @@ void tgm__b2_frame_opts_default(tgm_b2_frame_opts *o, tgm_blosc2_inner codec, in
 }
 
 static const char *codec_name(int compcode) {
-    switch (compcode) {
-    case TGM_BLOSC2_BLOSCLZ:
-        return "blosclz";
-    case TGM_BLOSC2_LZ4:
-        return "lz4";
-    case TGM_BLOSC2_LZ4HC:
-        return "lz4hc";
-    case TGM_BLOSC2_ZLIB:
-        return "zlib";
-    case TGM_BLOSC2_ZSTD:
-        return "zstd";
-    default:
-        return "?";
-    }
+    const char *n = tgm__blosc2_inner_name((tgm_blosc2_inner)compcode);
+    return n != NULL ? n : "?";
 }
 
 static tgm_error check_cparams(const tgm_b2_cparams *cp) {
@@ -600,11 +619,12 @@ static tgm_error blosc2_compress(const tgm_codec_params *p, const uint8_t *src, 
                                  tgm_buf *out, tgm_u64vec *block_offsets) {
     (void)block_offsets; /* frames index themselves */
     tgm_b2_frame_opts o;
-    TGM_RETURN_IF(p->blosc2_typesize < 1 || p->blosc2_typesize > 255, TGM_ERROR_ENCODING,
-                  "blosc2: typesize must be 1..=255, got %zu", p->blosc2_typesize);
-    tgm__b2_frame_opts_default(&o, p->blosc2_codec, p->blosc2_clevel, p->blosc2_typesize,
-                               p->threads);
-    switch (p->blosc2_filter) {
+    tgm_blosc2_params bp;
+    TGM_CODEC_OWN_GET(p, bp);
+    TGM_RETURN_IF(bp.typesize < 1 || bp.typesize > 255, TGM_ERROR_ENCODING,
+                  "blosc2: typesize must be 1..=255, got %zu", bp.typesize);
+    tgm__b2_frame_opts_default(&o, bp.codec, bp.clevel, bp.typesize, p->threads);
+    switch (bp.filter) {
     case TGM_BLOSC2_FILTER_SHUFFLE:
         break; /* the default pipeline */
     case TGM_BLOSC2_FILTER_BITSHUFFLE:
@@ -615,10 +635,9 @@ static tgm_error blosc2_compress(const tgm_codec_params *p, const uint8_t *src, 
         o.cp.filters[5] = TGM_B2_NOFILTER;
         break;
     default:
-        return tgm__fail(TGM_ERROR_ENCODING, "blosc2: unknown filter pipeline %d",
-                         (int)p->blosc2_filter);
+        return tgm__fail(TGM_ERROR_ENCODING, "blosc2: unknown filter pipeline %d", (int)bp.filter);
     }
-    o.chunk_bytes = p->blosc2_chunk_bytes;
+    o.chunk_bytes = bp.chunk_bytes;
     return tgm__b2_frame_encode(&o, src, n, out);
 }
 
@@ -635,5 +654,56 @@ static tgm_error blosc2_decompress_range(const tgm_codec_params *p, const uint8_
     return tgm__b2_frame_decode(src, n, UINT64_MAX, byte_pos, byte_size, dst, p->threads);
 }
 
-const tgm_codec tgm__codec_blosc2 = {"blosc2", blosc2_compress, blosc2_decompress,
-                                     blosc2_decompress_range};
+/* blosc2 is implemented here; its zlib inner codec comes from zlib. */
+static const char *blosc2_backend(char *buf, size_t cap) {
+    snprintf(buf, cap, "tensogram-c (built-in, zlib %s)", zlibVersion());
+    return buf;
+}
+
+static const char *blosc2_version(void) { return TGM_VERSION_STRING; }
+#endif /* TGM_HAVE_BLOSC2 */
+
+void tgm__blosc2_params(tgm_codec_params *p, const tgm_blosc2_params *bp) {
+    TGM_CODEC_OWN_PUT(p, *bp);
+}
+
+/* blosc2_codec (default lz4) and blosc2_clevel (default 5); the item size
+ * of the stream is blosc2's typesize. */
+static tgm_error blosc2_parse(const tgm_codec_keys *k, tgm_codec_params *p) {
+    tgm_blosc2_params bp;
+    memset(&bp, 0, sizeof bp);
+    const char *inner;
+    TGM_TRY(tgm__key_text_or(k, "blosc2_codec", "lz4", &inner));
+    if (tgm__blosc2_inner_lookup(inner, strlen(inner), &bp.codec) != 0) {
+        return tgm__fail(TGM_ERROR_ENCODING,
+                         "unknown blosc2 codec: %s (expected one of: blosclz, lz4, lz4hc, zlib, "
+                         "zstd)",
+                         inner);
+    }
+    int32_t level;
+    TGM_TRY(tgm__key_i32_or(k, "blosc2_clevel", 5, &level));
+    bp.clevel = level;
+    bp.typesize = p->stream.typesize;
+    bp.filter = TGM_BLOSC2_FILTER_SHUFFLE;
+    TGM_CODEC_OWN_PUT(p, bp);
+    return TGM_ERROR_OK;
+}
+
+static const tgm_codec_selftest blosc2_selftest = {
+    "pipeline       blosc2", "float32", "none", "none", "", 1.5};
+
+/* No bound on expansion: a chunk header can describe a whole chunk of
+ * zeros. */
+const tgm_codec tgm__codec_blosc2 = {
+    .name = "blosc2",
+    .flags = TGM_CODEC_FEATURE,
+    .parse = blosc2_parse,
+#ifdef TGM_HAVE_BLOSC2
+    .compress = blosc2_compress,
+    .decompress = blosc2_decompress,
+    .decompress_range = blosc2_decompress_range,
+    .backend = blosc2_backend,
+    .version = blosc2_version,
+#endif
+    .selftest = &blosc2_selftest,
+};

@@ -1,7 +1,7 @@
 /* Internal interface of the blosc2 codec (own implementation of c-blosc2's
  * chunk format v5 and contiguous frame format 2; no libblosc2).
  *
- *   blosc2.c          frame reader / writer and the tgm_codec table
+ *   blosc2.c          frame reader / writer and the codec table entry
  *   blosc2_chunk.c    one chunk: header parsing, block decode, inner
  *                     decompressors, scratch and worker pool
  *   blosc2_chunk_enc.c  one chunk: c-blosc2's automatic block size, block
@@ -21,6 +21,45 @@
 #include "codecs/codec.h"
 #include "common/buf.h"
 #include "tensogram/tensogram.h"
+
+/* ---- the codec's parameters --------------------------------------------- */
+
+typedef enum tgm_blosc2_inner {
+    TGM_BLOSC2_BLOSCLZ = 0,
+    TGM_BLOSC2_LZ4 = 1,
+    TGM_BLOSC2_LZ4HC = 2,
+    TGM_BLOSC2_ZLIB = 4,
+    TGM_BLOSC2_ZSTD = 5
+} tgm_blosc2_inner; /* values are c-blosc2's compcode numbers */
+
+/* The blosc2 filter pipeline.  The zero value is c-blosc2's default (and
+ * the reference's for payloads): one byte shuffle in the last of the six
+ * filter slots.  The reference's NaN/Inf mask blobs use a bit shuffle in
+ * the first slot (the Rust blosc2 crate's CParams::filters(&[BitShuffle])
+ * clears all six slots, then fills them from the front). */
+typedef enum tgm_blosc2_filter {
+    TGM_BLOSC2_FILTER_SHUFFLE = 0,    /* {0, 0, 0, 0, 0, SHUFFLE} */
+    TGM_BLOSC2_FILTER_BITSHUFFLE = 1, /* {BITSHUFFLE, 0, 0, 0, 0, 0} */
+    TGM_BLOSC2_FILTER_NONE = 2        /* {0, 0, 0, 0, 0, 0} */
+} tgm_blosc2_filter;
+
+/* blosc2's own parameters in tgm_codec_params (TGM_CODEC_OWN_PUT). */
+typedef struct tgm_blosc2_params {
+    tgm_blosc2_inner codec;
+    int clevel;
+    size_t typesize;
+    tgm_blosc2_filter filter;
+    size_t chunk_bytes; /* most bytes per chunk; 0 = 256 MiB (the reference's payloads) */
+} tgm_blosc2_params;
+
+/* Names of the inner codecs as the descriptor's "blosc2_codec" and the mask
+ * params' "codec" spell them ("blosclz", "lz4", "lz4hc", "zlib", "zstd"). */
+const char *tgm__blosc2_inner_name(tgm_blosc2_inner c);
+/* 0 and *out set when `name` (len bytes) is one of them, else -1. */
+int tgm__blosc2_inner_lookup(const char *name, size_t len, tgm_blosc2_inner *out);
+
+/* Set p's own parameters. */
+void tgm__blosc2_params(tgm_codec_params *p, const tgm_blosc2_params *bp);
 
 /* ---- chunk format constants (README_CHUNK_FORMAT) ------------------------ */
 #define TGM_B2_MIN_HEADER 16u

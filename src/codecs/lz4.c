@@ -20,13 +20,16 @@
  *
  * Decoding uses liblz4's bounds-checked LZ4_decompress_safe after checking
  * the length prefix against the expected size. */
-#include <lz4.h>
 #include <string.h>
 
 #include "codecs/codec.h"
 #include "common/alloc.h"
+#include "common/checked.h"
 #include "common/endian.h"
 #include "common/error.h"
+
+#ifdef TGM_HAVE_LZ4
+#include <lz4.h>
 
 #define MINMATCH 4
 #define MFLIMIT 12     /* no match may start in the last 12 bytes */
@@ -199,4 +202,35 @@ static tgm_error lz4_decompress(const tgm_codec_params *p, const uint8_t *src, s
     return TGM_ERROR_OK;
 }
 
-const tgm_codec tgm__codec_lz4 = {"lz4", lz4_compress, lz4_decompress, NULL};
+static const char *lz4_backend(char *buf, size_t cap) {
+    (void)buf;
+    (void)cap;
+    return "liblz4";
+}
+
+static const char *lz4_version(void) { return LZ4_versionString(); }
+#endif /* TGM_HAVE_LZ4 */
+
+/* A 4-byte size prefix, then an LZ4 block: each input byte adds at most
+ * 255 to a match length, so blocks expand at most 255-fold. */
+static uint64_t lz4_max_expansion(const tgm_codec_params *p, uint64_t n) {
+    (void)p;
+    uint64_t r;
+    return tgm__mul_u64(n, 256, &r) || tgm__add_u64(r, 64, &r) ? UINT64_MAX : r;
+}
+
+static const tgm_codec_selftest lz4_selftest = {
+    "pipeline       lz4", "float32", "none", "none", "", 1.5};
+
+const tgm_codec tgm__codec_lz4 = {
+    .name = "lz4",
+    .flags = TGM_CODEC_FEATURE,
+    .max_expansion = lz4_max_expansion,
+#ifdef TGM_HAVE_LZ4
+    .compress = lz4_compress,
+    .decompress = lz4_decompress,
+    .backend = lz4_backend,
+    .version = lz4_version,
+#endif
+    .selftest = &lz4_selftest,
+};

@@ -118,40 +118,25 @@ tgm_error tgm__rle_decode(const uint8_t *src, size_t n, uint64_t n_bits, uint8_t
     return TGM_ERROR_OK;
 }
 
-/* --- dtype=bitmask codec: [u32 BE bit count][RLE blob] ---------------------
- *
- * The reference counts every bit of the packed payload, padding included
- * (bit count = 8 * bytes), so the prefix and the last run cover the zero
- * padding too.  Decoding accepts any prefix whose byte count matches.
- * p->bitmask_bits (the shape's element count) is therefore not used. */
+/* --- dtype=bitmask codec: [u32 BE bit count][RLE blob] (bitmask_codecs.c) -- */
 
 static tgm_error rle_compress(const tgm_codec_params *p, const uint8_t *src, size_t n, tgm_buf *out,
                               tgm_u64vec *block_offsets) {
     (void)p;
     (void)block_offsets;
-    TGM_RETURN_IF((uint64_t)n > UINT32_MAX / 8, TGM_ERROR_ENCODING,
-                  "rle: a bitmask of %zu bytes exceeds the 4-byte bit-count prefix", n);
-    uint64_t n_bits = (uint64_t)n * 8;
-    uint8_t prefix[4];
-    tgm__wr_be32(prefix, (uint32_t)n_bits);
-    TGM_TRY(tgm__buf_append(out, prefix, 4));
-    return tgm__rle_encode(src, n_bits, out);
+    return tgm__bitmask_prefixed_compress("rle", tgm__rle_encode, src, n, out);
 }
 
 static tgm_error rle_decompress(const tgm_codec_params *p, const uint8_t *src, size_t n,
                                 uint8_t *dst, size_t dst_len) {
     (void)p;
-    TGM_RETURN_IF(n < 4, TGM_ERROR_COMPRESSION,
-                  "RLE blob too short: missing 4-byte n_elements prefix (%zu bytes)", n);
-    uint64_t n_bits = tgm__rd_be32(src);
-    TGM_RETURN_IF(tgm__bits_nbytes(n_bits) != (uint64_t)dst_len, TGM_ERROR_COMPRESSION,
-                  "RLE decompressed size %" PRIu64 " != expected %zu", tgm__bits_nbytes(n_bits),
-                  dst_len);
-    tgm_error err = tgm__rle_decode(src + 4, n - 4, n_bits, dst);
-    if (err != TGM_ERROR_OK) {
-        return tgm__wrap(err, "RLE decode");
-    }
-    return TGM_ERROR_OK;
+    return tgm__bitmask_prefixed_decompress("RLE", tgm__rle_decode, src, n, dst, dst_len);
 }
 
-const tgm_codec tgm__codec_rle = {"rle", rle_compress, rle_decompress, NULL};
+/* No bound on expansion: one varint describes a run of any length. */
+const tgm_codec tgm__codec_rle = {
+    .name = "rle",
+    .dtypes = TGM_DTYPE_BIT(TGM_DT_BITMASK),
+    .compress = rle_compress,
+    .decompress = rle_decompress,
+};

@@ -460,39 +460,29 @@ tgm_error tgm__roaring_decode(const uint8_t *src, size_t n, uint64_t n_bits, uin
     return TGM_ERROR_OK;
 }
 
-/* --- dtype=bitmask codec: [u32 BE bit count][roaring blob] -----------------
- *
- * As for RLE, the reference counts every bit of the packed payload (bit
- * count = 8 * bytes), not p->bitmask_bits; decoding accepts any count whose
- * byte size matches. */
+/* --- dtype=bitmask codec: [u32 BE bit count][roaring blob] (bitmask_codecs.c) */
 
+#ifdef TGM_HAVE_ROARING
 static tgm_error roaring_compress(const tgm_codec_params *p, const uint8_t *src, size_t n,
                                   tgm_buf *out, tgm_u64vec *block_offsets) {
     (void)p;
     (void)block_offsets;
-    TGM_RETURN_IF((uint64_t)n > UINT32_MAX / 8, TGM_ERROR_ENCODING,
-                  "roaring: a bitmask of %zu bytes exceeds the 4-byte bit-count prefix", n);
-    uint64_t n_bits = (uint64_t)n * 8;
-    uint8_t prefix[4];
-    tgm__wr_be32(prefix, (uint32_t)n_bits);
-    TGM_TRY(tgm__buf_append(out, prefix, 4));
-    return tgm__roaring_encode(src, n_bits, out);
+    return tgm__bitmask_prefixed_compress("roaring", tgm__roaring_encode, src, n, out);
 }
 
 static tgm_error roaring_decompress(const tgm_codec_params *p, const uint8_t *src, size_t n,
                                     uint8_t *dst, size_t dst_len) {
     (void)p;
-    TGM_RETURN_IF(n < 4, TGM_ERROR_COMPRESSION,
-                  "Roaring blob too short: missing 4-byte n_elements prefix (%zu bytes)", n);
-    uint64_t n_bits = tgm__rd_be32(src);
-    TGM_RETURN_IF(tgm__bits_nbytes(n_bits) != (uint64_t)dst_len, TGM_ERROR_COMPRESSION,
-                  "Roaring decompressed size %" PRIu64 " != expected %zu", tgm__bits_nbytes(n_bits),
-                  dst_len);
-    tgm_error err = tgm__roaring_decode(src + 4, n - 4, n_bits, dst);
-    if (err != TGM_ERROR_OK) {
-        return tgm__wrap(err, "Roaring decode");
-    }
-    return TGM_ERROR_OK;
+    return tgm__bitmask_prefixed_decompress("Roaring", tgm__roaring_decode, src, n, dst, dst_len);
 }
+#endif
 
-const tgm_codec tgm__codec_roaring = {"roaring", roaring_compress, roaring_decompress, NULL};
+/* No bound on expansion: a run container covers 65536 bits in 4 bytes. */
+const tgm_codec tgm__codec_roaring = {
+    .name = "roaring",
+    .dtypes = TGM_DTYPE_BIT(TGM_DT_BITMASK),
+#ifdef TGM_HAVE_ROARING
+    .compress = roaring_compress,
+    .decompress = roaring_decompress,
+#endif
+};

@@ -1,18 +1,20 @@
-/* szip codec table: parameter resolution, block-offset checks and the
- * glue between tgm_codec and the encoder/decoder (szip_enc.c, szip_dec.c). */
+/* szip's codec table entry: its parameters and their checks, the bound on
+ * its expansion, and the glue between tgm_codec and the encoder / decoder
+ * (szip_enc.c, szip_dec.c, compiled when TGM_WITH_SZIP is on). */
 #include "codecs/szip.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 #include "common/checked.h"
 #include "common/error.h"
 
 tgm_error tgm__szip_config(const tgm_codec_params *p, tgm_szip_cfg *cfg) {
-    uint32_t bps = p->szip_bits_per_sample;
-    uint32_t bs = p->szip_block_size;
-    uint32_t rsi = p->szip_rsi;
-    uint32_t flags = p->szip_flags;
+    tgm_szip_params sp;
+    TGM_CODEC_OWN_GET(p, sp);
+    uint32_t bps = sp.bits_per_sample;
+    uint32_t bs = sp.block_size;
+    uint32_t rsi = sp.rsi;
+    uint32_t flags = sp.flags;
 
     memset(cfg, 0, sizeof *cfg);
     TGM_RETURN_IF(bps == 0 || bps > 32, TGM_ERROR_ENCODING,
@@ -72,31 +74,44 @@ tgm_error tgm__szip_config(const tgm_codec_params *p, tgm_szip_cfg *cfg) {
     return TGM_ERROR_OK;
 }
 
-tgm_error tgm__szip_check_offsets(const uint64_t *offsets, size_t n_offsets, size_t n) {
-    uint64_t nbits;
-    TGM_RETURN_IF(tgm__mul_u64((uint64_t)n, 8, &nbits), TGM_ERROR_COMPRESSION,
-                  "szip: stream of %zu bytes is too long", n);
-    TGM_RETURN_IF(n_offsets == 0 && n != 0, TGM_ERROR_COMPRESSION,
-                  "szip: szip_block_offsets is empty; first offset must be 0");
-    for (size_t i = 0; i < n_offsets; i++) {
-        uint64_t o = offsets[i];
-        if (i == 0) {
-            TGM_RETURN_IF(o != 0, TGM_ERROR_COMPRESSION,
-                          "szip: szip_block_offsets[0]=%" PRIu64 " must be 0", o);
-        } else {
-            TGM_RETURN_IF(o <= offsets[i - 1], TGM_ERROR_COMPRESSION,
-                          "szip: szip_block_offsets[%zu]=%" PRIu64
-                          " is not greater than offsets[%zu]=%" PRIu64,
-                          i, o, i - 1, offsets[i - 1]);
-        }
-        TGM_RETURN_IF(o >= nbits, TGM_ERROR_COMPRESSION,
-                      "szip: szip_block_offsets[%zu]=%" PRIu64
-                      " points past the end of the %zu-byte stream (%" PRIu64 " bits)",
-                      i, o, n, nbits);
+/* szip_rsi, szip_block_size and szip_flags from the descriptor; the sample
+ * width from the stream.  Packed values are MSB-first (the reference's
+ * behaviour) and travel one per container when their width is not a
+ * multiple of 8 (flag TGM_CODEC_BYTE_SAMPLES), so the sample width is the
+ * packed bit width either way. */
+static tgm_error szip_parse(const tgm_codec_keys *k, tgm_codec_params *p) {
+    tgm_szip_params sp;
+    TGM_TRY(tgm__key_u32(k, "szip_rsi", &sp.rsi));
+    TGM_TRY(tgm__key_u32(k, "szip_block_size", &sp.block_size));
+    TGM_TRY(tgm__key_u32(k, "szip_flags", &sp.flags));
+    if (p->stream.packed) {
+        sp.flags |= TGM_SZIP_DATA_MSB;
     }
+    sp.bits_per_sample = p->stream.sample_bits;
+    TGM_CODEC_OWN_PUT(p, sp);
     return TGM_ERROR_OK;
 }
 
+/* CCSDS 121.0-B-3 §5.1.4: the densest code is a zero-block run, at least 3
+ * bits (identifier, selector bit, one FS bit) for at most one segment of
+ * 64 blocks; every other block option costs at least one bit per sample.
+ * Samples are at most 4 bytes. */
+static uint64_t szip_max_expansion(const tgm_codec_params *p, uint64_t n) {
+    tgm_szip_params sp;
+    TGM_CODEC_OWN_GET(p, sp);
+    uint64_t bs = sp.block_size;
+    if (bs == 0 || bs > TGM_SZIP_MAX_BLOCK_SIZE) {
+        bs = TGM_SZIP_MAX_BLOCK_SIZE; /* the codec rejects it anyway */
+    }
+    uint64_t runs, r;
+    if (tgm__mul_u64(n, 3, &runs) || tgm__add_u64(runs, 1, &runs) ||
+        tgm__mul_u64(runs, 64 * 4 * bs, &r)) {
+        return UINT64_MAX;
+    }
+    return r;
+}
+
+#ifdef TGM_HAVE_SZIP
 static tgm_error szip_compress(const tgm_codec_params *p, const uint8_t *src, size_t n,
                                tgm_buf *out, tgm_u64vec *block_offsets) {
     tgm_szip_cfg cfg;
@@ -119,4 +134,35 @@ static tgm_error szip_decompress_range(const tgm_codec_params *p, const uint8_t 
     return tgm__szip_decode_range(&cfg, src, n, block_offsets, n_offsets, byte_pos, byte_size, dst);
 }
 
-const tgm_codec tgm__codec_szip = {"szip", szip_compress, szip_decompress, szip_decompress_range};
+static const char *szip_backend(char *buf, size_t cap) {
+    (void)buf;
+    (void)cap;
+    return "tensogram-c (built-in)";
+}
+
+static const char *szip_version(void) { return TGM_VERSION_STRING; }
+#endif /* TGM_HAVE_SZIP */
+
+static const tgm_codec_selftest szip_selftest = {
+    "pipeline       simple_packing+szip",
+    "float64",
+    "simple_packing",
+    "none",
+    ",\"sp_bits_per_value\":24,\"szip_rsi\":128,\"szip_block_size\":16,\"szip_flags\":8",
+    1.5};
+
+const tgm_codec tgm__codec_szip = {
+    .name = "szip",
+    .flags = TGM_CODEC_BLOCK_OFFSETS | TGM_CODEC_BYTE_SAMPLES | TGM_CODEC_FEATURE |
+             TGM_CODEC_PURE_VARIANT,
+    .parse = szip_parse,
+    .max_expansion = szip_max_expansion,
+#ifdef TGM_HAVE_SZIP
+    .compress = szip_compress,
+    .decompress = szip_decompress,
+    .decompress_range = szip_decompress_range,
+    .backend = szip_backend,
+    .version = szip_version,
+#endif
+    .selftest = &szip_selftest,
+};

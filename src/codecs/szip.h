@@ -3,7 +3,7 @@
  * parameters).
  *
  * The codec is split in three files:
- *   szip.c      parameter checks, the codec table, offset validation
+ *   szip.c      parameters, the codec table entry
  *   szip_enc.c  encoder (sample reading, preprocessor, option selection)
  *   szip_dec.c  decoder (full, range, offset scan)
  *
@@ -33,6 +33,16 @@
 #define TGM_SZIP_PAD_RSI 32u
 #define TGM_SZIP_NOT_ENFORCE 64u
 
+/* szip's own parameters in tgm_codec_params (TGM_CODEC_OWN_PUT): the
+ * descriptor's szip_rsi, szip_block_size and szip_flags, and the sample
+ * width the stream before the codec implies. */
+typedef struct tgm_szip_params {
+    uint32_t rsi;             /* blocks per reference sample interval */
+    uint32_t block_size;      /* samples per block (8, 16, 32, 64) */
+    uint32_t flags;           /* AEC_DATA_* flags as stored in the descriptor */
+    uint32_t bits_per_sample; /* 1..32 */
+} tgm_szip_params;
+
 /* Largest block size accepted with AEC_NOT_ENFORCE (the standard sizes are
  * 8, 16, 32 and 64; libaec only asks for an even number). */
 #define TGM_SZIP_MAX_BLOCK_SIZE 4096u
@@ -56,8 +66,8 @@ typedef struct tgm_szip_cfg {
     size_t rsi_bytes;    /* rsi_samples * width */
 } tgm_szip_cfg;
 
-/* Check and resolve parameters (TGM_ERROR_ENCODING with an "szip: ..."
- * detail when invalid). */
+/* Check and resolve the parameters in p (TGM_ERROR_ENCODING with an
+ * "szip: ..." detail when invalid). */
 tgm_error tgm__szip_config(const tgm_codec_params *p, tgm_szip_cfg *cfg);
 
 /* Encode n bytes (a whole number of samples) and append the stream to out.
@@ -76,7 +86,8 @@ tgm_error tgm__szip_decode(const tgm_szip_cfg *cfg, const uint8_t *src, size_t n
 
 /* Decode bytes [byte_pos, byte_pos + byte_size) of the decompressed stream
  * (any byte boundaries), starting at the RSI that holds byte_pos (its
- * offset taken from offsets, which are checked first) and decoding only
+ * offset taken from offsets, which are checked first with
+ * tgm__codec_check_offsets) and decoding only
  * the RSIs and blocks the range needs; same mapping as libaec's
  * aec_decode_range (RSI = byte_pos / (rsi * block_size * width)).  A range
  * reaching past the coded data fails. */
@@ -89,10 +100,5 @@ tgm_error tgm__szip_decode_range(const tgm_szip_cfg *cfg, const uint8_t *src, si
  * reported). */
 tgm_error tgm__szip_scan_offsets(const tgm_szip_cfg *cfg, const uint8_t *src, size_t n,
                                  size_t decoded_len, tgm_u64vec *offsets);
-
-/* Check a block-offset list against a stream of n bytes: first offset 0,
- * strictly increasing, every offset inside the stream.  `n_offsets` may be
- * 0 only for an empty stream. */
-tgm_error tgm__szip_check_offsets(const uint64_t *offsets, size_t n_offsets, size_t n);
 
 #endif

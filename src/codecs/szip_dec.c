@@ -881,7 +881,7 @@ tgm_error tgm__szip_decode_range(const tgm_szip_cfg *c, const uint8_t *src, size
     }
     TGM_RETURN_IF(n == 0, TGM_ERROR_COMPRESSION,
                   "szip: cannot decode a range from an empty compressed stream");
-    TGM_TRY(tgm__szip_check_offsets(offsets, n_offsets, n));
+    TGM_TRY(tgm__codec_check_offsets(&tgm__codec_szip, offsets, n_offsets, n));
     uint64_t end;
     TGM_RETURN_IF(__builtin_add_overflow(byte_pos, byte_size, &end), TGM_ERROR_COMPRESSION,
                   "szip: range %" PRIu64 " + %" PRIu64 " overflows", byte_pos, byte_size);

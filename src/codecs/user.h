@@ -13,7 +13,7 @@
  * object, check what the callback produced and turn its failure into the
  * library's error ("user codec \"xor8\" (id 200) decode: ...").  They know
  * nothing of descriptors: the caller fills the tgm_codec_call (see
- * pipeline/user_codec.c). */
+ * codecs/user_codec.c, the codec table entry of every user codec). */
 #ifndef TGM_CODECS_USER_H
 #define TGM_CODECS_USER_H
 
@@ -27,6 +27,10 @@
 #include "tensogram/codec.h"
 
 typedef struct tgm_ucodec tgm_ucodec;
+
+/* The descriptor parameter holding a user codec's id, added by the encoder
+ * and checked against the registry by the decoder. */
+#define TGM_USER_CODEC_ID_KEY "user_codec_id"
 
 /* Registry operations behind the public functions of the same names
  * (argument checks included; errors recorded). */

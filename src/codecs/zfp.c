@@ -1,6 +1,6 @@
 /* zfp compression of a 1-D float64 array, byte-compatible with libzfp 1.0
  * and so with the reference: parameters, stream-length checks, threads and
- * the codec table.  The stream and the coder: zfp.h, zfp_coder.h.
+ * the codec table entry.  The stream and the coder: zfp.h, zfp_coder.h.
  *
  * The stream is zfp's raw bit stream, no header, cut at ceil(bits / 8)
  * bytes (the reference's length; libzfp itself pads to its word size).
@@ -16,12 +16,15 @@
 #include "codecs/zfp.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "codecs/zfp_coder.h"
-#include "common/alloc.h"
 #include "common/checked.h"
 #include "common/error.h"
+
+#ifdef TGM_HAVE_ZFP
+#include "codecs/zfp_coder.h"
+#include "common/alloc.h"
 #include "common/thread.h"
 
 /* Blocks per parallel task: a multiple of 64 (see above), and 128 KiB of
@@ -30,17 +33,20 @@
 
 static size_t block_count(size_t n) { return n / 4 + (n % 4 != 0); }
 
-tgm_error tgm__zfp_config(const tgm_codec_params *p, tgm_zfp_cfg *c) {
+tgm_error tgm__zfp_config(const tgm_codec_params *cp, tgm_zfp_cfg *c) {
+    tgm_zfp_params zp;
+    TGM_CODEC_OWN_GET(cp, zp);
+    const tgm_zfp_params *p = &zp;
     memset(c, 0, sizeof *c);
     c->maxprec = TGM_ZFP_MAX_PREC;
     c->minexp = TGM_ZFP_MIN_EXP;
-    switch (p->zfp_mode) {
+    switch (p->mode) {
     case TGM_ZFP_FIXED_RATE: {
         /* libzfp converts 4 * rate to an unsigned int: keep it in range. */
-        TGM_RETURN_IF(!(p->zfp_rate > 0.0) || !(p->zfp_rate <= (double)TGM_ZFP_MAX_BITS / 4),
+        TGM_RETURN_IF(!(p->rate > 0.0) || !(p->rate <= (double)TGM_ZFP_MAX_BITS / 4),
                       TGM_ERROR_ENCODING, "zfp error: zfp_rate must be in (0, %g], got %g",
-                      (double)TGM_ZFP_MAX_BITS / 4, p->zfp_rate);
-        uint32_t bits = (uint32_t)floor(4 * p->zfp_rate + 0.5);
+                      (double)TGM_ZFP_MAX_BITS / 4, p->rate);
+        uint32_t bits = (uint32_t)floor(4 * p->rate + 0.5);
         if (bits < 12) {
             bits = 12; /* 1 + 11 exponent bits */
         }
@@ -51,12 +57,12 @@ tgm_error tgm__zfp_config(const tgm_codec_params *p, tgm_zfp_cfg *c) {
     case TGM_ZFP_FIXED_PRECISION:
         c->minbits = TGM_ZFP_MIN_BITS;
         c->maxbits = TGM_ZFP_MAX_BITS;
-        if (p->zfp_precision != 0 && p->zfp_precision < TGM_ZFP_MAX_PREC) {
-            c->maxprec = p->zfp_precision;
+        if (p->precision != 0 && p->precision < TGM_ZFP_MAX_PREC) {
+            c->maxprec = p->precision;
         }
         return TGM_ERROR_OK;
     case TGM_ZFP_FIXED_ACCURACY: {
-        double t = p->zfp_tolerance;
+        double t = p->tolerance;
         TGM_RETURN_IF(isinf(t), TGM_ERROR_ENCODING,
                       "zfp error: zfp_tolerance must be finite, got %g", t);
         /* The reference's text: libzfp's zfp_stream_set_accuracy returns 0
@@ -71,7 +77,7 @@ tgm_error tgm__zfp_config(const tgm_codec_params *p, tgm_zfp_cfg *c) {
         return TGM_ERROR_OK;
     }
     default:
-        return tgm__fail(TGM_ERROR_ENCODING, "zfp error: unknown zfp mode %d", (int)p->zfp_mode);
+        return tgm__fail(TGM_ERROR_ENCODING, "zfp error: unknown zfp mode %d", (int)p->mode);
     }
 }
 
@@ -263,7 +269,9 @@ static tgm_error rate_decode_task(void *ctx, size_t index) {
 
 static tgm_error zfp_decompress_values(const tgm_codec_params *p, const uint8_t *src, size_t n,
                                        uint8_t *dst, size_t dst_len) {
-    size_t nv = p->zfp_num_values;
+    tgm_zfp_params zp;
+    TGM_CODEC_OWN_GET(p, zp);
+    size_t nv = zp.num_values;
     if (nv == 0 || n == 0) {
         TGM_RETURN_IF(nv == 0 && n != 0, TGM_ERROR_COMPRESSION,
                       "zfp error: num_values=0 with non-empty compressed stream (malformed zfp "
@@ -306,7 +314,9 @@ static tgm_error zfp_decompress_range(const tgm_codec_params *p, const uint8_t *
                                       uint64_t byte_pos, uint64_t byte_size, uint8_t *dst) {
     (void)block_offsets;
     (void)n_offsets;
-    size_t nv = p->zfp_num_values;
+    tgm_zfp_params zp;
+    TGM_CODEC_OWN_GET(p, zp);
+    size_t nv = zp.num_values;
     TGM_RETURN_IF(byte_pos % 8 != 0 || byte_size % 8 != 0, TGM_ERROR_COMPRESSION,
                   "zfp error: byte range (%llu, %llu) is not a whole number of float64 values",
                   (unsigned long long)byte_pos, (unsigned long long)byte_size);
@@ -339,5 +349,73 @@ static tgm_error zfp_decompress_range(const tgm_codec_params *p, const uint8_t *
     return TGM_ERROR_OK;
 }
 
-const tgm_codec tgm__codec_zfp = {"zfp", zfp_compress_values, zfp_decompress_values,
-                                  zfp_decompress_range};
+/* zfp is implemented here; the kernels follow the CPU. */
+static const char *zfp_backend(char *buf, size_t cap) {
+    snprintf(buf, cap, "tensogram-c (built-in, %s kernels)", tgm__zfp_kernels()->name);
+    return buf;
+}
+
+static const char *zfp_version(void) { return TGM_VERSION_STRING; }
+#endif /* TGM_HAVE_ZFP */
+
+/* ---- the codec table entry ------------------------------------------------ */
+
+/* zfp_mode with the parameter it needs (the reference's texts). */
+static tgm_error zfp_parse(const tgm_codec_keys *k, tgm_codec_params *p) {
+    tgm_zfp_params zp;
+    memset(&zp, 0, sizeof zp);
+    const char *mode = tgm__key_text(k, "zfp_mode");
+    TGM_RETURN_IF(mode == NULL, TGM_ERROR_METADATA, "missing required parameter: zfp_mode");
+    if (strcmp(mode, "fixed_rate") == 0) {
+        zp.mode = TGM_ZFP_FIXED_RATE;
+        TGM_TRY(tgm__key_f64(k, "zfp_rate", &zp.rate));
+    } else if (strcmp(mode, "fixed_precision") == 0) {
+        zp.mode = TGM_ZFP_FIXED_PRECISION;
+        TGM_TRY(tgm__key_u32(k, "zfp_precision", &zp.precision));
+    } else if (strcmp(mode, "fixed_accuracy") == 0) {
+        zp.mode = TGM_ZFP_FIXED_ACCURACY;
+        TGM_TRY(tgm__key_f64(k, "zfp_tolerance", &zp.tolerance));
+    } else {
+        return tgm__fail(TGM_ERROR_ENCODING,
+                         "unknown zfp_mode: %s (expected one of: fixed_rate, fixed_precision, "
+                         "fixed_accuracy)",
+                         mode);
+    }
+    TGM_RETURN_IF(p->stream.n > SIZE_MAX, TGM_ERROR_METADATA, "too many values");
+    zp.num_values = (size_t)p->stream.n;
+    TGM_CODEC_OWN_PUT(p, zp);
+    return TGM_ERROR_OK;
+}
+
+/* 1-D blocks of 4 doubles (32 bytes); every block takes at least one bit
+ * (TGM_ZFP_MIN_BITS), in every mode. */
+static uint64_t zfp_max_expansion(const tgm_codec_params *p, uint64_t n) {
+    (void)p;
+    uint64_t r;
+    return tgm__mul_u64(n, 8 * 32, &r) ? UINT64_MAX : r;
+}
+
+/* zfp compresses float64 values in this library (the reference also feeds
+ * it float32 bytes); the test uses float64 and checks the decoded size. */
+static const tgm_codec_selftest zfp_selftest = {"pipeline       zfp (fixed-rate)",
+                                                "float64",
+                                                "none",
+                                                "none",
+                                                ",\"zfp_mode\":\"fixed_rate\",\"zfp_rate\":16.0",
+                                                1.5};
+
+const tgm_codec tgm__codec_zfp = {
+    .name = "zfp",
+    .flags = TGM_CODEC_VALUES | TGM_CODEC_HOST_ORDER | TGM_CODEC_LOSSY | TGM_CODEC_FEATURE,
+    .dtypes = TGM_DTYPE_BIT(TGM_DT_FLOAT64),
+    .parse = zfp_parse,
+    .max_expansion = zfp_max_expansion,
+#ifdef TGM_HAVE_ZFP
+    .compress = zfp_compress_values,
+    .decompress = zfp_decompress_values,
+    .decompress_range = zfp_decompress_range,
+    .backend = zfp_backend,
+    .version = zfp_version,
+#endif
+    .selftest = &zfp_selftest,
+};

@@ -3,7 +3,7 @@
  * header), implemented here and byte-identical to libzfp's.
  *
  * The codec is split in these files:
- *   zfp.c         parameters, stream-length checks, threads, the codec table
+ *   zfp.c         parameters, stream-length checks, threads, the codec table entry
  *   zfp_coder.h   the embedded bit-plane coder and bit I/O, shared by every
  *                 kernel (static inline, compiled once per instruction set)
  *   zfp_block.c   portable kernels, the coder tables, run-time dispatch
@@ -50,6 +50,23 @@
  * and the bit-plane code, at most 4 (prec + 1) bits. */
 #define TGM_ZFP_BLOCK_MAX_CODE (12u + 4u * (TGM_ZFP_MAX_PREC + 1u))
 
+/* zfp's own parameters in tgm_codec_params (TGM_CODEC_OWN_PUT): the
+ * descriptor's zfp_mode with zfp_rate, zfp_precision or zfp_tolerance, and
+ * the number of float64 values in the stream. */
+typedef enum tgm_zfp_mode {
+    TGM_ZFP_FIXED_RATE = 1,
+    TGM_ZFP_FIXED_PRECISION = 2,
+    TGM_ZFP_FIXED_ACCURACY = 3
+} tgm_zfp_mode;
+
+typedef struct tgm_zfp_params {
+    tgm_zfp_mode mode;
+    double rate;
+    uint32_t precision;
+    double tolerance;
+    size_t num_values;
+} tgm_zfp_params;
+
 typedef struct tgm_zfp_cfg {
     uint32_t minbits;
     uint32_t maxbits;
@@ -58,7 +75,7 @@ typedef struct tgm_zfp_cfg {
     int fixed_rate; /* minbits == maxbits: every block takes maxbits bits */
 } tgm_zfp_cfg;
 
-/* Resolve and check the mode parameters (TGM_ERROR_ENCODING with a
+/* Resolve and check the mode parameters in p (TGM_ERROR_ENCODING with a
  * "zfp error: ..." detail when invalid). */
 tgm_error tgm__zfp_config(const tgm_codec_params *p, tgm_zfp_cfg *c);
 

@@ -12,11 +12,14 @@
  * Decoding uses the one-shot decompressor into the caller's buffer of
  * exactly dst_len bytes: it needs no content-size field, bounds its output
  * by dst_len, and handles concatenated and skippable frames. */
+#include "codecs/zstd.h"
+
+#include "common/checked.h"
+#include "common/error.h"
+
+#ifdef TGM_HAVE_ZSTD
 #include <zstd.h>
 #include <zstd_errors.h>
-
-#include "codecs/codec.h"
-#include "common/error.h"
 
 static tgm_error zstd_fail(const char *what, size_t code) {
     return tgm__fail(TGM_ERROR_COMPRESSION, "zstd error: %s: %s", what, ZSTD_getErrorName(code));
@@ -30,8 +33,10 @@ static tgm_error zstd_compress(const tgm_codec_params *p, const uint8_t *src, si
     if (cctx == NULL) {
         return tgm__fail(TGM_ERROR_COMPRESSION, "zstd error: cannot create a compression context");
     }
-    size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, p->zstd_level);
-    TGM_FAIL_IF(ZSTD_isError(r), TGM_ERROR_COMPRESSION, "zstd error: level %d: %s", p->zstd_level,
+    tgm_zstd_params zp;
+    TGM_CODEC_OWN_GET(p, zp);
+    size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, zp.level);
+    TGM_FAIL_IF(ZSTD_isError(r), TGM_ERROR_COMPRESSION, "zstd error: level %d: %s", zp.level,
                 ZSTD_getErrorName(r));
 
     size_t start = out->len;
@@ -92,4 +97,49 @@ static tgm_error zstd_decompress(const tgm_codec_params *p, const uint8_t *src, 
     return TGM_ERROR_OK;
 }
 
-const tgm_codec tgm__codec_zstd = {"zstd", zstd_compress, zstd_decompress, NULL};
+static const char *zstd_backend(char *buf, size_t cap) {
+    (void)buf;
+    (void)cap;
+    return "libzstd";
+}
+
+static const char *zstd_version(void) { return ZSTD_versionString(); }
+#endif /* TGM_HAVE_ZSTD */
+
+void tgm__zstd_params(tgm_codec_params *p, int level) {
+    tgm_zstd_params zp = {level};
+    TGM_CODEC_OWN_PUT(p, zp);
+}
+
+static tgm_error zstd_parse(const tgm_codec_keys *k, tgm_codec_params *p) {
+    int32_t level;
+    TGM_TRY(tgm__key_i32_or(k, "zstd_level", 3, &level));
+    tgm__zstd_params(p, level);
+    return TGM_ERROR_OK;
+}
+
+/* A block yields at most 128 KiB and takes at least 4 bytes (an RLE block:
+ * 3-byte header + the byte); frames add headers. */
+static uint64_t zstd_max_expansion(const tgm_codec_params *p, uint64_t n) {
+    (void)p;
+    uint64_t r;
+    return tgm__mul_u64(n / 4 + 1, (uint64_t)128 * 1024, &r) ? UINT64_MAX : r;
+}
+
+static const tgm_codec_selftest zstd_selftest = {
+    "pipeline       shuffle+zstd", "float32", "none", "shuffle",
+    ",\"shuffle_element_size\":4", 1.5};
+
+const tgm_codec tgm__codec_zstd = {
+    .name = "zstd",
+    .flags = TGM_CODEC_FEATURE | TGM_CODEC_PURE_VARIANT,
+    .parse = zstd_parse,
+    .max_expansion = zstd_max_expansion,
+#ifdef TGM_HAVE_ZSTD
+    .compress = zstd_compress,
+    .decompress = zstd_decompress,
+    .backend = zstd_backend,
+    .version = zstd_version,
+#endif
+    .selftest = &zstd_selftest,
+};

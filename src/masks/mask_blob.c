@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "codecs/bitmask_codecs.h"
+#include "codecs/blosc2.h"
 #include "codecs/codec.h"
+#include "codecs/zstd.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "masks/masks.h"
@@ -13,7 +15,15 @@
 static const char *const codec_names[TGM_MASK_CODEC_COUNT] = {"none", "rle",  "roaring",
                                                               "lz4",  "zstd", "blosc2"};
 
-#define EXPECTED_METHODS "\"none\" | \"rle\" | \"roaring\" | \"lz4\" | \"zstd\" | \"blosc2\""
+const char *tgm__mask_codec_names(char *buf, size_t cap, const char *sep, bool quoted) {
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int c = 0; c < TGM_MASK_CODEC_COUNT && o < cap; c++) {
+        o += (size_t)snprintf(buf + o, cap - o, quoted ? "%s\"%s\"" : "%s%s", c ? sep : "",
+                              codec_names[c]);
+    }
+    return buf;
+}
 
 const char *tgm__mask_codec_name(tgm_mask_codec codec) {
     return (unsigned)codec < TGM_MASK_CODEC_COUNT ? codec_names[codec] : NULL;
@@ -35,38 +45,17 @@ int tgm__mask_codec_lookup(const char *name, size_t len, tgm_mask_codec *out) {
     return -1;
 }
 
+/* The codec table entry behind a method (none has none). */
+static const tgm_codec *method_codec(tgm_mask_codec c) {
+    return c == TGM_MASK_CODEC_NONE ? NULL : tgm__codec_format(codec_names[c]);
+}
+
 int tgm__mask_codec_available(tgm_mask_codec codec) {
-    switch (codec) {
-    case TGM_MASK_CODEC_NONE:
-    case TGM_MASK_CODEC_RLE:
-        return 1;
-    case TGM_MASK_CODEC_ROARING:
-#ifdef TGM_HAVE_ROARING
-        return 1;
-#else
-        return 0;
-#endif
-    case TGM_MASK_CODEC_LZ4:
-#ifdef TGM_HAVE_LZ4
-        return 1;
-#else
-        return 0;
-#endif
-    case TGM_MASK_CODEC_ZSTD:
-#ifdef TGM_HAVE_ZSTD
-        return 1;
-#else
-        return 0;
-#endif
-    case TGM_MASK_CODEC_BLOSC2:
-#ifdef TGM_HAVE_BLOSC2
-        return 1;
-#else
-        return 0;
-#endif
-    default:
+    if ((unsigned)codec >= TGM_MASK_CODEC_COUNT) {
         return 0;
     }
+    const tgm_codec *c = method_codec(codec);
+    return c == NULL || tgm__codec_built(c);
 }
 
 void tgm__mask_method_init(tgm_mask_method *m, tgm_mask_codec codec) {
@@ -131,11 +120,12 @@ tgm_error tgm__mask_method_parse(const char *name, tgm_mask_method *out) {
         tgm__mask_method_default(out);
         return TGM_ERROR_OK;
     }
-    char q[256];
+    char q[256], names[128];
     tgm_mask_codec c;
     if (tgm__mask_codec_lookup(name, strlen(name), &c) != 0) {
         return tgm__fail_raw(TGM_ERROR_INVALID_ARG, "unknown mask method %s (expected %s)",
-                             quote(name, strlen(name), q, sizeof q), EXPECTED_METHODS);
+                             quote(name, strlen(name), q, sizeof q),
+                             tgm__mask_codec_names(names, sizeof names, " | ", true));
     }
     if (!tgm__mask_codec_available(c)) {
         return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
@@ -146,44 +136,15 @@ tgm_error tgm__mask_method_parse(const char *name, tgm_mask_method *out) {
     return TGM_ERROR_OK;
 }
 
-static const struct {
-    const char *name;
-    tgm_blosc2_inner codec;
-} blosc2_names[] = {{"blosclz", TGM_BLOSC2_BLOSCLZ},
-                    {"lz4", TGM_BLOSC2_LZ4},
-                    {"lz4hc", TGM_BLOSC2_LZ4HC},
-                    {"zlib", TGM_BLOSC2_ZLIB},
-                    {"zstd", TGM_BLOSC2_ZSTD}};
-
-const char *tgm__mask_blosc2_codec_name(tgm_blosc2_inner c) {
-    for (size_t i = 0; i < sizeof blosc2_names / sizeof blosc2_names[0]; i++) {
-        if (blosc2_names[i].codec == c) {
-            return blosc2_names[i].name;
-        }
-    }
-    return NULL;
-}
-
-int tgm__mask_blosc2_codec_lookup(const char *name, size_t len, tgm_blosc2_inner *out) {
-    for (size_t i = 0; i < sizeof blosc2_names / sizeof blosc2_names[0]; i++) {
-        if (strlen(blosc2_names[i].name) == len && memcmp(blosc2_names[i].name, name, len) == 0) {
-            *out = blosc2_names[i].codec;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 tgm_error tgm__mask_check_descriptor(tgm_mask_kind kind, const char *method, size_t method_len,
                                      const char *param, size_t param_len) {
-    char qm[256], qp[256];
+    char qm[256], qp[256], names[128];
     const char *key = tgm__mask_kind_key(kind);
     tgm_mask_codec c;
     if (tgm__mask_codec_lookup(method, method_len, &c) != 0) {
-        return tgm__fail(TGM_ERROR_METADATA,
-                         "mask %s has unknown method %s; expected one of: none, rle, roaring, "
-                         "lz4, zstd, blosc2",
-                         key, quote(method, method_len, qm, sizeof qm));
+        return tgm__fail(TGM_ERROR_METADATA, "mask %s has unknown method %s; expected one of: %s",
+                         key, quote(method, method_len, qm, sizeof qm),
+                         tgm__mask_codec_names(names, sizeof names, ", ", false));
     }
     if (param == NULL) {
         return TGM_ERROR_OK;
@@ -234,26 +195,6 @@ static tgm_error not_built(tgm_mask_codec c) {
                      cname(c), cname(c));
 }
 
-/* The general-purpose codec behind a method, or NULL when not built in. */
-static const tgm_codec *generic_codec(tgm_mask_codec c) {
-    switch (c) {
-#ifdef TGM_HAVE_LZ4
-    case TGM_MASK_CODEC_LZ4:
-        return &tgm__codec_lz4;
-#endif
-#ifdef TGM_HAVE_ZSTD
-    case TGM_MASK_CODEC_ZSTD:
-        return &tgm__codec_zstd;
-#endif
-#ifdef TGM_HAVE_BLOSC2
-    case TGM_MASK_CODEC_BLOSC2:
-        return &tgm__codec_blosc2;
-#endif
-    default:
-        return NULL;
-    }
-}
-
 /* Codec parameters of a method for a packed mask of nbytes bytes.  blosc2
  * follows the reference's mask writer (tensogram-encodings
  * bitmask/codecs.rs): typesize 1, the bit shuffle as the only filter (in
@@ -261,14 +202,19 @@ static const tgm_codec *generic_codec(tgm_mask_codec c) {
  * the super-chunk at once, i.e. one chunk (the writer still caps a chunk
  * at c-blosc2's 2 GiB limit, where the reference fails). */
 static void generic_params(const tgm_mask_method *m, size_t nbytes, tgm_codec_params *p) {
-    memset(p, 0, sizeof *p);
-    p->threads = 1;
-    p->zstd_level = m->zstd_level_set ? m->zstd_level : TGM_MASK_ZSTD_DEFAULT_LEVEL;
-    p->blosc2_codec = m->blosc2_codec;
-    p->blosc2_clevel = m->blosc2_level < 1 ? 1 : m->blosc2_level > 9 ? 9 : m->blosc2_level;
-    p->blosc2_typesize = 1;
-    p->blosc2_filter = TGM_BLOSC2_FILTER_BITSHUFFLE;
-    p->blosc2_chunk_bytes = nbytes > 0 ? nbytes : 1;
+    tgm__codec_params_init(p, 1, nbytes);
+    if (m->codec == TGM_MASK_CODEC_ZSTD) {
+        tgm__zstd_params(p, m->zstd_level_set ? m->zstd_level : TGM_MASK_ZSTD_DEFAULT_LEVEL);
+    } else if (m->codec == TGM_MASK_CODEC_BLOSC2) {
+        tgm_blosc2_params bp;
+        memset(&bp, 0, sizeof bp);
+        bp.codec = m->blosc2_codec;
+        bp.clevel = m->blosc2_level < 1 ? 1 : m->blosc2_level > 9 ? 9 : m->blosc2_level;
+        bp.typesize = 1;
+        bp.filter = TGM_BLOSC2_FILTER_BITSHUFFLE;
+        bp.chunk_bytes = nbytes > 0 ? nbytes : 1;
+        tgm__blosc2_params(p, &bp);
+    }
 }
 
 static tgm_error encode_blob(const tgm_mask_method *m, const uint8_t *bits, uint64_t n_bits,
@@ -280,21 +226,21 @@ static tgm_error encode_blob(const tgm_mask_method *m, const uint8_t *bits, uint
             tgm__bitmask_clear_tail(out->data + out->len - nbytes, n_bits);
         }
         return TGM_ERROR_OK;
-    case TGM_MASK_CODEC_RLE:
-        return tgm__rle_encode(bits, n_bits, out);
-    case TGM_MASK_CODEC_ROARING:
-#ifdef TGM_HAVE_ROARING
-        return tgm__roaring_encode(bits, n_bits, out);
-#else
-        return not_built(m->codec);
-#endif
     default:
         break;
     }
-    const tgm_codec *codec = generic_codec(m->codec);
-    if (codec == NULL) {
+    if (!tgm__mask_codec_available(m->codec)) {
         return not_built(m->codec);
     }
+    /* rle and roaring blobs are the raw forms, without the bit-count
+     * prefix of their dtype=bitmask payloads. */
+    if (m->codec == TGM_MASK_CODEC_RLE) {
+        return tgm__rle_encode(bits, n_bits, out);
+    }
+    if (m->codec == TGM_MASK_CODEC_ROARING) {
+        return tgm__roaring_encode(bits, n_bits, out);
+    }
+    const tgm_codec *codec = method_codec(m->codec);
     if (nbytes == 0) {
         return TGM_ERROR_OK; /* as the reference: nothing to compress, empty blob */
     }
@@ -356,21 +302,19 @@ static tgm_error decode_blob(tgm_mask_codec c, const uint8_t *blob, size_t blob_
             tgm__bitmask_clear_tail(dst, n_bits);
         }
         return TGM_ERROR_OK;
-    case TGM_MASK_CODEC_RLE:
-        return tgm__rle_decode(blob, blob_len, n_bits, dst);
-    case TGM_MASK_CODEC_ROARING:
-#ifdef TGM_HAVE_ROARING
-        return tgm__roaring_decode(blob, blob_len, n_bits, dst);
-#else
-        return not_built(c);
-#endif
     default:
         break;
     }
-    const tgm_codec *codec = generic_codec(c);
-    if (codec == NULL) {
+    if (!tgm__mask_codec_available(c)) {
         return not_built(c);
     }
+    if (c == TGM_MASK_CODEC_RLE) {
+        return tgm__rle_decode(blob, blob_len, n_bits, dst);
+    }
+    if (c == TGM_MASK_CODEC_ROARING) {
+        return tgm__roaring_decode(blob, blob_len, n_bits, dst);
+    }
+    const tgm_codec *codec = method_codec(c);
     if (nbytes == 0 && blob_len == 0) {
         return TGM_ERROR_OK;
     }
@@ -406,9 +350,10 @@ tgm_error tgm__mask_decode_named(const char *method, size_t method_len, const ui
                                  size_t blob_len, uint64_t n_bits, uint8_t *dst) {
     tgm_mask_codec c;
     if (tgm__mask_codec_lookup(method, method_len, &c) != 0) {
-        char q[256];
+        char q[256], names[128];
         return tgm__fail(TGM_ERROR_ENCODING, "unknown mask method %s (expected %s)",
-                         quote(method, method_len, q, sizeof q), EXPECTED_METHODS);
+                         quote(method, method_len, q, sizeof q),
+                         tgm__mask_codec_names(names, sizeof names, " | ", true));
     }
     return tgm__mask_decode(c, blob, blob_len, n_bits, dst);
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codecs/blosc2.h"
 #include "codecs/codec.h"
 #include "common/buf.h"
 #include "dtype/dtype.h"
@@ -141,7 +142,7 @@ typedef enum tgm_mask_codec {
 /* A method with its parameters.  params written to the descriptor:
  *  zstd   {"level": zstd_level} only when zstd_level_set (else level 3 is
  *         used and no params are written);
- *  blosc2 {"codec": tgm__mask_blosc2_codec_name(blosc2_codec),
+ *  blosc2 {"codec": tgm__blosc2_inner_name(blosc2_codec),
  *          "level": blosc2_level} (defaults lz4, 5; the level is clamped to
  *         1..9 when compressing, written as given);
  *  others: none. */
@@ -159,6 +160,9 @@ typedef struct tgm_mask_method {
 
 /* "none", "rle", "roaring", "lz4", "zstd", "blosc2"; NULL out of range. */
 const char *tgm__mask_codec_name(tgm_mask_codec codec);
+/* Every method name, separated by `sep`, each in double quotes when
+ * `quoted` ("\"none\" | \"rle\" | ..."), in buf. */
+const char *tgm__mask_codec_names(char *buf, size_t cap, const char *sep, bool quoted);
 /* Look a method name up (exact, case-sensitive); 0 found, -1 unknown.
  * Records no error. */
 int tgm__mask_codec_lookup(const char *name, size_t len, tgm_mask_codec *out);
@@ -178,11 +182,6 @@ void tgm__mask_method_default(tgm_mask_method *m);
  *   "lz4" | "zstd" | "blosc2")
  *   mask method "zstd" requires feature "zstd" which is not compiled in */
 tgm_error tgm__mask_method_parse(const char *name, tgm_mask_method *out);
-
-/* blosc2 inner codec names for the "codec" param: "blosclz", "lz4",
- * "lz4hc", "zlib", "zstd". */
-const char *tgm__mask_blosc2_codec_name(tgm_blosc2_inner c);
-int tgm__mask_blosc2_codec_lookup(const char *name, size_t len, tgm_blosc2_inner *out);
 
 /* Validate one key of a descriptor's masks[kind].params for `method`
  * (allowed: zstd {level}; blosc2 {codec, level}; others none).  Errors

@@ -3,6 +3,7 @@
  * decode (§10.3). */
 #include <string.h>
 
+#include "codecs/user.h"
 #include "common/alloc.h"
 #include "common/checked.h"
 #include "common/endian.h"
@@ -10,7 +11,6 @@
 #include "masks/masks.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/plan.h"
-#include "pipeline/user_codec.h"
 
 void tgm__encoded_obj_free(tgm_encoded_obj *e) {
     tgm__buf_free(&e->owned);
@@ -29,7 +29,7 @@ tgm_error tgm__pipeline_decoded_size(const tgm_descriptor *d, size_t *out) {
 
 tgm_error tgm__pipeline_check(const tgm_descriptor *d) {
     tgm_plan p;
-    return tgm__plan_resolve(d, true, &p);
+    return tgm__plan_resolve(d, &p);
 }
 
 /* ---- descriptor parameters -------------------------------------------------- */
@@ -58,62 +58,90 @@ static tgm_val *drop_param(tgm_arena *a, tgm_val *params, const char *key) {
     return m;
 }
 
-/* Structural checks of caller-supplied szip_block_offsets (pre-encoded). */
-static tgm_error check_szip_offsets(const tgm_val *v, size_t encoded_len) {
-    TGM_RETURN_IF(v->kind != TGM_V_ARRAY, TGM_ERROR_METADATA,
-                  "szip_block_offsets must be an array, got %s", tgm__cbor_kind(v));
-    TGM_RETURN_IF(v->len == 0, TGM_ERROR_METADATA,
-                  "szip_block_offsets must not be empty; first offset must be 0");
-    uint64_t bound;
-    TGM_RETURN_IF(tgm__mul_u64(encoded_len, 8, &bound), TGM_ERROR_METADATA,
-                  "encoded byte length %zu overflows bit-bound calculation", encoded_len);
-    uint64_t prev = 0;
+/* Parameters minus every block-offset key (the encoder records its own). */
+static tgm_val *drop_offsets(tgm_arena *a, tgm_val *params) {
+    for (size_t i = 0; i < tgm__codec_count() && params != NULL; i++) {
+        char kb[64];
+        const char *key = tgm__codec_offsets_key(tgm__codec_at(i), kb, sizeof kb);
+        if (key != NULL) {
+            params = drop_param(a, params, key);
+        }
+    }
+    return params;
+}
+
+/* A registered user codec's id goes on the wire with its name, unless
+ * the caller gave it (include/tensogram/codec.h). */
+static tgm_error user_codec_id(tgm_arena *a, const char *compression, tgm_val **params) {
+    tgm_codec_info info;
+    if (tgm__codec_lookup(compression) != &tgm__codec_user ||
+        !tgm__ucodec_lookup(compression, &info) ||
+        tgm__val_map_get(*params, TGM_USER_CODEC_ID_KEY) != NULL) {
+        return TGM_ERROR_OK;
+    }
+    tgm_val v;
+    tgm__val_set_uint(&v, info.id);
+    tgm_val *m = tgm__section_set(a, *params, TGM_USER_CODEC_ID_KEY, &v);
+    if (m == NULL) {
+        return tgm__oom(64, "parameters");
+    }
+    *params = m;
+    return TGM_ERROR_OK;
+}
+
+/* A block-offset codec's offsets from the descriptor's `key` (an array of
+ * non-negative integers), in arena a. */
+static tgm_error read_offsets(tgm_arena *a, const tgm_val *v, const char *key, uint64_t **out,
+                              size_t *n) {
+    TGM_RETURN_IF(v->kind != TGM_V_ARRAY, TGM_ERROR_METADATA, "%s must be an array, got %s", key,
+                  tgm__cbor_kind(v));
+    uint64_t *o = tgm__arena_alloc(a, (v->len ? v->len : 1) * sizeof(uint64_t));
+    if (o == NULL) {
+        return tgm__oom(v->len * 8, "block offsets");
+    }
     for (size_t i = 0; i < v->len; i++) {
         const tgm_val *e = &v->p.items[i];
         TGM_RETURN_IF(e->kind != TGM_V_INT, TGM_ERROR_METADATA,
-                      "szip_block_offsets[%zu] must be an integer, got %s", i, tgm__cbor_kind(e));
-        TGM_RETURN_IF(e->neg, TGM_ERROR_METADATA, "szip_block_offsets[%zu] is negative", i);
-        uint64_t o = e->num.u;
-        TGM_RETURN_IF(o > bound, TGM_ERROR_METADATA,
-                      "szip_block_offsets[%zu] = %llu exceeds bit bound %llu (encoded_bytes_len = "
-                      "%zu bytes, %llu bits)",
-                      i, (unsigned long long)o, (unsigned long long)bound, encoded_len,
-                      (unsigned long long)bound);
-        if (i == 0) {
-            TGM_RETURN_IF(o != 0, TGM_ERROR_METADATA, "szip_block_offsets[0] must be 0, got %llu",
-                          (unsigned long long)o);
-        } else {
-            TGM_RETURN_IF(o <= prev, TGM_ERROR_METADATA,
-                          "szip_block_offsets must be strictly increasing: "
-                          "szip_block_offsets[%zu] = %llu, szip_block_offsets[%zu] = %llu",
-                          i - 1, (unsigned long long)prev, i, (unsigned long long)o);
+                      "%s[%zu] must be an integer, got %s", key, i, tgm__cbor_kind(e));
+        TGM_RETURN_IF(e->neg, TGM_ERROR_METADATA, "%s[%zu] is negative", key, i);
+        o[i] = e->num.u;
+    }
+    *out = o;
+    *n = v->len;
+    return TGM_ERROR_OK;
+}
+
+/* Pre-encoded payloads: block offsets the caller supplies belong to the
+ * descriptor's codec and must describe the payload. */
+static tgm_error check_given_offsets(tgm_arena *a, const tgm_descriptor *in, size_t len) {
+    const tgm_codec *own = tgm__codec_lookup(in->compression);
+    for (size_t i = 0; i < tgm__codec_count(); i++) {
+        const tgm_codec *c = tgm__codec_at(i);
+        char kb[64];
+        const char *key = tgm__codec_offsets_key(c, kb, sizeof kb);
+        const tgm_val *v = key != NULL ? tgm__desc_param(in, key) : NULL;
+        if (v == NULL) {
+            continue;
         }
-        prev = o;
+        TGM_RETURN_IF(c != own, TGM_ERROR_METADATA, "%s provided but compression is '%s', not '%s'",
+                      key, in->compression, c->name);
+        uint64_t *o;
+        size_t n;
+        TGM_TRY(read_offsets(a, v, key, &o, &n));
+        TGM_TRY(tgm__codec_check_offsets(c, o, n, len));
     }
     return TGM_ERROR_OK;
 }
 
 /* Offsets from a descriptor for range decode. */
-static tgm_error read_szip_offsets(const tgm_descriptor *d, uint64_t **out, size_t *n,
-                                   tgm_arena *a) {
-    const tgm_val *v = tgm__desc_param(d, "szip_block_offsets");
+static tgm_error descriptor_offsets(tgm_arena *a, const tgm_descriptor *d, const tgm_codec *c,
+                                    uint64_t **out, size_t *n) {
+    char kb[64];
+    const char *key = tgm__codec_offsets_key(c, kb, sizeof kb);
+    const tgm_val *v = tgm__desc_param(d, key);
     TGM_RETURN_IF(v == NULL, TGM_ERROR_COMPRESSION,
-                  "missing szip_block_offsets in payload metadata (required for partial range "
-                  "decode)");
-    TGM_RETURN_IF(v->kind != TGM_V_ARRAY, TGM_ERROR_METADATA,
-                  "szip_block_offsets must be an array");
-    uint64_t *o = tgm__arena_alloc(a, (v->len ? v->len : 1) * sizeof(uint64_t));
-    if (o == NULL) {
-        return tgm__oom(v->len * 8, "szip offsets");
-    }
-    for (size_t i = 0; i < v->len; i++) {
-        TGM_RETURN_IF(v->p.items[i].kind != TGM_V_INT || v->p.items[i].neg, TGM_ERROR_METADATA,
-                      "szip_block_offsets must contain integers");
-        o[i] = v->p.items[i].num.u;
-    }
-    *out = o;
-    *n = v->len;
-    return TGM_ERROR_OK;
+                  "missing %s in payload metadata (required for partial range decode)", key);
+    return read_offsets(a, v, key, out, n);
 }
 
 /* Validate the masks sub-map of a descriptor (method names and params). */
@@ -185,7 +213,7 @@ static tgm_error masks_val(tgm_arena *a, const tgm_mask_entry e[TGM_MASK_KINDS],
                 }
                 tgm__val_set_int(&params->p.items[1], mm->zstd_level);
             } else {
-                const char *cn = tgm__mask_blosc2_codec_name(mm->blosc2_codec);
+                const char *cn = tgm__blosc2_inner_name(mm->blosc2_codec);
                 if (tgm__val_set_text(a, &params->p.items[0], "codec", 5) != 0 ||
                     tgm__val_set_text(a, &params->p.items[1], cn, strlen(cn)) != 0 ||
                     tgm__val_set_text(a, &params->p.items[2], "level", 5) != 0) {
@@ -298,12 +326,13 @@ static tgm_error run_encode(const tgm_plan *p, const uint8_t *src, size_t len, u
     if (p->codec != NULL) {
         const uint8_t *in = cur;
         uint8_t *swapped = NULL;
-        if (strcmp(p->compression, "zfp") == 0 && p->big_endian != TGM_HOST_BIG_ENDIAN) {
-            /* zfp compresses host-order doubles. */
+        if ((p->codec->flags & TGM_CODEC_HOST_ORDER) && p->big_endian != TGM_HOST_BIG_ENDIAN &&
+            p->swap_unit > 1) {
+            /* The codec compresses host-order values (zfp). */
             swapped = tgm__malloc(cur_len);
             TGM_FAIL_IF(swapped == NULL, TGM_ERROR_ENCODING, "out of memory");
             memcpy(swapped, cur, cur_len);
-            tgm__byteswap(swapped, cur_len / 8, 8);
+            tgm__byteswap(swapped, cur_len / p->swap_unit, p->swap_unit);
             in = swapped;
         }
         err = p->codec->compress(&cp, in, cur_len, &out->owned, offsets);
@@ -393,7 +422,7 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
     params = drop_param(a, params, "hash"); /* v3 keeps hashes in frame footers */
     const uint8_t *src = data;
     if (!o->pre_encoded) {
-        params = drop_param(a, params, "szip_block_offsets");
+        params = drop_offsets(a, params);
         /* NaN / Inf: reject, or substitute and record masks.  A payload
          * that will be copied into the frame unchanged is checked during
          * that copy instead (tgm__pipeline_check_chunk). */
@@ -432,16 +461,9 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
             }
         }
     } else {
-        const tgm_val *so = tgm__desc_param(in, "szip_block_offsets");
-        if (so != NULL) {
-            TGM_FAIL_IF(strcmp(in->compression, "szip") != 0, TGM_ERROR_METADATA,
-                        "szip_block_offsets provided but compression is '%s', not 'szip'",
-                        in->compression);
-            TGM_CHECK(check_szip_offsets(so, len));
-        }
+        TGM_CHECK(check_given_offsets(a, in, len));
     }
-
-    TGM_CHECK(tgm__user_codec_encode_params(a, in->compression, &params));
+    TGM_CHECK(user_codec_id(a, in->compression, &params));
 
     /* The final descriptor, then the plan from it. */
     tgm_val *dv;
@@ -454,8 +476,10 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
     if (o->stored) {
         TGM_CHECK(tgm__plan_resolve_any_codec(&fd, &plan)); /* never run: bytes are copied */
     } else {
-        TGM_CHECK(tgm__plan_resolve(&fd, true, &plan));
-        TGM_CHECK(tgm__user_codec_validate(&plan));
+        TGM_CHECK(tgm__plan_resolve(&fd, &plan));
+        if (plan.codec != NULL && plan.codec->validate != NULL) {
+            TGM_CHECK(plan.codec->validate(&plan.cp));
+        }
     }
 
     if (o->pre_encoded) {
@@ -470,13 +494,15 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
             subst = NULL;
         }
         bool rebuild = false;
-        if (strcmp(plan.compression, "szip") == 0) {
+        char kb[64];
+        const char *okey = tgm__codec_offsets_key(plan.codec, kb, sizeof kb);
+        if (okey != NULL) {
             tgm_val *arr = tgm__val_array(a, offsets.n);
-            TGM_FAIL_IF(arr == NULL, TGM_ERROR_ENCODING, "out of memory for szip offsets");
+            TGM_FAIL_IF(arr == NULL, TGM_ERROR_ENCODING, "out of memory for %s", okey);
             for (size_t i = 0; i < offsets.n; i++) {
                 tgm__val_set_uint(&arr->p.items[i], offsets.v[i]);
             }
-            params = set_param(a, params, "szip_block_offsets", arr);
+            params = set_param(a, params, okey, arr);
             TGM_FAIL_IF(params == NULL, TGM_ERROR_ENCODING, "out of memory for parameters");
             rebuild = true;
         }
@@ -540,21 +566,18 @@ tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, 
     uint8_t *tmp = NULL, *tmp2 = NULL;
     tgm_mask_set set;
     tgm__mask_set_init(&set, 0);
-    TGM_TRY(tgm__plan_resolve(d, true, &p));
+    TGM_TRY(tgm__plan_resolve(d, &p));
     TGM_RETURN_IF(dst_len != p.decoded_size, TGM_ERROR_ENCODING,
                   "output buffer of %zu bytes for %zu decoded bytes", dst_len, p.decoded_size);
     bool out_big = o->native_byte_order ? TGM_HOST_BIG_ENDIAN : d->big_endian;
     tgm_codec_params cp = p.cp;
     cp.threads = o->threads ? o->threads : 1;
-    bool is_zfp = p.codec != NULL && strcmp(p.compression, "zfp") == 0;
+    bool host_order = p.codec != NULL && (p.codec->flags & TGM_CODEC_HOST_ORDER);
 
     /* 1. decompress into the encoded (filtered) stream */
     const uint8_t *stream = payload;
     if (p.codec == NULL) {
-        TGM_RETURN_IF(plen != p.encoded_size, TGM_ERROR_ENCODING,
-                      "descriptor claims %zu decoded byte(s) but frame payload is %zu byte(s) "
-                      "(encoding %s, dtype width %zu)",
-                      p.encoded_size, plen, d->encoding, p.width);
+        TGM_TRY(tgm__plan_check_plain_payload(&p, d->encoding, plen));
     } else {
         bool direct = p.filter == TGM_FIL_NONE && p.encoding == TGM_ENC_NONE;
         uint8_t *target = direct ? dst : (tmp = tgm__malloc(p.encoded_size));
@@ -562,8 +585,8 @@ tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, 
                     p.encoded_size);
         TGM_CHECK(p.codec->decompress(&cp, payload, plen, target, p.encoded_size));
         stream = target;
-        if (is_zfp && out_big != TGM_HOST_BIG_ENDIAN) {
-            tgm__byteswap(target, p.encoded_size / 8, 8); /* zfp yields host order */
+        if (host_order && out_big != TGM_HOST_BIG_ENDIAN && p.swap_unit > 1) {
+            tgm__byteswap(target, p.encoded_size / p.swap_unit, p.swap_unit);
         }
     }
     /* 2. unshuffle */
@@ -583,7 +606,7 @@ tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, 
         if (stream != dst && p.decoded_size > 0) {
             memcpy(dst, stream, p.decoded_size);
         }
-        if (!is_zfp && out_big != d->big_endian && p.swap_unit > 1) {
+        if (!host_order && out_big != d->big_endian && p.swap_unit > 1) {
             tgm__byteswap(dst, p.decoded_size / p.swap_unit, p.swap_unit);
         }
     }
@@ -615,7 +638,7 @@ tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *pay
                   "decode_range is not supported when a filter (e.g. shuffle) is applied");
     TGM_RETURN_IF(d->dtype == TGM_DT_BITMASK, TGM_ERROR_ENCODING,
                   "partial range decode not supported for bitmask dtype");
-    TGM_TRY(tgm__plan_resolve(d, true, &p));
+    TGM_TRY(tgm__plan_resolve(d, &p));
     uint64_t end;
     TGM_RETURN_IF(tgm__add_u64(offset, count, &end) || end > p.n, TGM_ERROR_OBJECT,
                   "range (offset=%llu, count=%llu) exceeds the object's %llu elements",
@@ -624,7 +647,7 @@ tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *pay
         return TGM_ERROR_OK;
     }
     bool out_big = o->native_byte_order ? TGM_HOST_BIG_ENDIAN : d->big_endian;
-    bool is_zfp = p.codec != NULL && strcmp(p.compression, "zfp") == 0;
+    bool host_order = p.codec != NULL && (p.codec->flags & TGM_CODEC_HOST_ORDER);
     tgm_codec_params cp = p.cp;
     cp.threads = o->threads ? o->threads : 1;
 
@@ -649,10 +672,7 @@ tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *pay
     size_t nbytes = (size_t)(bend - bstart);
     const uint8_t *bytes;
     if (p.codec == NULL) {
-        TGM_RETURN_IF(plen != p.encoded_size, TGM_ERROR_ENCODING,
-                      "descriptor claims %zu decoded byte(s) but frame payload is %zu byte(s) "
-                      "(encoding %s, dtype width %zu)",
-                      p.encoded_size, plen, d->encoding, p.width);
+        TGM_TRY(tgm__plan_check_plain_payload(&p, d->encoding, plen));
         bytes = payload + bstart;
     } else {
         TGM_FAIL_IF(p.codec->decompress_range == NULL, TGM_ERROR_COMPRESSION,
@@ -661,14 +681,14 @@ tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *pay
                     p.compression);
         uint64_t *offs = NULL;
         size_t noffs = 0;
-        if (strcmp(p.compression, "szip") == 0) {
-            TGM_CHECK(read_szip_offsets(d, &offs, &noffs, &a));
+        if (p.codec->flags & TGM_CODEC_BLOCK_OFFSETS) {
+            TGM_CHECK(descriptor_offsets(&a, d, p.codec, &offs, &noffs));
         }
         tmp = tgm__malloc(nbytes);
         TGM_FAIL_IF(tmp == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes", nbytes);
         TGM_CHECK(p.codec->decompress_range(&cp, payload, plen, offs, noffs, bstart, nbytes, tmp));
-        if (is_zfp && out_big != TGM_HOST_BIG_ENDIAN) {
-            tgm__byteswap(tmp, nbytes / 8, 8);
+        if (host_order && out_big != TGM_HOST_BIG_ENDIAN && p.swap_unit > 1) {
+            tgm__byteswap(tmp, nbytes / p.swap_unit, p.swap_unit);
         }
         bytes = tmp;
     }
@@ -677,7 +697,7 @@ tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *pay
                                        p.container_bytes, dst, out_big));
     } else {
         memcpy(dst, bytes, nbytes);
-        if (!is_zfp && out_big != d->big_endian && p.swap_unit > 1) {
+        if (!host_order && out_big != d->big_endian && p.swap_unit > 1) {
             tgm__byteswap(dst, nbytes / p.swap_unit, p.swap_unit);
         }
     }

@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "codecs/codec.h"
+#include "codecs/user.h"
 #include "common/error.h"
 #include "pipeline/plan.h"
-#include "pipeline/user_codec.h"
+#include "json/json.h"
 
 const char *tgm__dtype_debug_name(tgm_dtype d, char buf[16]) {
     const char *n = tgm__dtype_name(d);
@@ -42,27 +43,155 @@ static tgm_error sp_params(const tgm_descriptor *d, tgm_sp_params *sp) {
     return tgm__sp_check_params(sp);
 }
 
-static tgm_error u32_param(const tgm_descriptor *d, const char *key, uint32_t *out) {
-    uint64_t v;
-    TGM_TRY(tgm__param_u64(d, key, &v));
-    TGM_RETURN_IF(v > UINT32_MAX, TGM_ERROR_METADATA, "%s out of u32 range", key);
-    *out = (uint32_t)v;
+/* ---- the key getter of codec parsers ----------------------------------------- */
+
+static tgm_error keys_u64(const void *src, const char *key, uint64_t *out) {
+    return tgm__param_u64(src, key, out);
+}
+
+static tgm_error keys_i64_or(const void *src, const char *key, int64_t dflt, int64_t *out) {
+    return tgm__param_i64_or(src, key, dflt, out);
+}
+
+static tgm_error keys_f64(const void *src, const char *key, double *out) {
+    return tgm__param_f64(src, key, out);
+}
+
+static tgm_error keys_text_or(const void *src, const char *key, const char *dflt,
+                              const char **out) {
+    return tgm__param_text_or(src, key, dflt, out);
+}
+
+static const char *keys_text(const void *src, const char *key) {
+    const tgm_val *v = tgm__desc_param(src, key);
+    return v != NULL && v->kind == TGM_V_TEXT ? v->p.str : NULL;
+}
+
+static int keys_uint_opt(const void *src, const char *key, uint64_t *out) {
+    const tgm_val *v = tgm__desc_param(src, key);
+    if (v == NULL) {
+        return 0;
+    }
+    if (v->kind != TGM_V_INT || v->neg) {
+        return -1;
+    }
+    *out = v->num.u;
+    return 1;
+}
+
+static const char *keys_kind(const void *src, const char *key) {
+    const tgm_val *v = tgm__desc_param(src, key);
+    return v != NULL ? tgm__cbor_kind(v) : NULL;
+}
+
+static tgm_error keys_json(const void *src, tgm_buf *out) {
+    tgm_arena a = TGM_ARENA_INIT;
+    tgm_error err = TGM_ERROR_OK;
+    tgm_val *params = tgm__desc_params_map(&a, src);
+    TGM_FAIL_IF(params == NULL, TGM_ERROR_ENCODING, "out of memory for codec parameters");
+    TGM_CHECK(tgm__json_write(params, TGM_JSON_COMPACT, out));
+cleanup:
+    tgm__arena_free(&a);
+    return err;
+}
+
+static const tgm_codec_keys_ops desc_keys = {keys_u64,  keys_i64_or,   keys_f64,  keys_text_or,
+                                             keys_text, keys_uint_opt, keys_kind, keys_json};
+
+tgm_codec_keys tgm__plan_keys(const tgm_descriptor *d) {
+    tgm_codec_keys k = {&desc_keys, d};
+    return k;
+}
+
+tgm_error tgm__plan_check_plain_payload(const tgm_plan *p, const char *encoding, size_t plen) {
+    TGM_RETURN_IF(plen != p->encoded_size, TGM_ERROR_ENCODING,
+                  "descriptor claims %zu decoded byte(s) but frame payload is %zu byte(s) "
+                  "(encoding %s, dtype width %zu)",
+                  p->encoded_size, plen, encoding, p->width);
     return TGM_ERROR_OK;
 }
 
-static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool need_codec,
-                         tgm_plan *p);
+/* ---- resolution ------------------------------------------------------------- */
 
-tgm_error tgm__plan_resolve(const tgm_descriptor *d, bool sp_params_known, tgm_plan *p) {
-    return resolve(d, sp_params_known, true, p);
-}
+static tgm_error resolve(const tgm_descriptor *d, bool need_codec, tgm_plan *p);
+
+tgm_error tgm__plan_resolve(const tgm_descriptor *d, tgm_plan *p) { return resolve(d, true, p); }
 
 tgm_error tgm__plan_resolve_any_codec(const tgm_descriptor *d, tgm_plan *p) {
-    return resolve(d, true, false, p);
+    return resolve(d, false, p);
 }
 
-static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool need_codec,
-                         tgm_plan *p) {
+/* A compression the format does not define and no registered codec has:
+ * acceptable only for a payload copied as stored whose descriptor names a
+ * user codec by its id. */
+static tgm_error unknown_compression(const tgm_descriptor *d, bool need_codec) {
+    const tgm_val *idv = tgm__desc_param(d, TGM_USER_CODEC_ID_KEY);
+    if (!need_codec && idv != NULL && idv->kind == TGM_V_INT && !idv->neg &&
+        idv->num.u >= TGM_CODEC_ID_USER_MIN && idv->num.u <= TGM_CODEC_ID_USER_MAX) {
+        return TGM_ERROR_OK;
+    }
+    return tgm__fail(TGM_ERROR_ENCODING,
+                     "unknown compression: %s (expected one of: %s); compression \"%s\" is not "
+                     "registered as a user codec",
+                     d->compression, tgm__codec_all_names(), d->compression);
+}
+
+/* What the codec's entry says it accepts: the values themselves (no
+ * encoding or filter before it), and which dtypes. */
+static tgm_error check_fits(const tgm_codec *codec, const tgm_descriptor *d, const tgm_plan *p) {
+    const char *c = d->compression;
+    char dbg[16];
+    if (codec->flags & TGM_CODEC_VALUES) {
+        TGM_RETURN_IF(p->encoding != TGM_ENC_NONE, TGM_ERROR_ENCODING,
+                      "compression \"%s\" cannot follow encoding \"%s\": it compresses "
+                      "float64 values, not packed integers",
+                      c, d->encoding);
+        TGM_RETURN_IF(p->filter != TGM_FIL_NONE, TGM_ERROR_ENCODING,
+                      "compression \"%s\" cannot follow filter \"%s\": it needs the float64 "
+                      "values unshuffled",
+                      c, d->filter);
+    }
+    if (codec->dtypes != 0 && (codec->dtypes & TGM_DTYPE_BIT(d->dtype)) == 0) {
+        char names[160];
+        size_t o = 0;
+        names[0] = '\0';
+        for (int t = 0; t < TGM_DT_COUNT && o < sizeof names; t++) {
+            if (codec->dtypes & TGM_DTYPE_BIT(t)) {
+                o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", o ? "|" : "",
+                                      tgm__dtype_name((tgm_dtype)t));
+            }
+        }
+        return tgm__fail(TGM_ERROR_ENCODING,
+                         "compression \"%s\" only supports dtype=%s, got dtype=%s", c, names,
+                         tgm__dtype_debug_name(d->dtype, dbg));
+    }
+    return TGM_ERROR_OK;
+}
+
+/* The stream the codec is handed, from the steps before it. */
+static void stream_facts(const tgm_descriptor *d, tgm_plan *p) {
+    tgm_codec_stream *s = &p->cp.stream;
+    s->dtype = d->dtype;
+    s->big_endian = d->big_endian;
+    s->n = d->num_elements;
+    s->ndim = d->nshape;
+    s->shape = d->shape;
+    s->packed = p->encoding == TGM_ENC_SIMPLE_PACKING;
+    size_t ts;
+    if (s->packed) {
+        s->sample_bits = p->sp.bits_per_value;
+        ts = p->container_bytes ? p->container_bytes : (p->sp.bits_per_value + 7) / 8;
+    } else if (p->filter == TGM_FIL_SHUFFLE) {
+        s->sample_bits = 8;
+        ts = 1;
+    } else {
+        s->sample_bits = (uint32_t)(p->width * 8);
+        ts = p->width;
+    }
+    s->typesize = ts ? ts : 1;
+}
+
+static tgm_error resolve(const tgm_descriptor *d, bool need_codec, tgm_plan *p) {
     char dbg[16];
     memset(p, 0, sizeof *p);
     p->dtype = d->dtype;
@@ -80,9 +209,7 @@ static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool nee
                       "simple_packing only supports float64 dtype; got %s",
                       tgm__dtype_debug_name(d->dtype, dbg));
         p->encoding = TGM_ENC_SIMPLE_PACKING;
-        if (sp_params_known) {
-            TGM_TRY(sp_params(d, &p->sp));
-        }
+        TGM_TRY(sp_params(d, &p->sp));
     } else {
         return tgm__fail(TGM_ERROR_ENCODING,
                          "unknown encoding: %s (expected one of: none, simple_packing)",
@@ -103,130 +230,31 @@ static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool nee
                          d->filter);
     }
 
-    /* compression */
-    const char *c = d->compression;
-    p->compression = c;
+    /* compression: the codec table knows the rest */
+    p->compression = d->compression;
+    p->cp.name = d->compression;
     p->cp.threads = 1;
-    if (eq(c, "none")) {
-        p->codec = NULL;
-    } else if (!tgm__codec_known(c)) {
-        /* Not the format's: a registered user codec, or an error. */
-        TGM_TRY(tgm__user_codec_plan(d, need_codec, p));
-    } else {
-        if (eq(c, "rle") || eq(c, "roaring")) {
-            TGM_RETURN_IF(d->dtype != TGM_DT_BITMASK, TGM_ERROR_ENCODING,
-                          "compression \"%s\" only supports dtype=bitmask, got dtype=%s", c,
-                          tgm__dtype_debug_name(d->dtype, dbg));
-            p->cp.bitmask_bits = d->num_elements;
-        } else if (eq(c, "zfp") || eq(c, "sz3")) {
-            TGM_RETURN_IF(p->encoding != TGM_ENC_NONE, TGM_ERROR_ENCODING,
-                          "compression \"%s\" cannot follow encoding \"%s\": it compresses "
-                          "float64 values, not packed integers",
-                          c, d->encoding);
-            TGM_RETURN_IF(p->filter != TGM_FIL_NONE, TGM_ERROR_ENCODING,
-                          "compression \"%s\" cannot follow filter \"%s\": it needs the float64 "
-                          "values unshuffled",
-                          c, d->filter);
-            TGM_RETURN_IF(d->dtype != TGM_DT_FLOAT64, TGM_ERROR_ENCODING,
-                          "compression \"%s\" only supports dtype=float64, got dtype=%s", c,
-                          tgm__dtype_debug_name(d->dtype, dbg));
+    const tgm_codec *codec = tgm__codec_lookup(d->compression);
+    if (codec == NULL && !eq(d->compression, "none")) {
+        TGM_TRY(unknown_compression(d, need_codec));
+    } else if (codec != NULL) {
+        TGM_TRY(check_fits(codec, d, p));
+        /* Packed values of odd widths, one per whole-byte container, the
+         * way GRIB2's CCSDS packing does; the reference hands libaec a tight
+         * bit stream for those widths and cannot read it back
+         * (docs/pipeline.md "szip and odd bit widths"). */
+        if ((codec->flags & TGM_CODEC_BYTE_SAMPLES) && p->encoding == TGM_ENC_SIMPLE_PACKING &&
+            p->sp.bits_per_value % 8 != 0) {
+            p->container_bytes = (p->sp.bits_per_value + 7) / 8;
         }
-        if (eq(c, "szip")) {
-            TGM_TRY(u32_param(d, "szip_rsi", &p->cp.szip_rsi));
-            TGM_TRY(u32_param(d, "szip_block_size", &p->cp.szip_block_size));
-            TGM_TRY(u32_param(d, "szip_flags", &p->cp.szip_flags));
-            if (p->encoding == TGM_ENC_SIMPLE_PACKING) {
-                /* Packed values are MSB-first (reference behaviour). */
-                p->cp.szip_flags |= 4u; /* AEC_DATA_MSB */
-                p->cp.szip_bits_per_sample = p->sp.bits_per_value;
-                /* Widths that are not a multiple of 8 go through szip as
-                 * one value per ceil(bits/8)-byte container, the way
-                 * GRIB2's CCSDS packing does; the reference hands libaec a
-                 * tight bit stream for those widths and cannot read it back
-                 * (docs/pipeline.md "szip and odd bit widths"). */
-                if (sp_params_known && p->sp.bits_per_value % 8 != 0) {
-                    p->container_bytes = (p->sp.bits_per_value + 7) / 8;
-                }
-            } else if (p->filter == TGM_FIL_SHUFFLE) {
-                p->cp.szip_bits_per_sample = 8;
-            } else {
-                p->cp.szip_bits_per_sample = (uint32_t)(p->width * 8);
-            }
-        } else if (eq(c, "zstd")) {
-            int64_t lvl;
-            TGM_TRY(tgm__param_i64_or(d, "zstd_level", 3, &lvl));
-            TGM_RETURN_IF(lvl < INT32_MIN || lvl > INT32_MAX, TGM_ERROR_METADATA,
-                          "zstd_level value %lld out of i32 range", (long long)lvl);
-            p->cp.zstd_level = (int)lvl;
-        } else if (eq(c, "blosc2")) {
-            const char *bc;
-            TGM_TRY(tgm__param_text_or(d, "blosc2_codec", "lz4", &bc));
-            if (eq(bc, "blosclz")) {
-                p->cp.blosc2_codec = TGM_BLOSC2_BLOSCLZ;
-            } else if (eq(bc, "lz4")) {
-                p->cp.blosc2_codec = TGM_BLOSC2_LZ4;
-            } else if (eq(bc, "lz4hc")) {
-                p->cp.blosc2_codec = TGM_BLOSC2_LZ4HC;
-            } else if (eq(bc, "zlib")) {
-                p->cp.blosc2_codec = TGM_BLOSC2_ZLIB;
-            } else if (eq(bc, "zstd")) {
-                p->cp.blosc2_codec = TGM_BLOSC2_ZSTD;
-            } else {
-                return tgm__fail(TGM_ERROR_ENCODING,
-                                 "unknown blosc2 codec: %s (expected one of: blosclz, lz4, "
-                                 "lz4hc, zlib, zstd)",
-                                 bc);
-            }
-            int64_t lvl;
-            TGM_TRY(tgm__param_i64_or(d, "blosc2_clevel", 5, &lvl));
-            TGM_RETURN_IF(lvl < INT32_MIN || lvl > INT32_MAX, TGM_ERROR_METADATA,
-                          "blosc2_clevel value %lld out of i32 range", (long long)lvl);
-            p->cp.blosc2_clevel = (int)lvl;
-            if (p->encoding == TGM_ENC_SIMPLE_PACKING) {
-                p->cp.blosc2_typesize = (p->sp.bits_per_value + 7) / 8;
-            } else if (p->filter == TGM_FIL_SHUFFLE) {
-                p->cp.blosc2_typesize = 1;
-            } else {
-                p->cp.blosc2_typesize = p->width;
-            }
-            if (p->cp.blosc2_typesize == 0) {
-                p->cp.blosc2_typesize = 1;
-            }
-        } else if (eq(c, "zfp")) {
-            const tgm_val *mv = tgm__desc_param(d, "zfp_mode");
-            TGM_RETURN_IF(mv == NULL || mv->kind != TGM_V_TEXT, TGM_ERROR_METADATA,
-                          "missing required parameter: zfp_mode");
-            if (eq(mv->p.str, "fixed_rate")) {
-                p->cp.zfp_mode = TGM_ZFP_FIXED_RATE;
-                TGM_TRY(tgm__param_f64(d, "zfp_rate", &p->cp.zfp_rate));
-            } else if (eq(mv->p.str, "fixed_precision")) {
-                p->cp.zfp_mode = TGM_ZFP_FIXED_PRECISION;
-                TGM_TRY(u32_param(d, "zfp_precision", &p->cp.zfp_precision));
-            } else if (eq(mv->p.str, "fixed_accuracy")) {
-                p->cp.zfp_mode = TGM_ZFP_FIXED_ACCURACY;
-                TGM_TRY(tgm__param_f64(d, "zfp_tolerance", &p->cp.zfp_tolerance));
-            } else {
-                return tgm__fail(TGM_ERROR_ENCODING,
-                                 "unknown zfp_mode: %s (expected one of: fixed_rate, "
-                                 "fixed_precision, fixed_accuracy)",
-                                 mv->p.str);
-            }
-            TGM_RETURN_IF(d->num_elements > SIZE_MAX, TGM_ERROR_METADATA, "too many values");
-            p->cp.zfp_num_values = (size_t)d->num_elements;
-        } else if (eq(c, "sz3")) {
-            const tgm_val *mv = tgm__desc_param(d, "sz3_error_bound_mode");
-            TGM_RETURN_IF(mv == NULL || mv->kind != TGM_V_TEXT, TGM_ERROR_METADATA,
-                          "missing required parameter: sz3_error_bound_mode");
-            TGM_RETURN_IF(!eq(mv->p.str, "abs") && !eq(mv->p.str, "rel") && !eq(mv->p.str, "psnr"),
-                          TGM_ERROR_ENCODING,
-                          "unknown sz3_error_bound_mode: %s (expected one of: abs, rel, psnr)",
-                          mv->p.str);
-            double bound;
-            TGM_TRY(tgm__param_f64(d, "sz3_error_bound", &bound));
+        stream_facts(d, p);
+        if (codec->parse != NULL) {
+            tgm_codec_keys keys = tgm__plan_keys(d);
+            TGM_TRY(codec->parse(&keys, &p->cp));
         }
-        p->codec = tgm__codec_find(c);
-        TGM_RETURN_IF(p->codec == NULL && need_codec, TGM_ERROR_COMPRESSION, "%s is not built in",
-                      c);
+        TGM_RETURN_IF(!tgm__codec_built(codec) && need_codec, TGM_ERROR_COMPRESSION,
+                      "%s is not built in", d->compression);
+        p->codec = tgm__codec_built(codec) ? codec : NULL;
     }
 
     /* Stage sizes: encoded (after the encoding step) = filtered size. */
@@ -237,7 +265,7 @@ static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool nee
                       TGM_ERROR_METADATA, "decoded size of %llu elements overflows",
                       (unsigned long long)d->num_elements);
         p->encoded_size = (size_t)bytes;
-    } else if (sp_params_known) {
+    } else {
         TGM_RETURN_IF(d->num_elements > SIZE_MAX, TGM_ERROR_METADATA, "too many values");
         TGM_TRY(tgm__sp_packed_size((size_t)d->num_elements, p->sp.bits_per_value,
                                     p->container_bytes, &p->encoded_size));
@@ -246,9 +274,9 @@ static tgm_error resolve(const tgm_descriptor *d, bool sp_params_known, bool nee
                   TGM_ERROR_METADATA, "decoded size of %llu elements overflows",
                   (unsigned long long)d->num_elements);
     p->decoded_size = (size_t)bytes;
-    if (p->filter == TGM_FIL_SHUFFLE && (p->encoding == TGM_ENC_NONE || sp_params_known)) {
+    if (p->filter == TGM_FIL_SHUFFLE) {
         TGM_TRY(tgm__shuffle_check(p->encoded_size, p->shuffle_element_size));
     }
-    p->cp.user_stream_size = p->encoded_size;
+    p->cp.stream.size = p->encoded_size;
     return TGM_ERROR_OK;
 }

@@ -25,20 +25,31 @@ typedef struct tgm_plan {
     tgm_fil_kind filter;
     size_t shuffle_element_size;
     const char *compression;
-    const tgm_codec *codec; /* NULL for "none" */
+    const tgm_codec *codec; /* NULL for "none" (and, for stored payloads, a codec not built in) */
     tgm_codec_params cp;
     size_t encoded_size; /* bytes after the encoding step (= after the filter) */
     size_t decoded_size; /* bytes of decoded values */
 } tgm_plan;
 
-/* Resolve names and parameters.  When sp_params_known is false (encode
- * with parameters still to be computed) simple_packing parameters and the
- * encoded size are left for the caller. */
-tgm_error tgm__plan_resolve(const tgm_descriptor *d, bool sp_params_known, tgm_plan *p);
+/* Resolve names and parameters: the encoding and filter, then the codec
+ * through the codec table (its flags and accepted dtypes checked, its
+ * parameters read by its own parser through tgm__plan_keys).  `d` must
+ * outlive the plan (user codecs read their parameters at call time). */
+tgm_error tgm__plan_resolve(const tgm_descriptor *d, tgm_plan *p);
 
-/* As tgm__plan_resolve, but a recognised codec that is not built in leaves
- * p->codec NULL instead of failing (for payloads copied as stored). */
+/* As tgm__plan_resolve, but a recognised codec that is not built in, or a
+ * user codec that is not registered but whose descriptor carries a
+ * user_codec_id in the user range, leaves p->codec NULL instead of failing
+ * (for payloads copied as stored, never run). */
 tgm_error tgm__plan_resolve_any_codec(const tgm_descriptor *d, tgm_plan *p);
+
+/* An uncompressed payload (p->codec NULL) must be exactly the encoded
+ * size: "descriptor claims N decoded byte(s) but frame payload is M
+ * byte(s)" (TGM_ERROR_ENCODING) otherwise. */
+tgm_error tgm__plan_check_plain_payload(const tgm_plan *p, const char *encoding, size_t plen);
+
+/* The key getter of codec parsers over a descriptor's parameters. */
+tgm_codec_keys tgm__plan_keys(const tgm_descriptor *d);
 
 /* "Float32" style names used in the reference's messages. */
 const char *tgm__dtype_debug_name(tgm_dtype d, char buf[16]);

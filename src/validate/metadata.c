@@ -8,7 +8,6 @@
 
 #include "cbor/cbor.h"
 #include "codecs/codec.h"
-#include "codecs/user.h"
 #include "validate/validate_internal.h"
 
 #define L2 TGM_VL_METADATA
@@ -211,7 +210,7 @@ static void object_descriptor(tgm_vctx *c, size_t i) {
     /* Every compression the format defines, built in or not, and codecs
      * registered by the application (include/tensogram/codec.h): whether
      * this build can decode it is level 3's question. */
-    if (!tgm__codec_known(d->compression) && !tgm__ucodec_lookup(d->compression, NULL)) {
+    if (!tgm__codec_known(d->compression) && tgm__codec_lookup(d->compression) == NULL) {
         tgm__vissue(c, TGM_VC_UNKNOWN_COMPRESSION, L2, TGM_VS_ERROR, idx, -1,
                     "unknown compression '%s'", d->compression);
     }

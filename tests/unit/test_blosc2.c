@@ -973,11 +973,10 @@ static void test_codec_table(void) {
     size_t n = 123457;
     uint8_t *in = make_input(K_SMOOTH, n);
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
+    tgm__codec_params_init(&p, 4, n);
     p.threads = 2;
-    p.blosc2_codec = TGM_BLOSC2_BLOSCLZ;
-    p.blosc2_clevel = 5;
-    p.blosc2_typesize = 4;
+    tgm_blosc2_params bp = {TGM_BLOSC2_BLOSCLZ, 5, 4, TGM_BLOSC2_FILTER_SHUFFLE, 0};
+    tgm__blosc2_params(&p, &bp);
     tgm_buf out = TGM_BUF_INIT;
     TT_CHECK_ERR(tgm__buf_append(&out, "pre", 3), TGM_ERROR_OK); /* appends after existing bytes */
     TT_CHECK_ERR(c->compress(&p, in, n, &out, NULL), TGM_ERROR_OK);
@@ -994,7 +993,8 @@ static void test_codec_table(void) {
     TT_CHECK_ERR(c->decompress_range(&p, out.data + 3, out.len - 3, NULL, 0, 1001, 5000, d),
                  TGM_ERROR_OK);
     TT_CHECK(memcmp(d, in + 1001, 5000) == 0);
-    p.blosc2_typesize = 0;
+    bp.typesize = 0;
+    tgm__blosc2_params(&p, &bp);
     TT_CHECK_ERR(c->compress(&p, in, n, &out, NULL), TGM_ERROR_ENCODING);
     free(d);
     free(f);

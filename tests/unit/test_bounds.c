@@ -18,7 +18,11 @@
 #include <time.h>
 
 #include "cbor/cbor.h"
+#include "codecs/blosc2.h"
 #include "codecs/codec.h"
+#include "codecs/szip.h"
+#include "codecs/zfp.h"
+#include "codecs/zstd.h"
 #include "common/buf.h"
 #include "common/endian.h"
 #include "common/limits.h"
@@ -308,9 +312,8 @@ static void test_plain_shape_2_40(void) {
 static void test_zstd_shape_2_40(void) {
 #ifdef TGM_HAVE_ZSTD
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.zstd_level = 3;
+    tgm__codec_params_init(&p, 1, 0);
+    tgm__zstd_params(&p, 3);
     uint8_t raw[64] = {0};
     tgm_buf z = compress_with("zstd", &p, raw, sizeof raw);
     char d[512];
@@ -362,12 +365,9 @@ static void test_lz4_shape(void) {
 static void test_szip_huge(void) {
 #ifdef TGM_HAVE_SZIP
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.szip_rsi = 4;
-    p.szip_block_size = 8;
-    p.szip_flags = 8;
-    p.szip_bits_per_sample = 8;
+    tgm__codec_params_init(&p, 1, 0);
+    tgm_szip_params sp = {4, 8, 8, 8};
+    TGM_CODEC_OWN_PUT(&p, sp);
     uint8_t raw[256] = {0};
     tgm_buf z = compress_with("szip", &p, raw, sizeof raw);
     char d[512];
@@ -394,11 +394,9 @@ static void test_szip_huge(void) {
 static void test_zfp_huge(void) {
 #ifdef TGM_HAVE_ZFP
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.zfp_mode = TGM_ZFP_FIXED_ACCURACY;
-    p.zfp_tolerance = 0.5;
-    p.zfp_num_values = 16;
+    tgm__codec_params_init(&p, 8, 16 * 8);
+    tgm_zfp_params zp = {TGM_ZFP_FIXED_ACCURACY, 0, 0, 0.5, 16};
+    TGM_CODEC_OWN_PUT(&p, zp);
     double raw[16] = {0};
     tgm_buf z = compress_with("zfp", &p, (const uint8_t *)raw, sizeof raw);
     char d[512];
@@ -420,11 +418,9 @@ static void test_zfp_huge(void) {
 static void test_blosc2_huge(void) {
 #ifdef TGM_HAVE_BLOSC2
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.blosc2_codec = TGM_BLOSC2_LZ4;
-    p.blosc2_clevel = 5;
-    p.blosc2_typesize = 1;
+    tgm__codec_params_init(&p, 1, 0);
+    tgm_blosc2_params bp = {TGM_BLOSC2_LZ4, 5, 1, TGM_BLOSC2_FILTER_SHUFFLE, 0};
+    tgm__blosc2_params(&p, &bp);
     uint8_t raw[1000];
     for (int i = 0; i < 1000; i++) {
         raw[i] = (uint8_t)(i / 10);
@@ -497,9 +493,7 @@ static void test_shape_overflow(void) {
 /* Bitmask compressors: the decoded size is ceil(n/8), with no ratio bound. */
 static void test_bitmask_huge(void) {
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.bitmask_bits = 64;
+    tgm__codec_params_init(&p, 1, 8);
     uint8_t bits[8] = {0xff, 0, 0, 0, 0, 0, 0, 0x01};
     tgm_buf z = compress_with("rle", &p, bits, sizeof bits);
     char d[512];

@@ -225,12 +225,9 @@ static void test_payload_filters(void) {
         {0, 0, 0, 0, 0, TGM_B2_SHUFFLE}, {TGM_B2_BITSHUFFLE, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0}};
     for (int f = 0; f < 3; f++) {
         tgm_codec_params p;
-        memset(&p, 0, sizeof p); /* blosc2_filter 0: the default */
-        p.threads = 1;
-        p.blosc2_codec = TGM_BLOSC2_BLOSCLZ;
-        p.blosc2_clevel = 5;
-        p.blosc2_typesize = 4;
-        p.blosc2_filter = (tgm_blosc2_filter)f;
+        tgm__codec_params_init(&p, 4, sizeof data); /* filter 0: the default */
+        tgm_blosc2_params bp = {TGM_BLOSC2_BLOSCLZ, 5, 4, (tgm_blosc2_filter)f, 0};
+        tgm__blosc2_params(&p, &bp);
         tgm_buf out = TGM_BUF_INIT;
         TT_ASSERT(tgm__codec_blosc2.compress(&p, data, sizeof data, &out, NULL) == TGM_ERROR_OK);
         TT_CHECK(memcmp(out.data + 71, want[f], 6) == 0);
@@ -241,11 +238,9 @@ static void test_payload_filters(void) {
         tgm__buf_free(&out);
     }
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.blosc2_clevel = 5;
-    p.blosc2_typesize = 1;
-    p.blosc2_filter = (tgm_blosc2_filter)7;
+    tgm__codec_params_init(&p, 1, 16);
+    tgm_blosc2_params bp = {TGM_BLOSC2_BLOSCLZ, 5, 1, (tgm_blosc2_filter)7, 0};
+    tgm__blosc2_params(&p, &bp);
     tgm_buf out = TGM_BUF_INIT;
     TT_CHECK_ERR(tgm__codec_blosc2.compress(&p, data, 16, &out, NULL), TGM_ERROR_ENCODING);
     tgm__buf_free(&out);

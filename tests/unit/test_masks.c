@@ -572,8 +572,8 @@ static void test_methods(void) {
     static const char *bn[] = {"blosclz", "lz4", "lz4hc", "zlib", "zstd"};
     for (size_t i = 0; i < 5; i++) {
         tgm_blosc2_inner bc;
-        TT_CHECK(tgm__mask_blosc2_codec_lookup(bn[i], strlen(bn[i]), &bc) == 0);
-        TT_CHECK_EQ_STR(tgm__mask_blosc2_codec_name(bc), bn[i]);
+        TT_CHECK(tgm__blosc2_inner_lookup(bn[i], strlen(bn[i]), &bc) == 0);
+        TT_CHECK_EQ_STR(tgm__blosc2_inner_name(bc), bn[i]);
     }
 
     /* Kinds. */

@@ -809,9 +809,7 @@ static void test_codec_fixtures(void) {
             continue;
         }
         tgm_codec_params p;
-        memset(&p, 0, sizeof p);
-        p.threads = 1;
-        p.bitmask_bits = 77;
+        tgm__codec_params_init(&p, 1, in_len);
         tgm_buf out = TGM_BUF_INIT;
         TT_CHECK_ERR(cases[c].codec->compress(&p, in, in_len, &out, NULL), TGM_ERROR_OK);
         TT_CHECK(out.len == plen && memcmp(out.data, payload, plen) == 0);

@@ -36,12 +36,9 @@ static uint64_t rng(void) {
 
 static tgm_codec_params mkparams(unsigned bps, unsigned bs, unsigned rsi, unsigned flags) {
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.szip_bits_per_sample = bps;
-    p.szip_block_size = bs;
-    p.szip_rsi = rsi;
-    p.szip_flags = flags;
+    tgm__codec_params_init(&p, 1, 0);
+    tgm_szip_params sp = {rsi, bs, flags, bps};
+    TGM_CODEC_OWN_PUT(&p, sp);
     return p;
 }
 
@@ -830,7 +827,7 @@ static void test_threads(void) {
         /* and with padded RSIs (chunks join on byte boundaries) */
         p = mkparams(13, 8, 5, TGM_SZIP_DATA_PREPROCESS | TGM_SZIP_PAD_RSI);
         p.threads = 1;
-        gen(in, n, 13, p.szip_flags, shape);
+        gen(in, n, 13, TGM_SZIP_DATA_PREPROCESS | TGM_SZIP_PAD_RSI, shape);
         TT_ASSERT(our_encode(&p, in, n * 2, &ref, &roffs) == TGM_ERROR_OK);
         p.threads = 3;
         TT_ASSERT(our_encode(&p, in, n * 2, &out, &offs) == TGM_ERROR_OK);
@@ -957,23 +954,24 @@ static void test_offset_checks(void) {
     memcpy(bad, offs.v, sizeof bad);
     bad[3] = bad[2];
     TT_CHECK_ERR(tgm__codec_szip.decompress_range(&p, enc.data, enc.len, bad, 13, 0, 10, out),
-                 TGM_ERROR_COMPRESSION);
+                 TGM_ERROR_METADATA);
     char want[200];
     snprintf(want, sizeof want,
-             "compression error: szip: szip_block_offsets[3]=%llu is not greater than "
+             "metadata error: szip: szip_block_offsets[3]=%llu is not greater than "
              "offsets[2]=%llu",
              (unsigned long long)bad[2], (unsigned long long)bad[2]);
     TT_CHECK_EQ_STR(tgm_last_error(), want);
     memcpy(bad, offs.v, sizeof bad);
     bad[0] = 1;
-    TT_CHECK_ERR(tgm__szip_check_offsets(bad, 13, enc.len), TGM_ERROR_COMPRESSION);
+    TT_CHECK_ERR(tgm__codec_check_offsets(&tgm__codec_szip, bad, 13, enc.len), TGM_ERROR_METADATA);
     TT_CHECK(strstr(tgm_last_error(), "szip_block_offsets[0]=1 must be 0") != NULL);
     memcpy(bad, offs.v, sizeof bad);
     bad[12] = (uint64_t)enc.len * 8;
-    TT_CHECK_ERR(tgm__szip_check_offsets(bad, 13, enc.len), TGM_ERROR_COMPRESSION);
+    TT_CHECK_ERR(tgm__codec_check_offsets(&tgm__codec_szip, bad, 13, enc.len), TGM_ERROR_METADATA);
     TT_CHECK(strstr(tgm_last_error(), "points past the end") != NULL);
-    TT_CHECK_ERR(tgm__szip_check_offsets(offs.v, 13, enc.len), TGM_ERROR_OK);
-    TT_CHECK_ERR(tgm__szip_check_offsets(offs.v, 0, enc.len), TGM_ERROR_COMPRESSION);
+    TT_CHECK_ERR(tgm__codec_check_offsets(&tgm__codec_szip, offs.v, 13, enc.len), TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm__codec_check_offsets(&tgm__codec_szip, offs.v, 0, enc.len),
+                 TGM_ERROR_METADATA);
     /* a wrong but increasing offset decodes garbage or fails, safely */
     memcpy(bad, offs.v, sizeof bad);
     bad[5] += 3;

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <zfp.h>
 
-#include "codecs/codec.h"
+#include "codecs/zfp.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "numeric_fixture.h"
@@ -13,17 +13,20 @@
 
 static tgm_codec_params mode_params(tgm_zfp_mode mode, double arg, size_t n, uint32_t threads) {
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
+    tgm__codec_params_init(&p, 8, n * 8);
     p.threads = threads;
-    p.zfp_mode = mode;
-    p.zfp_num_values = n;
+    tgm_zfp_params zp;
+    memset(&zp, 0, sizeof zp);
+    zp.mode = mode;
+    zp.num_values = n;
     if (mode == TGM_ZFP_FIXED_RATE) {
-        p.zfp_rate = arg;
+        zp.rate = arg;
     } else if (mode == TGM_ZFP_FIXED_PRECISION) {
-        p.zfp_precision = (uint32_t)arg;
+        zp.precision = (uint32_t)arg;
     } else {
-        p.zfp_tolerance = arg;
+        zp.tolerance = arg;
     }
+    TGM_CODEC_OWN_PUT(&p, zp);
     return p;
 }
 
@@ -52,16 +55,19 @@ static double *smooth(size_t n, uint32_t seed) {
 
 /* libzfp's whole-array compression of the same values (its stream ends at
  * a word boundary: 8 or 64 bits depending on how libzfp was built). */
-static size_t zfp_lib_compress(const tgm_codec_params *p, double *v, size_t n,
+static size_t zfp_lib_compress(const tgm_codec_params *cp, double *v, size_t n,
                                unsigned char **out) {
+    tgm_zfp_params zp;
+    TGM_CODEC_OWN_GET(cp, zp);
+    const tgm_zfp_params *p = &zp;
     zfp_field *f = zfp_field_1d(v, zfp_type_double, n);
     zfp_stream *zs = zfp_stream_open(NULL);
-    if (p->zfp_mode == TGM_ZFP_FIXED_RATE) {
-        zfp_stream_set_rate(zs, p->zfp_rate, zfp_type_double, 1, zfp_false);
-    } else if (p->zfp_mode == TGM_ZFP_FIXED_PRECISION) {
-        zfp_stream_set_precision(zs, p->zfp_precision);
+    if (p->mode == TGM_ZFP_FIXED_RATE) {
+        zfp_stream_set_rate(zs, p->rate, zfp_type_double, 1, zfp_false);
+    } else if (p->mode == TGM_ZFP_FIXED_PRECISION) {
+        zfp_stream_set_precision(zs, p->precision);
     } else {
-        zfp_stream_set_accuracy(zs, p->zfp_tolerance);
+        zfp_stream_set_accuracy(zs, p->tolerance);
     }
     size_t cap = zfp_stream_maximum_size(zs, f);
     *out = malloc(cap);

@@ -105,17 +105,19 @@ typedef struct {
 
 static tgm_codec_params params(zmode m, size_t n) {
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
-    p.threads = 1;
-    p.zfp_mode = m.mode;
-    p.zfp_num_values = n;
+    tgm__codec_params_init(&p, 8, n * 8);
+    tgm_zfp_params zp;
+    memset(&zp, 0, sizeof zp);
+    zp.mode = m.mode;
+    zp.num_values = n;
     if (m.mode == TGM_ZFP_FIXED_RATE) {
-        p.zfp_rate = m.arg;
+        zp.rate = m.arg;
     } else if (m.mode == TGM_ZFP_FIXED_PRECISION) {
-        p.zfp_precision = (uint32_t)m.arg;
+        zp.precision = (uint32_t)m.arg;
     } else {
-        p.zfp_tolerance = m.arg;
+        zp.tolerance = m.arg;
     }
+    TGM_CODEC_OWN_PUT(&p, zp);
     return p;
 }
 

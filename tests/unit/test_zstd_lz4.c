@@ -2,7 +2,7 @@
  * fixtures (raw, shuffled and simple_packed payloads), round trips over
  * awkward sizes and data, and hostile streams (truncated, corrupt, wrong
  * size, random mutations). */
-#include "codecs/codec.h"
+#include "codecs/zstd.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "encodings/simple_packing.h"
@@ -12,9 +12,9 @@
 
 static tgm_codec_params params(int level, uint32_t threads) {
     tgm_codec_params p;
-    memset(&p, 0, sizeof p);
+    tgm__codec_params_init(&p, 1, 0);
     p.threads = threads;
-    p.zstd_level = level;
+    tgm__zstd_params(&p, level);
     return p;
 }
 
