@@ -2,8 +2,9 @@
 #
 # The driver installs the package exactly as documented -- a venv over
 # /usr/bin/python3 with the system site-packages, then
-# `pip install --no-build-isolation ./python` -- into this build tree, and
-# runs pytest with it.  It reports itself skipped (exit 77) when the
+# `pip install --no-build-isolation` of the package -- into this build tree
+# (pip builds a copy of python/ made there: nothing is written into the
+# source tree), and runs pytest with it.  It reports itself skipped (exit 77) when the
 # interpreter lacks numpy, pytest, venv or setuptools.  Sanitizer builds
 # leave it out: the extension is compiled by setuptools, not by this build.
 if(NOT TGM_SANITIZE AND NOT TGM_TSAN)
@@ -16,8 +17,6 @@ if(NOT TGM_SANITIZE AND NOT TGM_TSAN)
     SKIP_RETURN_CODE 77
     TIMEOUT 1800
     LABELS python
-    # pip builds in python/build of the source tree: one run at a time.
-    RESOURCE_LOCK tensogram_python_build
     ENVIRONMENT "TGM_PYTHON=${TGM_PYTHON};TGM_SHARED_DIR=${TGM_SHARED_DIR};TGM_REFERENCE_SOURCE=${TGM_REFERENCE_SOURCE_DEFAULT}")
   # test_plot.py drives `tensogram plot` of this build
   if(TARGET tensogram_cli)

@@ -24,11 +24,24 @@ venv="$work/venv"
 if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv --system-site-packages "$venv"
 fi
-echo "== pip install --no-build-isolation $src/python"
-"$venv/bin/pip" install --no-build-isolation --no-input --disable-pip-version-check -q "$src/python"
+# pip builds a local directory in place (build/, *.egg-info): build a copy
+# of the package here, in the build tree, never in the source tree.  The
+# copy is fresh each time, so no object compiled with other codec options
+# survives; the library's C sources are read from the source tree
+# (TENSOGRAM_SOURCE_DIR).
+pkg="$work/package"
+rm -rf "$pkg"
+mkdir -p "$pkg"
+tar -C "$src/python" --exclude=./build --exclude='*.egg-info' --exclude=__pycache__ \
+    --exclude=./tests -cf - . | tar -C "$pkg" -xf -
+echo "== pip install --no-build-isolation (a copy of $src/python in $pkg)"
+TENSOGRAM_SOURCE_DIR="$src" "$venv/bin/pip" install --no-build-isolation --no-input \
+  --disable-pip-version-check -q "$pkg"
 
 # Run from the work directory: from python/ the source package (which has
 # no compiled extension) would shadow the installed one.
 cd "$work"
 echo "== pytest (python $("$venv/bin/python" -c 'import sys; print(sys.version.split()[0])'))"
+# No __pycache__ next to the tests in the source tree.
+export PYTHONDONTWRITEBYTECODE=1
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider -rs "$src/python/tests"
