@@ -144,5 +144,9 @@ int tgm__zfp_have_x86_kernels(void);
  *                  n < 4 are significant: bits 0-3 x, 4-7 length, 8-10 n. */
 extern uint16_t tgm__zfp_enc_table[4 * 16];
 extern uint16_t tgm__zfp_dec_table[4 * 256];
+/*   cut[256 (8 n + r) + b] the plane decoded from the next bits b when the
+ *                  budget ends after r < 8 of them (n < 4 significant):
+ *                  zfp's loop then sets the bit it was testing. */
+extern uint8_t tgm__zfp_cut_table[4 * 8 * 256];
 
 #endif

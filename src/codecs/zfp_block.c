@@ -11,6 +11,7 @@
 
 uint16_t tgm__zfp_enc_table[4 * 16];
 uint16_t tgm__zfp_dec_table[4 * 256];
+uint8_t tgm__zfp_cut_table[4 * 8 * 256];
 
 /* ---- tables --------------------------------------------------------------- */
 
@@ -60,6 +61,34 @@ static uint32_t model_decode(uint32_t n, uint32_t b, uint32_t *len, uint32_t *n_
     }
     *len = pos;
     *n_after = n;
+    return x;
+}
+
+/* zfp's decoding loop for one plane with a budget of r bits, bit by bit:
+ * when the budget ends after a positive group test, the bit being tested
+ * is set. */
+static uint32_t model_decode_cut(uint32_t n, uint32_t bits, uint32_t r) {
+    uint32_t m = n < r ? n : r;
+    uint32_t x = bits & ((1u << m) - 1u);
+    bits >>= m;
+    r -= m;
+    for (; r != 0 && n < 4; n++) {
+        r--;
+        uint32_t bit = bits & 1u;
+        bits >>= 1;
+        if (!bit) {
+            break;
+        }
+        for (; r != 0 && n < 3; n++) {
+            r--;
+            bit = bits & 1u;
+            bits >>= 1;
+            if (bit) {
+                break;
+            }
+        }
+        x += 1u << n;
+    }
     return x;
 }
 
@@ -280,6 +309,9 @@ static void build_tables(void) {
             uint32_t len, after;
             uint32_t x = model_decode(n, b, &len, &after);
             tgm__zfp_dec_table[256 * n + b] = (uint16_t)(x | len << 4 | after << 8);
+            for (uint32_t r = 0; r < 8; r++) {
+                tgm__zfp_cut_table[256 * (8 * n + r) + b] = (uint8_t)model_decode_cut(n, b, r);
+            }
         }
     }
 }

@@ -257,7 +257,9 @@ ZFP_INLINE uint32_t zfp_code_planes(zfp_bw *w, const uint64_t *P, const uint32_t
         }
         zfp_put(w, t & 0xffu, len);
         used += len;
-        n = t >> 12;
+        /* n is now one more than the last coefficient whose leading one is
+         * in plane j or above (the table's bits 12-14 say the same, later). */
+        n = first[3] <= j ? 4 : first[2] <= j ? 3 : first[1] <= j ? 2 : 1;
         j++;
         if (j == prec) {
             return used;
@@ -282,33 +284,6 @@ ZFP_INLINE uint32_t zfp_code_block(zfp_bw *w, const tgm_zfp_cfg *c, uint32_t e, 
         bits = c->minbits;
     }
     return bits;
-}
-
-/* One plane when the budget r ends inside it: zfp's decoding loop, bit by
- * bit.  Returns the plane (its code reads exactly r bits). */
-ZFP_INLINE uint32_t zfp_decode_cut_plane(uint64_t bits, uint32_t n, uint32_t r) {
-    uint32_t m = n < r ? n : r;
-    uint32_t x = (uint32_t)(bits & ((1u << m) - 1u));
-    bits >>= m;
-    r -= m;
-    for (; r != 0 && n < 4; n++) {
-        r--;
-        uint32_t bit = (uint32_t)(bits & 1u);
-        bits >>= 1;
-        if (!bit) {
-            break;
-        }
-        for (; r != 0 && n < 3; n++) {
-            r--;
-            bit = (uint32_t)(bits & 1u);
-            bits >>= 1;
-            if (bit) {
-                break;
-            }
-        }
-        x += 1u << n;
-    }
-    return x;
 }
 
 /* Decode planes 63 .. 64 - prec from bit pos into P (5 words, cleared
@@ -350,9 +325,14 @@ ZFP_INLINE uint32_t zfp_decode_planes(const uint8_t *src, size_t len, uint64_t p
             uint32_t b = zfp_ctz64(t); /* = qe * g + n */
             qe = g == 1 ? b : g == 2 ? b >> 1 : g == 3 ? (b * 0x5556u) >> 16 : b >> 2;
         }
+        /* Whole groups the budget allows (rem < 2^16: exact division). */
+        uint32_t byrem = g == 1   ? rem
+                         : g == 2 ? rem >> 1
+                         : g == 3 ? (rem * 0xaaabu) >> 17
+                                  : rem >> 2;
         uint32_t q = qe;
         q = q < prec - j ? q : prec - j;
-        q = q < rem / g ? q : rem / g;
+        q = q < byrem ? q : byrem;
         if (q != 0) {
             uint32_t bits = q * g;
             uint64_t v = zfp_low(win, bits);
@@ -377,8 +357,8 @@ ZFP_INLINE uint32_t zfp_decode_planes(const uint8_t *src, size_t len, uint64_t p
         }
         if (q < qe) {
             /* The budget ends inside plane j. */
-            uint32_t x = zfp_decode_cut_plane(zfp_peek(src, len, pos + used), n, budget - used);
-            zfp_deposit(P, 4 * j, x);
+            uint64_t b = zfp_peek(src, len, pos + used);
+            zfp_deposit(P, 4 * j, tgm__zfp_cut_table[(8 * n + budget - used) * 256 + (b & 0xffu)]);
             return budget;
         }
         if (t == 0) {
@@ -389,7 +369,7 @@ ZFP_INLINE uint32_t zfp_decode_planes(const uint8_t *src, size_t len, uint64_t p
         uint32_t e = tgm__zfp_dec_table[256 * n + (uint32_t)(b & 0xffu)];
         uint32_t l = (e >> 4) & 15u;
         if (used + l > budget) {
-            zfp_deposit(P, 4 * j, zfp_decode_cut_plane(b, n, budget - used));
+            zfp_deposit(P, 4 * j, tgm__zfp_cut_table[(8 * n + budget - used) * 256 + (b & 0xffu)]);
             return budget;
         }
         zfp_deposit(P, 4 * j, e & 15u);
@@ -415,6 +395,11 @@ ZFP_INLINE uint64_t zfp_decode_block(const tgm_zfp_cfg *c, const uint8_t *src, s
         int32_t e = (int32_t)((h >> 1) & 0x7ffu) - 1023;
         *emax = e;
         bits = 12 + zfp_decode_planes(src, len, pos + 12, P, zfp_precision(e, c), c->maxbits - 12);
+    }
+    /* Fixed rate: the next block's position does not wait for this one's
+     * decoding, so consecutive blocks can overlap in the CPU. */
+    if (c->fixed_rate) {
+        return pos + c->maxbits;
     }
     return pos + (bits < c->minbits ? c->minbits : bits);
 }
