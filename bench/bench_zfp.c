@@ -97,7 +97,7 @@ static void our_decode(const tgm_codec_params *p, const uint8_t *z, size_t len, 
     }
 }
 
-static const char *const isa_names[] = {"", "portable", "avx2", "avx512"};
+static const char *const isa_names[] = {"", "portable", "avx2", "avx2+bmi2", "avx512"};
 
 int main(int argc, char **argv) {
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : ((size_t)8 << 20);
@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
     bench_touch(ref, nbytes);
     tgm_buf ours = TGM_BUF_INIT;
 
-    int have[4] = {0};
+    int have[5] = {0};
     for (int isa = TGM_ZFP_ISA_PORTABLE; isa <= TGM_ZFP_ISA_AVX512; isa++) {
         have[isa] = tgm__zfp_force_isa((tgm_zfp_isa)isa) == 0;
     }

@@ -7,7 +7,9 @@
  *   zfp_coder.h   the embedded bit-plane coder and bit I/O, shared by every
  *                 kernel (static inline, compiled once per instruction set)
  *   zfp_block.c   portable kernels, the coder tables, run-time dispatch
- *   zfp_avx2.c    AVX2 kernels;  zfp_avx512.c  AVX-512 kernels
+ *   zfp_avx2_impl.h  AVX2 kernels, built by zfp_avx2.c and, with BMI2's
+ *                 pdep / pext, by zfp_avx2_bmi2.c
+ *   zfp_avx512.c  AVX-512 kernels
  *
  * The stream (zfp 1.0, "lossy" non-reversible mode, 1-D, double):
  * the values are cut into blocks of 4 (a partial last block of k values is
@@ -111,8 +113,9 @@ typedef struct tgm_zfp_kernels {
 typedef enum tgm_zfp_isa {
     TGM_ZFP_ISA_AUTO = 0, /* the best this CPU supports */
     TGM_ZFP_ISA_PORTABLE = 1,
-    TGM_ZFP_ISA_AVX2 = 2,
-    TGM_ZFP_ISA_AVX512 = 3
+    TGM_ZFP_ISA_AVX2 = 2,      /* AVX2 without pdep / pext */
+    TGM_ZFP_ISA_AVX2_BMI2 = 3, /* AVX2 with pdep / pext (CPUs where they are fast) */
+    TGM_ZFP_ISA_AVX512 = 4
 } tgm_zfp_isa;
 
 /* The kernels in use: the best supported set, or the one forced with
@@ -133,6 +136,7 @@ int tgm__zfp_force_isa(tgm_zfp_isa isa);
 /* Kernel sets (the x86 ones exist only with TGM_ZFP_X86). */
 extern const tgm_zfp_kernels tgm__zfp_portable;
 extern const tgm_zfp_kernels tgm__zfp_avx2;
+extern const tgm_zfp_kernels tgm__zfp_avx2_bmi2;
 extern const tgm_zfp_kernels tgm__zfp_avx512;
 int tgm__zfp_have_x86_kernels(void);
 

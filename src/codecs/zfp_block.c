@@ -325,7 +325,7 @@ static const tgm_zfp_kernels *best(void) {
         return &tgm__zfp_avx512;
     }
     if (f & TGM_CPU_AVX2) {
-        return &tgm__zfp_avx2;
+        return (f & TGM_CPU_FAST_BMI2) ? &tgm__zfp_avx2_bmi2 : &tgm__zfp_avx2;
     }
 #endif
     return &tgm__zfp_portable;
@@ -362,6 +362,10 @@ int tgm__zfp_force_isa(tgm_zfp_isa isa) {
 #if defined(TGM_ZFP_X86)
     case TGM_ZFP_ISA_AVX2:
         k = (tgm__cpu_features() & TGM_CPU_AVX2) ? &tgm__zfp_avx2 : NULL;
+        break;
+    case TGM_ZFP_ISA_AVX2_BMI2:
+        /* runs wherever AVX2 does (our AVX2 flag includes BMI2), fast or not */
+        k = (tgm__cpu_features() & TGM_CPU_AVX2) ? &tgm__zfp_avx2_bmi2 : NULL;
         break;
     case TGM_ZFP_ISA_AVX512:
         k = (tgm__cpu_features() & TGM_CPU_AVX512) ? &tgm__zfp_avx512 : NULL;

@@ -6,7 +6,9 @@
 enum {
     TGM_CPU_AVX2 = 1u << 0,   /* AVX2 + BMI1/BMI2, with OS support for the YMM state */
     TGM_CPU_AVX512 = 1u << 1, /* AVX-512 F, BW, DQ and VL, with OS support for ZMM state */
-    TGM_CPU_GFNI = 1u << 2    /* GF(2^8) affine instructions (bit-matrix transforms) */
+    /* BMI2 whose pdep / pext take a few cycles: Intel, and AMD from Zen 3
+     * (family 19h) on; before, they are microcoded */
+    TGM_CPU_FAST_BMI2 = 1u << 2
 };
 
 /* The TGM_CPU_* bits this processor and operating system support.  Computed

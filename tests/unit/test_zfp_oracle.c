@@ -368,7 +368,7 @@ static void test_threads(void) {
     free(v);
 }
 
-static const char *const isa_names[] = {"auto", "portable", "avx2", "avx512"};
+static const char *const isa_names[] = {"auto", "portable", "avx2", "avx2+bmi2", "avx512"};
 
 int main(void) {
     for (int isa = TGM_ZFP_ISA_PORTABLE; isa <= TGM_ZFP_ISA_AVX512; isa++) {
