@@ -920,6 +920,96 @@ TGM_API const uint8_t *tgm_object_mask(const tgm_message_t *msg, size_t index, i
 TGM_API void tgm_set_max_object_bytes(uint64_t max_bytes);
 TGM_API uint64_t tgm_max_object_bytes(void);
 
+/* ---- Remote files: http(s)://, s3://, gs://, az:// (docs/remote.md) ----
+ *
+ * A remote .tgm file is read with HTTP range requests, fetching only the
+ * bytes an operation needs: one request opens it, messages are found by
+ * reading preambles and postambles, a message's metadata and index come
+ * from its two ends, an object from its frame alone.  Every tgm_file_*
+ * read works on it (appends fail with TGM_ERROR_REMOTE); the handle is
+ * thread-safe like a local one.  Failures (unreachable host, HTTP errors,
+ * a server that ignores Range, an object that changes while being read)
+ * give TGM_ERROR_REMOTE with the status and URL (without credentials) in
+ * tgm_last_error(); transient ones (429, 5xx, dropped connections) are
+ * retried first.  A build without libcurl fails every remote open with
+ * TGM_ERROR_REMOTE "remote access is not built in". */
+
+/* 1 when `source` names a remote object: a URL whose scheme is http,
+ * https, s3, s3a, gs, az or azure (any case), else 0 (a local path). */
+TGM_API int32_t tgm_is_remote_url(const char *source);
+
+/* How a remote file is searched for messages.  Start from
+ * TGM_SCAN_OPTIONS_INIT; `size` lets later versions add fields. */
+typedef struct {
+    size_t size;           /* sizeof(tgm_scan_options) */
+    int32_t bidirectional; /* 1 (default): each round trip reads ahead from the front and
+                              back from the end; 0: front only.  Same messages either way. */
+} tgm_scan_options;
+
+#define TGM_SCAN_OPTIONS_INIT                                                                      \
+    { sizeof(tgm_scan_options), 1 }
+
+/* Open a remote file.  Storage options are num_options pairs
+ * storage_keys[i] = storage_values[i] (both arrays may be NULL when
+ * num_options is 0), with the reference's keys: "aws_access_key_id",
+ * "region", "endpoint", "allow_http", "timeout" ("30s"), ... (the table is
+ * in docs/remote.md); an unknown key is TGM_ERROR_INVALID_ARG.  scan may be
+ * NULL (TGM_SCAN_OPTIONS_INIT).  Exactly one range request is made here:
+ * it reads the first bytes and learns the size.  *out is freed with
+ * tgm_file_close; tgm_file_path returns the URL. */
+TGM_API tgm_error tgm_file_open_remote(const char *url, const char *const *storage_keys,
+                                       const char *const *storage_values, size_t num_options,
+                                       const tgm_scan_options *scan, tgm_file_t **out);
+
+/* Open a local path (as tgm_file_open; storage options must then be
+ * empty, scan options do not apply) or a remote URL (as
+ * tgm_file_open_remote), whichever tgm_is_remote_url says `source` is. */
+TGM_API tgm_error tgm_file_open_source(const char *source, const char *const *storage_keys,
+                                       const char *const *storage_values, size_t num_options,
+                                       const tgm_scan_options *scan, tgm_file_t **out);
+
+/* 1 for a file opened from a URL, else 0. */
+TGM_API int32_t tgm_file_is_remote(const tgm_file_t *file);
+
+/* Object obj_index of each of the n messages msg_indices[i], decoded into
+ * out[i] (an array of n pointers the caller provides; free each with
+ * tgm_message_free).  On a remote file the layouts not yet known are read
+ * in one batch of concurrent requests, then every object frame in another
+ * (neighbouring ranges coalesced into one request); local files decode
+ * from their mapping.  On failure every out[i] is NULL. */
+TGM_API tgm_error tgm_file_decode_object_batch(tgm_file_t *file, const size_t *msg_indices,
+                                               size_t n, size_t obj_index,
+                                               int32_t native_byte_order, uint32_t threads,
+                                               int32_t verify_hash, tgm_message_t **out);
+
+/* Element ranges of object obj_index of each of the n messages, read as
+ * tgm_file_decode_object_batch reads objects and decoded as
+ * tgm_file_decode_range decodes them.  out holds n * (join ? 1 :
+ * num_ranges) buffers (caller's array): message i's parts start at
+ * out[i * (join ? 1 : num_ranges)]; free each with tgm_bytes_free.  On
+ * failure nothing is left in out. */
+TGM_API tgm_error tgm_file_decode_range_batch(tgm_file_t *file, const size_t *msg_indices, size_t n,
+                                              size_t obj_index, const uint64_t *ranges_offsets,
+                                              const uint64_t *ranges_counts, size_t num_ranges,
+                                              int32_t native_byte_order, uint32_t threads,
+                                              int32_t join, tgm_bytes_t *out);
+
+/* Learn where the given messages are and read their layouts (metadata and
+ * index) now, in one batch of concurrent requests on a remote file, so
+ * later per-message calls need no request for them.  Local files: the
+ * scan only. */
+TGM_API tgm_error tgm_file_prefetch_layouts(tgm_file_t *file, const size_t *msg_indices, size_t n);
+
+/* Requests a remote file has made so far (each retry counts), of which
+ * retries, and bytes received.  All zero for a local file. */
+typedef struct {
+    uint64_t requests;
+    uint64_t retries;
+    uint64_t bytes;
+} tgm_remote_stats_t;
+
+TGM_API tgm_error tgm_file_remote_stats(const tgm_file_t *file, tgm_remote_stats_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -68,6 +68,28 @@ tgm_error tgm__api_decode_into(const uint8_t *buf, size_t len, const tgm_api_dec
 tgm_error tgm__api_decode_one(const uint8_t *buf, size_t len, size_t index,
                               const tgm_api_decode_opts *o, tgm_message_t **out);
 
+/* Decode one located object (tgm__msg_object, tgm__msg_parse_object_frame)
+ * into *out; msgbuf is the buffer its frame_off is relative to. */
+tgm_error tgm__api_decode_ref(const uint8_t *msgbuf, const tgm_obj_ref *r,
+                              const tgm_api_decode_opts *o, tgm_decoded_obj *out);
+/* tgm_decode_range_with_options on a located object. */
+tgm_error tgm__api_decode_range_ref(const tgm_obj_ref *ref, size_t object_index,
+                                    const uint64_t *ranges_offsets, const uint64_t *ranges_counts,
+                                    size_t num_ranges, int32_t native_byte_order, uint32_t threads,
+                                    int32_t join, const TgmDecodeMaskOptions *mask_options,
+                                    tgm_bytes_t *out, size_t *out_count);
+
+/* Remote files (file_remote.c): the per-message operations that read
+ * only the bytes they need.  *done false: the message has no usable index
+ * (or layout), use the whole-message path instead. */
+tgm_error tgm__api_remote_metadata(tgm_file_t *f, size_t i, tgm_metadata_t **out, bool *done);
+tgm_error tgm__api_remote_descriptors(tgm_file_t *f, size_t i, tgm_message_t **out, bool *done);
+tgm_error tgm__api_remote_object(tgm_file_t *f, size_t i, size_t j, const tgm_api_decode_opts *o,
+                                 tgm_message_t **out, bool *done);
+tgm_error tgm__api_remote_range(tgm_file_t *f, size_t i, size_t j, const uint64_t *offs,
+                                const uint64_t *counts, size_t nr, int32_t native, uint32_t threads,
+                                int32_t join, tgm_bytes_t *out, size_t *out_count, bool *done);
+
 /* Encode from the C API's JSON; shared by tgm_encode*, file append, ... */
 typedef struct tgm_api_encode_args {
     const char *metadata_json;

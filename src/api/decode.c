@@ -104,6 +104,13 @@ static tgm_error decode_obj(const uint8_t *msgbuf, const tgm_obj_ref *r, const t
     return TGM_ERROR_OK;
 }
 
+tgm_error tgm__api_decode_ref(const uint8_t *msgbuf, const tgm_obj_ref *r,
+                              const tgm_api_decode_opts *o, tgm_decoded_obj *out) {
+    tgm_decode_opts d = {o->native_byte_order, o->restore_non_finite,
+                         tgm__resolve_threads(o->threads)};
+    return decode_obj(msgbuf, r, &d, false, out);
+}
+
 static tgm_error decode_task(void *ctx, size_t i) {
     decode_job *j = ctx;
     return decode_obj(j->buf, &j->refs[i], &j->opts, j->with_masks, &j->out[i]);
@@ -269,8 +276,24 @@ tgm_error tgm_decode_range_with_options(const uint8_t *buf, size_t buf_len, size
     TGM_API_REQUIRE(num_ranges == 0 || (ranges_offsets != NULL && ranges_counts != NULL),
                     "null ranges_offsets or ranges_counts");
     tgm_arena arena = TGM_ARENA_INIT;
-    tgm_error err = TGM_ERROR_OK;
     tgm_obj_ref ref;
+    tgm_error err = tgm__msg_object(buf, buf_len, object_index, &arena, NULL, NULL, &ref);
+    if (err == TGM_ERROR_OK) {
+        err = tgm__api_decode_range_ref(&ref, object_index, ranges_offsets, ranges_counts,
+                                        num_ranges, native_byte_order, threads, join, mask_options,
+                                        out, out_count);
+    }
+    tgm__arena_free(&arena);
+    return err;
+}
+
+tgm_error tgm__api_decode_range_ref(const tgm_obj_ref *refp, size_t object_index,
+                                    const uint64_t *ranges_offsets, const uint64_t *ranges_counts,
+                                    size_t num_ranges, int32_t native_byte_order, uint32_t threads,
+                                    int32_t join, const TgmDecodeMaskOptions *mask_options,
+                                    tgm_bytes_t *out, size_t *out_count) {
+    tgm_error err = TGM_ERROR_OK;
+    tgm_obj_ref ref = *refp;
     uint8_t **parts = NULL;
     size_t *part_len = NULL;
     /* The masks are decoded once for all ranges (the pipeline's own
@@ -279,7 +302,6 @@ tgm_error tgm_decode_range_with_options(const uint8_t *buf, size_t buf_len, size
     bool masks_ready = false;
     tgm_mask_set set;
     tgm__mask_set_init(&set, 0);
-    TGM_CHECK(tgm__msg_object(buf, buf_len, object_index, &arena, NULL, NULL, &ref));
     size_t width = tgm__dtype_width(ref.desc.dtype);
     parts = tgm__calloc(num_ranges ? num_ranges : 1, sizeof *parts);
     part_len = tgm__calloc(num_ranges ? num_ranges : 1, sizeof *part_len);
@@ -363,7 +385,6 @@ cleanup:
     tgm__free(parts);
     tgm__free(part_len);
     tgm__mask_set_free(&set);
-    tgm__arena_free(&arena);
     return err;
 }
 

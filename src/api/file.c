@@ -93,12 +93,26 @@ tgm_error tgm_file_decode_message_with_options(tgm_file_t *file, size_t index,
 tgm_error tgm_file_decode_metadata(tgm_file_t *file, size_t index, tgm_metadata_t **out) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && out != NULL, "null argument");
+    if (tgm__file_remote(file) != NULL) { /* only the message's ends (file_remote.c) */
+        bool done;
+        TGM_TRY(tgm__api_remote_metadata(file, index, out, &done));
+        if (done) {
+            return TGM_ERROR_OK;
+        }
+    }
     WITH_MESSAGE(file, index, tgm_decode_metadata(msg_, len_, out));
 }
 
 tgm_error tgm_file_decode_descriptors(tgm_file_t *file, size_t index, tgm_message_t **out) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && out != NULL, "null argument");
+    if (tgm__file_remote(file) != NULL) {
+        bool done;
+        TGM_TRY(tgm__api_remote_descriptors(file, index, out, &done));
+        if (done) {
+            return TGM_ERROR_OK;
+        }
+    }
     WITH_MESSAGE(file, index, tgm_decode_descriptors(msg_, len_, out));
 }
 
@@ -108,6 +122,13 @@ tgm_error tgm_file_decode_object(tgm_file_t *file, size_t msg_index, size_t obj_
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && out != NULL, "null argument");
     tgm_api_decode_opts o = {native_byte_order != 0, verify_hash != 0, true, threads};
+    if (tgm__file_remote(file) != NULL) { /* only the object's frame */
+        bool done;
+        TGM_TRY(tgm__api_remote_object(file, msg_index, obj_index, &o, out, &done));
+        if (done) {
+            return TGM_ERROR_OK;
+        }
+    }
     WITH_MESSAGE(file, msg_index, tgm__api_decode_one(msg_, len_, obj_index, &o, out));
 }
 
@@ -117,6 +138,17 @@ tgm_error tgm_file_decode_range(tgm_file_t *file, size_t msg_index, size_t obj_i
                                 int32_t join, tgm_bytes_t *out, size_t *out_count) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && out != NULL && out_count != NULL, "null argument");
+    if (tgm__file_remote(file) != NULL) {
+        TGM_API_REQUIRE(num_ranges == 0 || (ranges_offsets != NULL && ranges_counts != NULL),
+                        "null ranges_offsets or ranges_counts");
+        bool done;
+        TGM_TRY(tgm__api_remote_range(file, msg_index, obj_index, ranges_offsets, ranges_counts,
+                                      num_ranges, native_byte_order, threads, join, out, out_count,
+                                      &done));
+        if (done) {
+            return TGM_ERROR_OK;
+        }
+    }
     WITH_MESSAGE(file, msg_index,
                  tgm_decode_range(msg_, len_, obj_index, ranges_offsets, ranges_counts, num_ranges,
                                   native_byte_order, threads, join, out, out_count));

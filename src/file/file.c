@@ -25,6 +25,7 @@
 #include "common/endian.h"
 #include "common/error.h"
 #include "file/file.h"
+#include "file/rfile.h"
 #include "message/message.h"
 
 struct tgm_file_t {
@@ -37,6 +38,9 @@ struct tgm_file_t {
     uint64_t scanned_end; /* bytes of the file covered by the index */
     tgm_u64vec offsets;
     tgm_u64vec lengths;
+    /* Remote files (read-only, opened on a `remote` source): messages are
+     * found and read through rfile.c instead of the index above. */
+    tgm_rfile *rf;
 };
 
 tgm_error tgm__file_new(const char *path, bool create, tgm_file_t **out) {
@@ -67,10 +71,35 @@ tgm_error tgm__file_new(const char *path, bool create, tgm_file_t **out) {
     return TGM_ERROR_OK;
 }
 
+tgm_error tgm__file_from_source(tgm_source *src, bool bidirectional, tgm_file_t **out) {
+    tgm_file_t *f = tgm__calloc(1, sizeof *f);
+    if (f == NULL) {
+        return tgm__oom(sizeof *f, "file handle");
+    }
+    f->path = tgm__strdup(src->name);
+    tgm_error err = f->path == NULL ? tgm__oom(strlen(src->name), "source name")
+                                    : tgm__rfile_new(src, bidirectional, &f->rf);
+    if (err != TGM_ERROR_OK) {
+        tgm__free(f->path);
+        tgm__free(f);
+        return err;
+    }
+    f->src = src;
+    f->append_fd = -1;
+    pthread_mutex_init(&f->lock, NULL);
+    *out = f;
+    return TGM_ERROR_OK;
+}
+
+tgm_rfile *tgm__file_remote(const tgm_file_t *f) { return f->rf; }
+
+tgm_source *tgm__file_source(const tgm_file_t *f) { return f->src; }
+
 void tgm__file_free(tgm_file_t *f) {
     if (f == NULL) {
         return;
     }
+    tgm__rfile_free(f->rf);
     tgm__source_close(f->src);
     if (f->append_fd >= 0) {
         close(f->append_fd);
@@ -159,6 +188,10 @@ static tgm_error scan_tail(tgm_file_t *f) {
 }
 
 tgm_error tgm__file_count(tgm_file_t *f, size_t *out) {
+    if (f->rf != NULL) {
+        bool complete;
+        return tgm__rfile_scan(f->rf, SIZE_MAX, out, &complete);
+    }
     pthread_mutex_lock(&f->lock);
     tgm_error e = scan_tail(f);
     if (e == TGM_ERROR_OK) {
@@ -170,6 +203,15 @@ tgm_error tgm__file_count(tgm_file_t *f, size_t *out) {
 
 /* Locate message i (scanning on first use). */
 static tgm_error locate(tgm_file_t *f, size_t i, uint64_t *off, uint64_t *len) {
+    if (f->rf != NULL) {
+        size_t known;
+        bool complete;
+        TGM_TRY(tgm__rfile_scan(f->rf, i, &known, &complete));
+        TGM_RETURN_IF(i >= known, TGM_ERROR_FRAMING, "message index %zu out of range (count=%zu)",
+                      i, known);
+        tgm__rfile_entry(f->rf, i, off, len, NULL);
+        return TGM_ERROR_OK;
+    }
     if (!f->scanned || i >= f->offsets.n) {
         TGM_TRY(scan_tail(f)); /* first use, or the file may have grown */
     }
@@ -189,10 +231,19 @@ tgm_error tgm__file_layout(tgm_file_t *f, size_t i, uint64_t *off, uint64_t *len
 
 tgm_error tgm__file_message(tgm_file_t *f, size_t i, const uint8_t **data, size_t *len,
                             uint8_t **owned) {
+    if (f->rf != NULL) {
+        /* Remote: no lock while the bytes travel (rfile and the source
+         * serve concurrent callers). */
+        uint64_t off = 0, n = 0;
+        TGM_TRY(locate(f, i, &off, &n));
+        TGM_RETURN_IF(n > SIZE_MAX, TGM_ERROR_IO, "message %zu is too large", i);
+        *len = (size_t)n;
+        return bytes_at(f, off, (size_t)n, data, owned);
+    }
     pthread_mutex_lock(&f->lock);
     uint64_t off = 0, n = 0;
     tgm_error e = locate(f, i, &off, &n);
-    if (e == TGM_ERROR_OK && (f->src == NULL || off + n > f->src->size)) {
+    if (e == TGM_ERROR_OK && f->rf == NULL && (f->src == NULL || off + n > f->src->size)) {
         e = ensure_source(f);
     }
     if (e == TGM_ERROR_OK) {
@@ -362,6 +413,8 @@ static tgm_error append_locked(tgm_file_t *f, const uint8_t *msg, size_t len, ui
 }
 
 tgm_error tgm__file_sync(tgm_file_t *f) {
+    TGM_RETURN_IF(f->rf != NULL, TGM_ERROR_REMOTE, "%s is remote: remote files are read-only",
+                  f->path);
     pthread_mutex_lock(&f->lock);
     tgm_error err = TGM_ERROR_OK;
     if (f->append_fd >= 0 && fdatasync(f->append_fd) != 0 && errno != EINVAL) {
@@ -410,6 +463,8 @@ static tgm_error check_messages(const uint8_t *buf, size_t len, tgm_u64vec *o, t
 }
 
 tgm_error tgm__file_append(tgm_file_t *f, const uint8_t *msg, size_t len, bool trusted) {
+    TGM_RETURN_IF(f->rf != NULL, TGM_ERROR_REMOTE, "%s is remote: remote files are read-only",
+                  f->path);
     tgm_u64vec o = TGM_U64VEC_INIT, l = TGM_U64VEC_INIT;
     tgm_error err = TGM_ERROR_OK;
     if (trusted) {

@@ -13,6 +13,17 @@
  * truncate one.  Nothing is read until first use. */
 tgm_error tgm__file_new(const char *path, bool create, tgm_file_t **out);
 void tgm__file_free(tgm_file_t *f);
+
+/* A read-only file over a source where every read is a round trip (a
+ * remote object; src->remote).  The file owns the source.  Messages are
+ * found by range reads (rfile.h), bidirectionally unless told otherwise;
+ * appends and sync fail with TGM_ERROR_REMOTE. */
+struct tgm_rfile;
+tgm_error tgm__file_from_source(tgm_source *src, bool bidirectional, tgm_file_t **out);
+/* The remote state of a file from tgm__file_from_source, NULL for local
+ * files; and the file's source (NULL until a local file is first read). */
+struct tgm_rfile *tgm__file_remote(const tgm_file_t *f);
+tgm_source *tgm__file_source(const tgm_file_t *f);
 const char *tgm__file_path(const tgm_file_t *f);
 
 /* Number of complete messages (scans on first call, then picks up bytes

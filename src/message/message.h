@@ -81,6 +81,33 @@ tgm_error tgm__msg_parse_object_frame(const uint8_t *p, size_t len, size_t at, t
  * when HASH_PRESENT is clear, TGM_ERROR_HASH_MISMATCH when it differs. */
 tgm_error tgm__msg_verify_object_hash(const uint8_t *msgbuf, const tgm_obj_ref *o, size_t index);
 
+/* ---- Pieces (pieces.c): parsing from parts of a message ------------------
+ * For sources where every read is a round trip: a message of msg_len bytes
+ * is parsed from its first head_len bytes (head) and its last tail_len
+ * bytes (tail).  Header frames are read from head, footer frames (reached
+ * through the postamble) from tail; each region is read only when the
+ * preamble's flags announce frames there.  When a piece is too short,
+ * *need_head / *need_tail receive the number of bytes needed at that end
+ * (> the length given) and nothing else is written; the caller fetches
+ * them and calls again.  On success *out holds the preamble, metadata
+ * (the first metadata frame), index and hash frames (no objects). */
+tgm_error tgm__msg_parse_pieces(const uint8_t *head, size_t head_len, const uint8_t *tail,
+                                size_t tail_len, uint64_t msg_len, tgm_arena *a, tgm_msg *out,
+                                uint64_t *need_head, uint64_t *need_tail);
+
+/* The descriptor of a data-object frame of frame_len bytes (at offset `at`
+ * in its message) from the frame's first head_len and last tail_len bytes
+ * (head_len >= 16, tail_len >= 20).  The descriptor follows the payload
+ * (CBOR_AFTER_PAYLOAD, what every encoder writes; other frames give
+ * TGM_ERROR_FRAMING: read them whole).  When the tail does not reach back
+ * to the descriptor, *need receives the tail length needed.  out->desc,
+ * frame_off/len/flags, region_len and payload_len are set; region and
+ * payload are NULL (the payload was not read). */
+tgm_error tgm__msg_parse_descriptor_pieces(const uint8_t *head, size_t head_len,
+                                           const uint8_t *tail, size_t tail_len, uint64_t frame_len,
+                                           size_t at, tgm_arena *a, tgm_obj_ref *out,
+                                           uint64_t *need);
+
 /* Encode a message in buffered mode (header metadata, header index,
  * header hash, data frames, postamble). */
 typedef struct tgm_msg_encode_opts {

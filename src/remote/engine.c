@@ -334,9 +334,7 @@ static uint64_t expected_len(const tgm_net_req *r) {
 
 /* Decide, at the first body byte, whether this response is the range we
  * asked for.  Returns false when the transfer must stop. */
-static bool accept_response(tgm_net_req *r) {
-    long status = 0;
-    curl_easy_getinfo((CURL *)r->easy, CURLINFO_RESPONSE_CODE, &status);
+static bool accept_response_status(tgm_net_req *r, long status) {
     r->status = status;
     r->headers_checked = true;
     if (r->want_abort) {
@@ -387,6 +385,12 @@ static bool accept_response(tgm_net_req *r) {
              "requests are required",
              status);
     return false;
+}
+
+static bool accept_response(tgm_net_req *r) {
+    long status = 0;
+    curl_easy_getinfo((CURL *)r->easy, CURLINFO_RESPONSE_CODE, &status);
+    return accept_response_status(r, status);
 }
 
 static size_t on_write(char *data, size_t size, size_t nitems, void *ud) {
@@ -684,6 +688,11 @@ static void finish(tgm_net *n, tgm_net_req *r, CURLcode rc) {
     bool retry = false;
     bool ok = false;
     uint64_t last = r->off + r->len - 1;
+    if (rc == CURLE_OK && !r->headers_checked && r->status >= 200 && r->status < 300) {
+        /* No body came: the answer is still checked (an empty object is a
+         * 200 or 206 of no bytes; anything else is short). */
+        accept_response_status(r, r->status);
+    }
     if (r->want_abort) {
         retry = r->retryable;
     } else if (r->status >= 300 || (r->status > 0 && r->status < 200)) {
@@ -706,14 +715,6 @@ static void finish(tgm_net *n, tgm_net_req *r, CURLcode rc) {
                      "verification off)");
         }
         retry = retryable_curl(rc);
-    } else if (!r->headers_checked && r->status >= 200 && r->status < 300) {
-        /* No body at all. */
-        if (r->status == 206 || r->status == 200) {
-            snprintf(r->msg, sizeof r->msg,
-                     "empty response body for bytes %" PRIu64 "-%" PRIu64 " of %s", r->off, last,
-                     c->display);
-            retry = true;
-        }
     } else if (r->got != expected_len(r)) {
         snprintf(r->msg, sizeof r->msg,
                  "truncated response: %" PRIu64 " of %" PRIu64 " bytes received for bytes %" PRIu64
