@@ -1000,6 +1000,13 @@ TGM_API tgm_error tgm_file_decode_range_batch(tgm_file_t *file, const size_t *ms
  * scan only. */
 TGM_API tgm_error tgm_file_prefetch_layouts(tgm_file_t *file, const size_t *msg_indices, size_t n);
 
+/* The element type name ("float32", ...) of object obj_index of message
+ * msg_index, without decoding values: on a remote file known for free
+ * after any read of that object (decode, range, descriptors, batches),
+ * else read with the message's descriptors.  *out is a static string. */
+TGM_API tgm_error tgm_file_object_dtype(tgm_file_t *file, size_t msg_index, size_t obj_index,
+                                        const char **out);
+
 /* Requests a remote file has made so far (each retry counts), of which
  * retries, and bytes received.  All zero for a local file. */
 typedef struct {

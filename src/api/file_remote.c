@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "common/alloc.h"
 #include "common/endian.h"
+#include "dtype/dtype.h"
 #include "file/file.h"
 #include "file/rfile.h"
 #include "hash/hash.h"
@@ -82,6 +83,7 @@ tgm_error tgm_file_remote_stats(const tgm_file_t *file, tgm_remote_stats_t *out)
  * length, through the layout's index.  *usable false: read the message
  * whole (no index, preceders, a layout that does not parse, ...). */
 typedef struct obj_loc {
+    tgm_rfile *rf;
     size_t msg;
     uint64_t msg_off, msg_len;
     const tgm_msg *lay;
@@ -91,6 +93,7 @@ typedef struct obj_loc {
 
 static tgm_error locate_message(tgm_file_t *f, size_t i, obj_loc *l) {
     memset(l, 0, sizeof *l);
+    l->rf = tgm__file_remote(f);
     l->msg = i;
     TGM_TRY(tgm__file_layout(f, i, &l->msg_off, &l->msg_len));
     if (tgm__rfile_layout(tgm__file_remote(f), i, &l->lay) != TGM_ERROR_OK) {
@@ -100,8 +103,8 @@ static tgm_error locate_message(tgm_file_t *f, size_t i, obj_loc *l) {
         return TGM_ERROR_OK;
     }
     const tgm_msg *m = l->lay;
-    l->usable = m->has_index && !(m->pre.flags & TGM_MF_PRECEDER_METADATA) &&
-                m->meta.nbase <= m->nindex;
+    l->usable =
+        m->has_index && !(m->pre.flags & TGM_MF_PRECEDER_METADATA) && m->meta.nbase <= m->nindex;
     return TGM_ERROR_OK;
 }
 
@@ -111,8 +114,8 @@ static tgm_error locate_object(tgm_file_t *f, size_t i, size_t j, obj_loc *l) {
         return TGM_ERROR_OK;
     }
     const tgm_msg *m = l->lay;
-    TGM_RETURN_IF(j >= m->nindex, TGM_ERROR_OBJECT, "object index %zu out of range (num_objects=%zu)",
-                  j, m->nindex);
+    TGM_RETURN_IF(j >= m->nindex, TGM_ERROR_OBJECT,
+                  "object index %zu out of range (num_objects=%zu)", j, m->nindex);
     uint64_t o = m->index_offsets[j], n = m->index_lengths[j];
     uint64_t body_end = l->msg_len - TGM_POSTAMBLE_SIZE;
     if (o < TGM_PREAMBLE_SIZE || o > body_end || n > body_end - o ||
@@ -167,6 +170,9 @@ static tgm_error object_from_frame(const obj_loc *l, size_t j, const uint8_t *fr
     TGM_CHECK(copy_meta(&m->arena, &l->lay->meta, l->lay->nindex, &m->meta));
     TGM_CHECK(tgm__msg_parse_object_frame(frame, (size_t)l->frame_len, (size_t)l->frame_off,
                                           &m->arena, &ref));
+    if (l->rf != NULL) {
+        tgm__rfile_note_dtype(l->rf, l->msg, j, (int)ref.desc.dtype);
+    }
     ref.frame_off = 0; /* relative to `frame` from here on */
     if (o->verify_hash) {
         TGM_CHECK(tgm__msg_verify_object_hash(frame, &ref, j));
@@ -248,6 +254,7 @@ tgm_error tgm__api_remote_range(tgm_file_t *f, size_t i, size_t j, const uint64_
         tgm_obj_ref ref;
         e = tgm__msg_parse_object_frame(frame, (size_t)l.frame_len, (size_t)l.frame_off, &a, &ref);
         if (e == TGM_ERROR_OK) {
+            tgm__rfile_note_dtype(l.rf, i, j, (int)ref.desc.dtype);
             e = tgm__api_decode_range_ref(&ref, j, offs, counts, nr, native, threads, join, NULL,
                                           out, out_count);
         }
@@ -283,7 +290,8 @@ tgm_error tgm__api_remote_descriptors(tgm_file_t *f, size_t i, tgm_message_t **o
     uint64_t *tl = tgm__calloc(n ? n : 1, sizeof *tl);
     bool *have = tgm__calloc(n ? n : 1, sizeof *have);
     tgm_source_range *g = tgm__calloc(2 * n + 1, sizeof *g);
-    TGM_FAIL_IF(m == NULL || head == NULL || tail == NULL || tl == NULL || have == NULL || g == NULL,
+    TGM_FAIL_IF(m == NULL || head == NULL || tail == NULL || tl == NULL || have == NULL ||
+                    g == NULL,
                 TGM_ERROR_IO, "out of memory for %zu descriptors", n);
     m->objs = tgm__calloc(n ? n : 1, sizeof *m->objs);
     TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_IO, "out of memory for %zu descriptors", n);
@@ -348,6 +356,7 @@ tgm_error tgm__api_remote_descriptors(tgm_file_t *f, size_t i, tgm_message_t **o
             const uint8_t *t = tail[j];
             uint64_t slot = tgm__rd_be64(t + tl[j] - TGM_FRAME_COMMON_FOOTER_SIZE);
             m->objs[j].desc = ref.desc;
+            tgm__rfile_note_dtype(l.rf, i, j, (int)ref.desc.dtype);
             have[j] = true;
             m->objs[j].has_hash = slot != 0;
             if (slot != 0) {
@@ -492,8 +501,7 @@ static tgm_error obj_batch_fn(void *ctx, size_t k, const batch_item *it) {
 
 tgm_error tgm_file_decode_object_batch(tgm_file_t *file, const size_t *msg_indices, size_t n,
                                        size_t obj_index, int32_t native_byte_order,
-                                       uint32_t threads, int32_t verify_hash,
-                                       tgm_message_t **out) {
+                                       uint32_t threads, int32_t verify_hash, tgm_message_t **out) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && (n == 0 || (msg_indices != NULL && out != NULL)),
                     "null argument");
@@ -542,6 +550,7 @@ static tgm_error range_batch_fn(void *ctx, size_t k, const batch_item *it) {
     tgm_error e = tgm__msg_parse_object_frame(it->buf, (size_t)it->loc.frame_len,
                                               (size_t)it->loc.frame_off, &a, &ref);
     if (e == TGM_ERROR_OK) {
+        tgm__rfile_note_dtype(it->loc.rf, it->loc.msg, b->j, (int)ref.desc.dtype);
         e = tgm__api_decode_range_ref(&ref, b->j, b->offs, b->counts, b->nr, b->native, b->threads,
                                       b->join, NULL, dst, &got);
     }
@@ -586,4 +595,32 @@ tgm_error tgm_file_decode_range_batch(tgm_file_t *file, const size_t *msg_indice
         }
     }
     return err;
+}
+
+/* ---- element type of one object ---------------------------------------------------- */
+
+tgm_error tgm_file_object_dtype(tgm_file_t *file, size_t msg_index, size_t obj_index,
+                                const char **out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(file != NULL && out != NULL, "null argument");
+    tgm_rfile *rf = tgm__file_remote(file);
+    if (rf != NULL) {
+        uint64_t off, len;
+        TGM_TRY(tgm__file_layout(file, msg_index, &off, &len));
+        int d = tgm__rfile_dtype(rf, msg_index, obj_index);
+        if (d >= 0) {
+            *out = tgm__dtype_name((tgm_dtype)d);
+            return TGM_ERROR_OK;
+        }
+    }
+    /* Not known yet (or a local file): from the descriptors. */
+    tgm_message_t *m = NULL;
+    TGM_TRY(tgm_file_decode_descriptors(file, msg_index, &m));
+    const char *name = tgm_object_dtype(m, obj_index);
+    size_t n = tgm_message_num_objects(m);
+    tgm_message_free(m);
+    TGM_RETURN_IF(name == NULL, TGM_ERROR_OBJECT, "object index %zu out of range (num_objects=%zu)",
+                  obj_index, n);
+    *out = name;
+    return TGM_ERROR_OK;
 }

@@ -60,6 +60,7 @@ struct tgm_rfile {
     uint64_t rf, rb;
     tgm_arena arena;     /* layouts */
     const tgm_msg **lay; /* per message index, NULL until read */
+    uint8_t **dtypes;    /* per message: dtype + 1 per indexed object, 0 unknown */
     size_t nlay;
 };
 
@@ -102,6 +103,10 @@ void tgm__rfile_free(tgm_rfile *r) {
     tgm__free(r->fwd.v);
     tgm__free(r->bwd.v);
     tgm__free(r->all.v);
+    for (size_t i = 0; i < r->nlay; i++) {
+        tgm__free(r->dtypes[i]);
+    }
+    tgm__free(r->dtypes);
     tgm__free(r->lay);
     tgm__arena_free(&r->arena);
     pthread_mutex_destroy(&r->lock);
@@ -212,8 +217,8 @@ static tgm_error streaming_end(tgm_rfile *r, uint64_t *len) {
                 tgm_arena a = TGM_ARENA_INIT;
                 tgm_msg m;
                 uint64_t nh = 0, nt = 0;
-                tgm_error pe =
-                    tgm__msg_parse_pieces(head, (size_t)hl, tail, (size_t)tlen, n, &a, &m, &nh, &nt);
+                tgm_error pe = tgm__msg_parse_pieces(head, (size_t)hl, tail, (size_t)tlen, n, &a,
+                                                     &m, &nh, &nt);
                 if (pe == TGM_ERROR_OK && nt > 0 && nt <= n) {
                     /* The footer region is longer than the tail read. */
                     uint8_t *t2 = tgm__malloc((size_t)nt);
@@ -519,10 +524,16 @@ static tgm_error ensure_slots(tgm_rfile *r, size_t n) {
     if (nl == NULL) {
         return tgm__oom(n * sizeof *nl, "layout table");
     }
+    r->lay = nl;
+    uint8_t **nd = tgm__realloc(r->dtypes, n * sizeof *nd);
+    if (nd == NULL) {
+        return tgm__oom(n * sizeof *nd, "layout table");
+    }
+    r->dtypes = nd;
     for (size_t i = r->nlay; i < n; i++) {
         nl[i] = NULL;
+        nd[i] = NULL;
     }
-    r->lay = nl;
     r->nlay = n;
     return TGM_ERROR_OK;
 }
@@ -620,8 +631,8 @@ static tgm_error fetch_layouts(tgm_rfile *r, const size_t *idx, size_t n) {
             if (nh > 0 || nt > 0) {
                 /* A header or footer region longer than was read. */
                 TGM_FAIL_IF(attempt == 2, TGM_ERROR_FRAMING,
-                            "message %zu of %s: header/footer regions could not be read",
-                            j->index, r->src->name);
+                            "message %zu of %s: header/footer regions could not be read", j->index,
+                            r->src->name);
                 plan_job(j, nh > j->head_len ? nh : j->head_len,
                          nt > j->tail_len ? nt : j->tail_len);
                 tgm__free(j->head);
@@ -650,8 +661,8 @@ tgm_error tgm__rfile_layout(tgm_rfile *r, size_t i, const tgm_msg **out) {
     pthread_mutex_lock(&r->lock);
     tgm_error err = TGM_ERROR_OK;
     if (i >= known(r)) {
-        err = tgm__fail(TGM_ERROR_FRAMING, "message index %zu out of range (count=%zu)", i,
-                        known(r));
+        err =
+            tgm__fail(TGM_ERROR_FRAMING, "message index %zu out of range (count=%zu)", i, known(r));
     } else if (i >= r->nlay || r->lay[i] == NULL) {
         err = fetch_layouts(r, &i, 1);
     }
@@ -667,8 +678,8 @@ tgm_error tgm__rfile_prefetch(tgm_rfile *r, const size_t *idx, size_t n) {
     tgm_error err = TGM_ERROR_OK;
     for (size_t k = 0; k < n; k++) {
         if (idx[k] >= known(r)) {
-            err = tgm__fail(TGM_ERROR_FRAMING, "message index %zu out of range (count=%zu)",
-                            idx[k], known(r));
+            err = tgm__fail(TGM_ERROR_FRAMING, "message index %zu out of range (count=%zu)", idx[k],
+                            known(r));
             break;
         }
     }
@@ -677,4 +688,29 @@ tgm_error tgm__rfile_prefetch(tgm_rfile *r, const size_t *idx, size_t n) {
     }
     pthread_mutex_unlock(&r->lock);
     return err;
+}
+
+void tgm__rfile_note_dtype(tgm_rfile *r, size_t i, size_t j, int dtype) {
+    pthread_mutex_lock(&r->lock);
+    if (i < r->nlay && r->lay[i] != NULL && j < r->lay[i]->nindex && dtype >= 0 && dtype < 255) {
+        if (r->dtypes[i] == NULL) {
+            r->dtypes[i] = tgm__calloc(r->lay[i]->nindex, 1);
+        }
+        if (r->dtypes[i] != NULL) {
+            r->dtypes[i][j] = (uint8_t)(dtype + 1);
+        } else {
+            tgm__clear_error(); /* a cache: best effort */
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+int tgm__rfile_dtype(tgm_rfile *r, size_t i, size_t j) {
+    pthread_mutex_lock(&r->lock);
+    int d = -1;
+    if (i < r->nlay && r->dtypes[i] != NULL && r->lay[i] != NULL && j < r->lay[i]->nindex) {
+        d = (int)r->dtypes[i][j] - 1;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return d;
 }

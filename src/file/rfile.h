@@ -43,4 +43,11 @@ tgm_error tgm__rfile_layout(tgm_rfile *r, size_t i, const tgm_msg **out);
  * coalesced).  Indices must be known. */
 tgm_error tgm__rfile_prefetch(tgm_rfile *r, const size_t *idx, size_t n);
 
+/* What is known of object j of message i's element type: a small cache
+ * filled by whoever parses the object's descriptor (dtype codes of
+ * dtype/dtype.h; -1 when not known yet).  Index ranges are not checked
+ * beyond the message's index. */
+void tgm__rfile_note_dtype(tgm_rfile *r, size_t i, size_t j, int dtype);
+int tgm__rfile_dtype(tgm_rfile *r, size_t i, size_t j);
+
 #endif

@@ -33,8 +33,8 @@ static tgm_error meta_frame(const uint8_t *p, size_t flen, uint16_t type, size_t
 }
 
 /* Parse one header or footer frame into m. */
-static tgm_error region_frame(const uint8_t *p, const tgm_frame_header *fh, size_t at,
-                              tgm_arena *a, tgm_msg *m) {
+static tgm_error region_frame(const uint8_t *p, const tgm_frame_header *fh, size_t at, tgm_arena *a,
+                              tgm_msg *m) {
     size_t flen = (size_t)fh->total_length;
     const uint8_t *cbor = p + TGM_FRAME_HEADER_SIZE;
     size_t n = flen - TGM_FRAME_HEADER_SIZE - TGM_FRAME_COMMON_FOOTER_SIZE;
@@ -147,16 +147,16 @@ tgm_error tgm__msg_parse_pieces(const uint8_t *head, size_t head_len, const uint
     uint64_t body_end = msg_len - TGM_POSTAMBLE_SIZE;
     uint16_t fl = m.pre.flags;
     if (fl & (TGM_MF_HEADER_METADATA | TGM_MF_HEADER_INDEX | TGM_MF_HEADER_HASHES)) {
-        TGM_TRY(walk_region(head, 0, head_len, TGM_PREAMBLE_SIZE, body_end, TGM_PHASE_HEADER, a,
-                            &m, need_head));
+        TGM_TRY(walk_region(head, 0, head_len, TGM_PREAMBLE_SIZE, body_end, TGM_PHASE_HEADER, a, &m,
+                            need_head));
     }
     if (fl & (TGM_MF_FOOTER_METADATA | TGM_MF_FOOTER_INDEX | TGM_MF_FOOTER_HASHES)) {
         if (tail_len < TGM_POSTAMBLE_SIZE) {
             *need_tail = TGM_POSTAMBLE_SIZE;
         } else {
             tgm_postamble pa;
-            TGM_TRY(tgm__postamble_read(tail + tail_len - TGM_POSTAMBLE_SIZE, TGM_POSTAMBLE_SIZE,
-                                        &pa));
+            TGM_TRY(
+                tgm__postamble_read(tail + tail_len - TGM_POSTAMBLE_SIZE, TGM_POSTAMBLE_SIZE, &pa));
             TGM_RETURN_IF(pa.total_length != 0 && pa.total_length != msg_len, TGM_ERROR_FRAMING,
                           "postamble total_length (%llu) does not match the message length (%llu)",
                           (unsigned long long)pa.total_length, (unsigned long long)msg_len);
@@ -189,13 +189,13 @@ tgm_error tgm__msg_parse_pieces(const uint8_t *head, size_t head_len, const uint
 }
 
 tgm_error tgm__msg_parse_descriptor_pieces(const uint8_t *head, size_t head_len,
-                                           const uint8_t *tail, size_t tail_len,
-                                           uint64_t frame_len, size_t at, tgm_arena *a,
-                                           tgm_obj_ref *out, uint64_t *need) {
+                                           const uint8_t *tail, size_t tail_len, uint64_t frame_len,
+                                           size_t at, tgm_arena *a, tgm_obj_ref *out,
+                                           uint64_t *need) {
     *need = 0;
     memset(out, 0, sizeof *out);
-    TGM_RETURN_IF(frame_len < TGM_FRAME_HEADER_SIZE + TGM_DATA_FRAME_FOOTER_SIZE,
-                  TGM_ERROR_FRAMING, "data object frame at offset %zu is too short", at);
+    TGM_RETURN_IF(frame_len < TGM_FRAME_HEADER_SIZE + TGM_DATA_FRAME_FOOTER_SIZE, TGM_ERROR_FRAMING,
+                  "data object frame at offset %zu is too short", at);
     TGM_RETURN_IF(head_len < TGM_FRAME_HEADER_SIZE || tail_len < TGM_DATA_FRAME_FOOTER_SIZE,
                   TGM_ERROR_FRAMING, "data object frame at offset %zu: pieces too short", at);
     if (tail_len > frame_len) {
@@ -228,11 +228,10 @@ tgm_error tgm__msg_parse_descriptor_pieces(const uint8_t *head, size_t head_len,
         return TGM_ERROR_OK;
     }
     tgm_val *dv;
-    tgm_error e = tgm__cbor_decode(tail + (co - base), (size_t)(footer_start - co), a, NULL, &dv,
-                                   NULL);
+    tgm_error e =
+        tgm__cbor_decode(tail + (co - base), (size_t)(footer_start - co), a, NULL, &dv, NULL);
     if (e != TGM_ERROR_OK) {
-        return tgm__wrap(e, "data object frame at offset %zu: failed to parse descriptor CBOR",
-                         at);
+        return tgm__wrap(e, "data object frame at offset %zu: failed to parse descriptor CBOR", at);
     }
     char where[96];
     snprintf(where, sizeof where, "descriptor of the data object frame at offset %zu", at);

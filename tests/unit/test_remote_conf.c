@@ -145,9 +145,9 @@ static void t_urls(void) {
 
 static void t_options(void) {
     tgm_remote_conf *c = NULL;
-    const char *k[] = {"timeout", "connect_timeout", "max_retries", "retry_timeout",
-                       "low_speed_timeout", "max_concurrency", "http1_only", "user_agent",
-                       "aws_timeout"};
+    const char *k[] = {"timeout",       "connect_timeout",   "max_retries",
+                       "retry_timeout", "low_speed_timeout", "max_concurrency",
+                       "http1_only",    "user_agent",        "aws_timeout"};
     const char *v[] = {"30s", "2s", "3", "1m", "5s", "8", "yes", "ua/1", "31s"};
     /* the aws_ prefix of a client key is accepted for s3 URLs only */
     TT_CHECK_ERR(tgm__remote_conf_new("http://h/x", k, v, 8, &c), TGM_ERROR_OK);
