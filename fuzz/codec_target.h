@@ -7,13 +7,16 @@
  *       change the decoded size (a->dst_len), mark the codec lossy
  *       (a->lossless = 0) or set the unit of range decodes (a->unit);
  *
- * and, when it defines FZ_OFFSETS / FZ_ROUNDTRIP before the include,
+ * and, when it defines FZ_OFFSETS / FZ_ROUNDTRIP / FZ_CHECK before the include,
  *
  *   static int fz_offsets(const tgm_codec_params *p, const uint8_t *src, size_t n,
  *                         size_t dst_len, tgm_u64vec *offs);
  *       the block offsets a range decode needs (0: none can be had);
  *   static int fz_roundtrip(const tgm_codec_params *p, const uint8_t *d, size_t n);
- *       whether decoded bytes must survive compress + decompress.
+ *       whether decoded bytes must survive compress + decompress;
+ *   static void fz_check(const tgm_codec_params *p, const uint8_t *src, size_t n,
+ *                        const uint8_t *dst, size_t dst_len, uint64_t rng);
+ *       further invariants of a stream that decoded to dst (FZ_REQUIRE).
  *
  * Input: 22 parameter bytes, then the compressed stream.  The parameters
  * give the claimed decompressed size and the codec's settings, mostly
@@ -44,6 +47,10 @@ static int fz_offsets(const tgm_codec_params *p, const uint8_t *src, size_t n, s
 #endif
 #ifdef FZ_ROUNDTRIP
 static int fz_roundtrip(const tgm_codec_params *p, const uint8_t *d, size_t n);
+#endif
+#ifdef FZ_CHECK
+static void fz_check(const tgm_codec_params *p, const uint8_t *src, size_t n, const uint8_t *dst,
+                     size_t dst_len, uint64_t rng);
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -98,6 +105,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tgm__u64vec_free(&offs);
         free(part);
     }
+
+#ifdef FZ_CHECK
+    fz_check(&p, src, n, dst, dst_len, rng);
+#endif
 
     /* Lossless codecs: the output compresses and decodes back to itself. */
     int roundtrip = a.lossless && c->compress != NULL && (b3 & 1);

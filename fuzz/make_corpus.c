@@ -346,7 +346,8 @@ static void codec_seeds(void) {
         codec_seed("szip", sz[i].name, 512, (uint8_t)sz[i].bi, (uint8_t)sz[i].flags,
                    (uint8_t)(sz[i].bps - 1), 1, (uint16_t)((sz[i].rsi - 1) << 4), &p, data, 512);
     }
-    /* zfp: mode b0 % 4, rate (b1 + 1) / 4, precision b2 % 70, tolerance 2^-(b2 % 31) */
+    /* zfp: mode b0 % 4, rate (b1 + 1) / 4 (b0 bit 6: w0 / 4), precision b2 % 70,
+     * tolerance 2^-(b2 % 31) (b0 bit 7: 2^(w0 % 256 - 150)) */
     double vals[40];
     for (int i = 0; i < 40; i++) {
         vals[i] = cos(i * 0.2) * 100.0;
@@ -363,6 +364,57 @@ static void codec_seeds(void) {
     zp.tolerance = 1.0 / 1024;
     TGM_CODEC_OWN_PUT(&p, zp);
     codec_seed("zfp", "accuracy", 320, 3, 0, 10, 0, 0, &p, (const uint8_t *)vals, 320);
+    /* 203 values (a partial last block) of every kind: smooth, ±0,
+     * subnormals, huge, NaN, ±Inf, random bit patterns, powers of two */
+    double mixed[203];
+    uint64_t bits = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 203; i++) {
+        bits ^= bits << 13;
+        bits ^= bits >> 7;
+        bits ^= bits << 17;
+        switch ((i / 4) % 8) {
+        case 0:
+            mixed[i] = 280.0 + 30.0 * sin(i * 0.05);
+            break;
+        case 1:
+            mixed[i] = (i & 1) ? -0.0 : 0.0;
+            break;
+        case 2:
+            mixed[i] = ldexp((double)(bits >> 40), -1074);
+            break;
+        case 3:
+            mixed[i] = 1.7e308 * ((i & 1) ? -1 : 1);
+            break;
+        case 4:
+            mixed[i] = (i % 4 == 1) ? NAN : (i % 4 == 2 ? INFINITY : -INFINITY);
+            break;
+        case 5:
+            memcpy(&mixed[i], &bits, 8);
+            break;
+        case 6:
+            mixed[i] = ldexp(1.0, -1000 + i);
+            break;
+        default:
+            mixed[i] = (double)(int64_t)(bits >> 20) * 1e-3;
+            break;
+        }
+    }
+    tgm__codec_params_init(&p, 8, 1624);
+    tgm_zfp_params zm = {TGM_ZFP_FIXED_RATE, 8, 0, 0, 203};
+    TGM_CODEC_OWN_PUT(&p, zm);
+    codec_seed("zfp", "rate8_mixed", 1624, 1, 31, 0, 0, 0, &p, (const uint8_t *)mixed, 1624);
+    zm.rate = 100; /* w0 / 4 with b0 bit 6: blocks padded to 400 bits */
+    TGM_CODEC_OWN_PUT(&p, zm);
+    codec_seed("zfp", "rate100_mixed", 1624, 0x41, 0, 0, 0, 400, &p, (const uint8_t *)mixed, 1624);
+    zm.mode = TGM_ZFP_FIXED_PRECISION;
+    zm.precision = 64;
+    TGM_CODEC_OWN_PUT(&p, zm);
+    codec_seed("zfp", "precision64_mixed", 1624, 2, 0, 64, 0, 0, &p, (const uint8_t *)mixed, 1624);
+    zm.mode = TGM_ZFP_FIXED_ACCURACY;
+    zm.tolerance = ldexp(1.0, -40); /* 2^(w0 % 256 - 150) with b0 bit 7 */
+    TGM_CODEC_OWN_PUT(&p, zm);
+    codec_seed("zfp", "accuracy_tiny_mixed", 1624, 0x83, 0, 0, 0, 110, &p, (const uint8_t *)mixed,
+               1624);
     /* blosc2: inner b0 % 5 (blosclz, lz4, lz4hc, zlib, zstd), clevel b1 % 10,
      * typesize 1 + b2 % 16 */
     static const tgm_blosc2_inner inner[5] = {TGM_BLOSC2_BLOSCLZ, TGM_BLOSC2_LZ4, TGM_BLOSC2_LZ4HC,
