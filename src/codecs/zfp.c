@@ -387,11 +387,22 @@ static tgm_error zfp_parse(const tgm_codec_keys *k, tgm_codec_params *p) {
     return TGM_ERROR_OK;
 }
 
-/* 1-D blocks of 4 doubles (32 bytes); every block takes at least one bit
- * (TGM_ZFP_MIN_BITS), in every mode. */
+/* 1-D blocks of 4 doubles (32 bytes).  In fixed_rate mode every block takes
+ * exactly max(floor(4 rate + 0.5), 12) bits, so n bytes hold at most
+ * 8 n / that many blocks; in the other modes a block takes at least one bit
+ * (TGM_ZFP_MIN_BITS). */
 static uint64_t zfp_max_expansion(const tgm_codec_params *p, uint64_t n) {
-    (void)p;
-    uint64_t r;
+    tgm_zfp_params zp;
+    TGM_CODEC_OWN_GET(p, zp);
+    uint64_t r, bits;
+    if (zp.mode == TGM_ZFP_FIXED_RATE && zp.rate > 0 && zp.rate <= TGM_ZFP_MAX_BITS / 4.0) {
+        uint64_t per = (uint64_t)floor(4 * zp.rate + 0.5);
+        per = per < 12 ? 12 : per;
+        if (tgm__mul_u64(n, 8, &bits)) {
+            return UINT64_MAX;
+        }
+        return tgm__mul_u64(bits / per, 32, &r) ? UINT64_MAX : r;
+    }
     return tgm__mul_u64(n, 8 * 32, &r) ? UINT64_MAX : r;
 }
 

@@ -406,6 +406,33 @@ static void test_zfp_huge(void) {
     expect_refused("zfp 2^30 values", &m, TGM_ERROR_COMPRESSION, "zfp: descriptor claims");
     tgm__buf_free(&m);
     tgm__buf_free(&z);
+
+    /* Fixed rate 16: 64 bits per block, so 1000 values need 2000 bytes; a
+     * claim of 1004 values (one block more) is refused before decoding, the
+     * true count decodes. */
+    double vals[1000];
+    for (int i = 0; i < 1000; i++) {
+        vals[i] = (double)i * 0.25;
+    }
+    tgm_zfp_params zr = {TGM_ZFP_FIXED_RATE, 16, 0, 0, 1000};
+    tgm__codec_params_init(&p, 8, sizeof vals);
+    TGM_CODEC_OWN_PUT(&p, zr);
+    z = compress_with("zfp", &p, (const uint8_t *)vals, sizeof vals);
+    TT_CHECK_EQ_INT(z.len, 2000);
+    desc(d, sizeof d, "1004", "float64",
+         "\"compression\":\"zfp\",\"zfp_mode\":\"fixed_rate\",\"zfp_rate\":16");
+    m = one_object(d, z.data, z.len);
+    expect_refused("zfp rate 16, one block more than the stream holds", &m, TGM_ERROR_COMPRESSION,
+                   "decodes to at most 8000 bytes");
+    tgm__buf_free(&m);
+    desc(d, sizeof d, "1000", "float64",
+         "\"compression\":\"zfp\",\"zfp_mode\":\"fixed_rate\",\"zfp_rate\":16");
+    m = one_object(d, z.data, z.len);
+    tgm_message_t *msg = NULL;
+    TT_CHECK_ERR(tgm_decode(m.data, m.len, 1, 1, 0, &msg), TGM_ERROR_OK);
+    tgm_message_free(msg);
+    tgm__buf_free(&m);
+    tgm__buf_free(&z);
 #else
     TT_SKIP("zfp not built in");
 #endif
