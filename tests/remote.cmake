@@ -16,3 +16,12 @@ if(TGM_WITH_REMOTE)
                    -- $<TARGET_FILE:test_remote>)
   set_tests_properties(remote_servers PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS remote)
 endif()
+if(TGM_WITH_REMOTE AND TARGET tensogram_cli)
+  add_test(NAME remote_cli
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/remote/harness.py
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/remote-cli-work --servers nginx
+                   --shared ${TGM_SHARED_DIR}
+                   -- bash ${CMAKE_CURRENT_SOURCE_DIR}/remote/cli_remote.sh $<TARGET_FILE:tensogram_cli>
+                      ${TGM_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/remote-cli-work/out)
+  set_tests_properties(remote_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS remote)
+endif()

@@ -1007,6 +1007,16 @@ TGM_API tgm_error tgm_file_prefetch_layouts(tgm_file_t *file, const size_t *msg_
 TGM_API tgm_error tgm_file_object_dtype(tgm_file_t *file, size_t msg_index, size_t obj_index,
                                         const char **out);
 
+/* Size in bytes of the file (local: now; remote: as first read). */
+TGM_API tgm_error tgm_file_size(tgm_file_t *file, uint64_t *out);
+
+/* tgm_validate_file for a local path or a remote URL (with storage options
+ * as tgm_file_open_remote): a remote object is read whole (in parallel
+ * range requests), then validated exactly as a local file. */
+TGM_API tgm_error tgm_validate_source(const char *source, const char *const *storage_keys,
+                                      const char *const *storage_values, size_t num_options,
+                                      const char *level, int32_t check_canonical, tgm_bytes_t *out);
+
 /* Requests a remote file has made so far (each retry counts), of which
  * retries, and bytes received.  All zero for a local file. */
 typedef struct {

@@ -59,19 +59,86 @@ static int index_arg(PyObject *o, size_t *out, const char *what) {
     return 0;
 }
 
+/* File(url, remote=True, storage=((key, value), ...), bidirectional=True):
+ * a remote file; the keys and values are str (checked by the Python
+ * layer). */
+static tgm_error open_remote(PyObject *url, PyObject *storage, int bidirectional,
+                             tgm_file_t **out) {
+    const char *u = PyUnicode_AsUTF8(url);
+    if (u == NULL) {
+        return TGM_ERROR_INVALID_ARG;
+    }
+    PyObject *seq = PySequence_Fast(storage, "storage options must be a sequence of pairs");
+    if (seq == NULL) {
+        return TGM_ERROR_INVALID_ARG;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    const char **keys = PyMem_Calloc((size_t)n + 1, sizeof *keys);
+    const char **vals = PyMem_Calloc((size_t)n + 1, sizeof *vals);
+    tgm_error e = TGM_ERROR_INVALID_ARG;
+    if (keys == NULL || vals == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *k, *v;
+        if (!PyArg_ParseTuple(pair, "UU", &k, &v) || (keys[i] = PyUnicode_AsUTF8(k)) == NULL ||
+            (vals[i] = PyUnicode_AsUTF8(v)) == NULL) {
+            goto done;
+        }
+    }
+    tgm_scan_options so = TGM_SCAN_OPTIONS_INIT;
+    so.bidirectional = bidirectional;
+    /* The strings stay alive: `seq` holds the pairs while the GIL is out. */
+    TGMPY_NOGIL(e = tgm_file_open_remote(u, keys, vals, (size_t)n, &so, out));
+    if (e != TGM_ERROR_OK) {
+        tgmpy_raise(e);
+    }
+done:
+    PyMem_Free(keys);
+    PyMem_Free(vals);
+    Py_DECREF(seq);
+    return e;
+}
+
 static PyObject *File_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"path", "create", NULL};
-    PyObject *path_str, *path_bytes;
-    int create = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|p", kwlist, &path_str, &create)) {
+    static char *kwlist[] = {"path", "create", "remote", "storage", "bidirectional", NULL};
+    PyObject *path_str, *path_bytes, *storage = NULL;
+    int create = 0, remote = 0, bidirectional = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|ppOp", kwlist, &path_str, &create, &remote,
+                                     &storage, &bidirectional)) {
         return NULL;
+    }
+    tgm_file_t *f = NULL;
+    tgm_error e;
+    if (remote) {
+        if (!PyUnicode_Check(path_str)) {
+            PyErr_SetString(PyExc_TypeError, "a remote source must be a str URL");
+            return NULL;
+        }
+        PyObject *none = PyTuple_New(0);
+        if (none == NULL) {
+            return NULL;
+        }
+        e = open_remote(path_str, storage != NULL ? storage : none, bidirectional, &f);
+        Py_DECREF(none);
+        if (e != TGM_ERROR_OK) {
+            return NULL; /* raised */
+        }
+        FileObject *self = (FileObject *)type->tp_alloc(type, 0);
+        if (self == NULL) {
+            tgm_file_close(f);
+            return NULL;
+        }
+        self->file = f;
+        self->path = Py_NewRef(path_str);
+        return (PyObject *)self;
     }
     if (!PyUnicode_FSConverter(path_str, &path_bytes)) {
         return NULL;
     }
     const char *p = PyBytes_AS_STRING(path_bytes);
-    tgm_file_t *f = NULL;
-    tgm_error e;
     TGMPY_NOGIL(e = create ? tgm_file_create(p, &f) : tgm_file_open(p, &f));
     Py_DECREF(path_bytes);
     if (e != TGM_ERROR_OK) {
@@ -301,23 +368,46 @@ static PyObject *File_decode_object(FileObject *self, PyObject *args) {
     return tgmpy_object_result(msg);
 }
 
-typedef struct {
-    tgm_file_t *file;
-    size_t msg;
-    size_t obj;
-} file_ctx;
-
-static tgm_error file_range(void *ctx, const uint64_t *off, const uint64_t *cnt, size_t n,
-                            int32_t native, uint32_t threads, int32_t join, tgm_bytes_t *out,
-                            size_t *out_count) {
-    file_ctx *c = ctx;
-    return tgm_file_decode_range(c->file, c->msg, c->obj, off, cnt, n, native, threads, join, out,
-                                 out_count);
-}
-
-static tgm_error file_descs(void *ctx, tgm_message_t **out) {
-    file_ctx *c = ctx;
-    return tgm_file_decode_descriptors(c->file, c->msg, out);
+/* A range decode, then the element type for the arrays (known without a
+ * request for remote files once the object's frame has been read). */
+static PyObject *range_with_dtype(tgm_file_t *f, size_t mi, size_t oi, PyObject *ranges, int join,
+                                  int native, uint32_t threads) {
+    uint64_t *off, *cnt;
+    size_t n;
+    if (tgmpy_ranges(ranges, &off, &cnt, &n) < 0) {
+        return NULL;
+    }
+    tgm_bytes_t *parts = PyMem_Calloc(n > 0 ? n : 1, sizeof *parts);
+    if (parts == NULL) {
+        PyMem_Free(off);
+        PyMem_Free(cnt);
+        return PyErr_NoMemory();
+    }
+    size_t got = 0;
+    const char *dtype = NULL;
+    tgm_error e;
+    Py_BEGIN_ALLOW_THREADS e =
+        tgm_file_decode_range(f, mi, oi, off, cnt, n, native, threads, join, parts, &got);
+    if (e == TGM_ERROR_OK) {
+        e = tgm_file_object_dtype(f, mi, oi, &dtype);
+    }
+    Py_END_ALLOW_THREADS PyMem_Free(off);
+    PyMem_Free(cnt);
+    if (e != TGM_ERROR_OK) {
+        for (size_t i = 0; i < got; i++) {
+            tgm_bytes_free(parts[i]);
+        }
+        PyMem_Free(parts);
+        return tgmpy_raise(e);
+    }
+    if (join && got == 0) {
+        parts[0].data = NULL;
+        parts[0].len = 0;
+        got = 1;
+    }
+    PyObject *r = tgmpy_range_result(dtype != NULL ? dtype : "uint8", parts, got);
+    PyMem_Free(parts);
+    return r;
 }
 
 static PyObject *File_decode_range(FileObject *self, PyObject *args) {
@@ -334,10 +424,188 @@ static PyObject *File_decode_range(FileObject *self, PyObject *args) {
     if (f == NULL) {
         return NULL;
     }
-    file_ctx c = {f, mi, oi};
-    PyObject *r = tgmpy_do_range(file_range, file_descs, &c, oi, ranges, join, native, threads);
+    PyObject *r = range_with_dtype(f, mi, oi, ranges, join, native, threads);
     leave(self);
     return r;
+}
+
+/* A sequence of message indices as a size_t array (PyMem). */
+static int indices_arg(PyObject *o, size_t **out, size_t *n) {
+    PyObject *seq = PySequence_Fast(o, "msg_indices must be a sequence of integers");
+    if (seq == NULL) {
+        return -1;
+    }
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
+    size_t *v = PyMem_Calloc((size_t)len + 1, sizeof *v);
+    if (v == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (index_arg(PySequence_Fast_GET_ITEM(seq, i), &v[i], "msg_index") < 0) {
+            PyMem_Free(v);
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    *out = v;
+    *n = (size_t)len;
+    return 0;
+}
+
+static PyObject *File_decode_object_batch(FileObject *self, PyObject *args) {
+    PyObject *io, *oo, *to;
+    int native = 1, verify = 0;
+    size_t oi, n, *idx;
+    uint32_t threads;
+    if (!PyArg_ParseTuple(args, "OOpOp", &io, &oo, &native, &to, &verify) ||
+        index_arg(oo, &oi, "obj_index") < 0 || threads_arg(to, &threads) < 0 ||
+        indices_arg(io, &idx, &n) < 0) {
+        return NULL;
+    }
+    tgm_message_t **out = PyMem_Calloc(n + 1, sizeof *out);
+    tgm_file_t *f = out != NULL ? enter(self) : NULL;
+    if (f == NULL) {
+        PyMem_Free(idx);
+        PyMem_Free(out);
+        return out == NULL ? PyErr_NoMemory() : NULL;
+    }
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_file_decode_object_batch(f, idx, n, oi, native, threads, verify, out));
+    leave(self);
+    PyMem_Free(idx);
+    if (e != TGM_ERROR_OK) {
+        PyMem_Free(out);
+        return tgmpy_raise(e);
+    }
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t k = 0; k < n; k++) {
+        PyObject *r = list != NULL ? tgmpy_object_result(out[k]) : NULL;
+        if (r == NULL) {
+            if (list == NULL) {
+                tgm_message_free(out[k]); /* the others are freed below */
+            }
+            for (size_t q = k + 1; q < n; q++) {
+                tgm_message_free(out[q]);
+            }
+            Py_XDECREF(list);
+            PyMem_Free(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)k, r);
+    }
+    PyMem_Free(out);
+    return list;
+}
+
+static PyObject *File_decode_range_batch(FileObject *self, PyObject *args) {
+    PyObject *io, *oo, *ranges, *to;
+    int join = 0, native = 1;
+    size_t oi, n, *idx, nr;
+    uint64_t *off, *cnt;
+    uint32_t threads;
+    if (!PyArg_ParseTuple(args, "OOOppO", &io, &oo, &ranges, &join, &native, &to) ||
+        index_arg(oo, &oi, "obj_index") < 0 || threads_arg(to, &threads) < 0) {
+        return NULL;
+    }
+    if (indices_arg(io, &idx, &n) < 0) {
+        return NULL;
+    }
+    if (tgmpy_ranges(ranges, &off, &cnt, &nr) < 0) {
+        PyMem_Free(idx);
+        return NULL;
+    }
+    size_t per = join ? 1 : nr;
+    tgm_bytes_t *parts = PyMem_Calloc(n * per + 1, sizeof *parts);
+    const char **dtypes = PyMem_Calloc(n + 1, sizeof *dtypes);
+    tgm_file_t *f = parts != NULL && dtypes != NULL ? enter(self) : NULL;
+    PyObject *list = NULL;
+    if (f == NULL) {
+        if (parts == NULL || dtypes == NULL) {
+            PyErr_NoMemory();
+        }
+        goto done;
+    }
+    tgm_error e;
+    Py_BEGIN_ALLOW_THREADS e =
+        tgm_file_decode_range_batch(f, idx, n, oi, off, cnt, nr, native, threads, join, parts);
+    for (size_t k = 0; k < n && e == TGM_ERROR_OK; k++) {
+        e = tgm_file_object_dtype(f, idx[k], oi, &dtypes[k]);
+    }
+    Py_END_ALLOW_THREADS leave(self);
+    if (e != TGM_ERROR_OK) {
+        for (size_t k = 0; k < n * per; k++) {
+            tgm_bytes_free(parts[k]);
+        }
+        tgmpy_raise(e);
+        goto done;
+    }
+    list = PyList_New((Py_ssize_t)n);
+    for (size_t k = 0; k < n; k++) {
+        PyObject *r = NULL;
+        if (list != NULL) {
+            tgm_bytes_t empty = {NULL, 0};
+            r = per > 0 ? tgmpy_range_result(dtypes[k], parts + k * per, per)
+                        : tgmpy_range_result(dtypes[k], &empty, join ? 1 : 0);
+        }
+        if (r == NULL) {
+            for (size_t q = k + 1; q < n; q++) {
+                for (size_t p = 0; p < per; p++) {
+                    tgm_bytes_free(parts[q * per + p]);
+                }
+            }
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)k, r);
+    }
+done:
+    PyMem_Free(idx);
+    PyMem_Free(off);
+    PyMem_Free(cnt);
+    PyMem_Free(parts);
+    PyMem_Free(dtypes);
+    return list;
+}
+
+static PyObject *File_prefetch_layouts(FileObject *self, PyObject *arg) {
+    size_t n, *idx;
+    if (indices_arg(arg, &idx, &n) < 0) {
+        return NULL;
+    }
+    tgm_file_t *f = enter(self);
+    if (f == NULL) {
+        PyMem_Free(idx);
+        return NULL;
+    }
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_file_prefetch_layouts(f, idx, n));
+    leave(self);
+    PyMem_Free(idx);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *File_is_remote(FileObject *self, PyObject *unused) {
+    (void)unused;
+    return PyBool_FromLong(self->file != NULL && tgm_file_is_remote(self->file));
+}
+
+static PyObject *File_remote_stats(FileObject *self, PyObject *unused) {
+    (void)unused;
+    tgm_file_t *f = enter(self);
+    if (f == NULL) {
+        return NULL;
+    }
+    tgm_remote_stats_t st = {0, 0, 0};
+    tgm_file_remote_stats(f, &st);
+    leave(self);
+    return Py_BuildValue("{sKsKsK}", "requests", (unsigned long long)st.requests, "retries",
+                         (unsigned long long)st.retries, "bytes", (unsigned long long)st.bytes);
 }
 
 static PyMethodDef File_methods[] = {
@@ -354,6 +622,15 @@ static PyMethodDef File_methods[] = {
      "Metadata and descriptors of one message."},
     {"decode_object", (PyCFunction)File_decode_object, METH_VARARGS,
      "decode_object(msg_index, obj_index, native_byte_order, threads, verify_hash)"},
+    {"decode_object_batch", (PyCFunction)File_decode_object_batch, METH_VARARGS,
+     "decode_object_batch(msg_indices, obj_index, native, threads, verify)"},
+    {"decode_range_batch", (PyCFunction)File_decode_range_batch, METH_VARARGS,
+     "decode_range_batch(msg_indices, obj_index, ranges, join, native, threads)"},
+    {"prefetch_layouts", (PyCFunction)File_prefetch_layouts, METH_O,
+     "prefetch_layouts(msg_indices)"},
+    {"is_remote", (PyCFunction)File_is_remote, METH_NOARGS, "True for a remote file."},
+    {"remote_stats", (PyCFunction)File_remote_stats, METH_NOARGS,
+     "{'requests', 'retries', 'bytes'} of a remote file."},
     {"decode_range", (PyCFunction)File_decode_range, METH_VARARGS,
      "decode_range(msg_index, obj_index, ranges, join, native_byte_order, threads)"},
     {NULL, NULL, 0, NULL},

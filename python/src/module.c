@@ -584,6 +584,18 @@ static PyObject *py_max_object_bytes(PyObject *self, PyObject *noargs) {
 
 /* ---- module ------------------------------------------------------------------------------- */
 
+static PyObject *py_is_remote_url(PyObject *self, PyObject *arg) {
+    (void)self;
+    if (!PyUnicode_Check(arg)) {
+        Py_RETURN_FALSE;
+    }
+    const char *s = PyUnicode_AsUTF8(arg);
+    if (s == NULL) {
+        return NULL;
+    }
+    return PyBool_FromLong(tgm_is_remote_url(s));
+}
+
 static PyMethodDef methods[] = {
     {"encode", py_encode, METH_VARARGS, encode_doc},
     {"decode", py_decode, METH_VARARGS,
@@ -606,6 +618,7 @@ static PyMethodDef methods[] = {
     {"validate_file", py_validate_file, METH_VARARGS,
      "validate_file(path, level, check_canonical) -> JSON"},
     {"doctor", py_doctor, METH_NOARGS, "doctor() -> JSON"},
+    {"is_remote_url", py_is_remote_url, METH_O, "is_remote_url(source) -> bool"},
     {"set_max_object_bytes", py_set_max_object_bytes, METH_VARARGS,
      "set_max_object_bytes(n): cap on the bytes one decoding call may produce (0 = none)"},
     {"max_object_bytes", py_max_object_bytes, METH_NOARGS,

@@ -18,7 +18,6 @@ from ._model import (
     metadata_json,
 )
 
-_REMOTE_PREFIXES = ("http://", "https://", "s3://", "s3a://", "gs://", "gcs://", "az://", "abfs://")
 
 try:  # bfloat16 arrays when ml_dtypes is installed, else raw uint16
     import ml_dtypes as _ml_dtypes
@@ -454,8 +453,9 @@ def doctor() -> dict:
 
 
 def is_remote_url(source) -> bool:
-    """True for http(s)://, s3://, gs://, az:// ... sources."""
-    return isinstance(source, str) and source.lower().startswith(_REMOTE_PREFIXES)
+    """True for URLs read remotely: http://, https://, s3://, s3a://, gs://,
+    az://, azure:// (any case)."""
+    return isinstance(source, str) and _c.is_remote_url(source)
 
 
 def _check_bool(v, name: str) -> None:
@@ -483,14 +483,17 @@ def _storage_options(opts) -> dict:
     return out
 
 
-def _remote_unsupported(source):
-    raise OSError(
-        "RemoteError: remote sources are not supported by this build of tensogram (%s); "
-        "download the file and open it locally" % (source,)
-    )
+def _storage_pairs(opts) -> tuple:
+    return tuple(_storage_options(opts).items())
 
 
 # ---- files -------------------------------------------------------------------------
+
+
+def _index_list(msg_indices) -> list:
+    if isinstance(msg_indices, (str, bytes)):
+        raise TypeError("msg_indices must be a sequence of integers")
+    return list(msg_indices)
 
 
 class TensogramFile:
@@ -503,16 +506,18 @@ class TensogramFile:
     resources; the object reopens the file if it is used again.
     """
 
-    def __init__(self, path, handle):
+    def __init__(self, path, handle, remote=None):
         self._path = path
         self._h = handle
+        self._remote = remote  # (storage pairs, bidirectional) of a remote file
 
     @staticmethod
     def open(source, *, bidirectional=True) -> TensogramFile:
-        """Open an existing file for reading (and appending)."""
+        """Open an existing file for reading (and appending); URLs
+        (:func:`is_remote_url`) open remotely, as :meth:`open_remote`."""
         _check_bool(bidirectional, "bidirectional")  # local files: always both ways
         if is_remote_url(source):
-            _remote_unsupported(source)
+            return TensogramFile.open_remote(source, bidirectional=bidirectional)
         path = os.fspath(source)
         if not os.path.exists(path):
             raise FileNotFoundError(2, "No such file or directory", path)
@@ -520,10 +525,17 @@ class TensogramFile:
 
     @staticmethod
     def open_remote(source, storage_options=None, *, bidirectional=True) -> TensogramFile:
-        """Remote access (HTTP, object stores) is not part of this build."""
+        """Open a remote file (http(s)://, s3://, gs://, az://) read with
+        range requests.  ``storage_options`` are the reference's keys
+        (credentials, ``region``, ``endpoint``, ``timeout``, ...; see
+        docs/remote.md); an unknown key raises ValueError.  Network and HTTP
+        failures raise OSError ("RemoteError: ...")."""
         _check_bool(bidirectional, "bidirectional")
-        _storage_options(storage_options)
-        _remote_unsupported(source)
+        pairs = _storage_pairs(storage_options)
+        if not isinstance(source, str):
+            raise TypeError("source must be a str URL")
+        h = _c.File(source, remote=True, storage=pairs, bidirectional=bidirectional)
+        return TensogramFile(source, h, remote=(pairs, bidirectional))
 
     @staticmethod
     def create(path) -> TensogramFile:
@@ -533,7 +545,11 @@ class TensogramFile:
 
     def _handle(self):
         if self._h is None or self._h.closed:
-            self._h = _c.File(self._path, False)
+            if self._remote is not None:
+                pairs, bidir = self._remote
+                self._h = _c.File(self._path, remote=True, storage=pairs, bidirectional=bidir)
+            else:
+                self._h = _c.File(self._path, False)
         return self._h
 
     def close(self) -> None:
@@ -627,16 +643,58 @@ class TensogramFile:
             join,
         )
 
-    def file_decode_object_batch(self, msg_indices, obj_index, **kwargs):
-        """Remote backends only: OSError on a local file."""
-        raise OSError("file_decode_object_batch requires a remote backend (this file is local)")
+    def file_decode_object_batch(
+        self, msg_indices, obj_index, native_byte_order=True, threads=0, verify_hash=False
+    ) -> list:
+        """Object ``obj_index`` of each message, as :meth:`file_decode_object`
+        dicts; the reads are issued together (concurrent range requests,
+        neighbours coalesced).  Remote files only: OSError on a local file,
+        as in the reference."""
+        if self._remote is None:
+            raise OSError("file_decode_object_batch requires a remote backend (this file is local)")
+        results = self._handle().decode_object_batch(
+            _index_list(msg_indices), obj_index, native_byte_order, _threads(threads), verify_hash
+        )
+        out = []
+        for (base, extra, reserved), text, arr in results:
+            d = DataObjectDescriptor._from_json(text)
+            out.append(
+                {
+                    "metadata": Metadata(base, extra, reserved),
+                    "descriptor": d,
+                    "data": _wrap_array(d, arr),
+                }
+            )
+        return out
 
-    def file_decode_range_batch(self, msg_indices, obj_index, ranges, **kwargs):
-        """Remote backends only: OSError on a local file."""
-        raise OSError("file_decode_range_batch requires a remote backend (this file is local)")
+    def file_decode_range_batch(
+        self, msg_indices, obj_index, ranges, join=False, native_byte_order=True, threads=0
+    ) -> list:
+        """Element ranges of object ``obj_index`` of each message, as
+        :meth:`file_decode_range` gives them, read together.  Remote files
+        only (OSError on a local file).  :meth:`prefetch_layouts` first
+        spares the per-message layout reads."""
+        if self._remote is None:
+            raise OSError("file_decode_range_batch requires a remote backend (this file is local)")
+        results = self._handle().decode_range_batch(
+            _index_list(msg_indices), obj_index, ranges, bool(join), native_byte_order,
+            _threads(threads),
+        )
+        return [_range_arrays(r, join) for r in results]
+
+    def prefetch_layouts(self, msg_indices) -> None:
+        """Read the layouts (metadata, index) of these messages now, in one
+        batch of concurrent requests; later reads of them need no layout
+        request.  Local files: nothing to do."""
+        if self._remote is not None:
+            self._handle().prefetch_layouts(_index_list(msg_indices))
+
+    def remote_stats(self) -> dict:
+        """{"requests", "retries", "bytes"} a remote file has used so far."""
+        return self._handle().remote_stats()
 
     def is_remote(self) -> bool:
-        return False
+        return self._remote is not None
 
     def source(self) -> str:
         return self._path
@@ -669,6 +727,9 @@ class TensogramFile:
         return self.decode_message(i)
 
     def __iter__(self):
+        if self._remote is not None:
+            # As the reference: iterate remote files by index.
+            raise RuntimeError("iteration not supported on remote files")
         return TensogramFileIter(self._path)
 
     def __enter__(self):

@@ -48,7 +48,8 @@ class AsyncTensogramFile:
 
     @staticmethod
     def open(source, *, bidirectional=True):
-        """Awaitable opening a local file (arguments are checked at once)."""
+        """Awaitable opening a local file or a URL (arguments are checked at
+        once)."""
         _api._check_bool(bidirectional, "bidirectional")
 
         async def opening() -> AsyncTensogramFile:
@@ -59,13 +60,16 @@ class AsyncTensogramFile:
 
     @staticmethod
     def open_remote(source, storage_options=None, *, bidirectional=True):
-        """Remote access is not part of this build: the awaitable raises
-        OSError (argument types are checked at once)."""
+        """Awaitable opening a remote file (argument types are checked at
+        once); the network waits run in the pool, off the event loop."""
         _api._check_bool(bidirectional, "bidirectional")
-        _api._storage_options(storage_options)
+        opts = _api._storage_options(storage_options)
 
-        async def opening():
-            _api._remote_unsupported(source)
+        async def opening() -> AsyncTensogramFile:
+            f = await _run(
+                lambda: _api.TensogramFile.open_remote(source, opts, bidirectional=bidirectional)
+            )
+            return AsyncTensogramFile(f)
 
         return opening()
 
@@ -107,15 +111,25 @@ class AsyncTensogramFile:
 
     async def file_decode_object_batch(self, msg_indices, obj_index, **kwargs):
         """Remote backends only: OSError on a local file."""
-        return self._f.file_decode_object_batch(msg_indices, obj_index, **kwargs)
+        if not self._f.is_remote():
+            return self._f.file_decode_object_batch(msg_indices, obj_index, **kwargs)
+        return await _run(lambda: self._f.file_decode_object_batch(msg_indices, obj_index, **kwargs))
 
     async def file_decode_range_batch(self, msg_indices, obj_index, ranges, **kwargs):
         """Remote backends only: OSError on a local file."""
-        return self._f.file_decode_range_batch(msg_indices, obj_index, ranges, **kwargs)
+        if not self._f.is_remote():
+            return self._f.file_decode_range_batch(msg_indices, obj_index, ranges, **kwargs)
+        return await _run(
+            lambda: self._f.file_decode_range_batch(msg_indices, obj_index, ranges, **kwargs)
+        )
 
     async def prefetch_layouts(self, msg_indices) -> None:
-        """Learns every message's position (local files: one scan)."""
-        await self.message_count()
+        """Reads the layouts of these messages in one batch (remote files);
+        local files: one scan."""
+        if self._f.is_remote():
+            await _run(self._f.prefetch_layouts, list(msg_indices))
+        else:
+            await self.message_count()
 
     async def read_message(self, index) -> bytes:
         return await _run(self._f.read_message, index)
@@ -125,7 +139,7 @@ class AsyncTensogramFile:
         return list(await asyncio.gather(*(self.read_message(i) for i in range(count))))
 
     def is_remote(self) -> bool:
-        return False
+        return self._f.is_remote()
 
     def source(self) -> str:
         return self._f.source()

@@ -97,7 +97,7 @@ def test_context_manager_and_errors(tmp_path, three_message_file):
         with pytest.raises(OSError, match="remote"):
             await f.file_decode_range_batch([0], 0, [(0, 1)], join=True)
         with pytest.raises(OSError):
-            await tensogram.AsyncTensogramFile.open_remote("https://example.invalid/x.tgm")
+            await tensogram.AsyncTensogramFile.open_remote("http://127.0.0.1:9/x.tgm")
         with pytest.raises(ValueError):
             await f.decode_message(10)
 

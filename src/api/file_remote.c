@@ -18,6 +18,7 @@
 #include "hash/hash.h"
 #include "io/io.h"
 #include "remote/remote.h"
+#include "validate/validate.h"
 
 /* Frames up to this size are read whole for descriptors; of larger ones
  * only both ends. */
@@ -623,4 +624,59 @@ tgm_error tgm_file_object_dtype(tgm_file_t *file, size_t msg_index, size_t obj_i
                   obj_index, n);
     *out = name;
     return TGM_ERROR_OK;
+}
+
+/* ---- size and validation -------------------------------------------------------------- */
+
+tgm_error tgm_file_size(tgm_file_t *file, uint64_t *out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(file != NULL && out != NULL, "null argument");
+    if (tgm__file_remote(file) != NULL) {
+        *out = tgm__file_source(file)->size;
+        return TGM_ERROR_OK;
+    }
+    size_t n;
+    TGM_TRY(tgm__file_count(file, &n)); /* opens (and refreshes) the source */
+    tgm_source *src = tgm__file_source(file);
+    TGM_RETURN_IF(src == NULL, TGM_ERROR_IO, "%s: not readable", tgm__file_path(file));
+    *out = src->size;
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm_validate_source(const char *source, const char *const *storage_keys,
+                              const char *const *storage_values, size_t num_options,
+                              const char *level, int32_t check_canonical, tgm_bytes_t *out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(source != NULL && out != NULL, "null argument");
+    if (!tgm__remote_is_url(source)) {
+        TGM_API_REQUIRE(num_options == 0, "storage options apply to remote URLs only");
+        return tgm_validate_file(source, level, check_canonical, out);
+    }
+    tgm_vopts o;
+    TGM_TRY(tgm__vopts_parse(level, check_canonical, &o));
+    tgm_source *src;
+    TGM_TRY(tgm__remote_open(source, storage_keys, storage_values, num_options, &src));
+    tgm_error err = TGM_ERROR_OK;
+    uint8_t *bytes = NULL;
+    tgm_vfile_report r;
+    tgm__vfile_report_init(&r);
+    tgm_buf b = TGM_BUF_INIT;
+    TGM_FAIL_IF(src->size > SIZE_MAX, TGM_ERROR_IO, "%s: too large to validate in memory", source);
+    /* Validation looks at every byte: the whole object, read in parallel
+     * parts. */
+    bytes = tgm__malloc(src->size ? (size_t)src->size : 1);
+    TGM_FAIL_IF(bytes == NULL, TGM_ERROR_IO, "%s: cannot allocate %llu bytes to validate it",
+                source, (unsigned long long)src->size);
+    TGM_CHECK(tgm__source_read(src, 0, bytes, (size_t)src->size));
+    TGM_CHECK(tgm__validate_buffer(bytes, (size_t)src->size, &o, &r));
+    TGM_CHECK(tgm__vfile_report_json(&r, &b));
+    tgm__api_bytes_from_buf(&b, out);
+cleanup:
+    tgm__vfile_report_free(&r);
+    if (err != TGM_ERROR_OK) {
+        tgm__buf_free(&b);
+    }
+    tgm__free(bytes);
+    tgm__source_close(src);
+    return err;
 }

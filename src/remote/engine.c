@@ -714,7 +714,9 @@ static void finish(tgm_net *n, tgm_net_req *r, CURLcode rc) {
                      "ca_bundle or SSL_CERT_FILE; allow_invalid_certificates=true turns "
                      "verification off)");
         }
-        retry = retryable_curl(rc);
+        /* A refused connection is retried twice only (a server restarting):
+         * nobody listening is otherwise a long wait for a clear error. */
+        retry = retryable_curl(rc) && !(rc == CURLE_COULDNT_CONNECT && r->attempts > 2);
     } else if (r->got != expected_len(r)) {
         snprintf(r->msg, sizeof r->msg,
                  "truncated response: %" PRIu64 " of %" PRIu64 " bytes received for bytes %" PRIu64

@@ -91,6 +91,9 @@ enum { CLI_HELP_SHOWN = -1 };
  * EXIT_USAGE after printing the error.  Defined in main.c. */
 int cli_apply_env(const char *cmd, cli_globals *g);
 
+/* The --storage-option KEY=VALUE pairs given (for remote inputs). */
+size_t cli_storage_options(const char *const **keys, const char *const **values);
+
 /* Try to consume a global option at argv[*i]; returns 1 if consumed, 0 if
  * argv[*i] is not a global option, EXIT_USAGE (after printing) on a bad
  * value.  Defined in main.c. */
@@ -104,8 +107,10 @@ bool cli_print_command_help(const char *cmd, FILE *out);
 
 /* ---- inputs (input.c) ------------------------------------------------------------------- */
 
-/* A source of messages: a .tgm file (opened through the file API) or
- * standard input ("-"), read into memory and scanned. */
+/* A source of messages: a .tgm file (opened through the file API), a
+ * remote URL (http(s)://, s3://, gs://, az://; read with range requests,
+ * with the --storage-option pairs) or standard input ("-"), read into
+ * memory and scanned. */
 typedef struct {
     const char *name; /* as given on the command line */
     tgm_file_t *file;

@@ -165,8 +165,13 @@ int cmd_validate(int argc, char **argv, cli_globals *g) {
             break;
         }
         tgm_bytes_t out = {NULL, 0};
+        const char *const *skeys, *const *svals;
+        size_t nstor = cli_storage_options(&skeys, &svals);
         tgm_error e =
-            tgm_validate_file(spooled ? spooled : name, level, a.present[OPT_CANONICAL], &out);
+            spooled != NULL || !tgm_is_remote_url(name)
+                ? tgm_validate_file(spooled ? spooled : name, level, a.present[OPT_CANONICAL], &out)
+                : tgm_validate_source(name, skeys, svals, nstor, level, a.present[OPT_CANONICAL],
+                                      &out);
         if (spooled != NULL) {
             unlink(spooled);
             free(spooled);

@@ -27,7 +27,10 @@ static const char global_options[] =
     "      --strict[=<BOOL>]\n"
     "          Refuse inputs with bytes outside complete messages (torn or truncated\n"
     "          messages, garbage) instead of skipping them with a warning\n"
-    "          [env: TENSOGRAM_STRICT]\n";
+    "          [env: TENSOGRAM_STRICT]\n"
+    "      --storage-option <KEY=VALUE>\n"
+    "          Option for remote inputs (http(s)://, s3://, gs://, az:// URLs), e.g.\n"
+    "          region=eu-west-1, endpoint=https://..., timeout=30s; repeatable\n";
 
 static const char main_help[] =
     "Tensogram message format CLI\n"

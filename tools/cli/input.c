@@ -1,8 +1,11 @@
 /* Message sources: .tgm files through the file API, or standard input. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -88,9 +91,31 @@ static bool check_coverage(cli_input *in, bool strict) {
     return true;
 }
 
+static bool open_remote(cli_input *in, const char *name, bool strict) {
+    const char *const *keys, *const *values;
+    size_t n = cli_storage_options(&keys, &values);
+    tgm_error e = tgm_file_open_remote(name, keys, values, n, NULL, &in->file);
+    if (e != TGM_ERROR_OK) {
+        cli_lib_error(e, "cannot open '%s'", name);
+        return false;
+    }
+    e = tgm_file_message_count(in->file, &in->count);
+    if (e == TGM_ERROR_OK) {
+        e = tgm_file_size(in->file, &in->size);
+    }
+    if (e != TGM_ERROR_OK) {
+        cli_lib_error(e, "cannot read '%s'", name);
+        return false;
+    }
+    return check_coverage(in, strict);
+}
+
 bool input_open(cli_input *in, const char *name, bool strict) {
     memset(in, 0, sizeof *in);
     in->name = name;
+    if (tgm_is_remote_url(name)) {
+        return open_remote(in, name, strict);
+    }
     if (strcmp(name, "-") == 0) {
         if (!read_stdin(in)) {
             return false;
@@ -131,6 +156,65 @@ void input_close(cli_input *in) {
     memset(in, 0, sizeof *in);
 }
 
+/* Large remote messages: a progress bar of the bytes received (drawn by a
+ * second thread from the file's request statistics while the read runs;
+ * only on a terminal, as every progress bar). */
+typedef struct download {
+    tgm_file_t *file;
+    uint64_t base, total;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+} download;
+
+static void *draw_download(void *arg) {
+    download *d = arg;
+    cli_progress p;
+    progress_start(&p, "download", (size_t)d->total);
+    pthread_mutex_lock(&d->lock);
+    while (!d->done) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+        tgm_remote_stats_t st;
+        if (tgm_file_remote_stats(d->file, &st) == TGM_ERROR_OK && st.bytes >= d->base) {
+            uint64_t got = st.bytes - d->base;
+            progress_update(&p, (size_t)(got < d->total ? got : d->total));
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    progress_end(&p);
+    return NULL;
+}
+
+static tgm_error read_with_progress(cli_input *in, size_t i, tgm_bytes_t *out) {
+    uint64_t off = 0, len = 0;
+    tgm_remote_stats_t st = {0, 0, 0};
+    if (!tgm_file_is_remote(in->file) || !isatty(STDERR_FILENO) ||
+        tgm_file_message_layout(in->file, i, &off, &len) != TGM_ERROR_OK ||
+        len < ((uint64_t)16 << 20) || tgm_file_remote_stats(in->file, &st) != TGM_ERROR_OK) {
+        return tgm_file_read_message(in->file, i, out);
+    }
+    download d = {in->file, st.bytes, len, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                  false};
+    pthread_t t;
+    bool drawing = pthread_create(&t, NULL, draw_download, &d) == 0;
+    tgm_error e = tgm_file_read_message(in->file, i, out);
+    if (drawing) {
+        pthread_mutex_lock(&d.lock);
+        d.done = true;
+        pthread_cond_signal(&d.cond);
+        pthread_mutex_unlock(&d.lock);
+        pthread_join(t, NULL);
+    }
+    return e;
+}
+
 bool input_message(cli_input *in, size_t i, const uint8_t **data, size_t *len, tgm_bytes_t *owned) {
     owned->data = NULL;
     owned->len = 0;
@@ -140,7 +224,7 @@ bool input_message(cli_input *in, size_t i, const uint8_t **data, size_t *len, t
         *len = e.length;
         return true;
     }
-    tgm_error e = tgm_file_read_message(in->file, i, owned);
+    tgm_error e = read_with_progress(in, i, owned);
     if (e != TGM_ERROR_OK) {
         cli_lib_error(e, "'%s' message %zu", display(in), i);
         return false;

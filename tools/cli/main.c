@@ -58,6 +58,35 @@ static const struct {
 
 static bool gseen[G_COUNT];
 
+/* --storage-option KEY=VALUE, repeatable: options of remote inputs. */
+enum { MAX_STORAGE_OPTIONS = 64 };
+static const char *storage_keys[MAX_STORAGE_OPTIONS], *storage_values[MAX_STORAGE_OPTIONS];
+static size_t nstorage;
+
+size_t cli_storage_options(const char *const **keys, const char *const **values) {
+    *keys = storage_keys;
+    *values = storage_values;
+    return nstorage;
+}
+
+static int storage_option(const char *cmd, const char *value) {
+    const char *eq = strchr(value, '=');
+    if (eq == NULL || eq == value) {
+        return cli_usage_error(cmd,
+                               "invalid value '%s' for '--storage-option <KEY=VALUE>': expected "
+                               "KEY=VALUE",
+                               value);
+    }
+    if (nstorage == MAX_STORAGE_OPTIONS) {
+        return cli_usage_error(cmd, "too many '--storage-option' arguments (at most %d)",
+                               MAX_STORAGE_OPTIONS);
+    }
+    storage_keys[nstorage] = xmemdup(value, (size_t)(eq - value));
+    storage_values[nstorage] = xstrdup(eq + 1);
+    nstorage++;
+    return 0;
+}
+
 /* clap's BoolishValueParser. */
 static bool parse_boolish(const char *s, bool *out) {
     static const char *const yes[] = {"y", "yes", "t", "true", "on", "1"};
@@ -154,6 +183,19 @@ int cli_global_option(const char *cmd, int argc, char **argv, int *i, cli_global
     const char *name = a + 2;
     const char *eq = strchr(name, '=');
     size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+    if (nlen == strlen("storage-option") && strncmp(name, "storage-option", nlen) == 0) {
+        const char *value;
+        if (eq != NULL) {
+            value = eq + 1;
+        } else if (*i + 1 < argc) {
+            value = argv[++*i];
+        } else {
+            return cli_usage_error(cmd, "a value is required for '--storage-option <KEY=VALUE>' "
+                                        "but none was supplied");
+        }
+        int r = storage_option(cmd, value);
+        return r == 0 ? 1 : r;
+    }
     for (int opt = 0; opt < G_COUNT; opt++) {
         if (strlen(gopts[opt].name) != nlen || strncmp(gopts[opt].name, name, nlen) != 0) {
             continue;
