@@ -850,8 +850,11 @@ TGM_API const char *tgm_object_descriptor_json(const tgm_message_t *msg, size_t 
  * appended since the last sync may then be lost). */
 TGM_API tgm_error tgm_file_sync(tgm_file_t *file);
 
-/* Per-message access to files, reading only what is needed (the file is
- * memory-mapped; an object is reached through the message's index).
+/* Per-message access to files, reading only what is needed (messages over
+ * 64 KiB are viewed through a memory mapping, made after checking the file
+ * still holds them; an object is reached through the message's index).  A
+ * message no longer in the file (another program truncated or rewrote it)
+ * gives TGM_ERROR_IO "changed underneath" and the handle rescans.
  * Message indexes out of range give TGM_ERROR_FRAMING, as
  * tgm_file_read_message does. */
 TGM_API tgm_error tgm_file_message_layout(tgm_file_t *file, size_t index, uint64_t *offset,

@@ -261,7 +261,7 @@ static tgm_error run_file_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
         return TGM_ERROR_OK;
     }
     msg_bytes m;
-    TGM_TRY(tgm__file_message(f, c->msg, &m.p, &m.n, &m.owned));
+    TGM_TRY(tgm__file_message(f, c->msg, false, &m.p, &m.n, &m.owned));
     tgm_error err = TGM_ERROR_OK;
     if (tgm__stop_requested()) {
         err = tgm__fail(TGM_ERROR_CANCELLED, "stopped: task cancelled");

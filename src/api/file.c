@@ -33,7 +33,7 @@ tgm_error tgm_file_read_message(tgm_file_t *file, size_t index, tgm_bytes_t *out
     const uint8_t *p;
     size_t n;
     uint8_t *owned;
-    TGM_TRY(tgm__file_message(file, index, &p, &n, &owned));
+    TGM_TRY(tgm__file_message(file, index, true, &p, &n, &owned));
     if (owned != NULL) {
         out->data = owned;
         out->len = n;
@@ -64,7 +64,7 @@ tgm_error tgm_file_message_layout(tgm_file_t *file, size_t index, uint64_t *offs
         const uint8_t *msg_;                                                                       \
         size_t len_;                                                                               \
         uint8_t *owned_;                                                                           \
-        TGM_TRY(tgm__file_message((file), (index), &msg_, &len_, &owned_));                        \
+        TGM_TRY(tgm__file_message((file), (index), false, &msg_, &len_, &owned_));                 \
         tgm_error e_ = (body);                                                                     \
         tgm__free(owned_);                                                                         \
         return e_;                                                                                 \

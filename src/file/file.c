@@ -1,20 +1,33 @@
-/* .tgm files: many messages, appended over time (docs guide/file-api).
+/* .tgm files: many messages, appended over time (docs/api.md, "Files";
+ * the guarantees: docs/security.md, "Files: what is guaranteed").
  *
- * The first access scans the file once (memory-mapped; bidirectional
- * through preambles and postambles, WIRE_FORMAT §9.3) and keeps every
- * message's offset and length, so later accesses are O(1).  Appends go to
- * the end with O_APPEND; a failed append is truncated away, so complete
- * messages already in the file are never damaged.  A torn tail left by a
- * crash is skipped by the scanner (and reported by validation).
+ * The first access scans the file once (read with pread through a small
+ * window; bidirectional through preambles and postambles, WIRE_FORMAT
+ * §9.3) and keeps every message's offset and length, so later accesses are
+ * O(1).  Growth is picked up by scanning the tail.  Bytes that are not part
+ * of a complete message are skipped (and reported by validation).
  *
- * Thread safety: one mutex guards the index, the mapping and appends;
- * decoding works on views that stay valid until the file is closed, so
- * concurrent readers of one handle are safe. */
+ * Reading a message: copies (tgm_file_read_message, iterators) and
+ * messages up to COPY_MAX bytes are read with pread into memory of their
+ * own; decoding calls on larger messages get a view of a mapping (zero
+ * copy: decoding one object touches only its pages), after checking that
+ * the file still holds the message.  A file that shrank or was rewritten
+ * under the handle gives TGM_ERROR_IO ("changed underneath") and a rescan,
+ * never a signal, with one exception: a program that truncates the file
+ * while a call is reading a large message through a view (docs/security.md;
+ * TENSOGRAM_FILE_MMAP=0 turns views off).
+ *
+ * Appends: see the protocol below.
+ *
+ * Thread safety: one mutex guards the index, the source and appends;
+ * views stay valid until the file is closed, so concurrent readers of one
+ * handle are safe. */
 #define _GNU_SOURCE /* F_OFD_SETLKW */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -123,17 +136,99 @@ static tgm_error ensure_source(tgm_file_t *f) {
     return TGM_ERROR_OK;
 }
 
-/* Bytes [off, off+len) of the file: a view of the mapping when there is
- * one, else a tgm__malloc'd copy returned in *owned (caller frees). */
-static tgm_error bytes_at(tgm_file_t *f, uint64_t off, size_t len, const uint8_t **out,
-                          uint8_t **owned) {
-    *owned = NULL;
-    const uint8_t *v = tgm__source_view(f->src, off, len);
-    if (v != NULL || len == 0) {
-        *out = v != NULL ? v : (const uint8_t *)"";
-        return TGM_ERROR_OK;
+/* Messages up to this size are copied out with pread (a file of small
+ * messages is never mapped); larger ones are viewed through the mapping,
+ * so that reading one object or the metadata touches only their pages. */
+#define COPY_MAX ((size_t)64 * 1024)
+
+static bool views_allowed(void) {
+    const char *e = getenv("TENSOGRAM_FILE_MMAP");
+    return e == NULL || strcmp(e, "0") != 0;
+}
+
+/* Forget the index: the file changed underneath; the next access scans it
+ * again from the start.  Lock held. */
+static void forget_index(tgm_file_t *f) {
+    f->offsets.n = f->lengths.n = 0;
+    f->scanned = false;
+    f->scanned_end = 0;
+}
+
+static tgm_error changed_underneath(tgm_file_t *f, uint64_t off, uint64_t len, const char *how) {
+    forget_index(f);
+    return tgm__fail(TGM_ERROR_IO,
+                     "%s changed underneath: %s (the message expected at offset %llu, %llu "
+                     "bytes); the handle will scan the file again",
+                     f->path, how, (unsigned long long)off, (unsigned long long)len);
+}
+
+/* The message found at [off, off + len) still looks like one: preamble
+ * magic and length, end magic. */
+static bool still_a_message(const uint8_t *p, size_t len) {
+    if (len < TGM_MIN_MESSAGE_SIZE || memcmp(p, TGM_MAGIC, 8) != 0 ||
+        memcmp(p + len - 8, TGM_END_MAGIC, 8) != 0) {
+        return false;
     }
-    uint8_t *copy = tgm__malloc(len);
+    uint64_t tl = tgm__rd_be64(p + 16);
+    return tl == 0 || tl == (uint64_t)len;
+}
+
+/* Bytes [off, off+len) of the file: a tgm__malloc'd copy returned in
+ * *owned (caller frees), or, for large messages, a view of the mapping.
+ * Lock held. */
+static tgm_error bytes_at(tgm_file_t *f, uint64_t off, size_t len, bool copy_only,
+                          const uint8_t **out, uint8_t **owned) {
+    *owned = NULL;
+    if (!copy_only && len > COPY_MAX && views_allowed()) {
+        /* The bytes must still be in the file (another program may have
+         * truncated it): touching a view of bytes past its end would raise
+         * SIGBUS. */
+        TGM_TRY(ensure_source(f));
+        if (off > f->src->size || len > f->src->size - off) {
+            char how[128];
+            snprintf(how, sizeof how, "it shrank to %llu bytes", (unsigned long long)f->src->size);
+            return changed_underneath(f, off, len, how);
+        }
+        const uint8_t *v = tgm__source_view(f->src, off, len);
+        if (v != NULL) {
+            if (!still_a_message(v, len)) {
+                return changed_underneath(f, off, len, "no message is there any more");
+            }
+            *out = v;
+            return TGM_ERROR_OK;
+        }
+    }
+    /* pread: a file that shrank gives a short read, reported below */
+    if (f->src == NULL) {
+        TGM_TRY(ensure_source(f));
+    }
+    uint8_t *copy = tgm__malloc(len ? len : 1);
+    if (copy == NULL) {
+        return tgm__oom(len, f->path);
+    }
+    tgm_error e = tgm__source_read(f->src, off, copy, len);
+    if (e != TGM_ERROR_OK) {
+        tgm__free(copy);
+        if (ensure_source(f) == TGM_ERROR_OK && off + len > f->src->size) {
+            char how[128];
+            snprintf(how, sizeof how, "it shrank to %llu bytes", (unsigned long long)f->src->size);
+            return changed_underneath(f, off, len, how);
+        }
+        return e;
+    }
+    if (!still_a_message(copy, len)) {
+        tgm__free(copy);
+        return changed_underneath(f, off, len, "no message is there any more");
+    }
+    *out = copy;
+    *owned = copy;
+    return TGM_ERROR_OK;
+}
+
+/* Remote files: a copy read through the source (no views there). */
+static tgm_error remote_bytes(tgm_file_t *f, uint64_t off, size_t len, const uint8_t **out,
+                              uint8_t **owned) {
+    uint8_t *copy = tgm__malloc(len ? len : 1);
     if (copy == NULL) {
         return tgm__oom(len, f->path);
     }
@@ -147,6 +242,10 @@ static tgm_error bytes_at(tgm_file_t *f, uint64_t off, size_t len, const uint8_t
     return TGM_ERROR_OK;
 }
 
+static tgm_error scan_read(void *ctx, uint64_t off, void *dst, size_t n) {
+    return tgm__source_read((tgm_source *)ctx, off, dst, n);
+}
+
 /* Scan [scanned_end, size) and extend the index.  Lock held. */
 static tgm_error scan_tail(tgm_file_t *f) {
     TGM_TRY(ensure_source(f));
@@ -157,25 +256,25 @@ static tgm_error scan_tail(tgm_file_t *f) {
     uint64_t from = f->scanned ? f->scanned_end : 0;
     if (size < from) {
         /* The file shrank under us: start over. */
-        f->offsets.n = f->lengths.n = 0;
+        forget_index(f);
         from = 0;
     }
-    TGM_RETURN_IF(size - from > SIZE_MAX, TGM_ERROR_IO, "%s is too large to scan", f->path);
-    const uint8_t *p;
-    uint8_t *owned;
-    TGM_TRY(bytes_at(f, from, (size_t)(size - from), &p, &owned));
+    tgm_scan_reader rd = {scan_read, f->src};
     tgm_u64vec o = TGM_U64VEC_INIT, l = TGM_U64VEC_INIT;
-    tgm_error err = tgm__scan(p, (size_t)(size - from), NULL, &o, &l);
-    tgm__free(owned);
+    tgm_error err = tgm__scan_reader(&rd, from, size, NULL, &o, &l);
     for (size_t i = 0; err == TGM_ERROR_OK && i < o.n; i++) {
-        err = tgm__u64vec_push(&f->offsets, from + o.v[i]);
+        err = tgm__u64vec_push(&f->offsets, o.v[i]);
         if (err == TGM_ERROR_OK) {
             err = tgm__u64vec_push(&f->lengths, l.v[i]);
         }
     }
     tgm__u64vec_free(&o);
     tgm__u64vec_free(&l);
-    TGM_TRY(err);
+    if (err != TGM_ERROR_OK) {
+        /* keep the index consistent: what was pushed of this scan goes */
+        forget_index(f);
+        return err;
+    }
     /* Bytes after the last complete message (a torn or growing tail) are
      * looked at again next time. */
     f->scanned_end =
@@ -229,7 +328,7 @@ tgm_error tgm__file_layout(tgm_file_t *f, size_t i, uint64_t *off, uint64_t *len
     return e;
 }
 
-tgm_error tgm__file_message(tgm_file_t *f, size_t i, const uint8_t **data, size_t *len,
+tgm_error tgm__file_message(tgm_file_t *f, size_t i, bool copy, const uint8_t **data, size_t *len,
                             uint8_t **owned) {
     if (f->rf != NULL) {
         /* Remote: no lock while the bytes travel (rfile and the source
@@ -238,16 +337,17 @@ tgm_error tgm__file_message(tgm_file_t *f, size_t i, const uint8_t **data, size_
         TGM_TRY(locate(f, i, &off, &n));
         TGM_RETURN_IF(n > SIZE_MAX, TGM_ERROR_IO, "message %zu is too large", i);
         *len = (size_t)n;
-        return bytes_at(f, off, (size_t)n, data, owned);
+        return remote_bytes(f, off, (size_t)n, data, owned);
     }
     pthread_mutex_lock(&f->lock);
     uint64_t off = 0, n = 0;
     tgm_error e = locate(f, i, &off, &n);
-    if (e == TGM_ERROR_OK && f->rf == NULL && (f->src == NULL || off + n > f->src->size)) {
-        e = ensure_source(f);
+    if (e == TGM_ERROR_OK && n > SIZE_MAX) {
+        e = tgm__fail(TGM_ERROR_IO, "%s: message %zu (%llu bytes) does not fit in memory", f->path,
+                      i, (unsigned long long)n);
     }
     if (e == TGM_ERROR_OK) {
-        e = bytes_at(f, off, (size_t)n, data, owned);
+        e = bytes_at(f, off, (size_t)n, copy, data, owned);
         *len = (size_t)n;
     }
     pthread_mutex_unlock(&f->lock);

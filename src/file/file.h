@@ -31,9 +31,12 @@ const char *tgm__file_path(const tgm_file_t *f);
 tgm_error tgm__file_count(tgm_file_t *f, size_t *out);
 /* Offset and length of message i (TGM_ERROR_FRAMING when out of range). */
 tgm_error tgm__file_layout(tgm_file_t *f, size_t i, uint64_t *off, uint64_t *len);
-/* The bytes of message i: a view valid until the file is closed, or a
- * copy returned in *owned that the caller frees with tgm__free. */
-tgm_error tgm__file_message(tgm_file_t *f, size_t i, const uint8_t **data, size_t *len,
+/* The bytes of message i: a copy returned in *owned that the caller frees
+ * with tgm__free (always when `copy`), or a view valid until the file is
+ * closed.  A message that is no longer in the file (it shrank or was
+ * rewritten) gives TGM_ERROR_IO "changed underneath" and the next access
+ * scans the file again. */
+tgm_error tgm__file_message(tgm_file_t *f, size_t i, bool copy, const uint8_t **data, size_t *len,
                             uint8_t **owned);
 /* Append bytes: one message from our encoder (trusted), or bytes a caller
  * gave, which must be one or more complete messages (checked first).  The

@@ -66,8 +66,9 @@ void tgm__source_close(tgm_source *s);
 
 /* Bytes in memory (borrowed: they must outlive the source). */
 tgm_error tgm__source_memory(const uint8_t *buf, size_t len, tgm_source **out);
-/* A file: memory-mapped when possible (read-only, refreshed on growth),
- * else pread. */
+/* A file, read with pread (a file that shrinks gives a read error, never a
+ * signal).  With allow_mmap, `view` maps the file on demand, reserving
+ * room to grow (see source.c); the caller refreshes the size first. */
 tgm_error tgm__source_file(const char *path, bool allow_mmap, tgm_source **out);
 
 typedef struct tgm_sink tgm_sink;

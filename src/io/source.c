@@ -73,8 +73,19 @@ tgm_error tgm__source_memory(const uint8_t *buf, size_t len, tgm_source **out) {
 
 /* ---- files ------------------------------------------------------------------- */
 
-/* Mappings replaced after the file grew stay valid until close: another
- * thread may still be reading through a view of them. */
+/* Files are read with pread: a file that shrinks under us (another program
+ * truncates it) gives a short read, an error, never a signal.  The mapping
+ * exists only for zero-copy views of large messages, made on demand, and
+ * only over bytes the caller has just checked are inside the file (see
+ * src/file/file.c).
+ *
+ * Mappings reserve room to grow: a new one is at least twice the last, so
+ * a file that keeps growing is remapped O(log size) times.  A replaced
+ * mapping stays valid until close (another thread may still be reading
+ * through a view of it); being geometric, all of them together stay below
+ * twice the last, which is below twice the file's largest size plus one
+ * reservation: virtual memory stays within a small multiple of the file
+ * size however many append/read cycles run (issue 12 item 5). */
 typedef struct old_map {
     struct old_map *next;
     uint8_t *map;
@@ -86,10 +97,12 @@ typedef struct file_source {
     int fd;
     bool allow_mmap;
     uint8_t *map;
-    size_t map_len;
+    size_t map_len; /* bytes reserved; may exceed the file (never read there) */
     old_map *retired;
     char *path;
 } file_source;
+
+#define MAP_GRAIN ((size_t)1 << 20)
 
 static void retire(file_source *f) {
     if (f->map != NULL) {
@@ -124,18 +137,7 @@ static tgm_error file_stat(file_source *f) {
                   strerror(errno));
     TGM_RETURN_IF(!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode), TGM_ERROR_IO,
                   "%s is not a regular file", f->path);
-    uint64_t size = (uint64_t)st.st_size;
-    if (f->map != NULL && size != f->map_len) {
-        retire(f);
-    }
-    f->base.size = size;
-    if (f->allow_mmap && f->map == NULL && size > 0 && size <= SIZE_MAX) {
-        void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, f->fd, 0);
-        if (p != MAP_FAILED) {
-            f->map = p;
-            f->map_len = (size_t)size;
-        }
-    }
+    f->base.size = (uint64_t)st.st_size;
     return TGM_ERROR_OK;
 }
 
@@ -144,10 +146,6 @@ static tgm_error file_read(tgm_source *s, uint64_t off, void *dst, size_t n) {
     TGM_RETURN_IF(off > s->size || n > s->size - off, TGM_ERROR_IO,
                   "read of %zu bytes at offset %llu is past the end of %s (%llu bytes)", n,
                   (unsigned long long)off, f->path, (unsigned long long)s->size);
-    if (f->map != NULL && off + n <= f->map_len) {
-        memcpy(dst, f->map + off, n);
-        return TGM_ERROR_OK;
-    }
     uint8_t *d = dst;
     while (n > 0) {
         ssize_t r = pread(f->fd, d, n, (off_t)off);
@@ -156,8 +154,10 @@ static tgm_error file_read(tgm_source *s, uint64_t off, void *dst, size_t n) {
         }
         TGM_RETURN_IF(r < 0, TGM_ERROR_IO, "cannot read %s at offset %llu: %s", f->path,
                       (unsigned long long)off, strerror(errno));
-        TGM_RETURN_IF(r == 0, TGM_ERROR_IO, "%s: unexpected end of file at offset %llu", f->path,
-                      (unsigned long long)off);
+        TGM_RETURN_IF(r == 0, TGM_ERROR_IO,
+                      "%s: unexpected end of file at offset %llu (the file shrank from %llu "
+                      "bytes: it changed underneath)",
+                      f->path, (unsigned long long)off, (unsigned long long)s->size);
         d += r;
         off += (uint64_t)r;
         n -= (size_t)r;
@@ -165,10 +165,27 @@ static tgm_error file_read(tgm_source *s, uint64_t off, void *dst, size_t n) {
     return TGM_ERROR_OK;
 }
 
+/* A view of [off, off + n), inside the size last read by refresh.  The
+ * caller must have refreshed the size just before (the bytes must still be
+ * in the file when they are touched). */
 static const uint8_t *file_view(tgm_source *s, uint64_t off, size_t n) {
     file_source *f = (file_source *)s;
-    if (f->map == NULL || off > f->map_len || n > f->map_len - off) {
+    if (!f->allow_mmap || off > s->size || n > s->size - off || s->size > SIZE_MAX / 2) {
         return NULL;
+    }
+    if (f->map == NULL || off + n > f->map_len) {
+        size_t want = (size_t)s->size;
+        if (f->map_len > 0 && want < 2 * f->map_len) {
+            want = 2 * f->map_len;
+        }
+        want = (want + MAP_GRAIN - 1) / MAP_GRAIN * MAP_GRAIN;
+        void *p = mmap(NULL, want, PROT_READ, MAP_SHARED, f->fd, 0);
+        if (p == MAP_FAILED) {
+            return NULL; /* the caller reads with pread instead */
+        }
+        retire(f);
+        f->map = p;
+        f->map_len = want;
     }
     return f->map + off;
 }

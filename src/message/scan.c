@@ -41,49 +41,83 @@
 #define LOOKBACK ((size_t)4 * 1024)    /* ... of which before the peeked offset */
 #define SEARCH_CHUNK ((size_t)1 << 20) /* reader: bytes per preamble-search read */
 
+/* Reader input keeps a few windows, least recently used replaced: one
+ * follows the forward walker, one the backward walker, others hold the far
+ * ends that candidates point at (a preamble and its postamble), so no
+ * access pattern reloads a window at every hop. */
+enum { FWD = 0, BWD = 1, NWIN = 4 };
+
+typedef struct scan_win {
+    uint8_t *buf;
+    uint64_t off;
+    size_t len;
+    uint64_t used; /* last use, for LRU */
+} scan_win;
+
 typedef struct scan_in {
     const uint8_t *buf; /* memory input, or NULL: read through rd */
     const tgm_scan_reader *rd;
-    uint64_t lo, hi; /* readable range */
-    uint8_t *win;    /* reader: cached window [win_off, win_off + win_len) */
-    uint64_t win_off;
-    size_t win_len;
-    uint8_t *chunk; /* reader: preamble-search buffer */
+    uint64_t lo, hi;    /* readable range */
+    scan_win win[NWIN]; /* reader: cached windows */
+    uint64_t clock;
+    uint8_t *chunk;     /* reader: preamble-search buffer ... */
+    uint64_t chunk_off; /* ... holding [chunk_off, chunk_off + chunk_len) */
+    size_t chunk_len;
     /* The last preamble search covered [m_from, m_to) and found m_at. */
     uint64_t m_from, m_to, m_at;
     tgm_error err; /* first read error; the scan fails with it */
 } scan_in;
 
-/* Bytes [off, off + n) (n <= WINDOW - LOOKBACK; the caller checks the
- * range), or NULL after a read error. */
-static const uint8_t *peek(scan_in *in, uint64_t off, size_t n) {
+/* Bytes [off, off + n) (n <= LOOKBACK; the caller checks the range), or
+ * NULL after a read error.  `dir` says which way the caller is moving: a
+ * new window is filled mostly ahead of it. */
+static const uint8_t *peek_dir(scan_in *in, uint64_t off, size_t n, int dir) {
     if (in->buf != NULL) {
         return in->buf + off;
     }
     if (in->err != TGM_ERROR_OK) {
         return NULL;
     }
-    if (in->win_len > 0 && off >= in->win_off && off + n <= in->win_off + in->win_len) {
-        return in->win + (off - in->win_off);
+    scan_win *w = &in->win[0];
+    for (int k = 0; k < NWIN; k++) {
+        scan_win *c = &in->win[k];
+        if (c->len > 0 && off >= c->off && off + n <= c->off + c->len) {
+            c->used = ++in->clock;
+            return c->buf + (off - c->off);
+        }
+        if (c->used < w->used) {
+            w = c;
+        }
     }
-    if (in->win == NULL) {
-        in->win = tgm__malloc(WINDOW);
-        if (in->win == NULL) {
+    if (w->buf == NULL) {
+        w->buf = tgm__malloc(WINDOW);
+        if (w->buf == NULL) {
             in->err = tgm__oom(WINDOW, "scan window");
             return NULL;
         }
     }
-    uint64_t start = off - in->lo > LOOKBACK ? off - LOOKBACK : in->lo;
+    uint64_t start;
+    if (dir == FWD) {
+        start = off - in->lo > LOOKBACK ? off - LOOKBACK : in->lo;
+    } else {
+        uint64_t end = in->hi - (off + n) > LOOKBACK ? off + n + LOOKBACK : in->hi;
+        start = end - in->lo > WINDOW ? end - WINDOW : in->lo;
+    }
     size_t len = in->hi - start < WINDOW ? (size_t)(in->hi - start) : WINDOW;
-    in->win_len = 0;
-    tgm_error e = in->rd->read(in->rd->ctx, start, in->win, len);
+    w->len = 0;
+    tgm_error e = in->rd->read(in->rd->ctx, start, w->buf, len);
     if (e != TGM_ERROR_OK) {
         in->err = e;
         return NULL;
     }
-    in->win_off = start;
-    in->win_len = len;
-    return in->win + (off - start);
+    w->off = start;
+    w->len = len;
+    w->used = ++in->clock;
+    return w->buf + (off - start);
+}
+
+static const uint8_t *peek(scan_in *in, uint64_t off, size_t n) {
+    return peek_dir(in, off, n, FWD);
 }
 
 static bool is_candidate(const uint8_t *p) {
@@ -112,7 +146,9 @@ static size_t find_in(const uint8_t *b, size_t from, size_t n) {
     return SIZE_MAX;
 }
 
-/* Uncached search of [from, to). */
+/* Uncached search of [from, to).  Reader input goes through a chunk
+ * buffer kept between calls: successive searches move forward, so each
+ * byte is read about once. */
 static uint64_t search(scan_in *in, uint64_t from, uint64_t to) {
     if (in->buf != NULL) {
         size_t at = find_in(in->buf, (size_t)from, (size_t)to);
@@ -124,22 +160,32 @@ static uint64_t search(scan_in *in, uint64_t from, uint64_t to) {
             in->err = tgm__oom(SEARCH_CHUNK, "scan buffer");
             return NONE;
         }
+        in->chunk_len = 0;
     }
     while (from + CAND_LEN <= to) {
-        size_t n = to - from < SEARCH_CHUNK ? (size_t)(to - from) : SEARCH_CHUNK;
-        tgm_error e = in->rd->read(in->rd->ctx, from, in->chunk, n);
-        if (e != TGM_ERROR_OK) {
-            in->err = e;
-            return NONE;
+        if (!(in->chunk_len > 0 && from >= in->chunk_off &&
+              from + CAND_LEN <= in->chunk_off + in->chunk_len)) {
+            size_t n = in->hi - from < SEARCH_CHUNK ? (size_t)(in->hi - from) : SEARCH_CHUNK;
+            in->chunk_len = 0;
+            tgm_error e = in->rd->read(in->rd->ctx, from, in->chunk, n);
+            if (e != TGM_ERROR_OK) {
+                in->err = e;
+                return NONE;
+            }
+            in->chunk_off = from;
+            in->chunk_len = n;
         }
-        size_t at = find_in(in->chunk, 0, n);
+        uint64_t cend = in->chunk_off + in->chunk_len;
+        uint64_t lim = to < cend ? to : cend;
+        size_t at =
+            find_in(in->chunk, (size_t)(from - in->chunk_off), (size_t)(lim - in->chunk_off));
         if (at != SIZE_MAX) {
-            return from + at;
+            return in->chunk_off + at;
         }
-        if (from + n >= to) {
+        if (lim >= to || cend >= in->hi) {
             break;
         }
-        from += n - (CAND_LEN - 1); /* a candidate may straddle the chunk boundary */
+        from = lim - (CAND_LEN - 1); /* a candidate may straddle the chunk boundary */
     }
     return NONE;
 }
@@ -309,7 +355,7 @@ static int backward_hop(scan_in *in, uint64_t lo, uint64_t end, uint64_t max_siz
     if (end - lo < TGM_MIN_MESSAGE_SIZE) {
         return 0;
     }
-    const uint8_t *pa = peek(in, end - TGM_POSTAMBLE_SIZE, TGM_POSTAMBLE_SIZE);
+    const uint8_t *pa = peek_dir(in, end - TGM_POSTAMBLE_SIZE, TGM_POSTAMBLE_SIZE, BWD);
     if (pa == NULL) {
         return -1;
     }
@@ -324,7 +370,7 @@ static int backward_hop(scan_in *in, uint64_t lo, uint64_t end, uint64_t max_siz
         return 0;
     }
     uint64_t s = end - tl;
-    const uint8_t *pre = peek(in, s, TGM_PREAMBLE_SIZE);
+    const uint8_t *pre = peek_dir(in, s, TGM_PREAMBLE_SIZE, BWD);
     if (pre == NULL) {
         return -1;
     }
@@ -445,7 +491,9 @@ tgm_error tgm__scan_reader(const tgm_scan_reader *rd, uint64_t from, uint64_t to
     memset(&in, 0, sizeof in);
     in.rd = rd;
     tgm_error e = scan_range(&in, from, to, opts, offsets, lengths);
-    tgm__free(in.win);
+    for (int k = 0; k < NWIN; k++) {
+        tgm__free(in.win[k].buf);
+    }
     tgm__free(in.chunk);
     return e;
 }

@@ -110,59 +110,100 @@ static tgm_error add_message(tgm_vfile_report *r, const uint8_t *msg, size_t len
     return tgm__validate_message(msg, len, o, m);
 }
 
+/* Validate the messages a scan found in bytes [0, total), and report the
+ * bytes between them as file issues.  `get` hands out message bytes. */
+typedef tgm_error (*msg_getter)(void *ctx, uint64_t off, size_t len, const uint8_t **out);
+
+static tgm_error validate_scanned(const tgm_u64vec *offs, const tgm_u64vec *lens, uint64_t total,
+                                  msg_getter get, void *ctx, const tgm_vopts *o,
+                                  tgm_vfile_report *r) {
+    uint64_t expected = 0;
+    for (size_t i = 0; i < offs->n; i++) {
+        uint64_t off = offs->v[i], n = lens->v[i];
+        if (off > expected) {
+            TGM_TRY(add_file_issue(
+                r, expected, off - expected, "%llu unrecognized bytes at offset %llu",
+                (unsigned long long)(off - expected), (unsigned long long)expected));
+        }
+        TGM_RETURN_IF(n > SIZE_MAX, TGM_ERROR_IO, "message at offset %llu does not fit in memory",
+                      (unsigned long long)off);
+        const uint8_t *p = NULL;
+        TGM_TRY(get(ctx, off, (size_t)n, &p));
+        TGM_TRY(add_message(r, p, (size_t)n, o));
+        expected = off + n;
+    }
+    if (expected < total) {
+        uint64_t tail = total - expected;
+        if (r->nmessages == 0) {
+            TGM_TRY(add_file_issue(r, expected, tail, "%llu bytes with no valid messages",
+                                   (unsigned long long)tail));
+        } else {
+            TGM_TRY(add_file_issue(r, expected, tail,
+                                   "%llu trailing bytes after last message at offset %llu",
+                                   (unsigned long long)tail, (unsigned long long)expected));
+        }
+    }
+    return TGM_ERROR_OK;
+}
+
+static tgm_error buffer_get(void *ctx, uint64_t off, size_t len, const uint8_t **out) {
+    (void)len;
+    *out = *(const uint8_t *const *)ctx + off;
+    return TGM_ERROR_OK;
+}
+
 tgm_error tgm__validate_buffer(const uint8_t *buf, size_t len, const tgm_vopts *o,
                                tgm_vfile_report *r) {
     tgm_error err = TGM_ERROR_OK;
     tgm_u64vec offs = TGM_U64VEC_INIT, lens = TGM_U64VEC_INIT;
     TGM_CHECK(tgm__scan(buf, len, NULL, &offs, &lens));
-    uint64_t expected = 0;
-    for (size_t i = 0; i < offs.n; i++) {
-        uint64_t off = offs.v[i], n = lens.v[i];
-        if (off > expected) {
-            TGM_CHECK(add_file_issue(
-                r, expected, off - expected, "%llu unrecognized bytes at offset %llu",
-                (unsigned long long)(off - expected), (unsigned long long)expected));
-        }
-        TGM_CHECK(add_message(r, buf + off, (size_t)n, o));
-        expected = off + n;
-    }
-    if (expected < (uint64_t)len) {
-        uint64_t tail = (uint64_t)len - expected;
-        if (r->nmessages == 0) {
-            TGM_CHECK(add_file_issue(r, expected, tail, "%llu bytes with no valid messages",
-                                     (unsigned long long)tail));
-        } else {
-            TGM_CHECK(add_file_issue(r, expected, tail,
-                                     "%llu trailing bytes after last message at offset %llu",
-                                     (unsigned long long)tail, (unsigned long long)expected));
-        }
-    }
+    TGM_CHECK(validate_scanned(&offs, &lens, len, buffer_get, &buf, o, r));
 cleanup:
     tgm__u64vec_free(&offs);
     tgm__u64vec_free(&lens);
     return err;
 }
 
-tgm_error tgm__validate_file(const char *path, const tgm_vopts *o, tgm_vfile_report *r) {
-    tgm_source *src = NULL;
-    TGM_TRY(tgm__source_file(path, true, &src));
-    tgm_error err = TGM_ERROR_OK;
-    uint8_t *copy = NULL;
-    uint64_t size = src->size;
-    TGM_FAIL_IF(size > SIZE_MAX, TGM_ERROR_IO, "%s: %llu bytes do not fit in memory", path,
-                (unsigned long long)size);
-    const uint8_t *p = size ? tgm__source_view(src, 0, (size_t)size) : (const uint8_t *)"";
-    if (p == NULL) {
-        /* No mapping: read the file into memory. */
-        copy = tgm__malloc((size_t)size);
-        TGM_FAIL_IF(copy == NULL, TGM_ERROR_IO, "%s: cannot allocate %llu bytes to read it", path,
-                    (unsigned long long)size);
-        TGM_CHECK(tgm__source_read(src, 0, copy, (size_t)size));
-        p = copy;
+/* Files are read with pread, one message at a time: memory stays bounded
+ * by the largest message, and a file that shrinks meanwhile gives a read
+ * error, not a signal. */
+typedef struct file_ctx {
+    tgm_source *src;
+    uint8_t *buf;
+    size_t cap;
+} file_ctx;
+
+static tgm_error file_scan_read(void *ctx, uint64_t off, void *dst, size_t n) {
+    return tgm__source_read((tgm_source *)ctx, off, dst, n);
+}
+
+static tgm_error file_get(void *ctx, uint64_t off, size_t len, const uint8_t **out) {
+    file_ctx *c = ctx;
+    if (len > c->cap) {
+        uint8_t *b = tgm__realloc(c->buf, len);
+        if (b == NULL) {
+            return tgm__oom(len, "message to validate");
+        }
+        c->buf = b;
+        c->cap = len;
     }
-    TGM_CHECK(tgm__validate_buffer(p, (size_t)size, o, r));
+    TGM_TRY(tgm__source_read(c->src, off, c->buf, len));
+    *out = c->buf;
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__validate_file(const char *path, const tgm_vopts *o, tgm_vfile_report *r) {
+    file_ctx c = {NULL, NULL, 0};
+    TGM_TRY(tgm__source_file(path, false, &c.src));
+    tgm_error err = TGM_ERROR_OK;
+    tgm_u64vec offs = TGM_U64VEC_INIT, lens = TGM_U64VEC_INIT;
+    tgm_scan_reader rd = {file_scan_read, c.src};
+    TGM_CHECK(tgm__scan_reader(&rd, 0, c.src->size, NULL, &offs, &lens));
+    TGM_CHECK(validate_scanned(&offs, &lens, c.src->size, file_get, &c, o, r));
 cleanup:
-    tgm__free(copy);
-    tgm__source_close(src);
+    tgm__u64vec_free(&offs);
+    tgm__u64vec_free(&lens);
+    tgm__free(c.buf);
+    tgm__source_close(c.src);
     return err;
 }

@@ -957,6 +957,144 @@ static void test_huge_append(void) {
            found_big == 1 ? "the 2.2 GB message is whole" : "FAILED", small);
 }
 
+/* ---- the file changes under an open handle ----------------------------------- */
+
+static long vm_size_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmSize:", 7) == 0) {
+            kb = strtol(line + 7, NULL, 10);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return kb;
+}
+
+#define BIG_VALUES (600 * 1024) /* 2.4 MB: read through the mapping */
+
+/* Checks inside a child process: a failure prints and counts here, the
+ * parent sees the exit status (and a signal if the child dies of one). */
+static int child_failures;
+#define CHILD_CHECK(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: [child] check failed: %s (%s)\n", __FILE__, __LINE__, #cond,   \
+                    tgm_last_error() ? tgm_last_error() : "");                                     \
+            child_failures++;                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* Item 4: another program truncates, then rewrites, the file under an open
+ * handle whose index covers it.  Reading a message that is gone must give
+ * TGM_ERROR_IO ("changed underneath") and a rescan, never SIGBUS; then the
+ * handle works on what the file holds now.  Run in a child so that a
+ * signal fails the test instead of killing it. */
+static void truncated_under_handle(const char *p) {
+    tgm_file_t *f = NULL;
+    CHILD_CHECK(tgm_file_create(p, &f) == TGM_ERROR_OK);
+    for (int k = 0; k < 3; k++) {
+        CHILD_CHECK(append_step(f, k, 64) == TGM_ERROR_OK);
+    }
+    CHILD_CHECK(append_step(f, 3, BIG_VALUES) == TGM_ERROR_OK);
+    for (int k = 4; k < 7; k++) {
+        CHILD_CHECK(append_step(f, k, 64) == TGM_ERROR_OK);
+    }
+    tgm_file_close(f);
+    CHILD_CHECK(tgm_file_open(p, &f) == TGM_ERROR_OK);
+    size_t n = 0;
+    CHILD_CHECK(tgm_file_message_count(f, &n) == TGM_ERROR_OK && n == 7);
+    /* touch the big message through the mapping before the cut */
+    tgm_message_t *m = NULL;
+    CHILD_CHECK(tgm_file_decode_object(f, 3, 0, 1, 0, 1, &m) == TGM_ERROR_OK);
+    tgm_message_free(m);
+    m = NULL;
+    uint64_t off3 = 0, len3 = 0;
+    CHILD_CHECK(tgm_file_message_layout(f, 3, &off3, &len3) == TGM_ERROR_OK);
+    /* another program cuts the file in the middle of the big message */
+    CHILD_CHECK(truncate(p, (off_t)(off3 + len3 / 2)) == 0);
+    CHILD_CHECK(tgm_file_decode_object(f, 3, 0, 1, 0, 1, &m) == TGM_ERROR_IO);
+    CHILD_CHECK(strstr(tgm_last_error(), "changed underneath") != NULL);
+    CHILD_CHECK(tgm_file_decode_message(f, 5, 1, 0, 1, &m) != TGM_ERROR_OK);
+    tgm_bytes_t b;
+    CHILD_CHECK(tgm_file_read_message(f, 6, &b) != TGM_ERROR_OK);
+    /* the handle scanned again: three messages are left, readable */
+    CHILD_CHECK(tgm_file_message_count(f, &n) == TGM_ERROR_OK && n == 3);
+    CHILD_CHECK(has_step(f, 2, 2));
+    /* rewritten: other messages at other offsets, the file as long as before */
+    tgm_file_t *w = NULL;
+    CHILD_CHECK(tgm_file_create(p, &w) == TGM_ERROR_OK);
+    CHILD_CHECK(append_step(w, 10, BIG_VALUES + 5) == TGM_ERROR_OK);
+    CHILD_CHECK(append_step(w, 11, 100) == TGM_ERROR_OK);
+    tgm_file_close(w);
+    CHILD_CHECK(tgm_file_decode_message(f, 1, 1, 0, 1, &m) == TGM_ERROR_IO);
+    CHILD_CHECK(strstr(tgm_last_error(), "changed underneath") != NULL);
+    CHILD_CHECK(tgm_file_message_count(f, &n) == TGM_ERROR_OK && n == 2);
+    CHILD_CHECK(has_step(f, 0, 10));
+    CHILD_CHECK(has_step(f, 1, 11));
+    tgm_file_close(f);
+}
+
+static void test_truncated_under_handle(void) {
+    for (int nommap = 0; nommap < 2; nommap++) {
+        fflush(stdout);
+        fflush(stderr);
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (nommap) {
+                setenv("TENSOGRAM_FILE_MMAP", "0", 1);
+            }
+            truncated_under_handle(tmp_path(nommap ? "shrunk_nommap.tgm" : "shrunk.tgm"));
+            _exit(child_failures ? 1 : 0);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        if (WIFSIGNALED(st)) {
+            fprintf(stderr, "truncated under handle: the reader died of signal %d (%s)\n",
+                    WTERMSIG(st), strsignal(WTERMSIG(st)));
+        }
+        TT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+}
+
+/* Item 5: one handle alternately appends a 2.4 MB message and reads it
+ * (through the mapping) 60 times.  Virtual memory must stay within a small
+ * multiple of the file size: each growth must not keep another full-size
+ * mapping until close. */
+static void test_mapping_growth(void) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        const char *p = tmp_path("growing.tgm");
+        tgm_file_t *f = NULL;
+        CHILD_CHECK(tgm_file_create(p, &f) == TGM_ERROR_OK);
+        long before = vm_size_kb();
+        enum { CYCLES = 60 };
+        for (int k = 0; k < CYCLES && child_failures == 0; k++) {
+            CHILD_CHECK(append_step(f, k, BIG_VALUES) == TGM_ERROR_OK);
+            tgm_metadata_t *md = NULL;
+            CHILD_CHECK(tgm_file_decode_metadata(f, (size_t)k, &md) == TGM_ERROR_OK);
+            CHILD_CHECK(tgm_metadata_get_int(md, "step", -1) == k);
+            tgm_metadata_free(md);
+        }
+        long grown = vm_size_kb() - before;
+        long file_kb = (long)(size_of(p) / 1024);
+        printf("  %d append/read cycles: file %ld MB, virtual memory grew by %ld MB\n", CYCLES,
+               file_kb / 1024, grown / 1024);
+        CHILD_CHECK(grown < 4 * file_kb + 64 * 1024);
+        tgm_file_close(f);
+        fflush(stdout);
+        _exit(child_failures ? 1 : 0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    TT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/tgm-test-safety-XXXXXX");
     if (mkdtemp(dir) == NULL) {
@@ -971,6 +1109,8 @@ int main(void) {
     TT_RUN(test_full_disk);
     TT_RUN(test_kill_mid_append_buffered);
     TT_RUN(test_kill_mid_stream);
+    TT_RUN(test_truncated_under_handle);
+    TT_RUN(test_mapping_growth);
     TT_RUN(test_huge_append);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
