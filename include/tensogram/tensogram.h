@@ -81,7 +81,10 @@ typedef enum {
     TGM_ERROR_REMOTE = 10,       /* remote (HTTP/S3) access error */
     TGM_ERROR_MISSING_HASH = 11, /* hash verification asked for, none stored */
     TGM_ERROR_TIMEOUT = 12,      /* async task deadline passed */
-    TGM_ERROR_CANCELLED = 13     /* async task cancelled */
+    TGM_ERROR_CANCELLED = 13,    /* async task cancelled */
+    /* Addition of Tensogram for C: ecCodes or netCDF-C reported a failure
+     * (the converters of tensogram/convert.h). */
+    TGM_ERROR_CONVERT = 14
 } tgm_error;
 
 /* Detail text of the last failure on this thread, or NULL if none.  Valid
@@ -744,6 +747,18 @@ TGM_API const char *tgm_version_string(void);
 /* Object index attached to the last TGM_ERROR_MISSING_HASH or
  * TGM_ERROR_HASH_MISMATCH on this thread, or -1. */
 TGM_API int64_t tgm_last_error_object_index(void);
+
+/* Record `code` and a detail text (printf-style, used verbatim, no category
+ * prefix added) as this thread's last error, and return `code`.  This is how
+ * code layered on the library (libtensogram_convert, language bindings)
+ * reports its own failures through the one tgm_last_error().  The text of
+ * tgm_last_error() may be passed as an argument ("%s: %s", context,
+ * tgm_last_error()).  Texts longer than 4095 bytes are cut. */
+TGM_API tgm_error tgm_set_last_error(tgm_error code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* What the data buffers given to tgm_encode_ex hold. */
 typedef enum {

@@ -157,6 +157,8 @@ PyObject *tgmpy_raise(tgm_error err) {
         return set_error(PyExc_TimeoutError, NULL, detail);
     case TGM_ERROR_CANCELLED:
         return set_error(PyExc_RuntimeError, NULL, detail);
+    case TGM_ERROR_CONVERT: /* ecCodes / netCDF-C failed: not the caller's input */
+        return set_error(PyExc_RuntimeError, NULL, detail);
     default:
         return set_error(PyExc_ValueError, family(err), detail);
     }

@@ -19,7 +19,8 @@
     X(TGM_ERROR_REMOTE, "remote error")                                                            \
     X(TGM_ERROR_MISSING_HASH, "missing hash")                                                      \
     X(TGM_ERROR_TIMEOUT, "async task timed out")                                                   \
-    X(TGM_ERROR_CANCELLED, "async task cancelled")
+    X(TGM_ERROR_CANCELLED, "async task cancelled")                                                 \
+    X(TGM_ERROR_CONVERT, "conversion error")
 
 #define TGM_DETAIL_CAP 4096
 

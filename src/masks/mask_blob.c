@@ -177,7 +177,7 @@ static const char *detail_copy(char *buf, size_t cap) {
     if (d == NULL) {
         d = "unknown error";
     }
-    for (int code = TGM_ERROR_FRAMING; code <= TGM_ERROR_CANCELLED; code++) {
+    for (int code = TGM_ERROR_FRAMING; code <= TGM_ERROR_CONVERT; code++) {
         const char *cat = tgm__error_category((tgm_error)code);
         size_t n = strlen(cat);
         if (strncmp(d, cat, n) == 0 && d[n] == ':' && d[n + 1] == ' ') {

@@ -1,0 +1,244 @@
+/* GRIB -> Tensogram (tgm_convert_grib_file / _buffer).
+ *
+ * ecCodes reads the GRIB messages one after the other (it skips bytes that
+ * are not GRIB, as the reference does); each message is decoded and its
+ * metadata collected on a worker thread (ecCodes is built thread-safe),
+ * then the objects are encoded through the public API, all in one message
+ * (merge_all) or one message each (one_to_one, in batches so that memory
+ * stays bounded when the messages go to a sink). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grib_internal.h"
+
+bool tgm_convert_has_grib(void) { return true; }
+
+const char *tgm_convert_grib_library_version(void) {
+    static char version[32];
+    static int done;
+    if (!done) {
+        long v = codes_get_api_version();
+        snprintf(version, sizeof version, "%ld.%ld.%ld", v / 10000, (v % 10000) / 100, v % 100);
+        done = 1;
+    }
+    return version;
+}
+
+typedef struct {
+    cv_grib_msg *msgs;
+    bool all_keys;
+} extract_ctx;
+
+static void extract_one(void *arg, size_t i) {
+    extract_ctx *c = arg;
+    cv_grib_msg *m = &c->msgs[i];
+    m->err = cv_grib_extract(m, c->all_keys);
+    if (m->err != TGM_ERROR_OK) {
+        const char *d = tgm_last_error();
+        m->errtext = strdup(d != NULL ? d : tgm_error_string(m->err));
+    }
+    codes_handle_delete(m->h);
+    m->h = NULL;
+}
+
+static void msg_free(cv_grib_msg *m) {
+    if (m->h != NULL) {
+        codes_handle_delete(m->h);
+    }
+    free(m->values);
+    cv_buf_free(&m->base);
+    free(m->errtext);
+    memset(m, 0, sizeof *m);
+}
+
+/* Encode msgs[0..n) as one Tensogram message. */
+static tgm_error encode_group(const tgm_convert_options *o, const cv_pipeline *p, cv_grib_msg *msgs,
+                              size_t n, cv_out *out) {
+    cv_buf meta = {0};
+    const uint8_t **data = calloc(n, sizeof *data);
+    size_t *lens = calloc(n, sizeof *lens);
+    tgm_error err = TGM_ERROR_OK;
+    if (data == NULL || lens == NULL) {
+        err = cv_oom("GRIB objects");
+        goto cleanup;
+    }
+    bool missing = false;
+    cv_puts(&meta, "{\"base\":[");
+    for (size_t i = 0; i < n; i++) {
+        cv_json_sep(&meta);
+        cv_putn(&meta, msgs[i].base.p, msgs[i].base.len);
+        missing = missing || msgs[i].has_missing;
+    }
+    cv_puts(&meta, "],\"descriptors\":[");
+    for (size_t i = 0; i < n; i++) {
+        cv_json_sep(&meta);
+        err = cv_descriptor_json(&meta, "float64", 8, msgs[i].ndim, msgs[i].shape,
+                                 cv_host_big_endian(), p, true, msgs[i].values, msgs[i].nvalues,
+                                 "GRIB message");
+        if (err != TGM_ERROR_OK) {
+            goto cleanup;
+        }
+        data[i] = (const uint8_t *)msgs[i].values;
+        lens[i] = msgs[i].nvalues * sizeof(double);
+    }
+    cv_puts(&meta, "]}");
+    const char *json = cv_cstr(&meta);
+    if (json == NULL) {
+        err = cv_oom("GRIB metadata");
+        goto cleanup;
+    }
+    tgm_bytes_t m;
+    /* Missing points are NaN with a NaN mask whatever the options say:
+     * they are part of GRIB's data model. */
+    err = cv_encode(o, json, data, lens, n, missing, &m);
+    if (err != TGM_ERROR_OK) {
+        goto cleanup;
+    }
+    err = cv_out_emit(out, m);
+cleanup:
+    free(data);
+    free(lens);
+    cv_buf_free(&meta);
+    return err;
+}
+
+/* Read every GRIB message of f and convert. */
+static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
+    cv_pipeline p;
+    tgm_error err = cv_pipeline_parse(o, &p);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    uint32_t threads = cv_threads(o->threads);
+    bool merge = o->grib_grouping != TGM_GRIB_ONE_TO_ONE;
+    if (o->grib_grouping != TGM_GRIB_MERGE_ALL && o->grib_grouping != TGM_GRIB_ONE_TO_ONE) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "unknown GRIB grouping %d", (int)o->grib_grouping);
+    }
+    int total_i = 0;
+    if (o->progress != NULL) {
+        if (codes_count_in_file(NULL, f, &total_i) != 0) {
+            total_i = 0;
+        }
+        rewind(f);
+    }
+    uint64_t total = total_i > 0 ? (uint64_t)total_i : 0;
+    /* one_to_one works in batches of a few messages per thread. */
+    size_t batch = merge ? SIZE_MAX : (size_t)threads * 2;
+    cv_grib_msg *msgs = NULL;
+    size_t n = 0, cap = 0, done = 0, seen = 0;
+    bool eof = false;
+    while (!eof && err == TGM_ERROR_OK) {
+        /* Read up to `batch` handles. */
+        while (n < batch) {
+            int e = 0;
+            codes_handle *h = codes_handle_new_from_file(NULL, f, PRODUCT_GRIB, &e);
+            if (h == NULL) {
+                if (e != 0 && e != CODES_END_OF_FILE) {
+                    err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: %s", seen,
+                                  cv_grib_errstr(e));
+                }
+                eof = true;
+                break;
+            }
+            if (n == cap) {
+                size_t nc = cap ? 2 * cap : 16;
+                cv_grib_msg *q = realloc(msgs, nc * sizeof *q);
+                if (q == NULL) {
+                    codes_handle_delete(h);
+                    err = cv_oom("GRIB messages");
+                    break;
+                }
+                msgs = q;
+                cap = nc;
+            }
+            memset(&msgs[n], 0, sizeof msgs[n]);
+            msgs[n].h = h;
+            msgs[n].index = seen++;
+            n++;
+        }
+        if (err != TGM_ERROR_OK) {
+            break;
+        }
+        extract_ctx ctx = {msgs, o->grib_all_keys};
+        cv_parallel(threads, n, extract_one, &ctx);
+        for (size_t i = 0; i < n && err == TGM_ERROR_OK; i++) {
+            if (msgs[i].err != TGM_ERROR_OK) {
+                err = tgm_set_last_error(msgs[i].err, "%s", msgs[i].errtext);
+            }
+        }
+        if (err == TGM_ERROR_OK && !merge) {
+            for (size_t i = 0; i < n && err == TGM_ERROR_OK; i++) {
+                err = encode_group(o, &p, &msgs[i], 1, out);
+                cv_progress(o, ++done, total);
+            }
+            for (size_t i = 0; i < n; i++) {
+                msg_free(&msgs[i]);
+            }
+            n = 0;
+        }
+    }
+    if (err == TGM_ERROR_OK && seen == 0) {
+        err = cv_fail(TGM_ERROR_INVALID_ARG, "no GRIB messages found in input");
+    }
+    if (err == TGM_ERROR_OK && merge) {
+        cv_progress(o, 0, total);
+        err = encode_group(o, &p, msgs, n, out);
+        cv_progress(o, n, total ? total : n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        msg_free(&msgs[i]);
+    }
+    free(msgs);
+    return err;
+}
+
+static tgm_error convert_stream(FILE *f, const tgm_convert_options *opts,
+                                tgm_convert_result_t **res) {
+    tgm_convert_options o;
+    tgm_error err = cv_options(opts, &o);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    cv_out out;
+    err = cv_out_init(&out, &o);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    err = run(f, &o, &out);
+    return cv_out_finish(&out, err, res);
+}
+
+tgm_error tgm_convert_grib_file(const char *path, const tgm_convert_options *opts,
+                                tgm_convert_result_t **out) {
+    if (path == NULL || (out == NULL && (opts == NULL || opts->sink == NULL))) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return cv_fail(TGM_ERROR_IO, "cannot open '%s': %s", path, strerror(errno));
+    }
+    tgm_error err = convert_stream(f, opts, out);
+    fclose(f);
+    return err;
+}
+
+tgm_error tgm_convert_grib_buffer(const uint8_t *buf, size_t len, const tgm_convert_options *opts,
+                                  tgm_convert_result_t **out) {
+    if ((buf == NULL && len > 0) || (out == NULL && (opts == NULL || opts->sink == NULL))) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
+    }
+    if (len == 0) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "no GRIB messages found in input");
+    }
+    /* ecCodes reads from a FILE *: a read-only stream over the caller's
+     * bytes (fmemopen does not write in mode "rb"). */
+    FILE *f = fmemopen((void *)(uintptr_t)buf, len, "rb");
+    if (f == NULL) {
+        return cv_fail(TGM_ERROR_IO, "cannot open the GRIB buffer: %s", strerror(errno));
+    }
+    tgm_error err = convert_stream(f, opts, out);
+    fclose(f);
+    return err;
+}

@@ -1,0 +1,44 @@
+/* GRIB backend internals (ecCodes), shared by grib_import.c, grib_keys.c
+ * and grib_export.c. */
+#ifndef TGM_CONVERT_GRIB_INTERNAL_H
+#define TGM_CONVERT_GRIB_INTERNAL_H
+
+#include <eccodes.h>
+
+#include "internal.h"
+
+/* One GRIB message turned into what a Tensogram object needs. */
+typedef struct {
+    codes_handle *h;
+    size_t index; /* position in the input, from 0 */
+    /* results */
+    double *values;
+    size_t nvalues;
+    uint64_t shape[2];
+    uint32_t ndim;
+    bool has_missing; /* bitmap points, now NaN */
+    cv_buf base;      /* JSON object: this object's base entry */
+    tgm_error err;
+    char *errtext; /* the failure's tgm_last_error(), copied (the job ran on another thread) */
+} cv_grib_msg;
+
+/* Decode values and build the base entry of m (runs on a worker thread). */
+tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys);
+
+/* Members "key":value of every key of namespace `ns` (NULL: all keys) that
+ * the dynamic read keeps, appended to b (the caller writes the braces). */
+tgm_error cv_grib_namespace_json(codes_handle *h, const char *ns, cv_buf *b);
+
+/* One key read by its native type, as a JSON value; false when the key is
+ * absent, missing, a sentinel, bytes, or too large to keep. */
+bool cv_grib_key_json(codes_handle *h, const char *key, cv_buf *b);
+
+/* "ecCodes error: <message>" text for an ecCodes error code. */
+const char *cv_grib_errstr(int err);
+
+/* Template of message h for to-grib: the message with its values replaced
+ * by zeros and no bitmap, as lower-case hex (JSON string), plus the coded
+ * keys whose values differ from the original's as [[name, value], ...]. */
+tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *restore);
+
+#endif

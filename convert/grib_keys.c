@@ -1,0 +1,610 @@
+/* GRIB message -> values and metadata (ecCodes).
+ *
+ * Keys are read the way the reference reads them (its Rust ecCodes
+ * binding's "dynamic" read): by native type, long and double keys of size
+ * 1 as scalars and larger ones as arrays, everything else as a string;
+ * missing values and ecCodes' sentinels are left out.  What is kept where
+ * is described in docs/convert.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grib_internal.h"
+
+/* Arrays longer than this are not metadata (the reference's bound). */
+#define MAX_ARRAY_LEN 8192
+
+/* The ecCodes namespaces copied by preserve_all_keys (as the reference). */
+static const char *const all_key_namespaces[] = {"ls",       "geography", "time",
+                                                 "vertical", "parameter", "statistics"};
+
+/* grib_repro: the reference's recipe for to-grib (kept for its structure
+ * and for files the reference reads back). */
+static const char *const repro_namespaces[] = {"geography", "parameter", "time", "vertical"};
+static const char *const repro_scalar_keys[] = {"edition",
+                                                "discipline",
+                                                "gridType",
+                                                "packingType",
+                                                "bitsPerValue",
+                                                "decimalScaleFactor",
+                                                "tablesVersion",
+                                                "centre",
+                                                "subCentre",
+                                                "productionStatusOfProcessedData",
+                                                "typeOfProcessedData",
+                                                "typeOfGeneratingProcess",
+                                                "generatingProcessIdentifier",
+                                                "setLocalDefinition",
+                                                "grib2LocalSectionNumber",
+                                                "marsClass",
+                                                "marsType",
+                                                "marsStream",
+                                                "experimentVersionNumber"};
+
+const char *cv_grib_errstr(int err) { return codes_get_error_message(err); }
+
+/* ---- reading one key ------------------------------------------------------------------ */
+
+/* A string key; malloc'd, NULL on failure. */
+static char *get_string(codes_handle *h, const char *key) {
+    char small[512];
+    size_t len = sizeof small;
+    int e = codes_get_string(h, key, small, &len);
+    if (e == 0) {
+        return strdup(small);
+    }
+    if (e != CODES_BUFFER_TOO_SMALL && e != CODES_ARRAY_TOO_SMALL) {
+        return NULL;
+    }
+    size_t need = 0;
+    if (codes_get_length(h, key, &need) != 0 || need == 0 || need > (1u << 24)) {
+        return NULL;
+    }
+    char *p = malloc(need + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+    len = need + 1;
+    if (codes_get_string(h, key, p, &len) != 0) {
+        free(p);
+        return NULL;
+    }
+    p[need] = '\0';
+    return p;
+}
+
+bool cv_grib_key_json(codes_handle *h, const char *key, cv_buf *b) {
+    int type = 0;
+    if (codes_get_native_type(h, key, &type) != 0) {
+        return false;
+    }
+    size_t size = 0;
+    switch (type) {
+    case CODES_TYPE_LONG: {
+        if (codes_get_size(h, key, &size) != 0 || size == 0) {
+            return false;
+        }
+        if (size == 1) {
+            long v = 0;
+            if (codes_get_long(h, key, &v) != 0 || v == 2147483647L || v == -2147483647L) {
+                return false;
+            }
+            cv_json_i64(b, v);
+            return true;
+        }
+        if (size > MAX_ARRAY_LEN) {
+            return false;
+        }
+        long *a = malloc(size * sizeof *a);
+        if (a == NULL || codes_get_long_array(h, key, a, &size) != 0) {
+            free(a);
+            return false;
+        }
+        cv_putc(b, '[');
+        for (size_t i = 0; i < size; i++) {
+            cv_json_sep(b);
+            cv_json_i64(b, a[i]);
+        }
+        cv_putc(b, ']');
+        free(a);
+        return true;
+    }
+    case CODES_TYPE_DOUBLE: {
+        if (codes_get_size(h, key, &size) != 0 || size == 0) {
+            return false;
+        }
+        if (size == 1) {
+            double v = 0;
+            if (codes_get_double(h, key, &v) != 0 || !isfinite(v)) {
+                return false;
+            }
+            cv_json_f64(b, v);
+            return true;
+        }
+        if (size > MAX_ARRAY_LEN) {
+            return false;
+        }
+        double *a = malloc(size * sizeof *a);
+        if (a == NULL || codes_get_double_array(h, key, a, &size) != 0) {
+            free(a);
+            return false;
+        }
+        for (size_t i = 0; i < size; i++) {
+            if (!isfinite(a[i])) {
+                free(a);
+                return false;
+            }
+        }
+        cv_putc(b, '[');
+        for (size_t i = 0; i < size; i++) {
+            cv_json_sep(b);
+            cv_json_f64(b, a[i]);
+        }
+        cv_putc(b, ']');
+        free(a);
+        return true;
+    }
+    case CODES_TYPE_BYTES:
+        /* In practice only `bitmap`, which is carried by the NaN mask
+         * (the reference stores a wrong zero-filled copy). */
+        return false;
+    case CODES_TYPE_MISSING:
+        return false;
+    default: {
+        char *s = get_string(h, key);
+        if (s == NULL || strcmp(s, "MISSING") == 0 || strcmp(s, "not_found") == 0) {
+            free(s);
+            return false;
+        }
+        cv_json_cstr(b, s);
+        free(s);
+        return true;
+    }
+    }
+}
+
+/* Append "key":value when the key is kept. */
+static void member(codes_handle *h, const char *key, cv_buf *b) {
+    size_t mark = b->len;
+    cv_json_key(b, key);
+    if (!cv_grib_key_json(h, key, b)) {
+        b->len = mark; /* roll back the key */
+        if (b->p != NULL) {
+            b->p[mark] = '\0';
+        }
+    }
+}
+
+tgm_error cv_grib_namespace_json(codes_handle *h, const char *ns, cv_buf *b) {
+    codes_keys_iterator *it = codes_keys_iterator_new(h, CODES_KEYS_ITERATOR_SKIP_DUPLICATES, ns);
+    if (it == NULL) {
+        return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: cannot iterate namespace '%s'",
+                       ns ? ns : "(all)");
+    }
+    /* Names first, then values: reading values while iterating is not
+     * allowed by every accessor. */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    tgm_error err = TGM_ERROR_OK;
+    while (codes_keys_iterator_next(it)) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **p = realloc(names, cap * sizeof *p);
+            if (p == NULL) {
+                err = cv_oom("GRIB key names");
+                break;
+            }
+            names = p;
+        }
+        names[n] = strdup(codes_keys_iterator_get_name(it));
+        if (names[n] == NULL) {
+            err = cv_oom("GRIB key names");
+            break;
+        }
+        n++;
+    }
+    codes_keys_iterator_delete(it);
+    for (size_t i = 0; i < n; i++) {
+        if (err == TGM_ERROR_OK) {
+            member(h, names[i], b);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return err;
+}
+
+/* ---- mars.area --------------------------------------------------------------------------- */
+
+static double get_double_or(codes_handle *h, const char *key, double def) {
+    int type = 0;
+    double v;
+    if (codes_get_native_type(h, key, &type) != 0 || type != CODES_TYPE_DOUBLE ||
+        codes_get_double(h, key, &v) != 0) {
+        return def;
+    }
+    return v;
+}
+
+static long get_long_or(codes_handle *h, const char *key, long def) {
+    int type = 0;
+    long v;
+    if (codes_get_native_type(h, key, &type) != 0 || type != CODES_TYPE_LONG ||
+        codes_get_long(h, key, &v) != 0) {
+        return def;
+    }
+    return v;
+}
+
+/* [N, W, S, E] of a regular_ll grid with standard scanning, with the one
+ * normalisation the reference applies (a full-circle grid starting at the
+ * dateline gets W - 360); false when the corners do not make a monotone
+ * area. */
+static bool regular_ll_area(codes_handle *h, double area[4]) {
+    double lat_first = get_double_or(h, "latitudeOfFirstGridPointInDegrees", NAN);
+    double lon_first = get_double_or(h, "longitudeOfFirstGridPointInDegrees", NAN);
+    double lat_last = get_double_or(h, "latitudeOfLastGridPointInDegrees", NAN);
+    double lon_last = get_double_or(h, "longitudeOfLastGridPointInDegrees", NAN);
+    long i_neg = get_long_or(h, "iScansNegatively", -1);
+    long j_pos = get_long_or(h, "jScansPositively", -1);
+    long ni = get_long_or(h, "Ni", 0);
+    double inc = get_double_or(h, "iDirectionIncrementInDegrees", NAN);
+    if (i_neg != 0 || j_pos != 0) {
+        return false;
+    }
+    if (!isfinite(lat_first) || !isfinite(lon_first) || !isfinite(lat_last) ||
+        !isfinite(lon_last) || !isfinite(inc)) {
+        return false;
+    }
+    if (ni < 2 || inc <= 0.0) {
+        return false;
+    }
+    double west = lon_first, east = lon_last;
+    if (west > east) {
+        double span = (double)ni * inc;
+        if (!(fabs(span - 360.0) < 0.5 * inc)) {
+            return false;
+        }
+        double shifted = east - (west - 360.0);
+        double expected = (double)(ni - 1) * inc;
+        if (fabs(shifted - expected) >= 0.5 * inc) {
+            return false;
+        }
+        west -= 360.0;
+    }
+    if (lat_first <= lat_last || west >= east) {
+        return false;
+    }
+    area[0] = lat_first;
+    area[1] = west;
+    area[2] = lat_last;
+    area[3] = east;
+    return true;
+}
+
+/* ---- shape ------------------------------------------------------------------------------------
+ */
+
+/* A grid dimension, or 0 when absent or missing. */
+static uint64_t grid_dim(codes_handle *h, const char *key) {
+    long v = 0;
+    int missing = 0;
+    if (codes_get_long(h, key, &v) != 0) {
+        return 0;
+    }
+    if (codes_is_missing(h, key, &missing) == 0 && missing) {
+        return 0;
+    }
+    return v > 0 && v != 2147483647L ? (uint64_t)v : 0;
+}
+
+static void set_shape(cv_grib_msg *m) {
+    codes_handle *h = m->h;
+    uint64_t ni = grid_dim(h, "Ni"), nj = grid_dim(h, "Nj");
+    if (ni == 0 || nj == 0) {
+        ni = grid_dim(h, "Nx");
+        nj = grid_dim(h, "Ny");
+    }
+    if (ni != 0 && nj != 0 && ni <= UINT64_MAX / nj && ni * nj == m->nvalues) {
+        long jcons = get_long_or(h, "jPointsAreConsecutive", 0);
+        m->ndim = 2;
+        /* Values come in storage order: rows of Ni points, or columns of
+         * Nj points when j is the consecutive direction. */
+        m->shape[0] = jcons == 1 ? ni : nj;
+        m->shape[1] = jcons == 1 ? nj : ni;
+    } else {
+        /* Reduced and unstructured grids, spectral coefficients. */
+        m->ndim = 1;
+        m->shape[0] = m->nvalues;
+    }
+}
+
+/* ---- values ---------------------------------------------------------------------------------- */
+
+static tgm_error read_values(cv_grib_msg *m) {
+    codes_handle *h = m->h;
+    size_t n = 0;
+    int e = codes_get_size(h, "values", &n);
+    if (e != 0) {
+        return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: values: %s", m->index,
+                       cv_grib_errstr(e));
+    }
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (v == NULL) {
+        return cv_oom("GRIB values");
+    }
+    size_t declared = n;
+    e = codes_get_double_array(h, "values", v, &n);
+    if (e != 0) {
+        free(v);
+        return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: decoding values: %s",
+                       m->index, cv_grib_errstr(e));
+    }
+    if (n != declared) {
+        /* ecCodes reports success but fills only part of the field when
+         * the data section is shorter than the packing needs. */
+        free(v);
+        return cv_fail(TGM_ERROR_CONVERT,
+                       "ecCodes error: GRIB message %zu: ecCodes decoded %zu of the %zu values "
+                       "the message declares (corrupt or truncated data section)",
+                       m->index, n, declared);
+    }
+    m->values = v;
+    m->nvalues = n;
+    long bitmap_present = get_long_or(h, "bitmapPresent", 0);
+    if (bitmap_present == 1 && n > 0) {
+        /* Points missing from the bitmap: ecCodes gives them the
+         * missingValue, which a real value may equal, so the bitmap itself
+         * says which they are. */
+        size_t nb = 0;
+        long *bits = NULL;
+        if (codes_get_size(h, "bitmap", &nb) == 0 && nb == n &&
+            (bits = malloc(nb * sizeof *bits)) != NULL &&
+            codes_get_long_array(h, "bitmap", bits, &nb) == 0 && nb == n) {
+            for (size_t i = 0; i < n; i++) {
+                if (bits[i] == 0) {
+                    v[i] = NAN;
+                    m->has_missing = true;
+                }
+            }
+        } else {
+            double mv = get_double_or(h, "missingValue", 9999.0);
+            for (size_t i = 0; i < n; i++) {
+                if (v[i] == mv) {
+                    v[i] = NAN;
+                    m->has_missing = true;
+                }
+            }
+        }
+        free(bits);
+    }
+    set_shape(m);
+    return TGM_ERROR_OK;
+}
+
+/* ---- to-grib template ------------------------------------------------------------------------ */
+
+static bool is_data_key(const char *k) {
+    return strcmp(k, "values") == 0 || strcmp(k, "codedValues") == 0 ||
+           strcmp(k, "packedValues") == 0 || strstr(k, "itmap") != NULL ||
+           strstr(k, "itMap") != NULL;
+}
+
+/* Append [name, value] to `restore` when the coded key differs in t. */
+static void restore_if_changed(codes_handle *h, codes_handle *t, const char *k, cv_buf *restore) {
+    int type = 0;
+    size_t size = 0;
+    if (codes_get_native_type(h, k, &type) != 0 || codes_get_size(h, k, &size) != 0 || size != 1) {
+        return; /* arrays (pl, pv, ...) are part of the header, kept in t */
+    }
+    bool differs = false;
+    size_t mark = restore->len;
+    cv_json_sep(restore);
+    cv_putc(restore, '[');
+    cv_json_cstr(restore, k);
+    cv_putc(restore, ',');
+    if (type == CODES_TYPE_LONG) {
+        long a = 0, c = 0;
+        if (codes_get_long(h, k, &a) == 0) {
+            differs = codes_get_long(t, k, &c) != 0 || a != c;
+            cv_json_i64(restore, a);
+        }
+    } else if (type == CODES_TYPE_DOUBLE) {
+        double a = 0, c = 0;
+        if (codes_get_double(h, k, &a) == 0 && isfinite(a)) {
+            differs = codes_get_double(t, k, &c) != 0 || a != c;
+            cv_json_f64(restore, a);
+        }
+    } else if (type == CODES_TYPE_STRING) {
+        char *a = get_string(h, k), *c = get_string(t, k);
+        if (a != NULL) {
+            differs = c == NULL || strcmp(a, c) != 0;
+            cv_json_cstr(restore, a);
+        }
+        free(a);
+        free(c);
+    }
+    if (!differs) {
+        restore->len = mark;
+        if (restore->p != NULL) {
+            restore->p[mark] = '\0';
+        }
+        return;
+    }
+    cv_putc(restore, ']');
+}
+
+tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *restore) {
+    codes_handle *c = codes_handle_clone(h);
+    if (c == NULL) {
+        return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: cannot clone a GRIB message");
+    }
+    tgm_error err = TGM_ERROR_OK;
+    codes_handle *t = NULL;
+    double *zeros = NULL;
+    size_t n = 0;
+    long bmp = get_long_or(h, "bitmapPresent", 0);
+    int e = bmp == 1 ? codes_set_long(c, "bitmapPresent", 0) : 0;
+    if (e == 0) {
+        e = codes_get_size(c, "values", &n);
+    }
+    if (e == 0) {
+        zeros = calloc(n ? n : 1, sizeof *zeros);
+        if (zeros == NULL) {
+            err = cv_oom("GRIB template");
+            goto cleanup;
+        }
+        e = codes_set_double_array(c, "values", zeros, n);
+    }
+    const void *msg = NULL;
+    size_t len = 0;
+    if (e == 0) {
+        e = codes_get_message(c, &msg, &len);
+    }
+    if (e != 0) {
+        err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: building the to-grib template: %s",
+                      cv_grib_errstr(e));
+        goto cleanup;
+    }
+    cv_putc(tmpl_hex, '"');
+    cv_hex(tmpl_hex, msg, len);
+    cv_putc(tmpl_hex, '"');
+
+    /* The coded keys that the zeroed values changed (bitsPerValue, ...),
+     * to be set again before the real values. */
+    t = codes_handle_new_from_message_copy(NULL, msg, len);
+    if (t == NULL) {
+        err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: cannot read back the to-grib template");
+        goto cleanup;
+    }
+    unsigned long flags = CODES_KEYS_ITERATOR_SKIP_READ_ONLY | CODES_KEYS_ITERATOR_SKIP_COMPUTED |
+                          CODES_KEYS_ITERATOR_SKIP_FUNCTION | CODES_KEYS_ITERATOR_SKIP_DUPLICATES;
+    codes_keys_iterator *it = codes_keys_iterator_new(h, flags, NULL);
+    if (it == NULL) {
+        err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: cannot iterate the coded keys");
+        goto cleanup;
+    }
+    cv_putc(restore, '[');
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    while (codes_keys_iterator_next(it)) {
+        const char *k = codes_keys_iterator_get_name(it);
+        if (is_data_key(k)) {
+            continue;
+        }
+        if (nn == cap) {
+            cap = cap ? 2 * cap : 128;
+            char **p = realloc(names, cap * sizeof *p);
+            if (p == NULL) {
+                err = cv_oom("GRIB key names");
+                break;
+            }
+            names = p;
+        }
+        if ((names[nn] = strdup(k)) == NULL) {
+            err = cv_oom("GRIB key names");
+            break;
+        }
+        nn++;
+    }
+    codes_keys_iterator_delete(it);
+    for (size_t i = 0; i < nn; i++) {
+        if (err == TGM_ERROR_OK) {
+            restore_if_changed(h, t, names[i], restore);
+        }
+        free(names[i]);
+    }
+    free(names);
+    cv_putc(restore, ']');
+
+cleanup:
+    free(zeros);
+    if (t != NULL) {
+        codes_handle_delete(t);
+    }
+    codes_handle_delete(c);
+    return err;
+}
+
+/* ---- one message --------------------------------------------------------------------------- */
+
+tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys) {
+    codes_handle *h = m->h;
+    tgm_error err = read_values(m);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    cv_buf *b = &m->base;
+    cv_puts(b, "{\"mars\":{");
+    err = cv_grib_namespace_json(h, "mars", b);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    char *grid_type = NULL;
+    int type = 0;
+    if (codes_get_native_type(h, "gridType", &type) == 0 && type == CODES_TYPE_STRING) {
+        grid_type = get_string(h, "gridType");
+    }
+    if (grid_type != NULL) {
+        cv_json_key(b, "grid");
+        cv_json_cstr(b, grid_type);
+        double area[4];
+        if (strcmp(grid_type, "regular_ll") == 0 && regular_ll_area(h, area)) {
+            cv_json_key(b, "area");
+            cv_putc(b, '[');
+            for (int i = 0; i < 4; i++) {
+                cv_json_sep(b);
+                cv_json_f64(b, area[i]);
+            }
+            cv_putc(b, ']');
+        }
+        free(grid_type);
+    }
+    cv_putc(b, '}');
+
+    if (all_keys) {
+        cv_puts(b, ",\"grib\":{");
+        for (size_t i = 0; i < sizeof all_key_namespaces / sizeof all_key_namespaces[0]; i++) {
+            cv_buf ns = {0};
+            err = cv_grib_namespace_json(h, all_key_namespaces[i], &ns);
+            if (err == TGM_ERROR_OK && ns.len > 0) {
+                cv_json_key(b, all_key_namespaces[i]);
+                cv_putc(b, '{');
+                cv_putn(b, ns.p, ns.len);
+                cv_putc(b, '}');
+            }
+            cv_buf_free(&ns);
+            if (err != TGM_ERROR_OK) {
+                return err;
+            }
+        }
+        cv_putc(b, '}');
+    }
+
+    cv_puts(b, ",\"grib_repro\":{");
+    for (size_t i = 0; i < sizeof repro_namespaces / sizeof repro_namespaces[0]; i++) {
+        err = cv_grib_namespace_json(h, repro_namespaces[i], b);
+        if (err != TGM_ERROR_OK) {
+            return err;
+        }
+    }
+    for (size_t i = 0; i < sizeof repro_scalar_keys / sizeof repro_scalar_keys[0]; i++) {
+        member(h, repro_scalar_keys[i], b);
+    }
+    cv_buf tmpl = {0}, restore = {0};
+    err = cv_grib_template_json(h, &tmpl, &restore);
+    if (err == TGM_ERROR_OK) {
+        cv_json_key(b, "_template");
+        cv_putn(b, tmpl.p, tmpl.len);
+        cv_json_key(b, "_restore");
+        cv_putn(b, restore.p, restore.len);
+    }
+    cv_buf_free(&tmpl);
+    cv_buf_free(&restore);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    cv_puts(b, "}}");
+    return b->oom ? cv_oom("GRIB metadata") : TGM_ERROR_OK;
+}

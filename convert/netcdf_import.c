@@ -1,0 +1,762 @@
+/* NetCDF -> Tensogram (tgm_convert_netcdf_file / _buffer).
+ *
+ * Every numeric variable of every group becomes one object.  The metadata
+ * follows the reference's layout (base[i].name, base[i].netcdf with the
+ * attributes, _dims, _file, _attr_types, _global, _global_types,
+ * record_index; base[i].cf with --cf) plus what a faithful round trip
+ * needs and the reference does not keep: _group (variables of sub-groups),
+ * _file.groups (their dimensions and attributes), _packing (the packed
+ * type and attributes of unpacked variables), _record_dim / _record_axis
+ * (where a record slice sits).  docs/convert.md has the full mapping. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcdf_internal.h"
+
+#include <netcdf_mem.h> /* after netcdf.h, which it needs */
+
+typedef struct {
+    int ncid;
+    char *path; /* "/" for the root group */
+} group;
+
+typedef struct {
+    const tgm_convert_options *o;
+    cv_pipeline p;
+    const char *name; /* the input, for messages */
+    int ncid;
+    group *groups;
+    size_t ngroups;
+    cv_buf file_meta; /* JSON value of _file */
+    cv_buf global;    /* members of _global */
+    cv_buf global_types;
+    int record_dimid; /* -1: none */
+    char record_dim[NC_MAX_NAME + 1];
+    size_t nrecords;
+} ctx;
+
+/* One converted variable: its descriptor inputs, data and base entry. */
+typedef struct {
+    char name[NC_MAX_NAME + 1];
+    const char *dtype;
+    size_t esize;
+    uint32_t ndim;
+    uint64_t shape[NC_MAX_VAR_DIMS];
+    void *data; /* host order */
+    size_t nbytes;
+    cv_buf base;
+} var_out;
+
+static void var_free(var_out *v) {
+    free(v->data);
+    cv_buf_free(&v->base);
+    memset(v, 0, sizeof *v);
+}
+
+/* ---- file structure --------------------------------------------------------------------- */
+
+static tgm_error add_groups(ctx *c, int ncid) {
+    size_t len = 0;
+    int st = nc_inq_grpname_full(ncid, &len, NULL);
+    if (st != NC_NOERR) {
+        return cv_nc_fail(st, "group name in '%s'", c->name);
+    }
+    char *path = malloc(len + 1);
+    if (path == NULL) {
+        return cv_oom("NetCDF groups");
+    }
+    if ((st = nc_inq_grpname_full(ncid, &len, path)) != NC_NOERR) {
+        free(path);
+        return cv_nc_fail(st, "group name in '%s'", c->name);
+    }
+    path[len] = '\0';
+    group *g = realloc(c->groups, (c->ngroups + 1) * sizeof *g);
+    if (g == NULL) {
+        free(path);
+        return cv_oom("NetCDF groups");
+    }
+    c->groups = g;
+    c->groups[c->ngroups].ncid = ncid;
+    c->groups[c->ngroups].path = path;
+    c->ngroups++;
+    int n = 0;
+    if ((st = nc_inq_grps(ncid, &n, NULL)) != NC_NOERR) {
+        return cv_nc_fail(st, "sub-groups of '%s' in '%s'", path, c->name);
+    }
+    if (n == 0) {
+        return TGM_ERROR_OK;
+    }
+    int *ids = malloc((size_t)n * sizeof *ids);
+    if (ids == NULL) {
+        return cv_oom("NetCDF groups");
+    }
+    tgm_error err = TGM_ERROR_OK;
+    if ((st = nc_inq_grps(ncid, &n, ids)) != NC_NOERR) {
+        err = cv_nc_fail(st, "sub-groups of '%s' in '%s'", path, c->name);
+    }
+    for (int i = 0; i < n && err == TGM_ERROR_OK; i++) {
+        err = add_groups(c, ids[i]);
+    }
+    free(ids);
+    return err;
+}
+
+/* [{"name":..,"len":..,"unlimited":..}, ...] of the dimensions defined in
+ * group ncid (not its parents). */
+static tgm_error dims_json(ctx *c, int ncid, cv_buf *b) {
+    int n = 0, st = nc_inq_dimids(ncid, &n, NULL, 0);
+    if (st != NC_NOERR) {
+        return cv_nc_fail(st, "dimensions of '%s'", c->name);
+    }
+    int ids[NC_MAX_DIMS > 1024 ? 1024 : NC_MAX_DIMS];
+    if (n > (int)(sizeof ids / sizeof ids[0])) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "'%s' has %d dimensions in one group", c->name, n);
+    }
+    int nu = 0, unl[sizeof ids / sizeof ids[0]];
+    if ((st = nc_inq_dimids(ncid, &n, ids, 0)) != NC_NOERR ||
+        (st = nc_inq_unlimdims(ncid, &nu, unl)) != NC_NOERR) {
+        return cv_nc_fail(st, "dimensions of '%s'", c->name);
+    }
+    cv_putc(b, '[');
+    for (int i = 0; i < n; i++) {
+        char name[NC_MAX_NAME + 1];
+        size_t len;
+        if ((st = nc_inq_dim(ncid, ids[i], name, &len)) != NC_NOERR) {
+            return cv_nc_fail(st, "dimension %d of '%s'", ids[i], c->name);
+        }
+        bool unlimited = false;
+        for (int k = 0; k < nu; k++) {
+            unlimited = unlimited || unl[k] == ids[i];
+        }
+        cv_json_sep(b);
+        cv_puts(b, "{\"name\":");
+        cv_json_cstr(b, name);
+        cv_puts(b, ",\"len\":");
+        cv_json_u64(b, len);
+        cv_puts(b, unlimited ? ",\"unlimited\":true}" : ",\"unlimited\":false}");
+    }
+    cv_putc(b, ']');
+    return TGM_ERROR_OK;
+}
+
+static tgm_error describe_file(ctx *c) {
+    tgm_error err = add_groups(c, c->ncid);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    cv_buf *f = &c->file_meta;
+    cv_puts(f, "{\"dims\":");
+    if ((err = dims_json(c, c->ncid, f)) != TGM_ERROR_OK) {
+        return err;
+    }
+    if (c->ngroups > 1) {
+        cv_puts(f, ",\"groups\":[");
+        for (size_t g = 1; g < c->ngroups; g++) {
+            cv_json_sep(f);
+            cv_puts(f, "{\"path\":");
+            cv_json_cstr(f, c->groups[g].path);
+            cv_puts(f, ",\"dims\":");
+            if ((err = dims_json(c, c->groups[g].ncid, f)) != TGM_ERROR_OK) {
+                return err;
+            }
+            cv_buf attrs = {0}, types = {0};
+            char owner[NC_MAX_NAME + 64];
+            snprintf(owner, sizeof owner, "group '%s'", c->groups[g].path);
+            err = cv_nc_attrs_json(c->o, c->groups[g].ncid, NC_GLOBAL, owner, NULL, &attrs, &types);
+            if (err == TGM_ERROR_OK && attrs.len > 0) {
+                cv_puts(f, ",\"attrs\":{");
+                cv_putn(f, attrs.p, attrs.len);
+                cv_puts(f, "},\"attr_types\":{");
+                cv_putn(f, types.p, types.len);
+                cv_putc(f, '}');
+            }
+            cv_buf_free(&attrs);
+            cv_buf_free(&types);
+            if (err != TGM_ERROR_OK) {
+                return err;
+            }
+            cv_putc(f, '}');
+        }
+        cv_putc(f, ']');
+    }
+    cv_putc(f, '}');
+    err = cv_nc_attrs_json(c->o, c->ncid, NC_GLOBAL, "global attributes", NULL, &c->global,
+                           &c->global_types);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    /* The record dimension: the root group's first unlimited one. */
+    c->record_dimid = -1;
+    int nu = 0, unl[1024];
+    int st = nc_inq_unlimdims(c->ncid, &nu, NULL);
+    if (st == NC_NOERR && nu > 0 && nu <= 1024 && nc_inq_unlimdims(c->ncid, &nu, unl) == NC_NOERR) {
+        int best = unl[0];
+        for (int k = 1; k < nu; k++) {
+            best = unl[k] < best ? unl[k] : best;
+        }
+        if (nc_inq_dim(c->ncid, best, c->record_dim, &c->nrecords) == NC_NOERR) {
+            c->record_dimid = best;
+        }
+    }
+    return f->oom || c->global.oom ? cv_oom("NetCDF metadata") : TGM_ERROR_OK;
+}
+
+/* ---- one variable ------------------------------------------------------------------------- */
+
+static bool has_att(int ncid, int varid, const char *name) {
+    int id;
+    return nc_inq_attid(ncid, varid, name, &id) == NC_NOERR;
+}
+
+/* All numeric values of an attribute as doubles (malloc'd; *n = 0 when
+ * absent or not numeric). */
+static double *att_doubles(int ncid, int varid, const char *name, size_t *n) {
+    nc_type t;
+    size_t len, size;
+    *n = 0;
+    if (nc_inq_att(ncid, varid, name, &t, &len) != NC_NOERR || len == 0 ||
+        cv_nc_dtype(t, &size) == NULL) {
+        return NULL;
+    }
+    double *v = malloc(len * sizeof *v);
+    if (v == NULL || nc_get_att_double(ncid, varid, name, v) != NC_NOERR) {
+        free(v);
+        return NULL;
+    }
+    *n = len;
+    return v;
+}
+
+static bool skip_packing(const char *name) { return cv_nc_is_packing_attr(name); }
+static bool keep_packing(const char *name) { return !cv_nc_is_packing_attr(name); }
+
+/* Unpack raw values read as doubles: fill / missing values become NaN,
+ * the others value * scale_factor + add_offset (CF §8.1). */
+static void unpack(int ncid, int varid, double *v, size_t n) {
+    size_t nsf = 0, nao = 0, nfill = 0, nmiss = 0;
+    double *sf = att_doubles(ncid, varid, "scale_factor", &nsf);
+    double *ao = att_doubles(ncid, varid, "add_offset", &nao);
+    double *fill = att_doubles(ncid, varid, "_FillValue", &nfill);
+    double *miss = att_doubles(ncid, varid, "missing_value", &nmiss);
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i];
+        bool missing = false;
+        for (size_t k = 0; k < nfill && !missing; k++) {
+            missing = x == fill[k] || (isnan(x) && isnan(fill[k]));
+        }
+        for (size_t k = 0; k < nmiss && !missing; k++) {
+            missing = x == miss[k] || (isnan(x) && isnan(miss[k]));
+        }
+        if (missing) {
+            v[i] = NAN;
+            continue;
+        }
+        if (nsf > 0) {
+            x *= sf[0];
+        }
+        if (nao > 0) {
+            x += ao[0];
+        }
+        v[i] = x;
+    }
+    free(sf);
+    free(ao);
+    free(fill);
+    free(miss);
+}
+
+/* What to do with a variable type: 0 convert, 1 skip (warning given). */
+static int unsupported(ctx *c, int ncid, const char *name, nc_type xtype, bool warn) {
+    const char *why = NULL;
+    char detail[NC_MAX_NAME + 64];
+    if (xtype == NC_CHAR) {
+        why = "Char variables are not supported";
+    } else if (xtype == NC_STRING) {
+        why = "String variables are not supported";
+    } else if (cv_nc_type_tag(xtype) == NULL) {
+        char tname[NC_MAX_NAME + 1] = "?";
+        int klass = 0;
+        nc_inq_user_type(ncid, xtype, tname, NULL, NULL, NULL, &klass);
+        const char *k = klass == NC_ENUM       ? "enum"
+                        : klass == NC_COMPOUND ? "compound"
+                        : klass == NC_OPAQUE   ? "opaque"
+                        : klass == NC_VLEN     ? "vlen"
+                                               : "user-defined";
+        snprintf(detail, sizeof detail, "complex type %s '%s' is not supported", k, tname);
+        why = detail;
+    }
+    if (why == NULL) {
+        return 0;
+    }
+    if (warn) {
+        cv_warn(c->o, "skipping variable '%s': %s", name, why);
+    }
+    return 1;
+}
+
+/* Convert variable varid of group g.  record: -1 for the whole variable,
+ * else the record to slice (only for variables on the record dimension).
+ * *skipped is set for unsupported types. */
+static tgm_error extract(ctx *c, const group *g, int varid, long record, bool warn, var_out *v,
+                         bool *skipped) {
+    int ncid = g->ncid, ndims = 0, dimids[NC_MAX_VAR_DIMS];
+    nc_type xtype;
+    int st = nc_inq_var(ncid, varid, v->name, &xtype, &ndims, dimids, NULL);
+    if (st != NC_NOERR) {
+        return cv_nc_fail(st, "variable %d of '%s'", varid, c->name);
+    }
+    *skipped = unsupported(c, ncid, v->name, xtype, warn) != 0;
+    if (*skipped) {
+        return TGM_ERROR_OK;
+    }
+    size_t start[NC_MAX_VAR_DIMS], count[NC_MAX_VAR_DIMS];
+    char dnames[NC_MAX_VAR_DIMS][NC_MAX_NAME + 1];
+    int record_axis = -1;
+    uint64_t n = 1;
+    for (int d = 0; d < ndims; d++) {
+        size_t len;
+        if ((st = nc_inq_dim(ncid, dimids[d], dnames[d], &len)) != NC_NOERR) {
+            return cv_nc_fail(st, "dimensions of '%s' in '%s'", v->name, c->name);
+        }
+        start[d] = 0;
+        count[d] = len;
+        if (record >= 0 && dimids[d] == c->record_dimid && record_axis < 0) {
+            record_axis = d;
+            start[d] = (size_t)record;
+            count[d] = 1;
+        }
+    }
+    v->ndim = 0;
+    for (int d = 0; d < ndims; d++) {
+        if (d == record_axis) {
+            continue;
+        }
+        v->shape[v->ndim++] = count[d];
+        if (count[d] != 0 && n > UINT64_MAX / count[d]) {
+            return cv_fail(TGM_ERROR_INVALID_ARG, "variable '%s' of '%s' is too large", v->name,
+                           c->name);
+        }
+        n *= count[d];
+    }
+    /* Record slices keep their on-disk type and attributes (as the
+     * reference does); whole variables with scale_factor / add_offset are
+     * unpacked to float64. */
+    bool packed = record_axis < 0 &&
+                  (has_att(ncid, varid, "scale_factor") || has_att(ncid, varid, "add_offset"));
+    size_t raw_size = 0;
+    const char *raw_dtype = cv_nc_dtype(xtype, &raw_size);
+    v->dtype = packed ? "float64" : raw_dtype;
+    v->esize = packed ? 8 : raw_size;
+    if (n > SIZE_MAX / v->esize) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "variable '%s' of '%s' is too large", v->name,
+                       c->name);
+    }
+    v->nbytes = (size_t)n * v->esize;
+    v->data = malloc(v->nbytes ? v->nbytes : 1);
+    if (v->data == NULL) {
+        return cv_oom("NetCDF variable");
+    }
+    if (n > 0) {
+        st = packed ? nc_get_vara_double(ncid, varid, start, count, v->data)
+                    : nc_get_vara(ncid, varid, start, count, v->data);
+        if (st != NC_NOERR) {
+            return cv_nc_fail(st, "reading '%s' of '%s'", v->name, c->name);
+        }
+        if (packed) {
+            unpack(ncid, varid, v->data, (size_t)n);
+        }
+    }
+
+    /* The base entry. */
+    cv_buf *b = &v->base;
+    cv_puts(b, "{\"name\":");
+    cv_json_cstr(b, v->name);
+    cv_puts(b, ",\"netcdf\":{");
+    cv_buf types = {0};
+    char owner[NC_MAX_NAME + 32];
+    snprintf(owner, sizeof owner, "variable '%s'", v->name);
+    tgm_error err =
+        cv_nc_attrs_json(c->o, ncid, varid, owner, packed ? skip_packing : NULL, b, &types);
+    if (err == TGM_ERROR_OK) {
+        cv_json_key(b, "_dims");
+        cv_putc(b, '[');
+        for (int d = 0; d < ndims; d++) {
+            if (d != record_axis) {
+                cv_json_sep(b);
+                cv_json_cstr(b, dnames[d]);
+            }
+        }
+        cv_putc(b, ']');
+        cv_json_key(b, "_file");
+        cv_putn(b, c->file_meta.p, c->file_meta.len);
+        if (types.len > 0) {
+            cv_json_key(b, "_attr_types");
+            cv_putc(b, '{');
+            cv_putn(b, types.p, types.len);
+            cv_putc(b, '}');
+        }
+        if (c->global.len > 0) {
+            cv_json_key(b, "_global");
+            cv_putc(b, '{');
+            cv_putn(b, c->global.p, c->global.len);
+            cv_putc(b, '}');
+            cv_json_key(b, "_global_types");
+            cv_putc(b, '{');
+            cv_putn(b, c->global_types.p, c->global_types.len);
+            cv_putc(b, '}');
+        }
+        if (record_axis >= 0) {
+            cv_json_key(b, "record_index");
+            cv_json_i64(b, record);
+            cv_json_key(b, "_record_dim");
+            cv_json_cstr(b, c->record_dim);
+            cv_json_key(b, "_record_axis");
+            cv_json_i64(b, record_axis);
+        }
+        if (strcmp(g->path, "/") != 0) {
+            cv_json_key(b, "_group");
+            cv_json_cstr(b, g->path);
+        }
+        if (packed) {
+            /* What to-netcdf needs to pack the variable again. */
+            cv_buf pa = {0}, pt = {0};
+            err = cv_nc_attrs_json(c->o, ncid, varid, owner, keep_packing, &pa, &pt);
+            cv_json_key(b, "_packing");
+            cv_puts(b, "{\"dtype\":");
+            cv_json_cstr(b, raw_dtype);
+            cv_puts(b, ",\"attrs\":{");
+            cv_putn(b, pa.p, pa.len);
+            cv_puts(b, "},\"types\":{");
+            cv_putn(b, pt.p, pt.len);
+            cv_puts(b, "}}");
+            cv_buf_free(&pa);
+            cv_buf_free(&pt);
+        }
+        cv_putc(b, '}');
+    }
+    cv_buf_free(&types);
+    if (err == TGM_ERROR_OK && c->o->netcdf_cf) {
+        /* The allow-listed CF attributes, in the variable's order. */
+        cv_buf kept = {0};
+        int natts = 0;
+        nc_inq_varnatts(ncid, varid, &natts);
+        for (int a = 0; a < natts && err == TGM_ERROR_OK; a++) {
+            char an[NC_MAX_NAME + 1];
+            if (nc_inq_attname(ncid, varid, a, an) != NC_NOERR || !cv_nc_is_cf_attr(an)) {
+                continue;
+            }
+            size_t mark = kept.len;
+            cv_json_key(&kept, an);
+            if (!cv_nc_attr_json(ncid, varid, an, &kept)) {
+                kept.len = mark;
+                if (kept.p != NULL) {
+                    kept.p[mark] = '\0';
+                }
+            }
+        }
+        if (kept.len > 0) {
+            cv_puts(b, ",\"cf\":{");
+            cv_putn(b, kept.p, kept.len);
+            cv_putc(b, '}');
+        }
+        cv_buf_free(&kept);
+    }
+    cv_putc(b, '}');
+    if (err == TGM_ERROR_OK && b->oom) {
+        err = cv_oom("NetCDF metadata");
+    }
+    return err;
+}
+
+/* ---- encoding ---------------------------------------------------------------------------- */
+
+static tgm_error encode_vars(ctx *c, var_out *const *vars, size_t n, cv_out *out) {
+    cv_buf meta = {0};
+    const uint8_t **data = calloc(n ? n : 1, sizeof *data);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    tgm_error err = TGM_ERROR_OK;
+    if (data == NULL || lens == NULL) {
+        err = cv_oom("NetCDF objects");
+        goto cleanup;
+    }
+    cv_puts(&meta, "{\"base\":[");
+    for (size_t i = 0; i < n; i++) {
+        cv_json_sep(&meta);
+        cv_putn(&meta, vars[i]->base.p, vars[i]->base.len);
+    }
+    cv_puts(&meta, "],\"descriptors\":[");
+    for (size_t i = 0; i < n; i++) {
+        const var_out *v = vars[i];
+        bool f64 = strcmp(v->dtype, "float64") == 0;
+        cv_json_sep(&meta);
+        err =
+            cv_descriptor_json(&meta, v->dtype, v->esize, v->ndim, v->shape, cv_host_big_endian(),
+                               &c->p, f64, f64 ? v->data : NULL, f64 ? v->nbytes / 8 : 0, v->name);
+        if (err != TGM_ERROR_OK) {
+            goto cleanup;
+        }
+        data[i] = v->data;
+        lens[i] = v->nbytes;
+    }
+    cv_puts(&meta, "]}");
+    const char *json = cv_cstr(&meta);
+    if (json == NULL) {
+        err = cv_oom("NetCDF metadata");
+        goto cleanup;
+    }
+    /* NaN stands for fill values here: always allowed, stored as a mask. */
+    tgm_bytes_t m;
+    err = cv_encode(c->o, json, data, lens, n, true, &m);
+    if (err == TGM_ERROR_OK) {
+        err = cv_out_emit(out, m);
+    }
+cleanup:
+    free(data);
+    free(lens);
+    cv_buf_free(&meta);
+    return err;
+}
+
+/* ---- driving ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const group *g;
+    int varid;
+    bool on_record_dim;
+} var_ref;
+
+static tgm_error list_vars(ctx *c, var_ref **out, size_t *nout) {
+    var_ref *refs = NULL;
+    size_t n = 0;
+    for (size_t g = 0; g < c->ngroups; g++) {
+        int nv = 0, st = nc_inq_varids(c->groups[g].ncid, &nv, NULL);
+        if (st != NC_NOERR) {
+            free(refs);
+            return cv_nc_fail(st, "variables of '%s'", c->name);
+        }
+        if (nv == 0) {
+            continue;
+        }
+        int *ids = malloc((size_t)nv * sizeof *ids);
+        var_ref *r = realloc(refs, (n + (size_t)nv) * sizeof *r);
+        if (ids == NULL || r == NULL) {
+            free(ids);
+            free(r != NULL ? r : refs);
+            return cv_oom("NetCDF variables");
+        }
+        refs = r;
+        nc_inq_varids(c->groups[g].ncid, &nv, ids);
+        for (int i = 0; i < nv; i++) {
+            int ndims = 0, dimids[NC_MAX_VAR_DIMS];
+            nc_inq_var(c->groups[g].ncid, ids[i], NULL, NULL, &ndims, dimids, NULL);
+            bool rec = false;
+            for (int d = 0; d < ndims; d++) {
+                rec = rec || (c->record_dimid >= 0 && dimids[d] == c->record_dimid);
+            }
+            refs[n].g = &c->groups[g];
+            refs[n].varid = ids[i];
+            refs[n].on_record_dim = rec;
+            n++;
+        }
+        free(ids);
+    }
+    *out = refs;
+    *nout = n;
+    return TGM_ERROR_OK;
+}
+
+static tgm_error run(ctx *c, cv_out *out) {
+    const tgm_convert_options *o = c->o;
+    tgm_error err = describe_file(c);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    var_ref *refs = NULL;
+    size_t nrefs = 0;
+    if ((err = list_vars(c, &refs, &nrefs)) != TGM_ERROR_OK) {
+        return err;
+    }
+    var_out *vars = calloc(nrefs ? nrefs : 1, sizeof *vars);
+    var_out **ptrs = calloc(nrefs ? nrefs : 1, sizeof *ptrs);
+    if (vars == NULL || ptrs == NULL) {
+        err = cv_oom("NetCDF variables");
+        goto cleanup;
+    }
+    int split = o->netcdf_split_by;
+    if (split != TGM_NETCDF_SPLIT_FILE && split != TGM_NETCDF_SPLIT_VARIABLE &&
+        split != TGM_NETCDF_SPLIT_RECORD) {
+        err = cv_fail(TGM_ERROR_INVALID_ARG, "unknown split_by %d", split);
+        goto cleanup;
+    }
+    if (split == TGM_NETCDF_SPLIT_RECORD) {
+        if (c->record_dimid < 0) {
+            err = cv_fail(TGM_ERROR_INVALID_ARG,
+                          "--split-by=record requires an unlimited dimension, none found in %s",
+                          c->name);
+            goto cleanup;
+        }
+        /* Static variables once; record variables sliced per record. */
+        size_t nstatic = 0;
+        bool any = false;
+        for (size_t i = 0; i < nrefs && err == TGM_ERROR_OK; i++) {
+            bool skipped = false;
+            if (refs[i].on_record_dim) {
+                /* Checked (and warned about) once here. */
+                char name[NC_MAX_NAME + 1];
+                nc_type xt;
+                nc_inq_var(refs[i].g->ncid, refs[i].varid, name, &xt, NULL, NULL, NULL);
+                any = any || unsupported(c, refs[i].g->ncid, name, xt, true) == 0;
+                continue;
+            }
+            err = extract(c, refs[i].g, refs[i].varid, -1, true, &vars[nstatic], &skipped);
+            if (err == TGM_ERROR_OK && !skipped) {
+                nstatic++;
+                any = true;
+            } else {
+                var_free(&vars[nstatic]);
+            }
+        }
+        if (err == TGM_ERROR_OK && !any) {
+            err = cv_fail(TGM_ERROR_INVALID_ARG, "no variables found in input");
+        }
+        if (err == TGM_ERROR_OK && c->nrecords == 0) {
+            cv_warn(o,
+                    "%s: the unlimited dimension '%s' has no records: nothing to convert with "
+                    "--split-by record",
+                    c->name, c->record_dim);
+        }
+        for (size_t r = 0; r < c->nrecords && err == TGM_ERROR_OK; r++) {
+            size_t n = 0;
+            for (size_t i = 0; i < nstatic; i++) {
+                ptrs[n++] = &vars[i];
+            }
+            size_t first_rec = nstatic;
+            for (size_t i = 0; i < nrefs && err == TGM_ERROR_OK; i++) {
+                if (!refs[i].on_record_dim) {
+                    continue;
+                }
+                bool skipped = false;
+                var_out *v = &vars[first_rec + (n - nstatic)];
+                err = extract(c, refs[i].g, refs[i].varid, (long)r, false, v, &skipped);
+                if (err == TGM_ERROR_OK && !skipped) {
+                    ptrs[n++] = v;
+                } else {
+                    var_free(v);
+                }
+            }
+            if (err == TGM_ERROR_OK) {
+                err = encode_vars(c, ptrs, n, out);
+            }
+            for (size_t i = nstatic; i < n; i++) {
+                var_free(ptrs[i]);
+            }
+            cv_progress(o, r + 1, c->nrecords);
+        }
+        for (size_t i = 0; i < nstatic; i++) {
+            var_free(&vars[i]);
+        }
+        goto cleanup;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nrefs && err == TGM_ERROR_OK; i++) {
+        bool skipped = false;
+        err = extract(c, refs[i].g, refs[i].varid, -1, true, &vars[n], &skipped);
+        if (err != TGM_ERROR_OK || skipped) {
+            var_free(&vars[n]);
+            continue;
+        }
+        if (split == TGM_NETCDF_SPLIT_VARIABLE) {
+            var_out *one = &vars[n];
+            err = encode_vars(c, &one, 1, out);
+            var_free(one);
+        } else {
+            ptrs[n] = &vars[n];
+            n++;
+        }
+        cv_progress(o, i + 1, nrefs);
+    }
+    if (err == TGM_ERROR_OK && n == 0 && out->produced == 0) {
+        err = cv_fail(TGM_ERROR_INVALID_ARG, "no variables found in input");
+    }
+    if (err == TGM_ERROR_OK && split == TGM_NETCDF_SPLIT_FILE) {
+        err = encode_vars(c, ptrs, n, out);
+    }
+    for (size_t i = 0; i < n; i++) {
+        var_free(&vars[i]);
+    }
+cleanup:
+    free(vars);
+    free(ptrs);
+    free(refs);
+    return err;
+}
+
+static void ctx_free(ctx *c) {
+    for (size_t g = 0; g < c->ngroups; g++) {
+        free(c->groups[g].path);
+    }
+    free(c->groups);
+    cv_buf_free(&c->file_meta);
+    cv_buf_free(&c->global);
+    cv_buf_free(&c->global_types);
+}
+
+static tgm_error convert(const char *path, const uint8_t *buf, size_t len,
+                         const tgm_convert_options *opts, tgm_convert_result_t **res) {
+    tgm_convert_options o;
+    tgm_error err = cv_options(opts, &o);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.o = &o;
+    c.name = path != NULL ? path : "<memory>";
+    if ((err = cv_pipeline_parse(&o, &c.p)) != TGM_ERROR_OK) {
+        return err;
+    }
+    cv_out out;
+    if ((err = cv_out_init(&out, &o)) != TGM_ERROR_OK) {
+        return err;
+    }
+    cv_nc_lock();
+    int st = path != NULL
+                 ? nc_open(path, NC_NOWRITE, &c.ncid)
+                 : nc_open_mem("<memory>", NC_NOWRITE, len, (void *)(uintptr_t)buf, &c.ncid);
+    if (st != NC_NOERR) {
+        if (st > 0) { /* a system error */
+            err = cv_fail(TGM_ERROR_IO, "cannot open '%s': %s", c.name, strerror(st));
+        } else {
+            err = cv_fail(TGM_ERROR_CONVERT, "netcdf error: cannot open '%s': %s", c.name,
+                          nc_strerror(st));
+        }
+    } else {
+        err = run(&c, &out);
+        nc_close(c.ncid);
+    }
+    cv_nc_unlock();
+    ctx_free(&c);
+    return cv_out_finish(&out, err, res);
+}
+
+tgm_error tgm_convert_netcdf_file(const char *path, const tgm_convert_options *opts,
+                                  tgm_convert_result_t **out) {
+    if (path == NULL || (out == NULL && (opts == NULL || opts->sink == NULL))) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
+    }
+    return convert(path, NULL, 0, opts, out);
+}
+
+tgm_error tgm_convert_netcdf_buffer(const uint8_t *buf, size_t len, const tgm_convert_options *opts,
+                                    tgm_convert_result_t **out) {
+    if (buf == NULL || (out == NULL && (opts == NULL || opts->sink == NULL))) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
+    }
+    if (len == 0) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "empty NetCDF buffer");
+    }
+    return convert(NULL, buf, len, opts, out);
+}
