@@ -110,7 +110,7 @@ typedef struct {
 
     /* Data pipeline applied to every produced object (the reference's
      * DataPipeline).  encoding: NULL or "none", or "simple_packing"
-     * (float64 objects only; any other dtype is an error).  bits: bits per
+     * (float64 objects only: other dtypes are stored without it, with a warning).  bits: bits per
      * value of simple_packing, 1..64; 0 means 16.  filter: NULL / "none"
      * or "shuffle" (element size: the packed width, else the dtype's).
      * compression: NULL / "none", "zstd" (level, default 3), "lz4",
