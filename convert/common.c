@@ -434,6 +434,14 @@ tgm_error cv_descriptor_json(cv_buf *b, const char *dtype, size_t elem_size, uin
     } else {
         cv_puts(b, ",\"filter\":\"none\"");
     }
+    if (strcmp(p->compression, "szip") == 0 && !packed && !p->shuffle && elem_size > 4) {
+        /* CCSDS samples are at most 32 bits wide. */
+        return cv_fail(TGM_ERROR_ENCODING,
+                       "szip cannot compress %s: its %s samples are %zu bits wide and szip takes "
+                       "at most 32 (use simple_packing (float64) or --filter shuffle first, or "
+                       "another codec)",
+                       label, dtype, 8 * elem_size);
+    }
     cv_puts(b, ",\"compression\":");
     cv_json_cstr(b, p->compression);
     if (strcmp(p->compression, "zstd") == 0) {

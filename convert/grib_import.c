@@ -242,3 +242,51 @@ tgm_error tgm_convert_grib_buffer(const uint8_t *buf, size_t len, const tgm_conv
     fclose(f);
     return err;
 }
+
+tgm_error cv_grib_sanity_message(tgm_bytes_t *out) {
+    codes_handle *h = codes_grib_handle_new_from_samples(NULL, "regular_ll_sfc_grib2");
+    if (h == NULL) {
+        return cv_fail(TGM_ERROR_CONVERT,
+                       "ecCodes error: no sample regular_ll_sfc_grib2 (set ECCODES_SAMPLES_PATH)");
+    }
+    static const struct {
+        const char *key;
+        double value;
+    } grid[] = {{"Ni", 4},
+                {"Nj", 4},
+                {"latitudeOfFirstGridPointInDegrees", 3},
+                {"longitudeOfFirstGridPointInDegrees", 0},
+                {"latitudeOfLastGridPointInDegrees", 0},
+                {"longitudeOfLastGridPointInDegrees", 3},
+                {"iDirectionIncrementInDegrees", 1},
+                {"jDirectionIncrementInDegrees", 1}};
+    int e = 0;
+    for (size_t i = 0; i < sizeof grid / sizeof grid[0] && e == 0; i++) {
+        e = i < 2 ? codes_set_long(h, grid[i].key, (long)grid[i].value)
+                  : codes_set_double(h, grid[i].key, grid[i].value);
+    }
+    double values[16];
+    for (int i = 0; i < 16; i++) {
+        values[i] = 270.0 + i;
+    }
+    if (e == 0) {
+        e = codes_set_double_array(h, "values", values, 16);
+    }
+    const void *msg = NULL;
+    size_t len = 0;
+    if (e == 0) {
+        e = codes_get_message(h, &msg, &len);
+    }
+    tgm_error err = TGM_ERROR_OK;
+    if (e != 0) {
+        err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: making the sanity message: %s",
+                      cv_grib_errstr(e));
+    } else if ((out->data = malloc(len)) == NULL) {
+        err = cv_oom("sanity message");
+    } else {
+        memcpy(out->data, msg, len);
+        out->len = len;
+    }
+    codes_handle_delete(h);
+    return err;
+}

@@ -35,3 +35,8 @@ tgm_error tgm_convert_to_grib(const uint8_t *msg, size_t len, const tgm_convert_
     (void)out;
     return NO_GRIB;
 }
+
+tgm_error cv_grib_sanity_message(tgm_bytes_t *out) {
+    (void)out;
+    return NO_GRIB;
+}

@@ -142,6 +142,13 @@ static inline bool cv_host_big_endian(void) {
     return *(const uint8_t *)&one == 0;
 }
 
+/* Self-test inputs of the doctor (backends; the stubs fail): a 4x4
+ * regular_ll GRIB 2 message made from an ecCodes sample, and a small
+ * NetCDF-3 or NetCDF-4 file made in memory (a float 2x2 "temperature"
+ * with lat / lon coordinates).  malloc'd bytes. */
+tgm_error cv_grib_sanity_message(tgm_bytes_t *out);
+tgm_error cv_netcdf_sanity_file(bool netcdf4, tgm_bytes_t *out);
+
 /* Lower-case hex of n bytes, and back (false on bad input). */
 void cv_hex(cv_buf *b, const uint8_t *p, size_t n);
 bool cv_unhex(const char *s, size_t n, uint8_t **out, size_t *out_len);

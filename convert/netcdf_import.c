@@ -598,9 +598,15 @@ static tgm_error run(ctx *c, cv_out *out) {
                           c->name);
             goto cleanup;
         }
-        /* Static variables once; record variables sliced per record. */
-        size_t nstatic = 0;
+        /* Static variables once (vars[i] for refs[i]); record variables
+         * sliced per record into vars[nrefs - ...]: the messages keep the
+         * file's variable order. */
+        bool *is_static = calloc(nrefs ? nrefs : 1, sizeof *is_static);
+        var_out *recs = calloc(nrefs ? nrefs : 1, sizeof *recs);
         bool any = false;
+        if (is_static == NULL || recs == NULL) {
+            err = cv_oom("NetCDF variables");
+        }
         for (size_t i = 0; i < nrefs && err == TGM_ERROR_OK; i++) {
             bool skipped = false;
             if (refs[i].on_record_dim) {
@@ -611,12 +617,12 @@ static tgm_error run(ctx *c, cv_out *out) {
                 any = any || unsupported(c, refs[i].g->ncid, name, xt, true) == 0;
                 continue;
             }
-            err = extract(c, refs[i].g, refs[i].varid, -1, true, &vars[nstatic], &skipped);
+            err = extract(c, refs[i].g, refs[i].varid, -1, true, &vars[i], &skipped);
             if (err == TGM_ERROR_OK && !skipped) {
-                nstatic++;
+                is_static[i] = true;
                 any = true;
             } else {
-                var_free(&vars[nstatic]);
+                var_free(&vars[i]);
             }
         }
         if (err == TGM_ERROR_OK && !any) {
@@ -630,34 +636,35 @@ static tgm_error run(ctx *c, cv_out *out) {
         }
         for (size_t r = 0; r < c->nrecords && err == TGM_ERROR_OK; r++) {
             size_t n = 0;
-            for (size_t i = 0; i < nstatic; i++) {
-                ptrs[n++] = &vars[i];
-            }
-            size_t first_rec = nstatic;
             for (size_t i = 0; i < nrefs && err == TGM_ERROR_OK; i++) {
-                if (!refs[i].on_record_dim) {
+                if (is_static[i]) {
+                    ptrs[n++] = &vars[i];
                     continue;
                 }
+                if (!refs[i].on_record_dim) {
+                    continue; /* skipped type */
+                }
                 bool skipped = false;
-                var_out *v = &vars[first_rec + (n - nstatic)];
-                err = extract(c, refs[i].g, refs[i].varid, (long)r, false, v, &skipped);
+                err = extract(c, refs[i].g, refs[i].varid, (long)r, false, &recs[i], &skipped);
                 if (err == TGM_ERROR_OK && !skipped) {
-                    ptrs[n++] = v;
-                } else {
-                    var_free(v);
+                    ptrs[n++] = &recs[i];
                 }
             }
             if (err == TGM_ERROR_OK) {
                 err = encode_vars(c, ptrs, n, out);
             }
-            for (size_t i = nstatic; i < n; i++) {
-                var_free(ptrs[i]);
+            for (size_t i = 0; i < nrefs; i++) {
+                var_free(&recs[i]);
             }
             cv_progress(o, r + 1, c->nrecords);
         }
-        for (size_t i = 0; i < nstatic; i++) {
-            var_free(&vars[i]);
+        for (size_t i = 0; i < nrefs; i++) {
+            if (is_static != NULL && is_static[i]) {
+                var_free(&vars[i]);
+            }
         }
+        free(is_static);
+        free(recs);
         goto cleanup;
     }
     size_t n = 0;
@@ -759,4 +766,36 @@ tgm_error tgm_convert_netcdf_buffer(const uint8_t *buf, size_t len, const tgm_co
         return cv_fail(TGM_ERROR_INVALID_ARG, "empty NetCDF buffer");
     }
     return convert(NULL, buf, len, opts, out);
+}
+
+tgm_error cv_netcdf_sanity_file(bool netcdf4, tgm_bytes_t *out) {
+    cv_nc_lock();
+    int ncid, dims[2], lat, lon, t;
+    int st = nc_create_mem("sanity", netcdf4 ? NC_NETCDF4 : NC_CLOBBER, 4096, &ncid);
+    if (st == NC_NOERR) {
+        static const float lats[2] = {10, 20}, lons[2] = {0, 5};
+        static const float temps[4] = {280.5f, 281.0f, 282.25f, 283.0f};
+        if ((st = nc_def_dim(ncid, "lat", 2, &dims[0])) != NC_NOERR ||
+            (st = nc_def_dim(ncid, "lon", 2, &dims[1])) != NC_NOERR ||
+            (st = nc_def_var(ncid, "lat", NC_FLOAT, 1, &dims[0], &lat)) != NC_NOERR ||
+            (st = nc_def_var(ncid, "lon", NC_FLOAT, 1, &dims[1], &lon)) != NC_NOERR ||
+            (st = nc_def_var(ncid, "temperature", NC_FLOAT, 2, dims, &t)) != NC_NOERR ||
+            (st = nc_put_att_text(ncid, t, "units", 1, "K")) != NC_NOERR ||
+            (st = nc_enddef(ncid)) != NC_NOERR || (st = nc_put_var_float(ncid, lat, lats)) ||
+            (st = nc_put_var_float(ncid, lon, lons)) || (st = nc_put_var_float(ncid, t, temps))) {
+            nc_abort(ncid);
+        } else {
+            NC_memio mem;
+            memset(&mem, 0, sizeof mem);
+            st = nc_close_memio(ncid, &mem);
+            if (st == NC_NOERR) {
+                out->data = mem.memory; /* malloc'd by netCDF-C, now ours */
+                out->len = mem.size;
+            }
+        }
+    }
+    cv_nc_unlock();
+    return st == NC_NOERR
+               ? TGM_ERROR_OK
+               : cv_nc_fail(st, "making the %s sanity file", netcdf4 ? "NetCDF-4" : "NetCDF-3");
 }

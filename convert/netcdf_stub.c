@@ -36,3 +36,9 @@ tgm_error tgm_convert_to_netcdf(const uint8_t *const *msgs, const size_t *lens, 
     (void)opts;
     return NO_NETCDF;
 }
+
+tgm_error cv_netcdf_sanity_file(bool netcdf4, tgm_bytes_t *out) {
+    (void)netcdf4;
+    (void)out;
+    return NO_NETCDF;
+}

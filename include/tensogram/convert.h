@@ -65,6 +65,13 @@ TGM_CONVERT_API bool tgm_convert_has_netcdf(void);
 TGM_CONVERT_API const char *tgm_convert_grib_library_version(void);
 TGM_CONVERT_API const char *tgm_convert_netcdf_library_version(void);
 
+/* Diagnostics for `tensogram doctor`: {"features": [grib, netcdf],
+ * "self_test": [...]} as JSON, in the rows' format of tgm_doctor_to_json.
+ * The self-tests convert a 4x4 GRIB message made from an ecCodes sample,
+ * and a NetCDF-3 and a NetCDF-4 file made in memory with netCDF-C (each
+ * "skipped" when its backend is not built).  *out is caller-owned. */
+TGM_CONVERT_API tgm_error tgm_convert_doctor_to_json(tgm_bytes_t *out);
+
 /* ======================================================================
  * Options shared by the importers
  * ====================================================================== */

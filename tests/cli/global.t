@@ -23,7 +23,7 @@ $ tensogram ls --help | grep -c 'Examples:'
 > 1
 $ for c in info ls dump get set copy merge split reshuffle validate doctor; do tensogram $c -h | grep -q "^Usage: tensogram $c" || echo "no help for $c"; done
 
-No command, unknown command, converters of a later release.
+No command, unknown command.
 $ tensogram 2>&1 | head -1
 > error: 'tensogram' requires a subcommand but one was not provided
 $ tensogram 2>/dev/null; echo "status $?"
@@ -34,12 +34,6 @@ $ tensogram frobnicate
 $ tensogram help frobnicate
 ! error: unrecognized subcommand 'frobnicate' (see 'tensogram --help')
 [exit 2]
-$ tensogram convert-grib in.grib2 -o out.tgm
-! error: 'convert-grib' is not yet supported in this build of tensogram (GRIB and NetCDF conversion will come in a later release)
-[exit 1]
-$ tensogram to-netcdf in.tgm -o out.nc
-! error: 'to-netcdf' is not yet supported in this build of tensogram (GRIB and NetCDF conversion will come in a later release)
-[exit 1]
 $ tensogram --bogus ls
 ! error: unexpected argument '--bogus' found (see 'tensogram --help')
 [exit 2]

@@ -163,6 +163,11 @@ cli_output *output_set_get(cli_output_set *s, const char *path); /* opens on fir
 bool output_set_commit(cli_output_set *s);
 void output_set_abort(cli_output_set *s);
 
+/* An output name for item `index` of several: "[index]" in tmpl becomes the
+ * zero-padded index; without it the index goes before the extension
+ * (dir/out.tgm -> dir/out_0003.tgm).  malloc'd.  Defined in cmd_split.c. */
+char *cli_expand_index(const char *tmpl, size_t index);
+
 /* ---- progress (util.c) ---------------------------------------------------------------------- */
 
 /* A progress bar on stderr for long operations: drawn only when stderr is a
@@ -275,5 +280,12 @@ int cmd_reshuffle(int argc, char **argv, cli_globals *g);
 int cmd_validate(int argc, char **argv, cli_globals *g);
 int cmd_doctor(int argc, char **argv, cli_globals *g);
 int cmd_plot(int argc, char **argv, cli_globals *g);
+/* Converters (cmd_convert.c, cmd_export.c; libtensogram_convert). */
+int cmd_convert_grib(int argc, char **argv, cli_globals *g);
+int cmd_convert_netcdf(int argc, char **argv, cli_globals *g);
+int cmd_convert_tenbin(int argc, char **argv, cli_globals *g);
+int cmd_to_grib(int argc, char **argv, cli_globals *g);
+int cmd_to_netcdf(int argc, char **argv, cli_globals *g);
+int cmd_to_tenbin(int argc, char **argv, cli_globals *g);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <tensogram/convert.h>
+
 #include "cli.h"
 
 static const cli_optdef opts[] = {
@@ -22,22 +24,6 @@ static const char *str(const jv *o, const char *k) {
 }
 
 static const char *or_empty(const char *s) { return s ? s : ""; }
-
-static jv *row(const char *label, const char *reason) {
-    jv *r = jv_obj();
-    jv_setc(r, "label", jv_cstr(label));
-    jv_setc(r, "outcome", jv_cstr("skipped"));
-    jv_setc(r, "reason", jv_cstr(reason));
-    return r;
-}
-
-static jv *feature_off(const char *name) {
-    jv *f = jv_obj();
-    jv_setc(f, "name", jv_cstr(name));
-    jv_setc(f, "kind", jv_cstr("converter"));
-    jv_setc(f, "state", jv_cstr("off"));
-    return f;
-}
 
 static const char *linkage_label(const char *l) {
     if (l == NULL) {
@@ -137,20 +123,28 @@ int cmd_doctor(int argc, char **argv, cli_globals *g) {
         jv_free(report);
         return EXIT_FAIL;
     }
-    /* The converters are not part of this build. */
+    /* The converters' rows come from libtensogram_convert. */
     jv *features = jv_get(report, "features");
-    if (features != NULL && features->kind == JV_ARR) {
-        jv_push(features, feature_off("grib"));
-        jv_push(features, feature_off("netcdf"));
-    }
     jv *tests = jv_get(report, "self_test");
-    if (tests != NULL && tests->kind == JV_ARR) {
-        jv_push(tests, row("convert        grib    (sanity.grib2)", "feature 'grib' not built in"));
-        jv_push(tests,
-                row("convert        netcdf3 (sanity-classic.nc)", "feature 'netcdf' not built in"));
-        jv_push(tests,
-                row("convert        netcdf4 (sanity-hdf5.nc)", "feature 'netcdf' not built in"));
+    tgm_bytes_t conv = {NULL, 0};
+    jv *cj = NULL;
+    if (tgm_convert_doctor_to_json(&conv) == TGM_ERROR_OK) {
+        cj = jv_parse((const char *)conv.data, conv.len, err, sizeof err);
     }
+    tgm_bytes_free(conv);
+    const jv *cf = cj != NULL ? jv_get(cj, "features") : NULL;
+    const jv *ct = cj != NULL ? jv_get(cj, "self_test") : NULL;
+    if (features != NULL && features->kind == JV_ARR && cf != NULL && cf->kind == JV_ARR) {
+        for (size_t i = 0; i < cf->n; i++) {
+            jv_push(features, jv_clone(cf->items[i]));
+        }
+    }
+    if (tests != NULL && tests->kind == JV_ARR && ct != NULL && ct->kind == JV_ARR) {
+        for (size_t i = 0; i < ct->n; i++) {
+            jv_push(tests, jv_clone(ct->items[i]));
+        }
+    }
+    jv_free(cj);
     bool failed = false;
     for (size_t i = 0; tests != NULL && tests->kind == JV_ARR && i < tests->n; i++) {
         const char *o = str(tests->items[i], "outcome");

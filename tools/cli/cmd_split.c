@@ -13,7 +13,7 @@ static const cli_optdef opts[] = {
 /* "[index]" becomes the zero-padded index; without it the index goes
  * before the extension: dir/out.tgm -> dir/out_0003.tgm (Rust's Path
  * file_stem / extension / parent rules). */
-static char *expand_index(const char *tmpl, size_t index) {
+char *cli_expand_index(const char *tmpl, size_t index) {
     char num[32];
     snprintf(num, sizeof num, "%04zu", index);
     const char *mark = strstr(tmpl, "[index]");
@@ -118,7 +118,7 @@ int cmd_split(int argc, char **argv, cli_globals *g) {
         size_t nobj = ok ? tgm_message_num_objects(desc) : 0;
         if (ok && nobj <= 1) {
             /* Already a single object: copied unchanged. */
-            char *name = expand_index(tmpl, total++);
+            char *name = cli_expand_index(tmpl, total++);
             cli_output *o = output_set_get(&outs, name);
             ok = o != NULL && output_write(o, data, len);
             free(name);
@@ -135,7 +135,7 @@ int cmd_split(int argc, char **argv, cli_globals *g) {
                 ok = rw_add_object(&m, &s, j) && rw_encode(&m, "xxh3", g, owhere, &enc);
                 free(owhere);
                 if (ok) {
-                    char *name = expand_index(tmpl, total++);
+                    char *name = cli_expand_index(tmpl, total++);
                     cli_output *o = output_set_get(&outs, name);
                     ok = o != NULL && output_write(o, enc.data, enc.len);
                     free(name);

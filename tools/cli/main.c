@@ -17,14 +17,25 @@ static const struct {
     const char *name;
     cmd_fn fn;
 } commands[] = {
-    {"info", cmd_info},         {"ls", cmd_ls},         {"dump", cmd_dump},
-    {"get", cmd_get},           {"set", cmd_set},       {"copy", cmd_copy},
-    {"merge", cmd_merge},       {"split", cmd_split},   {"reshuffle", cmd_reshuffle},
-    {"validate", cmd_validate}, {"doctor", cmd_doctor}, {"plot", cmd_plot},
+    {"info", cmd_info},
+    {"ls", cmd_ls},
+    {"dump", cmd_dump},
+    {"get", cmd_get},
+    {"set", cmd_set},
+    {"copy", cmd_copy},
+    {"merge", cmd_merge},
+    {"split", cmd_split},
+    {"reshuffle", cmd_reshuffle},
+    {"validate", cmd_validate},
+    {"doctor", cmd_doctor},
+    {"plot", cmd_plot},
+    {"convert-grib", cmd_convert_grib},
+    {"convert-netcdf", cmd_convert_netcdf},
+    {"to-grib", cmd_to_grib},
+    {"to-netcdf", cmd_to_netcdf},
+    {"convert-tenbin", cmd_convert_tenbin},
+    {"to-tenbin", cmd_to_tenbin},
 };
-
-/* Converters of the reference that this build does not provide yet. */
-static const char *const unsupported[] = {"convert-grib", "convert-netcdf", "to-grib", "to-netcdf"};
 
 /* ---- global options ---------------------------------------------------------------- */
 
@@ -324,14 +335,6 @@ int main(int argc, char **argv) {
             cli_print_main_help(stdout);
         }
         return cli_flush_stdout() ? EXIT_OK : EXIT_FAIL;
-    }
-    for (size_t k = 0; k < sizeof unsupported / sizeof unsupported[0]; k++) {
-        if (strcmp(name, unsupported[k]) == 0) {
-            cli_error("'%s' is not yet supported in this build of tensogram (GRIB and NetCDF "
-                      "conversion will come in a later release)",
-                      name);
-            return EXIT_FAIL;
-        }
     }
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
         if (strcmp(name, commands[k].name) == 0) {
