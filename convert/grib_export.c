@@ -409,13 +409,16 @@ tgm_error tgm_convert_to_grib(const uint8_t *msg, size_t len, const tgm_convert_
         const tgm_value_t *tmpl = tgm_value_map_get(repro, "_template");
         err = tmpl != NULL ? from_template(repro, tmpl, i, &h) : from_sample(repro, i, &h);
         if (err == TGM_ERROR_OK) {
-            size_t want = 0;
-            if (tmpl != NULL && codes_get_size(h, "values", &want) == 0 && want != nv) {
+            err = put_values(h, values, nv, i);
+        }
+        if (err == TGM_ERROR_OK) {
+            /* ecCodes takes any number of values: check that the grid of
+             * the header has as many points. */
+            size_t got = 0;
+            if (codes_get_size(h, "values", &got) != 0 || got != nv) {
                 err = cv_fail(TGM_ERROR_INVALID_ARG,
-                              "object %zu has %zu values but its GRIB template has %zu points", i,
-                              nv, want);
-            } else {
-                err = put_values(h, values, nv, i);
+                              "object %zu has %zu values but its GRIB header describes %zu", i, nv,
+                              got);
             }
         }
         if (err == TGM_ERROR_OK) {

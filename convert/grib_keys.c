@@ -386,7 +386,9 @@ static tgm_error read_values(cv_grib_msg *m) {
 /* ---- to-grib template ------------------------------------------------------------------------ */
 
 static bool is_data_key(const char *k) {
+    /* The values, the bitmap, and the counts the values setter derives. */
     return strcmp(k, "values") == 0 || strcmp(k, "codedValues") == 0 ||
+           strcmp(k, "numberOfValues") == 0 || strcmp(k, "numberOfCodedValues") == 0 ||
            strcmp(k, "packedValues") == 0 || strstr(k, "itmap") != NULL ||
            strstr(k, "itMap") != NULL;
 }
@@ -445,9 +447,11 @@ tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *resto
     double *zeros = NULL;
     size_t n = 0;
     long bmp = get_long_or(h, "bitmapPresent", 0);
-    int e = bmp == 1 ? codes_set_long(c, "bitmapPresent", 0) : 0;
-    if (e == 0) {
-        e = codes_get_size(c, "values", &n);
+    /* Every point of the grid: with a bitmap, "values" still counts them
+     * all (missing ones included). */
+    int e = codes_get_size(h, "values", &n);
+    if (e == 0 && bmp == 1) {
+        e = codes_set_long(c, "bitmapPresent", 0);
     }
     if (e == 0) {
         zeros = calloc(n ? n : 1, sizeof *zeros);

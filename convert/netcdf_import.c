@@ -734,11 +734,11 @@ static tgm_error convert(const char *path, const uint8_t *buf, size_t len,
                  ? nc_open(path, NC_NOWRITE, &c.ncid)
                  : nc_open_mem("<memory>", NC_NOWRITE, len, (void *)(uintptr_t)buf, &c.ncid);
     if (st != NC_NOERR) {
-        if (st > 0) { /* a system error */
+        if (st > 0 && path != NULL) { /* a system error on the file */
             err = cv_fail(TGM_ERROR_IO, "cannot open '%s': %s", c.name, strerror(st));
         } else {
             err = cv_fail(TGM_ERROR_CONVERT, "netcdf error: cannot open '%s': %s", c.name,
-                          nc_strerror(st));
+                          st > 0 ? strerror(st) : nc_strerror(st));
         }
     } else {
         err = run(&c, &out);

@@ -246,12 +246,13 @@ tgm_error tgm_tenbin_read(const uint8_t *buf, size_t len, int32_t byte_order,
         }
         dims += a->ndim;
         if (overflow || count > SIZE_MAX / size || count * size != d->len) {
+            const char *dt = a->dtype;
             tgm_tenbin_record_free(rec);
             err = cv_fail(TGM_ERROR_FRAMING,
                           "tenbin: data chunk of array %zu (offset %zu) holds %zu bytes, but its "
                           "header gives %s%llu elements of %s",
                           i, d->off, d->len, overflow ? "more than " : "",
-                          (unsigned long long)count, a->dtype);
+                          (unsigned long long)count, dt);
             goto fail;
         }
         a->data = buf + d->data;

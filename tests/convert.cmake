@@ -1,0 +1,31 @@
+# Tests of libtensogram_convert (tests/convert/test_*.c): tenbin always, GRIB
+# and NetCDF against ecCodes / netCDF-C themselves when those backends are
+# built.  The tests make their own inputs with ecCodes samples and netCDF-C,
+# and read the reference's inputs and outputs from TGM_SHARED_DIR.
+if(TARGET tensogram_convert_static)
+  file(GLOB TGM_CONVERT_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/convert/test_*.c)
+  foreach(src ${TGM_CONVERT_TESTS})
+    get_filename_component(name ${src} NAME_WE)
+    set(tname convert_${name})
+    if(name MATCHES "grib" AND NOT TGM_HAVE_GRIB)
+      continue()
+    endif()
+    if(name MATCHES "netcdf" AND NOT TGM_HAVE_NETCDF)
+      continue()
+    endif()
+    add_executable(${tname} ${src})
+    target_link_libraries(${tname} PRIVATE tensogram_convert_static tgm_internal)
+    if(TGM_HAVE_GRIB)
+      target_link_libraries(${tname} PRIVATE tgm_eccodes)
+    endif()
+    if(TGM_HAVE_NETCDF)
+      target_link_libraries(${tname} PRIVATE tgm_netcdf)
+    endif()
+    target_include_directories(${tname} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+    target_compile_options(${tname} PRIVATE ${TGM_WARN_FLAGS} -Wno-missing-prototypes)
+    target_compile_definitions(${tname} PRIVATE TGM_DEFAULT_SHARED_DIR="${TGM_SHARED_DIR}")
+    add_test(NAME ${tname} COMMAND ${tname} WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(${tname} PROPERTIES SKIP_RETURN_CODE 77 LABELS "unit;convert"
+      ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/convert/lsan.supp")
+  endforeach()
+endif()

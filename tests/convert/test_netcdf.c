@@ -1,0 +1,525 @@
+/* NetCDF converters against netCDF-C itself.  The inputs are made here in
+ * every format netCDF-C writes (classic, 64-bit offset, CDF-5, NetCDF-4
+ * classic model, NetCDF-4 with groups), holding every numeric type, a
+ * packed variable with fill and missing values, a scalar, a record
+ * variable on an unlimited dimension, and variables the converter skips
+ * (char, string, enum).  Checks:
+ *  - objects equal nc_get_vara's values (packed ones: CF unpacking, NaN
+ *    at fill / missing points); names, dims and attributes in metadata;
+ *  - split by file, variable and record;
+ *  - to-netcdf gives back every converted variable with its type, dims,
+ *    attributes and raw values, and the groups, whatever the split;
+ *  - errors: no variable, no unlimited dimension, not NetCDF, missing. */
+#include <math.h>
+#include <netcdf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tensogram/convert.h"
+#include "tt.h"
+
+#define NC(call)                                                                                   \
+    do {                                                                                           \
+        int st_ = (call);                                                                          \
+        if (st_ != NC_NOERR) {                                                                     \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, nc_strerror(st_));       \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static char tmpdir[256];
+
+typedef struct {
+    int format; /* nc_create mode */
+    const char *name;
+    bool extended; /* unsigned / 64-bit types */
+    bool netcdf4;  /* groups, strings, enums */
+} format_case;
+
+static const format_case formats[] = {
+    {NC_CLOBBER, "classic", false, false},
+    {NC_CLOBBER | NC_64BIT_OFFSET, "64bit", false, false},
+    {NC_CLOBBER | NC_64BIT_DATA, "cdf5", true, false},
+    {NC_CLOBBER | NC_NETCDF4 | NC_CLASSIC_MODEL, "nc4classic", false, false},
+    {NC_CLOBBER | NC_NETCDF4, "nc4", true, true},
+};
+
+/* Write the test file; returns the number of variables the converter
+ * keeps (numeric ones). */
+static int make_file(const char *path, const format_case *f) {
+    int nc, dx, dy, dt, v;
+    NC(nc_create(path, f->format, &nc));
+    NC(nc_def_dim(nc, "x", 3, &dx));
+    NC(nc_def_dim(nc, "y", 4, &dy));
+    NC(nc_def_dim(nc, "time", NC_UNLIMITED, &dt));
+    NC(nc_put_att_text(nc, NC_GLOBAL, "title", 9, "test file"));
+    double version = 1.5;
+    NC(nc_put_att_double(nc, NC_GLOBAL, "version", NC_DOUBLE, 1, &version));
+    nc_type types[10] = {NC_BYTE,  NC_SHORT,  NC_INT,  NC_FLOAT, NC_DOUBLE,
+                         NC_UBYTE, NC_USHORT, NC_UINT, NC_INT64, NC_UINT64};
+    int ntypes = f->extended ? 10 : 5, kept = 0;
+    int dims2[2] = {dx, dy};
+    for (int t = 0; t < ntypes; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "v%d", t);
+        NC(nc_def_var(nc, name, types[t], 2, dims2, &v));
+        NC(nc_put_att_text(nc, v, "units", 1, "1"));
+        kept++;
+    }
+    /* Packed: short with scale / offset, _FillValue and missing_value. */
+    NC(nc_def_var(nc, "packed", NC_SHORT, 2, dims2, &v));
+    float sf = 0.5f;
+    double ao = 100.0;
+    short fill = -1, miss[2] = {-2, -3};
+    NC(nc_put_att_float(nc, v, "scale_factor", NC_FLOAT, 1, &sf));
+    NC(nc_put_att_double(nc, v, "add_offset", NC_DOUBLE, 1, &ao));
+    NC(nc_put_att_short(nc, v, "_FillValue", NC_SHORT, 1, &fill));
+    NC(nc_put_att_short(nc, v, "missing_value", NC_SHORT, 2, miss));
+    short vr[2] = {-100, 100};
+    NC(nc_put_att_short(nc, v, "valid_range", NC_SHORT, 2, vr));
+    NC(nc_put_att_text(nc, v, "standard_name", 15, "air_temperature"));
+    kept++;
+    NC(nc_def_var(nc, "scalar", NC_DOUBLE, 0, NULL, &v));
+    kept++;
+    int dims_rec[2] = {dt, dx};
+    NC(nc_def_var(nc, "rec", NC_FLOAT, 2, dims_rec, &v));
+    NC(nc_put_att_text(nc, v, "long_name", 6, "record"));
+    kept++;
+    NC(nc_def_var(nc, "label", NC_CHAR, 1, &dx, &v));
+    if (f->netcdf4) {
+        NC(nc_def_var(nc, "names", NC_STRING, 1, &dx, &v));
+        nc_type et;
+        signed char a = 0, b = 1;
+        NC(nc_def_enum(nc, NC_BYTE, "flag_t", &et));
+        NC(nc_insert_enum(nc, et, "off", &a));
+        NC(nc_insert_enum(nc, et, "on", &b));
+        NC(nc_def_var(nc, "flags", et, 1, &dx, &v));
+        const char *strs[2] = {"a", "bc"};
+        NC(nc_put_att_string(nc, NC_GLOBAL, "tags", 2, strs));
+        unsigned long long big = 18446744073709551615ULL;
+        NC(nc_put_att_ulonglong(nc, NC_GLOBAL, "big", NC_UINT64, 1, &big));
+        int g, gd, gv;
+        NC(nc_def_grp(nc, "forecast", &g));
+        NC(nc_def_dim(g, "x", 2, &gd)); /* shadows the root's x */
+        NC(nc_put_att_text(g, NC_GLOBAL, "purpose", 4, "test"));
+        int gdims[2] = {gd, dy};
+        NC(nc_def_var(g, "predicted", NC_DOUBLE, 2, gdims, &gv));
+        NC(nc_put_att_text(g, gv, "units", 1, "K"));
+        kept++;
+    }
+    NC(nc_enddef(nc));
+    /* Data. */
+    for (int t = 0; t < ntypes; t++) {
+        int id;
+        char name[32];
+        snprintf(name, sizeof name, "v%d", t);
+        NC(nc_inq_varid(nc, name, &id));
+        double vals[12];
+        for (int i = 0; i < 12; i++) {
+            vals[i] = t == 3 || t == 4 ? i * 1.25 - 3 : (t == 0 ? i - 5 : i * 7 + t);
+        }
+        NC(nc_put_var_double(nc, id, vals));
+    }
+    int id;
+    NC(nc_inq_varid(nc, "packed", &id));
+    short p[12] = {0, 1, -1, 50, -2, 99, -3, 7, 8, -1, 10, 11};
+    NC(nc_put_var_short(nc, id, p));
+    NC(nc_inq_varid(nc, "scalar", &id));
+    double pi = 3.25;
+    NC(nc_put_var_double(nc, id, &pi));
+    NC(nc_inq_varid(nc, "rec", &id));
+    float r[6] = {1, 2, 3, 4, NAN, 6};
+    size_t start[2] = {0, 0}, count[2] = {2, 3};
+    NC(nc_put_vara_float(nc, id, start, count, r));
+    NC(nc_inq_varid(nc, "label", &id));
+    NC(nc_put_var_text(nc, id, "abc"));
+    if (f->netcdf4) {
+        int g;
+        NC(nc_inq_ncid(nc, "forecast", &g));
+        NC(nc_inq_varid(g, "predicted", &id));
+        double pv[8] = {1, 2, 3, 4, 5, 6, 7, 8.5};
+        NC(nc_put_var_double(g, id, pv));
+    }
+    NC(nc_close(nc));
+    return kept;
+}
+
+typedef struct {
+    char text[4096];
+    int count;
+} warnings;
+
+static void on_warning(void *user, const char *t) {
+    warnings *w = user;
+    size_t n = strlen(w->text);
+    snprintf(w->text + n, sizeof w->text - n, "%s\n", t);
+    w->count++;
+}
+
+/* The object named `name` in the messages (message index in *mi). */
+static tgm_message_t *find(tgm_convert_result_t *r, const char *name, size_t *obj,
+                           tgm_metadata_t **md) {
+    for (size_t i = 0; i < tgm_convert_result_count(r); i++) {
+        size_t len;
+        const uint8_t *b = tgm_convert_result_message(r, i, &len);
+        tgm_message_t *m = NULL;
+        if (tgm_decode(b, len, 1, 0, 1, &m) != TGM_ERROR_OK) {
+            return NULL;
+        }
+        tgm_message_metadata(m, md);
+        for (size_t k = 0; k < tgm_message_num_objects(m); k++) {
+            const char *n = tgm_metadata_get_string_at(*md, k, "name");
+            if (n != NULL && strcmp(n, name) == 0) {
+                *obj = k;
+                return m;
+            }
+        }
+        tgm_metadata_free(*md);
+        *md = NULL;
+        tgm_message_free(m);
+    }
+    return NULL;
+}
+
+/* Variable values: raw (nc_get_var as the variable's type) compared with
+ * the object's bytes; packed ones as CF unpacks them. */
+static void check_values(int nc, tgm_convert_result_t *r) {
+    int nvars;
+    nc_inq_nvars(nc, &nvars);
+    for (int v = 0; v < nvars; v++) {
+        char name[NC_MAX_NAME + 1];
+        nc_type t;
+        int ndims;
+        nc_inq_var(nc, v, name, &t, &ndims, NULL, NULL);
+        if (t == NC_CHAR || t == NC_STRING || t > NC_STRING) {
+            continue;
+        }
+        size_t obj = 0;
+        tgm_metadata_t *md = NULL;
+        tgm_message_t *m = find(r, name, &obj, &md);
+        TT_CHECK(m != NULL);
+        if (m == NULL) {
+            fprintf(stderr, "  variable %s missing\n", name);
+            continue;
+        }
+        size_t dl;
+        const uint8_t *d = tgm_object_data(m, obj, &dl);
+        if (strcmp(name, "packed") == 0) {
+            TT_CHECK_EQ_STR(tgm_object_dtype(m, obj), "float64");
+            const double *x = (const double *)d;
+            /* raw {0,1,-1,50,-2,99,-3,7,8,-1,10,11}: -1 fill, -2 / -3 missing */
+            short raw[12] = {0, 1, -1, 50, -2, 99, -3, 7, 8, -1, 10, 11};
+            bool ok = dl == 96;
+            for (int i = 0; ok && i < 12; i++) {
+                double want = raw[i] < 0 ? NAN : raw[i] * (double)0.5f + 100.0;
+                ok = (isnan(want) && isnan(x[i])) || want == x[i];
+            }
+            TT_CHECK(ok);
+            TT_CHECK(!tgm_metadata_has_at(md, obj, "netcdf.scale_factor"));
+            TT_CHECK(tgm_metadata_has_at(md, obj, "netcdf._packing.attrs.scale_factor"));
+            TT_CHECK_EQ_STR(tgm_metadata_get_string_at(md, obj, "netcdf.standard_name"),
+                            "air_temperature");
+        } else {
+            size_t size = dl;
+            uint8_t raw[256];
+            TT_CHECK(size <= sizeof raw);
+            NC(nc_get_var(nc, v, raw));
+            TT_CHECK(memcmp(raw, d, size) == 0);
+        }
+        tgm_metadata_free(md);
+        tgm_message_free(m);
+    }
+}
+
+/* The attributes of two variables are the same (name, type, values). */
+static int attr_differences(int a, int va, int b, int vb, const char *what) {
+    int na = 0, nb = 0, diffs = 0;
+    nc_inq_varnatts(a, va, &na);
+    nc_inq_varnatts(b, vb, &nb);
+    if (va == NC_GLOBAL) {
+        nc_inq_natts(a, &na);
+        nc_inq_natts(b, &nb);
+    }
+    for (int i = 0; i < na; i++) {
+        char name[NC_MAX_NAME + 1];
+        nc_type ta, tb;
+        size_t la, lb;
+        nc_inq_attname(a, va, i, name);
+        nc_inq_att(a, va, name, &ta, &la);
+        if (nc_inq_att(b, vb, name, &tb, &lb) != NC_NOERR) {
+            fprintf(stderr, "  %s: attribute %s missing\n", what, name);
+            diffs++;
+            continue;
+        }
+        /* A one-element string attribute comes back as text (as in the
+         * reference); anything else keeps its type. */
+        bool string_ok = ta == NC_STRING && la == 1 && tb == NC_CHAR;
+        if ((ta != tb && !string_ok) || (la != lb && !string_ok)) {
+            fprintf(stderr, "  %s: attribute %s type %d/%zu != %d/%zu\n", what, name, ta, la, tb,
+                    lb);
+            diffs++;
+            continue;
+        }
+        if (ta == NC_STRING) {
+            continue;
+        }
+        uint8_t x[1024], y[1024];
+        size_t sz;
+        nc_inq_type(a, ta, NULL, &sz);
+        if (la * sz <= sizeof x) {
+            nc_get_att(a, va, name, x);
+            nc_get_att(b, vb, name, y);
+            if (memcmp(x, y, la * sz) != 0) {
+                fprintf(stderr, "  %s: attribute %s values differ\n", what, name);
+                diffs++;
+            }
+        }
+    }
+    return diffs;
+}
+
+/* Every convertible variable of group `a` is in group `b` with the same
+ * type, dimension names, attributes and raw values; sub-groups too. */
+static int file_differences(int a, int b) {
+    int diffs = attr_differences(a, NC_GLOBAL, b, NC_GLOBAL, "global");
+    int nvars;
+    nc_inq_nvars(a, &nvars);
+    for (int v = 0; v < nvars; v++) {
+        char name[NC_MAX_NAME + 1];
+        nc_type ta, tb;
+        int nda, ndb, da[NC_MAX_VAR_DIMS], db[NC_MAX_VAR_DIMS], vb;
+        nc_inq_var(a, v, name, &ta, &nda, da, NULL);
+        if (ta == NC_CHAR || ta == NC_STRING || ta > NC_STRING) {
+            continue;
+        }
+        if (nc_inq_varid(b, name, &vb) != NC_NOERR) {
+            fprintf(stderr, "  variable %s missing\n", name);
+            diffs++;
+            continue;
+        }
+        nc_inq_var(b, vb, NULL, &tb, &ndb, db, NULL);
+        diffs += ta != tb || nda != ndb;
+        size_t n = 1;
+        for (int d = 0; d < nda && d < ndb; d++) {
+            char dna[NC_MAX_NAME + 1], dnb[NC_MAX_NAME + 1];
+            size_t la, lb;
+            nc_inq_dim(a, da[d], dna, &la);
+            nc_inq_dim(b, db[d], dnb, &lb);
+            if (strcmp(dna, dnb) != 0 || la != lb) {
+                fprintf(stderr, "  %s: dim %s/%zu != %s/%zu\n", name, dna, la, dnb, lb);
+                diffs++;
+            }
+            n *= la;
+        }
+        diffs += attr_differences(a, v, b, vb, name);
+        size_t sz;
+        nc_inq_type(a, ta, NULL, &sz);
+        uint8_t *x = calloc(n * sz + 1, 1), *y = calloc(n * sz + 1, 1);
+        nc_get_var(a, v, x);
+        nc_get_var(b, vb, y);
+        if (strcmp(name, "packed") == 0) {
+            /* Fill and missing points are all NaN once unpacked: packed
+             * again, they all become the _FillValue (-1). */
+            short *raw = (short *)x;
+            for (size_t i = 0; i < n; i++) {
+                raw[i] = raw[i] == -2 || raw[i] == -3 ? -1 : raw[i];
+            }
+        }
+        if (memcmp(x, y, n * sz) != 0) {
+            fprintf(stderr, "  %s: values differ\n", name);
+            diffs++;
+        }
+        free(x);
+        free(y);
+    }
+    int ng = 0, ga[16];
+    nc_inq_grps(a, &ng, ga);
+    for (int g = 0; g < ng && g < 16; g++) {
+        char gname[NC_MAX_NAME + 1];
+        int gb;
+        nc_inq_grpname(ga[g], gname);
+        if (nc_inq_ncid(b, gname, &gb) != NC_NOERR) {
+            fprintf(stderr, "  group %s missing\n", gname);
+            diffs++;
+            continue;
+        }
+        diffs += file_differences(ga[g], gb);
+    }
+    return diffs;
+}
+
+static void test_formats(void) {
+    for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+        char path[512], back[512];
+        snprintf(path, sizeof path, "%s/in-%s.nc", tmpdir, formats[f].name);
+        int kept = make_file(path, &formats[f]);
+        for (int split = 0; split < 3; split++) {
+            warnings w;
+            memset(&w, 0, sizeof w);
+            tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
+            o.netcdf_split_by = split;
+            o.netcdf_cf = true;
+            o.warning = on_warning;
+            o.warning_user = &w;
+            tgm_convert_result_t *r = NULL;
+            TT_CHECK_ERR(tgm_convert_netcdf_file(path, &o, &r), TGM_ERROR_OK);
+            TT_ASSERT(r != NULL);
+            size_t nmsg = tgm_convert_result_count(r);
+            TT_CHECK(strstr(w.text, "skipping variable 'label': Char variables are not "
+                                    "supported") != NULL);
+            if (formats[f].netcdf4) {
+                TT_CHECK(strstr(w.text, "'names': String variables") != NULL);
+                TT_CHECK(strstr(w.text, "'flags': complex type enum 'flag_t'") != NULL);
+            }
+            TT_CHECK_EQ_INT(nmsg, split == 0 ? 1 : split == 1 ? (size_t)kept : 2);
+            int nc;
+            NC(nc_open(path, NC_NOWRITE, &nc));
+            if (split != 2) {
+                check_values(nc, r);
+            } else {
+                /* Record slices: rec[time=1] in message 1, shape [3]. */
+                size_t obj = 0, len;
+                const uint8_t *b = tgm_convert_result_message(r, 1, &len);
+                tgm_message_t *m = NULL;
+                tgm_metadata_t *md = NULL;
+                TT_ASSERT(tgm_decode(b, len, 1, 0, 1, &m) == TGM_ERROR_OK);
+                tgm_message_metadata(m, &md);
+                for (size_t k = 0; k < tgm_message_num_objects(m); k++) {
+                    const char *n = tgm_metadata_get_string_at(md, k, "name");
+                    if (n != NULL && strcmp(n, "rec") == 0) {
+                        obj = k;
+                    }
+                }
+                TT_CHECK_EQ_INT(tgm_metadata_get_int_at(md, obj, "netcdf.record_index", -1), 1);
+                TT_CHECK(tgm_object_ndim(m, obj) == 1 && tgm_object_shape(m, obj)[0] == 3);
+                size_t dl;
+                const float *d = (const float *)tgm_object_data(m, obj, &dl);
+                TT_CHECK(dl == 12 && d[0] == 4 && isnan(d[1]) && d[2] == 6);
+                tgm_metadata_free(md);
+                tgm_message_free(m);
+            }
+            /* Back to NetCDF-4 and compare with the input. */
+            size_t n = nmsg;
+            const uint8_t **msgs = calloc(n, sizeof *msgs);
+            size_t *lens = calloc(n, sizeof *lens);
+            for (size_t i = 0; i < n; i++) {
+                msgs[i] = tgm_convert_result_message(r, i, &lens[i]);
+            }
+            snprintf(back, sizeof back, "%s/back-%s-%d.nc", tmpdir, formats[f].name, split);
+            TT_CHECK_ERR(tgm_convert_to_netcdf(msgs, lens, n, back, NULL), TGM_ERROR_OK);
+            int nb;
+            NC(nc_open(back, NC_NOWRITE, &nb));
+            int diffs = file_differences(nc, nb);
+            if (diffs != 0) {
+                fprintf(stderr, "  (%s, split %d)\n", formats[f].name, split);
+            }
+            TT_CHECK_EQ_INT(diffs, 0);
+            NC(nc_close(nb));
+            NC(nc_close(nc));
+            unlink(back);
+            free(msgs);
+            free(lens);
+            tgm_convert_result_free(r);
+        }
+        /* From memory: the same objects as from the file. */
+        size_t len;
+        unsigned char *bytes = tt_read_file(path, &len);
+        tgm_convert_result_t *r1 = NULL, *r2 = NULL;
+        TT_CHECK_ERR(tgm_convert_netcdf_buffer(bytes, len, NULL, &r1), TGM_ERROR_OK);
+        TT_CHECK_ERR(tgm_convert_netcdf_file(path, NULL, &r2), TGM_ERROR_OK);
+        if (r1 != NULL && r2 != NULL) {
+            int nc;
+            NC(nc_open(path, NC_NOWRITE, &nc));
+            check_values(nc, r1);
+            NC(nc_close(nc));
+        }
+        tgm_convert_result_free(r1);
+        tgm_convert_result_free(r2);
+        free(bytes);
+        unlink(path);
+    }
+}
+
+static void test_errors(void) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/empty.nc", tmpdir);
+    int nc;
+    NC(nc_create(path, NC_CLOBBER, &nc));
+    NC(nc_put_att_text(nc, NC_GLOBAL, "title", 5, "empty"));
+    int d, v;
+    NC(nc_def_dim(nc, "x", 2, &d));
+    NC(nc_close(nc));
+    tgm_convert_result_t *r = NULL;
+    TT_CHECK_ERR(tgm_convert_netcdf_file(path, NULL, &r), TGM_ERROR_INVALID_ARG);
+    TT_CHECK(strstr(tgm_last_error(), "no variables found in input") != NULL);
+    /* Record splitting without an unlimited dimension. */
+    NC(nc_create(path, NC_CLOBBER, &nc));
+    NC(nc_def_dim(nc, "x", 2, &d));
+    NC(nc_def_var(nc, "a", NC_FLOAT, 1, &d, &v));
+    NC(nc_close(nc));
+    tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
+    o.netcdf_split_by = TGM_NETCDF_SPLIT_RECORD;
+    TT_CHECK_ERR(tgm_convert_netcdf_file(path, &o, &r), TGM_ERROR_INVALID_ARG);
+    TT_CHECK(strstr(tgm_last_error(), "requires an unlimited dimension") != NULL);
+    /* Not NetCDF; missing; truncated. */
+    FILE *f = fopen(path, "wb");
+    fputs("this is not a NetCDF file", f);
+    fclose(f);
+    TT_CHECK_ERR(tgm_convert_netcdf_file(path, NULL, &r), TGM_ERROR_CONVERT);
+    TT_CHECK(strstr(tgm_last_error(), "netcdf error") != NULL);
+    TT_CHECK_ERR(tgm_convert_netcdf_file("/nonexistent/x.nc", NULL, &r), TGM_ERROR_IO);
+    snprintf(path, sizeof path, "%s/in-trunc.nc", tmpdir);
+    make_file(path, &formats[0]);
+    size_t len;
+    unsigned char *bytes = tt_read_file(path, &len);
+    for (size_t cut = 0; cut < len; cut += 37) {
+        tgm_error e = tgm_convert_netcdf_buffer(bytes, cut, NULL, &r);
+        if (e == TGM_ERROR_OK) {
+            tgm_convert_result_free(r);
+        } else {
+            if (!(e == TGM_ERROR_CONVERT || e == TGM_ERROR_INVALID_ARG)) {
+                fprintf(stderr, "  cut %zu: %d %s\n", cut, e, tgm_last_error());
+            }
+            TT_CHECK(e == TGM_ERROR_CONVERT || e == TGM_ERROR_INVALID_ARG);
+        }
+    }
+    free(bytes);
+    unlink(path);
+    /* to-netcdf: no message, a message not from NetCDF, the file untouched. */
+    TT_CHECK_ERR(tgm_convert_to_netcdf(NULL, NULL, 0, path, NULL), TGM_ERROR_INVALID_ARG);
+    const char *meta = "{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[1],"
+                       "\"strides\":[1],\"dtype\":\"float64\",\"byte_order\":\"little\","
+                       "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\"}]}";
+    double x = 1;
+    const uint8_t *p[1] = {(const uint8_t *)&x};
+    size_t l[1] = {8};
+    tgm_bytes_t msg = {NULL, 0};
+    TT_ASSERT(tgm_encode(meta, p, l, 1, NULL, 0, &msg) == TGM_ERROR_OK);
+    f = fopen(path, "wb");
+    fputs("keep me", f);
+    fclose(f);
+    const uint8_t *mp[1] = {msg.data};
+    TT_CHECK_ERR(tgm_convert_to_netcdf(mp, &msg.len, 1, path, NULL), TGM_ERROR_INVALID_ARG);
+    unsigned char *kept = tt_read_file(path, &len);
+    TT_CHECK(kept != NULL && len == 7 && memcmp(kept, "keep me", 7) == 0);
+    free(kept);
+    tgm_bytes_free(msg);
+    unlink(path);
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/tgm-test-netcdf-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    TT_RUN(test_formats);
+    TT_RUN(test_errors);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot remove %s\n", tmpdir);
+    }
+    return tt_finish("convert_test_netcdf");
+}
