@@ -50,7 +50,7 @@ int cmd_to_grib(int argc, char **argv, cli_globals *g) {
     cli_input in;
     cli_output out;
     bool out_open = false;
-    bool ok = input_open(&in, input);
+    bool ok = input_open(&in, input, g->strict);
     if (ok && in.count == 0) {
         cli_error("%s: no Tensogram messages", input);
         ok = false;
@@ -110,7 +110,7 @@ int cmd_to_netcdf(int argc, char **argv, cli_globals *g) {
                                             "cannot be the output");
     }
     cli_input in;
-    bool ok = input_open(&in, input);
+    bool ok = input_open(&in, input, g->strict);
     if (ok && in.count == 0) {
         cli_error("%s: no Tensogram messages", input);
         ok = false;
@@ -175,7 +175,7 @@ int cmd_to_tenbin(int argc, char **argv, cli_globals *g) {
     o.tenbin_byte_order = order;
     cli_input in;
     cli_output_set outs = {0};
-    bool ok = input_open(&in, input);
+    bool ok = input_open(&in, input, g->strict);
     if (ok && in.count == 0) {
         cli_error("%s: no Tensogram messages", input);
         ok = false;
