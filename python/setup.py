@@ -62,6 +62,19 @@ REMOTE_CURL_FILES = ("conf.c", "creds.c", "engine.c", "source.c")
 # Implemented in the project itself on top of another codec's library.
 NEEDS = {"SZ3": "ZSTD"}
 
+# The converters (../convert, libtensogram_convert): tenbin always, GRIB and
+# NetCDF when their libraries are found (Debian: libeccodes-dev,
+# libnetcdf-dev), as the CMake build decides.
+CONVERT = os.path.join(ROOT, "convert")
+CONVERT_COMMON = ["common.c", "parallel.c", "doctor.c", "tenbin.c", "tenbin_convert.c"]
+CONVERT_BACKENDS = [
+    # (name, header, library, probe call, sources, stub)
+    ("GRIB", "eccodes.h", "eccodes", "codes_get_api_version()",
+     ["grib_import.c", "grib_keys.c", "grib_export.c"], "grib_stub.c"),
+    ("NETCDF", "netcdf.h", "netcdf", "nc_inq_libvers()",
+     ["netcdf_import.c", "netcdf_attrs.c", "netcdf_export.c"], "netcdf_stub.c"),
+]
+
 
 def probe(compiler, header, lib, call):
     """True when `header` compiles and `call` links against -l`lib`."""
@@ -113,6 +126,15 @@ class BuildExt(build_ext):
             # The library's sources live outside this directory; they are
             # added here, at build time, rather than listed in setup().
             ext.sources = ext.sources + [s for s in lib_sources if keep_source(s, have)]
+            convert = list(CONVERT_COMMON)
+            for name, header, lib, call, sources, stub in CONVERT_BACKENDS:
+                if probe(cc, header, lib, call):
+                    convert += sources
+                    ext.libraries.append(lib)
+                else:
+                    convert.append(stub)
+                    print("tensogram: %s not found, %s converters left out" % (lib, name))
+            ext.sources += [os.path.join(CONVERT, c) for c in convert]
             ext.define_macros += [("TGM_HAVE_" + h, None) for h in have]
         super().build_extensions()
 

@@ -1,11 +1,13 @@
-"""NetCDF to Tensogram with tensogram.convert_netcdf, then read back.
+"""NetCDF to Tensogram with tensogram.convert_netcdf, and back with to_netcdf.
 
-Writes a small CF NetCDF file (packed temperature on time x lat x lon),
-converts it (one message per variable, CF attributes kept, zstd), and
-opens the result in Python and xarray.  The converter is a feature of the
-build: when it is not there (tensogram.__has_netcdf__ is False), or the
-netCDF4 module needed to write the input is missing, the example says so
-and stops.
+Writes a small CF NetCDF file (packed temperature on an unlimited time
+dimension x lat x lon), converts it (one message per variable, CF
+attributes kept, zstd), reads the result, splits it by record, and writes
+a NetCDF-4 file back from the messages: the packed variable comes back
+packed, with its attributes.  The converter is a feature of the build:
+when it is not there (tensogram.__has_netcdf__ is False), or the netCDF4
+module needed to write the input is missing, the example says so and
+stops.
 """
 
 import os
@@ -16,8 +18,8 @@ import numpy as np
 
 import tensogram
 
-if not getattr(tensogram, "__has_netcdf__", False):
-    print("convert_netcdf: not yet available in this build of tensogram "
+if not tensogram.__has_netcdf__:
+    print("convert_netcdf: this build of tensogram has no NetCDF support "
           "(tensogram.__has_netcdf__ is False); nothing to do")
     sys.exit(0)
 try:
@@ -34,7 +36,8 @@ rng = np.random.default_rng(12)
 with netCDF4.Dataset(nc_path, "w", format="NETCDF4") as ds:
     ds.Conventions = "CF-1.10"
     ds.title = "convert_netcdf example"
-    for name, size in (("time", 4), ("lat", 10), ("lon", 16)):
+    ds.createDimension("time", None)  # unlimited: records
+    for name, size in (("lat", 10), ("lon", 16)):
         ds.createDimension(name, size)
     lat = ds.createVariable("lat", "f4", ("lat",))
     lat.units, lat.standard_name = "degrees_north", "latitude"
@@ -75,3 +78,21 @@ with tensogram.TensogramFile.open(tgm_path) as f:
                 found = arr
 assert found is not None and np.allclose(found, expected, equal_nan=True)
 print("temperature matches the NetCDF values")
+
+# One message per record of the unlimited dimension; each repeats the
+# static variables (lat, lon).
+records = tensogram.convert_netcdf(nc_path, split_by="record")
+print("split_by='record': %d message(s)" % len(records))
+
+# Back to NetCDF-4 from the per-variable messages.
+back_path = os.path.join(tmp, "back.nc")
+tensogram.to_netcdf(messages, back_path)
+with netCDF4.Dataset(nc_path) as a, netCDF4.Dataset(back_path) as b:
+    a.set_auto_maskandscale(False)
+    b.set_auto_maskandscale(False)
+    ta, tb = a["temperature"], b["temperature"]
+    assert tb.dtype == ta.dtype and tb.dimensions == ta.dimensions
+    assert np.array_equal(ta[:], tb[:])
+    assert tb.scale_factor == ta.scale_factor and tb.add_offset == ta.add_offset
+    print("to_netcdf: %s, temperature back as %s%s with scale_factor %g, add_offset %g" % (
+        back_path, tb.dtype, tb.dimensions, tb.scale_factor, tb.add_offset))

@@ -23,9 +23,6 @@ from ._api import (
     TensogramFileIter,
     compute_hash,
     compute_packing_params,
-    convert_grib,
-    convert_grib_buffer,
-    convert_netcdf,
     decode,
     decode_descriptors,
     decode_metadata,
@@ -38,10 +35,20 @@ from ._api import (
     is_remote_url,
     iter_messages,
     scan,
-    to_grib,
-    to_netcdf,
     validate,
     validate_file,
+)
+from ._convert import (
+    HAS_GRIB as __has_grib__,
+    HAS_NETCDF as __has_netcdf__,
+    convert_grib,
+    convert_grib_buffer,
+    convert_netcdf,
+    convert_netcdf_buffer,
+    convert_tenbin,
+    to_grib,
+    to_netcdf,
+    to_tenbin,
 )
 from ._async import AsyncTensogramFile, AsyncTensogramFileIter
 from ._codecs import CodecParams, list_codecs, register_codec, unregister_codec
@@ -56,8 +63,6 @@ __version__ = _version.package_version(_tensogram.LIBRARY_VERSION)
 __api_level__ = _version.API_LEVEL
 __library_version__ = _tensogram.LIBRARY_VERSION
 WIRE_VERSION = _tensogram.WIRE_VERSION
-__has_grib__ = False
-__has_netcdf__ = False
 
 __all__ = [
     "AsyncTensogramFile",
@@ -79,6 +84,8 @@ __all__ = [
     "convert_grib",
     "convert_grib_buffer",
     "convert_netcdf",
+    "convert_netcdf_buffer",
+    "convert_tenbin",
     "decode",
     "decode_descriptors",
     "decode_metadata",
@@ -98,6 +105,7 @@ __all__ = [
     "set_max_object_bytes",
     "to_grib",
     "to_netcdf",
+    "to_tenbin",
     "unregister_codec",
     "validate",
     "validate_file",

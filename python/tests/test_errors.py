@@ -89,15 +89,42 @@ def test_key_and_index_errors(three_message_file):
             f[10]
 
 
-def test_converters_raise_runtime_error_with_instructions(tmp_path):
-    assert tensogram.__has_grib__ is False and tensogram.__has_netcdf__ is False
-    for call in (lambda: tensogram.convert_grib(str(tmp_path / "x.grib2")),
-                 lambda: tensogram.convert_grib_buffer(b"GRIB"),
-                 lambda: tensogram.convert_netcdf(str(tmp_path / "x.nc"), split_by="file"),
-                 lambda: tensogram.to_grib([]),
-                 lambda: tensogram.to_netcdf([], str(tmp_path / "y.nc"))):
-        with pytest.raises(RuntimeError, match="built without"):
-            call()
+def test_converter_errors(tmp_path):
+    """The reference's error classes: FileNotFoundError for a missing input,
+    ValueError for unusable input, RuntimeError without the backend."""
+    missing_grib = lambda: tensogram.convert_grib(str(tmp_path / "x.grib2"))  # noqa: E731
+    garbage_grib = lambda: tensogram.convert_grib_buffer(b"nothing to see here")  # noqa: E731
+    missing_nc = lambda: tensogram.convert_netcdf(str(tmp_path / "x.nc"))  # noqa: E731
+    no_msgs = lambda: tensogram.to_netcdf([], str(tmp_path / "y.nc"))  # noqa: E731
+    plain = tensogram.encode({}, [({"type": "ntensor", "shape": [2], "dtype": "float64"},
+                                   np.zeros(2))])
+    if tensogram.__has_grib__:
+        with pytest.raises(FileNotFoundError):
+            missing_grib()
+        with pytest.raises(ValueError, match="no GRIB messages"):
+            garbage_grib()
+        with pytest.raises(ValueError, match="grib_repro"):
+            tensogram.to_grib([plain])
+    else:
+        for call in (missing_grib, garbage_grib, lambda: tensogram.to_grib([])):
+            with pytest.raises(RuntimeError, match="built without GRIB"):
+                call()
+    if tensogram.__has_netcdf__:
+        with pytest.raises(FileNotFoundError):
+            missing_nc()
+        with pytest.raises(ValueError, match="no messages"):
+            no_msgs()
+        with pytest.raises(ValueError, match="convert-netcdf"):
+            tensogram.to_netcdf([plain], str(tmp_path / "z.nc"))
+        assert not (tmp_path / "z.nc").exists()
+        bad = tmp_path / "bad.nc"
+        bad.write_bytes(b"CDF\x01" + b"\xff" * 60)
+        with pytest.raises(RuntimeError, match="netcdf error"):
+            tensogram.convert_netcdf(str(bad))
+    else:
+        for call in (missing_nc, no_msgs):
+            with pytest.raises(RuntimeError, match="built without NetCDF"):
+                call()
 
 
 def test_module_constants():

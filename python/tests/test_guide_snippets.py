@@ -56,6 +56,25 @@ class _Model:
 model = _Model()
 """
 
+CONVERT_INPUTS = """
+import numpy as _np
+try:
+    import eccodes as _ec
+    _h = _ec.codes_grib_new_from_samples("regular_ll_sfc_grib2")
+    with open("forecast.grib2", "wb") as _f:
+        _f.write(_ec.codes_get_message(_h))
+    _ec.codes_release(_h)
+except ImportError:
+    pass
+try:
+    import netCDF4 as _nc4
+    with _nc4.Dataset("data.nc", "w") as _ds:
+        _ds.createDimension("x", 4)
+        _ds.createVariable("v", "f8", ("x",))[:] = _np.arange(4.0)
+except ImportError:
+    pass
+"""
+
 # (substring identifying a block, extra setup, expected exception, skip reason)
 SPECIAL = [
     ("encode_pre_encoded(meta, [(desc, pre_compressed_bytes)])",
@@ -64,8 +83,13 @@ SPECIAL = [
     ("open_remote(", "", OSError, None),  # remote access is not in this build
     ("file_decode_range_batch(", "", OSError, None),  # remote only: OSError locally
     ("import requests", "", None, "downloads from the network"),
-    ("tensogram.convert_grib(\n", "", RuntimeError, None),  # built without GRIB
-    ("tensogram.convert_netcdf(\n", "", RuntimeError, None),  # built without NetCDF
+    # The conversion blocks run on small inputs made here (an ecCodes
+    # sample, a netCDF4 file); without a backend they raise RuntimeError.
+    ("tensogram.__has_grib__:", CONVERT_INPUTS, None, None),
+    ("tensogram.convert_grib(\n", CONVERT_INPUTS,
+     None if tensogram.__has_grib__ else RuntimeError, None),
+    ("tensogram.convert_netcdf(\n", CONVERT_INPUTS,
+     None if tensogram.__has_netcdf__ else RuntimeError, None),
 ]
 
 
