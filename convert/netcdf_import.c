@@ -9,10 +9,12 @@
  * type and attributes of unpacked variables), _record_dim / _record_axis
  * (where a record slice sits).  docs/convert.md has the full mapping. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "netcdf_internal.h"
 
@@ -734,8 +736,15 @@ static tgm_error convert(const char *path, const uint8_t *buf, size_t len,
                  ? nc_open(path, NC_NOWRITE, &c.ncid)
                  : nc_open_mem("<memory>", NC_NOWRITE, len, (void *)(uintptr_t)buf, &c.ncid);
     if (st != NC_NOERR) {
-        if (st > 0 && path != NULL) { /* a system error on the file */
-            err = cv_fail(TGM_ERROR_IO, "cannot open '%s': %s", c.name, strerror(st));
+        /* netCDF-C answers a malformed file with errno values too (EINVAL):
+         * the file is an I/O problem only when the system cannot open it. */
+        int fd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        int oe = errno;
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (path != NULL && fd < 0) {
+            err = cv_fail(TGM_ERROR_IO, "cannot open '%s': %s", c.name, strerror(oe));
         } else {
             err = cv_fail(TGM_ERROR_CONVERT, "netcdf error: cannot open '%s': %s", c.name,
                           st > 0 ? strerror(st) : nc_strerror(st));
