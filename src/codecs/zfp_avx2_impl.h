@@ -29,17 +29,16 @@
 
 #if defined(__clang__)
 #ifdef ZFP_USE_BMI2
-#pragma clang attribute push(__attribute__((target("avx2,bmi,bmi2,lzcnt,popcnt"))),                \
-                             apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,bmi,bmi2"))), apply_to = function)
 #else
-#pragma clang attribute push(__attribute__((target("avx2,bmi,lzcnt,popcnt"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,bmi"))), apply_to = function)
 #endif
 #else
 #pragma GCC push_options
 #ifdef ZFP_USE_BMI2
-#pragma GCC target("avx2,bmi,bmi2,lzcnt,popcnt")
+#pragma GCC target("avx2,bmi,bmi2")
 #else
-#pragma GCC target("avx2,bmi,lzcnt,popcnt")
+#pragma GCC target("avx2,bmi")
 #endif
 #endif
 

@@ -122,16 +122,20 @@ static uint64_t gather16(uint64_t x) {
 }
 
 /* Planes of coefficients u, and the plane of each one's leading one. */
-static void planes_from_coeffs(const uint64_t *u, uint64_t *P, uint32_t *first) {
+/* Only planes 0 .. planes - 1 are filled in (the coder reads no others:
+ * each plane it codes takes at least one bit of the budget). */
+static void planes_from_coeffs(const uint64_t *u, uint64_t *P, uint32_t *first, uint32_t planes) {
     uint64_t r[4];
     for (int i = 0; i < 4; i++) {
         r[i] = bitrev64(u[i]);
         first[i] = zfp_first_one(r[i]);
     }
-    for (int w = 0; w < 4; w++) {
+    for (uint32_t w = 0; w < 4; w++) {
         uint64_t v = 0;
-        for (int i = 0; i < 4; i++) {
-            v |= spread16(r[i] >> (16 * w)) << i;
+        if (16 * w < planes) {
+            for (int i = 0; i < 4; i++) {
+                v |= spread16(r[i] >> (16 * w)) << i;
+            }
         }
         P[w] = v;
     }
@@ -139,12 +143,17 @@ static void planes_from_coeffs(const uint64_t *u, uint64_t *P, uint32_t *first) 
 }
 
 static void coeffs_from_planes(const uint64_t *P, uint64_t *u) {
-    for (int i = 0; i < 4; i++) {
-        uint64_t r = 0;
-        for (int w = 0; w < 4; w++) {
-            r |= gather16(P[w] >> i) << (16 * w);
+    uint64_t r[4] = {0, 0, 0, 0};
+    for (int w = 0; w < 4; w++) {
+        if (P[w] == 0) {
+            continue; /* low rates decode only the top planes */
         }
-        u[i] = bitrev64(r);
+        for (int i = 0; i < 4; i++) {
+            r[i] |= gather16(P[w] >> i) << (16 * w);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        u[i] = bitrev64(r[i]);
     }
 }
 
@@ -258,7 +267,7 @@ static uint64_t portable_encode(const tgm_zfp_cfg *c, const uint8_t *src, size_t
         uint32_t e = block_exponent(v, c, &emax, &prec);
         if (e != 0) {
             fwd_block(v, emax, u);
-            planes_from_coeffs(u, P, first);
+            planes_from_coeffs(u, P, first, prec < c->maxbits - 12 ? prec : c->maxbits - 12);
         }
         bits += zfp_code_block(&w, c, e, prec, P, first);
     }
