@@ -19,6 +19,18 @@
 #include "cbor/value.h"
 #include "common/buf.h"
 
+/* CBOR major types (RFC 8949 §3.1). */
+enum {
+    TGM_CBOR_UINT = 0,
+    TGM_CBOR_NINT = 1,
+    TGM_CBOR_BYTES = 2,
+    TGM_CBOR_TEXT = 3,
+    TGM_CBOR_ARRAY = 4,
+    TGM_CBOR_MAP = 5,
+    TGM_CBOR_TAG = 6,
+    TGM_CBOR_SIMPLE = 7
+};
+
 /* Limits that protect the reader from hostile input. */
 #define TGM_CBOR_MAX_DEPTH 128
 
@@ -50,6 +62,15 @@ tgm_error tgm__cbor_encode(const tgm_val *v, tgm_buf *out);
  * not in canonical order at byte 57 ...").  Well-formedness errors and
  * trailing bytes are reported the same way. */
 tgm_error tgm__cbor_check_canonical(const uint8_t *buf, size_t len);
+
+/* The shortest head (major type 0..7, argument) of RFC 8949 §3, written
+ * into p (room for 9 bytes); returns its length (1, 2, 3, 5 or 9).  For
+ * writers that assemble CBOR piece by piece (index and hash frames,
+ * streamed footer metadata). */
+size_t tgm__cbor_put_head(uint8_t *p, unsigned major, uint64_t arg);
+/* The same, appended to out; and a text string (head + bytes). */
+tgm_error tgm__cbor_append_head(tgm_buf *out, unsigned major, uint64_t arg);
+tgm_error tgm__cbor_append_text(tgm_buf *out, const char *s);
 
 /* Order of two map keys in canonical CBOR: compares their canonical
  * encodings byte-wise (<0, 0, >0).  Text keys (the usual case) are compared

@@ -155,10 +155,14 @@ size_t tgm__cbor_put_head(uint8_t *p, unsigned major, uint64_t arg) {
     return 9;
 }
 
-static tgm_error put_head(tgm_buf *out, unsigned major, uint64_t arg) {
+tgm_error tgm__cbor_append_head(tgm_buf *out, unsigned major, uint64_t arg) {
     TGM_TRY(tgm__buf_reserve(out, 9));
     out->len += tgm__cbor_put_head(out->data + out->len, major, arg);
     return TGM_ERROR_OK;
+}
+
+static tgm_error put_head(tgm_buf *out, unsigned major, uint64_t arg) {
+    return tgm__cbor_append_head(out, major, arg);
 }
 
 static tgm_error put_byte(tgm_buf *out, uint8_t b) {
@@ -170,6 +174,10 @@ static tgm_error put_byte(tgm_buf *out, uint8_t b) {
 static tgm_error put_string(tgm_buf *out, unsigned major, const char *s, size_t n) {
     TGM_TRY(put_head(out, major, n));
     return tgm__buf_append(out, s, n);
+}
+
+tgm_error tgm__cbor_append_text(tgm_buf *out, const char *s) {
+    return put_string(out, TGM_CBOR_TEXT, s, strlen(s));
 }
 
 /* --- key ordering ---------------------------------------------------------------- */

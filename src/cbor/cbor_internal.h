@@ -8,20 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cbor/cbor.h"
 #include "cbor/value.h"
 #include "common/buf.h"
-
-/* CBOR major types (RFC 8949 §3.1). */
-enum {
-    TGM_CBOR_UINT = 0,
-    TGM_CBOR_NINT = 1,
-    TGM_CBOR_BYTES = 2,
-    TGM_CBOR_TEXT = 3,
-    TGM_CBOR_ARRAY = 4,
-    TGM_CBOR_MAP = 5,
-    TGM_CBOR_TAG = 6,
-    TGM_CBOR_SIMPLE = 7
-};
 
 /* One decoded head: initial byte plus argument. */
 typedef struct tgm_cbor_head {
@@ -63,8 +52,7 @@ static inline size_t tgm__cbor_head_size(uint64_t arg) {
     return arg < 24 ? 1 : arg <= 0xffu ? 2 : arg <= 0xffffu ? 3 : arg <= 0xffffffffu ? 5 : 9;
 }
 
-/* Write the shortest head for (major, arg) into p (>= 9 bytes); returns its length. */
-size_t tgm__cbor_put_head(uint8_t *p, unsigned major, uint64_t arg);
+/* tgm__cbor_put_head (the shortest head for (major, arg)) is in cbor.h. */
 
 /* Index of the first byte of s[0..n) that is not part of well-formed UTF-8
  * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or n

@@ -34,8 +34,7 @@ static size_t write_simple_frame(uint8_t *p, uint16_t type, const uint8_t *body,
     if (n > 0) {
         memcpy(p + TGM_FRAME_HEADER_SIZE, body, n);
     }
-    tgm__wr_be64(p + TGM_FRAME_HEADER_SIZE + n, hashing ? tgm__xxh3(body, n) : 0);
-    memcpy(p + TGM_FRAME_HEADER_SIZE + n + 8, "ENDF", 4);
+    tgm__frame_footer_write(p + TGM_FRAME_HEADER_SIZE + n, hashing ? tgm__xxh3(body, n) : 0);
     return frame_size(n);
 }
 
@@ -104,10 +103,8 @@ static tgm_error write_object_frame(void *vctx, size_t i) {
         tgm__hasher_free(h);
     }
     pos += l->cbor.len;
-    uint8_t *foot = body + pos;
-    tgm__wr_be64(foot, TGM_FRAME_HEADER_SIZE + o->payload_len + o->masks.len);
-    tgm__wr_be64(foot + 8, c->hashing ? l->hash : 0);
-    memcpy(foot + 16, "ENDF", 4);
+    tgm__frame_data_footer_write(body + pos, TGM_FRAME_HEADER_SIZE + o->payload_len + o->masks.len,
+                                 c->hashing ? l->hash : 0);
     /* Zero the alignment padding that follows (the buffer is not zeroed). */
     size_t end = l->offset + l->frame_len;
     memset(c->out + end, 0, tgm__align8(end) - end);

@@ -6,59 +6,20 @@
 #include "hash/hash.h"
 #include "meta/meta.h"
 
-/* CBOR head (major type + argument) in shortest form. */
-static tgm_error put_head(tgm_buf *b, unsigned major, uint64_t arg) {
-    uint8_t tmp[9];
-    size_t n;
-    uint8_t m = (uint8_t)(major << 5);
-    if (arg < 24) {
-        tmp[0] = (uint8_t)(m | arg);
-        n = 1;
-    } else if (arg <= 0xff) {
-        tmp[0] = m | 24;
-        tmp[1] = (uint8_t)arg;
-        n = 2;
-    } else if (arg <= 0xffff) {
-        tmp[0] = m | 25;
-        tmp[1] = (uint8_t)(arg >> 8);
-        tmp[2] = (uint8_t)arg;
-        n = 3;
-    } else if (arg <= 0xffffffffu) {
-        tmp[0] = m | 26;
-        for (int i = 0; i < 4; i++) {
-            tmp[1 + i] = (uint8_t)(arg >> (24 - 8 * i));
-        }
-        n = 5;
-    } else {
-        tmp[0] = m | 27;
-        for (int i = 0; i < 8; i++) {
-            tmp[1 + i] = (uint8_t)(arg >> (56 - 8 * i));
-        }
-        n = 9;
-    }
-    return tgm__buf_append(b, tmp, n);
-}
-
-static tgm_error put_text(tgm_buf *b, const char *s) {
-    size_t n = strlen(s);
-    TGM_TRY(put_head(b, 3, n));
-    return tgm__buf_append(b, s, n);
-}
-
 tgm_error tgm__index_to_cbor(const uint64_t *offsets, const uint64_t *lengths, size_t n,
                              tgm_buf *out) {
     /* Canonical order: "lengths" < "offsets" (same length, byte order). */
     TGM_TRY(tgm__buf_reserve(out, 20 + 18 * n));
-    TGM_TRY(put_head(out, 5, 2));
-    TGM_TRY(put_text(out, "lengths"));
-    TGM_TRY(put_head(out, 4, n));
+    TGM_TRY(tgm__cbor_append_head(out, TGM_CBOR_MAP, 2));
+    TGM_TRY(tgm__cbor_append_text(out, "lengths"));
+    TGM_TRY(tgm__cbor_append_head(out, TGM_CBOR_ARRAY, n));
     for (size_t i = 0; i < n; i++) {
-        TGM_TRY(put_head(out, 0, lengths[i]));
+        TGM_TRY(tgm__cbor_append_head(out, TGM_CBOR_UINT, lengths[i]));
     }
-    TGM_TRY(put_text(out, "offsets"));
-    TGM_TRY(put_head(out, 4, n));
+    TGM_TRY(tgm__cbor_append_text(out, "offsets"));
+    TGM_TRY(tgm__cbor_append_head(out, TGM_CBOR_ARRAY, n));
     for (size_t i = 0; i < n; i++) {
-        TGM_TRY(put_head(out, 0, offsets[i]));
+        TGM_TRY(tgm__cbor_append_head(out, TGM_CBOR_UINT, offsets[i]));
     }
     return TGM_ERROR_OK;
 }
@@ -66,16 +27,16 @@ tgm_error tgm__index_to_cbor(const uint64_t *offsets, const uint64_t *lengths, s
 tgm_error tgm__hashframe_to_cbor(const uint64_t *hashes, size_t n, tgm_buf *out) {
     /* Canonical order: "hashes" (6 bytes) before "algorithm" (9 bytes). */
     TGM_TRY(tgm__buf_reserve(out, 24 + 17 * n));
-    TGM_TRY(put_head(out, 5, 2));
-    TGM_TRY(put_text(out, "hashes"));
-    TGM_TRY(put_head(out, 4, n));
+    TGM_TRY(tgm__cbor_append_head(out, TGM_CBOR_MAP, 2));
+    TGM_TRY(tgm__cbor_append_text(out, "hashes"));
+    TGM_TRY(tgm__cbor_append_head(out, TGM_CBOR_ARRAY, n));
     for (size_t i = 0; i < n; i++) {
         char hex[17];
         tgm__hash_hex(hashes[i], hex);
-        TGM_TRY(put_text(out, hex));
+        TGM_TRY(tgm__cbor_append_text(out, hex));
     }
-    TGM_TRY(put_text(out, "algorithm"));
-    return put_text(out, TGM_HASH_ALGORITHM);
+    TGM_TRY(tgm__cbor_append_text(out, "algorithm"));
+    return tgm__cbor_append_text(out, TGM_HASH_ALGORITHM);
 }
 
 static tgm_error u64_array(tgm_arena *a, const tgm_val *v, const char *field, uint64_t **out,

@@ -117,8 +117,7 @@ static tgm_error put_frame_header(tgm_stream *s, uint16_t type, uint16_t flags, 
 /* Common 12-byte footer: hash slot (0 without hashing, §2.5) and ENDF. */
 static tgm_error put_common_footer(tgm_stream *s, uint64_t hash) {
     uint8_t tail[TGM_FRAME_COMMON_FOOTER_SIZE];
-    tgm__wr_be64(tail, s->o.hashing ? hash : 0);
-    memcpy(tail + 8, "ENDF", 4);
+    tgm__frame_footer_write(tail, s->o.hashing ? hash : 0);
     return put(s, tail, sizeof tail);
 }
 
@@ -145,33 +144,6 @@ static tgm_error check_usable(const tgm_stream *s) {
 }
 
 /* ---- small CBOR pieces ---------------------------------------------------------- */
-
-/* Canonical head (major type + argument) into p; returns its length. */
-static size_t cbor_head(uint8_t *p, unsigned major, uint64_t arg) {
-    uint8_t mt = (uint8_t)(major << 5);
-    if (arg < 24) {
-        p[0] = (uint8_t)(mt | arg);
-        return 1;
-    }
-    if (arg <= 0xff) {
-        p[0] = (uint8_t)(mt | 24);
-        p[1] = (uint8_t)arg;
-        return 2;
-    }
-    if (arg <= 0xffff) {
-        p[0] = (uint8_t)(mt | 25);
-        tgm__wr_be16(p + 1, (uint16_t)arg);
-        return 3;
-    }
-    if (arg <= 0xffffffffu) {
-        p[0] = (uint8_t)(mt | 26);
-        tgm__wr_be32(p + 1, (uint32_t)arg);
-        return 5;
-    }
-    p[0] = (uint8_t)(mt | 27);
-    tgm__wr_be64(p + 1, arg);
-    return 9;
-}
 
 static tgm_error set_key(tgm_arena *a, tgm_val *slot, const char *key) {
     if (tgm__val_set_text(a, slot, key, strlen(key)) != 0) {
@@ -371,9 +343,8 @@ static tgm_error put_object_frame(tgm_stream *s, const tgm_encoded_obj *e, const
     TGM_TRY(put_hashed(s, cbor->data, cbor->len));
     *hash = s->o.hashing ? tgm__hasher_digest(s->hasher) : 0;
     uint8_t foot[TGM_DATA_FRAME_FOOTER_SIZE];
-    tgm__wr_be64(foot, (uint64_t)TGM_FRAME_HEADER_SIZE + e->payload_len + e->masks.len);
-    tgm__wr_be64(foot + 8, *hash);
-    memcpy(foot + 16, "ENDF", 4);
+    tgm__frame_data_footer_write(
+        foot, (uint64_t)TGM_FRAME_HEADER_SIZE + e->payload_len + e->masks.len, *hash);
     TGM_TRY(put(s, foot, sizeof foot));
     TGM_TRY(put_pad(s));
     return flush_stage(s);
@@ -458,7 +429,7 @@ static tgm_error put_footer_metadata(tgm_stream *s, const tgm_buf *tail, size_t 
                "base",
                5);
         hn += 5;
-        hn += cbor_head(head + hn, 4, s->count);
+        hn += tgm__cbor_put_head(head + hn, TGM_CBOR_ARRAY, s->count);
     }
     uint64_t body = (uint64_t)hn + s->entries.len + (tail->len - 1);
     TGM_TRY(

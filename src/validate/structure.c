@@ -123,9 +123,8 @@ enum { SPLIT_OK, SPLIT_BAD, SPLIT_OVERFLOW };
 static int split_object(tgm_vctx *c, size_t pos, size_t frame_total, uint16_t flags, size_t obj_idx,
                         tgm_vobj *o) {
     const uint8_t *buf = c->buf;
-    size_t endf_off = pos + frame_total - 4;
-    size_t co_pos = endf_off - 16; /* [cbor_offset u64][hash u64][ENDF] */
-    uint64_t co = tgm__rd_be64(buf + co_pos);
+    size_t co_pos = pos + frame_total - TGM_DATA_FRAME_FOOTER_SIZE;
+    uint64_t co = tgm__frame_cbor_offset(buf + pos, frame_total);
     if (co > SIZE_MAX - pos) {
         tgm__vissue(c, TGM_VC_CBOR_OFFSET_INVALID, L1, TGM_VS_ERROR, (int64_t)obj_idx, (int64_t)pos,
                     "data object cbor_offset %llu overflows at offset %zu", (unsigned long long)co,
@@ -320,7 +319,7 @@ bool tgm__v_structure(tgm_vctx *c) {
             break;
         }
         size_t endf = frame_end - 4;
-        if (memcmp(buf + endf, "ENDF", 4) != 0) {
+        if (!tgm__frame_is_end_marker(buf + endf)) {
             tgm__vissue(c, TGM_VC_MISSING_END_MARKER, L1, TGM_VS_ERROR, -1, (int64_t)endf,
                         "missing ENDF marker at offset %zu for frame starting at %zu", endf, pos);
             break;

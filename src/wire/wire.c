@@ -132,6 +132,25 @@ const char *tgm__frame_type_name(uint16_t type) {
     }
 }
 
+#define END_MARKER "ENDF"
+
+void tgm__frame_footer_write(uint8_t p[TGM_FRAME_COMMON_FOOTER_SIZE], uint64_t hash) {
+    tgm__wr_be64(p, hash);
+    memcpy(p + 8, END_MARKER, 4);
+}
+
+void tgm__frame_data_footer_write(uint8_t p[TGM_DATA_FRAME_FOOTER_SIZE], uint64_t cbor_offset,
+                                  uint64_t hash) {
+    tgm__wr_be64(p, cbor_offset);
+    tgm__frame_footer_write(p + 8, hash);
+}
+
+int tgm__frame_is_end_marker(const uint8_t *p) { return memcmp(p, END_MARKER, 4) == 0; }
+
+uint64_t tgm__frame_cbor_offset(const uint8_t *p, size_t len) {
+    return tgm__rd_be64(p + len - TGM_DATA_FRAME_FOOTER_SIZE);
+}
+
 tgm_error tgm__frame_check(const uint8_t *p, size_t len, size_t at, const tgm_frame_header *fh,
                            uint64_t *cbor_offset) {
     size_t footer = tgm__frame_footer_size(fh->type);
@@ -150,7 +169,7 @@ tgm_error tgm__frame_check_tail(const uint8_t *tail, size_t len, size_t at,
                   "%s frame at offset %zu: total_length %zu is smaller than the minimum %zu",
                   tgm__frame_type_name(fh->type), at, len, min);
     const uint8_t *end = tail + TGM_DATA_FRAME_FOOTER_SIZE;
-    TGM_RETURN_IF(memcmp(end - 4, "ENDF", 4) != 0, TGM_ERROR_FRAMING,
+    TGM_RETURN_IF(!tgm__frame_is_end_marker(end - 4), TGM_ERROR_FRAMING,
                   "%s frame at offset %zu: missing ENDF marker at offset %zu",
                   tgm__frame_type_name(fh->type), at, at + len - 4);
     if (fh->type == TGM_FRAME_NTENSOR) {

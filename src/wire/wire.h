@@ -84,6 +84,18 @@ void tgm__frame_header_write(uint8_t *p, const tgm_frame_header *fh);
 tgm_error tgm__postamble_read(const uint8_t *p, size_t avail, tgm_postamble *out);
 void tgm__postamble_write(uint8_t *p, const tgm_postamble *pa);
 
+/* Footers (§2.2, §6.5).  The common footer of every frame but
+ * NTensorFrame: the hash slot (0 when not hashing), then "ENDF".  The
+ * NTensorFrame footer: cbor_offset (from the frame start), the hash slot,
+ * then "ENDF". */
+void tgm__frame_footer_write(uint8_t p[TGM_FRAME_COMMON_FOOTER_SIZE], uint64_t hash);
+void tgm__frame_data_footer_write(uint8_t p[TGM_DATA_FRAME_FOOTER_SIZE], uint64_t cbor_offset,
+                                  uint64_t hash);
+/* 1 when the 4 bytes at p are the end-of-frame marker "ENDF". */
+int tgm__frame_is_end_marker(const uint8_t *p);
+/* cbor_offset of an NTensorFrame of `len` bytes at p (len >= 20). */
+uint64_t tgm__frame_cbor_offset(const uint8_t *p, size_t len);
+
 /* Type-specific footer size: 20 for NTensorFrame, 12 otherwise. */
 size_t tgm__frame_footer_size(uint16_t type);
 tgm_phase tgm__frame_phase(uint16_t type);
