@@ -146,20 +146,17 @@ static tgm_error decode_message(const uint8_t *buf, size_t len, const tgm_api_de
     }
     TGM_CHECK(tgm__limit_check_object_bytes(all, "message"));
 
-    uint32_t budget = tgm__resolve_threads(o->threads);
-    size_t total = 0;
+    uint64_t total = 0;
     for (size_t i = 0; i < pm.nobj; i++) {
         total += pm.objs[i].payload_len;
     }
-    bool parallel = budget > 1 && total >= TGM_PARALLEL_THRESHOLD_BYTES;
-    bool across = parallel && pm.nobj >= budget;
+    tgm_thread_split split = tgm__thread_split(tgm__resolve_threads(o->threads), pm.nobj, total);
     decode_job job = {buf,
                       pm.objs,
                       m->objs,
-                      {o->native_byte_order, o->restore_non_finite && !with_masks,
-                       (parallel && !across) ? budget : 1},
+                      {o->native_byte_order, o->restore_non_finite && !with_masks, split.each},
                       with_masks};
-    TGM_CHECK(tgm__parallel_for(across ? budget : 1, pm.nobj, decode_task, &job));
+    TGM_CHECK(tgm__parallel_for(split.objects, pm.nobj, decode_task, &job));
     *out = m;
     return TGM_ERROR_OK;
 cleanup:

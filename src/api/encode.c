@@ -136,22 +136,19 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
         TGM_CHECK(tgm__desc_from_val(&arena, &dvals->p.items[i], where, &descs[i]));
     }
 
-    /* Threads: many objects -> one object per thread; few large objects ->
-     * each codec gets the whole budget.  Output is identical either way. */
     uint32_t budget = tgm__resolve_threads(args->threads);
-    size_t total = 0;
+    uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
         total += args->data_lens[i];
     }
-    bool parallel = budget > 1 && total >= TGM_PARALLEL_THRESHOLD_BYTES;
-    bool across_objects = parallel && n >= budget;
-    job.opts.threads = (parallel && !across_objects) ? budget : 1;
+    tgm_thread_split split = tgm__thread_split(budget, n, total);
+    job.opts.threads = split.each;
     job.arenas = obj_arenas;
     job.descs = descs;
     job.data = args->data_ptrs;
     job.lens = args->data_lens;
     job.out = encoded;
-    TGM_CHECK(tgm__parallel_for(across_objects ? budget : 1, n, encode_one, &job));
+    TGM_CHECK(tgm__parallel_for(split.objects, n, encode_one, &job));
 
     /* Message-level metadata: client _reserved_ is refused, base may not
      * outnumber the objects; the library fills _reserved_. */

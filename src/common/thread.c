@@ -27,6 +27,19 @@ uint32_t tgm__resolve_threads(uint32_t requested) {
     return n > 1024 ? 1024 : n;
 }
 
+tgm_thread_split tgm__thread_split(uint32_t budget, size_t nobj, uint64_t bytes) {
+    tgm_thread_split s = {1, 1, 1};
+    if (budget > 1 && bytes >= TGM_PARALLEL_THRESHOLD_BYTES) {
+        s.frames = budget;
+        if (nobj >= budget) {
+            s.objects = budget;
+        } else {
+            s.each = budget;
+        }
+    }
+    return s;
+}
+
 static _Thread_local const atomic_int *tl_stop;
 
 void tgm__set_stop_flag(const atomic_int *flag) { tl_stop = flag; }

@@ -19,6 +19,23 @@ uint32_t tgm__resolve_threads(uint32_t requested);
  * costs more than it saves). */
 #define TGM_PARALLEL_THRESHOLD_BYTES ((size_t)64 * 1024)
 
+/* The thread policy of every call that encodes or decodes objects: how a
+ * budget of `budget` threads (resolved, >= 1) is spread over `nobj`
+ * objects of `bytes` bytes in all.  Below TGM_PARALLEL_THRESHOLD_BYTES
+ * everything runs on the calling thread.  Otherwise, with at least as
+ * many objects as threads, the objects run side by side with one thread
+ * each; with fewer, they run one after the other and each object's
+ * pipeline (codec, filter, packing) gets the whole budget.  Frames, which
+ * are only copied and hashed, are written on up to the whole budget.
+ * Output is the same for every split. */
+typedef struct tgm_thread_split {
+    uint32_t objects; /* threads running objects side by side */
+    uint32_t each;    /* threads one object's pipeline may use */
+    uint32_t frames;  /* threads copying finished frames into place */
+} tgm_thread_split;
+
+tgm_thread_split tgm__thread_split(uint32_t budget, size_t nobj, uint64_t bytes);
+
 /* Run fn(ctx, i) for i in [0, ntasks) on up to `nthreads` threads (the
  * calling thread included).  Each task returns a tgm_error; the error of the
  * lowest-numbered failing task is returned (its detail text is re-recorded

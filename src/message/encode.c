@@ -209,15 +209,12 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded
     size_t header_hash_at = pos;
 
     write_ctx wc = {base, objs, lay, hashing};
-    uint32_t threads = o->threads ? o->threads : 1;
-    size_t total_payload = 0;
+    uint64_t total_payload = 0;
     for (size_t i = 0; i < nobj; i++) {
         total_payload += objs[i].payload_len;
     }
-    if (total_payload < TGM_PARALLEL_THRESHOLD_BYTES) {
-        threads = 1;
-    }
-    TGM_CHECK(tgm__parallel_for(threads, nobj, write_object_frame, &wc));
+    tgm_thread_split split = tgm__thread_split(o->threads ? o->threads : 1, nobj, total_payload);
+    TGM_CHECK(tgm__parallel_for(split.frames, nobj, write_object_frame, &wc));
 
     if (header_hash || footer_hash) {
         for (size_t i = 0; i < nobj; i++) {

@@ -364,7 +364,7 @@ tgm_error tgm__stream_object(tgm_stream *s, const tgm_descriptor *d, const uint8
     tgm_encode_opts eo;
     memset(&eo, 0, sizeof eo);
     eo.hashing = s->o.hashing;
-    eo.threads = (s->o.threads > 1 && len >= TGM_PARALLEL_THRESHOLD_BYTES) ? s->o.threads : 1;
+    eo.threads = tgm__thread_split(s->o.threads, 1, len).each;
     eo.pre_encoded = pre_encoded;
     eo.allow_nan = s->o.allow_nan;
     eo.allow_inf = s->o.allow_inf;
