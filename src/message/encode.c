@@ -1,19 +1,17 @@
 /* Buffered message encoding (WIRE_FORMAT §1, §6): the whole message is laid
- * out from the sizes first, allocated once, and written in one pass; each
- * payload is copied straight into place and hashed while hot. */
+ * out from the sizes first, allocated once, and written in one pass through
+ * the frame emitter (emit.h), each frame into its place; each payload is
+ * copied straight into place and hashed while hot. */
 #include <string.h>
 
 #include "cbor/cbor.h"
 #include "common/alloc.h"
 #include "common/checked.h"
-#include "common/copy.h"
-#include "common/endian.h"
 #include "common/error.h"
 #include "common/thread.h"
 #include "hash/hash.h"
+#include "message/emit.h"
 #include "message/message.h"
-
-#define COPY_CHUNK ((size_t)32 * 1024) /* copied, then checked and hashed while in L1 */
 
 typedef struct obj_layout {
     tgm_buf cbor;     /* canonical descriptor CBOR */
@@ -22,20 +20,13 @@ typedef struct obj_layout {
     uint64_t hash;
 } obj_layout;
 
-static size_t frame_size(size_t body) {
-    return TGM_FRAME_HEADER_SIZE + body + TGM_FRAME_COMMON_FOOTER_SIZE;
-}
+static size_t frame_size(size_t body) { return (size_t)tgm__emit_frame_size(body); }
 
-/* Write a non-data frame (common 12-byte footer) at p; returns its length. */
-static size_t write_simple_frame(uint8_t *p, uint16_t type, const uint8_t *body, size_t n,
-                                 bool hashing) {
-    tgm_frame_header fh = {type, 1, hashing ? TGM_FF_HASH_PRESENT : 0, frame_size(n)};
-    tgm__frame_header_write(p, &fh);
-    if (n > 0) {
-        memcpy(p + TGM_FRAME_HEADER_SIZE, body, n);
-    }
-    tgm__frame_footer_write(p + TGM_FRAME_HEADER_SIZE + n, hashing ? tgm__xxh3(body, n) : 0);
-    return frame_size(n);
+/* An emitter writing into bytes [at, at + n) of the message at `base`
+ * (laid out in advance). */
+static void window(tgm_emit *e, tgm_buf *w, uint8_t *base, size_t at, size_t n, bool hashing) {
+    *w = tgm__buf_over(base + at, n);
+    tgm__emit_to_buf(e, w, at, hashing);
 }
 
 typedef struct write_ctx {
@@ -45,70 +36,17 @@ typedef struct write_ctx {
     bool hashing;
 } write_ctx;
 
-/* Write data-object frame i into its place: header, payload (copied and
- * hashed in cache-sized chunks), mask blobs, descriptor CBOR, footer. */
+/* Data-object frame i, into its place. */
 static tgm_error write_object_frame(void *vctx, size_t i) {
     write_ctx *c = vctx;
-    tgm_encoded_obj *o = &c->objs[i];
     obj_layout *l = &c->lay[i];
-    uint8_t *p = c->out + l->offset;
-    tgm_frame_header fh = {
-        TGM_FRAME_NTENSOR, 1,
-        (uint16_t)(TGM_FF_CBOR_AFTER_PAYLOAD | (c->hashing ? TGM_FF_HASH_PRESENT : 0)),
-        l->frame_len};
-    tgm__frame_header_write(p, &fh);
-    uint8_t *body = p + TGM_FRAME_HEADER_SIZE;
-    size_t pos = 0;
-    tgm_hasher *h = NULL;
-    if (c->hashing) {
-        TGM_TRY(tgm__hasher_new(&h));
-    }
-    /* A large payload goes out with non-temporal stores (common/copy.h);
-     * the check and the hash then read the source chunk, which the copy
-     * has just brought into the cache. */
-    bool stream = o->payload_len >= TGM_STREAM_COPY_MIN;
-    for (size_t off = 0; off < o->payload_len; off += COPY_CHUNK) {
-        size_t n = o->payload_len - off < COPY_CHUNK ? o->payload_len - off : COPY_CHUNK;
-        const uint8_t *chunk = o->payload + off;
-        if (stream) {
-            tgm__copy_stream(body + off, chunk, n);
-        } else {
-            memcpy(body + off, chunk, n);
-            chunk = body + off;
-        }
-        if (o->check_finite_on_copy) {
-            tgm_error ce = tgm__pipeline_check_chunk(o, chunk, n);
-            if (ce != TGM_ERROR_OK) {
-                tgm__copy_stream_fence();
-                tgm__hasher_free(h);
-                return ce;
-            }
-        }
-        if (h != NULL) {
-            tgm__hasher_update(h, chunk, n);
-        }
-    }
-    if (stream) {
-        tgm__copy_stream_fence();
-    }
-    pos = o->payload_len;
-    if (o->masks.len > 0) {
-        memcpy(body + pos, o->masks.data, o->masks.len);
-        pos += o->masks.len;
-    }
-    memcpy(body + pos, l->cbor.data, l->cbor.len);
-    if (h != NULL) {
-        tgm__hasher_update(h, body + o->payload_len, o->masks.len + l->cbor.len);
-        l->hash = tgm__hasher_digest(h);
-        tgm__hasher_free(h);
-    }
-    pos += l->cbor.len;
-    tgm__frame_data_footer_write(body + pos, TGM_FRAME_HEADER_SIZE + o->payload_len + o->masks.len,
-                                 c->hashing ? l->hash : 0);
-    /* Zero the alignment padding that follows (the buffer is not zeroed). */
-    size_t end = l->offset + l->frame_len;
-    memset(c->out + end, 0, tgm__align8(end) - end);
-    return TGM_ERROR_OK;
+    tgm_emit e;
+    tgm_buf w;
+    window(&e, &w, c->out, l->offset, tgm__align8(l->offset + l->frame_len) - l->offset,
+           c->hashing);
+    tgm_error err = tgm__emit_object(&e, &c->objs[i], &l->cbor, &l->hash);
+    tgm__emit_free(&e);
+    return err;
 }
 
 /* Aligned size of the index frame for offsets laid out after a header of
@@ -159,11 +97,9 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded
                 "out of memory for the layout of %zu objects", nobj);
     for (size_t i = 0; i < nobj; i++) {
         TGM_CHECK(tgm__cbor_encode(objs[i].desc_val, &lay[i].cbor));
-        size_t body;
-        TGM_FAIL_IF(tgm__add_size(objs[i].payload_len, objs[i].masks.len, &body) ||
-                        tgm__add_size(body, lay[i].cbor.len, &body) || body > SIZE_MAX - 64,
-                    TGM_ERROR_FRAMING, "data-object frame %zu is too large", i);
-        lay[i].frame_len = TGM_FRAME_HEADER_SIZE + body + TGM_DATA_FRAME_FOOTER_SIZE;
+        uint64_t flen = 0;
+        TGM_CHECK(tgm__emit_object_size(&objs[i], lay[i].cbor.len, &flen));
+        lay[i].frame_len = (size_t)flen;
     }
 
     /* Header: preamble, metadata, [index], [hash]. */
@@ -193,20 +129,35 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded
     size_t postamble_at = cur;
     size_t total = cur + TGM_POSTAMBLE_SIZE;
 
-    /* Write. */
+    /* Write: the header frames, the objects side by side, then the hash
+     * frames (their hashes known) and the postamble. */
+    uint16_t flags = TGM_MF_HEADER_METADATA;
+    if (nobj > 0) {
+        flags |= TGM_MF_HEADER_INDEX;
+    }
+    if (header_hash) {
+        flags |= TGM_MF_HEADER_HASHES;
+    }
+    if (footer_hash) {
+        flags |= TGM_MF_FOOTER_HASHES;
+    }
+    if (hashing) {
+        flags |= TGM_MF_HASHES_PRESENT;
+    }
     TGM_CHECK(tgm__buf_reserve(out, total));
     uint8_t *base = out->data + out->len;
-    memset(base, 0, TGM_PREAMBLE_SIZE + meta_frame + idx_frame + (header_hash ? hash_frame : 0));
-    size_t pos = TGM_PREAMBLE_SIZE;
-    write_simple_frame(base + pos, TGM_FRAME_HEADER_METADATA, meta_cbor.data, meta_cbor.len,
-                       hashing);
-    pos += meta_frame;
+    tgm_emit e;
+    tgm_buf w;
+    uint8_t pb[TGM_PREAMBLE_SIZE];
+    tgm_preamble pre = {TGM_WIRE_VERSION, flags, 0, total};
+    tgm__preamble_write(pb, &pre);
+    size_t header_hash_at = TGM_PREAMBLE_SIZE + meta_frame + idx_frame;
+    window(&e, &w, base, 0, header_hash_at, hashing);
+    TGM_CHECK(tgm__emit_bytes(&e, pb, sizeof pb));
+    TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_HEADER_METADATA, meta_cbor.data, meta_cbor.len));
     if (nobj > 0) {
-        write_simple_frame(base + pos, TGM_FRAME_HEADER_INDEX, idx_cbor.data, idx_cbor.len,
-                           hashing);
-        pos += idx_frame;
+        TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_HEADER_INDEX, idx_cbor.data, idx_cbor.len));
     }
-    size_t header_hash_at = pos;
 
     write_ctx wc = {base, objs, lay, hashing};
     uint64_t total_payload = 0;
@@ -223,33 +174,20 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded
         hash_cbor.len = 0;
         TGM_CHECK(tgm__hashframe_to_cbor(hashes, nobj, &hash_cbor));
         if (header_hash) {
-            write_simple_frame(base + header_hash_at, TGM_FRAME_HEADER_HASH, hash_cbor.data,
-                               hash_cbor.len, hashing);
+            window(&e, &w, base, header_hash_at, hash_frame, hashing);
+            TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_HEADER_HASH, hash_cbor.data, hash_cbor.len));
         }
         if (footer_hash) {
-            memset(base + footer_start, 0, hash_frame);
-            write_simple_frame(base + footer_start, TGM_FRAME_FOOTER_HASH, hash_cbor.data,
-                               hash_cbor.len, hashing);
+            window(&e, &w, base, footer_start, hash_frame, hashing);
+            TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_FOOTER_HASH, hash_cbor.data, hash_cbor.len));
         }
     }
 
-    uint16_t flags = TGM_MF_HEADER_METADATA;
-    if (nobj > 0) {
-        flags |= TGM_MF_HEADER_INDEX;
-    }
-    if (header_hash) {
-        flags |= TGM_MF_HEADER_HASHES;
-    }
-    if (footer_hash) {
-        flags |= TGM_MF_FOOTER_HASHES;
-    }
-    if (hashing) {
-        flags |= TGM_MF_HASHES_PRESENT;
-    }
-    tgm_preamble pre = {TGM_WIRE_VERSION, flags, 0, total};
-    tgm__preamble_write(base, &pre);
+    uint8_t pa_bytes[TGM_POSTAMBLE_SIZE];
     tgm_postamble pa = {footer_hash ? footer_start : postamble_at, total};
-    tgm__postamble_write(base + postamble_at, &pa);
+    tgm__postamble_write(pa_bytes, &pa);
+    window(&e, &w, base, postamble_at, TGM_POSTAMBLE_SIZE, hashing);
+    TGM_CHECK(tgm__emit_bytes(&e, pa_bytes, sizeof pa_bytes));
     out->len += total;
 
 cleanup:

@@ -8,18 +8,10 @@
 #include "common/endian.h"
 #include "common/error.h"
 #include "common/thread.h"
-#include "hash/hash.h"
+#include "message/emit.h"
 #include "pipeline/pipeline.h"
 #include "stream/stream.h"
 #include "wire/wire.h"
-
-/* Pieces smaller than this are gathered in the staging buffer; larger ones
- * (payload chunks) go to the sink directly, after what is staged. */
-#define STAGE_CAP ((size_t)64 * 1024)
-#define DIRECT_MIN ((size_t)16 * 1024)
-/* Payloads are hashed and written in chunks of this size, so each chunk
- * is still in cache when the sink copies it. */
-#define CHUNK ((size_t)256 * 1024)
 
 enum { ST_OPEN, ST_FINISHED, ST_BROKEN };
 
@@ -29,13 +21,10 @@ struct tgm_stream {
     int state;
     uint16_t flags;     /* preamble flags */
     uint64_t msg_start; /* sink position of the preamble */
-    uint64_t pos;       /* bytes of the current message produced (staged included) */
+    tgm_emit emit;      /* frames to the sink (message/emit.h) */
 
     tgm_arena meta_arena; /* the caller's metadata, kept for the footer */
     tgm_global_meta meta;
-
-    tgm_buf stage; /* capacity reserved once: appending never allocates */
-    tgm_hasher *hasher;
 
     /* Per object of the current message. */
     size_t count;
@@ -47,87 +36,16 @@ struct tgm_stream {
     tgm_val *pending_map;
 };
 
-static const uint8_t zeros[8];
-
-/* ---- output ------------------------------------------------------------------ */
-
-static tgm_error sink_out(tgm_stream *s, const void *p, size_t n) {
-    tgm_error e = tgm__sink_write(s->sink, p, n);
-    if (e != TGM_ERROR_OK) {
+/* After each operation: the staged bytes go to the sink; a write error
+ * breaks the stream for good. */
+static tgm_error done(tgm_stream *s, tgm_error err) {
+    if (err == TGM_ERROR_OK) {
+        err = tgm__emit_flush(&s->emit);
+    }
+    if (s->emit.broken) {
         s->state = ST_BROKEN;
     }
-    return e;
-}
-
-static tgm_error flush_stage(tgm_stream *s) {
-    if (s->stage.len == 0) {
-        return TGM_ERROR_OK;
-    }
-    tgm_error e = sink_out(s, s->stage.data, s->stage.len);
-    s->stage.len = 0;
-    return e;
-}
-
-/* Append n bytes to the message.  Never allocates. */
-static tgm_error put(tgm_stream *s, const void *p, size_t n) {
-    s->pos += n;
-    if (n >= DIRECT_MIN) {
-        TGM_TRY(flush_stage(s));
-        return sink_out(s, p, n);
-    }
-    if (n > s->stage.cap - s->stage.len) {
-        TGM_TRY(flush_stage(s));
-    }
-    if (n > 0) {
-        memcpy(s->stage.data + s->stage.len, p, n);
-        s->stage.len += n;
-    }
-    return TGM_ERROR_OK;
-}
-
-/* put, feeding the bytes to the frame hasher on the way when hashing. */
-static tgm_error put_hashed(tgm_stream *s, const uint8_t *p, size_t n) {
-    for (size_t off = 0; off < n; off += CHUNK) {
-        size_t k = n - off < CHUNK ? n - off : CHUNK;
-        if (s->o.hashing) {
-            tgm__hasher_update(s->hasher, p + off, k);
-        }
-        TGM_TRY(put(s, p + off, k));
-    }
-    return TGM_ERROR_OK;
-}
-
-/* Zero padding to the next multiple of 8 from the message start (§2.3). */
-static tgm_error put_pad(tgm_stream *s) {
-    size_t pad = (size_t)((8u - (s->pos & 7u)) & 7u);
-    return put(s, zeros, pad);
-}
-
-static uint16_t frame_flags(const tgm_stream *s) {
-    return s->o.hashing ? (uint16_t)TGM_FF_HASH_PRESENT : 0;
-}
-
-static tgm_error put_frame_header(tgm_stream *s, uint16_t type, uint16_t flags, uint64_t len) {
-    uint8_t hdr[TGM_FRAME_HEADER_SIZE];
-    tgm_frame_header fh = {type, 1, flags, len};
-    tgm__frame_header_write(hdr, &fh);
-    return put(s, hdr, sizeof hdr);
-}
-
-/* Common 12-byte footer: hash slot (0 without hashing, §2.5) and ENDF. */
-static tgm_error put_common_footer(tgm_stream *s, uint64_t hash) {
-    uint8_t tail[TGM_FRAME_COMMON_FOOTER_SIZE];
-    tgm__frame_footer_write(tail, s->o.hashing ? hash : 0);
-    return put(s, tail, sizeof tail);
-}
-
-/* A complete non-data frame from one CBOR body, then its padding. */
-static tgm_error put_simple_frame(tgm_stream *s, uint16_t type, const uint8_t *body, size_t n) {
-    uint64_t len = (uint64_t)TGM_FRAME_HEADER_SIZE + n + TGM_FRAME_COMMON_FOOTER_SIZE;
-    TGM_TRY(put_frame_header(s, type, frame_flags(s), len));
-    TGM_TRY(put(s, body, n));
-    TGM_TRY(put_common_footer(s, s->o.hashing ? tgm__xxh3(body, n) : 0));
-    return put_pad(s);
+    return err;
 }
 
 static tgm_error check_usable(const tgm_stream *s) {
@@ -142,8 +60,6 @@ static tgm_error check_usable(const tgm_stream *s) {
     }
     return TGM_ERROR_OK;
 }
-
-/* ---- small CBOR pieces ---------------------------------------------------------- */
 
 static tgm_error set_key(tgm_arena *a, tgm_val *slot, const char *key) {
     if (tgm__val_set_text(a, slot, key, strlen(key)) != 0) {
@@ -165,14 +81,14 @@ static tgm_error write_head(tgm_stream *s) {
     TGM_CHECK(tgm__cbor_encode(mv, &cbor));
 
     s->msg_start = s->sink->written;
-    s->pos = 0;
+    tgm__emit_reset(&s->emit);
     uint8_t pre[TGM_PREAMBLE_SIZE];
     tgm_preamble p = {TGM_WIRE_VERSION, s->flags, 0, 0};
     tgm__preamble_write(pre, &p);
-    TGM_CHECK(put(s, pre, sizeof pre));
-    TGM_CHECK(put_simple_frame(s, TGM_FRAME_HEADER_METADATA, cbor.data, cbor.len));
-    TGM_CHECK(flush_stage(s));
+    TGM_CHECK(tgm__emit_bytes(&s->emit, pre, sizeof pre));
+    err = tgm__emit_frame(&s->emit, TGM_FRAME_HEADER_METADATA, cbor.data, cbor.len);
 cleanup:
+    err = done(s, err);
     tgm__buf_free(&cbor);
     tgm__arena_free(&a);
     return err;
@@ -224,9 +140,8 @@ tgm_error tgm__stream_begin(tgm_sink *sink, const tgm_global_meta *meta, const t
         if (o->footer_hash) {
             s->flags |= TGM_MF_FOOTER_HASHES;
         }
-        TGM_CHECK(tgm__hasher_new(&s->hasher));
     }
-    TGM_CHECK(tgm__buf_reserve(&s->stage, STAGE_CAP));
+    TGM_CHECK(tgm__emit_to_sink(&s->emit, sink, o->hashing));
     TGM_CHECK(copy_meta(s, meta));
     TGM_CHECK(write_head(s));
     *out = s;
@@ -274,8 +189,7 @@ tgm_error tgm__stream_preceder(tgm_stream *s, const tgm_val *map) {
     root->p.items[1] = *arr;
     TGM_CHECK(tgm__cbor_encode(root, &cbor));
 
-    TGM_CHECK(put_simple_frame(s, TGM_FRAME_PRECEDER_METADATA, cbor.data, cbor.len));
-    TGM_CHECK(flush_stage(s));
+    TGM_CHECK(done(s, tgm__emit_frame(&s->emit, TGM_FRAME_PRECEDER_METADATA, cbor.data, cbor.len)));
     tgm__arena_free(&s->pending_arena);
     s->pending_arena = a;
     memset(&a, 0, sizeof a);
@@ -329,27 +243,6 @@ static tgm_error room_for_one(tgm_u64vec *v) {
     return tgm__u64vec_reserve(v, v->cap < 16 ? 16 : v->cap * 2);
 }
 
-/* The NTensorFrame (§6.5): header, payload, mask blobs, descriptor CBOR,
- * footer {cbor_offset, hash, ENDF}, padding.  Returns the frame's hash. */
-static tgm_error put_object_frame(tgm_stream *s, const tgm_encoded_obj *e, const tgm_buf *cbor,
-                                  uint64_t flen, uint64_t *hash) {
-    TGM_TRY(put_frame_header(s, TGM_FRAME_NTENSOR,
-                             (uint16_t)(TGM_FF_CBOR_AFTER_PAYLOAD | frame_flags(s)), flen));
-    if (s->o.hashing) {
-        tgm__hasher_reset(s->hasher);
-    }
-    TGM_TRY(put_hashed(s, e->payload, e->payload_len));
-    TGM_TRY(put_hashed(s, e->masks.data, e->masks.len));
-    TGM_TRY(put_hashed(s, cbor->data, cbor->len));
-    *hash = s->o.hashing ? tgm__hasher_digest(s->hasher) : 0;
-    uint8_t foot[TGM_DATA_FRAME_FOOTER_SIZE];
-    tgm__frame_data_footer_write(
-        foot, (uint64_t)TGM_FRAME_HEADER_SIZE + e->payload_len + e->masks.len, *hash);
-    TGM_TRY(put(s, foot, sizeof foot));
-    TGM_TRY(put_pad(s));
-    return flush_stage(s);
-}
-
 tgm_error tgm__stream_object(tgm_stream *s, const tgm_descriptor *d, const uint8_t *data,
                              size_t len, bool pre_encoded) {
     tgm_error err = TGM_ERROR_OK;
@@ -374,26 +267,25 @@ tgm_error tgm__stream_object(tgm_stream *s, const tgm_descriptor *d, const uint8
     eo.small_mask_threshold = s->o.small_mask_threshold;
     TGM_CHECK(tgm__pipeline_encode(&a, d, len ? data : (const uint8_t *)"", len, &eo, &e));
     if (e.check_finite_on_copy) {
-        /* The buffered encoder checks unencoded floats while copying them;
-         * here that would be too late (bytes already sent): check first. */
+        /* Bytes sent cannot be taken back: unencoded floats are checked
+         * before the first is written (the emitter would check them
+         * there too, but after the entry below is made). */
         TGM_CHECK(tgm__pipeline_check_chunk(&e, e.payload, e.payload_len));
+        e.check_finite_on_copy = false;
     }
     TGM_CHECK(tgm__cbor_encode(e.desc_val, &cbor));
-    uint64_t flen = (uint64_t)TGM_FRAME_HEADER_SIZE + TGM_DATA_FRAME_FOOTER_SIZE;
-    uint64_t end;
-    TGM_FAIL_IF(tgm__add_u64(flen, e.payload_len, &flen) ||
-                    tgm__add_u64(flen, e.masks.len, &flen) || tgm__add_u64(flen, cbor.len, &flen) ||
-                    tgm__add_u64(s->pos, flen, &end) || end > UINT64_MAX - 64,
-                TGM_ERROR_FRAMING, "data-object frame of %zu payload bytes is too large",
-                e.payload_len);
+    uint64_t flen = 0, end;
+    TGM_CHECK(tgm__emit_object_size(&e, cbor.len, &flen));
+    TGM_FAIL_IF(tgm__add_u64(s->emit.pos, flen, &end) || end > UINT64_MAX - 64, TGM_ERROR_FRAMING,
+                "data-object frame of %zu payload bytes is too large", e.payload_len);
     TGM_CHECK(append_entry(s, &a, &e.desc));
     TGM_CHECK(room_for_one(&s->offsets));
     TGM_CHECK(room_for_one(&s->lengths));
     TGM_CHECK(room_for_one(&s->hashes));
 
     /* 2. Output. */
-    uint64_t at = s->pos, hash = 0;
-    TGM_CHECK(put_object_frame(s, &e, &cbor, flen, &hash));
+    uint64_t at = s->emit.pos, hash = 0;
+    TGM_CHECK(done(s, tgm__emit_object(&s->emit, &e, &cbor, &hash)));
     s->offsets.v[s->offsets.n++] = at;
     s->lengths.v[s->lengths.n++] = flen;
     s->hashes.v[s->hashes.n++] = hash;
@@ -432,17 +324,11 @@ static tgm_error put_footer_metadata(tgm_stream *s, const tgm_buf *tail, size_t 
         hn += tgm__cbor_put_head(head + hn, TGM_CBOR_ARRAY, s->count);
     }
     uint64_t body = (uint64_t)hn + s->entries.len + (tail->len - 1);
-    TGM_TRY(
-        put_frame_header(s, TGM_FRAME_FOOTER_METADATA, frame_flags(s),
-                         (uint64_t)TGM_FRAME_HEADER_SIZE + body + TGM_FRAME_COMMON_FOOTER_SIZE));
-    if (s->o.hashing) {
-        tgm__hasher_reset(s->hasher);
-    }
-    TGM_TRY(put_hashed(s, head, hn));
-    TGM_TRY(put_hashed(s, s->entries.data, s->entries.len));
-    TGM_TRY(put_hashed(s, tail->data + 1, tail->len - 1));
-    TGM_TRY(put_common_footer(s, s->o.hashing ? tgm__hasher_digest(s->hasher) : 0));
-    return put_pad(s);
+    TGM_TRY(tgm__emit_frame_begin(&s->emit, TGM_FRAME_FOOTER_METADATA, body));
+    TGM_TRY(tgm__emit_frame_piece(&s->emit, head, hn));
+    TGM_TRY(tgm__emit_frame_piece(&s->emit, s->entries.data, s->entries.len));
+    TGM_TRY(tgm__emit_frame_piece(&s->emit, tail->data + 1, tail->len - 1));
+    return tgm__emit_frame_end(&s->emit);
 }
 
 tgm_error tgm__stream_finish(tgm_stream *s, bool backfill) {
@@ -481,22 +367,26 @@ tgm_error tgm__stream_finish(tgm_stream *s, bool backfill) {
         TGM_CHECK(tgm__hashframe_to_cbor(s->hashes.v, s->count, &hf));
     }
 
-    uint64_t footer_start = s->pos;
-    TGM_CHECK(put_footer_metadata(s, &tail, tail_count));
-    if (hash_frame) {
-        TGM_CHECK(put_simple_frame(s, TGM_FRAME_FOOTER_HASH, hf.data, hf.len));
+    uint64_t footer_start = s->emit.pos;
+    err = put_footer_metadata(s, &tail, tail_count);
+    if (err == TGM_ERROR_OK && hash_frame) {
+        err = tgm__emit_frame(&s->emit, TGM_FRAME_FOOTER_HASH, hf.data, hf.len);
     }
-    TGM_CHECK(put_simple_frame(s, TGM_FRAME_FOOTER_INDEX, idx.data, idx.len));
+    if (err == TGM_ERROR_OK) {
+        err = tgm__emit_frame(&s->emit, TGM_FRAME_FOOTER_INDEX, idx.data, idx.len);
+    }
 
     /* Back-filling (§9.4): the postamble is written last, so its copy of
      * the length needs no seek; the preamble's is patched in place. */
     bool fill = backfill && tgm__stream_can_backfill(s);
-    uint64_t total = s->pos + TGM_POSTAMBLE_SIZE;
+    uint64_t total = s->emit.pos + TGM_POSTAMBLE_SIZE;
     uint8_t post[TGM_POSTAMBLE_SIZE];
     tgm_postamble pa = {footer_start, fill ? total : 0};
     tgm__postamble_write(post, &pa);
-    TGM_CHECK(put(s, post, sizeof post));
-    TGM_CHECK(flush_stage(s));
+    if (err == TGM_ERROR_OK) {
+        err = tgm__emit_bytes(&s->emit, post, sizeof post);
+    }
+    TGM_CHECK(done(s, err));
     if (fill) {
         uint8_t be[8];
         tgm__wr_be64(be, total);
@@ -527,11 +417,11 @@ tgm_error tgm__stream_restart(tgm_stream *s, tgm_sink *sink) {
     if (sink != NULL && sink != s->sink) {
         tgm__sink_close(s->sink);
         s->sink = sink;
+        s->emit.sink = sink;
     }
     s->count = 0;
     s->offsets.n = s->lengths.n = s->hashes.n = 0;
     s->entries.len = 0;
-    s->stage.len = 0;
     s->state = ST_OPEN;
     return write_head(s);
 }
@@ -542,7 +432,7 @@ tgm_sink *tgm__stream_sink(tgm_stream *s) { return s->sink; }
 
 size_t tgm__stream_count(const tgm_stream *s) { return s->count; }
 
-uint64_t tgm__stream_bytes_written(const tgm_stream *s) { return s->pos; }
+uint64_t tgm__stream_bytes_written(const tgm_stream *s) { return s->emit.pos; }
 
 bool tgm__stream_is_open(const tgm_stream *s) { return s->state == ST_OPEN; }
 
@@ -551,7 +441,7 @@ bool tgm__stream_can_backfill(const tgm_stream *s) {
 }
 
 size_t tgm__stream_footprint(const tgm_stream *s) {
-    return sizeof *s + s->stage.cap + s->entries.cap +
+    return sizeof *s + s->emit.stage.cap + s->entries.cap +
            (s->offsets.cap + s->lengths.cap + s->hashes.cap) * sizeof(uint64_t) +
            s->meta_arena.total + s->pending_arena.total;
 }
@@ -561,8 +451,7 @@ void tgm__stream_free(tgm_stream *s) {
         return;
     }
     tgm__sink_close(s->sink);
-    tgm__hasher_free(s->hasher);
-    tgm__buf_free(&s->stage);
+    tgm__emit_free(&s->emit);
     tgm__buf_free(&s->entries);
     tgm__u64vec_free(&s->offsets);
     tgm__u64vec_free(&s->lengths);
