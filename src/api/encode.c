@@ -5,7 +5,6 @@
 
 #include "api/api.h"
 #include "common/alloc.h"
-#include "common/thread.h"
 #include "hash/hash.h"
 #include "masks/masks.h"
 #include "json/json.h"
@@ -52,33 +51,11 @@ tgm_error tgm__api_mask_options(const TgmEncodeMaskOptions *mo, bool *allow_nan,
     return TGM_ERROR_OK;
 }
 
-typedef struct encode_job {
-    tgm_arena *arena; /* not shared across threads: each object gets its own */
-    tgm_arena *arenas;
-    const tgm_descriptor *descs;
-    const uint8_t *const *data;
-    const size_t *lens;
-    tgm_encode_opts opts;
-    tgm_encoded_obj *out;
-} encode_job;
-
-static tgm_error encode_one(void *ctx, size_t i) {
-    encode_job *j = ctx;
-    tgm_error e = tgm__pipeline_encode(&j->arenas[i], &j->descs[i],
-                                       j->lens[i] ? j->data[i] : (const uint8_t *)"", j->lens[i],
-                                       &j->opts, &j->out[i]);
-    if (e != TGM_ERROR_OK) {
-        return e;
-    }
-    return TGM_ERROR_OK;
-}
-
+/* The C API's JSON and arguments, translated for tgm__msg_encode. */
 tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     tgm_error err = TGM_ERROR_OK;
     tgm_arena arena = TGM_ARENA_INIT;
-    tgm_arena *obj_arenas = NULL;
     tgm_descriptor *descs = NULL;
-    tgm_encoded_obj *encoded = NULL;
     size_t n = args->num_objects;
 
     tgm_val *root;
@@ -107,7 +84,6 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
             goto cleanup;
         }
     }
-    int hashing;
     if (args->hash_algo != NULL && strcmp(args->hash_algo, "none") != 0 &&
         strcmp(args->hash_algo, TGM_HASH_ALGORITHM) != 0) {
         err = tgm__fail_raw(TGM_ERROR_INVALID_ARG,
@@ -115,80 +91,28 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
                             args->hash_algo);
         goto cleanup;
     }
-    hashing = args->hash_algo != NULL && strcmp(args->hash_algo, TGM_HASH_ALGORITHM) == 0;
 
-    encode_job job;
-    memset(&job, 0, sizeof job);
-    TGM_CHECK(tgm__api_mask_options(args->mask_options, &job.opts.allow_nan, &job.opts.allow_inf,
-                                    job.opts.mask_method, &job.opts.small_mask_threshold));
-    job.opts.hashing = hashing;
-    job.opts.pre_encoded = args->pre_encoded || args->stored;
-    job.opts.stored = args->stored;
+    tgm_msg_encode_opts mo;
+    memset(&mo, 0, sizeof mo);
+    mo.hashing = args->hash_algo != NULL && strcmp(args->hash_algo, TGM_HASH_ALGORITHM) == 0;
+    mo.header_hash = args->header_hash;
+    mo.footer_hash = args->footer_hash;
+    mo.threads = args->threads;
+    TGM_CHECK(tgm__api_mask_options(args->mask_options, &mo.object.allow_nan, &mo.object.allow_inf,
+                                    mo.object.mask_method, &mo.object.small_mask_threshold));
+    mo.object.pre_encoded = args->pre_encoded || args->stored;
+    mo.object.stored = args->stored;
 
     descs = tgm__calloc(n ? n : 1, sizeof *descs);
-    encoded = tgm__calloc(n ? n : 1, sizeof *encoded);
-    obj_arenas = tgm__calloc(n ? n : 1, sizeof *obj_arenas);
-    TGM_FAIL_IF(descs == NULL || encoded == NULL || obj_arenas == NULL, TGM_ERROR_ENCODING,
-                "out of memory for %zu objects", n);
+    TGM_FAIL_IF(descs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
     for (size_t i = 0; i < n; i++) {
         char where[64];
         snprintf(where, sizeof where, "descriptors[%zu]", i);
         TGM_CHECK(tgm__desc_from_val(&arena, &dvals->p.items[i], where, &descs[i]));
     }
-
-    uint32_t budget = tgm__resolve_threads(args->threads);
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        total += args->data_lens[i];
-    }
-    tgm_thread_split split = tgm__thread_split(budget, n, total);
-    job.opts.threads = split.each;
-    job.arenas = obj_arenas;
-    job.descs = descs;
-    job.data = args->data_ptrs;
-    job.lens = args->data_lens;
-    job.out = encoded;
-    TGM_CHECK(tgm__parallel_for(split.objects, n, encode_one, &job));
-
-    /* Message-level metadata: client _reserved_ is refused, base may not
-     * outnumber the objects; the library fills _reserved_. */
-    TGM_FAIL_IF(meta.nbase > n, TGM_ERROR_METADATA,
-                "metadata base has %zu entries but only %zu descriptors provided; extra base "
-                "entries would be discarded",
-                meta.nbase, n);
-    tgm_val *base = tgm__arena_calloc(&arena, n ? n : 1, sizeof(tgm_val));
-    TGM_FAIL_IF(base == NULL, TGM_ERROR_ENCODING, "out of memory for base entries");
-    for (size_t i = 0; i < n; i++) {
-        tgm_val empty;
-        memset(&empty, 0, sizeof empty);
-        empty.kind = TGM_V_MAP;
-        const tgm_val *entry = i < meta.nbase ? &meta.base[i] : &empty;
-        tgm_val *tensor;
-        TGM_CHECK(tgm__tensor_reserved(&arena, &encoded[i].desc, &tensor));
-        tgm_val *ne = tgm__section_set(&arena, entry, TGM_RESERVED_KEY, tensor);
-        TGM_FAIL_IF(ne == NULL, TGM_ERROR_ENCODING, "out of memory for base[%zu]", i);
-        base[i] = *ne;
-    }
-    meta.base = n ? base : NULL;
-    meta.nbase = n;
-    TGM_CHECK(tgm__provenance(&arena, &meta.reserved));
-
-    tgm_msg_encode_opts mo = {hashing != 0, args->header_hash, args->footer_hash, budget};
-    TGM_CHECK(tgm__msg_encode(&arena, &meta, encoded, n, &mo, out));
+    TGM_CHECK(tgm__msg_encode(&arena, &meta, descs, args->data_ptrs, args->data_lens, n, &mo, out));
 
 cleanup:
-    if (encoded != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            tgm__encoded_obj_free(&encoded[i]);
-        }
-    }
-    if (obj_arenas != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            tgm__arena_free(&obj_arenas[i]);
-        }
-    }
-    tgm__free(obj_arenas);
-    tgm__free(encoded);
     tgm__free(descs);
     tgm__arena_free(&arena);
     return err;

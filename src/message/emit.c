@@ -213,7 +213,8 @@ tgm_error tgm__emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf 
     if (e->hashing) {
         TGM_TRY(hasher(e));
     }
-    TGM_TRY(header(e, TGM_FRAME_NTENSOR, (uint16_t)(TGM_FF_CBOR_AFTER_PAYLOAD | hash_flag(e)), len));
+    TGM_TRY(
+        header(e, TGM_FRAME_NTENSOR, (uint16_t)(TGM_FF_CBOR_AFTER_PAYLOAD | hash_flag(e)), len));
     if (e->buf != NULL) {
         TGM_TRY(payload_to_buf(e, o));
     } else {
@@ -227,8 +228,8 @@ tgm_error tgm__emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf 
     TGM_TRY(out(e, cbor->data, cbor->len));
     *hash = e->hashing ? tgm__hasher_digest(e->hasher) : 0;
     uint8_t foot[TGM_DATA_FRAME_FOOTER_SIZE];
-    tgm__frame_data_footer_write(foot, (uint64_t)TGM_FRAME_HEADER_SIZE + o->payload_len + o->masks.len,
-                                 *hash);
+    tgm__frame_data_footer_write(
+        foot, (uint64_t)TGM_FRAME_HEADER_SIZE + o->payload_len + o->masks.len, *hash);
     TGM_TRY(out(e, foot, sizeof foot));
     return tgm__emit_pad(e);
 }

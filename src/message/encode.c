@@ -75,8 +75,10 @@ static tgm_error layout_index(size_t header_no_index, obj_layout *lay, size_t n,
     return tgm__fail(TGM_ERROR_FRAMING, "index frame size did not converge");
 }
 
-tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded_obj *objs,
-                          size_t nobj, const tgm_msg_encode_opts *o, tgm_buf *out) {
+/* The layout and the frames of encoded objects, appended to `out`. */
+static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded_obj *objs,
+                               size_t nobj, const tgm_msg_encode_opts *o, uint32_t budget,
+                               tgm_buf *out) {
     tgm_error err = TGM_ERROR_OK;
     tgm_buf meta_cbor = TGM_BUF_INIT, idx_cbor = TGM_BUF_INIT, hash_cbor = TGM_BUF_INIT;
     obj_layout *lay = NULL;
@@ -164,7 +166,7 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded
     for (size_t i = 0; i < nobj; i++) {
         total_payload += objs[i].payload_len;
     }
-    tgm_thread_split split = tgm__thread_split(o->threads ? o->threads : 1, nobj, total_payload);
+    tgm_thread_split split = tgm__thread_split(budget, nobj, total_payload);
     TGM_CHECK(tgm__parallel_for(split.frames, nobj, write_object_frame, &wc));
 
     if (header_hash || footer_hash) {
@@ -203,5 +205,90 @@ cleanup:
     tgm__buf_free(&meta_cbor);
     tgm__buf_free(&idx_cbor);
     tgm__buf_free(&hash_cbor);
+    return err;
+}
+
+/* ---- whole messages ----------------------------------------------------------- */
+
+typedef struct encode_job {
+    tgm_arena *arenas; /* one per object: arenas are not shared across threads */
+    const tgm_descriptor *descs;
+    const uint8_t *const *data;
+    const size_t *lens;
+    tgm_encode_opts opts;
+    tgm_encoded_obj *out;
+} encode_job;
+
+static tgm_error encode_one(void *ctx, size_t i) {
+    encode_job *j = ctx;
+    return tgm__pipeline_encode(&j->arenas[i], &j->descs[i],
+                                j->lens[i] ? j->data[i] : (const uint8_t *)"", j->lens[i], &j->opts,
+                                &j->out[i]);
+}
+
+/* base[i] of the message: the caller's entry (or an empty map) with
+ * _reserved_.tensor of the final descriptor; then the provenance. */
+static tgm_error library_sections(tgm_arena *a, const tgm_global_meta *in,
+                                  const tgm_encoded_obj *objs, size_t n, tgm_global_meta *meta) {
+    TGM_RETURN_IF(in->nbase > n, TGM_ERROR_METADATA,
+                  "metadata base has %zu entries but only %zu descriptors provided; extra base "
+                  "entries would be discarded",
+                  in->nbase, n);
+    *meta = *in;
+    tgm_val *base = tgm__arena_calloc(a, n ? n : 1, sizeof(tgm_val));
+    TGM_RETURN_IF(base == NULL, TGM_ERROR_ENCODING, "out of memory for base entries");
+    for (size_t i = 0; i < n; i++) {
+        tgm_val empty;
+        memset(&empty, 0, sizeof empty);
+        empty.kind = TGM_V_MAP;
+        const tgm_val *entry = i < in->nbase ? &in->base[i] : &empty;
+        tgm_val *tensor;
+        TGM_TRY(tgm__tensor_reserved(a, &objs[i].desc, &tensor));
+        tgm_val *ne = tgm__section_set(a, entry, TGM_RESERVED_KEY, tensor);
+        TGM_RETURN_IF(ne == NULL, TGM_ERROR_ENCODING, "out of memory for base[%zu]", i);
+        base[i] = *ne;
+    }
+    meta->base = n ? base : NULL;
+    meta->nbase = n;
+    return tgm__provenance(a, &meta->reserved);
+}
+
+tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_descriptor *descs,
+                          const uint8_t *const *data, const size_t *lens, size_t n,
+                          const tgm_msg_encode_opts *o, tgm_buf *out) {
+    tgm_error err = TGM_ERROR_OK;
+    tgm_arena *arenas = tgm__calloc(n ? n : 1, sizeof *arenas);
+    tgm_encoded_obj *encoded = tgm__calloc(n ? n : 1, sizeof *encoded);
+    TGM_FAIL_IF(arenas == NULL || encoded == NULL, TGM_ERROR_ENCODING,
+                "out of memory for %zu objects", n);
+
+    uint32_t budget = tgm__resolve_threads(o->threads);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += lens[i];
+    }
+    tgm_thread_split split = tgm__thread_split(budget, n, total);
+    encode_job job = {arenas, descs, data, lens, o->object, encoded};
+    job.opts.hashing = o->hashing;
+    job.opts.threads = split.each;
+    TGM_CHECK(tgm__parallel_for(split.objects, n, encode_one, &job));
+
+    tgm_global_meta full;
+    TGM_CHECK(library_sections(a, meta, encoded, n, &full));
+    TGM_CHECK(write_message(a, &full, encoded, n, o, budget, out));
+
+cleanup:
+    if (encoded != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            tgm__encoded_obj_free(&encoded[i]);
+        }
+    }
+    if (arenas != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            tgm__arena_free(&arenas[i]);
+        }
+    }
+    tgm__free(arenas);
+    tgm__free(encoded);
     return err;
 }

@@ -108,17 +108,30 @@ tgm_error tgm__msg_parse_descriptor_pieces(const uint8_t *head, size_t head_len,
                                            size_t at, tgm_arena *a, tgm_obj_ref *out,
                                            uint64_t *need);
 
-/* Encode a message in buffered mode (header metadata, header index,
- * header hash, data frames, postamble). */
+/* Options of a whole-message encode (the encode direction's one options
+ * struct; the public tgm_encode_options and the streaming options are
+ * translated into it by api/). */
 typedef struct tgm_msg_encode_opts {
-    bool hashing;
-    bool header_hash; /* emit HeaderHash (default when hashing) */
-    bool footer_hash; /* emit FooterHash */
-    uint32_t threads;
+    bool hashing;     /* xxh3 in every frame */
+    bool header_hash; /* HeaderHash aggregate frame (when hashing) */
+    bool footer_hash; /* FooterHash aggregate frame (when hashing) */
+    uint32_t threads; /* requested budget (0: TENSOGRAM_THREADS, common/thread.h) */
+    /* Per object: pre-encoded / stored input, NaN / Inf handling, mask
+     * methods (hashing and threads are set from the fields above). */
+    tgm_encode_opts object;
 } tgm_msg_encode_opts;
 
-tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded_obj *objs,
-                          size_t nobj, const tgm_msg_encode_opts *o, tgm_buf *out);
+/* Encode a whole message in buffered mode: each object through the
+ * pipeline (objects side by side or each with the thread budget,
+ * tgm__thread_split), base[i]._reserved_.tensor from the final
+ * descriptors, the provenance, then the layout (header metadata, index and
+ * hash, data frames, optional footer hash, postamble) appended to `out`.
+ * `meta` holds the caller's sections (base entries without _reserved_,
+ * _extra_); it is not modified.  Errors: the reference's texts
+ * (TGM_ERROR_METADATA for more base entries than objects). */
+tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_descriptor *descs,
+                          const uint8_t *const *data, const size_t *lens, size_t n,
+                          const tgm_msg_encode_opts *o, tgm_buf *out);
 
 /* Scanning (§9).  Entries are (offset, length) pairs; bytes between them
  * (garbage, torn messages) are simply not listed.  See scan.c for what is
