@@ -10,20 +10,6 @@
 #include "meta/meta.h"
 #include "tensogram/tensogram.h"
 
-typedef struct tgm_decoded_obj {
-    tgm_descriptor desc;
-    uint8_t *data; /* tgm__malloc'd decoded bytes */
-    size_t len;
-    bool has_hash;
-    char hash_hex[17];
-    const char *desc_json; /* lazily built by tgm_object_descriptor_json */
-    /* tgm_decode_with_masks only: the packed nan / inf+ / inf- masks
-     * (tgm__malloc'd, NULL when the object stores none) over mask_bits
-     * elements. */
-    uint8_t *masks[3];
-    uint64_t mask_bits;
-} tgm_decoded_obj;
-
 /* Cached strings handed out by accessors (valid until the handle is freed). */
 typedef struct tgm_str_cache {
     struct tgm_str_cache *next;
@@ -40,11 +26,11 @@ struct tgm_metadata_t {
     const char **obj_json; /* per object, lazily */
 };
 
+/* A decoded message (message/decode.c) and the descriptor JSON texts
+ * handed out by tgm_object_descriptor_json (per object, lazily). */
 struct tgm_message_t {
-    tgm_arena arena;
-    tgm_global_meta meta;
-    size_t nobj;
-    tgm_decoded_obj *objs;
+    tgm_decoded d;
+    const char **desc_json;
 };
 
 /* Argument checks: record "null argument" style details. */
@@ -55,13 +41,15 @@ struct tgm_message_t {
         }                                                                                          \
     } while (0)
 
-/* Decode objects of a parsed message into a new message handle. */
-typedef struct tgm_api_decode_opts {
-    bool native_byte_order;
-    bool verify_hash;
-    bool restore_non_finite;
-    uint32_t threads;
-} tgm_api_decode_opts;
+/* Decode into a new message handle: every object, or object `index`
+ * (async tasks, files and iterators share these). */
+typedef tgm_msg_decode_opts tgm_api_decode_opts;
+
+/* The options of the reference's positional arguments (mask_options NULL:
+ * NaN / Inf restored). */
+tgm_msg_decode_opts tgm__api_decode_opts(int32_t native_byte_order, uint32_t threads,
+                                         int32_t verify_hash,
+                                         const TgmDecodeMaskOptions *mask_options);
 
 tgm_error tgm__api_decode_into(const uint8_t *buf, size_t len, const tgm_api_decode_opts *o,
                                tgm_message_t **out);

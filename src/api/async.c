@@ -372,7 +372,10 @@ tgm_error tgm_async_file_decode_message(tgm_async_file_t *file, size_t index,
                                         tgm_async_task_t **out_task) {
     FILE_PROLOGUE(OP_DECODE);
     c->msg = index;
-    c->dopts = (tgm_api_decode_opts){native_byte_order, verify_hash, restore_non_finite, threads};
+    c->dopts = (tgm_api_decode_opts){.native_byte_order = native_byte_order,
+                                     .verify_hash = verify_hash,
+                                     .restore_non_finite = restore_non_finite,
+                                     .threads = threads};
     return submit_file_op(file, c, cancel, timeout_ms, out_task);
 }
 
@@ -392,7 +395,10 @@ tgm_error tgm_async_file_decode_object(tgm_async_file_t *file, size_t msg_index,
     FILE_PROLOGUE(OP_OBJECT);
     c->msg = msg_index;
     c->obj = obj_index;
-    c->dopts = (tgm_api_decode_opts){native_byte_order, verify_hash, restore_non_finite, threads};
+    c->dopts = (tgm_api_decode_opts){.native_byte_order = native_byte_order,
+                                     .verify_hash = verify_hash,
+                                     .restore_non_finite = restore_non_finite,
+                                     .threads = threads};
     return submit_file_op(file, c, cancel, timeout_ms, out_task);
 }
 

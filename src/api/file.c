@@ -74,7 +74,7 @@ tgm_error tgm_file_decode_message(tgm_file_t *file, size_t index, int32_t native
                                   uint32_t threads, int32_t verify_hash, tgm_message_t **out) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && out != NULL, "null argument");
-    tgm_api_decode_opts o = {native_byte_order != 0, verify_hash != 0, true, threads};
+    tgm_api_decode_opts o = tgm__api_decode_opts(native_byte_order, threads, verify_hash, NULL);
     WITH_MESSAGE(file, index, tgm__api_decode_into(msg_, len_, &o, out));
 }
 
@@ -85,8 +85,8 @@ tgm_error tgm_file_decode_message_with_options(tgm_file_t *file, size_t index,
                                                tgm_message_t **out) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && out != NULL, "null argument");
-    tgm_api_decode_opts o = {native_byte_order != 0, verify_hash != 0,
-                             mask_options ? mask_options->restore_non_finite : true, threads};
+    tgm_api_decode_opts o =
+        tgm__api_decode_opts(native_byte_order, threads, verify_hash, mask_options);
     WITH_MESSAGE(file, index, tgm__api_decode_into(msg_, len_, &o, out));
 }
 
@@ -121,7 +121,7 @@ tgm_error tgm_file_decode_object(tgm_file_t *file, size_t msg_index, size_t obj_
                                  tgm_message_t **out) {
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && out != NULL, "null argument");
-    tgm_api_decode_opts o = {native_byte_order != 0, verify_hash != 0, true, threads};
+    tgm_api_decode_opts o = tgm__api_decode_opts(native_byte_order, threads, verify_hash, NULL);
     if (tgm__file_remote(file) != NULL) { /* only the object's frame */
         bool done;
         TGM_TRY(tgm__api_remote_object(file, msg_index, obj_index, &o, out, &done));

@@ -168,9 +168,9 @@ static tgm_error object_from_frame(const obj_loc *l, size_t j, const uint8_t *fr
     }
     tgm_error err = TGM_ERROR_OK;
     tgm_obj_ref ref;
-    TGM_CHECK(copy_meta(&m->arena, &l->lay->meta, l->lay->nindex, &m->meta));
+    TGM_CHECK(copy_meta(&m->d.arena, &l->lay->meta, l->lay->nindex, &m->d.meta));
     TGM_CHECK(tgm__msg_parse_object_frame(frame, (size_t)l->frame_len, (size_t)l->frame_off,
-                                          &m->arena, &ref));
+                                          &m->d.arena, &ref));
     if (l->rf != NULL) {
         tgm__rfile_note_dtype(l->rf, l->msg, j, (int)ref.desc.dtype);
     }
@@ -178,10 +178,10 @@ static tgm_error object_from_frame(const obj_loc *l, size_t j, const uint8_t *fr
     if (o->verify_hash) {
         TGM_CHECK(tgm__msg_verify_object_hash(frame, &ref, j));
     }
-    m->nobj = 1;
-    m->objs = tgm__calloc(1, sizeof *m->objs);
-    TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_ENCODING, "out of memory");
-    TGM_CHECK(tgm__api_decode_ref(frame, &ref, o, &m->objs[0]));
+    m->d.nobj = 1;
+    m->d.objs = tgm__calloc(1, sizeof *m->d.objs);
+    TGM_FAIL_IF(m->d.objs == NULL, TGM_ERROR_ENCODING, "out of memory");
+    TGM_CHECK(tgm__api_decode_ref(frame, &ref, o, &m->d.objs[0]));
     *out = m;
     return TGM_ERROR_OK;
 cleanup:
@@ -294,10 +294,10 @@ tgm_error tgm__api_remote_descriptors(tgm_file_t *f, size_t i, tgm_message_t **o
     TGM_FAIL_IF(m == NULL || head == NULL || tail == NULL || tl == NULL || have == NULL ||
                     g == NULL,
                 TGM_ERROR_IO, "out of memory for %zu descriptors", n);
-    m->objs = tgm__calloc(n ? n : 1, sizeof *m->objs);
-    TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_IO, "out of memory for %zu descriptors", n);
-    m->nobj = n;
-    TGM_CHECK(copy_meta(&m->arena, &lay->meta, n, &m->meta));
+    m->d.objs = tgm__calloc(n ? n : 1, sizeof *m->d.objs);
+    TGM_FAIL_IF(m->d.objs == NULL, TGM_ERROR_IO, "out of memory for %zu descriptors", n);
+    m->d.nobj = n;
+    TGM_CHECK(copy_meta(&m->d.arena, &lay->meta, n, &m->d.meta));
     for (int round = 0; round < 2; round++) {
         size_t ng = 0;
         for (size_t j = 0; j < n; j++) {
@@ -334,7 +334,8 @@ tgm_error tgm__api_remote_descriptors(tgm_file_t *f, size_t i, tgm_message_t **o
                 goto fallback; /* the index does not point at this object's frame */
             }
             if (tl[j] == flen) {
-                TGM_CHECK(tgm__msg_parse_object_frame(tail[j], (size_t)flen, at, &m->arena, &ref));
+                TGM_CHECK(
+                    tgm__msg_parse_object_frame(tail[j], (size_t)flen, at, &m->d.arena, &ref));
             } else {
                 uint64_t need = 0;
                 if (!(tgm__rd_be16(head[j] + 6) & TGM_FF_CBOR_AFTER_PAYLOAD)) {
@@ -342,7 +343,7 @@ tgm_error tgm__api_remote_descriptors(tgm_file_t *f, size_t i, tgm_message_t **o
                 } else {
                     TGM_CHECK(tgm__msg_parse_descriptor_pieces(head[j], TGM_FRAME_HEADER_SIZE,
                                                                tail[j], (size_t)tl[j], flen, at,
-                                                               &m->arena, &ref, &need));
+                                                               &m->d.arena, &ref, &need));
                 }
                 if (need > 0) {
                     TGM_FAIL_IF(round == 1, TGM_ERROR_FRAMING,
@@ -356,12 +357,12 @@ tgm_error tgm__api_remote_descriptors(tgm_file_t *f, size_t i, tgm_message_t **o
             }
             const uint8_t *t = tail[j];
             uint64_t slot = tgm__rd_be64(t + tl[j] - TGM_FRAME_COMMON_FOOTER_SIZE);
-            m->objs[j].desc = ref.desc;
+            m->d.objs[j].desc = ref.desc;
             tgm__rfile_note_dtype(l.rf, i, j, (int)ref.desc.dtype);
             have[j] = true;
-            m->objs[j].has_hash = slot != 0;
+            m->d.objs[j].has_hash = slot != 0;
             if (slot != 0) {
-                tgm__hash_hex(slot, m->objs[j].hash_hex);
+                tgm__hash_hex(slot, m->d.objs[j].hash_hex);
             }
         }
         if (!again) {
@@ -516,7 +517,8 @@ tgm_error tgm_file_decode_object_batch(tgm_file_t *file, const size_t *msg_indic
                                          threads, verify_hash, &out[k]);
         }
     } else {
-        obj_batch b = {obj_index, {native_byte_order != 0, verify_hash != 0, true, threads}, out};
+        obj_batch b = {obj_index,
+                       tgm__api_decode_opts(native_byte_order, threads, verify_hash, NULL), out};
         err = run_batch(file, msg_indices, n, obj_index, obj_batch_fn, &b);
     }
     if (err != TGM_ERROR_OK) {

@@ -6,14 +6,14 @@
 #include "json/json.h"
 
 static const tgm_decoded_obj *obj(const tgm_message_t *m, size_t i) {
-    return (m != NULL && i < m->nobj) ? &m->objs[i] : NULL;
+    return (m != NULL && i < m->d.nobj) ? &m->d.objs[i] : NULL;
 }
 
 uint64_t tgm_message_version(const tgm_message_t *msg) { return msg ? TGM_WIRE_VERSION : 0; }
 
-size_t tgm_message_num_objects(const tgm_message_t *msg) { return msg ? msg->nobj : 0; }
+size_t tgm_message_num_objects(const tgm_message_t *msg) { return msg ? msg->d.nobj : 0; }
 
-size_t tgm_message_num_decoded(const tgm_message_t *msg) { return msg ? msg->nobj : 0; }
+size_t tgm_message_num_decoded(const tgm_message_t *msg) { return msg ? msg->d.nobj : 0; }
 
 uint64_t tgm_object_ndim(const tgm_message_t *msg, size_t index) {
     const tgm_decoded_obj *o = obj(msg, index);
@@ -92,7 +92,7 @@ const char *tgm_object_hash_value(const tgm_message_t *msg, size_t index) {
 tgm_error tgm_message_metadata(const tgm_message_t *msg, tgm_metadata_t **out) {
     tgm__clear_error();
     TGM_API_REQUIRE(msg != NULL && out != NULL, "null argument");
-    return tgm__api_metadata_new(&msg->meta, out);
+    return tgm__api_metadata_new(&msg->d.meta, out);
 }
 
 const char *tgm_object_descriptor_json(const tgm_message_t *msg, size_t index) {
@@ -105,15 +105,21 @@ const char *tgm_object_descriptor_json(const tgm_message_t *msg, size_t index) {
         tgm_message_t *m;
     } u;
     u.c = msg;
-    tgm_decoded_obj *mo = &u.m->objs[index];
-    if (mo->desc_json == NULL) {
+    tgm_message_t *m = u.m;
+    if (m->desc_json == NULL) {
+        m->desc_json = tgm__calloc(m->d.nobj, sizeof *m->desc_json);
+        if (m->desc_json == NULL) {
+            return NULL;
+        }
+    }
+    if (m->desc_json[index] == NULL) {
         tgm_buf b = TGM_BUF_INIT;
         if (tgm__json_write(o->desc.map, TGM_JSON_COMPACT, &b) == TGM_ERROR_OK) {
-            mo->desc_json = tgm__arena_strndup(&u.m->arena, (const char *)b.data, b.len);
+            m->desc_json[index] = tgm__arena_strndup(&m->d.arena, (const char *)b.data, b.len);
         }
         tgm__buf_free(&b);
     }
-    return mo->desc_json;
+    return m->desc_json[index];
 }
 
 const uint8_t *tgm_object_mask(const tgm_message_t *msg, size_t index, int32_t kind,

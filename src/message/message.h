@@ -133,6 +133,84 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_d
                           const uint8_t *const *data, const size_t *lens, size_t n,
                           const tgm_msg_encode_opts *o, tgm_buf *out);
 
+/* ---- decoding ---------------------------------------------------------------- */
+
+/* What a decode produces. */
+enum {
+    TGM_DECODE_VALUES = 0,      /* objects decoded through the pipeline */
+    TGM_DECODE_DESCRIPTORS = 1, /* descriptors (and hashes) only */
+    TGM_DECODE_ENCODED = 2      /* descriptors and each payload region as stored */
+};
+
+/* The decode direction's one options struct (the API's positional
+ * arguments and option structs are translated into it). */
+typedef struct tgm_msg_decode_opts {
+    bool native_byte_order;  /* values in host byte order (else as stored) */
+    bool verify_hash;        /* check each decoded object's frame hash */
+    bool restore_non_finite; /* NaN / Inf put back from the stored masks */
+    uint32_t threads;        /* requested budget (0: TENSOGRAM_THREADS) */
+    bool keep_masks;         /* keep the decoded masks with each object (no restoring) */
+    int what;                /* TGM_DECODE_* */
+} tgm_msg_decode_opts;
+
+/* One decoded object: its descriptor (pointing into the decoded message's
+ * arena), its bytes and what its frame stored. */
+typedef struct tgm_decoded_obj {
+    tgm_descriptor desc;
+    uint8_t *data; /* tgm__malloc'd decoded bytes (payload region for TGM_DECODE_ENCODED) */
+    size_t len;
+    bool has_hash;
+    char hash_hex[17];
+    /* keep_masks only: the packed nan / inf+ / inf- masks (tgm__malloc'd,
+     * NULL when the object stores none) over mask_bits elements. */
+    uint8_t *masks[3];
+    uint64_t mask_bits;
+} tgm_decoded_obj;
+
+typedef struct tgm_decoded {
+    tgm_arena arena;
+    tgm_global_meta meta; /* in arena */
+    size_t nobj;
+    tgm_decoded_obj *objs;
+} tgm_decoded;
+
+void tgm__decoded_free(tgm_decoded *d);
+
+/* Every object of the message at buf (what o->what asks for).  Each
+ * object's claimed size is checked before anything is allocated; hashes
+ * are verified before decoding.  On failure *out is left empty. */
+tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_opts *o,
+                          tgm_decoded *out);
+/* Object `index` only (out->nobj = 1), found through the index when the
+ * message has one; the message metadata comes with it. */
+tgm_error tgm__msg_decode_object(const uint8_t *buf, size_t len, size_t index,
+                                 const tgm_msg_decode_opts *o, tgm_decoded *out);
+/* Object `index` into caller memory: *out_len receives its decoded size;
+ * dst NULL only asks for it; a dst_len too small is TGM_ERROR_INVALID_ARG. */
+tgm_error tgm__msg_decode_object_into(const uint8_t *buf, size_t len, size_t index,
+                                      const tgm_msg_decode_opts *o, void *dst, size_t dst_len,
+                                      size_t *out_len);
+/* The stored bytes of object `index` when they are its decoded values
+ * (no pipeline, no masks, host byte order): *data points into buf;
+ * otherwise *data is NULL.  *out_len is the decoded size either way. */
+tgm_error tgm__msg_object_view(const uint8_t *buf, size_t len, size_t index, const uint8_t **data,
+                               size_t *out_len);
+/* Decode one located object (tgm__msg_object, tgm__msg_parse_object_frame)
+ * into *out; msgbuf is the buffer its frame_off is relative to. */
+tgm_error tgm__msg_decode_ref(const uint8_t *msgbuf, const tgm_obj_ref *r,
+                              const tgm_msg_decode_opts *o, tgm_decoded_obj *out);
+/* Element ranges [offsets[i], offsets[i] + counts[i]) of object `index`,
+ * each into a tgm__malloc'd parts[i] of part_len[i] bytes (nothing left
+ * allocated on failure).  NaN / Inf masks are decoded once for all. */
+tgm_error tgm__msg_decode_ranges(const uint8_t *buf, size_t len, size_t index,
+                                 const uint64_t *offsets, const uint64_t *counts, size_t nranges,
+                                 const tgm_msg_decode_opts *o, uint8_t **parts, size_t *part_len);
+/* The same on a located object (`index` only names it in messages). */
+tgm_error tgm__msg_decode_ranges_ref(const tgm_obj_ref *ref, size_t index, const uint64_t *offsets,
+                                     const uint64_t *counts, size_t nranges,
+                                     const tgm_msg_decode_opts *o, uint8_t **parts,
+                                     size_t *part_len);
+
 /* Scanning (§9).  Entries are (offset, length) pairs; bytes between them
  * (garbage, torn messages) are simply not listed.  See scan.c for what is
  * accepted as a message and why scanning is linear on any input. */

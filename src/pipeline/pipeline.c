@@ -543,7 +543,17 @@ cleanup:
 
 /* ---- decode ----------------------------------------------------------------------- */
 
-static void mask_refs(const tgm_descriptor *d, tgm_mask_ref refs[TGM_MASK_KINDS]) {
+static bool has_any_mask(const tgm_descriptor *d) {
+    return d->masks[0].present || d->masks[1].present || d->masks[2].present;
+}
+
+tgm_error tgm__pipeline_decode_masks(const tgm_descriptor *d, const uint8_t *region,
+                                     size_t region_len, tgm_mask_set *set) {
+    tgm__mask_set_init(set, d->num_elements);
+    if (!has_any_mask(d)) {
+        return TGM_ERROR_OK;
+    }
+    tgm_mask_ref refs[TGM_MASK_KINDS];
     for (int k = 0; k < TGM_MASK_KINDS; k++) {
         const tgm_mask_desc *m = &d->masks[k];
         refs[k].present = m->present;
@@ -552,10 +562,7 @@ static void mask_refs(const tgm_descriptor *d, tgm_mask_ref refs[TGM_MASK_KINDS]
         refs[k].offset = m->offset;
         refs[k].length = m->length;
     }
-}
-
-static bool has_any_mask(const tgm_descriptor *d) {
-    return d->masks[0].present || d->masks[1].present || d->masks[2].present;
+    return tgm__masks_decode_region(refs, region, region_len, d->num_elements, set);
 }
 
 tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, size_t plen,
@@ -612,9 +619,7 @@ tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, 
     }
     /* 4. NaN / Inf restoration */
     if (o->restore_non_finite && has_any_mask(d)) {
-        tgm_mask_ref refs[TGM_MASK_KINDS];
-        mask_refs(d, refs);
-        TGM_CHECK(tgm__masks_decode_region(refs, region, region_len, p.n, &set));
+        TGM_CHECK(tgm__pipeline_decode_masks(d, region, region_len, &set));
         TGM_CHECK(tgm__masks_restore(dst, d->dtype, out_big, &set, 0, p.n));
     }
 cleanup:
@@ -702,9 +707,7 @@ tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *pay
         }
     }
     if (o->restore_non_finite && has_any_mask(d)) {
-        tgm_mask_ref refs[TGM_MASK_KINDS];
-        mask_refs(d, refs);
-        TGM_CHECK(tgm__masks_decode_region(refs, region, region_len, p.n, &set));
+        TGM_CHECK(tgm__pipeline_decode_masks(d, region, region_len, &set));
         TGM_CHECK(tgm__masks_restore(dst, d->dtype, out_big, &set, offset, count));
     }
 cleanup:

@@ -11,6 +11,7 @@
 #include "cbor/value.h"
 #include "common/arena.h"
 #include "common/buf.h"
+#include "masks/masks.h"
 #include "meta/meta.h"
 
 typedef struct tgm_encode_opts {
@@ -81,6 +82,15 @@ tgm_error tgm__pipeline_decode_range(const tgm_descriptor *d, const uint8_t *pay
                                      const uint8_t *region, size_t region_len,
                                      const tgm_decode_opts *o, uint64_t offset, uint64_t count,
                                      uint8_t *dst);
+
+/* Decode the NaN / Inf masks stored with an object (WIRE_FORMAT §6.5):
+ * the descriptor's "masks" entries locate each blob in the payload region.
+ * None stored: an empty set.  The set is sized for the descriptor's
+ * element count, which the caller has checked against the payload
+ * (tgm__pipeline_precheck), so the masks are never larger than the
+ * decoded values. */
+tgm_error tgm__pipeline_decode_masks(const tgm_descriptor *d, const uint8_t *region,
+                                     size_t region_len, tgm_mask_set *set);
 
 /* Validate a descriptor's pipeline configuration (names, parameters,
  * combinations) without data: the checks encode would make. */
