@@ -18,6 +18,7 @@
 
 #include "cbor/value.h"
 #include "common/buf.h"
+#include "common/endian.h"
 
 /* CBOR major types (RFC 8949 §3.1). */
 enum {
@@ -67,9 +68,41 @@ tgm_error tgm__cbor_check_canonical(const uint8_t *buf, size_t len);
  * into p (room for 9 bytes); returns its length (1, 2, 3, 5 or 9).  For
  * writers that assemble CBOR piece by piece (index and hash frames,
  * streamed footer metadata). */
-size_t tgm__cbor_put_head(uint8_t *p, unsigned major, uint64_t arg);
+static inline size_t tgm__cbor_put_head(uint8_t *p, unsigned major, uint64_t arg) {
+    uint8_t mt = (uint8_t)(major << 5);
+    if (arg < 24) {
+        p[0] = (uint8_t)(mt | arg);
+        return 1;
+    }
+    if (arg <= 0xffu) {
+        p[0] = mt | 24u;
+        p[1] = (uint8_t)arg;
+        return 2;
+    }
+    if (arg <= 0xffffu) {
+        p[0] = mt | 25u;
+        tgm__wr_be16(p + 1, (uint16_t)arg);
+        return 3;
+    }
+    if (arg <= 0xffffffffu) {
+        p[0] = mt | 26u;
+        tgm__wr_be32(p + 1, (uint32_t)arg);
+        return 5;
+    }
+    p[0] = mt | 27u;
+    tgm__wr_be64(p + 1, arg);
+    return 9;
+}
+
 /* The same, appended to out; and a text string (head + bytes). */
-tgm_error tgm__cbor_append_head(tgm_buf *out, unsigned major, uint64_t arg);
+tgm_error tgm__cbor_append_head_slow(tgm_buf *out, unsigned major, uint64_t arg);
+static inline tgm_error tgm__cbor_append_head(tgm_buf *out, unsigned major, uint64_t arg) {
+    if (out->cap - out->len < 9) {
+        return tgm__cbor_append_head_slow(out, major, arg);
+    }
+    out->len += tgm__cbor_put_head(out->data + out->len, major, arg);
+    return TGM_ERROR_OK;
+}
 tgm_error tgm__cbor_append_text(tgm_buf *out, const char *s);
 
 /* Order of two map keys in canonical CBOR: compares their canonical

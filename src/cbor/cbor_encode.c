@@ -129,39 +129,13 @@ double tgm__cbor_single_to_double(uint32_t s) {
 
 /* --- heads -------------------------------------------------------------------- */
 
-size_t tgm__cbor_put_head(uint8_t *p, unsigned major, uint64_t arg) {
-    uint8_t mt = (uint8_t)(major << 5);
-    if (arg < 24) {
-        p[0] = (uint8_t)(mt | arg);
-        return 1;
-    }
-    if (arg <= 0xffu) {
-        p[0] = mt | 24u;
-        p[1] = (uint8_t)arg;
-        return 2;
-    }
-    if (arg <= 0xffffu) {
-        p[0] = mt | 25u;
-        tgm__wr_be16(p + 1, (uint16_t)arg);
-        return 3;
-    }
-    if (arg <= 0xffffffffu) {
-        p[0] = mt | 26u;
-        tgm__wr_be32(p + 1, (uint32_t)arg);
-        return 5;
-    }
-    p[0] = mt | 27u;
-    tgm__wr_be64(p + 1, arg);
-    return 9;
-}
-
-tgm_error tgm__cbor_append_head(tgm_buf *out, unsigned major, uint64_t arg) {
+tgm_error tgm__cbor_append_head_slow(tgm_buf *out, unsigned major, uint64_t arg) {
     TGM_TRY(tgm__buf_reserve(out, 9));
     out->len += tgm__cbor_put_head(out->data + out->len, major, arg);
     return TGM_ERROR_OK;
 }
 
-static tgm_error put_head(tgm_buf *out, unsigned major, uint64_t arg) {
+static inline tgm_error put_head(tgm_buf *out, unsigned major, uint64_t arg) {
     return tgm__cbor_append_head(out, major, arg);
 }
 

@@ -20,11 +20,15 @@
 static const uint8_t zeros[8];
 
 void tgm__emit_to_buf(tgm_emit *e, tgm_buf *out, uint64_t pos, bool hashing) {
-    memset(e, 0, sizeof *e);
-    e->buf = out;
     e->pos = pos;
     e->hashing = hashing;
+    e->buf = out;
+    e->sink = NULL;
+    e->stage = (tgm_buf)TGM_BUF_INIT;
+    e->broken = false;
     e->chunk = MEMORY_CHUNK;
+    e->hasher = NULL;
+    e->frame_end = 0;
 }
 
 tgm_error tgm__emit_to_sink(tgm_emit *e, tgm_sink *sink, bool hashing) {
