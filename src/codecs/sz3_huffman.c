@@ -22,10 +22,10 @@
  * Encoded bins: u64 byte count, then the codes packed MSB first, the last
  * byte padded with zero bits.
  *
- * Decoding walks the tree with a table indexed by the next TABLE_BITS bits
- * that yields the symbol and its length for every code that short (nearly
- * all of them), and falls back to a bit-at-a-time walk from the node the
- * table reached for longer ones.  A loaded tree is checked: every child
+ * Decoding looks the next TABLE_BITS bits up in a table that gives the
+ * (up to three) whole codes they hold, decodes a run of a one-bit code
+ * with one leading-zero count, and walks the tree bit by bit from where the
+ * table left off for codes longer than the table.  A loaded tree is checked: every child
  * index is larger than its parent's (true of preorder numbering, and it
  * rules out cycles), inside the node count, and every internal node has
  * both children. */
@@ -305,12 +305,18 @@ void tgm__sz3_huff_encode(const sz3_huff *h, const int32_t *bins, size_t n, uint
 
 /* ---- decoding ----------------------------------------------------------- */
 
+/* A table entry: the symbols the next TABLE_BITS bits hold in full (up to
+ * three), with the bits each prefix of them takes; n == 0 for a code longer
+ * than the table (v[0] is then the node reached), RUN for the all-0 or
+ * all-1 index of a tree whose root has a leaf child (a run of that symbol,
+ * counted with one leading-zero count). */
 typedef struct tent {
-    int32_t v;    /* leaf: symbol; otherwise the node reached */
-    uint8_t bits; /* bits consumed */
-    uint8_t leaf; /* 1 when v is a symbol */
-    uint8_t pad[2];
+    int32_t v[3];
+    uint8_t n;
+    uint8_t bits[3]; /* bits[k]: bits taken by symbols 0..k */
 } tent;
+
+#define RUN 0xFF
 
 static uint32_t get_index(const uint8_t *p, size_t width) {
     return width == 1 ? p[0] : width == 2 ? tgm__rd_le16(p) : tgm__rd_le32(p);
@@ -416,20 +422,38 @@ tgm_error tgm__sz3_huff_load(sz3_cur *c, sz3_huff_dec *d) {
     }
     tent *tab = (tent *)d->table;
     for (uint32_t k = 0; k < (1u << TABLE_BITS); k++) {
-        int32_t node = 0;
+        tent e;
+        memset(&e, 0, sizeof e);
         unsigned b = 0;
-        while (b < TABLE_BITS && d->left[node] >= 0) {
-            node = ((k >> (TABLE_BITS - 1 - b)) & 1) ? d->right[node] : d->left[node];
-            b++;
-        }
-        tent e = {0, (uint8_t)b, 0, {0, 0}};
-        if (d->left[node] < 0) {
-            e.v = d->sym[node];
-            e.leaf = 1;
-        } else {
-            e.v = node;
+        while (e.n < 3) {
+            int32_t node = 0;
+            while (b < TABLE_BITS && d->left[node] >= 0) {
+                node = ((k >> (TABLE_BITS - 1 - b)) & 1) ? d->right[node] : d->left[node];
+                b++;
+            }
+            if (d->left[node] >= 0) { /* ran out of bits inside a code */
+                if (e.n == 0) {
+                    e.v[0] = node;
+                    e.bits[0] = TABLE_BITS;
+                }
+                break;
+            }
+            e.v[e.n] = d->sym[node];
+            e.bits[e.n] = (uint8_t)b;
+            e.n++;
         }
         tab[k] = e;
+    }
+    /* Runs: a leaf child of the root is a one-bit code. */
+    d->run_bit = -1;
+    for (int bit = 1; bit >= 0; bit--) {
+        int32_t ch = bit ? d->right[0] : d->left[0];
+        if (d->left[ch] < 0) {
+            d->run_bit = bit;
+            d->run_sym = d->sym[ch];
+            tab[bit ? (1u << TABLE_BITS) - 1 : 0].n = RUN;
+            break;
+        }
     }
     return TGM_ERROR_OK;
 }
@@ -461,28 +485,53 @@ tgm_error tgm__sz3_huff_decode(sz3_huff_dec *d, sz3_cur *c, int32_t *out, size_t
         if (pos > nbits) {
             break;
         }
+        /* A window of at least 57 stream bits at the top of w. */
         uint64_t w = tgm__rd_be64(base + (pos >> 3)) << (pos & 7);
         unsigned avail = 64 - (unsigned)(pos & 7);
-        tent e = tab[w >> (64 - TABLE_BITS)];
-        while (e.leaf && avail >= TABLE_BITS + 0u) {
-            out[i++] = e.v;
-            pos += e.bits;
-            avail -= e.bits;
-            w <<= e.bits;
-            if (i == count) {
+        int32_t node = -1;
+        /* Fast path: whole entries while three more symbols fit in out. */
+        while (avail >= TABLE_BITS && count - i >= 3) {
+            const tent *e = &tab[w >> (64 - TABLE_BITS)];
+            unsigned used, k = e->n;
+            if (TGM_LIKELY(k - 1u < 3u)) {
+                memcpy(out + i, e->v, 3 * sizeof(int32_t));
+                i += k;
+                used = e->bits[k - 1];
+            } else if (k == RUN) {
+                /* Bits past `avail` are zeros: cap the run there. */
+                uint64_t x = d->run_bit ? ~w : w;
+                unsigned r = x == 0 ? 64 : (unsigned)__builtin_clzll(x);
+                r = r < avail ? r : avail;
+                r = (size_t)r < count - i ? r : (unsigned)(count - i);
+                int32_t v = d->run_sym;
+                for (unsigned t = 0; t < r; t++) {
+                    out[i + t] = v;
+                }
+                i += r;
+                used = r;
+            } else {
+                node = e->v[0]; /* a long code: finish it bit by bit */
+                pos += TABLE_BITS;
                 break;
             }
-            e = tab[w >> (64 - TABLE_BITS)];
+            pos += used;
+            avail -= used;
+            w = used == 64 ? 0 : w << used;
         }
-        if (i == count || e.leaf) {
+        /* The last symbols: one at a time. */
+        if (node < 0 && avail >= TABLE_BITS && count - i < 3 && i < count) {
+            const tent *e = &tab[w >> (64 - TABLE_BITS)];
+            if (e->n != 0) {
+                out[i++] = e->v[0];
+                pos += e->n == RUN ? 1 : e->bits[0];
+            } else {
+                node = e->v[0];
+                pos += TABLE_BITS;
+            }
+        }
+        if (node < 0) {
             continue; /* reload the window */
         }
-        if (avail < TABLE_BITS) {
-            continue;
-        }
-        /* A code longer than the table: walk on from the node it reached. */
-        int32_t node = e.v;
-        pos += TABLE_BITS;
         while (d->left[node] >= 0) {
             if (pos >= nbits) {
                 return tgm__fail(TGM_ERROR_COMPRESSION,

@@ -79,35 +79,44 @@ void tgm__sz3_quant_save(const sz3_quant *q, uint8_t **p);
 /* Loads into q (which owns a copy of the values); n_values bounds the count. */
 tgm_error tgm__sz3_quant_load(sz3_cur *c, sz3_quant *q, size_t n_values);
 
-/* Quantise *x against pred; writes the reconstruction into *x when the
- * value is predictable.  Returns the bin. */
-static inline int32_t tgm__sz3_quantize(sz3_quant *q, double *x, double pred) {
-    double diff = *x - pred;
-    double a = fabs(diff) * q->recip;
+/* The quantiser's constants for one pass, copied out of the struct so the
+ * hot loops keep them in registers (stores to the data cannot alias them). */
+typedef struct sz3_qk {
+    double eb, recip, lim; /* lim: 2 * radius as a double */
+    int32_t radius;
+} sz3_qk;
+
+static inline sz3_qk tgm__sz3_qk(const sz3_quant *q) {
+    sz3_qk k = {q->eb, q->recip, (double)(2 * (int64_t)q->radius), q->radius};
+    return k;
+}
+
+/* Quantise x against pred: returns the bin and sets *rec to the value the
+ * decoder will see (x itself for bin 0, which the caller must append to
+ * the unpredictable list). */
+static inline int32_t tgm__sz3_quant1(sz3_qk k, double x, double pred, double *rec) {
+    double diff = x - pred;
+    double a = fabs(diff) * k.recip;
     /* SZ3 converts a to int64 without a range check; out of range (or NaN)
      * the value is unpredictable here, as it is there in all but contrived
      * cases where x86's conversion result happens to pass its test. */
-    if (a < (double)(2 * q->radius)) {
+    if (a < k.lim) {
         int64_t qi = (int64_t)a + 1;
-        if (qi < 2 * (int64_t)q->radius) {
-            qi >>= 1;
-            int32_t half = (int32_t)qi;
-            qi <<= 1;
-            int32_t bin;
-            if (diff < 0) {
-                qi = -qi;
-                bin = q->radius - half;
-            } else {
-                bin = q->radius + half;
-            }
-            double dec = pred + (double)qi * q->eb;
-            if (fabs(dec - *x) <= q->eb) {
-                *x = dec;
+        if (qi < 2 * (int64_t)k.radius) {
+            /* half = qi / 2; the bin and step take the sign of diff (without
+             * a branch: noisy data makes that sign unpredictable). */
+            int64_t half = qi >> 1;
+            int64_t neg = -(int64_t)(diff < 0);
+            int64_t step = ((2 * half) ^ neg) - neg;
+            int32_t bin = k.radius + (int32_t)((half ^ neg) - neg);
+            double dec = pred + (double)step * k.eb;
+            if (fabs(dec - x) <= k.eb) {
+                *rec = dec;
                 return bin;
             }
         }
     }
-    tgm__sz3_quant_push(q, *x);
+    *rec = x;
     return 0;
 }
 
@@ -145,12 +154,15 @@ typedef struct sz3_huff_dec {
     uint32_t node_count;
     int32_t *left, *right; /* child node ids; -1 for a leaf */
     int32_t *sym;          /* leaf: symbol (state + offset) */
-    uint32_t *table;       /* primary lookup table (see sz3_huffman.c) */
+    void *table;           /* lookup table (see sz3_huffman.c) */
     int single;            /* the tree is one leaf: every symbol is sym[0] */
+    int run_bit;           /* a one-bit code's bit (runs decode at once), or -1 */
+    int32_t run_sym;       /* its symbol */
 } sz3_huff_dec;
 
 tgm_error tgm__sz3_huff_load(sz3_cur *c, sz3_huff_dec *d);
-/* Decodes `count` symbols (u64 byte count + bytes at the cursor). */
+/* Decodes `count` symbols (u64 byte count + bytes at the cursor) into out.
+ * The cursor's buffer must be readable 8 bytes past its end. */
 tgm_error tgm__sz3_huff_decode(sz3_huff_dec *d, sz3_cur *c, int32_t *out, size_t count);
 void tgm__sz3_huff_dec_free(sz3_huff_dec *d);
 

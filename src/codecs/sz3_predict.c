@@ -174,33 +174,134 @@ static double level_eb(const sz3_interp_params *ip, double eb, int level) {
 /* One visit: compress quantises *d against pred; decompress reconstructs
  * it.  Inlined into both passes with `dec` constant. */
 typedef struct walk {
-    sz3_quant *q;  /* compress */
-    int32_t *bins; /* compress: written; decompress: read */
-    const int32_t *in;
-    rec *r;   /* decompress */
-    size_t k; /* next bin */
+    sz3_quant *q;      /* compress: unpredictable values go here */
+    sz3_qk k;          /* compress: the current level's constants */
+    int32_t *bins;     /* compress: written */
+    const int32_t *in; /* decompress: read */
+    rec *r;            /* decompress */
+    size_t n;          /* next bin */
 } walk;
 
 static inline __attribute__((always_inline)) void visit(walk *w, double *d, double pred,
                                                         const int dec) {
     if (dec) {
-        *d = recover(w->r, pred, w->in[w->k++]);
+        *d = recover(w->r, pred, w->in[w->n++]);
     } else {
-        w->bins[w->k++] = tgm__sz3_quantize(w->q, d, pred);
+        double v;
+        int32_t b = tgm__sz3_quant1(w->k, *d, pred, &v);
+        *d = v;
+        w->bins[w->n++] = b;
+        if (b == 0) {
+            tgm__sz3_quant_push(w->q, v);
+        }
     }
 }
 
+/* ---- decoding kernels: a block's interior points, four at a time --------
+ * The interior points of a block (cubic: odd i from 3 while i + 3 < m;
+ * linear: odd i while i + 1 < m) are independent of each other; their bins
+ * are consecutive in the stream.  The even points they read are gathered
+ * into a small array, the predictions and reconstructions computed four
+ * lanes at a time with the scalar code's operations in its order (so the
+ * values are the same bits), and any group holding a bin outside 1 ..
+ * 2 * radius - 1 (an unpredictable value, or a hostile bin) goes through the
+ * scalar path, which keeps the unpredictable values in stream order.  Built
+ * for AVX2 and for the baseline instruction set, chosen at run time. */
+
+typedef double v4d __attribute__((vector_size(32)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define SZ3_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef SZ3_CLONES
+#define SZ3_CLONES
+#endif
+
+typedef int64_t v4l __attribute__((vector_size(32)));
+
+/* Four even points E_k .. E_k+3, 2 s apart, built in registers (a vector
+ * load of values just stored one by one would stall on store forwarding). */
+#define EVENS(p, s) ((v4d){(p)[0], (p)[2 * (s)], (p)[4 * (s)], (p)[6 * (s)]})
+
+/* cubic: targets t_j = b[(3 + 2j) s], prediction from E_j .. E_j+3 where
+ * E_k = b[2 k s]; linear: targets b[(1 + 2j) s], from E_j and E_j+1. */
 static inline __attribute__((always_inline)) void
-interp_block(walk *w, double *data, size_t begin, size_t end, size_t s, int cubic, const int dec) {
-    size_t m = (end - begin) / s + 1;
+interior_dec(double *b, size_t s, size_t cnt, int cubic, const int32_t *bins, rec *r) {
+    const double eb = r->eb;
+    const int32_t rad = r->radius;
+    const uint32_t span = (uint32_t)(2 * (int64_t)rad - 1); /* bins 1 .. 2 rad - 1 */
+    const size_t first = cubic ? 3 : 1, reach = cubic ? 3 : 1;
+    double *t0 = b + first * s;        /* first target */
+    const double *e0 = t0 - reach * s; /* E_0 */
+    size_t j = 0;
+    if (cnt >= 4) {
+        v4d lo = EVENS(e0, s);
+        for (; j + 4 <= cnt; j += 4) {
+            v4i bi;
+            memcpy(&bi, bins + j, sizeof bi);
+            v4u off = (v4u)bi - 1u;
+            v4i bad = off >= span;
+            if (bad[0] | bad[1] | bad[2] | bad[3]) {
+                break; /* the rest goes the scalar way */
+            }
+            /* E_j+4 .. E_j+7: the last ones may lie past the block (and
+             * past the array) when not needed, so only load what is. */
+            size_t need = cubic ? 3 : 1; /* E values needed past E_j+3 */
+            const double *h = e0 + 2 * (j + 4) * s;
+            v4d hi = {h[0], need > 1 ? h[2 * s] : 0, need > 2 ? h[4 * s] : 0, 0};
+            v4d pred;
+            if (cubic) {
+                v4d p1 = __builtin_shuffle(lo, hi, (v4l){1, 2, 3, 4});
+                v4d p2 = __builtin_shuffle(lo, hi, (v4l){2, 3, 4, 5});
+                v4d p3 = __builtin_shuffle(lo, hi, (v4l){3, 4, 5, 6});
+                pred = (-lo + 9 * p1 + 9 * p2 - p3) / 16;
+            } else {
+                v4d p1 = __builtin_shuffle(lo, hi, (v4l){1, 2, 3, 4});
+                pred = (lo + p1) / 2;
+            }
+            v4i q2 = (bi - rad) * 2;
+            v4d v = pred + __builtin_convertvector(q2, v4d) * eb;
+            double *t = t0 + 2 * j * s;
+            t[0] = v[0];
+            t[2 * s] = v[1];
+            t[4 * s] = v[2];
+            t[6 * s] = v[3];
+            if (j + 8 <= cnt) {
+                lo = (v4d){hi[0], need > 1 ? hi[1] : h[2 * s], need > 2 ? hi[2] : h[4 * s],
+                           h[6 * s]};
+            }
+        }
+    }
+    for (; j < cnt; j++) {
+        const double *e = e0 + 2 * j * s;
+        double pred =
+            cubic ? (-e[0] + 9 * e[2 * s] + 9 * e[4 * s] - e[6 * s]) / 16 : (e[0] + e[2 * s]) / 2;
+        t0[2 * j * s] = recover(r, pred, bins[j]);
+    }
+}
+
+static inline __attribute__((always_inline)) void interp_block(walk *w, double *data, size_t begin,
+                                                               size_t end, size_t s, int lg,
+                                                               int cubic, const int dec) {
+    size_t m = ((end - begin) >> lg) + 1; /* s = 2^lg */
     if (m <= 1) {
         return;
     }
     double *b = data + begin;
     if (!cubic || m < 5) {
-        for (size_t i = 1; i + 1 < m; i += 2) {
-            double *d = b + i * s;
-            visit(w, d, (d[-(ptrdiff_t)s] + d[s]) / 2, dec);
+        size_t cnt = (m - 1) / 2; /* odd i with i + 1 < m */
+        if (dec && cnt > 0) {
+            interior_dec(b, s, cnt, 0, w->in + w->n, w->r);
+            w->n += cnt;
+        } else {
+            for (size_t i = 1; i + 1 < m; i += 2) {
+                double *d = b + i * s;
+                visit(w, d, (d[-(ptrdiff_t)s] + d[s]) / 2, dec);
+            }
         }
         if (m % 2 == 0) {
             double *d = b + (m - 1) * s;
@@ -213,10 +314,18 @@ interp_block(walk *w, double *data, size_t begin, size_t end, size_t s, int cubi
         return;
     }
     const ptrdiff_t s1 = (ptrdiff_t)s, s3 = 3 * (ptrdiff_t)s, s5 = 5 * (ptrdiff_t)s;
-    size_t i;
-    for (i = 3; i + 3 < m; i += 2) {
-        double *d = b + i * s;
-        visit(w, d, (-d[-s3] + 9 * d[-s1] + 9 * d[s1] - d[s3]) / 16, dec);
+    size_t i = 3 + 2 * ((m - 5) / 2); /* the first odd i >= 3 with i + 3 >= m */
+    if (dec) {
+        size_t cnt = (i - 3) / 2;
+        if (cnt > 0) {
+            interior_dec(b, s, cnt, 1, w->in + w->n, w->r);
+            w->n += cnt;
+        }
+    } else {
+        for (size_t k = 3; k < i; k += 2) {
+            double *d = b + k * s;
+            visit(w, d, (-d[-s3] + 9 * d[-s1] + 9 * d[s1] - d[s3]) / 16, dec);
+        }
     }
     double *d = b + s;
     visit(w, d, (3 * d[-s1] + 6 * d[s1] - d[s3]) / 8, dec);
@@ -228,52 +337,125 @@ interp_block(walk *w, double *data, size_t begin, size_t end, size_t s, int cubi
     }
 }
 
-static inline __attribute__((always_inline)) void interp_levels(walk *w, double *data, size_t n,
-                                                                const sz3_interp_params *ip,
-                                                                int top, double eb, const int dec) {
-    for (int level = top; level > 0; level--) {
-        double cur = level_eb(ip, eb, level);
-        if (dec) {
-            if (ip->alpha < 0 || ip->alpha >= 1) {
-                w->r->eb = cur;
-            }
-        } else {
-            tgm__sz3_quant_set_eb(w->q, cur);
+/* Level `level` in SZ3's order over blocks [j0, j1) of blocksize * 2^(level-1)
+ * values (block j1 may be cut short by n). */
+static inline __attribute__((always_inline)) void level_blocks(walk *w, double *data, size_t n,
+                                                               const sz3_interp_params *ip,
+                                                               int level, size_t j0, size_t j1,
+                                                               const int dec) {
+    size_t s = (size_t)1 << (level - 1);
+    size_t ibs = (size_t)ip->blocksize * s;
+    for (size_t j = j0; j < j1; j++) {
+        size_t b = j * ibs;
+        if (b >= n) {
+            break;
         }
-        size_t s = (size_t)1 << (level - 1);
-        size_t ibs = (size_t)ip->blocksize * s;
-        for (size_t b = 0; b < n; b += ibs) {
-            size_t e = n - 1 - b < ibs ? n - 1 : b + ibs;
-            interp_block(w, data, b, e, s, ip->cubic, dec);
-        }
+        size_t e = n - 1 - b < ibs ? n - 1 : b + ibs;
+        interp_block(w, data, b, e, s, level - 1, ip->cubic, dec);
     }
+}
+
+/* Odd multiples of 2^(level-1) in 1 .. n-1: the values one level visits. */
+static size_t level_count(size_t n, int level) {
+    size_t c = (n - 1) >> (level - 1);
+    return (c + 1) / 2;
+}
+
+/* Levels at and below TILE_LEVEL run tile by tile when the array is
+ * anchored: a tile is one block of that level (blocksize * 2^(TILE_LEVEL-1)
+ * values, 16 KiB at blocksize 32), and every block of a lower level lies
+ * inside one block of the level above, so a tile can go down to level 1
+ * while it sits in the first-level cache.  The bins still land where SZ3's
+ * level-by-level order puts them (a level's full blocks hold blocksize / 2
+ * values each, so a block's first bin is known); unpredictable values are
+ * gathered per level and joined in SZ3's order afterwards (compression), or
+ * found through the count of zero bins before each tile (decompression). */
+#define TILE_LEVEL 7
+
+typedef struct tiling {
+    int top;        /* top level (after the anchor grid) */
+    int tl;         /* tiled levels: 1 .. tl */
+    size_t ntiles;  /* tiles over the array */
+    size_t lv0[64]; /* first bin of each level */
+} tiling;
+
+static void tiling_init(tiling *t, size_t n, const sz3_interp_params *ip, int top, size_t first) {
+    memset(t, 0, sizeof *t);
+    t->top = top;
+    t->tl = ip->anchor > 0 && top > TILE_LEVEL ? TILE_LEVEL : 0;
+    size_t at = first;
+    for (int l = top; l >= 1; l--) {
+        t->lv0[l] = at;
+        at += level_count(n, l);
+    }
+    if (t->tl > 0) {
+        size_t ts = (size_t)ip->blocksize << (t->tl - 1);
+        t->ntiles = (n - 1) / ts + 1;
+    }
+}
+
+/* Tile k's first bin at `level` (<= tl). */
+static size_t tile_bin(const tiling *t, const sz3_interp_params *ip, int level, size_t k) {
+    return t->lv0[level] + (size_t)(ip->blocksize / 2) * (k << (t->tl - level));
 }
 
 void tgm__sz3_interp_compress(double *data, size_t n, const sz3_interp_params *ip, sz3_quant *q,
                               int32_t *bins) {
-    walk w = {q, bins, NULL, NULL, 0};
+    walk w = {q, tgm__sz3_qk(q), bins, NULL, NULL, 0};
     double eb = q->eb;
     int top = top_level(n, ip->anchor);
     if (ip->anchor == 0) {
-        bins[w.k++] = tgm__sz3_quantize(q, data, 0);
+        visit(&w, data, 0, 0);
     } else {
         for (size_t i = 0; i < n; i += ip->anchor) {
             tgm__sz3_quant_push(q, data[i]);
-            bins[w.k++] = 0;
+            bins[w.n++] = 0;
         }
         top--;
     }
-    interp_levels(&w, data, n, ip, top, eb, 0);
+    tiling t;
+    tiling_init(&t, n, ip, top, w.n);
+    for (int level = top; level > t.tl; level--) {
+        tgm__sz3_quant_set_eb(q, level_eb(ip, eb, level));
+        w.k = tgm__sz3_qk(q);
+        level_blocks(&w, data, n, ip, level, 0, SIZE_MAX, 0);
+    }
+    if (t.tl > 0) {
+        sz3_quant lists[TILE_LEVEL + 1];
+        sz3_qk ks[TILE_LEVEL + 1];
+        for (int l = 1; l <= t.tl; l++) {
+            tgm__sz3_quant_init(&lists[l], level_eb(ip, eb, l), q->radius);
+            ks[l] = tgm__sz3_qk(&lists[l]);
+        }
+        for (size_t k = 0; k < t.ntiles; k++) {
+            for (int l = t.tl; l >= 1; l--) {
+                size_t per = (size_t)1 << (t.tl - l);
+                w.q = &lists[l];
+                w.k = ks[l];
+                w.n = tile_bin(&t, ip, l, k);
+                level_blocks(&w, data, n, ip, l, k * per, (k + 1) * per, 0);
+            }
+        }
+        for (int l = t.tl; l >= 1; l--) {
+            for (size_t i = 0; i < lists[l].n_unpred; i++) {
+                tgm__sz3_quant_push(q, lists[l].unpred[i]);
+            }
+            q->oom |= lists[l].oom;
+            tgm__sz3_quant_free(&lists[l]);
+        }
+    }
     tgm__sz3_quant_set_eb(q, eb);
 }
 
-tgm_error tgm__sz3_interp_decompress(double *data, size_t n, const sz3_interp_params *ip,
-                                     sz3_quant *q, const int32_t *bins) {
+/* The whole decoding pass, built for AVX2 and the baseline (one run-time
+ * choice per call, so the kernels inline into the loops). */
+SZ3_CLONES static tgm_error interp_decode(double *data, size_t n, const sz3_interp_params *ip,
+                                          sz3_quant *q, const int32_t *bins) {
     rec r = {q->eb, q->radius, q->unpred, q->n_unpred, 0, 0};
-    walk w = {NULL, NULL, bins, &r, 0};
+    walk w = {NULL, {0, 0, 0, 0}, NULL, bins, &r, 0};
     int top = top_level(n, ip->anchor);
     if (ip->anchor == 0) {
-        data[0] = recover(&r, 0, bins[w.k++]);
+        data[0] = recover(&r, 0, bins[w.n++]);
     } else {
         for (size_t i = 0; i < n; i += ip->anchor) {
             if (r.next < r.n_unpred) {
@@ -282,14 +464,61 @@ tgm_error tgm__sz3_interp_decompress(double *data, size_t n, const sz3_interp_pa
                 r.over = 1;
                 data[i] = 0;
             }
-            w.k++;
+            w.n++;
         }
         top--;
     }
-    interp_levels(&w, data, n, ip, top, q->eb, 1);
+    size_t anchors = w.n;
+    tiling t;
+    tiling_init(&t, n, ip, top, w.n);
+    int scaled = ip->alpha < 0 || ip->alpha >= 1;
+    for (int level = top; level > t.tl; level--) {
+        if (scaled) {
+            r.eb = level_eb(ip, q->eb, level);
+        }
+        level_blocks(&w, data, n, ip, level, 0, SIZE_MAX, 1);
+    }
+    if (t.tl > 0) {
+        /* Unpredictable values before each tile of each level: zero bins
+         * from the first level on (the anchors took theirs whatever their
+         * bins say). */
+        size_t *start = tgm__malloc_array(t.ntiles * (size_t)t.tl, sizeof *start);
+        if (start == NULL) {
+            return tgm__oom(t.ntiles * (size_t)t.tl * sizeof *start, "sz3 tiles");
+        }
+        size_t at = anchors, zeros = anchors;
+        for (int l = t.tl; l >= 1; l--) {
+            for (size_t k = 0; k < t.ntiles; k++) {
+                size_t b = tile_bin(&t, ip, l, k);
+                for (; at < b; at++) {
+                    zeros += bins[at] == 0;
+                }
+                start[(size_t)(l - 1) * t.ntiles + k] = zeros;
+            }
+        }
+        double ebs[TILE_LEVEL + 1];
+        for (int l = 1; l <= t.tl; l++) {
+            ebs[l] = scaled ? level_eb(ip, q->eb, l) : r.eb;
+        }
+        for (size_t k = 0; k < t.ntiles; k++) {
+            for (int l = t.tl; l >= 1; l--) {
+                size_t per = (size_t)1 << (t.tl - l);
+                r.eb = ebs[l];
+                r.next = start[(size_t)(l - 1) * t.ntiles + k];
+                w.n = tile_bin(&t, ip, l, k);
+                level_blocks(&w, data, n, ip, l, k * per, (k + 1) * per, 1);
+            }
+        }
+        tgm__free(start);
+    }
     TGM_RETURN_IF(r.over, TGM_ERROR_COMPRESSION,
                   "sz3: stream uses more than its %zu unpredictable values", r.n_unpred);
     return TGM_ERROR_OK;
+}
+
+tgm_error tgm__sz3_interp_decompress(double *data, size_t n, const sz3_interp_params *ip,
+                                     sz3_quant *q, const int32_t *bins) {
+    return interp_decode(data, n, ip, q, bins);
 }
 
 size_t tgm__sz3_interp_save_size(const sz3_quant *q) {
@@ -349,31 +578,38 @@ tgm_error tgm__sz3_interp_load(sz3_cur *c, size_t n, sz3_interp_params *ip, sz3_
 
 void tgm__sz3_lorenzo_compress(double *x, size_t n, const sz3_lorenzo_params *lp, sz3_quant *q,
                                int32_t *sel, int32_t *bins) {
+    const sz3_qk k = tgm__sz3_qk(q);
     const double noise1 = 0.5 * q->eb, noise2 = 1.08 * q->eb;
-    size_t nb = 0, k = 0;
+    size_t nb = 0, j = 0;
+    double p1 = x[-1], p2 = x[-2]; /* reconstructed values before the current one */
     for (size_t b = 0; b < n; b += lp->block) {
         size_t len = n - b < lp->block ? n - b : lp->block;
         double *d0 = x + b, *dl = x + b + len - 1;
         int sid;
         if (lp->first && lp->second) {
+            /* Scored on the block's first and last values: the first one's
+             * predecessors are reconstructed, the last one's original. */
+            double l1 = len == 1 ? p1 : dl[-1], l2 = len == 1 ? p2 : len == 2 ? p1 : dl[-2];
             double e1 = 0, e2 = 0;
-            e1 += fabs(d0[0] - d0[-1]) + noise1;
-            e1 += fabs(dl[0] - dl[-1]) + noise1;
-            e2 += fabs(d0[0] - (2 * d0[-1] - d0[-2])) + noise2;
-            e2 += fabs(dl[0] - (2 * dl[-1] - dl[-2])) + noise2;
+            e1 += fabs(d0[0] - p1) + noise1;
+            e1 += fabs(dl[0] - l1) + noise1;
+            e2 += fabs(d0[0] - (2 * p1 - p2)) + noise2;
+            e2 += fabs(dl[0] - (2 * l1 - l2)) + noise2;
             sid = e2 < e1;
             sel[nb++] = sid;
         } else {
             sid = lp->second;
         }
-        if (sid == 0) {
-            for (size_t i = 0; i < len; i++) {
-                bins[k++] = tgm__sz3_quantize(q, &d0[i], d0[i - 1]);
+        for (size_t i = 0; i < len; i++) {
+            double pred = sid == 0 ? p1 : 2 * p1 - p2, v;
+            int32_t bin = tgm__sz3_quant1(k, d0[i], pred, &v);
+            bins[j++] = bin;
+            if (bin == 0) {
+                tgm__sz3_quant_push(q, v);
             }
-        } else {
-            for (size_t i = 0; i < len; i++) {
-                bins[k++] = tgm__sz3_quantize(q, &d0[i], 2 * d0[i - 1] - d0[i - 2]);
-            }
+            d0[i] = v;
+            p2 = p1;
+            p1 = v;
         }
     }
 }
