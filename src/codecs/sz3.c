@@ -210,11 +210,13 @@ static double psnr_bound(double psnr, double range) {
 
 /* Lossy compression with the tuned choice: appends the payload to out, or
  * sets *fits = 0 when SZ3 would run out of output budget (cap). */
-static tgm_error lossy(sz3_ctx *cx, double *x, size_t n, double eb, const sz3_choice *ch,
+static tgm_error lossy(sz3_ctx *cx, const double *x, size_t n, double eb, const sz3_choice *ch,
                        size_t cap, tgm_buf *out, int *fits) {
     tgm_error err = TGM_ERROR_OK;
     int32_t *bins = tgm__malloc_array(n, sizeof *bins);
     int32_t *sel = NULL;
+    double *work = NULL;
+    uint64_t *hist = NULL;
     sz3_quant q;
     if (ch->algo == SZ3_ALGO_INTERP) {
         tgm__sz3_quant_init(&q, eb, 32768);
@@ -223,19 +225,24 @@ static tgm_error lossy(sz3_ctx *cx, double *x, size_t n, double eb, const sz3_ch
     }
     TGM_FAIL_IF(bins == NULL, TGM_ERROR_COMPRESSION, "sz3: out of memory for %zu bins", n);
     if (ch->algo == SZ3_ALGO_INTERP) {
+        /* Interpolation predicts from reconstructed values: work in a copy. */
+        work = tgm__malloc_array(n, sizeof *work);
+        TGM_FAIL_IF(work == NULL, TGM_ERROR_COMPRESSION, "sz3: out of memory for %zu values", n);
+        memcpy(work, x, n * sizeof *work);
         sz3_interp_params ip = ch->interp;
         ip.anchor = tgm__sz3_interp_anchor(n, 4096);
-        tgm__sz3_interp_compress(x, n, &ip, &q, bins);
+        tgm__sz3_interp_compress(work, n, &ip, &q, bins);
         TGM_FAIL_IF(q.oom, TGM_ERROR_COMPRESSION, "sz3: out of memory for unpredictable values");
         TGM_CHECK(tgm__sz3_write_interp(n, &ip, &q, bins, n, &cx->scratch));
     } else {
         sz3_lorenzo_params lp = {1, 1, CONF_BLOCK_SIZE};
         size_t nsel = (n + CONF_BLOCK_SIZE - 1) / CONF_BLOCK_SIZE;
         sel = tgm__malloc_array(nsel, sizeof *sel);
-        TGM_FAIL_IF(sel == NULL, TGM_ERROR_COMPRESSION, "sz3: out of memory");
-        tgm__sz3_lorenzo_compress(x, n, &lp, &q, sel, bins);
+        hist = tgm__calloc(2 * (size_t)q.radius, sizeof *hist);
+        TGM_FAIL_IF(sel == NULL || hist == NULL, TGM_ERROR_COMPRESSION, "sz3: out of memory");
+        tgm__sz3_lorenzo_compress(x, n, &lp, &q, sel, bins, hist);
         TGM_FAIL_IF(q.oom, TGM_ERROR_COMPRESSION, "sz3: out of memory for unpredictable values");
-        TGM_CHECK(tgm__sz3_write_lorenzo(sel, nsel, &q, bins, n, &cx->scratch));
+        TGM_CHECK(tgm__sz3_write_lorenzo(sel, nsel, &q, bins, n, hist, &cx->scratch));
     }
     /* SZ3's lossless stage refuses when its output might not fit what is
      * left of the budget; SZ3 then stores the input losslessly. */
@@ -249,6 +256,8 @@ cleanup:
     tgm__sz3_quant_free(&q);
     tgm__free(bins);
     tgm__free(sel);
+    tgm__free(work);
+    tgm__free(hist);
     return err;
 }
 
@@ -266,12 +275,15 @@ tgm_error tgm__sz3_compress(const uint8_t *src, size_t n, tgm_sz3_mode mode, dou
     tgm_error err = TGM_ERROR_OK;
     sz3_ctx cx = {NULL, TGM_BUF_INIT, TGM_BUF_INIT};
     size_t start = out->len;
-    /* x[-2], x[-1]: zero padding for Lorenzo. */
-    double *work = tgm__malloc_array(n + 2, sizeof(double));
-    TGM_FAIL_IF(work == NULL, TGM_ERROR_COMPRESSION, "sz3: out of memory for %zu values", n);
-    double *x = work + 2;
-    work[0] = work[1] = 0;
-    memcpy(x, src, raw_bytes);
+    /* The values are read in place when they are aligned. */
+    double *copy = NULL;
+    const double *x = (const double *)(const void *)src;
+    if ((uintptr_t)src % sizeof(double) != 0) {
+        copy = tgm__malloc_array(n, sizeof(double));
+        TGM_FAIL_IF(copy == NULL, TGM_ERROR_COMPRESSION, "sz3: out of memory for %zu values", n);
+        memcpy(copy, src, raw_bytes);
+        x = copy;
+    }
     cx.zc = ZSTD_createCCtx();
     TGM_FAIL_IF(cx.zc == NULL, TGM_ERROR_COMPRESSION, "sz3: cannot create a zstd context");
 
@@ -334,7 +346,7 @@ cleanup:
     ZSTD_freeCCtx(cx.zc);
     tgm__buf_free(&cx.scratch);
     tgm__buf_free(&cx.zout);
-    tgm__free(work);
+    tgm__free(copy);
     return err;
 }
 

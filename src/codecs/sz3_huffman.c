@@ -190,10 +190,34 @@ tgm_error tgm__sz3_huff_build(sz3_huff *h, const int32_t *bins, size_t n, const 
                 "sz3: out of memory for a Huffman table of %llu symbols", (unsigned long long)span);
     if (hist != NULL) {
         memcpy(freq, hist + (lo - hist_lo), (size_t)span * sizeof *freq);
-    } else {
+    } else if (n < 4096 || span > (1u << 17)) {
         for (size_t i = 0; i < n; i++) {
             freq[bins[i] - lo]++;
         }
+    } else {
+        /* Four interleaved 32-bit histograms: runs of one bin (the common
+         * case) would otherwise wait on the same counter's last store. */
+        uint32_t *c4 = tgm__calloc(4 * (size_t)span, sizeof *c4);
+        TGM_FAIL_IF(c4 == NULL, TGM_ERROR_COMPRESSION, "sz3: out of memory for a histogram");
+        for (size_t at = 0; at < n;) {
+            size_t end = n - at > ((size_t)1 << 30) ? at + ((size_t)1 << 30) : n;
+            size_t i = at;
+            for (; i + 4 <= end; i += 4) {
+                c4[bins[i] - lo]++;
+                c4[span + (uint32_t)(bins[i + 1] - lo)]++;
+                c4[2 * span + (uint32_t)(bins[i + 2] - lo)]++;
+                c4[3 * span + (uint32_t)(bins[i + 3] - lo)]++;
+            }
+            for (; i < end; i++) {
+                c4[bins[i] - lo]++;
+            }
+            for (size_t k = 0; k < span; k++) {
+                freq[k] += (uint64_t)c4[k] + c4[span + k] + c4[2 * span + k] + c4[3 * span + k];
+                c4[k] = c4[span + k] = c4[2 * span + k] = c4[3 * span + k] = 0;
+            }
+            at = end;
+        }
+        tgm__free(c4);
     }
     uint32_t leaves = 0;
     for (size_t s = 0; s < span; s++) {

@@ -189,16 +189,17 @@ void tgm__sz3_interp_save(size_t n, const sz3_interp_params *ip, const sz3_quant
 tgm_error tgm__sz3_interp_load(sz3_cur *c, size_t n, sz3_interp_params *ip, sz3_quant *q);
 
 /* Block-wise Lorenzo (first and second order, chosen per block) over
- * x[0..n) in place; x[-2] and x[-1] must be readable zeros (the padding SZ3
- * predicts the first values from).  `sel` receives one predictor index per
- * block when both predictors are on, bins one bin per value. */
+ * x[0..n), predicting the first values from two zeros (SZ3's padding).
+ * `sel` receives one predictor index per block when both predictors are on,
+ * bins one bin per value; hist, when not NULL, counts the bins (2 * radius
+ * counters). */
 typedef struct sz3_lorenzo_params {
     int first, second; /* which predictors the stream carries */
     size_t block;      /* values per block */
 } sz3_lorenzo_params;
 
-void tgm__sz3_lorenzo_compress(double *x, size_t n, const sz3_lorenzo_params *lp, sz3_quant *q,
-                               int32_t *sel, int32_t *bins);
+void tgm__sz3_lorenzo_compress(const double *x, size_t n, const sz3_lorenzo_params *lp,
+                               sz3_quant *q, int32_t *sel, int32_t *bins, uint64_t *hist);
 tgm_error tgm__sz3_lorenzo_decompress(double *data, size_t n, const sz3_lorenzo_params *lp,
                                       sz3_quant *q, const int32_t *sel, const int32_t *bins);
 
@@ -216,11 +217,13 @@ typedef struct sz3_ctx {
 tgm_error tgm__sz3_lossless(sz3_ctx *cx, const uint8_t *src, size_t n, tgm_buf *out);
 
 /* The pre-lossless sections (layouts in sz3_tune.c), written into dst
- * (replacing its contents). */
+ * (replacing its contents); hist, when not NULL, is the bins' histogram
+ * over 0 .. 2 * radius - 1. */
 tgm_error tgm__sz3_write_interp(size_t n, const sz3_interp_params *ip, const sz3_quant *q,
                                 const int32_t *bins, size_t nbins, tgm_buf *dst);
 tgm_error tgm__sz3_write_lorenzo(const int32_t *sel, size_t nsel, const sz3_quant *q,
-                                 const int32_t *bins, size_t nbins, tgm_buf *dst);
+                                 const int32_t *bins, size_t nbins, const uint64_t *hist,
+                                 tgm_buf *dst);
 
 /* Result of the interpolation-vs-Lorenzo choice for one array. */
 typedef struct sz3_choice {

@@ -221,7 +221,13 @@ typedef uint32_t v4u __attribute__((vector_size(16)));
 #define SZ3_CLONES
 #endif
 
+/* Lanes of two vectors (clang, and gcc from 12, have __builtin_shufflevector). */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define SHUF(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+#else
 typedef int64_t v4l __attribute__((vector_size(32)));
+#define SHUF(a, b, i, j, k, l) __builtin_shuffle(a, b, (v4l){i, j, k, l})
+#endif
 
 /* Four even points E_k .. E_k+3, 2 s apart, built in registers (a vector
  * load of values just stored one by one would stall on store forwarding). */
@@ -255,12 +261,12 @@ interior_dec(double *b, size_t s, size_t cnt, int cubic, const int32_t *bins, re
             v4d hi = {h[0], need > 1 ? h[2 * s] : 0, need > 2 ? h[4 * s] : 0, 0};
             v4d pred;
             if (cubic) {
-                v4d p1 = __builtin_shuffle(lo, hi, (v4l){1, 2, 3, 4});
-                v4d p2 = __builtin_shuffle(lo, hi, (v4l){2, 3, 4, 5});
-                v4d p3 = __builtin_shuffle(lo, hi, (v4l){3, 4, 5, 6});
+                v4d p1 = SHUF(lo, hi, 1, 2, 3, 4);
+                v4d p2 = SHUF(lo, hi, 2, 3, 4, 5);
+                v4d p3 = SHUF(lo, hi, 3, 4, 5, 6);
                 pred = (-lo + 9 * p1 + 9 * p2 - p3) / 16;
             } else {
-                v4d p1 = __builtin_shuffle(lo, hi, (v4l){1, 2, 3, 4});
+                v4d p1 = SHUF(lo, hi, 1, 2, 3, 4);
                 pred = (lo + p1) / 2;
             }
             v4i q2 = (bi - rad) * 2;
@@ -576,19 +582,23 @@ tgm_error tgm__sz3_interp_load(sz3_cur *c, size_t n, sz3_interp_params *ip, sz3_
 
 /* ---- Lorenzo ------------------------------------------------------------ */
 
-void tgm__sz3_lorenzo_compress(double *x, size_t n, const sz3_lorenzo_params *lp, sz3_quant *q,
-                               int32_t *sel, int32_t *bins) {
+void tgm__sz3_lorenzo_compress(const double *x, size_t n, const sz3_lorenzo_params *lp,
+                               sz3_quant *q, int32_t *sel, int32_t *bins, uint64_t *hist) {
     const sz3_qk k = tgm__sz3_qk(q);
     const double noise1 = 0.5 * q->eb, noise2 = 1.08 * q->eb;
     size_t nb = 0, j = 0;
-    double p1 = x[-1], p2 = x[-2]; /* reconstructed values before the current one */
+    /* The reconstructed values before the current one; SZ3 pads the array
+     * with zeros in front. */
+    double p1 = 0, p2 = 0;
     for (size_t b = 0; b < n; b += lp->block) {
         size_t len = n - b < lp->block ? n - b : lp->block;
-        double *d0 = x + b, *dl = x + b + len - 1;
+        const double *d0 = x + b, *dl = x + b + len - 1;
         int sid;
         if (lp->first && lp->second) {
             /* Scored on the block's first and last values: the first one's
-             * predecessors are reconstructed, the last one's original. */
+             * predecessors are reconstructed, the last one's are original
+             * values of the block (reconstructed ones when the block is
+             * shorter than 3). */
             double l1 = len == 1 ? p1 : dl[-1], l2 = len == 1 ? p2 : len == 2 ? p1 : dl[-2];
             double e1 = 0, e2 = 0;
             e1 += fabs(d0[0] - p1) + noise1;
@@ -600,14 +610,17 @@ void tgm__sz3_lorenzo_compress(double *x, size_t n, const sz3_lorenzo_params *lp
         } else {
             sid = lp->second;
         }
+        /* The chain through p1 is serial: the histogram update is free. */
         for (size_t i = 0; i < len; i++) {
             double pred = sid == 0 ? p1 : 2 * p1 - p2, v;
             int32_t bin = tgm__sz3_quant1(k, d0[i], pred, &v);
             bins[j++] = bin;
+            if (hist != NULL) {
+                hist[bin]++;
+            }
             if (bin == 0) {
                 tgm__sz3_quant_push(q, v);
             }
-            d0[i] = v;
             p2 = p1;
             p1 = v;
         }

@@ -62,13 +62,15 @@ tgm_error tgm__sz3_write_interp(size_t n, const sz3_interp_params *ip, const sz3
 }
 
 tgm_error tgm__sz3_write_lorenzo(const int32_t *sel, size_t nsel, const sz3_quant *q,
-                                 const int32_t *bins, size_t nbins, tgm_buf *dst) {
+                                 const int32_t *bins, size_t nbins, const uint64_t *hist,
+                                 tgm_buf *dst) {
     sz3_huff hs, hb;
     memset(&hs, 0, sizeof hs);
     if (nsel > 0) {
         TGM_TRY(tgm__sz3_huff_build(&hs, sel, nsel, NULL, 0, 0));
     }
-    tgm_error err = tgm__sz3_huff_build(&hb, bins, nbins, NULL, 0, 0);
+    tgm_error err =
+        tgm__sz3_huff_build(&hb, bins, nbins, hist, 0, hist != NULL ? 2 * (size_t)q->radius : 0);
     if (err != TGM_ERROR_OK) {
         tgm__sz3_huff_free(&hs);
         return err;
@@ -112,7 +114,7 @@ typedef struct trial {
     double eb;
     int32_t *bins; /* nblk * m */
     int32_t *sel;  /* nblk * ceil(m / 5) */
-    double *blk;   /* m + 2 */
+    double *blk;   /* m */
 } trial;
 
 /* The lossless stage of a test stream, into a buffer of the whole input's
@@ -166,18 +168,17 @@ static tgm_error lorenzo_trial(trial *t, int32_t qbins, double *ratio) {
     tgm__sz3_quant_init(&q, t->eb, qbins / 2);
     sz3_lorenzo_params lp = {1, 1, 5};
     size_t per = (t->m + 4) / 5, nsel = 0;
-    double *x = t->blk + 2;
     for (size_t k = 0; k < t->nblk; k++) {
-        t->blk[0] = t->blk[1] = 0;
-        memcpy(x, t->data + t->starts[k], t->m * sizeof(double));
-        tgm__sz3_lorenzo_compress(x, t->m, &lp, &q, t->sel + nsel, t->bins + k * t->m);
+        tgm__sz3_lorenzo_compress(t->data + t->starts[k], t->m, &lp, &q, t->sel + nsel,
+                                  t->bins + k * t->m, NULL);
         nsel += per;
     }
     tgm_error err = TGM_ERROR_OK;
     if (q.oom) {
         err = tgm__oom(q.cap_unpred * 16, "sz3 unpredictable values");
     } else {
-        err = tgm__sz3_write_lorenzo(t->sel, nsel, &q, t->bins, t->m * t->nblk, &t->cx->scratch);
+        err = tgm__sz3_write_lorenzo(t->sel, nsel, &q, t->bins, t->m * t->nblk, NULL,
+                                     &t->cx->scratch);
     }
     size_t size = 0;
     if (err == TGM_ERROR_OK) {
@@ -267,7 +268,7 @@ tgm_error tgm__sz3_tune(sz3_ctx *cx, const double *data, size_t n, double eb, do
     }
     t.bins = tgm__malloc_array(t.nblk * t.m, sizeof *t.bins);
     t.sel = tgm__malloc_array(t.nblk * ((t.m + 4) / 5), sizeof *t.sel);
-    t.blk = tgm__malloc_array(t.m + 2, sizeof *t.blk);
+    t.blk = tgm__malloc_array(t.m, sizeof *t.blk);
     TGM_FAIL_IF(t.bins == NULL || t.sel == NULL || t.blk == NULL, TGM_ERROR_COMPRESSION,
                 "sz3: out of memory for tuning");
 
