@@ -1,5 +1,5 @@
-/* The sz3 codec (codecs/sz3.h): decoder on hostile streams, encoder on
- * whatever values come out (or on raw input bytes).
+/* The sz3 codec through its table entry (codecs/sz3.c): decoder on hostile
+ * streams, encoder on whatever values come out (or on raw input bytes).
  *
  * Input: u32 claimed value count (modulo FZ_SZ3_MAX_VALUES + 1), u8 mode
  * (bits 0-1: abs / rel / psnr, bit 7: compress the stream bytes as doubles
@@ -12,6 +12,7 @@
  *    exactly (SZ3 stores them as unpredictable values). */
 #include <math.h>
 
+#include "codecs/codec.h"
 #include "codecs/sz3.h"
 #include "common/alloc.h"
 #include "fuzz.h"
@@ -32,17 +33,21 @@ static double range_of(const double *v, size_t n) {
     return hi - lo;
 }
 
-static void round_trip(const double *v, size_t n, int mode, uint8_t sel) {
+static void round_trip(const tgm_codec *c, const double *v, size_t n, int mode, uint8_t sel) {
     static const double abs_b[8] = {0, 1e-9, 1e-6, 1e-3, 1e-2, 0.5, 10, 1e6};
     static const double rel_b[8] = {0, 1e-7, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1};
     static const double psnr_b[8] = {-10, 0, 20, 40, 60, 80, 120, 200};
     double bound = mode == 0 ? abs_b[sel % 8] : mode == 1 ? rel_b[sel % 8] : psnr_b[sel % 8];
+    tgm_codec_params p;
+    tgm__codec_params_init(&p, sizeof(double), n * sizeof(double));
+    tgm_sz3_params sp = {(tgm_sz3_mode)mode, bound};
+    TGM_CODEC_OWN_PUT(&p, sp);
     tgm_buf out = TGM_BUF_INIT;
-    tgm_error e = tgm__sz3_compress((const uint8_t *)v, n, (tgm_sz3_mode)mode, bound, &out);
+    tgm_error e = c->compress(&p, (const uint8_t *)v, n * sizeof(double), &out, NULL);
     FZ_REQUIRE(e == TGM_ERROR_OK);
     double *back = malloc(n * sizeof *back);
     FZ_REQUIRE(back != NULL);
-    e = tgm__sz3_decompress(out.data, out.len, (uint8_t *)back, n);
+    e = c->decompress(&p, out.data, out.len, (uint8_t *)back, n * sizeof(double));
     FZ_REQUIRE(e == TGM_ERROR_OK);
     double range = range_of(v, n);
     double eb = mode == 0   ? bound
@@ -64,6 +69,8 @@ static void round_trip(const double *v, size_t n, int mode, uint8_t sel) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_init();
 #ifdef TGM_HAVE_SZ3
+    const tgm_codec *c = tgm__codec_find("sz3");
+    FZ_REQUIRE(c != NULL);
     fz_in in = {data, size};
     size_t n = fz_u32(&in) % (FZ_SZ3_MAX_VALUES + 1);
     uint8_t mode = fz_u8(&in), sel = fz_u8(&in);
@@ -75,18 +82,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             double *v = malloc(count * sizeof *v);
             FZ_REQUIRE(v != NULL);
             memcpy(v, in.p, count * sizeof *v);
-            round_trip(v, count, m, sel);
+            round_trip(c, v, count, m, sel);
             free(v);
         }
         return 0;
     }
     double *dst = malloc(n ? n * sizeof *dst : 1);
     FZ_REQUIRE(dst != NULL);
-    tgm_error e = tgm__sz3_decompress(in.p, in.n, (uint8_t *)dst, n);
+    tgm_codec_params p;
+    tgm__codec_params_init(&p, sizeof(double), n * sizeof(double));
+    tgm_error e = c->decompress(&p, in.p, in.n, (uint8_t *)dst, n * sizeof *dst);
     if (e == TGM_ERROR_OK && n > 0) {
         fz_touch(dst, n * sizeof *dst);
         if (n <= FZ_SZ3_MAX_ROUND_TRIP) {
-            round_trip(dst, n, m, sel);
+            round_trip(c, dst, n, m, sel);
         }
     }
     free(dst);

@@ -23,6 +23,7 @@
  * would not fit SZ3's output budget, or when its ratio is below 3 and zstd
  * alone does better. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "codecs/codec.h"
@@ -526,21 +527,46 @@ cleanup:
     }
     return err;
 }
+
+/* ---- the engine in the codec table ---------------------------------------- */
+
+/* The stream is host-order float64 values (flag TGM_CODEC_HOST_ORDER). */
+static tgm_error sz3_engine_compress(const tgm_codec_params *p, const uint8_t *src, size_t n,
+                                     tgm_buf *out, tgm_u64vec *block_offsets) {
+    (void)block_offsets;
+    tgm_sz3_params sp;
+    TGM_CODEC_OWN_GET(p, sp);
+    TGM_RETURN_IF(n % sizeof(double) != 0, TGM_ERROR_ENCODING,
+                  "sz3: data length %zu is not a multiple of 8 (float64 values)", n);
+    return tgm__sz3_compress(src, n / sizeof(double), sp.mode, sp.bound, out);
+}
+
+static tgm_error sz3_engine_decompress(const tgm_codec_params *p, const uint8_t *src, size_t n,
+                                       uint8_t *dst, size_t dst_len) {
+    (void)p;
+    TGM_RETURN_IF(dst_len % sizeof(double) != 0, TGM_ERROR_COMPRESSION,
+                  "sz3: decoded size %zu is not a multiple of 8 (float64 values)", dst_len);
+    return tgm__sz3_decompress(src, n, dst, dst_len / sizeof(double));
+}
+
+/* SZ3 is implemented here. */
+static const char *sz3_backend(char *buf, size_t cap) {
+    snprintf(buf, cap, "tensogram-c (built-in, SZ3 3.3.2 streams)");
+    return buf;
+}
+
+static const char *sz3_version(void) { return TGM_VERSION_STRING; }
 #endif /* TGM_HAVE_SZ3 */
 
 /* ---- the codec table entry ------------------------------------------------ */
 
 /* sz3_error_bound_mode and sz3_error_bound, both required (the reference's
- * texts).  The engine is not in the table yet: "sz3 is not built in". */
-typedef struct sz3_params {
-    tgm_sz3_mode mode;
-    double bound;
-} sz3_params;
+ * texts). */
 
 static tgm_error sz3_parse(const tgm_codec_keys *k, tgm_codec_params *p) {
     static const char *const modes[] = {"abs", "rel", "psnr"};
     static const tgm_sz3_mode values[] = {TGM_SZ3_ABS, TGM_SZ3_REL, TGM_SZ3_PSNR};
-    sz3_params sp;
+    tgm_sz3_params sp;
     memset(&sp, 0, sizeof sp);
     const char *mode = tgm__key_text(k, "sz3_error_bound_mode");
     TGM_RETURN_IF(mode == NULL, TGM_ERROR_METADATA,
@@ -567,10 +593,18 @@ static const tgm_codec_selftest sz3_selftest = {
     ",\"sz3_error_bound_mode\":\"abs\",\"sz3_error_bound\":0.1",
     1.5};
 
+/* No max_expansion: a stream of constant values is a few hundred bytes
+ * whatever their number (the stream records it; the object cap applies). */
 const tgm_codec tgm__codec_sz3 = {
     .name = "sz3",
-    .flags = TGM_CODEC_VALUES | TGM_CODEC_LOSSY | TGM_CODEC_FEATURE,
+    .flags = TGM_CODEC_VALUES | TGM_CODEC_HOST_ORDER | TGM_CODEC_LOSSY | TGM_CODEC_FEATURE,
     .dtypes = TGM_DTYPE_BIT(TGM_DT_FLOAT64),
     .parse = sz3_parse,
+#ifdef TGM_HAVE_SZ3
+    .compress = sz3_engine_compress,
+    .decompress = sz3_engine_decompress,
+    .backend = sz3_backend,
+    .version = sz3_version,
+#endif
     .selftest = &sz3_selftest,
 };

@@ -26,6 +26,13 @@
 
 typedef enum tgm_sz3_mode { TGM_SZ3_ABS = 0, TGM_SZ3_REL = 1, TGM_SZ3_PSNR = 2 } tgm_sz3_mode;
 
+/* The codec's parameters in the codec table (TGM_CODEC_OWN_PUT / GET):
+ * sz3_error_bound_mode and sz3_error_bound. */
+typedef struct tgm_sz3_params {
+    tgm_sz3_mode mode;
+    double bound;
+} tgm_sz3_params;
+
 /* Compress n (>= 1) host-order doubles at `src` (any alignment) and append
  * the SZ3 stream to `out`.  TGM_ERROR_ENCODING for a bound SZ3 cannot use
  * (negative, NaN or infinite; psnr NaN or infinite) or n == 0. */

@@ -41,7 +41,11 @@ static void test_contents(void) {
 #ifdef TGM_HAVE_ZSTD
     TT_CHECK(tgm__codec_find("zstd") == &tgm__codec_zstd);
 #endif
+#ifdef TGM_HAVE_SZ3
+    TT_CHECK(tgm__codec_find("sz3") != NULL && tgm__codec_find("sz3") == tgm__codec_format("sz3"));
+#else
     TT_CHECK(tgm__codec_find("sz3") == NULL); /* not built in */
+#endif
 }
 
 /* One float64 / float32 object of 16 values i * 1.5 with `pipeline`

@@ -11,7 +11,11 @@
  *    the lossless ones reproduce the input exactly;
  *  - the Huffman coder alone (single symbol, skewed and flat histograms);
  *  - parameters SZ3 cannot use, and hostile streams: every truncation,
- *    byte flips, and crafted headers, configurations and sections. */
+ *    byte flips, and crafted headers, configurations and sections;
+ *  - through the public API: every mode and several shapes in both byte
+ *    orders within the bound, NaN masks, float32 and other combinations
+ *    refused with their reason, range decode refused as the reference
+ *    does. */
 #include <math.h>
 
 #include "codecs/sz3.h"
@@ -619,6 +623,175 @@ static void test_hostile_sections(void) {
     free(v);
 }
 
+/* ---- through the public API ------------------------------------------------ */
+
+static char *sz3_meta(const char *dtype, const char *dims, const char *order, const char *mode,
+                      double bound, const char *extra) {
+    static char buf[1024];
+    int nd = 1;
+    for (const char *c = dims; *c; c++) {
+        nd += *c == ',';
+    }
+    char strides[64] = "";
+    if (nd == 1) {
+        snprintf(strides, sizeof strides, "[1]");
+    } else if (nd == 2) {
+        snprintf(strides, sizeof strides, "[50,1]");
+    } else {
+        snprintf(strides, sizeof strides, "[256,16,1]");
+    }
+    snprintf(buf, sizeof buf,
+             "{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":%d,\"shape\":[%s],"
+             "\"strides\":%s,\"dtype\":\"%s\",\"byte_order\":\"%s\",\"encoding\":\"none\","
+             "\"filter\":\"none\",\"compression\":\"sz3\",\"sz3_error_bound_mode\":\"%s\","
+             "\"sz3_error_bound\":%.17g%s}]}",
+             nd, dims, strides, dtype, order, mode, bound, extra);
+    return buf;
+}
+
+static void bswap8(uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++, p += 8) {
+        for (int k = 0; k < 4; k++) {
+            uint8_t t = p[k];
+            p[k] = p[7 - k];
+            p[7 - k] = t;
+        }
+    }
+}
+
+static void test_pipeline(void) {
+    static const struct {
+        const char *shape;
+        size_t n;
+    } shapes[] = {{"2048", 2048}, {"40,50", 2000}, {"8,16,16", 2048}};
+    static const struct {
+        const char *mode;
+        tgm_sz3_mode m;
+        double bound;
+    } modes[] = {
+        {"abs", TGM_SZ3_ABS, 1e-3}, {"rel", TGM_SZ3_REL, 1e-4}, {"psnr", TGM_SZ3_PSNR, 70}};
+    for (size_t si = 0; si < 3; si++) {
+        size_t n = shapes[si].n;
+        double *v = make(SMOOTH, n, (uint32_t)si + 20);
+        double range = range_of(v, n);
+        for (size_t mi = 0; mi < 3; mi++) {
+            for (int big = 0; big <= 1; big++) {
+                const char *meta = sz3_meta("float64", shapes[si].shape, big ? "big" : "little",
+                                            modes[mi].mode, modes[mi].bound, "");
+                uint8_t *in = malloc(n * 8);
+                memcpy(in, v, n * 8);
+                if (big) {
+                    bswap8(in, n);
+                }
+                const uint8_t *ptrs[1] = {in};
+                size_t lens[1] = {n * 8};
+                tgm_bytes_t msg;
+                tgm_error e = tgm_encode(meta, ptrs, lens, 1, "xxh3", 0, &msg);
+                TT_CHECK_ERR(e, TGM_ERROR_OK);
+                free(in);
+                if (e != TGM_ERROR_OK) {
+                    continue;
+                }
+                tgm_message_t *m = NULL;
+                TT_CHECK_ERR(tgm_decode(msg.data, msg.len, 1, 0, 1, &m), TGM_ERROR_OK);
+                size_t len = 0;
+                const double *d =
+                    m ? (const double *)(const void *)tgm_object_data(m, 0, &len) : NULL;
+                TT_CHECK(d != NULL && len == n * 8);
+                double eb =
+                    modes[mi].m == TGM_SZ3_ABS ? modes[mi].bound
+                    : modes[mi].m == TGM_SZ3_REL
+                        ? modes[mi].bound * range
+                        : range * pow(10, -(modes[mi].bound + 10 * log10(1 - 2.0 / 3 * 0.99)) / 20);
+                double worst = 0;
+                for (size_t i = 0; d != NULL && i < n; i++) {
+                    double err = fabs(d[i] - v[i]);
+                    worst = err > worst ? err : worst;
+                }
+                if (!(worst <= eb)) {
+                    fprintf(stderr, "pipeline %s %s %s: error %g above %g\n", shapes[si].shape,
+                            modes[mi].mode, big ? "big" : "little", worst, eb);
+                    tt_failures++;
+                }
+                tt_checks++;
+                /* The reference refuses range decodes of sz3; so does this. */
+                uint64_t off = 10, cnt = 5;
+                tgm_bytes_t part = {NULL, 0};
+                size_t pc = 0;
+                TT_CHECK_ERR(
+                    tgm_decode_range(msg.data, msg.len, 0, &off, &cnt, 1, 1, 0, 1, &part, &pc),
+                    TGM_ERROR_COMPRESSION);
+                TT_CHECK(strstr(tgm_last_error(), "sz3") != NULL);
+                tgm_message_free(m);
+                tgm_bytes_free(msg);
+            }
+        }
+        free(v);
+    }
+
+    /* NaN and infinities through the masks: restored, the rest within the bound. */
+    {
+        size_t n = 3000;
+        double *v = make(SMOOTH, n, 31);
+        v[10] = NAN;
+        v[2000] = INFINITY;
+        v[2999] = -INFINITY;
+        const uint8_t *ptrs[1] = {(const uint8_t *)v};
+        size_t lens[1] = {n * 8};
+        TgmEncodeMaskOptions mo;
+        memset(&mo, 0, sizeof mo);
+        mo.allow_nan = 1;
+        mo.allow_inf = 1;
+        mo.small_mask_threshold_bytes = -1;
+        tgm_bytes_t msg;
+        TT_ASSERT(tgm_encode_with_options(sz3_meta("float64", "3000", "little", "abs", 1e-3, ""),
+                                          ptrs, lens, 1, "xxh3", 0, &mo, &msg) == TGM_ERROR_OK);
+        tgm_message_t *m = NULL;
+        TT_ASSERT(tgm_decode(msg.data, msg.len, 1, 0, 1, &m) == TGM_ERROR_OK);
+        size_t len;
+        const double *d = (const double *)(const void *)tgm_object_data(m, 0, &len);
+        TT_CHECK(len == n * 8 && isnan(d[10]) && d[2000] == INFINITY && d[2999] == -INFINITY);
+        int within = 1;
+        for (size_t i = 0; i < n; i++) {
+            if (isfinite(v[i])) {
+                within &= fabs(d[i] - v[i]) <= 1e-3;
+            }
+        }
+        TT_CHECK(within);
+        tgm_message_free(m);
+        tgm_bytes_free(msg);
+        /* Without the option, the NaN is refused. */
+        TT_CHECK_ERR(tgm_encode(sz3_meta("float64", "3000", "little", "abs", 1e-3, ""), ptrs, lens,
+                                1, "xxh3", 0, &msg),
+                     TGM_ERROR_ENCODING);
+        free(v);
+    }
+
+    /* Refused, with the reason: float32 (the reference would hand SZ3 the
+     * bytes as doubles), an empty array, a negative bound. */
+    float f[4] = {1, 2, 3, 4};
+    const uint8_t *fp[1] = {(const uint8_t *)f};
+    size_t fl[1] = {sizeof f};
+    tgm_bytes_t msg;
+    TT_CHECK_ERR(
+        tgm_encode(sz3_meta("float32", "4", "little", "abs", 0.1, ""), fp, fl, 1, NULL, 0, &msg),
+        TGM_ERROR_ENCODING);
+    TT_CHECK(strstr(tgm_last_error(), "only supports dtype=float64") != NULL);
+    double dv[4] = {1, 2, 3, 4};
+    const uint8_t *dp[1] = {(const uint8_t *)dv};
+    size_t dl[1] = {0};
+    TT_CHECK(tgm_encode(sz3_meta("float64", "0", "little", "abs", 0.1, ""), dp, dl, 1, NULL, 0,
+                        &msg) != TGM_ERROR_OK);
+    TT_CHECK(strstr(tgm_last_error(), "empty") != NULL);
+    dl[0] = sizeof dv;
+    TT_CHECK(tgm_encode(sz3_meta("float64", "4", "little", "abs", -0.1, ""), dp, dl, 1, NULL, 0,
+                        &msg) != TGM_ERROR_OK);
+    TT_CHECK(strstr(tgm_last_error(), "sz3_error_bound") != NULL);
+    TT_CHECK(tgm_encode(sz3_meta("float64", "4", "little", "relative", 0.1, ""), dp, dl, 1, NULL, 0,
+                        &msg) != TGM_ERROR_OK);
+    TT_CHECK(strstr(tgm_last_error(), "unknown sz3_error_bound_mode") != NULL);
+}
+
 int main(void) {
     TT_RUN(test_reference_streams);
     TT_RUN(test_round_trips);
@@ -628,6 +801,7 @@ int main(void) {
     TT_RUN(test_bad_parameters);
     TT_RUN(test_hostile);
     TT_RUN(test_hostile_sections);
+    TT_RUN(test_pipeline);
     return tt_finish("test_sz3");
 }
 

@@ -101,9 +101,9 @@ static void test_golden(const char *shared) {
 }
 
 /* codecs/: "every message validates at full with zero issues" in the
- * reference (codecs/README.md).  sz3 is never built into this library,
- * so its objects cannot be decoded: one pipeline_config_failed each, as
- * the reference reports for a codec it was built without. */
+ * reference (codecs/README.md).  In a build without sz3 its objects cannot
+ * be decoded: one pipeline_config_failed each, as the reference reports
+ * for a codec it was built without. */
 static void test_codec_fixtures(const char *shared) {
     char d[1024];
     snprintf(d, sizeof d, "%s/codecs", shared);
@@ -121,7 +121,11 @@ static void test_codec_fixtures(const char *shared) {
         unsigned char *buf = tt_read_file(path, &n);
         TT_ASSERT(buf != NULL);
         files++;
+#ifdef TGM_HAVE_SZ3
+        bool sz3 = false;
+#else
         bool sz3 = strncmp(e->d_name, "sz3", 3) == 0;
+#endif
         static const char *const lv[] = {"full", "default", "quick"};
         for (int l = 0; l < 3; l++) {
             tgm_vreport r;
@@ -141,6 +145,46 @@ static void test_codec_fixtures(const char *shared) {
     }
     closedir(dp);
     TT_CHECK(files > 50);
+}
+
+/* sz3/: the reference's sz3 messages validate at every level with zero
+ * issues (full decodes every object). */
+static void test_sz3_fixtures(const char *shared) {
+#ifdef TGM_HAVE_SZ3
+    char d[1024];
+    snprintf(d, sizeof d, "%s/sz3", shared);
+    DIR *dp = opendir(d);
+    TT_ASSERT(dp != NULL);
+    struct dirent *e;
+    int files = 0;
+    while ((e = readdir(dp)) != NULL) {
+        if (!ends_with(e->d_name, ".tgm")) {
+            continue;
+        }
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+        size_t n;
+        unsigned char *buf = tt_read_file(path, &n);
+        TT_ASSERT(buf != NULL);
+        files++;
+        static const char *const lv[] = {"full", "default", "quick"};
+        for (int l = 0; l < 3; l++) {
+            tgm_vreport r;
+            TT_CHECK(vmsg(buf, n, lv[l], 1, &r));
+            TT_CHECK_EQ_INT(r.nissues, 0);
+            TT_CHECK_EQ_INT(r.hash_verified, l < 2);
+            if (r.nissues != 0) {
+                dump(path, &r);
+            }
+            tgm__vreport_free(&r);
+        }
+        free(buf);
+    }
+    closedir(dp);
+    TT_CHECK_EQ_INT(files, 35);
+#else
+    (void)shared;
+#endif
 }
 
 /* remote-parity/: written by tensogram 0.19.0 (see their _reserved_),
@@ -457,6 +501,7 @@ int main(void) {
     }
     TT_RUN_ARG(test_golden, shared);
     TT_RUN_ARG(test_codec_fixtures, shared);
+    TT_RUN_ARG(test_sz3_fixtures, shared);
     TT_RUN_ARG(test_remote_parity, shared);
     TT_RUN_ARG(test_bit_flips, shared);
     return tt_finish("test_validate_ref");
