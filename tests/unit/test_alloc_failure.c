@@ -520,6 +520,13 @@ static const pipeline_case cases[] = {
     {"blosc2",
      ONE(DESC("40", "uint16", PIPE("none", "none", COMP("blosc2") ",\"blosc2_codec\":\"zstd\""))),
      u16, 80, 1, NULL},
+#ifdef TGM_HAVE_SZ3
+    {"sz3",
+     ONE(DESC("64", "float64",
+              PIPE("none", "none",
+                   COMP("sz3") ",\"sz3_error_bound_mode\":\"abs\",\"sz3_error_bound\":0.01"))),
+     f64, 512, 0, NULL},
+#endif
     {"rle bitmask", ONE(DESC("100", "bitmask", PIPE("none", "none", COMP("rle")))), bits, 13, 1,
      NULL},
     {"roaring bitmask", ONE(DESC("100", "bitmask", PIPE("none", "none", COMP("roaring")))), bits,
@@ -588,10 +595,11 @@ static void test_pipelines(void) {
         snprintf(name, sizeof name, "decode_encoded %s", c->name);
         sweep(&d);
         /* pipelines with partial decode (no shuffle, no bitmask, codec none,
-         * szip, zfp fixed_rate or blosc2) */
+         * szip, zfp or blosc2; not the stream codecs zstd, lz4, sz3) */
         if (strstr(c->json, "bitmask") == NULL && strstr(c->json, "shuffle") == NULL &&
             strstr(c->json, "\"compression\":\"zstd\"") == NULL &&
-            strstr(c->json, "\"compression\":\"lz4\"") == NULL) {
+            strstr(c->json, "\"compression\":\"lz4\"") == NULL &&
+            strstr(c->json, "\"compression\":\"sz3\"") == NULL) {
             op r = make_op(name, run_range, check_parts, release_all);
             r.msg = &msg;
             snprintf(name, sizeof name, "decode_range %s", c->name);

@@ -792,6 +792,56 @@ static void test_pipeline(void) {
     TT_CHECK(strstr(tgm_last_error(), "unknown sz3_error_bound_mode") != NULL);
 }
 
+/* Every allocation of an encode (tuning included) and a decode made to fail
+ * in turn, once and for good: an error with a detail, or the clean result;
+ * ASan/LSan see any leak (builds with TGM_ALLOC_INJECTION only). */
+static void test_alloc_failures(void) {
+    if (!tgm__alloc_injection_enabled()) {
+        TT_SKIP("allocation-failure injection not built in");
+        return;
+    }
+    size_t n = 6000, len = 0; /* anchored, tuned */
+    double *v = make(WALK, n, 3);
+    uint8_t *clean = squeeze(v, n, TGM_SZ3_ABS, 0.05, &len);
+    TT_ASSERT(clean != NULL);
+    double *d = malloc(n * 8);
+    for (int phase = 0; phase < 2; phase++) {
+        tgm__alloc_fail_after(0, 0);
+        uint64_t base = tgm__alloc_count();
+        tgm_buf out = TGM_BUF_INIT;
+        if (phase == 0) {
+            TT_CHECK_ERR(tgm__sz3_compress((const uint8_t *)v, n, TGM_SZ3_ABS, 0.05, &out),
+                         TGM_ERROR_OK);
+        } else {
+            TT_CHECK_ERR(tgm__sz3_decompress(clean, len, (uint8_t *)d, n), TGM_ERROR_OK);
+        }
+        uint64_t count = tgm__alloc_count() - base;
+        tgm__buf_free(&out);
+        TT_CHECK(count > 0);
+        for (uint64_t k = 1; k <= count; k++) {
+            for (int sticky = 0; sticky <= 1; sticky++) {
+                tgm__alloc_fail_after(k, sticky);
+                tgm_error e;
+                if (phase == 0) {
+                    e = tgm__sz3_compress((const uint8_t *)v, n, TGM_SZ3_ABS, 0.05, &out);
+                } else {
+                    e = tgm__sz3_decompress(clean, len, (uint8_t *)d, n);
+                }
+                tgm__alloc_fail_after(0, 0);
+                if (e == TGM_ERROR_OK) {
+                    TT_CHECK(phase == 1 || (out.len == len && memcmp(out.data, clean, len) == 0));
+                } else {
+                    TT_CHECK(tgm_last_error() != NULL && strlen(tgm_last_error()) > 0);
+                }
+                tgm__buf_free(&out);
+            }
+        }
+    }
+    free(d);
+    tgm__free(clean);
+    free(v);
+}
+
 int main(void) {
     TT_RUN(test_reference_streams);
     TT_RUN(test_round_trips);
@@ -802,6 +852,7 @@ int main(void) {
     TT_RUN(test_hostile);
     TT_RUN(test_hostile_sections);
     TT_RUN(test_pipeline);
+    TT_RUN(test_alloc_failures);
     return tt_finish("test_sz3");
 }
 
