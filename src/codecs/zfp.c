@@ -33,6 +33,11 @@
 
 static size_t block_count(size_t n) { return n / 4 + (n % 4 != 0); }
 
+/* Bits in n bytes (saturating). */
+static uint64_t bits_in(size_t n) {
+    return (uint64_t)n > UINT64_MAX / 8 ? UINT64_MAX : (uint64_t)n * 8;
+}
+
 tgm_error tgm__zfp_config(const tgm_codec_params *cp, tgm_zfp_cfg *c) {
     tgm_zfp_params zp;
     TGM_CODEC_OWN_GET(cp, zp);
@@ -181,10 +186,11 @@ static tgm_error zfp_compress_values(const tgm_codec_params *p, const uint8_t *s
     size_t ntasks = (nblocks + RATE_CHUNK_BLOCKS - 1) / RATE_CHUNK_BLOCKS;
 
     if (c.fixed_rate) {
-        uint64_t total = (uint64_t)nblocks * c.maxbits;
+        uint64_t total;
         size_t words;
-        TGM_RETURN_IF(tgm__u64_to_size((total + 63) / 64 * 8, &words), TGM_ERROR_COMPRESSION,
-                      "zfp error: %zu values are too many", n);
+        TGM_RETURN_IF(tgm__mul_u64(nblocks, c.maxbits, &total) || total > UINT64_MAX - 63 ||
+                          tgm__u64_to_size((total + 63) / 64 * 8, &words),
+                      TGM_ERROR_COMPRESSION, "zfp error: %zu values are too many", n);
         TGM_TRY(tgm__buf_reserve(out, words));
         j.dst = out->data + out->len;
         if (threads <= 1 || ntasks <= 1) {
@@ -198,9 +204,10 @@ static tgm_error zfp_compress_values(const tgm_codec_params *p, const uint8_t *s
 
     if (threads <= 1 || ntasks <= 1) {
         size_t cap;
-        TGM_RETURN_IF(
-            tgm__u64_to_size(((uint64_t)nblocks * TGM_ZFP_BLOCK_MAX_CODE + 63) / 64 * 8, &cap),
-            TGM_ERROR_COMPRESSION, "zfp error: %zu values are too many", n);
+        uint64_t most;
+        TGM_RETURN_IF(tgm__mul_u64(nblocks, TGM_ZFP_BLOCK_MAX_CODE, &most) ||
+                          most > UINT64_MAX - 63 || tgm__u64_to_size((most + 63) / 64 * 8, &cap),
+                      TGM_ERROR_COMPRESSION, "zfp error: %zu values are too many", n);
         TGM_TRY(tgm__buf_reserve(out, cap));
         uint64_t bits = k->encode(&c, src, n, 0, nblocks, out->data + out->len);
         out->len += (size_t)((bits + 7) / 8);
@@ -248,7 +255,12 @@ static tgm_error check_stream(const tgm_zfp_cfg *c, size_t n_values, size_t len)
                   "%zu values) - truncated or malformed payload",
                   len, (unsigned long long)max_size, n_values);
     if (c->fixed_rate) {
-        uint64_t need = ((uint64_t)block_count(n_values) * c->maxbits + 7) / 8;
+        uint64_t need;
+        if (tgm__mul_u64(block_count(n_values), c->maxbits, &need) || need > UINT64_MAX - 7) {
+            need = UINT64_MAX; /* no stream is that long */
+        } else {
+            need = (need + 7) / 8;
+        }
         TGM_RETURN_IF(len < need, TGM_ERROR_COMPRESSION,
                       "zfp error: fixed-rate stream of %zu bytes is shorter than the %llu bytes "
                       "%zu values need (truncated payload)",
@@ -303,7 +315,7 @@ static tgm_error zfp_decompress_values(const tgm_codec_params *p, const uint8_t 
         return tgm__parallel_for(threads, ntasks, rate_decode_task, &j);
     }
     uint64_t used = k->decode(&c, src, n, 0, nv, 0, nv, dst);
-    TGM_RETURN_IF(used > (uint64_t)n * 8, TGM_ERROR_COMPRESSION,
+    TGM_RETURN_IF(used > bits_in(n), TGM_ERROR_COMPRESSION,
                   "zfp error: stream of %zu bytes ends before its %zu values (truncated payload)",
                   n, nv);
     return TGM_ERROR_OK;
@@ -343,7 +355,7 @@ static tgm_error zfp_decompress_range(const tgm_codec_params *p, const uint8_t *
     }
     uint64_t bit = k->skip(&c, src, n, 0, (size_t)v0 / 4);
     bit = k->decode(&c, src, n, bit, nv, (size_t)v0, v1, dst);
-    TGM_RETURN_IF(bit > (uint64_t)n * 8, TGM_ERROR_COMPRESSION,
+    TGM_RETURN_IF(bit > bits_in(n), TGM_ERROR_COMPRESSION,
                   "zfp error: stream of %zu bytes ends before value %zu (truncated payload)", n,
                   v1 - 1);
     return TGM_ERROR_OK;
