@@ -261,6 +261,17 @@ static void test_errors(void) {
     /* A claimed count far beyond what the stream could hold. */
     tgm_codec_params phuge = mode_params(TGM_ZFP_FIXED_RATE, 16.0, (size_t)1 << 40, 1);
     TT_CHECK_ERR(tgm__codec_zfp.decompress(&phuge, z, len, out, 8000), TGM_ERROR_COMPRESSION);
+    /* A consistent claim whose stream would need 2^64 bits or more (2^58
+     * blocks of 64 bits: the product wraps to 0 in 64 bits): refused before
+     * anything is written (the output is only 8000 bytes). */
+    for (size_t k = 0; k < 4 && SIZE_MAX > UINT32_MAX; k++) {
+        size_t nv = ((size_t)1 << 60) - k;
+        tgm_codec_params pw = mode_params(TGM_ZFP_FIXED_RATE, 16.0, nv, 2);
+        TT_CHECK_ERR(tgm__codec_zfp.decompress(&pw, z, len, out, nv * 8), TGM_ERROR_COMPRESSION);
+        TT_CHECK(strstr(tgm_last_error(), "truncated") != NULL);
+        TT_CHECK_ERR(tgm__codec_zfp.decompress_range(&pw, z, len, NULL, 0, 8 * (nv - 9), 64, out),
+                     TGM_ERROR_COMPRESSION);
+    }
 
     /* Truncated variable-rate stream: an error, not garbage. */
     tgm_codec_params pa = mode_params(TGM_ZFP_FIXED_ACCURACY, 1e-6, n, 1);
