@@ -11,7 +11,9 @@
 
 #include "api/api.h"
 #include "common/alloc.h"
+#include "common/checked.h"
 #include "common/endian.h"
+#include "common/limits.h"
 #include "dtype/dtype.h"
 #include "file/file.h"
 #include "file/rfile.h"
@@ -26,6 +28,12 @@
 #define DESC_TAIL ((uint64_t)16 << 10)
 /* Batched reads hold at most this much frame data at a time. */
 #define BATCH_WINDOW ((uint64_t)256 << 20)
+/* Raw objects (no encoding, filter, compression or masks) of at least this
+ * size are read straight into the caller's result from their payload,
+ * once their descriptor is known; element ranges of frames from
+ * FAST_RANGE_MIN on read only the elements. */
+#define FAST_OBJECT_MIN ((uint64_t)1 << 20)
+#define FAST_RANGE_MIN ((uint64_t)64 << 10)
 
 int32_t tgm_is_remote_url(const char *source) { return tgm__remote_is_url(source) ? 1 : 0; }
 
@@ -204,6 +212,224 @@ static tgm_error read_frame(tgm_file_t *f, const obj_loc *l, uint8_t **out) {
     return TGM_ERROR_OK;
 }
 
+/* ---- descriptors of large frames ----------------------------------------------------- */
+
+/* Read and cache the two ends of these object frames (header and the tail
+ * holding the descriptor), all in one batch of range reads.  Frames that
+ * cannot be described this way (descriptor first, malformed) are left
+ * uncached: their readers take the whole-frame path. */
+static tgm_error describe_frames(tgm_file_t *f, const obj_loc *const *locs, const size_t *objs,
+                                 size_t n) {
+    tgm_rfile *rf = tgm__file_remote(f);
+    tgm_error err = TGM_ERROR_OK;
+    size_t *want = tgm__calloc(n ? n : 1, sizeof *want);
+    uint8_t(*heads)[16] = tgm__calloc(n ? n : 1, 16);
+    uint8_t **tails = tgm__calloc(n ? n : 1, sizeof *tails);
+    tgm_source_range *g = tgm__calloc(2 * n + 1, sizeof *g);
+    TGM_FAIL_IF(want == NULL || heads == NULL || tails == NULL || g == NULL, TGM_ERROR_IO,
+                "out of memory describing %zu objects", n);
+    for (size_t k = 0; k < n; k++) {
+        const uint8_t *h, *t;
+        size_t tl;
+        if (!locs[k]->usable || tgm__rfile_get_ends(rf, locs[k]->msg, objs[k], &h, &t, &tl)) {
+            continue;
+        }
+        uint64_t flen = locs[k]->frame_len;
+        want[k] = (size_t)(flen < DESC_TAIL ? flen : DESC_TAIL);
+    }
+    for (int round = 0; round < 2; round++) {
+        size_t ng = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (want[k] == 0) {
+                continue;
+            }
+            uint64_t fo = locs[k]->msg_off + locs[k]->frame_off, flen = locs[k]->frame_len;
+            tgm__free(tails[k]);
+            tails[k] = tgm__malloc(want[k]);
+            TGM_FAIL_IF(tails[k] == NULL, TGM_ERROR_IO, "out of memory for a descriptor read");
+            g[ng++] = (tgm_source_range){fo, 16, heads[k]};
+            g[ng++] = (tgm_source_range){fo + flen - want[k], want[k], tails[k]};
+        }
+        if (ng == 0) {
+            break;
+        }
+        TGM_CHECK(tgm__source_read_many(tgm__file_source(f), g, ng, false));
+        for (size_t k = 0; k < n; k++) {
+            if (want[k] == 0) {
+                continue;
+            }
+            size_t got = want[k];
+            want[k] = 0;
+            if (!frame_matches(heads[k], locs[k]->frame_len) ||
+                !(tgm__rd_be16(heads[k] + 6) & TGM_FF_CBOR_AFTER_PAYLOAD)) {
+                continue;
+            }
+            tgm_arena a = TGM_ARENA_INIT;
+            tgm_obj_ref ref;
+            uint64_t need = 0;
+            tgm_error pe =
+                tgm__msg_parse_descriptor_pieces(heads[k], 16, tails[k], got, locs[k]->frame_len,
+                                                 (size_t)locs[k]->frame_off, &a, &ref, &need);
+            tgm__arena_free(&a);
+            if (pe != TGM_ERROR_OK) {
+                tgm__clear_error();
+            } else if (need > 0) {
+                want[k] = round == 0 ? (size_t)need : 0; /* a longer descriptor: read more */
+            } else {
+                tgm__rfile_put_ends(rf, locs[k]->msg, objs[k], heads[k], tails[k], got);
+                tgm__rfile_note_dtype(rf, locs[k]->msg, objs[k], (int)ref.desc.dtype);
+            }
+        }
+    }
+cleanup:
+    for (size_t k = 0; tails != NULL && k < n; k++) {
+        tgm__free(tails[k]);
+    }
+    tgm__free(tails);
+    tgm__free(heads);
+    tgm__free(want);
+    tgm__free(g);
+    return err;
+}
+
+/* The cached descriptor of a described frame, parsed into arena a; false
+ * when there is none.  *slot: the frame's stored hash. */
+static bool cached_descriptor(tgm_file_t *f, const obj_loc *l, size_t j, tgm_arena *a,
+                              tgm_obj_ref *ref, uint64_t *slot) {
+    const uint8_t *h, *t;
+    size_t tl;
+    if (!l->usable || !tgm__rfile_get_ends(tgm__file_remote(f), l->msg, j, &h, &t, &tl)) {
+        return false;
+    }
+    uint64_t need = 0;
+    if (tgm__msg_parse_descriptor_pieces(h, 16, t, tl, l->frame_len, (size_t)l->frame_off, a, ref,
+                                         &need) != TGM_ERROR_OK ||
+        need > 0) {
+        tgm__clear_error();
+        return false;
+    }
+    *slot = tgm__rd_be64(t + tl - TGM_FRAME_COMMON_FOOTER_SIZE);
+    return true;
+}
+
+/* Stored exactly as decoded (but for the byte order): the payload is the
+ * result. */
+static bool raw_object(const tgm_obj_ref *ref) {
+    const tgm_descriptor *d = &ref->desc;
+    return strcmp(d->encoding, "none") == 0 && strcmp(d->filter, "none") == 0 &&
+           strcmp(d->compression, "none") == 0 && !d->has_masks && d->dtype != TGM_DT_BITMASK &&
+           !d->num_elements_overflow && ref->payload_len == ref->region_len;
+}
+
+static void to_native(const tgm_obj_ref *ref, bool native, uint8_t *data, size_t n) {
+    size_t unit = tgm__dtype_swap_unit(ref->desc.dtype);
+    if (native && unit > 1 && ref->desc.big_endian != TGM_HOST_BIG_ENDIAN) {
+        tgm__byteswap(data, n / unit, unit);
+    }
+}
+
+/* A large raw object read straight into its result.  *done false: not
+ * such an object (or its descriptor is not readable this way). */
+static tgm_error fast_object(tgm_file_t *f, const obj_loc *l, size_t j,
+                             const tgm_api_decode_opts *o, tgm_message_t **out, bool *done) {
+    *done = false;
+    const obj_loc *lp = l;
+    TGM_TRY(describe_frames(f, &lp, &j, 1));
+    tgm_message_t *m = tgm__calloc(1, sizeof *m);
+    if (m == NULL) {
+        return tgm__oom(sizeof *m, "message");
+    }
+    tgm_error err = TGM_ERROR_OK;
+    tgm_obj_ref ref;
+    uint64_t slot = 0;
+    if (!cached_descriptor(f, l, j, &m->arena, &ref, &slot) || !raw_object(&ref)) {
+        goto cleanup; /* *done stays false */
+    }
+    size_t n;
+    TGM_CHECK(tgm__pipeline_precheck(&ref.desc, ref.payload_len, &n));
+    if (n != ref.payload_len) {
+        goto cleanup;
+    }
+    TGM_CHECK(copy_meta(&m->arena, &l->lay->meta, l->lay->nindex, &m->meta));
+    m->objs = tgm__calloc(1, sizeof *m->objs);
+    TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_ENCODING, "out of memory");
+    m->nobj = 1;
+    tgm_decoded_obj *d = &m->objs[0];
+    d->desc = ref.desc;
+    d->data = tgm__malloc(n ? n : 1);
+    TGM_FAIL_IF(d->data == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes", n);
+    d->len = n;
+    TGM_CHECK(tgm__source_read(tgm__file_source(f),
+                               l->msg_off + l->frame_off + TGM_FRAME_HEADER_SIZE, d->data, n));
+    to_native(&ref, o->native_byte_order, d->data, n);
+    d->has_hash = slot != 0;
+    if (slot != 0) {
+        tgm__hash_hex(slot, d->hash_hex);
+    }
+    *done = true;
+    *out = m;
+    return TGM_ERROR_OK;
+cleanup:
+    tgm_message_free(m);
+    return err;
+}
+
+/* Plan the element reads of ranges of a raw object: dst receives each
+ * range's bytes (one buffer when joined).  Checks as tgm_decode_range. */
+static tgm_error plan_ranges(const obj_loc *l, const tgm_obj_ref *ref, size_t j,
+                             const uint64_t *offs, const uint64_t *counts, size_t nr, int32_t join,
+                             tgm_bytes_t *out, tgm_source_range *g, size_t *ng) {
+    size_t width = tgm__dtype_width(ref->desc.dtype);
+    uint64_t total = 0;
+    size_t *len = tgm__calloc(nr ? nr : 1, sizeof *len);
+    if (len == NULL) {
+        return tgm__oom(nr * sizeof *len, "ranges");
+    }
+    tgm_error err = TGM_ERROR_OK;
+    for (size_t i = 0; i < nr; i++) {
+        uint64_t end, nbytes;
+        TGM_FAIL_IF(tgm__add_u64(offs[i], counts[i], &end) || end > ref->desc.num_elements,
+                    TGM_ERROR_OBJECT,
+                    "range %zu (offset=%llu, count=%llu) is past the end of object %zu "
+                    "(%llu elements)",
+                    i, (unsigned long long)offs[i], (unsigned long long)counts[i], j,
+                    (unsigned long long)ref->desc.num_elements);
+        TGM_FAIL_IF(tgm__mul_u64(counts[i], width, &nbytes) || nbytes > SIZE_MAX, TGM_ERROR_OBJECT,
+                    "range %zu is too large", i);
+        TGM_CHECK(tgm__limit_check_object_bytes(nbytes, "range"));
+        len[i] = (size_t)nbytes;
+        total += nbytes;
+    }
+    uint64_t base = l->msg_off + l->frame_off + TGM_FRAME_HEADER_SIZE;
+    if (join) {
+        TGM_FAIL_IF(total > SIZE_MAX, TGM_ERROR_OBJECT, "ranges too large");
+        out[0].data = tgm__malloc(total ? (size_t)total : 1);
+        TGM_FAIL_IF(out[0].data == NULL, TGM_ERROR_ENCODING, "out of memory for %llu bytes",
+                    (unsigned long long)total);
+        out[0].len = (size_t)total;
+        size_t pos = 0;
+        for (size_t i = 0; i < nr; i++) {
+            if (len[i] > 0) {
+                g[(*ng)++] = (tgm_source_range){base + offs[i] * width, len[i], out[0].data + pos};
+            }
+            pos += len[i];
+        }
+    } else {
+        for (size_t i = 0; i < nr; i++) {
+            out[i].data = tgm__malloc(len[i] ? len[i] : 1);
+            TGM_FAIL_IF(out[i].data == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes",
+                        len[i]);
+            out[i].len = len[i];
+            if (len[i] > 0) {
+                g[(*ng)++] = (tgm_source_range){base + offs[i] * width, len[i], out[i].data};
+            }
+        }
+    }
+cleanup:
+    tgm__free(len);
+    return err;
+}
+
 /* ---- per-message operations (called by file.c's tgm_file_* for remote
  * files; *done false: use the whole-message path) ----------------------- */
 
@@ -226,6 +452,12 @@ tgm_error tgm__api_remote_object(tgm_file_t *f, size_t i, size_t j, const tgm_ap
     if (!l.usable) {
         return TGM_ERROR_OK;
     }
+    if (!o->verify_hash && l.frame_len >= FAST_OBJECT_MIN) {
+        TGM_TRY(fast_object(f, &l, j, o, out, done));
+        if (*done) {
+            return TGM_ERROR_OK;
+        }
+    }
     uint8_t *frame = NULL;
     TGM_TRY(read_frame(f, &l, &frame));
     tgm_error e = TGM_ERROR_OK;
@@ -245,6 +477,47 @@ tgm_error tgm__api_remote_range(tgm_file_t *f, size_t i, size_t j, const uint64_
     TGM_TRY(locate_object(f, i, j, &l));
     if (!l.usable) {
         return TGM_ERROR_OK;
+    }
+    if (l.frame_len >= FAST_RANGE_MIN) {
+        /* Only the elements asked for, once the descriptor is known. */
+        const obj_loc *lp = &l;
+        TGM_TRY(describe_frames(f, &lp, &j, 1));
+        tgm_arena a = TGM_ARENA_INIT;
+        tgm_obj_ref ref;
+        uint64_t slot;
+        tgm_error e = TGM_ERROR_OK;
+        if (cached_descriptor(f, &l, j, &a, &ref, &slot) && raw_object(&ref)) {
+            size_t per = join ? 1 : nr;
+            tgm_source_range *g = tgm__calloc(nr + 1, sizeof *g);
+            size_t ng = 0;
+            for (size_t k = 0; k < per; k++) {
+                out[k].data = NULL;
+                out[k].len = 0;
+            }
+            e = g == NULL ? tgm__oom(nr * sizeof *g, "ranges")
+                          : plan_ranges(&l, &ref, j, offs, counts, nr, join, out, g, &ng);
+            if (e == TGM_ERROR_OK) {
+                e = tgm__source_read_many(tgm__file_source(f), g, ng, false);
+            }
+            for (size_t k = 0; k < per && e == TGM_ERROR_OK; k++) {
+                to_native(&ref, native != 0, out[k].data, out[k].len);
+            }
+            if (e != TGM_ERROR_OK) {
+                for (size_t k = 0; k < per; k++) {
+                    tgm__free(out[k].data);
+                    out[k].data = NULL;
+                    out[k].len = 0;
+                }
+            } else {
+                *out_count = per;
+            }
+            tgm__free(g);
+            *done = true;
+        }
+        tgm__arena_free(&a);
+        if (*done) {
+            return e;
+        }
     }
     uint8_t *frame = NULL;
     TGM_TRY(read_frame(f, &l, &frame));
@@ -416,7 +689,39 @@ tgm_error tgm_file_prefetch_layouts(tgm_file_t *file, const size_t *msg_indices,
     if (tgm__file_remote(file) == NULL) {
         return TGM_ERROR_OK; /* local files: the scan is the layout */
     }
-    return tgm__rfile_prefetch(tgm__file_remote(file), msg_indices, n);
+    TGM_TRY(tgm__rfile_prefetch(tgm__file_remote(file), msg_indices, n));
+    /* Then the descriptors of the large objects of these messages, so a
+     * later element read is one request. */
+    size_t total = 0;
+    for (size_t k = 0; k < n; k++) {
+        obj_loc l;
+        TGM_TRY(locate_message(file, msg_indices[k], &l));
+        total += l.usable ? l.lay->nindex : 0;
+    }
+    obj_loc *locs = tgm__calloc(total ? total : 1, sizeof *locs);
+    const obj_loc **lp = tgm__calloc(total ? total : 1, sizeof *lp);
+    size_t *js = tgm__calloc(total ? total : 1, sizeof *js);
+    tgm_error err = TGM_ERROR_OK;
+    size_t m = 0;
+    TGM_FAIL_IF(locs == NULL || lp == NULL || js == NULL, TGM_ERROR_IO, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        obj_loc l;
+        TGM_CHECK(locate_message(file, msg_indices[k], &l));
+        for (size_t j = 0; l.usable && j < l.lay->nindex && m < total; j++) {
+            TGM_CHECK(locate_object(file, msg_indices[k], j, &locs[m]));
+            if (locs[m].usable && locs[m].frame_len >= FAST_RANGE_MIN) {
+                lp[m] = &locs[m];
+                js[m] = j;
+                m++;
+            }
+        }
+    }
+    TGM_CHECK(describe_frames(file, lp, js, m));
+cleanup:
+    tgm__free(locs);
+    tgm__free(lp);
+    tgm__free(js);
+    return err;
 }
 
 /* One entry of a batch: the object of one message. */
@@ -561,6 +866,65 @@ static tgm_error range_batch_fn(void *ctx, size_t k, const batch_item *it) {
     return e;
 }
 
+/* Element ranges of large raw objects across messages: descriptors (one
+ * batch, cached), then only the elements (one batch).  *done false: some
+ * object is not such an object; the caller reads frames instead. */
+static tgm_error range_batch_fast(tgm_file_t *f, const size_t *idx, size_t n, size_t j,
+                                  const uint64_t *offs, const uint64_t *counts, size_t nr,
+                                  int32_t native, int32_t join, tgm_bytes_t *out, size_t per,
+                                  bool *done) {
+    *done = false;
+    TGM_TRY(batch_check(f, idx, n));
+    TGM_TRY(tgm__rfile_prefetch(tgm__file_remote(f), idx, n));
+    tgm_error err = TGM_ERROR_OK;
+    tgm_arena a = TGM_ARENA_INIT;
+    obj_loc *locs = tgm__calloc(n ? n : 1, sizeof *locs);
+    const obj_loc **lp = tgm__calloc(n ? n : 1, sizeof *lp);
+    size_t *js = tgm__calloc(n ? n : 1, sizeof *js);
+    tgm_obj_ref *refs = tgm__calloc(n ? n : 1, sizeof *refs);
+    tgm_source_range *g = tgm__calloc(n * (nr ? nr : 1) + 1, sizeof *g);
+    size_t ng = 0;
+    TGM_FAIL_IF(locs == NULL || lp == NULL || js == NULL || refs == NULL || g == NULL, TGM_ERROR_IO,
+                "out of memory for a batch of %zu", n);
+    for (size_t k = 0; k < n; k++) {
+        TGM_CHECK(locate_object(f, idx[k], j, &locs[k]));
+        if (!locs[k].usable || locs[k].frame_len < FAST_RANGE_MIN) {
+            goto cleanup;
+        }
+        lp[k] = &locs[k];
+        js[k] = j;
+    }
+    TGM_CHECK(describe_frames(f, lp, js, n));
+    for (size_t k = 0; k < n; k++) {
+        uint64_t slot;
+        if (!cached_descriptor(f, &locs[k], j, &a, &refs[k], &slot) || !raw_object(&refs[k])) {
+            goto cleanup;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        TGM_CHECK(
+            plan_ranges(&locs[k], &refs[k], j, offs, counts, nr, join, out + k * per, g, &ng));
+    }
+    TGM_CHECK(tgm__source_read_many(tgm__file_source(f), g, ng, false));
+    for (size_t k = 0; k < n; k++) {
+        for (size_t p = 0; p < per; p++) {
+            to_native(&refs[k], native != 0, out[k * per + p].data, out[k * per + p].len);
+        }
+    }
+    *done = true;
+cleanup:
+    if (err != TGM_ERROR_OK) {
+        *done = true; /* the error is the answer */
+    }
+    tgm__arena_free(&a);
+    tgm__free(locs);
+    tgm__free(lp);
+    tgm__free(js);
+    tgm__free(refs);
+    tgm__free(g);
+    return err;
+}
+
 tgm_error tgm_file_decode_range_batch(tgm_file_t *file, const size_t *msg_indices, size_t n,
                                       size_t obj_index, const uint64_t *ranges_offsets,
                                       const uint64_t *ranges_counts, size_t num_ranges,
@@ -586,9 +950,15 @@ tgm_error tgm_file_decode_range_batch(tgm_file_t *file, const size_t *msg_indice
                                         out + k * per, &got);
         }
     } else {
-        range_batch b = {obj_index, ranges_offsets, ranges_counts, num_ranges, native_byte_order,
-                         join,      threads,        out,           per};
-        err = run_batch(file, msg_indices, n, obj_index, range_batch_fn, &b);
+        bool done = false;
+        err = range_batch_fast(file, msg_indices, n, obj_index, ranges_offsets, ranges_counts,
+                               num_ranges, native_byte_order, join, out, per, &done);
+        if (err == TGM_ERROR_OK && !done) {
+            range_batch b = {
+                obj_index, ranges_offsets, ranges_counts, num_ranges, native_byte_order,
+                join,      threads,        out,           per};
+            err = run_batch(file, msg_indices, n, obj_index, range_batch_fn, &b);
+        }
     }
     if (err != TGM_ERROR_OK) {
         for (size_t k = 0; k < total; k++) {

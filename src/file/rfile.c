@@ -61,6 +61,7 @@ struct tgm_rfile {
     tgm_arena arena;     /* layouts */
     const tgm_msg **lay; /* per message index, NULL until read */
     uint8_t **dtypes;    /* per message: dtype + 1 per indexed object, 0 unknown */
+    uint8_t ***ends;     /* per message, per object: 16 header bytes, tail length, tail */
     size_t nlay;
 };
 
@@ -105,7 +106,14 @@ void tgm__rfile_free(tgm_rfile *r) {
     tgm__free(r->all.v);
     for (size_t i = 0; i < r->nlay; i++) {
         tgm__free(r->dtypes[i]);
+        if (r->ends[i] != NULL && r->lay[i] != NULL) {
+            for (size_t j = 0; j < r->lay[i]->nindex; j++) {
+                tgm__free(r->ends[i][j]);
+            }
+        }
+        tgm__free(r->ends[i]);
     }
+    tgm__free(r->ends);
     tgm__free(r->dtypes);
     tgm__free(r->lay);
     tgm__arena_free(&r->arena);
@@ -416,7 +424,7 @@ static tgm_error finish(tgm_rfile *r) {
 }
 
 /* One round: read the chunks both walkers need, together. */
-static tgm_error scan_round(tgm_rfile *r) {
+static tgm_error scan_round(tgm_rfile *r, bool whole) {
     tgm_source_range g[2];
     size_t n = 0;
     uint64_t fs = 0, fe = 0, bs = 0, be = 0;
@@ -439,7 +447,9 @@ static tgm_error scan_round(tgm_rfile *r) {
             g[n++] = (tgm_source_range){fs, (size_t)(fe - fs), fbuf};
         }
     }
-    if (r->bwd_on && !r->fwd_done) {
+    /* The backward walker only helps a whole scan: a lookup of message i
+     * needs the messages before it. */
+    if (r->bwd_on && !r->fwd_done && whole) {
         be = r->cand ? r->cand_off + TGM_PREAMBLE_SIZE : r->b;
         bs = be > r->rb ? be - r->rb : 0;
         if (bs < r->f) {
@@ -475,17 +485,17 @@ cleanup:
     return err;
 }
 
-/* Messages known in file order: the forward walker's (but the last one
- * while its end magic is unchecked), or all of them once complete. */
-static size_t known(const tgm_rfile *r) {
-    return r->complete ? r->all.n : r->fwd.n - (r->verify_prev ? 1 : 0);
-}
+/* Messages known in file order: the forward walker's, or all of them
+ * once complete.  The forward walker's last one may still have its end
+ * magic unchecked (verify_prev): whoever reads it first checks it (the
+ * next scan round, or its layout read, in the same round trip). */
+static size_t known(const tgm_rfile *r) { return r->complete ? r->all.n : r->fwd.n; }
 
 tgm_error tgm__rfile_scan(tgm_rfile *r, size_t want, size_t *count, bool *complete) {
     pthread_mutex_lock(&r->lock);
     tgm_error err = TGM_ERROR_OK;
     while (!r->complete && (want == SIZE_MAX || known(r) <= want)) {
-        err = scan_round(r);
+        err = scan_round(r, want == SIZE_MAX);
         if (err != TGM_ERROR_OK) {
             break;
         }
@@ -530,9 +540,15 @@ static tgm_error ensure_slots(tgm_rfile *r, size_t n) {
         return tgm__oom(n * sizeof *nd, "layout table");
     }
     r->dtypes = nd;
+    uint8_t ***ne = tgm__realloc(r->ends, n * sizeof *ne);
+    if (ne == NULL) {
+        return tgm__oom(n * sizeof *ne, "layout table");
+    }
+    r->ends = ne;
     for (size_t i = r->nlay; i < n; i++) {
         nl[i] = NULL;
         nd[i] = NULL;
+        ne[i] = NULL;
     }
     r->nlay = n;
     return TGM_ERROR_OK;
@@ -610,9 +626,36 @@ static tgm_error fetch_layouts(tgm_rfile *r, const size_t *idx, size_t n) {
         j->index = i;
         j->e = r->complete ? r->all.v[i] : r->fwd.v[i];
         plan_job(j, LAYOUT_HEAD, LAYOUT_HEAD);
+        if (!r->complete && r->verify_prev && i + 1 == r->fwd.n && j->tail_len == 0 &&
+            j->head_len < j->e.len) {
+            j->tail_len = 8; /* the end magic, still unchecked */
+        }
     }
     for (int attempt = 0; attempt < 3 && nj > 0; attempt++) {
         TGM_CHECK(run_jobs(r, jobs, nj));
+        for (size_t q = 0; q < nj; q++) {
+            lay_job *j = &jobs[q];
+            if (!r->complete && r->verify_prev && j->index + 1 == r->fwd.n) {
+                const uint8_t *end = j->tail_len ? j->tail + j->tail_len : j->head + j->head_len;
+                if (j->tail_len < 8 && j->head_len < j->e.len) {
+                    continue; /* the end was not read */
+                }
+                r->verify_prev = false;
+                if (memcmp(end - 8, TGM_END_MAGIC, 8) != 0) {
+                    /* Not a message after all: the scan starts again from
+                     * its second byte. */
+                    r->fwd.n--;
+                    r->f = j->e.off + 1;
+                    r->resync = true;
+                    stop_backward(r, false);
+                    err = tgm__fail(TGM_ERROR_FRAMING,
+                                    "message %zu of %s has no end magic where its length says "
+                                    "(truncated or corrupt file)",
+                                    j->index, r->src->name);
+                    goto cleanup;
+                }
+            }
+        }
         size_t again = 0;
         for (size_t q = 0; q < nj; q++) {
             lay_job *j = &jobs[q];
@@ -713,4 +756,40 @@ int tgm__rfile_dtype(tgm_rfile *r, size_t i, size_t j) {
     }
     pthread_mutex_unlock(&r->lock);
     return d;
+}
+
+void tgm__rfile_put_ends(tgm_rfile *r, size_t i, size_t j, const uint8_t head[16],
+                         const uint8_t *tail, size_t tail_len) {
+    pthread_mutex_lock(&r->lock);
+    if (i < r->nlay && r->lay[i] != NULL && j < r->lay[i]->nindex) {
+        if (r->ends[i] == NULL) {
+            r->ends[i] = tgm__calloc(r->lay[i]->nindex, sizeof **r->ends);
+        }
+        if (r->ends[i] != NULL && r->ends[i][j] == NULL) {
+            uint8_t *e = tgm__malloc(16 + sizeof(size_t) + tail_len);
+            if (e != NULL) {
+                memcpy(e, head, 16);
+                memcpy(e + 16, &tail_len, sizeof tail_len);
+                memcpy(e + 16 + sizeof tail_len, tail, tail_len);
+                r->ends[i][j] = e;
+            }
+        }
+        tgm__clear_error(); /* a cache: best effort */
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+bool tgm__rfile_get_ends(tgm_rfile *r, size_t i, size_t j, const uint8_t **head,
+                         const uint8_t **tail, size_t *tail_len) {
+    pthread_mutex_lock(&r->lock);
+    bool ok = i < r->nlay && r->ends[i] != NULL && r->lay[i] != NULL && j < r->lay[i]->nindex &&
+              r->ends[i][j] != NULL;
+    if (ok) {
+        const uint8_t *e = r->ends[i][j];
+        *head = e;
+        memcpy(tail_len, e + 16, sizeof *tail_len);
+        *tail = e + 16 + sizeof *tail_len;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ok;
 }

@@ -50,4 +50,14 @@ tgm_error tgm__rfile_prefetch(tgm_rfile *r, const size_t *idx, size_t n);
 void tgm__rfile_note_dtype(tgm_rfile *r, size_t i, size_t j, int dtype);
 int tgm__rfile_dtype(tgm_rfile *r, size_t i, size_t j);
 
+/* The two ends of object j's frame in message i (its 16-byte header and
+ * its last tail_len bytes, which hold the descriptor), kept once read so
+ * the descriptor of a large object costs one read per file.  put copies
+ * (the first one stays); get returns false when not cached, else pointers
+ * valid until the file is closed. */
+void tgm__rfile_put_ends(tgm_rfile *r, size_t i, size_t j, const uint8_t head[16],
+                         const uint8_t *tail, size_t tail_len);
+bool tgm__rfile_get_ends(tgm_rfile *r, size_t i, size_t j, const uint8_t **head,
+                         const uint8_t **tail, size_t *tail_len);
+
 #endif

@@ -1022,7 +1022,7 @@ tgm_error tgm__remote_conf_new(const char *url, const char *const *keyv, const c
     c->retry_timeout_ms = 180000;
     c->backoff_init_ms = 100;
     c->backoff_max_ms = 15000;
-    c->max_concurrency = 64;
+    c->max_concurrency = 128;
     c->coalesce_gap = (uint64_t)64 << 10;
     c->max_request = (uint64_t)8 << 20;
     c->split_size = (uint64_t)16 << 20;

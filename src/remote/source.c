@@ -21,6 +21,10 @@
 #include "remote/remote.h"
 
 #define MAX_EXTENTS 256
+/* A large range is fetched in at most this many parallel parts: enough
+ * streams to fill a link whose per-connection throughput is limited, few
+ * enough not to thrash the machine with connections. */
+#define SPLIT_MAX_PARTS 4
 
 typedef struct extent {
     uint64_t off;
@@ -346,6 +350,9 @@ static tgm_error op_plan(remote_source *s, const tgm_source_range *r, size_t n, 
             uint64_t len = b - a;
             uint64_t parts =
                 len > c->split_size ? (len + c->split_size / 2 - 1) / (c->split_size / 2) : 1;
+            if (parts > SPLIT_MAX_PARTS) {
+                parts = SPLIT_MAX_PARTS;
+            }
             if (parts > c->max_concurrency) {
                 parts = c->max_concurrency;
             }

@@ -1,0 +1,345 @@
+/* Remote access benchmarks (run by bench/remote/run.sh, which starts nginx
+ * and a proxy adding a fixed latency to every request, all on 127.0.0.1):
+ *
+ *  1. request budget: HTTP requests and round trips (elapsed time through
+ *     the latency proxy / its latency) per operation, for header-indexed,
+ *     footer-indexed, small-message and streaming files;
+ *  2. batch: one element from each of 300 messages after
+ *     prefetch_layouts, against 300 sequential single-range reads;
+ *  3. large object download: decode_object of a 512 MiB object against
+ *     `curl` fetching the same bytes from the same nginx.
+ *
+ * Environment: TGM_TEST_NGINX_HTTP, TGM_TEST_NGINX_GEN (files generated
+ * here are served as /gen/), TGM_BENCH_PROXY, TGM_BENCH_LATENCY_MS. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tensogram/tensogram.h"
+#include "tensogram/tensogram_stream.h"
+
+static const char *http, *proxy, *gen;
+static double latency_ms;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what, tgm_error e) {
+    fprintf(stderr, "bench_remote: %s: %s\n", what, tgm_last_error() ? tgm_last_error() : "");
+    exit(e == TGM_ERROR_OK ? 1 : (int)e);
+}
+
+#define CHECK(what, call)                                                                          \
+    do {                                                                                           \
+        tgm_error e_ = (call);                                                                     \
+        if (e_ != TGM_ERROR_OK) {                                                                  \
+            die(what, e_);                                                                         \
+        }                                                                                          \
+    } while (0)
+
+/* N messages of one float32 object of nelem values (header-indexed), or
+ * footer-indexed through the streaming encoder (back-filled lengths). */
+static void make_file(const char *name, size_t nmsg, size_t nelem, int footer) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", gen, name);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        return;
+    }
+    tgm_file_t *f;
+    CHECK("create", tgm_file_create(path, &f));
+    float *v = malloc(nelem * sizeof *v);
+    for (size_t m = 0; m < nmsg; m++) {
+        for (size_t i = 0; i < nelem; i++) {
+            v[i] = (float)m + (float)i * 1e-3f;
+        }
+        char desc[256];
+        snprintf(desc, sizeof desc,
+                 "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%zu],\"strides\":[1],"
+                 "\"dtype\":\"float32\",\"encoding\":\"none\",\"filter\":\"none\","
+                 "\"compression\":\"none\"}",
+                 nelem);
+        if (!footer) {
+            char meta[512];
+            snprintf(meta, sizeof meta, "{\"base\":[{\"step\":%zu}],\"descriptors\":[%s]}", m,
+                     desc);
+            const uint8_t *d[1] = {(const uint8_t *)v};
+            size_t l[1] = {nelem * sizeof *v};
+            CHECK("append", tgm_file_append(f, meta, d, l, 1, "xxh3", 0));
+        } else {
+            tgm_streaming_encoder_t *enc;
+            tgm_streaming_options so = TGM_STREAMING_OPTIONS_INIT;
+            so.hash_algo = "xxh3";
+            char gm[128];
+            snprintf(gm, sizeof gm, "{\"base\":[{\"step\":%zu}]}", m);
+            tgm_bytes_t msg;
+            CHECK("stream", tgm_streaming_encoder_create_memory(gm, &so, &enc));
+            CHECK("stream", tgm_streaming_encoder_write(enc, desc, (const uint8_t *)v,
+                                                        nelem * sizeof *v));
+            CHECK("stream", tgm_streaming_encoder_finish_backfilled(enc));
+            CHECK("stream", tgm_streaming_encoder_take(enc, &msg));
+            CHECK("append", tgm_file_append_raw(f, msg.data, msg.len));
+            tgm_bytes_free(msg);
+            tgm_streaming_encoder_free(enc);
+        }
+    }
+    free(v);
+    tgm_file_close(f);
+}
+
+static const char *concurrency; /* max_concurrency storage option, NULL = default */
+
+static tgm_file_t *open_url(const char *base, const char *name) {
+    char url[1024];
+    snprintf(url, sizeof url, "%s/%s", base, name);
+    tgm_file_t *f;
+    const char *k[] = {"max_concurrency"};
+    const char *v[] = {concurrency};
+    CHECK(url, tgm_file_open_remote(url, k, v, concurrency ? 1 : 0, NULL, &f));
+    return f;
+}
+
+static uint64_t reqs(tgm_file_t *f) {
+    tgm_remote_stats_t st;
+    tgm_file_remote_stats(f, &st);
+    return st.requests;
+}
+
+/* One row of the budget table: requests and round trips of `op`. */
+typedef struct step {
+    uint64_t r0;
+    double t0;
+} step;
+
+static void begin(tgm_file_t *f, step *s) {
+    s->r0 = f ? reqs(f) : 0;
+    s->t0 = now();
+}
+
+static void row(const char *file, const char *op, tgm_file_t *f, const step *s) {
+    double rtt = (now() - s->t0) * 1000.0 / latency_ms;
+    printf("| %-26s | %-46s | %3" PRIu64 " | %5.1f |\n", file, op, reqs(f) - s->r0, rtt);
+}
+
+static void budget(const char *label, const char *name, size_t probe) {
+    step s;
+    begin(NULL, &s);
+    tgm_file_t *f = open_url(proxy, name);
+    s.r0 = 0;
+    row(label, "open", f, &s);
+    begin(f, &s);
+    tgm_metadata_t *m;
+    CHECK("metadata", tgm_file_decode_metadata(f, 0, &m));
+    tgm_metadata_free(m);
+    row(label, "decode_metadata(0), right after open", f, &s);
+    begin(f, &s);
+    size_t n;
+    CHECK("count", tgm_file_message_count(f, &n));
+    char op[96];
+    snprintf(op, sizeof op, "message_count (%zu messages)", n);
+    row(label, op, f, &s);
+    begin(f, &s);
+    CHECK("metadata", tgm_file_decode_metadata(f, probe, &m));
+    tgm_metadata_free(m);
+    snprintf(op, sizeof op, "decode_metadata(%zu), first access", probe);
+    row(label, op, f, &s);
+    begin(f, &s);
+    CHECK("metadata", tgm_file_decode_metadata(f, probe, &m));
+    tgm_metadata_free(m);
+    snprintf(op, sizeof op, "decode_metadata(%zu) again", probe);
+    row(label, op, f, &s);
+    begin(f, &s);
+    tgm_message_t *o;
+    CHECK("object", tgm_file_decode_object(f, probe, 0, 1, 0, 0, &o));
+    tgm_message_free(o);
+    snprintf(op, sizeof op, "decode_object(%zu, 0), layout cached", probe);
+    row(label, op, f, &s);
+    begin(f, &s);
+    CHECK("descriptors", tgm_file_decode_descriptors(f, probe > 0 ? probe - 1 : 0, &o));
+    tgm_message_free(o);
+    snprintf(op, sizeof op, "decode_descriptors(%zu), first access", probe > 0 ? probe - 1 : 0);
+    row(label, op, f, &s);
+    tgm_file_close(f);
+    /* message_count alone, and forward-only for comparison */
+    f = open_url(proxy, name);
+    begin(f, &s);
+    CHECK("count", tgm_file_message_count(f, &n));
+    row(label, "message_count right after open", f, &s);
+    tgm_file_close(f);
+    char url[1024];
+    snprintf(url, sizeof url, "%s/%s", proxy, name);
+    tgm_scan_options so = TGM_SCAN_OPTIONS_INIT;
+    so.bidirectional = 0;
+    CHECK("open", tgm_file_open_remote(url, NULL, NULL, 0, &so, &f));
+    begin(f, &s);
+    CHECK("count", tgm_file_message_count(f, &n));
+    row(label, "message_count, forward-only scan", f, &s);
+    tgm_file_close(f);
+}
+
+static uint64_t nelem_of(const char *name) {
+    return strstr(name, "large") != NULL ? 65536 : 4096;
+}
+
+static void batch(const char *name, size_t nmsg) {
+    tgm_file_t *f = open_url(proxy, name);
+    size_t n;
+    CHECK("count", tgm_file_message_count(f, &n));
+    size_t *idx = malloc(nmsg * sizeof *idx);
+    for (size_t i = 0; i < nmsg; i++) {
+        idx[i] = i;
+    }
+    step s;
+    begin(f, &s);
+    CHECK("prefetch", tgm_file_prefetch_layouts(f, idx, nmsg));
+    double pre_rtt = (now() - s.t0) * 1000.0 / latency_ms;
+    uint64_t pre_req = reqs(f) - s.r0;
+    /* An element in the middle of each object (not in any chunk the scan
+     * or the layout reads brought into the cache). */
+    uint64_t off[1] = {nelem_of(name) / 2}, cnt[1] = {1};
+    tgm_bytes_t *out = malloc(nmsg * sizeof *out);
+    begin(f, &s);
+    CHECK("batch", tgm_file_decode_range_batch(f, idx, nmsg, 0, off, cnt, 1, 1, 0, 1, out));
+    double t_batch = now() - s.t0;
+    uint64_t batch_req = reqs(f) - s.r0;
+    for (size_t i = 0; i < nmsg; i++) {
+        tgm_bytes_free(out[i]);
+    }
+    tgm_file_close(f);
+    /* The same 300 reads one after the other (layouts cached as well). */
+    f = open_url(proxy, name);
+    CHECK("count", tgm_file_message_count(f, &n));
+    CHECK("prefetch", tgm_file_prefetch_layouts(f, idx, nmsg));
+    begin(f, &s);
+    for (size_t i = 0; i < nmsg; i++) {
+        size_t c;
+        CHECK("range", tgm_file_decode_range(f, i, 0, off, cnt, 1, 1, 0, 1, out, &c));
+        tgm_bytes_free(out[0]);
+    }
+    double t_seq = now() - s.t0;
+    uint64_t seq_req = reqs(f) - s.r0;
+    tgm_file_close(f);
+    printf("| %-22s | %-4s | %8.1f (%3" PRIu64 " req) | %7.1f ms, %4.1f RTT, %3" PRIu64
+           " req | %8.1f ms, %5.1f RTT, %3" PRIu64 " req | %6.1fx |\n",
+           name, concurrency ? concurrency : "128", pre_rtt, pre_req, t_batch * 1000, t_batch * 1000 / latency_ms, batch_req,
+           t_seq * 1000, t_seq * 1000 / latency_ms, seq_req, t_seq / t_batch);
+    free(idx);
+    free(out);
+}
+
+static double run_curl(const char *url, uint64_t a, uint64_t b) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "curl -s -f -o /dev/null -r %" PRIu64 "-%" PRIu64 " '%s'", a, b,
+             url);
+    double t0 = now();
+    int rc = system(cmd);
+    double t = now() - t0;
+    if (rc != 0) {
+        fprintf(stderr, "bench_remote: curl failed (%d)\n", rc);
+        exit(1);
+    }
+    return t;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The machine may be shared: each repetition times curl and our two reads
+ * back to back, and the ratios are taken per repetition (median reported),
+ * so a load change between repetitions does not bias the comparison. */
+static void throughput(void) {
+    const size_t nelem = (size_t)128 << 20; /* 512 MiB of float32 */
+    make_file("large.tgm", 1, nelem, 0);
+    char url[1024];
+    snprintf(url, sizeof url, "%s/gen/large.tgm", http);
+    tgm_file_t *f = open_url(http, "gen/large.tgm");
+    uint64_t moff, mlen;
+    CHECK("layout", tgm_file_message_layout(f, 0, &moff, &mlen));
+    enum { REPS = 7 };
+    double t_obj[REPS], t_msg[REPS], t_curl[REPS], r_obj[REPS], r_msg[REPS];
+    for (int rep = 0; rep < REPS; rep++) {
+        t_curl[rep] = run_curl(url, moff, moff + mlen - 1);
+        double t0 = now();
+        tgm_message_t *o;
+        CHECK("object", tgm_file_decode_object(f, 0, 0, 1, 0, 0, &o));
+        t_obj[rep] = now() - t0;
+        tgm_message_free(o);
+        t0 = now();
+        tgm_bytes_t b;
+        CHECK("read", tgm_file_read_message(f, 0, &b));
+        t_msg[rep] = now() - t0;
+        tgm_bytes_free(b);
+        r_obj[rep] = t_curl[rep] / t_obj[rep];
+        r_msg[rep] = t_curl[rep] / t_msg[rep];
+    }
+    qsort(t_obj, REPS, sizeof(double), cmp_double);
+    qsort(t_msg, REPS, sizeof(double), cmp_double);
+    qsort(t_curl, REPS, sizeof(double), cmp_double);
+    qsort(r_obj, REPS, sizeof(double), cmp_double);
+    qsort(r_msg, REPS, sizeof(double), cmp_double);
+    double mib = (double)mlen / (1 << 20);
+    printf("| decode_object (512 MiB float32, decoded) | %7.0f MiB/s | %7.0f MiB/s | %5.2fx |\n",
+           mib / t_obj[0], mib / t_obj[REPS / 2], r_obj[REPS / 2]);
+    printf("| read_message (raw bytes)                 | %7.0f MiB/s | %7.0f MiB/s | %5.2fx |\n",
+           mib / t_msg[0], mib / t_msg[REPS / 2], r_msg[REPS / 2]);
+    printf("| curl -o /dev/null, same bytes (baseline) | %7.0f MiB/s | %7.0f MiB/s | %5.2fx |\n",
+           mib / t_curl[0], mib / t_curl[REPS / 2], 1.0);
+    tgm_file_close(f);
+}
+
+int main(void) {
+    http = getenv("TGM_TEST_NGINX_HTTP");
+    gen = getenv("TGM_TEST_NGINX_GEN");
+    proxy = getenv("TGM_BENCH_PROXY");
+    const char *lat = getenv("TGM_BENCH_LATENCY_MS");
+    if (http == NULL || gen == NULL || proxy == NULL || lat == NULL) {
+        fprintf(stderr, "bench_remote: run through bench/remote/run.sh\n");
+        return 2;
+    }
+    latency_ms = atof(lat);
+    const char *only = getenv("TGM_BENCH_ONLY");
+    if (only != NULL && strcmp(only, "throughput") == 0) {
+        printf("| operation | best | median | median ratio to curl |\n|---|---:|---:|---:|\n");
+        throughput();
+        return 0;
+    }
+    make_file("big.tgm", 40, 50000, 0);
+    make_file("footer.tgm", 40, 50000, 1);
+    make_file("small.tgm", 1000, 10, 0);
+    make_file("batch300.tgm", 300, 4096, 0);
+    make_file("batch300-large.tgm", 300, 65536, 0);
+    printf("Remote access benchmarks: nginx on 127.0.0.1, requests through a proxy adding "
+           "%.0f ms each (RTT = elapsed / %.0f ms)\n\n",
+           latency_ms, latency_ms);
+    printf("| file                       | operation                                      | req | "
+           "RTT   |\n|---|---|---:|---:|\n");
+    budget("40 x 200 KB, header index", "gen/big.tgm", 17);
+    budget("40 x 200 KB, footer index", "gen/footer.tgm", 17);
+    budget("1000 x 0.6 KB, header index", "gen/small.tgm", 500);
+    if (getenv("TGM_BENCH_REFERENCE") != NULL) {
+        budget("reference thousand-msg-footer", "ref/remote-parity/thousand-msg-footer.tgm", 500);
+        budget("reference streaming-tail", "ref/remote-parity/streaming-tail.tgm", 5);
+    }
+    printf("\nBatch: one element of object 0 of each of 300 messages, after prefetch_layouts\n\n");
+    printf("| file                   | max_concurrency | prefetch RTT (req) | decode_range_batch | "
+           "300 sequential decode_range | speed-up |\n|---|---:|---:|---:|---:|---:|\n");
+    batch("gen/batch300.tgm", 300);
+    batch("gen/batch300-large.tgm", 300);
+    concurrency = "300";
+    batch("gen/batch300-large.tgm", 300);
+    concurrency = NULL;
+    printf("\nLarge object over HTTP/1.1 from the same nginx (no added latency), best of 3\n\n");
+    printf("| operation | throughput | vs curl |\n|---|---:|---:|\n");
+    throughput();
+    return 0;
+}
