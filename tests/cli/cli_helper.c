@@ -164,6 +164,17 @@ static int gen(const char *name, const char *out) {
                      rows[i][3], rows[i][0], rows[i][2], rows[i][1]);
             rc = append_f32(f, base, i == 2 ? "{\"origin\":\"test\"}" : NULL, 4, NULL, NULL, NULL);
         }
+    } else if (strcmp(name, "evil") == 0) {
+        /* Metadata values that must not choose where `copy` writes: each
+         * message has mars.class = its index and a hostile mars.param. */
+        static const char *const params[] = {"../../escaped", "sub/dir",   "..",        ".",
+                                             "a\\nb",         "a\\u0000b", "a\\u007fb", "ok"};
+        for (int i = 0; i < 8 && rc == 0; i++) {
+            char base[512];
+            snprintf(base, sizeof base, "{\"mars\":{\"class\":\"c%d\",\"param\":\"%s\"}}", i,
+                     params[i]);
+            rc = append_f32(f, base, NULL, 4, NULL, NULL, NULL);
+        }
     } else if (strcmp(name, "multi") == 0) {
         /* One message, three objects of different types. */
         const char *json =
