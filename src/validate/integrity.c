@@ -10,9 +10,11 @@
  *    frames, so on intact messages both agree and on damaged ones ours
  *    reports more.
  *  - Each hash-frame entry must equal the hex of its object's slot.
- *  - Every object with a non-trivial pipeline is decoded (not in checksum
- *    mode); when level 4 runs, its checks are made right away on the
- *    decoded bytes, which are then released. */
+ *  - Every object with a compression stage is decoded (not in checksum
+ *    mode), unless it decodes to more than the caller's limit (reported);
+ *    without one, the payload's exact size is all there is to check.  When
+ *    level 4 runs, every transformed object is decoded and its checks are
+ *    made right away on the decoded bytes, which are then released. */
 #include <stdio.h>
 #include <string.h>
 
@@ -189,6 +191,30 @@ static void decode_object(tgm_vctx *c, tgm_vobj *o, size_t i, bool check_values)
         tgm__vissue(c, TGM_VC_DECODE_PIPELINE_FAILED, L3, TGM_VS_ERROR, idx, at,
                     "decode pipeline failed: %s", tgm__vdetail());
         tgm__clear_error();
+        return;
+    }
+    /* Without a compression stage the payload has just been checked to be
+     * exactly the encoded size, and unshuffling or unpacking it cannot
+     * fail: level 3 needs no decoded copy (a 656-byte message of 2^31
+     * zero-bit simple_packing values decodes to 16 GiB).  Level 4 looks at
+     * the values and does decode. */
+    if (!check_values && strcmp(d->compression, "none") == 0) {
+        o->state = TGM_VD_DECODED;
+        return;
+    }
+    uint64_t limit = c->opts->max_decoded;
+    if (c->opts->max_decoded_auto) {
+        uint64_t scaled = (uint64_t)c->len * 64;
+        limit = scaled > ((uint64_t)64 << 20) ? scaled : ((uint64_t)64 << 20);
+    }
+    if (limit != 0 && (uint64_t)n > limit) {
+        o->state = TGM_VD_NOT_DECODED;
+        tgm__vissue(c, TGM_VC_NOT_DECODED, L3, TGM_VS_WARNING, idx, at,
+                    "not decoded: the object decodes to %zu bytes, more than this validation's "
+                    "limit of %llu bytes%s, so %s not checked",
+                    n, (unsigned long long)limit,
+                    c->opts->max_decoded_auto ? " (64 MiB or 64 times the message size)" : "",
+                    check_values ? "its decoding and its values were" : "its decoding was");
         return;
     }
     uint8_t *dst = tgm__malloc(n ? n : 1);

@@ -40,7 +40,7 @@ const char *tgm__vseverity_name(tgm_vseverity sev) {
 }
 
 tgm_error tgm__vopts_parse(const char *level, int32_t check_canonical, tgm_vopts *out) {
-    tgm_vopts o = {TGM_VL_INTEGRITY, check_canonical != 0, false};
+    tgm_vopts o = {TGM_VL_INTEGRITY, check_canonical != 0, false, 0, false};
     if (level == NULL || strcmp(level, "default") == 0) {
         /* levels 1-3 */
     } else if (strcmp(level, "quick") == 0) {

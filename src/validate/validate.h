@@ -90,7 +90,8 @@ typedef enum tgm_vseverity { TGM_VS_ERROR = 0, TGM_VS_WARNING = 1 } tgm_vseverit
     X(DECODE_OBJECT_FAILED, "decode_object_failed")                                                \
     X(DECODED_SIZE_MISMATCH, "decoded_size_mismatch")                                              \
     X(NAN_DETECTED, "nan_detected")                                                                \
-    X(INF_DETECTED, "inf_detected")
+    X(INF_DETECTED, "inf_detected")                                                                \
+    X(NOT_DECODED, "not_decoded")
 
 typedef enum tgm_vcode {
 #define TGM_VCODE_ENUM(id, name) TGM_VC_##id,
@@ -112,6 +113,11 @@ typedef struct tgm_vopts {
     tgm_vlevel max_level;
     bool check_canonical;
     bool checksum_only;
+    /* Objects decoding to more bytes than this are not decoded (a
+     * not_decoded warning says so); 0: no limit but the decoded-size cap.
+     * With max_decoded_auto: max(64 MiB, 64 x the message's size). */
+    uint64_t max_decoded;
+    bool max_decoded_auto;
 } tgm_vopts;
 
 /* "quick", "default" (also NULL), "checksum", "full"; anything else fails

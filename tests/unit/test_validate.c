@@ -1457,6 +1457,77 @@ static void test_files(void) {
     mb_free(&g.m);
 }
 
+static int report_has(const tgm_bytes_t *b, const char *needle) {
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= b->len; i++) {
+        if (memcmp(b->data + i, needle, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Issue 12 item 8: a 656-byte message of 2^31 zero-bit simple_packing
+ * float64 values (16 GiB decoded).  The default level must not decode it
+ * (the payload's exact size is the check); the full level with a limit
+ * reports it as not decoded; the options struct is checked. */
+static void test_decode_limit(void) {
+    const char *json = "{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":1,"
+                       "\"shape\":[2147483648],\"strides\":[1],\"dtype\":\"float64\","
+                       "\"byte_order\":\"little\",\"encoding\":\"simple_packing\","
+                       "\"sp_bits_per_value\":0,\"sp_reference_value\":1.0,"
+                       "\"sp_binary_scale_factor\":0,\"sp_decimal_scale_factor\":0,"
+                       "\"filter\":\"none\",\"compression\":\"none\"}]}";
+    const uint8_t *ptr = (const uint8_t *)"";
+    size_t len = 0;
+    tgm_bytes_t msg;
+    TT_ASSERT(tgm_encode_pre_encoded(json, &ptr, &len, 1, "xxh3", 0, &msg) == TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(msg.len, 656);
+    /* default level, no limit: checked without decoding (instant) */
+    tgm_bytes_t rep;
+    TT_ASSERT(tgm_validate(msg.data, msg.len, "default", 0, &rep) == TGM_ERROR_OK);
+    TT_CHECK(report_has(&rep, "\"issues\":[]"));
+    tgm_bytes_free(rep);
+    /* full level with the automatic limit: a warning, nothing allocated */
+    tgm_validate_options o = TGM_VALIDATE_OPTIONS_INIT;
+    o.level = "full";
+    o.max_decoded_bytes = TGM_VALIDATE_LIMIT_AUTO;
+    TT_ASSERT(tgm_validate_ex(msg.data, msg.len, &o, &rep) == TGM_ERROR_OK);
+    TT_CHECK(report_has(&rep, "\"code\":\"not_decoded\""));
+    TT_CHECK(report_has(&rep, "\"severity\":\"warning\""));
+    TT_CHECK(report_has(&rep, "limit of 67108864 bytes"));
+    tgm_bytes_free(rep);
+    o.max_decoded_bytes = 1000;
+    TT_ASSERT(tgm_validate_buffer_ex(msg.data, msg.len, &o, &rep) == TGM_ERROR_OK);
+    TT_CHECK(report_has(&rep, "limit of 1000 bytes"));
+    tgm_bytes_free(rep);
+    /* a compressed object under the limit is still decoded */
+    int32_t v[64] = {0};
+    const uint8_t *vp = (const uint8_t *)v;
+    size_t vl = sizeof v;
+    tgm_bytes_t z;
+    TT_ASSERT(tgm_encode("{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[64],"
+                         "\"strides\":[1],\"dtype\":\"int32\",\"encoding\":\"none\","
+                         "\"filter\":\"none\",\"compression\":\"zstd\"}]}",
+                         &vp, &vl, 1, "xxh3", 0, &z) == TGM_ERROR_OK);
+    o.level = NULL;
+    o.max_decoded_bytes = 256;
+    TT_ASSERT(tgm_validate_ex(z.data, z.len, &o, &rep) == TGM_ERROR_OK);
+    TT_CHECK(report_has(&rep, "\"issues\":[]"));
+    tgm_bytes_free(rep);
+    o.max_decoded_bytes = 255;
+    TT_ASSERT(tgm_validate_ex(z.data, z.len, &o, &rep) == TGM_ERROR_OK);
+    TT_CHECK(report_has(&rep, "not_decoded"));
+    tgm_bytes_free(rep);
+    tgm_bytes_free(z);
+    /* options: NULL is the defaults; a size too small is refused */
+    TT_CHECK_ERR(tgm_validate_ex(msg.data, msg.len, NULL, &rep), TGM_ERROR_OK);
+    tgm_bytes_free(rep);
+    o.size = 4;
+    TT_CHECK_ERR(tgm_validate_ex(msg.data, msg.len, &o, &rep), TGM_ERROR_INVALID_ARG);
+    tgm_bytes_free(msg);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/tgm-test-validate-XXXXXX");
     if (mkdtemp(dir) == NULL) {
@@ -1473,6 +1544,7 @@ int main(void) {
     TT_RUN(test_fidelity);
     TT_RUN(test_json_and_api);
     TT_RUN(test_files);
+    TT_RUN(test_decode_limit);
     tgm__vreport_free(&R);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
