@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   # toolchain
-  build-essential cmake pkg-config clang clang-format llvm libclang-rt-14-dev valgrind git
+  build-essential cmake pkg-config clang clang-format llvm libclang-rt-14-dev valgrind git strace
   # codec and hashing libraries
   libzstd-dev liblz4-dev libaec-dev libzfp-dev libroaring-dev libxxhash-dev zlib1g-dev
   # external checks and comparisons

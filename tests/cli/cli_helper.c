@@ -164,6 +164,26 @@ static int gen(const char *name, const char *out) {
                      rows[i][3], rows[i][0], rows[i][2], rows[i][1]);
             rc = append_f32(f, base, i == 2 ? "{\"origin\":\"test\"}" : NULL, 4, NULL, NULL, NULL);
         }
+    } else if (strcmp(name, "bomb") == 0) {
+        /* 656 bytes that decode to 16 GiB: 2^31 float64 values packed with
+         * 0 bits per value (a constant field), stored pre-encoded. */
+        const char *json = "{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":1,"
+                           "\"shape\":[2147483648],\"strides\":[1],\"dtype\":\"float64\","
+                           "\"byte_order\":\"little\",\"encoding\":\"simple_packing\","
+                           "\"sp_bits_per_value\":0,\"sp_reference_value\":1.0,"
+                           "\"sp_binary_scale_factor\":0,\"sp_decimal_scale_factor\":0,"
+                           "\"filter\":\"none\",\"compression\":\"none\"}]}";
+        const uint8_t *ptr = (const uint8_t *)"";
+        size_t len = 0;
+        tgm_bytes_t msg;
+        if (tgm_encode_pre_encoded(json, &ptr, &len, 1, "xxh3", 0, &msg) != TGM_ERROR_OK) {
+            rc = fail("encode bomb");
+        } else {
+            if (tgm_file_append_raw(f, msg.data, msg.len) != TGM_ERROR_OK) {
+                rc = fail("append bomb");
+            }
+            tgm_bytes_free(msg);
+        }
     } else if (strcmp(name, "evil") == 0) {
         /* Metadata values that must not choose where `copy` writes: each
          * message has mars.class = its index and a hostile mars.param. */

@@ -31,6 +31,6 @@ $ cd $REF/golden && tensogram validate --json simple_f32.tgm
 >   }
 > ]
 $ cat $REF/golden/simple_f32.tgm > j.tgm && printf 'GARBAGE_TRAILING_DATA' >> j.tgm && tensogram validate j.tgm
-! j.tgm: WARNING — 21 trailing bytes after last message at offset 592 (at byte offset 592, 21 bytes)
+! j.tgm: FAILED — 21 trailing bytes after last message at offset 592 (at byte offset 592, 21 bytes)
 ! j.tgm: FAILED (1 error, 1 messages, 1 objects)
 [exit 1]

@@ -11,6 +11,7 @@
 #   ... (re)           suffix: the rest of the line is a bash regular expression
 #   #require ref       the file needs the reference's sample files; the test
 #                      reports itself skipped (exit 77) when they are absent
+#   #require strace    the file traces system calls (skipped without strace)
 #   anything else      comment
 # Expected lines are listed stdout first, then stderr, then the status.
 #
@@ -32,6 +33,10 @@ export REF SRC
 
 if grep -q '^#require ref' "$scenario" && [ ! -d "$REF/golden" ]; then
     echo "skipped: the reference sample files are not at '$REF'"
+    exit 77
+fi
+if grep -q '^#require strace' "$scenario" && ! strace -f -o /dev/null true >/dev/null 2>&1; then
+    echo "skipped: strace is missing or may not trace here (Debian: strace)"
     exit 77
 fi
 

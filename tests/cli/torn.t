@@ -52,7 +52,7 @@ $ tensogram dump mid2.tgm | grep "==="
 > === Message 3 ===
 ! warning: 'mid2.tgm': 300 bytes at offset 1872 are not part of a complete message (torn or corrupt; skipped; 'tensogram validate' gives details, --strict refuses such input)
 $ tensogram validate mid2.tgm
-! mid2.tgm: WARNING — 300 unrecognized bytes at offset 1872 (at byte offset 1872, 300 bytes)
+! mid2.tgm: FAILED — 300 unrecognized bytes at offset 1872 (at byte offset 1872, 300 bytes)
 ! mid2.tgm: FAILED (1 error, 4 messages, 5 objects)
 [exit 1]
 $ tensogram validate --json mid2.tgm | grep -A4 file_issues

@@ -6,7 +6,8 @@ JsonFileReport) over the library's FileValidationReport:
     stderr as "FILE: WARNING — message i, object j: description"
   - otherwise every issue on stderr ("FAILED —" for errors, 1-based message
     and object numbers, " (at byte N)" when the issue has an offset), file
-    issues as "FILE: WARNING — description (at byte offset N, L bytes)" and
+    issues as "FILE: FAILED — description (at byte offset N, L bytes)" (the
+    reference labels them WARNING, yet counts them as errors) and
     the summary "FILE: FAILED (K error[s], M messages, O objects)"; exit 1
   - --json: a pretty array of {file, status, messages, objects,
     hash_verified, file_issues, message_reports} in that order
@@ -89,7 +90,7 @@ $ tensogram validate --json bad.tgm | grep -E '"(status|hash_verified|code|sever
 Bytes outside messages are file-level issues (reference test:
 cli_validate_trailing_junk_*)
 $ cp params.tgm junk.tgm && printf 'GARBAGE_TRAILING_DATA' >> junk.tgm && tensogram validate junk.tgm
-! junk.tgm: WARNING — [0-9]+ trailing bytes after last message at offset [0-9]+ \(at byte offset [0-9]+, 21 bytes\) (re)
+! junk.tgm: FAILED — [0-9]+ trailing bytes after last message at offset [0-9]+ \(at byte offset [0-9]+, 21 bytes\) (re)
 ! junk.tgm: FAILED (1 error, 3 messages, 3 objects)
 [exit 1]
 $ head -c 100 params.tgm > short.tgm && tensogram validate --json short.tgm
@@ -125,4 +126,34 @@ $ tensogram validate --quick --checksum params.tgm
 [exit 2]
 $ tensogram validate
 ! error: the following required arguments were not provided: <FILES>... (see 'tensogram validate --help')
+[exit 2]
+
+Validation memory bomb (issue 12 item 8): 656 bytes of 2^31 float64 values
+packed with 0 bits decode to 16 GiB.  The default level checks a payload
+without a compression stage by its size alone, so it decodes nothing; the
+full level must decode, and the default --decode-limit (64 MiB or 64 times
+the message size) stops it with a warning naming the limit.  (The previous
+tool took 17 GB and 45-90 s at the default level.)
+$ cli_helper gen bomb bomb.tgm
+$ tensogram validate bomb.tgm
+> bomb.tgm: OK (1 messages, 1 objects, hash verified)
+$ tensogram validate --full bomb.tgm
+> bomb.tgm: OK (1 messages, 1 objects, hash verified)
+! bomb.tgm: WARNING — message 1, object 1: not decoded: the object decodes to 17179869184 bytes, more than this validation's limit of 67108864 bytes (64 MiB or 64 times the message size), so its decoding and its values were not checked (at byte 376)
+$ tensogram validate --full --json bomb.tgm | grep -A6 '"issues": \[' | head -8
+>         "issues": [
+>           {
+>             "code": "not_decoded",
+>             "level": "integrity",
+>             "severity": "warning",
+>             "object_index": 0,
+>             "byte_offset": 376,
+$ tensogram validate --full --decode-limit 100M bomb.tgm
+> bomb.tgm: OK (1 messages, 1 objects, hash verified)
+! bomb.tgm: WARNING — message 1, object 1: not decoded: the object decodes to 17179869184 bytes, more than this validation's limit of 104857600 bytes, so its decoding and its values were not checked (at byte 376)
+$ tensogram validate --decode-limit 0 bomb.tgm
+! error: invalid value '0' for '--decode-limit <BYTES>': expected auto, none, or a positive number of bytes (suffixes K, M, G, T) (see 'tensogram validate --help')
+[exit 2]
+$ tensogram validate --decode-limit 2X bomb.tgm
+! error: invalid value '2X' for '--decode-limit <BYTES>': expected auto, none, or a positive number of bytes (suffixes K, M, G, T) (see 'tensogram validate --help')
 [exit 2]

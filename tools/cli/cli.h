@@ -126,6 +126,9 @@ typedef struct {
  * message, garbage) are skipped with a warning naming their offset and
  * length, or are an error when `strict`. */
 bool input_open(cli_input *in, const char *name, bool strict);
+/* `name` is a stream (named pipe, character device, socket): it is read
+ * whole, as standard input is. */
+bool input_is_stream(const char *name);
 void input_close(cli_input *in);
 /* The bytes of message i.  *owned (free with tgm_bytes_free) receives a copy
  * when one was needed; *data points either into it or into the input. */

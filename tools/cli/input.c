@@ -1,4 +1,5 @@
-/* Message sources: .tgm files through the file API, or standard input. */
+/* Message sources: .tgm files through the file API, remote files, or
+ * streams (standard input, named pipes) read whole. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@ static const char *display(const cli_input *in) {
     return strcmp(in->name, "-") == 0 ? "<stdin>" : in->name;
 }
 
-static bool read_stdin(cli_input *in) {
+/* Read a stream (standard input, a named pipe, a character device) whole
+ * and scan it in memory. */
+static bool read_stream(cli_input *in, FILE *fp, const char *what) {
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = xmalloc(cap);
     for (;;) {
@@ -21,14 +24,14 @@ static bool read_stdin(cli_input *in) {
             cap *= 2;
             buf = xrealloc(buf, cap);
         }
-        size_t got = fread(buf + n, 1, cap - n, stdin);
+        size_t got = fread(buf + n, 1, cap - n, fp);
         n += got;
         if (got == 0) {
             break;
         }
     }
-    if (ferror(stdin)) {
-        cli_error("reading standard input: %s", strerror(errno));
+    if (ferror(fp)) {
+        cli_error("reading %s: %s", what, strerror(errno));
         free(buf);
         return false;
     }
@@ -37,11 +40,17 @@ static bool read_stdin(cli_input *in) {
     in->size = n;
     tgm_error e = tgm_scan(buf, n, &in->scan);
     if (e != TGM_ERROR_OK) {
-        cli_lib_error(e, "scanning standard input");
+        cli_lib_error(e, "scanning %s", what);
         return false;
     }
     in->count = tgm_scan_count(in->scan);
     return true;
+}
+
+bool input_is_stream(const char *name) {
+    struct stat st;
+    return stat(name, &st) == 0 &&
+           (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 static bool layout(cli_input *in, size_t i, uint64_t *off, uint64_t *len) {
@@ -117,7 +126,7 @@ bool input_open(cli_input *in, const char *name, bool strict) {
         return open_remote(in, name, strict);
     }
     if (strcmp(name, "-") == 0) {
-        if (!read_stdin(in)) {
+        if (!read_stream(in, stdin, "standard input")) {
             return false;
         }
         return check_coverage(in, strict);
@@ -130,6 +139,20 @@ bool input_open(cli_input *in, const char *name, bool strict) {
     if (S_ISDIR(st.st_mode)) {
         cli_error("cannot open '%s': it is a directory", name);
         return false;
+    }
+    if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        /* a named pipe (`<(cmd)`, mkfifo), /dev/stdin: read it whole, as
+         * standard input */
+        FILE *fp = fopen(name, "rb");
+        if (fp == NULL) {
+            cli_error("cannot open '%s': %s", name, strerror(errno));
+            return false;
+        }
+        char *what = xasprintf("'%s'", name);
+        bool ok = read_stream(in, fp, what);
+        free(what);
+        fclose(fp);
+        return ok && check_coverage(in, strict);
     }
     tgm_error e = tgm_file_open(name, &in->file);
     if (e != TGM_ERROR_OK) {

@@ -152,6 +152,26 @@ void output_abort(cli_output *o) {
     release(o);
 }
 
+/* fsync the directory holding `path` (after a rename into it). */
+static bool sync_dir_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL   ? xstrdup(".")
+                : slash == path ? xstrdup("/")
+                                : xmemdup(path, (size_t)(slash - path));
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool ok = true;
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)) {
+        cli_error("'%s' was written, but its directory '%s' could not be synced: %s", path, dir,
+                  strerror(errno));
+        ok = false;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(dir);
+    return ok;
+}
+
 bool output_commit(cli_output *o) {
     if (o->failed) {
         output_abort(o);
@@ -172,8 +192,16 @@ bool output_commit(cli_output *o) {
         release(o);
         return ok;
     }
+    /* Durable before it is visible: the bytes reach the disk before the
+     * rename makes them the destination's, and the rename itself is made
+     * durable by syncing the directory below.  A crash can then leave the
+     * old file or the new one, never a renamed file with missing bytes. */
     int rc = fflush(o->fp);
     int e = errno;
+    if (rc == 0 && fsync(fileno(o->fp)) != 0 && errno != EINVAL && errno != EROFS) {
+        rc = -1;
+        e = errno;
+    }
     if (fclose(o->fp) != 0 && rc == 0) {
         rc = -1;
         e = errno;
@@ -189,8 +217,9 @@ bool output_commit(cli_output *o) {
         output_abort(o);
         return false;
     }
+    bool ok = sync_dir_of(o->path);
     release(o);
-    return true;
+    return ok;
 }
 
 /* ---- sets of outputs ------------------------------------------------------------------- */
