@@ -466,17 +466,34 @@ static PyObject *json_text(tgm_bytes_t out) {
     return r;
 }
 
+/* validate(buf, level, check_canonical[, max_decoded]): max_decoded is a
+ * byte count, 0 for no limit, or -1 for the automatic limit. */
+static int limit_conv(PyObject *o, void *out) {
+    long long v = PyLong_AsLongLong(o);
+    if (v == -1 && PyErr_Occurred()) {
+        return 0;
+    }
+    if (v < -1) {
+        PyErr_SetString(PyExc_ValueError, "decode_limit must be positive");
+        return 0;
+    }
+    *(uint64_t *)out = v == -1 ? TGM_VALIDATE_LIMIT_AUTO : (uint64_t)v;
+    return 1;
+}
+
 static PyObject *py_validate(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer buf;
-    const char *level;
+    tgm_validate_options o = TGM_VALIDATE_OPTIONS_INIT;
     int canonical = 0;
-    if (!PyArg_ParseTuple(args, "y*sp", &buf, &level, &canonical)) {
+    if (!PyArg_ParseTuple(args, "y*sp|O&", &buf, &o.level, &canonical, limit_conv,
+                          &o.max_decoded_bytes)) {
         return NULL;
     }
+    o.check_canonical = canonical;
     tgm_bytes_t out = {NULL, 0};
     tgm_error e;
-    TGMPY_NOGIL(e = tgm_validate(buf.buf, (size_t)buf.len, level, canonical, &out));
+    TGMPY_NOGIL(e = tgm_validate_ex(buf.buf, (size_t)buf.len, &o, &out));
     PyBuffer_Release(&buf);
     if (e != TGM_ERROR_OK) {
         return tgmpy_raise(e);
@@ -487,15 +504,17 @@ static PyObject *py_validate(PyObject *self, PyObject *args) {
 static PyObject *py_validate_file(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *path_obj;
-    const char *level;
+    tgm_validate_options o = TGM_VALIDATE_OPTIONS_INIT;
     int canonical = 0;
-    if (!PyArg_ParseTuple(args, "O&sp", PyUnicode_FSConverter, &path_obj, &level, &canonical)) {
+    if (!PyArg_ParseTuple(args, "O&sp|O&", PyUnicode_FSConverter, &path_obj, &o.level, &canonical,
+                          limit_conv, &o.max_decoded_bytes)) {
         return NULL;
     }
+    o.check_canonical = canonical;
     const char *path = PyBytes_AS_STRING(path_obj);
     tgm_bytes_t out = {NULL, 0};
     tgm_error e;
-    TGMPY_NOGIL(e = tgm_validate_file(path, level, canonical, &out));
+    TGMPY_NOGIL(e = tgm_validate_file_ex(path, &o, &out));
     Py_DECREF(path_obj);
     if (e != TGM_ERROR_OK) {
         return tgmpy_raise(e);
@@ -614,9 +633,10 @@ static PyMethodDef methods[] = {
     {"compute_hash", py_compute_hash, METH_VARARGS, "compute_hash(data, algo)"},
     {"packing_params", py_packing_params, METH_VARARGS,
      "packing_params(float64_buffer, bits_per_value, decimal_scale_factor)"},
-    {"validate", py_validate, METH_VARARGS, "validate(buf, level, check_canonical) -> JSON"},
+    {"validate", py_validate, METH_VARARGS,
+     "validate(buf, level, check_canonical[, max_decoded]) -> JSON"},
     {"validate_file", py_validate_file, METH_VARARGS,
-     "validate_file(path, level, check_canonical) -> JSON"},
+     "validate_file(path, level, check_canonical[, max_decoded]) -> JSON"},
     {"doctor", py_doctor, METH_NOARGS, "doctor() -> JSON"},
     {"is_remote_url", py_is_remote_url, METH_O, "is_remote_url(source) -> bool"},
     {"set_max_object_bytes", py_set_max_object_bytes, METH_VARARGS,

@@ -120,6 +120,17 @@ def _payload(data):
     return mv, None
 
 
+def _in_descriptor_order(buf, hint, desc: dict):
+    """The payload in the byte order its descriptor states.  An array whose
+    own order differs (``>f8`` under ``"byte_order": "little"``) is
+    converted, one copy, so that its values, not its bytes, are stored:
+    the round trip gives the values back."""
+    if hint is None or desc["byte_order"] == hint:
+        return buf
+    target = "<" if desc["byte_order"] == "little" else ">"
+    return np.ascontiguousarray(buf.astype(buf.dtype.newbyteorder(target), copy=True))
+
+
 def _pairs(descriptors_and_data, pre_encoded: bool):
     """Checked descriptors (dicts) and payload buffers of (desc, data) pairs."""
     if isinstance(descriptors_and_data, (str, bytes, dict)) or not hasattr(
@@ -151,8 +162,9 @@ def _pairs(descriptors_and_data, pre_encoded: bool):
                 buf = buf.tobytes()
         else:
             buf, hint = _payload(data)
-        descs.append(descriptor_dict(desc, hint))
-        datas.append(buf)
+        d = descriptor_dict(desc, hint)
+        descs.append(d)
+        datas.append(_in_descriptor_order(buf, hint, d))
     return descs, datas
 
 
@@ -293,6 +305,26 @@ def decode_with_masks(buf, native_byte_order=True, threads=0) -> Message:
     return Message(Metadata(base, extra, reserved), out)
 
 
+def _index(index, count, what: str) -> int:
+    """A sequence index: negative values count from the end, as in Python
+    (``count`` is called only then); one still negative is an IndexError.
+    Indexes past the end are left to the library (ValueError / the
+    reference's error)."""
+    if isinstance(index, bool) or not hasattr(index, "__index__"):
+        raise TypeError("%s must be an integer, not %s" % (what, type(index).__name__))
+    i = index.__index__()
+    if i >= 0:
+        return i
+    n = count()
+    if i + n < 0:
+        raise IndexError("%s %d out of range (%d available)" % (what, i, n))
+    return i + n
+
+
+def _object_count(buf) -> int:
+    return len(_c.decode_descriptors(buf)[1])
+
+
 def decode_metadata(buf) -> Metadata:
     """Global metadata only; no payload is touched."""
     return Metadata(*_c.decode_metadata(buf))
@@ -309,6 +341,7 @@ def decode_object(
 ):
     """One object -> ``(Metadata, DataObjectDescriptor, ndarray)`` (O(1)
     through the index frame).  ValueError when ``index`` is out of range."""
+    index = _index(index, lambda: _object_count(buf), "object index")
     (base, extra, reserved), text, arr = _c.decode_object(
         buf, index, native_byte_order, _threads(threads), verify_hash, restore_non_finite
     )
@@ -328,6 +361,7 @@ def decode_range(
     """Element ranges ``[(offset, count), ...]`` of one object: a list of
     flat arrays, or one concatenated array with ``join=True``.  Needs a
     pipeline with random access (no zstd/lz4 stream, no shuffle)."""
+    object_index = _index(object_index, lambda: _object_count(buf), "object index")
     return _range_arrays(
         _c.decode_range(
             buf,
@@ -430,20 +464,46 @@ def _level(level):
     return level
 
 
-def validate(buf, level="default", check_canonical=False) -> dict:
+def _decode_limit(limit) -> int:
+    """The C extension's form of ``decode_limit``: -1 for "auto", 0 for
+    None (no limit), else a positive number of bytes."""
+    if isinstance(limit, str):
+        if limit != "auto":
+            raise ValueError("decode_limit must be 'auto', None or a number of bytes, not %r"
+                             % (limit,))
+        return -1
+    if limit is None:
+        return 0
+    if isinstance(limit, bool) or not hasattr(limit, "__index__") or limit.__index__() <= 0:
+        raise ValueError("decode_limit must be 'auto', None or a positive number of bytes, not %r"
+                         % (limit,))
+    return limit.__index__()
+
+
+def validate(buf, level="default", check_canonical=False, decode_limit="auto") -> dict:
     """Check one message; returns {"issues": [...], "object_count": n,
-    "hash_verified": bool}.  Problems are reported, not raised."""
-    return json.loads(_c.validate(buf, _level(level), bool(check_canonical)))
+    "hash_verified": bool}.  Problems are reported, not raised.
+
+    ``decode_limit``: objects that decode to more bytes are not decoded
+    (a "not_decoded" warning says so), so that a few hundred hostile bytes
+    cannot make validation allocate gigabytes.  "auto" (default): 64 MiB or
+    64 times the message size, whichever is larger; None: no limit but the
+    decoded-size cap (:func:`set_max_object_bytes`); or a number of bytes."""
+    return json.loads(
+        _c.validate(buf, _level(level), bool(check_canonical), _decode_limit(decode_limit))
+    )
 
 
-def validate_file(path, level="default", check_canonical=False) -> dict:
+def validate_file(path, level="default", check_canonical=False, decode_limit="auto") -> dict:
     """Check every message of a file: {"file_issues": [...], "messages":
-    [report, ...]}.  OSError when the file cannot be read."""
+    [report, ...]}.  OSError when the file cannot be read.  ``decode_limit``
+    as for :func:`validate`."""
     level = _level(level)
+    limit = _decode_limit(decode_limit)
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(2, "No such file or directory", path)
-    return json.loads(_c.validate_file(path, level, bool(check_canonical)))
+    return json.loads(_c.validate_file(path, level, bool(check_canonical), limit))
 
 
 def doctor() -> dict:
@@ -604,17 +664,27 @@ class TensogramFile:
         restore_non_finite=True,
         verify_hash=False,
     ) -> Message:
+        h = self._handle()
+        index = _index(index, h.count, "message index")
         return _message(
-            self._handle().decode_message(
+            h.decode_message(
                 index, native_byte_order, _threads(threads), restore_non_finite, verify_hash
             )
         )
 
+    def _msg_index(self, h, msg_index) -> int:
+        return _index(msg_index, h.count, "message index")
+
+    def _obj_index(self, h, msg_index, obj_index) -> int:
+        return _index(obj_index, lambda: len(h.decode_descriptors(msg_index)[1]), "object index")
+
     def file_decode_metadata(self, msg_index) -> Metadata:
-        return Metadata(*self._handle().decode_metadata(msg_index))
+        h = self._handle()
+        return Metadata(*h.decode_metadata(self._msg_index(h, msg_index)))
 
     def file_decode_descriptors(self, msg_index) -> dict:
-        (base, extra, reserved), descs = self._handle().decode_descriptors(msg_index)
+        h = self._handle()
+        (base, extra, reserved), descs = h.decode_descriptors(self._msg_index(h, msg_index))
         return {
             "metadata": Metadata(base, extra, reserved),
             "descriptors": [DataObjectDescriptor._from_json(t) for t in descs],
@@ -623,7 +693,10 @@ class TensogramFile:
     def file_decode_object(
         self, msg_index, obj_index, native_byte_order=True, threads=0, verify_hash=False
     ) -> dict:
-        (base, extra, reserved), text, arr = self._handle().decode_object(
+        h = self._handle()
+        msg_index = self._msg_index(h, msg_index)
+        obj_index = self._obj_index(h, msg_index, obj_index)
+        (base, extra, reserved), text, arr = h.decode_object(
             msg_index, obj_index, native_byte_order, _threads(threads), verify_hash
         )
         d = DataObjectDescriptor._from_json(text)
@@ -636,8 +709,11 @@ class TensogramFile:
     def file_decode_range(
         self, msg_index, obj_index, ranges, join=False, native_byte_order=True, threads=0
     ):
+        h = self._handle()
+        msg_index = self._msg_index(h, msg_index)
+        obj_index = self._obj_index(h, msg_index, obj_index)
         return _range_arrays(
-            self._handle().decode_range(
+            h.decode_range(
                 msg_index, obj_index, ranges, bool(join), native_byte_order, _threads(threads)
             ),
             join,
@@ -705,7 +781,8 @@ class TensogramFile:
 
     def read_message(self, index) -> bytes:
         """Raw bytes of message ``index`` (for forwarding or caching)."""
-        return self._handle().read_message(index)
+        h = self._handle()
+        return h.read_message(self._msg_index(h, index))
 
     def messages(self) -> list:
         h = self._handle()
@@ -813,7 +890,8 @@ class StreamingEncoder:
     def write_object(self, descriptor, data) -> None:
         """Encode one object (numpy array or bytes) and write its frame."""
         buf, hint = _payload(data)
-        self._enc.write(descriptor_json(descriptor_dict(descriptor, hint)), buf)
+        d = descriptor_dict(descriptor, hint)
+        self._enc.write(descriptor_json(d), _in_descriptor_order(buf, hint, d))
 
     def write_object_pre_encoded(self, descriptor, data) -> None:
         """Write an object whose bytes are already in their final form."""

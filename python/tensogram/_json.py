@@ -3,8 +3,10 @@
 The C API takes metadata and descriptors as JSON.  Its parser reads every
 float as the correctly rounded double of the decimal text, and Python
 writes a float as the shortest text that rounds back to it, so floats
-cross over unchanged.  Integers within 64 bits stay integers (larger ones
-become floats, as in the reference binding).  The accepted types are the
+cross over unchanged.  Integers from -2**63 to 2**64 - 1 are stored
+exactly; others raise ValueError (the reference binding silently turns them
+into floats, which changes their value; neither it nor this library writes
+CBOR bignums).  The accepted types are the
 reference binding's: str, bool, int, float, None, dicts and lists (tuples
 too), plus NumPy scalars.  NaN and infinities go as the words NaN,
 Infinity and -Infinity, an extension of JSON the library's metadata parser
@@ -36,26 +38,57 @@ _encoder = json.JSONEncoder(
 )
 
 
-def _check_keys(v) -> None:
-    """Map keys must be text: JSON would quietly turn 1 into "1"."""
-    stack = [v]
+_INT_MIN = -(2**63)
+_INT_MAX = 2**64 - 1
+
+
+def _check_int(x) -> None:
+    if not _INT_MIN <= x <= _INT_MAX:
+        raise ValueError(
+            "metadata integer %d is outside the range stored exactly (-2**63 to 2**64 - 1); "
+            "store it as a string, or as a float if rounding is acceptable" % x
+        )
+
+
+# A metadata document (the JSON given to the library, and the CBOR of a
+# metadata frame) nests at most 127 levels, its own map included: each
+# section under it (the base list, _extra_) at most 126.
+MAX_SECTION_DEPTH = 126
+
+
+def _check(v, what: str | None = None) -> None:
+    """Map keys must be text (JSON would quietly turn 1 into "1"), integers
+    must fit (the C parser would quietly make them floats), and, for a
+    metadata section (``what``), nesting must fit the library's limit."""
+    stack = [(v, 1)]
+    deepest = 0
     while stack:
-        x = stack.pop()
+        x, depth = stack.pop()
         if isinstance(x, Mapping):
+            deepest = max(deepest, depth)
             for k, item in x.items():
                 if not isinstance(k, str):
                     raise ValueError(
                         "metadata map keys must be strings, got %s" % type(k).__name__
                     )
-                if isinstance(item, (Mapping, list, tuple)):
-                    stack.append(item)
+                stack.append((item, depth + 1))
         elif isinstance(x, (list, tuple)):
-            stack.extend(i for i in x if isinstance(i, (Mapping, list, tuple)))
+            deepest = max(deepest, depth)
+            stack.extend((i, depth + 1) for i in x)
+        elif isinstance(x, int) and not isinstance(x, bool):
+            _check_int(x)
+    if what is not None and deepest > MAX_SECTION_DEPTH:
+        raise ValueError(
+            "metadata nests too deeply: %s holds %d levels of maps and lists, at most %d fit "
+            "(a metadata document nests at most 127 levels, its own map included)"
+            % (what, deepest, MAX_SECTION_DEPTH)
+        )
 
 
-def value(v) -> str:
-    """JSON text of one metadata value."""
-    _check_keys(v)
+def value(v, section: str | None = None) -> str:
+    """JSON text of one metadata value (``section``: "base" or "_extra_",
+    checked against the nesting limit)."""
+    _check(v, section)
     try:
         return _encoder.encode(v)
     except TypeError as e:  # non-string dict keys and the like

@@ -435,8 +435,8 @@ def metadata_json(meta, descriptors: list | None) -> str:
     g = global_metadata(meta)
     parts = []
     if "base" in g:
-        parts.append('"base":' + _json.value(g["base"]))
-    parts.append('"_extra_":' + _json.value(g["_extra_"]))
+        parts.append('"base":' + _json.value(g["base"], "base"))
+    parts.append('"_extra_":' + _json.value(g["_extra_"], "_extra_"))
     if descriptors is not None:
         parts.append('"descriptors":[' + ",".join(_json.value(d) for d in descriptors) + "]")
     return "{" + ",".join(parts) + "}"

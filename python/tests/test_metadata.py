@@ -90,8 +90,10 @@ def test_metadata_value_types_roundtrip_exactly():
     assert out["nested"] == {"l": [[1], {"x": []}]}
     assert out["np"] == [1.5, -3, True, 200]
     assert type(out["np"][1]) is int and type(out["np"][0]) is float
-    # Integers past 64 bits become floats, as in the reference binding.
-    assert tensogram.decode_metadata(encode_meta({"big": 2**70})).extra["big"] == float(2**70)
+    # Integers past 64 bits raise instead of becoming floats (the reference
+    # binding silently makes them floats; issue 12 item 9, test_safety.py).
+    with pytest.raises(ValueError, match="outside the range stored exactly"):
+        encode_meta({"big": 2**70})
 
 
 def test_unrepresentable_values_raise_value_error():

@@ -32,8 +32,12 @@ def test_decode_object_each_index():
         assert d.shape == list(expected.shape) and meta.base[i]["i"] == i
     with pytest.raises(ValueError):
         tensogram.decode_object(msg, 3)
-    with pytest.raises((ValueError, OverflowError)):
-        tensogram.decode_object(msg, -1)
+    # negative indexes count from the end (issue 12 item 11; the reference
+    # raises OverflowError)
+    _, _, arr = tensogram.decode_object(msg, -1)
+    np.testing.assert_array_equal(arr, objs[-1])
+    with pytest.raises(IndexError):
+        tensogram.decode_object(msg, -4)
     _, _, arr = tensogram.decode_object(msg, 1, verify_hash=True, threads=2)
     np.testing.assert_array_equal(arr, objs[1])
 
