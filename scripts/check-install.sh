@@ -26,17 +26,36 @@ cc -std=c99 -Wall -Wextra -Werror consumer.c $(pkg-config --cflags tensogram) $s
    -o consumer_static
 env -u LD_LIBRARY_PATH ./consumer_static
 
+# The C++ interface (tensogram.hpp and the async frontends) the same way.
+cp "$here/examples/cpp/async_decode.cpp" "$here/examples/cpp/coro_pipeline.cpp" "$work/"
+# shellcheck disable=SC2046
+c++ -std=c++17 -Wall -Wextra -Werror async_decode.cpp $(pkg-config --cflags --libs tensogram) \
+    -o cxx_async_decode
+LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" ./cxx_async_decode "$work/a.tgm"
+
+# The Fortran module, when the build has one.
+if [ -f "$prefix/include/tensogram.mod" ] && command -v gfortran >/dev/null; then
+  cp "$here/examples/fortran/forecast_steps.f90" "$work/"
+  gfortran -std=f2018 -Wall -Werror forecast_steps.f90 -I"$prefix/include" -L"$libdir" \
+           -ltensogram_f -ltensogram -o fortran_steps
+  LD_LIBRARY_PATH="$libdir" ./fortran_steps
+fi
+
 mkdir cmake-consumer && cd cmake-consumer
 cat > CMakeLists.txt <<'CM'
 cmake_minimum_required(VERSION 3.25)
-project(consumer C)
+project(consumer C CXX)
 find_package(tensogram REQUIRED)
 add_executable(consumer ../consumer.c)
 target_link_libraries(consumer PRIVATE tensogram::tensogram)
+add_executable(coro_pipeline ../coro_pipeline.cpp)
+set_target_properties(coro_pipeline PROPERTIES CXX_STANDARD 20 CXX_STANDARD_REQUIRED ON)
+target_link_libraries(coro_pipeline PRIVATE tensogram::tensogram)
 CM
 cmake -S . -B b -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build b >/dev/null
 LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" ./b/consumer
+LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" ./b/coro_pipeline "$work/c.tgm"
 cd "$work"
 
 # The converters' library, the same three ways (examples/c/convert_tenbin.c).
@@ -66,4 +85,4 @@ CM
   LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" ./b/convert_consumer "$work/c.ten" >/dev/null
   echo "check-install: tensogram_convert consumers OK"
 fi
-echo "check-install: pkg-config (shared, static) and find_package consumers OK"
+echo "check-install: pkg-config (shared, static; C, C++, Fortran) and find_package consumers OK"

@@ -12,6 +12,8 @@ PKGS=(
   libgtest-dev libeccodes-dev libnetcdf-dev
   # converters' independent checks: grib_compare / ncdump, the Python readers, ZMQ for tenbin
   libeccodes-tools netcdf-bin python3-eccodes python3-netcdf4 python3-zmq
+  # C++ and Fortran interfaces (their tests use GoogleTest above)
+  g++ gfortran
   # Python extension and its tests
   python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel
   python3-numpy python3-pytest python3-numcodecs python3-zarr

@@ -3,7 +3,8 @@
 # replays (release build with warnings as errors, then again under
 # AddressSanitizer + UBSan with allocation-failure injection), the
 # installed-package consumer test, CLI scenarios (also under valgrind), the
-# concurrency and async tests under ThreadSanitizer, and the Python package.
+# concurrency and async tests (C and C++) under ThreadSanitizer, and the
+# Python package.
 # Usage: scripts/test.sh            (everything)
 #        TGM_SKIP_SANITIZERS=1 scripts/test.sh   (skip the ASan+UBSan pass)
 #        TGM_SKIP_VALGRIND=1 scripts/test.sh     (skip the valgrind pass over the CLI)
@@ -44,8 +45,9 @@ if [ "${TGM_SKIP_TSAN:-0}" != "1" ]; then
   echo "== ThreadSanitizer: threads sharing buffers and a file, the async engine"
   cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTGM_WERROR=ON -DTGM_TSAN=ON \
         -DTGM_BUILD_BENCH=OFF -DTGM_BUILD_CLI=OFF -DTGM_BUILD_EXAMPLES=OFF >/dev/null
-  cmake --build build/tsan -j "$jobs" --target test_concurrency test_async
+  cmake --build build/tsan -j "$jobs" --target test_concurrency test_async test_cpp_async \
+    test_cpp_coro
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure \
-    -R '^(test_concurrency|test_async)$'
+    -R '^(test_concurrency|test_async|test_cpp_async|test_cpp_coro)$'
 fi
 echo "== all tests passed"
