@@ -16,7 +16,7 @@ PKGS=(
   g++ gfortran
   # Python extension and its tests
   python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel
-  python3-numpy python3-pytest python3-numcodecs python3-zarr
+  python3-numpy python3-pytest python3-pytest-asyncio python3-numcodecs python3-zarr
   # xarray backend, dask, zarr store, plots (Python) and PNG output (CLI plot)
   python3-xarray python3-dask python3-distributed python3-matplotlib python3-packaging libpng-dev
   # the servers the remote-access tests run on the loopback interface: nginx

@@ -34,5 +34,13 @@ async def main():
             pass
         print("async iteration done; last step", meta["step"])
 
+        # A coroutine cancelled by a timeout cancels its task in the library:
+        # the decode stops and the handle stays usable.
+        try:
+            await asyncio.wait_for(f.decode_message(0), timeout=1e-4)
+        except asyncio.TimeoutError:
+            print("decode_message(0) timed out and was cancelled")
+        print("message 0 still decodes:", (await f.file_decode_object(0, 0))["data"].shape)
+
 
 asyncio.run(main())

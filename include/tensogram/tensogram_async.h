@@ -66,6 +66,25 @@ TGM_API bool tgm_async_notifier_wait(tgm_async_notifier_t *n, int64_t timeout_ms
  * afterwards are dropped. */
 TGM_API void tgm_async_notifier_free(tgm_async_notifier_t *n);
 
+/* More operations on async files, with the launching conventions of the
+ * reference's (cancel, timeout_ms, out_task; see tensogram.h).
+ *
+ * decode_descriptors resolves to a message holding the metadata and every
+ * object's descriptor but no decoded values (tgm_file_decode_descriptors;
+ * join with tgm_async_task_join_message).  prefetch_layouts learns where
+ * messages indexes[0..n) are and what they contain (their index and
+ * metadata frames), so later operations on them need no lookup of their
+ * own: for remote files this is the round trips to the server, done
+ * together; local files are simply scanned.  It resolves to void, or to
+ * TGM_ERROR_FRAMING when an index is out of range. */
+TGM_API tgm_error tgm_async_file_decode_descriptors(tgm_async_file_t *file, size_t index,
+                                                    tgm_cancellation_token_t *cancel,
+                                                    uint64_t timeout_ms,
+                                                    tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_file_prefetch_layouts(tgm_async_file_t *file, const size_t *indexes,
+                                                  size_t n, tgm_cancellation_token_t *cancel,
+                                                  uint64_t timeout_ms, tgm_async_task_t **out_task);
+
 /* Tasks not yet resolved, over the whole process (for monitoring and
  * tests). */
 TGM_API uint64_t tgm_async_pending_tasks(void);

@@ -669,7 +669,7 @@ PyMODINIT_FUNC PyInit__tensogram(void) {
         return NULL;
     }
     if (tgmpy_errors_init(m) < 0 || tgmpy_file_init(m) < 0 || tgmpy_stream_init(m) < 0 ||
-        tgmpy_codec_init(m) < 0 || tgmpy_converters_init(m) < 0 ||
+        tgmpy_async_init(m) < 0 || tgmpy_codec_init(m) < 0 || tgmpy_converters_init(m) < 0 ||
         PyModule_AddIntConstant(m, "WIRE_VERSION", TGM_WIRE_VERSION) < 0 ||
         PyModule_AddStringConstant(m, "LIBRARY_VERSION", tgm_version_string()) < 0) {
         Py_DECREF(m);

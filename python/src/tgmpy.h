@@ -146,5 +146,6 @@ int tgmpy_stream_init(PyObject *module);
 /* The converters (converters.c): convert, to_grib, to_netcdf, tenbin_*,
  * and the HAS_GRIB / HAS_NETCDF flags. */
 int tgmpy_converters_init(PyObject *module);
+int tgmpy_async_init(PyObject *module);
 
 #endif

@@ -54,35 +54,115 @@ def test_len_needs_message_count_first(three_message_file):
     run(main())
 
 
-def test_gather_runs_operations_concurrently_on_one_handle(tmp_path):
-    path = str(tmp_path / "big.tgm")
-    n = 1 << 20
+def _big_file(path, n=1 << 20, count=8):
     with tensogram.TensogramFile.create(path) as f:
-        for i in range(8):
+        for i in range(count):
             data = np.cumsum(np.random.default_rng(i).standard_normal(n))
             f.append({"base": [{"i": i}]}, [(desc([n], "float64", compression="zstd"), data)])
 
-    threads_used = set()
-    original = tensogram.TensogramFile.file_decode_object
 
-    def tracking(self, *args, **kwargs):
-        threads_used.add(threading.get_ident())
-        time.sleep(0.05)  # hold the worker so the others must run elsewhere
-        return original(self, *args, **kwargs)
+def test_gather_many_operations_on_one_handle_without_threads(tmp_path):
+    """1,000 operations in flight on one file: results equal the synchronous
+    ones, and no Python thread is created to wait for them (the library's
+    workers run them; one descriptor wakes the loop)."""
+    path = str(tmp_path / "many.tgm")
+    with tensogram.TensogramFile.create(path) as f:
+        for i in range(20):
+            f.append({"base": [{"i": i}, {"j": -i}]},
+                     [(desc([500], "float32"), np.arange(500, dtype=np.float32) + i),
+                      (desc([64], "int64", compression="lz4"), np.arange(64) * i)])
+    sync = tensogram.TensogramFile.open(path)
+    threads_before = threading.active_count()
+    seen_pending = []
 
     async def main():
         f = await tensogram.AsyncTensogramFile.open(path)
-        tensogram.TensogramFile.file_decode_object = tracking
-        try:
-            results = await asyncio.gather(*(f.file_decode_object(i, 0) for i in range(8)))
-        finally:
-            tensogram.TensogramFile.file_decode_object = original
-        assert [r["metadata"]["i"] for r in results] == list(range(8))
-        assert all(r["data"].shape == (n,) for r in results)
+        coros = [f.file_decode_object(k % 20, k % 2) for k in range(1000)]
+        gathered = asyncio.gather(*coros)
+        await asyncio.sleep(0)
+        seen_pending.append(tensogram._async.pending_tasks())
+        return await gathered
+
+    results = run(main())
+    assert threading.active_count() == threads_before
+    assert seen_pending[0] >= 1
+    for k, r in enumerate(results):
+        want = sync.file_decode_object(k % 20, k % 2)
+        assert np.array_equal(r["data"], want["data"])
+        assert r["descriptor"].dtype == want["descriptor"].dtype
+
+
+def test_event_loop_runs_while_the_library_decodes(tmp_path):
+    path = str(tmp_path / "big.tgm")
+    _big_file(path)
+    ticks = []
+
+    async def ticker(stop):
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.001)
+
+    async def main():
+        stop = asyncio.Event()
+        t = asyncio.ensure_future(ticker(stop))
+        f = await tensogram.AsyncTensogramFile.open(path)
+        results = await asyncio.gather(*(f.file_decode_object(i, 0) for i in range(8)))
+        stop.set()
+        await t
+        return results
+
+    t0 = time.monotonic()
+    results = run(main())
+    elapsed = time.monotonic() - t0
+    assert [r["metadata"]["i"] for r in results] == list(range(8))
+    # The loop kept turning while 64 MiB were decoded on the library's threads.
+    assert len(ticks) >= 3 and elapsed > 0
+
+
+def test_cancelling_a_coroutine_cancels_the_library_task(tmp_path):
+    path = str(tmp_path / "big.tgm")
+    _big_file(path, n=1 << 21, count=2)
+
+    async def main():
+        f = await tensogram.AsyncTensogramFile.open(path)
+        tasks = [asyncio.ensure_future(f.decode_message(i % 2)) for i in range(16)]
+        await asyncio.sleep(0)
+        assert tensogram._async.pending_tasks() >= 1
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with pytest.raises(asyncio.CancelledError):
+                await t
+        # Cancelled library tasks resolve at once; nothing is left pending.
+        for _ in range(200):
+            if tensogram._async.pending_tasks() == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert tensogram._async.pending_tasks() == 0
+        # wait_for's timeout cancels the same way; the handle stays usable.
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(f.decode_message(0), timeout=0.0001)
+        meta, objects = await f.decode_message(1)
+        assert meta["i"] == 1 and objects[0][1].shape == (1 << 21,)
 
     run(main())
-    assert threading.get_ident() not in threads_used
-    assert len(threads_used) >= 4  # the calls overlapped on several pool threads
+
+
+def test_ranges_and_prefetch(three_message_file):
+    async def main():
+        f = await tensogram.AsyncTensogramFile.open(three_message_file)
+        await f.prefetch_layouts([0, 1, 2])
+        await f.prefetch_layouts([])
+        with pytest.raises(ValueError):
+            await f.prefetch_layouts([7])
+        parts = await f.file_decode_range(2, 0, [(0, 2), (5, 3)])
+        assert [p.tolist() for p in parts] == [[2.0, 2.0], [2.0, 2.0, 2.0]]
+        joined = await f.file_decode_range(2, 0, [(0, 2), (5, 3)], join=True)
+        assert joined.tolist() == [2.0] * 5
+        with pytest.raises(ValueError):
+            await f.file_decode_range(2, 3, [(0, 1)])
+
+    run(main())
 
 
 def test_context_manager_and_errors(tmp_path, three_message_file):

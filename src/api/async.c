@@ -174,7 +174,16 @@ const char *tgm_async_file_path(const tgm_async_file_t *file) { return file ? fi
 
 void tgm_async_file_close(tgm_async_file_t *file) { afile_release(file); }
 
-typedef enum { OP_COUNT, OP_READ, OP_DECODE, OP_METADATA, OP_OBJECT, OP_RANGE } file_op;
+typedef enum {
+    OP_COUNT,
+    OP_READ,
+    OP_DECODE,
+    OP_METADATA,
+    OP_DESCRIPTORS,
+    OP_OBJECT,
+    OP_RANGE,
+    OP_PREFETCH
+} file_op;
 
 typedef struct file_ctx {
     char *path; /* open */
@@ -184,6 +193,7 @@ typedef struct file_ctx {
     tgm_api_decode_opts dopts;
     uint64_t *offsets, *counts; /* OP_RANGE, n_ranges each */
     size_t n_ranges;
+    size_t *indexes; /* OP_PREFETCH, n_ranges of them */
 } file_ctx;
 
 static void file_ctx_free(void *p) {
@@ -192,6 +202,7 @@ static void file_ctx_free(void *p) {
     tgm__free(c->path);
     tgm__free(c->offsets);
     tgm__free(c->counts);
+    tgm__free(c->indexes);
     tgm__free(c);
 }
 
@@ -260,6 +271,14 @@ static tgm_error run_file_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
         out->kind = TGM__ARES_BYTES;
         return TGM_ERROR_OK;
     }
+    if (c->op == OP_PREFETCH) {
+        for (size_t i = 0; i < c->n_ranges; i++) {
+            uint64_t off, len;
+            TGM_TRY(tgm_file_message_layout(f, c->indexes[i], &off, &len));
+        }
+        out->kind = TGM__ARES_VOID;
+        return TGM_ERROR_OK;
+    }
     msg_bytes m;
     TGM_TRY(tgm__file_message(f, c->msg, false, &m.p, &m.n, &m.owned));
     tgm_error err = TGM_ERROR_OK;
@@ -271,6 +290,9 @@ static tgm_error run_file_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
     } else if (c->op == OP_METADATA) {
         err = tgm_decode_metadata(m.p, m.n, (tgm_metadata_t **)&out->ptr);
         out->kind = TGM__ARES_METADATA;
+    } else if (c->op == OP_DESCRIPTORS) {
+        err = tgm_decode_descriptors(m.p, m.n, (tgm_message_t **)&out->ptr);
+        out->kind = TGM__ARES_MESSAGE;
     } else if (c->op == OP_OBJECT) {
         err = tgm__api_decode_one(m.p, m.n, c->obj, &c->dopts, (tgm_message_t **)&out->ptr);
         out->kind = TGM__ARES_MESSAGE;
@@ -424,6 +446,32 @@ tgm_error tgm_async_file_decode_range(tgm_async_file_t *file, size_t msg_index, 
         }
         memcpy(c->offsets, offsets, n_ranges * sizeof *offsets);
         memcpy(c->counts, counts, n_ranges * sizeof *counts);
+    }
+    return submit_file_op(file, c, cancel, timeout_ms, out_task);
+}
+
+tgm_error tgm_async_file_decode_descriptors(tgm_async_file_t *file, size_t index,
+                                            tgm_cancellation_token_t *cancel, uint64_t timeout_ms,
+                                            tgm_async_task_t **out_task) {
+    FILE_PROLOGUE(OP_DESCRIPTORS);
+    c->msg = index;
+    return submit_file_op(file, c, cancel, timeout_ms, out_task);
+}
+
+tgm_error tgm_async_file_prefetch_layouts(tgm_async_file_t *file, const size_t *indexes, size_t n,
+                                          tgm_cancellation_token_t *cancel, uint64_t timeout_ms,
+                                          tgm_async_task_t **out_task) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(indexes != NULL || n == 0, "null argument");
+    FILE_PROLOGUE(OP_PREFETCH);
+    c->n_ranges = n;
+    if (n > 0) {
+        c->indexes = tgm__malloc_array(n, sizeof *c->indexes);
+        if (c->indexes == NULL) {
+            file_ctx_free(c);
+            return tgm__oom(n * sizeof *c->indexes, "indexes");
+        }
+        memcpy(c->indexes, indexes, n * sizeof *indexes);
     }
     return submit_file_op(file, c, cancel, timeout_ms, out_task);
 }
