@@ -336,11 +336,13 @@ static void strand_unlink(tgm__strand *s, tgm_async_task_t *t) {
 
 static void *worker_main(void *arg);
 
-/* Make sure someone will pick up the queue. */
+/* Make sure someone will pick up the queue: an idle worker, or else a busy
+ * one when it finishes (a worker looks at the queue before it waits).  A
+ * worker that could not be started earlier is tried again. */
 static void wake_worker(void) {
     if (P.nidle > 0) {
         pthread_cond_signal(&P.work_cv);
-    } else if (P.nthreads < P.max_workers && P.threads != NULL) {
+    } else if (P.nthreads < P.max_workers && P.threads != NULL && P.state == ST_LIVE) {
         if (pthread_create(&P.threads[P.nthreads], NULL, worker_main, NULL) == 0) {
             P.nthreads++;
             P.nalive++;
@@ -485,7 +487,10 @@ tgm_error tgm__async_check_live(void) {
     return TGM_ERROR_OK;
 }
 
-/* First submission: size the pool (pool lock held). */
+/* First submission: start the pool (pool lock held).  Every worker is
+ * started now: counting idle workers to decide whether to start another
+ * undercounts capacity (a worker signalled but not yet awake still counts
+ * as idle), which on a loaded machine could leave the pool at one thread. */
 static tgm_error start_pool(void) {
     if (!P.configured) {
         P.max_workers = default_workers();
@@ -496,6 +501,16 @@ static tgm_error start_pool(void) {
     P.threads = tgm__calloc(P.max_workers, sizeof *P.threads);
     if (P.threads == NULL) {
         return tgm__oom(P.max_workers * sizeof *P.threads, "worker pool");
+    }
+    while (P.nthreads < P.max_workers &&
+           pthread_create(&P.threads[P.nthreads], NULL, worker_main, NULL) == 0) {
+        P.nthreads++;
+        P.nalive++;
+    }
+    if (P.nthreads == 0) {
+        tgm__free(P.threads);
+        P.threads = NULL;
+        return tgm__fail(TGM_ERROR_IO, "cannot start the async worker threads");
     }
     P.state = ST_LIVE;
     return TGM_ERROR_OK;

@@ -65,15 +65,25 @@ static int huge_pages_wanted(void) {
  * and the messages callers free are large and short-lived; a fresh block
  * of that size comes from mmap and costs a kernel page clear per page
  * before the first byte is written (a third of an lz4 encode of 128 MiB).
- * So up to two freed blocks of 4 MiB .. TENSOGRAM_CACHE_BYTES (default
+ * So up to two freed blocks of 256 KiB .. TENSOGRAM_CACHE_BYTES (default
  * 256 MiB; 0 turns the cache off) are kept per thread and handed out again
  * for a request they fit without wasting more than half.  A thread's
- * blocks are released when it exits. */
+ * blocks are released when it exits.
+ *
+ * Behind the per-thread slots is a shared tier (at most SHARED_SLOTS
+ * blocks and TENSOGRAM_CACHE_BYTES in all) for blocks freed on another
+ * thread than the one that will need them next: results of the async API
+ * are decoded on a worker and freed by the caller, and without the shared
+ * tier each decode would start from fresh pages (glibc trims the worker's
+ * heap as the caller frees), costing ~10% of a decode in page faults. */
 #if defined(__GLIBC__)
 #include <malloc.h>
 #include <pthread.h>
 #define TGM_BLOCK_CACHE 1
 #define CACHE_SLOTS 2
+#define SHARED_SLOTS 32
+/* Smallest block worth caching (smaller ones come from malloc's bins). */
+#define CACHE_MIN ((size_t)256 << 10)
 
 typedef struct block_cache {
     void *p[CACHE_SLOTS];
@@ -82,6 +92,13 @@ typedef struct block_cache {
 } block_cache;
 
 static _Thread_local block_cache tl_cache;
+
+static struct {
+    pthread_mutex_t mu;
+    void *p[SHARED_SLOTS];
+    size_t cap[SHARED_SLOTS];
+    size_t bytes;
+} shared = {PTHREAD_MUTEX_INITIALIZER, {NULL}, {0}, 0};
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
@@ -116,29 +133,66 @@ static size_t cache_limit(void) {
     return l;
 }
 
-/* A cached block of at least n bytes (and at most 2n), or NULL. */
-static void *cache_take(size_t n) {
-    block_cache *c = &tl_cache;
+/* Index of the smallest block of p[0..k) that fits n bytes (at least n,
+ * at most 2n), or -1. */
+static int best_fit(void *const *p, const size_t *cap, int k, size_t n) {
     int best = -1;
-    for (int i = 0; i < CACHE_SLOTS; i++) {
-        if (c->p[i] != NULL && c->cap[i] >= n && c->cap[i] / 2 <= n &&
-            (best < 0 || c->cap[i] < c->cap[best])) {
+    for (int i = 0; i < k; i++) {
+        if (p[i] != NULL && cap[i] >= n && cap[i] / 2 <= n && (best < 0 || cap[i] < cap[best])) {
             best = i;
         }
     }
-    if (best < 0) {
-        return NULL;
+    return best;
+}
+
+/* A cached block of at least n bytes (and at most 2n), or NULL: this
+ * thread's first, then the shared tier. */
+static void *cache_take(size_t n) {
+    block_cache *c = &tl_cache;
+    int best = best_fit(c->p, c->cap, CACHE_SLOTS, n);
+    if (best >= 0) {
+        void *p = c->p[best];
+        c->p[best] = NULL;
+        c->cap[best] = 0;
+        return p;
     }
-    void *p = c->p[best];
-    c->p[best] = NULL;
-    c->cap[best] = 0;
+    void *p = NULL;
+    pthread_mutex_lock(&shared.mu);
+    best = best_fit(shared.p, shared.cap, SHARED_SLOTS, n);
+    if (best >= 0) {
+        p = shared.p[best];
+        shared.bytes -= shared.cap[best];
+        shared.p[best] = NULL;
+        shared.cap[best] = 0;
+    }
+    pthread_mutex_unlock(&shared.mu);
     return p;
 }
 
-/* Keep p (usable size cap) in this thread's cache: 1, or 0 when it does
- * not qualify.  A full cache gives up its smallest block. */
+/* Keep p in the shared tier: 1, or 0 when it is full. */
+static int shared_put(void *p, size_t cap) {
+    int done = 0;
+    pthread_mutex_lock(&shared.mu);
+    if (shared.bytes + cap <= cache_limit()) {
+        for (int i = 0; i < SHARED_SLOTS; i++) {
+            if (shared.p[i] == NULL) {
+                shared.p[i] = p;
+                shared.cap[i] = cap;
+                shared.bytes += cap;
+                done = 1;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&shared.mu);
+    return done;
+}
+
+/* Keep p (usable size cap) in this thread's cache, or the shared tier
+ * when this thread's slots are taken: 1, or 0 when it does not qualify.
+ * When both are full, this thread's smallest block gives way. */
 static int cache_put(void *p, size_t cap) {
-    if (cap < HUGE_MIN || cap > cache_limit()) {
+    if (cap < CACHE_MIN || cap > cache_limit()) {
         return 0;
     }
     block_cache *c = &tl_cache;
@@ -158,6 +212,9 @@ static int cache_put(void *p, size_t cap) {
         if (c->cap[i] < c->cap[slot]) {
             slot = i;
         }
+    }
+    if (c->p[slot] != NULL && shared_put(p, cap)) {
+        return 1;
     }
     free(c->p[slot]);
     c->p[slot] = p;
@@ -193,6 +250,14 @@ void *tgm__malloc(size_t n) {
     if (n >= HUGE_MIN) {
         return alloc_large(n);
     }
+#ifdef TGM_BLOCK_CACHE
+    if (n >= CACHE_MIN) {
+        void *cached = cache_take(n);
+        if (cached != NULL) {
+            return cached;
+        }
+    }
+#endif
     return malloc(n == 0 ? 1 : n);
 }
 
@@ -220,7 +285,7 @@ void tgm__free(void *p) {
 #ifdef TGM_BLOCK_CACHE
     if (p != NULL) {
         size_t cap = malloc_usable_size(p);
-        if (cap >= HUGE_MIN && cache_put(p, cap)) {
+        if (cap >= CACHE_MIN && cache_put(p, cap)) {
             return;
         }
     }
