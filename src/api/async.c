@@ -186,7 +186,10 @@ typedef enum {
 } file_op;
 
 typedef struct file_ctx {
-    char *path; /* open */
+    char *path;            /* open: a path or a URL */
+    char **keys, **values; /* open_remote: storage options */
+    size_t nopts;
+    bool remote, bidirectional;
     tgm_async_file_t *af;
     file_op op;
     size_t msg, obj;
@@ -198,6 +201,12 @@ typedef struct file_ctx {
 
 static void file_ctx_free(void *p) {
     file_ctx *c = p;
+    for (size_t i = 0; i < c->nopts; i++) {
+        tgm__free(c->keys[i]);
+        tgm__free(c->values[i]);
+    }
+    tgm__free(c->keys);
+    tgm__free(c->values);
     afile_release(c->af);
     tgm__free(c->path);
     tgm__free(c->offsets);
@@ -213,7 +222,15 @@ static tgm_error run_open(tgm_async_task_t *t, void *p, tgm__ares *out) {
     if (af == NULL) {
         return tgm__oom(sizeof *af, "async file");
     }
-    tgm_error err = tgm_file_open(c->path, &af->file);
+    tgm_error err;
+    if (c->remote) {
+        tgm_scan_options scan = TGM_SCAN_OPTIONS_INIT;
+        scan.bidirectional = c->bidirectional ? 1 : 0;
+        err = tgm_file_open_remote(c->path, (const char *const *)c->keys,
+                                   (const char *const *)c->values, c->nopts, &scan, &af->file);
+    } else {
+        err = tgm_file_open(c->path, &af->file);
+    }
     if (err != TGM_ERROR_OK) {
         tgm__free(af);
         return err;
@@ -255,6 +272,56 @@ static tgm_error run_range(file_ctx *c, const msg_bytes *m, tgm__ares *out) {
     return TGM_ERROR_OK;
 }
 
+/* Remote files: the file API reads only what each operation needs (an
+ * object's frame, a message's two ends), where taking the whole message
+ * as local files do would download it. */
+static tgm_error run_remote_op(file_ctx *c, tgm__ares *out) {
+    tgm_file_t *f = c->af->file;
+    const tgm_api_decode_opts *o = &c->dopts;
+    tgm_error err;
+    if (c->op == OP_DECODE) {
+        TgmDecodeMaskOptions mo = {o->restore_non_finite};
+        err =
+            tgm_file_decode_message_with_options(f, c->msg, o->native_byte_order, o->threads,
+                                                 o->verify_hash, &mo, (tgm_message_t **)&out->ptr);
+        out->kind = TGM__ARES_MESSAGE;
+    } else if (c->op == OP_METADATA) {
+        err = tgm_file_decode_metadata(f, c->msg, (tgm_metadata_t **)&out->ptr);
+        out->kind = TGM__ARES_METADATA;
+    } else if (c->op == OP_DESCRIPTORS) {
+        err = tgm_file_decode_descriptors(f, c->msg, (tgm_message_t **)&out->ptr);
+        out->kind = TGM__ARES_MESSAGE;
+    } else if (c->op == OP_OBJECT) {
+        err = tgm_file_decode_object(f, c->msg, c->obj, o->native_byte_order, o->threads,
+                                     o->verify_hash, (tgm_message_t **)&out->ptr);
+        out->kind = TGM__ARES_MESSAGE;
+    } else if (c->op == OP_PREFETCH) {
+        err = tgm_file_prefetch_layouts(f, c->indexes, c->n_ranges);
+        out->kind = TGM__ARES_VOID;
+    } else {
+        size_t n = c->n_ranges;
+        tgm_bytes_t *parts = tgm__calloc(n ? n : 1, sizeof *parts);
+        if (parts == NULL) {
+            return tgm__oom(n * sizeof *parts, "range results");
+        }
+        size_t got = 0;
+        err = n == 0 ? TGM_ERROR_OK
+                     : tgm_file_decode_range(f, c->msg, c->obj, c->offsets, c->counts, n,
+                                             o->native_byte_order, o->threads, 0, parts, &got);
+        if (err != TGM_ERROR_OK) {
+            tgm__free(parts);
+        } else {
+            out->kind = TGM__ARES_MULTI_BYTES;
+            out->ptr = parts;
+            out->size = got;
+        }
+    }
+    if (err != TGM_ERROR_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    return err;
+}
+
 static tgm_error run_file_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
     (void)t;
     file_ctx *c = p;
@@ -278,6 +345,9 @@ static tgm_error run_file_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
         }
         out->kind = TGM__ARES_VOID;
         return TGM_ERROR_OK;
+    }
+    if (tgm_file_is_remote(f)) {
+        return run_remote_op(c, out);
     }
     msg_bytes m;
     TGM_TRY(tgm__file_message(f, c->msg, false, &m.p, &m.n, &m.owned));
@@ -344,9 +414,6 @@ tgm_error tgm_async_file_open_remote(const char *url, const char *const *storage
                                      const char *const *storage_values, size_t nopts,
                                      bool bidirectional, tgm_cancellation_token_t *cancel,
                                      uint64_t timeout_ms, tgm_async_task_t **out_task) {
-    (void)bidirectional;
-    (void)cancel;
-    (void)timeout_ms;
     tgm__clear_error();
     TGM_API_REQUIRE(url != NULL && out_task != NULL, "null argument");
     TGM_API_REQUIRE(nopts == 0 || (storage_keys != NULL && storage_values != NULL),
@@ -356,7 +423,27 @@ tgm_error tgm_async_file_open_remote(const char *url, const char *const *storage
                         "null storage opt entry");
     }
     TGM_TRY(tgm__async_check_live());
-    return tgm__fail(TGM_ERROR_REMOTE, "remote access is not built into this library (%s)", url);
+    file_ctx *c = NULL;
+    TGM_TRY(new_file_ctx(NULL, OP_COUNT, &c));
+    c->remote = true;
+    c->bidirectional = bidirectional;
+    c->path = tgm__strdup(url);
+    if (nopts > 0) {
+        c->keys = tgm__calloc(nopts, sizeof *c->keys);
+        c->values = tgm__calloc(nopts, sizeof *c->values);
+    }
+    bool ok = c->path != NULL && (nopts == 0 || (c->keys != NULL && c->values != NULL));
+    for (size_t i = 0; ok && i < nopts; i++) {
+        c->keys[i] = tgm__strdup(storage_keys[i]);
+        c->values[i] = tgm__strdup(storage_values[i]);
+        c->nopts = i + 1;
+        ok = c->keys[i] != NULL && c->values[i] != NULL;
+    }
+    if (!ok) {
+        file_ctx_free(c);
+        return tgm__oom(strlen(url), "remote open arguments");
+    }
+    return tgm__async_submit(&open_ops, c, cancel, timeout_ms, NULL, out_task);
 }
 
 static tgm_error submit_file_op(tgm_async_file_t *file, file_ctx *c,
