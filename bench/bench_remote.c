@@ -82,8 +82,8 @@ static void make_file(const char *name, size_t nmsg, size_t nelem, int footer) {
             snprintf(gm, sizeof gm, "{\"base\":[{\"step\":%zu}]}", m);
             tgm_bytes_t msg;
             CHECK("stream", tgm_streaming_encoder_create_memory(gm, &so, &enc));
-            CHECK("stream", tgm_streaming_encoder_write(enc, desc, (const uint8_t *)v,
-                                                        nelem * sizeof *v));
+            CHECK("stream",
+                  tgm_streaming_encoder_write(enc, desc, (const uint8_t *)v, nelem * sizeof *v));
             CHECK("stream", tgm_streaming_encoder_finish_backfilled(enc));
             CHECK("stream", tgm_streaming_encoder_take(enc, &msg));
             CHECK("append", tgm_file_append_raw(f, msg.data, msg.len));
@@ -185,9 +185,7 @@ static void budget(const char *label, const char *name, size_t probe) {
     tgm_file_close(f);
 }
 
-static uint64_t nelem_of(const char *name) {
-    return strstr(name, "large") != NULL ? 65536 : 4096;
-}
+static uint64_t nelem_of(const char *name) { return strstr(name, "large") != NULL ? 65536 : 4096; }
 
 static void batch(const char *name, size_t nmsg) {
     tgm_file_t *f = open_url(proxy, name);
@@ -229,16 +227,16 @@ static void batch(const char *name, size_t nmsg) {
     tgm_file_close(f);
     printf("| %-22s | %-4s | %8.1f (%3" PRIu64 " req) | %7.1f ms, %4.1f RTT, %3" PRIu64
            " req | %8.1f ms, %5.1f RTT, %3" PRIu64 " req | %6.1fx |\n",
-           name, concurrency ? concurrency : "128", pre_rtt, pre_req, t_batch * 1000, t_batch * 1000 / latency_ms, batch_req,
-           t_seq * 1000, t_seq * 1000 / latency_ms, seq_req, t_seq / t_batch);
+           name, concurrency ? concurrency : "128", pre_rtt, pre_req, t_batch * 1000,
+           t_batch * 1000 / latency_ms, batch_req, t_seq * 1000, t_seq * 1000 / latency_ms, seq_req,
+           t_seq / t_batch);
     free(idx);
     free(out);
 }
 
 static double run_curl(const char *url, uint64_t a, uint64_t b) {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "curl -s -f -o /dev/null -r %" PRIu64 "-%" PRIu64 " '%s'", a, b,
-             url);
+    snprintf(cmd, sizeof cmd, "curl -s -f -o /dev/null -r %" PRIu64 "-%" PRIu64 " '%s'", a, b, url);
     double t0 = now();
     int rc = system(cmd);
     double t = now() - t0;

@@ -342,7 +342,7 @@ static tgm_error fast_object(tgm_file_t *f, const obj_loc *l, size_t j,
     tgm_error err = TGM_ERROR_OK;
     tgm_obj_ref ref;
     uint64_t slot = 0;
-    if (!cached_descriptor(f, l, j, &m->arena, &ref, &slot) || !raw_object(&ref)) {
+    if (!cached_descriptor(f, l, j, &m->d.arena, &ref, &slot) || !raw_object(&ref)) {
         goto cleanup; /* *done stays false */
     }
     size_t n;
@@ -350,11 +350,11 @@ static tgm_error fast_object(tgm_file_t *f, const obj_loc *l, size_t j,
     if (n != ref.payload_len) {
         goto cleanup;
     }
-    TGM_CHECK(copy_meta(&m->arena, &l->lay->meta, l->lay->nindex, &m->meta));
-    m->objs = tgm__calloc(1, sizeof *m->objs);
-    TGM_FAIL_IF(m->objs == NULL, TGM_ERROR_ENCODING, "out of memory");
-    m->nobj = 1;
-    tgm_decoded_obj *d = &m->objs[0];
+    TGM_CHECK(copy_meta(&m->d.arena, &l->lay->meta, l->lay->nindex, &m->d.meta));
+    m->d.objs = tgm__calloc(1, sizeof *m->d.objs);
+    TGM_FAIL_IF(m->d.objs == NULL, TGM_ERROR_ENCODING, "out of memory");
+    m->d.nobj = 1;
+    tgm_decoded_obj *d = &m->d.objs[0];
     d->desc = ref.desc;
     d->data = tgm__malloc(n ? n : 1);
     TGM_FAIL_IF(d->data == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes", n);
