@@ -52,22 +52,6 @@ tgm_val *tgm__val_float(tgm_arena *a, double f) {
     return v;
 }
 
-/* Arena copy of n bytes plus a terminating NUL (so text is a C string and
- * empty strings still get a valid pointer). */
-static char *copy_bytes(tgm_arena *a, const void *s, size_t n) {
-    if (n == SIZE_MAX) {
-        return NULL;
-    }
-    char *d = tgm__arena_alloc(a, n + 1);
-    if (d != NULL) {
-        if (n > 0) {
-            memcpy(d, s, n);
-        }
-        d[n] = '\0';
-    }
-    return d;
-}
-
 tgm_val *tgm__val_text(tgm_arena *a, const char *s, size_t n) {
     tgm_val *v = tgm__val_new(a, TGM_V_TEXT);
     if (v == NULL || tgm__val_set_text(a, v, s, n) != 0) {
@@ -83,7 +67,7 @@ tgm_val *tgm__val_bytes(tgm_arena *a, const uint8_t *s, size_t n) {
     if (v == NULL) {
         return NULL;
     }
-    char *d = copy_bytes(a, s, n);
+    char *d = tgm__arena_strndup(a, (const char *)s, n);
     if (d == NULL) {
         return NULL;
     }
@@ -161,7 +145,7 @@ void tgm__val_set_bool(tgm_val *v, bool b) {
 }
 
 int tgm__val_set_text(tgm_arena *a, tgm_val *v, const char *s, size_t n) {
-    char *d = copy_bytes(a, s, n);
+    char *d = tgm__arena_strndup(a, s, n);
     if (d == NULL) {
         return -1;
     }
@@ -178,7 +162,7 @@ int tgm__val_copy_into(tgm_arena *a, tgm_val *dst, const tgm_val *src) {
     switch ((tgm_vkind)src->kind) {
     case TGM_V_TEXT:
     case TGM_V_BYTES: {
-        char *d = copy_bytes(a, src->p.str, src->len);
+        char *d = tgm__arena_strndup(a, src->p.str, src->len);
         if (d == NULL) {
             return -1;
         }
@@ -457,5 +441,30 @@ void tgm__stable_sort_idx(size_t *idx, size_t *tmp, size_t n, tgm_idx_cmp_fn cmp
     }
     if (src != idx) {
         memcpy(idx, src, n * sizeof *idx);
+    }
+}
+
+const char *tgm__cbor_kind(const tgm_val *v) {
+    switch (v->kind) {
+    case TGM_V_INT:
+        return "integer";
+    case TGM_V_BYTES:
+        return "byte-string";
+    case TGM_V_FLOAT:
+        return "float";
+    case TGM_V_BOOL:
+        return "boolean";
+    case TGM_V_NULL:
+        return "null";
+    case TGM_V_TAG:
+        return "tagged value";
+    case TGM_V_ARRAY:
+        return "array";
+    case TGM_V_MAP:
+        return "map";
+    case TGM_V_TEXT:
+        return "text";
+    default:
+        return "unknown CBOR value kind";
     }
 }

@@ -124,4 +124,9 @@ bool tgm__val_equal(const tgm_val *a, const tgm_val *b);
 /* Human-readable kind name ("integer", "text", "map", ...). */
 const char *tgm__val_kind_name(const tgm_val *v);
 
+/* The reference's name for a value's kind in messages ("integer", "text",
+ * "byte-string", "float", "boolean", "null", "tagged value", "array",
+ * "map"). */
+const char *tgm__cbor_kind(const tgm_val *v);
+
 #endif

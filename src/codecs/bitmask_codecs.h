@@ -46,22 +46,6 @@ static inline uint64_t tgm__bits_load64(const uint8_t *p) {
     return w;
 #else
     return __builtin_bswap64(w);
-    /* The dtype=bitmask payload form shared by rle and roaring: a 4-byte
-     * big-endian bit count, then the raw blob.  The reference counts every bit
-     * of the packed payload, padding included (bit count = 8 * bytes), so the
-     * prefix and the blob cover the zero padding too; decoding accepts any
-     * prefix whose byte count matches.  `name` / `label` name the codec in
-     * messages ("rle: a bitmask of ... bytes exceeds ...", "RLE blob too
-     * short: ..."). */
-    typedef tgm_error (*tgm_bitmask_encode_fn)(const uint8_t *bits, uint64_t n_bits, tgm_buf *out);
-    typedef tgm_error (*tgm_bitmask_decode_fn)(const uint8_t *src, size_t n, uint64_t n_bits,
-                                               uint8_t *dst);
-    tgm_error tgm__bitmask_prefixed_compress(const char *name, tgm_bitmask_encode_fn encode,
-                                             const uint8_t *src, size_t n, tgm_buf *out);
-    tgm_error tgm__bitmask_prefixed_decompress(const char *label, tgm_bitmask_decode_fn decode,
-                                               const uint8_t *src, size_t n, uint8_t *dst,
-                                               size_t dst_len);
-
 #endif
 }
 

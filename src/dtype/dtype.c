@@ -1,5 +1,7 @@
 #include "dtype/dtype.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -121,4 +123,11 @@ float tgm__bf16_to_float(uint16_t h) {
     float f;
     memcpy(&f, &bits, 4);
     return f;
+}
+
+const char *tgm__dtype_debug_name(tgm_dtype d, char buf[16]) {
+    const char *n = tgm__dtype_name(d);
+    snprintf(buf, 16, "%s", n ? n : "?");
+    buf[0] = (char)toupper((unsigned char)buf[0]);
+    return buf;
 }

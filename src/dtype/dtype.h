@@ -44,6 +44,9 @@ float tgm__half_to_float(uint16_t h);
 uint16_t tgm__float_to_half(float f);
 float tgm__bf16_to_float(uint16_t h);
 
+/* The name as the reference's messages spell it ("Float32"), in buf. */
+const char *tgm__dtype_debug_name(tgm_dtype d, char buf[16]);
+
 /* Comma-separated list of all dtype names (for error messages). */
 const char *tgm__dtype_all_names(void);
 

@@ -80,4 +80,10 @@ tgm_error tgm__json_write(const tgm_val *v, tgm_json_style style, tgm_buf *out);
  * null for those). */
 size_t tgm__json_format_f64(double v, char *buf);
 
+/* The same digits in positional notation, never with an exponent, and
+ * without a fraction when there is none (the reference's Display form of
+ * an f64: "1", "0.1", "100000000000000000000", "NaN", "inf", "-inf"), in
+ * out (cap bytes; 400 hold any double). */
+void tgm__json_format_f64_plain(double v, char *out, size_t cap);
+
 #endif

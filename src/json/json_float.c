@@ -17,7 +17,10 @@
  * needed for the debug rendering of non-text map keys, has its own rule
  * (see json_internal.h). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json/json.h"
@@ -411,4 +414,80 @@ size_t tgm__f64_format_rust_debug(double v, char *buf) {
     }
     buf[i] = '\0';
     return i;
+}
+
+void tgm__json_format_f64_plain(double v, char *out, size_t cap) {
+    if (isnan(v)) {
+        snprintf(out, cap, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(out, cap, v < 0 ? "-inf" : "inf");
+        return;
+    }
+    char sci[40];
+    tgm__json_format_f64(v, sci);
+    /* Split "[-]d[.ddd][e[-]x]" into sign, digits and decimal exponent. */
+    const char *p = sci;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    char digits[40];
+    size_t nd = 0;
+    int point = -1;
+    int exp10 = 0;
+    for (; *p && *p != 'e' && *p != 'E'; p++) {
+        if (*p == '.') {
+            point = (int)nd;
+        } else if (nd < sizeof digits - 1) {
+            digits[nd++] = *p;
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        exp10 = atoi(p + 1);
+    }
+    if (point < 0) {
+        point = (int)nd;
+    }
+    /* value = 0.digits * 10^(point + exp10) with the point after `point` digits */
+    int dp = point + exp10; /* position of the decimal point in digits */
+    /* strip trailing zeros after the point, leading zeros before */
+    while (nd > 0 && nd > (size_t)(dp > 0 ? dp : 0) && digits[nd - 1] == '0') {
+        nd--;
+    }
+    size_t lead = 0;
+    while (lead + 1 < nd && digits[lead] == '0' && (int)lead < dp - 1) {
+        lead++;
+    }
+    char buf[400];
+    size_t j = 0;
+    if (neg) {
+        buf[j++] = '-';
+    }
+    if (dp <= 0) {
+        buf[j++] = '0';
+        if (nd > 0) {
+            buf[j++] = '.';
+            for (int i = 0; i < -dp && j < sizeof buf - 2; i++) {
+                buf[j++] = '0';
+            }
+            for (size_t i = 0; i < nd && j < sizeof buf - 1; i++) {
+                buf[j++] = digits[i];
+            }
+        }
+    } else {
+        for (int i = (int)lead; i < dp && j < sizeof buf - 2; i++) {
+            buf[j++] = (size_t)i < nd ? digits[i] : '0';
+        }
+        if ((size_t)dp < nd) {
+            buf[j++] = '.';
+            for (size_t i = (size_t)dp; i < nd && j < sizeof buf - 1; i++) {
+                buf[j++] = digits[i];
+            }
+        }
+    }
+    buf[j] = '\0';
+    snprintf(out, cap, "%s", buf);
 }

@@ -308,31 +308,6 @@ tgm_error tgm__desc_build_val(tgm_arena *a, const tgm_descriptor *d, const tgm_v
 
 /* ---- typed parameter getters (texts as the reference) --------------------- */
 
-const char *tgm__cbor_kind(const tgm_val *v) {
-    switch (v->kind) {
-    case TGM_V_INT:
-        return "integer";
-    case TGM_V_BYTES:
-        return "byte-string";
-    case TGM_V_FLOAT:
-        return "float";
-    case TGM_V_BOOL:
-        return "boolean";
-    case TGM_V_NULL:
-        return "null";
-    case TGM_V_TAG:
-        return "tagged value";
-    case TGM_V_ARRAY:
-        return "array";
-    case TGM_V_MAP:
-        return "map";
-    case TGM_V_TEXT:
-        return "text";
-    default:
-        return "unknown CBOR value kind";
-    }
-}
-
 /* Render a CBOR integer as decimal (for "integer value N out of range"). */
 static void int_text(const tgm_val *v, char *buf, size_t cap) {
     if (v->neg) {

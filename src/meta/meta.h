@@ -114,9 +114,6 @@ tgm_error tgm__desc_build_val(tgm_arena *a, const tgm_descriptor *d, const tgm_v
 /* Parameters of a descriptor: every non-fixed key, as a map (arena). */
 tgm_val *tgm__desc_params_map(tgm_arena *a, const tgm_descriptor *d);
 
-/* The reference's name for a CBOR value's kind ("integer", "text", ...). */
-const char *tgm__cbor_kind(const tgm_val *v);
-
 /* Typed parameter getters with the reference's error texts.
  * get_*: required ("missing required parameter: <key>"); *_or: default when
  * absent, error when present with the wrong type. */

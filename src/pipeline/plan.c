@@ -1,7 +1,6 @@
 /* Resolving a descriptor into an executable plan: which encoding, filter
  * and codec, with which parameters (docs concepts/pipeline, encodings).
  * Error texts follow the reference; unknown names list the valid ones. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,13 +9,6 @@
 #include "common/error.h"
 #include "pipeline/plan.h"
 #include "json/json.h"
-
-const char *tgm__dtype_debug_name(tgm_dtype d, char buf[16]) {
-    const char *n = tgm__dtype_name(d);
-    snprintf(buf, 16, "%s", n ? n : "?");
-    buf[0] = (char)toupper((unsigned char)buf[0]);
-    return buf;
-}
 
 static bool eq(const char *a, const char *b) { return strcmp(a, b) == 0; }
 

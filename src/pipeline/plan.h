@@ -51,7 +51,4 @@ tgm_error tgm__plan_check_plain_payload(const tgm_plan *p, const char *encoding,
 /* The key getter of codec parsers over a descriptor's parameters. */
 tgm_codec_keys tgm__plan_keys(const tgm_descriptor *d);
 
-/* "Float32" style names used in the reference's messages. */
-const char *tgm__dtype_debug_name(tgm_dtype d, char buf[16]);
-
 #endif
