@@ -67,25 +67,32 @@ extern "C" {
  * Errors
  * ====================================================================== */
 
-typedef enum {
-    TGM_ERROR_OK = 0,
-    TGM_ERROR_FRAMING = 1,       /* malformed message structure */
-    TGM_ERROR_METADATA = 2,      /* bad or missing metadata / descriptor */
-    TGM_ERROR_ENCODING = 3,      /* encoding pipeline or parameter error */
-    TGM_ERROR_COMPRESSION = 4,   /* a codec failed or is not built in */
-    TGM_ERROR_OBJECT = 5,        /* object index or range out of bounds */
-    TGM_ERROR_IO = 6,            /* file system error */
-    TGM_ERROR_HASH_MISMATCH = 7, /* stored and computed hash differ */
-    TGM_ERROR_INVALID_ARG = 8,   /* NULL pointer, bad option value */
-    TGM_ERROR_END_OF_ITER = 9,   /* iterator exhausted (not a failure) */
-    TGM_ERROR_REMOTE = 10,       /* remote (HTTP/S3) access error */
-    TGM_ERROR_MISSING_HASH = 11, /* hash verification asked for, none stored */
-    TGM_ERROR_TIMEOUT = 12,      /* async task deadline passed */
-    TGM_ERROR_CANCELLED = 13,    /* async task cancelled */
-    /* Addition of Tensogram for C: ecCodes or netCDF-C reported a failure
-     * (the converters of tensogram/convert.h). */
-    TGM_ERROR_CONVERT = 14
-} tgm_error;
+/* Every error code: its name, its value (the reference's; 14 is an
+ * addition of Tensogram for C) and the short text tgm_error_string gives.
+ * The enum below and the library's message table are both made from this
+ * list. */
+#define TGM_ERROR_CODES(X)                                                                         \
+    X(TGM_ERROR_OK, 0, "ok")                                                                       \
+    X(TGM_ERROR_FRAMING, 1, "framing error")         /* malformed message structure */             \
+    X(TGM_ERROR_METADATA, 2, "metadata error")       /* bad or missing metadata / descriptor */    \
+    X(TGM_ERROR_ENCODING, 3, "encoding error")       /* encoding pipeline or parameter error */    \
+    X(TGM_ERROR_COMPRESSION, 4, "compression error") /* a codec failed or is not built in */       \
+    X(TGM_ERROR_OBJECT, 5, "object error")           /* object index or range out of bounds */     \
+    X(TGM_ERROR_IO, 6, "I/O error")                  /* file system error */                       \
+    X(TGM_ERROR_HASH_MISMATCH, 7, "hash mismatch")   /* stored and computed hash differ */         \
+    X(TGM_ERROR_INVALID_ARG, 8, "invalid argument")  /* NULL pointer, bad option value */          \
+    X(TGM_ERROR_END_OF_ITER, 9, "end of iteration")  /* iterator exhausted (not a failure) */      \
+    X(TGM_ERROR_REMOTE, 10, "remote error")          /* remote (HTTP/S3) access error */           \
+    X(TGM_ERROR_MISSING_HASH, 11, "missing hash")    /* hash verification asked for, none */       \
+    X(TGM_ERROR_TIMEOUT, 12, "async task timed out") /* async task deadline passed */              \
+    X(TGM_ERROR_CANCELLED, 13, "async task cancelled")                                             \
+    /* ecCodes or netCDF-C reported a failure (the converters of                                   \
+     * tensogram/convert.h) */                                                                     \
+    X(TGM_ERROR_CONVERT, 14, "conversion error")
+
+#define TGM_ERROR_ENUM_ENTRY_(name, value, text) name = value,
+typedef enum { TGM_ERROR_CODES(TGM_ERROR_ENUM_ENTRY_) } tgm_error;
+#undef TGM_ERROR_ENUM_ENTRY_
 
 /* Detail text of the last failure on this thread, or NULL if none.  Valid
  * until the next library call on the same thread. */

@@ -3,25 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The message table: one entry per public error code (values are fixed by
- * the reference C API). */
-#define TGM_ERROR_TABLE(X)                                                                         \
-    X(TGM_ERROR_OK, "ok")                                                                          \
-    X(TGM_ERROR_FRAMING, "framing error")                                                          \
-    X(TGM_ERROR_METADATA, "metadata error")                                                        \
-    X(TGM_ERROR_ENCODING, "encoding error")                                                        \
-    X(TGM_ERROR_COMPRESSION, "compression error")                                                  \
-    X(TGM_ERROR_OBJECT, "object error")                                                            \
-    X(TGM_ERROR_IO, "I/O error")                                                                   \
-    X(TGM_ERROR_HASH_MISMATCH, "hash mismatch")                                                    \
-    X(TGM_ERROR_INVALID_ARG, "invalid argument")                                                   \
-    X(TGM_ERROR_END_OF_ITER, "end of iteration")                                                   \
-    X(TGM_ERROR_REMOTE, "remote error")                                                            \
-    X(TGM_ERROR_MISSING_HASH, "missing hash")                                                      \
-    X(TGM_ERROR_TIMEOUT, "async task timed out")                                                   \
-    X(TGM_ERROR_CANCELLED, "async task cancelled")                                                 \
-    X(TGM_ERROR_CONVERT, "conversion error")
-
 #define TGM_DETAIL_CAP 4096
 
 static _Thread_local char detail_buf[TGM_DETAIL_CAP];
@@ -30,10 +11,10 @@ static _Thread_local int64_t detail_object_index = -1;
 
 const char *tgm__error_category(tgm_error code) {
     switch ((int)code) {
-#define X(c, msg)                                                                                  \
-    case c:                                                                                        \
-        return msg;
-        TGM_ERROR_TABLE(X)
+#define X(name, value, text)                                                                       \
+    case name:                                                                                     \
+        return text;
+        TGM_ERROR_CODES(X) /* the public header's list */
 #undef X
     default:
         return "unknown error";
@@ -51,6 +32,21 @@ static void set_detail_v(const char *prefix, const char *fmt, va_list ap) {
     vsnprintf(detail_buf + used, sizeof detail_buf - used, fmt, ap);
     detail_set = 1;
     detail_object_index = -1;
+}
+
+const char *tgm__error_detail_body(void) {
+    if (!detail_set) {
+        return NULL;
+    }
+    const char *d = detail_buf;
+#define X(name, value, text)                                                                       \
+    if (strncmp(d, text, strlen(text)) == 0 && d[strlen(text)] == ':' &&                           \
+        d[strlen(text) + 1] == ' ') {                                                              \
+        return d + strlen(text) + 2;                                                               \
+    }
+    TGM_ERROR_CODES(X)
+#undef X
+    return d;
 }
 
 tgm_error tgm__vfail(tgm_error code, const char *fmt, va_list ap) {

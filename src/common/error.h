@@ -37,6 +37,8 @@ tgm_error tgm__oom(size_t nbytes, const char *what);
 
 void tgm__clear_error(void);
 const char *tgm__error_detail(void); /* NULL when no error is recorded */
+/* The detail without its leading "<category>: " (NULL when none). */
+const char *tgm__error_detail_body(void);
 
 /* Object index attached to the last MISSING_HASH / HASH_MISMATCH error
  * (-1 when none). */

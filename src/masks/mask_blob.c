@@ -173,19 +173,8 @@ tgm_error tgm__mask_check_descriptor(tgm_mask_kind kind, const char *method, siz
 /* The current error detail without its "<category>: " prefix, copied into
  * buf (the detail buffer is about to be rewritten). */
 static const char *detail_copy(char *buf, size_t cap) {
-    const char *d = tgm__error_detail();
-    if (d == NULL) {
-        d = "unknown error";
-    }
-    for (int code = TGM_ERROR_FRAMING; code <= TGM_ERROR_CONVERT; code++) {
-        const char *cat = tgm__error_category((tgm_error)code);
-        size_t n = strlen(cat);
-        if (strncmp(d, cat, n) == 0 && d[n] == ':' && d[n + 1] == ' ') {
-            d += n + 2;
-            break;
-        }
-    }
-    snprintf(buf, cap, "%s", d);
+    const char *d = tgm__error_detail_body();
+    snprintf(buf, cap, "%s", d != NULL ? d : "unknown error");
     return buf;
 }
 
