@@ -172,11 +172,13 @@ static int split_object(tgm_vctx *c, size_t pos, size_t frame_total, uint16_t fl
     return SPLIT_OK;
 }
 
-bool tgm__v_structure(tgm_vctx *c) {
+/* ---- the envelope: preamble, total_length, postamble (§3, §7) ---- */
+
+/* Checks the preamble and finds the postamble; *msg_end is where the frame
+ * region ends (the postamble's offset).  false: nothing more can be read. */
+static bool check_envelope(tgm_vctx *c, size_t *msg_end, tgm_postamble *pa) {
     const uint8_t *buf = c->buf;
     size_t len = c->len;
-
-    /* ---- preamble (§3) ---- */
     if (len < TGM_PREAMBLE_SIZE) {
         tgm__vissue(c, TGM_VC_BUFFER_TOO_SHORT, L1, TGM_VS_ERROR, -1, 0,
                     "buffer too short for preamble: %zu < %u", len, TGM_PREAMBLE_SIZE);
@@ -195,10 +197,6 @@ bool tgm__v_structure(tgm_vctx *c) {
         tgm__clear_error();
         return false;
     }
-
-    /* ---- total_length and postamble (§3.2, §7) ---- */
-    size_t msg_end; /* start of the postamble = end of the frame region */
-    tgm_postamble pa;
     if (c->pre.total_length > 0) {
         uint64_t tl = c->pre.total_length;
         if (tl > SIZE_MAX) {
@@ -217,9 +215,9 @@ bool tgm__v_structure(tgm_vctx *c) {
                         (unsigned long long)tl, TGM_MIN_MESSAGE_SIZE);
             return false;
         }
-        msg_end = (size_t)tl - TGM_POSTAMBLE_SIZE;
-        if (tgm__postamble_read(buf + msg_end, TGM_POSTAMBLE_SIZE, &pa) != TGM_ERROR_OK) {
-            tgm__vissue(c, TGM_VC_POSTAMBLE_INVALID, L1, TGM_VS_ERROR, -1, (int64_t)msg_end,
+        *msg_end = (size_t)tl - TGM_POSTAMBLE_SIZE;
+        if (tgm__postamble_read(buf + *msg_end, TGM_POSTAMBLE_SIZE, pa) != TGM_ERROR_OK) {
+            tgm__vissue(c, TGM_VC_POSTAMBLE_INVALID, L1, TGM_VS_ERROR, -1, (int64_t)*msg_end,
                         "postamble invalid: %s", tgm__vdetail());
             tgm__clear_error();
             return false;
@@ -227,208 +225,222 @@ bool tgm__v_structure(tgm_vctx *c) {
     } else {
         /* Streaming message whose length was never back-filled: the
          * postamble is the end of the buffer (§9.4). */
-        msg_end = len - TGM_POSTAMBLE_SIZE;
-        if (tgm__postamble_read(buf + msg_end, TGM_POSTAMBLE_SIZE, &pa) != TGM_ERROR_OK) {
+        *msg_end = len - TGM_POSTAMBLE_SIZE;
+        if (tgm__postamble_read(buf + *msg_end, TGM_POSTAMBLE_SIZE, pa) != TGM_ERROR_OK) {
             tgm__clear_error();
-            tgm__vissue(c, TGM_VC_POSTAMBLE_INVALID, L1, TGM_VS_ERROR, -1, (int64_t)msg_end,
+            tgm__vissue(c, TGM_VC_POSTAMBLE_INVALID, L1, TGM_VS_ERROR, -1, (int64_t)*msg_end,
                         "missing or invalid postamble in streaming message");
             return false;
         }
     }
-    check_ffo(c, &pa, msg_end);
+    check_ffo(c, pa, *msg_end);
+    return true;
+}
 
-    /* ---- frames (§2, §5) ---- */
-    size_t pos = TGM_PREAMBLE_SIZE;
-    tgm_phase phase = TGM_PHASE_HEADER;
-    uint16_t observed = 0;
-    bool pending_preceder = false;
-    size_t obj_idx = 0;
-    size_t first_footer = SIZE_MAX;
+/* ---- the frame walk (§2, §5) ---- */
 
-    while (pos < msg_end) {
-        if (pos + 2 > msg_end) {
-            if (buf[pos] != 0) {
-                tgm__vissue(c, TGM_VC_NON_ZERO_PADDING, L1, TGM_VS_WARNING, -1, (int64_t)pos,
-                            "unexpected non-zero padding bytes at offset %zu", pos);
-            }
-            break;
-        }
-        if (buf[pos] != 'F' || buf[pos + 1] != 'R') {
-            /* Not a frame: padding up to the next 8-byte boundary, which
-             * must be zero (§2.3). */
-            size_t next = ((pos + 8) & ~(size_t)7);
-            if (next > msg_end) {
-                next = msg_end;
-            }
-            if (next <= pos) {
-                next = pos + 1;
-            }
-            bool zero = true;
-            for (size_t i = pos; i < next && i < msg_end; i++) {
-                if (buf[i] != 0) {
-                    zero = false;
-                    break;
-                }
-            }
-            if (!zero) {
-                tgm__vissue(c, TGM_VC_NON_ZERO_PADDING, L1, TGM_VS_WARNING, -1, (int64_t)pos,
-                            "unexpected non-zero padding bytes at offset %zu", pos);
-            }
-            pos = next;
-            continue;
-        }
-        if (pos + TGM_FRAME_HEADER_SIZE > msg_end) {
-            tgm__vissue(c, TGM_VC_TRUNCATED_FRAME_HEADER, L1, TGM_VS_ERROR, -1, (int64_t)pos,
-                        "truncated frame header at offset %zu", pos);
-            break;
-        }
-        tgm_frame_header fh;
-        if (tgm__frame_header_read(buf + pos, msg_end - pos, pos, &fh) != TGM_ERROR_OK) {
-            tgm__vissue(c, TGM_VC_INVALID_FRAME_HEADER, L1, TGM_VS_ERROR, -1, (int64_t)pos,
-                        "invalid frame header at offset %zu: %s", pos, tgm__vdetail());
-            tgm__clear_error();
-            break;
-        }
-        if (fh.total_length > SIZE_MAX) {
-            tgm__vissue(c, TGM_VC_FRAME_LENGTH_OVERFLOW, L1, TGM_VS_ERROR, -1, (int64_t)pos,
-                        "frame total_length %llu overflows usize at offset %zu",
-                        (unsigned long long)fh.total_length, pos);
-            break;
-        }
-        size_t total = (size_t)fh.total_length;
-        bool is_obj = tgm__frame_is_data_object(fh.type) != 0;
-        /* The reference only requires room for the header and the end
-         * marker of non-object frames (not the full 12-byte footer). */
-        size_t min = TGM_FRAME_HEADER_SIZE + (is_obj ? TGM_DATA_FRAME_FOOTER_SIZE : 4);
-        if (total < min) {
-            tgm__vissue(c, TGM_VC_FRAME_TOO_SMALL, L1, TGM_VS_ERROR, -1, (int64_t)pos,
-                        "frame at offset %zu total_length %zu < minimum %zu", pos, total, min);
-            break;
-        }
-        if (total > SIZE_MAX - pos) {
-            tgm__vissue(c, TGM_VC_FRAME_LENGTH_OVERFLOW, L1, TGM_VS_ERROR, -1, (int64_t)pos,
-                        "frame at offset %zu total_length %zu causes overflow", pos, total);
-            break;
-        }
-        size_t frame_end = pos + total;
-        if (frame_end > msg_end) {
-            tgm__vissue(c, TGM_VC_FRAME_EXCEEDS_MESSAGE, L1, TGM_VS_ERROR, -1, (int64_t)pos,
-                        "frame at offset %zu extends into postamble (frame_end=%zu, "
-                        "postamble_start=%zu)",
-                        pos, frame_end, msg_end);
-            break;
-        }
-        size_t endf = frame_end - 4;
-        if (!tgm__frame_is_end_marker(buf + endf)) {
-            tgm__vissue(c, TGM_VC_MISSING_END_MARKER, L1, TGM_VS_ERROR, -1, (int64_t)endf,
-                        "missing ENDF marker at offset %zu for frame starting at %zu", endf, pos);
-            break;
-        }
+typedef struct walk {
+    size_t msg_end;
+    tgm_phase phase;
+    uint16_t observed; /* preamble flags the frames present call for */
+    bool pending_preceder;
+    size_t obj_idx;
+    size_t first_footer;
+} walk;
 
-        /* Phase order (§5): header -> body -> footer. */
-        tgm_phase ph = tgm__frame_phase(fh.type);
-        if (ph < phase) {
-            tgm__vissue(c, TGM_VC_FRAME_ORDER_VIOLATION, L1, TGM_VS_ERROR, -1, (int64_t)pos,
-                        "frame %s at offset %zu appears after %s phase \xe2\x80\x94 wrong order",
-                        tgm__frame_type_name(fh.type), pos, phase_name(phase));
+/* Bytes at pos that do not start a frame: padding up to the next 8-byte
+ * boundary, which must be zero (§2.3).  Returns where to continue, or
+ * msg_end at the end. */
+static size_t skip_gap(tgm_vctx *c, size_t pos, size_t msg_end) {
+    const uint8_t *buf = c->buf;
+    if (pos + 2 > msg_end) {
+        if (buf[pos] != 0) {
+            tgm__vissue(c, TGM_VC_NON_ZERO_PADDING, L1, TGM_VS_WARNING, -1, (int64_t)pos,
+                        "unexpected non-zero padding bytes at offset %zu", pos);
         }
-        if (ph == TGM_PHASE_FOOTER && first_footer == SIZE_MAX) {
-            first_footer = pos;
-        }
-        if (ph > phase) {
-            phase = ph;
-        }
-
-        /* A preceder must be followed directly by a data object (§6.4). */
-        if (pending_preceder && !is_obj) {
-            tgm__vissue(c, TGM_VC_PRECEDER_NOT_FOLLOWED_BY_OBJECT, L1, TGM_VS_ERROR, -1,
-                        (int64_t)pos,
-                        "PrecederMetadata must be followed by a data-object frame, got %s at "
-                        "offset %zu",
-                        tgm__frame_type_name(fh.type), pos);
-            pending_preceder = false;
-        }
-
-        switch (fh.type) {
-        case TGM_FRAME_HEADER_METADATA:
-            observed |= TGM_MF_HEADER_METADATA;
+        return msg_end;
+    }
+    size_t next = ((pos + 8) & ~(size_t)7);
+    if (next > msg_end) {
+        next = msg_end;
+    }
+    if (next <= pos) {
+        next = pos + 1;
+    }
+    bool zero = true;
+    for (size_t i = pos; i < next && i < msg_end; i++) {
+        if (buf[i] != 0) {
+            zero = false;
             break;
-        case TGM_FRAME_FOOTER_METADATA:
-            observed |= TGM_MF_FOOTER_METADATA;
-            break;
-        case TGM_FRAME_HEADER_INDEX:
-            observed |= TGM_MF_HEADER_INDEX;
-            break;
-        case TGM_FRAME_FOOTER_INDEX:
-            observed |= TGM_MF_FOOTER_INDEX;
-            break;
-        case TGM_FRAME_HEADER_HASH:
-            observed |= TGM_MF_HEADER_HASHES;
-            break;
-        case TGM_FRAME_FOOTER_HASH:
-            observed |= TGM_MF_FOOTER_HASHES;
-            break;
-        case TGM_FRAME_PRECEDER_METADATA:
-            observed |= TGM_MF_PRECEDER_METADATA;
-            pending_preceder = true;
-            break;
-        default: /* data object */
-            pending_preceder = false;
-            break;
-        }
-
-        bool check_padding = true;
-        if (is_obj) {
-            tgm_vobj o;
-            int s = split_object(c, pos, total, fh.flags, obj_idx, &o);
-            if ((s == SPLIT_OK && !push_obj(c, &o)) || c->r->oom) {
-                return false;
-            }
-            check_padding = s != SPLIT_OVERFLOW;
-            obj_idx++;
-        } else {
-            tgm_vframe f = {fh.type,
-                            fh.flags,
-                            pos,
-                            total,
-                            buf + pos + TGM_FRAME_HEADER_SIZE,
-                            endf - (pos + TGM_FRAME_HEADER_SIZE)};
-            if (!push_frame(c, &f)) {
-                return false;
-            }
-        }
-
-        /* Skip the alignment padding after the frame (§2.3). */
-        size_t aligned = frame_end <= SIZE_MAX - 7 ? ((frame_end + 7) & ~(size_t)7) : SIZE_MAX;
-        if (aligned <= msg_end) {
-            for (size_t i = frame_end; check_padding && i < aligned; i++) {
-                if (buf[i] != 0) {
-                    tgm__vissue(c, TGM_VC_NON_ZERO_PADDING, L1, TGM_VS_WARNING, -1,
-                                (int64_t)frame_end,
-                                "non-zero alignment padding after frame at offset %zu", frame_end);
-                    break;
-                }
-            }
-            pos = aligned;
-        } else {
-            pos = frame_end;
         }
     }
+    if (!zero) {
+        tgm__vissue(c, TGM_VC_NON_ZERO_PADDING, L1, TGM_VS_WARNING, -1, (int64_t)pos,
+                    "unexpected non-zero padding bytes at offset %zu", pos);
+    }
+    return next;
+}
 
-    if (pending_preceder) {
+/* The frame header at pos and its extent: sizes, room before the
+ * postamble, the end marker.  false: the walk cannot go on. */
+static bool frame_extent(tgm_vctx *c, size_t pos, size_t msg_end, tgm_frame_header *fh,
+                         size_t *total) {
+    const uint8_t *buf = c->buf;
+    if (pos + TGM_FRAME_HEADER_SIZE > msg_end) {
+        tgm__vissue(c, TGM_VC_TRUNCATED_FRAME_HEADER, L1, TGM_VS_ERROR, -1, (int64_t)pos,
+                    "truncated frame header at offset %zu", pos);
+        return false;
+    }
+    if (tgm__frame_header_read(buf + pos, msg_end - pos, pos, fh) != TGM_ERROR_OK) {
+        tgm__vissue(c, TGM_VC_INVALID_FRAME_HEADER, L1, TGM_VS_ERROR, -1, (int64_t)pos,
+                    "invalid frame header at offset %zu: %s", pos, tgm__vdetail());
+        tgm__clear_error();
+        return false;
+    }
+    if (fh->total_length > SIZE_MAX) {
+        tgm__vissue(c, TGM_VC_FRAME_LENGTH_OVERFLOW, L1, TGM_VS_ERROR, -1, (int64_t)pos,
+                    "frame total_length %llu overflows usize at offset %zu",
+                    (unsigned long long)fh->total_length, pos);
+        return false;
+    }
+    *total = (size_t)fh->total_length;
+    bool is_obj = tgm__frame_is_data_object(fh->type) != 0;
+    /* The reference only requires room for the header and the end marker
+     * of non-object frames (not the full 12-byte footer). */
+    size_t min = TGM_FRAME_HEADER_SIZE + (is_obj ? TGM_DATA_FRAME_FOOTER_SIZE : 4);
+    if (*total < min) {
+        tgm__vissue(c, TGM_VC_FRAME_TOO_SMALL, L1, TGM_VS_ERROR, -1, (int64_t)pos,
+                    "frame at offset %zu total_length %zu < minimum %zu", pos, *total, min);
+        return false;
+    }
+    if (*total > SIZE_MAX - pos) {
+        tgm__vissue(c, TGM_VC_FRAME_LENGTH_OVERFLOW, L1, TGM_VS_ERROR, -1, (int64_t)pos,
+                    "frame at offset %zu total_length %zu causes overflow", pos, *total);
+        return false;
+    }
+    size_t frame_end = pos + *total;
+    if (frame_end > msg_end) {
+        tgm__vissue(c, TGM_VC_FRAME_EXCEEDS_MESSAGE, L1, TGM_VS_ERROR, -1, (int64_t)pos,
+                    "frame at offset %zu extends into postamble (frame_end=%zu, "
+                    "postamble_start=%zu)",
+                    pos, frame_end, msg_end);
+        return false;
+    }
+    size_t endf = frame_end - 4;
+    if (!tgm__frame_is_end_marker(buf + endf)) {
+        tgm__vissue(c, TGM_VC_MISSING_END_MARKER, L1, TGM_VS_ERROR, -1, (int64_t)endf,
+                    "missing ENDF marker at offset %zu for frame starting at %zu", endf, pos);
+        return false;
+    }
+    return true;
+}
+
+/* Phase order (§5), the preceder rule (§6.4) and the preamble flag the
+ * frame calls for. */
+static void follow_rules(tgm_vctx *c, walk *w, const tgm_frame_header *fh, size_t pos) {
+    bool is_obj = tgm__frame_is_data_object(fh->type) != 0;
+    tgm_phase ph = tgm__frame_phase(fh->type);
+    if (ph < w->phase) {
+        tgm__vissue(c, TGM_VC_FRAME_ORDER_VIOLATION, L1, TGM_VS_ERROR, -1, (int64_t)pos,
+                    "frame %s at offset %zu appears after %s phase \xe2\x80\x94 wrong order",
+                    tgm__frame_type_name(fh->type), pos, phase_name(w->phase));
+    }
+    if (ph == TGM_PHASE_FOOTER && w->first_footer == SIZE_MAX) {
+        w->first_footer = pos;
+    }
+    if (ph > w->phase) {
+        w->phase = ph;
+    }
+    /* A preceder must be followed directly by a data object. */
+    if (w->pending_preceder && !is_obj) {
+        tgm__vissue(c, TGM_VC_PRECEDER_NOT_FOLLOWED_BY_OBJECT, L1, TGM_VS_ERROR, -1, (int64_t)pos,
+                    "PrecederMetadata must be followed by a data-object frame, got %s at "
+                    "offset %zu",
+                    tgm__frame_type_name(fh->type), pos);
+        w->pending_preceder = false;
+    }
+    switch (fh->type) {
+    case TGM_FRAME_HEADER_METADATA:
+        w->observed |= TGM_MF_HEADER_METADATA;
+        break;
+    case TGM_FRAME_FOOTER_METADATA:
+        w->observed |= TGM_MF_FOOTER_METADATA;
+        break;
+    case TGM_FRAME_HEADER_INDEX:
+        w->observed |= TGM_MF_HEADER_INDEX;
+        break;
+    case TGM_FRAME_FOOTER_INDEX:
+        w->observed |= TGM_MF_FOOTER_INDEX;
+        break;
+    case TGM_FRAME_HEADER_HASH:
+        w->observed |= TGM_MF_HEADER_HASHES;
+        break;
+    case TGM_FRAME_FOOTER_HASH:
+        w->observed |= TGM_MF_FOOTER_HASHES;
+        break;
+    case TGM_FRAME_PRECEDER_METADATA:
+        w->observed |= TGM_MF_PRECEDER_METADATA;
+        w->pending_preceder = true;
+        break;
+    default: /* data object */
+        w->pending_preceder = false;
+        break;
+    }
+}
+
+/* Keep the frame for the later levels; *check_padding false when the
+ * padding after it is not to be checked.  false: out of memory. */
+static bool record_frame(tgm_vctx *c, walk *w, const tgm_frame_header *fh, size_t pos, size_t total,
+                         bool *check_padding) {
+    *check_padding = true;
+    if (tgm__frame_is_data_object(fh->type)) {
+        tgm_vobj o;
+        int s = split_object(c, pos, total, fh->flags, w->obj_idx, &o);
+        if ((s == SPLIT_OK && !push_obj(c, &o)) || c->r->oom) {
+            return false;
+        }
+        *check_padding = s != SPLIT_OVERFLOW;
+        w->obj_idx++;
+        return true;
+    }
+    size_t body = pos + TGM_FRAME_HEADER_SIZE;
+    tgm_vframe f = {fh->type, fh->flags, pos, total, c->buf + body, pos + total - 4 - body};
+    return push_frame(c, &f);
+}
+
+/* The alignment padding after a frame ending at frame_end (§2.3); returns
+ * where the next frame starts. */
+static size_t skip_padding(tgm_vctx *c, size_t frame_end, size_t msg_end, bool check) {
+    size_t aligned = frame_end <= SIZE_MAX - 7 ? ((frame_end + 7) & ~(size_t)7) : SIZE_MAX;
+    if (aligned > msg_end) {
+        return frame_end;
+    }
+    for (size_t i = frame_end; check && i < aligned; i++) {
+        if (c->buf[i] != 0) {
+            tgm__vissue(c, TGM_VC_NON_ZERO_PADDING, L1, TGM_VS_WARNING, -1, (int64_t)frame_end,
+                        "non-zero alignment padding after frame at offset %zu", frame_end);
+            break;
+        }
+    }
+    return aligned;
+}
+
+/* After the walk: a dangling preceder, the postamble's first footer
+ * offset, the preamble flags against the frames present, a metadata
+ * frame at all. */
+static void check_summary(tgm_vctx *c, const walk *w, const tgm_postamble *pa) {
+    if (w->pending_preceder) {
         tgm__vissue(c, TGM_VC_DANGLING_PRECEDER, L1, TGM_VS_ERROR, -1, -1,
                     "dangling PrecederMetadata: no DataObject frame followed");
     }
-
     /* first_footer_offset points at the first footer frame, or at the
      * postamble when there is none (§7). */
-    size_t expect_ffo = first_footer != SIZE_MAX ? first_footer : msg_end;
-    if (pa.first_footer_offset != (uint64_t)expect_ffo) {
+    size_t expect_ffo = w->first_footer != SIZE_MAX ? w->first_footer : w->msg_end;
+    if (pa->first_footer_offset != (uint64_t)expect_ffo) {
         tgm__vissue(c, TGM_VC_FOOTER_OFFSET_MISMATCH, L1, TGM_VS_WARNING, -1, -1,
                     "first_footer_offset %llu does not match actual first footer position %zu",
-                    (unsigned long long)pa.first_footer_offset, expect_ffo);
+                    (unsigned long long)pa->first_footer_offset, expect_ffo);
     }
-
     /* Preamble flags against the frames actually present (§3.1). */
     static const struct {
         uint16_t bit;
@@ -439,15 +451,41 @@ bool tgm__v_structure(tgm_vctx *c) {
         {TGM_MF_HEADER_HASHES, "HEADER_HASHES"},        {TGM_MF_FOOTER_HASHES, "FOOTER_HASHES"},
         {TGM_MF_PRECEDER_METADATA, "PRECEDER_METADATA"}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        if (((c->pre.flags & flags[i].bit) != 0) != ((observed & flags[i].bit) != 0)) {
+        if (((c->pre.flags & flags[i].bit) != 0) != ((w->observed & flags[i].bit) != 0)) {
             tgm__vissue(c, TGM_VC_FLAG_MISMATCH, L1, TGM_VS_WARNING, -1, 10,
                         "%s flag mismatch: declared vs observed", flags[i].name);
         }
     }
-
-    if (!(observed & (TGM_MF_HEADER_METADATA | TGM_MF_FOOTER_METADATA))) {
+    if (!(w->observed & (TGM_MF_HEADER_METADATA | TGM_MF_FOOTER_METADATA))) {
         tgm__vissue(c, TGM_VC_NO_METADATA_FRAME, L1, TGM_VS_ERROR, -1, -1,
                     "no metadata frame found (neither header nor footer)");
     }
+}
+
+bool tgm__v_structure(tgm_vctx *c) {
+    tgm_postamble pa;
+    walk w = {0, TGM_PHASE_HEADER, 0, false, 0, SIZE_MAX};
+    if (!check_envelope(c, &w.msg_end, &pa)) {
+        return false;
+    }
+    size_t pos = TGM_PREAMBLE_SIZE;
+    while (pos < w.msg_end) {
+        if (c->buf[pos] != 'F' || pos + 2 > w.msg_end || c->buf[pos + 1] != 'R') {
+            pos = skip_gap(c, pos, w.msg_end);
+            continue;
+        }
+        tgm_frame_header fh;
+        size_t total;
+        if (!frame_extent(c, pos, w.msg_end, &fh, &total)) {
+            break;
+        }
+        follow_rules(c, &w, &fh, pos);
+        bool check_padding;
+        if (!record_frame(c, &w, &fh, pos, total, &check_padding)) {
+            return false;
+        }
+        pos = skip_padding(c, pos + total, w.msg_end, check_padding);
+    }
+    check_summary(c, &w, &pa);
     return true;
 }
