@@ -181,11 +181,14 @@ static inline void forward4(const tgm_zfp_cfg *c, const uint8_t *src, fwd4 *o) {
             o->first[b][i] = zfp_first_one(ri[b]);
         }
     }
-    /* Plane words: P_w = sum over i of spread16(r_i >> 16 w) << i. */
+    /* Plane words: P_w = sum over i of spread16(r_i >> 16 w) << i, for the
+     * planes the precision and the rate budget can reach (every coded plane
+     * takes at least one bit). */
+    uint32_t reach = c->maxprec < c->maxbits - 12 ? c->maxprec : c->maxbits - 12;
     __m256d pw[4];
     for (int wd = 0; wd < 4; wd++) {
         __m256i v = _mm256_setzero_si256();
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 4 && 16u * (uint32_t)wd < reach; i++) {
             __m256i piece = spread16(_mm256_srli_epi64(r[i], 16 * wd));
             v = _mm256_or_si256(v, _mm256_slli_epi64(piece, i));
         }
@@ -252,14 +255,19 @@ static inline void coeffs(const uint64_t *P, uint64_t *r) {
     __m256i lo = _mm256_and_si256(p, lo4);
     __m256i hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), lo4);
     __m256i a = _mm256_unpacklo_epi8(lo, hi), b = _mm256_unpackhi_epi8(lo, hi);
-    __m256i first = _mm256_permute2x128_si256(a, b, 0x20);  /* planes 63 .. 32 */
-    __m256i second = _mm256_permute2x128_si256(a, b, 0x31); /* planes 31 .. 0 */
-    for (int i = 0; i < 4; i++) {
-        __m128i cnt = _mm_cvtsi32_si128(7 - i);
-        uint32_t f = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(first, cnt));
-        uint32_t s = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(second, cnt));
-        r[i] = (uint64_t)f | (uint64_t)s << 32;
+    __m256i first = _mm256_permute2x128_si256(a, b, 0x20); /* planes 63 .. 32 */
+    r[0] = (uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(first, 7));
+    r[1] = (uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(first, 6));
+    r[2] = (uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(first, 5));
+    r[3] = (uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(first, 4));
+    if ((P[2] | P[3]) == 0) {
+        return; /* low rates: planes 31 .. 0 were not decoded */
     }
+    __m256i second = _mm256_permute2x128_si256(a, b, 0x31); /* planes 31 .. 0 */
+    r[0] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(second, 7)) << 32;
+    r[1] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(second, 6)) << 32;
+    r[2] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(second, 5)) << 32;
+    r[3] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(second, 4)) << 32;
 }
 
 static inline void inverse4(const uint64_t (*P)[5], const int64_t *emax, uint8_t *out) {
