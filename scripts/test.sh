@@ -16,6 +16,8 @@ bash scripts/install-deps.sh
 
 echo "== house rules: clang-format"
 bash scripts/check-format.sh
+echo "== house rules: module edges (src/README.md)"
+bash scripts/check-includes.sh
 
 jobs="$(nproc 2>/dev/null || echo 2)"
 
