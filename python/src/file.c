@@ -304,6 +304,21 @@ static PyObject *File_append_raw(FileObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *File_sync(FileObject *self, PyObject *unused) {
+    (void)unused;
+    tgm_file_t *f = enter(self);
+    if (f == NULL) {
+        return NULL;
+    }
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_file_sync(f));
+    leave(self);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *File_decode_metadata(FileObject *self, PyObject *arg) {
     size_t index;
     if (index_arg(arg, &index, "index") < 0) {
@@ -617,6 +632,7 @@ static PyMethodDef File_methods[] = {
     {"append", (PyCFunction)File_append, METH_VARARGS,
      "append(metadata_json, datas, hash, threads, mask_options, aggregate_hash=None)"},
     {"append_raw", (PyCFunction)File_append_raw, METH_VARARGS, "Append an encoded message."},
+    {"sync", (PyCFunction)File_sync, METH_NOARGS, "fdatasync the appended messages."},
     {"decode_metadata", (PyCFunction)File_decode_metadata, METH_O, "Metadata of one message."},
     {"decode_descriptors", (PyCFunction)File_decode_descriptors, METH_O,
      "Metadata and descriptors of one message."},

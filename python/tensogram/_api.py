@@ -653,8 +653,15 @@ class TensogramFile:
         )
 
     def append_raw(self, message) -> None:
-        """Append an already-encoded message."""
+        """Append already-encoded bytes: one or more complete messages
+        (anything else raises ValueError and writes nothing)."""
         self._handle().append_raw(message)
+
+    def sync(self) -> None:
+        """Make the messages appended so far durable (fdatasync of the file,
+        and of its directory when this handle created it).  Until then an
+        append survives a crash of the process, not a power loss."""
+        self._handle().sync()
 
     def decode_message(
         self,

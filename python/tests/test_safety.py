@@ -216,4 +216,5 @@ def test_append_raw_refuses_non_messages(tmp_path):
             f.append_raw(msg[: len(msg) // 2])
         f.append_raw(msg + msg)
         assert len(f) == 3
+        f.sync()
     assert path.stat().st_size == 3 * len(msg)
