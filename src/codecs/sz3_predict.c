@@ -590,6 +590,7 @@ void tgm__sz3_lorenzo_compress(const double *x, size_t n, const sz3_lorenzo_para
     /* The reconstructed values before the current one; SZ3 pads the array
      * with zeros in front. */
     double p1 = 0, p2 = 0;
+    size_t center = 0; /* values given bin radius directly */
     for (size_t b = 0; b < n; b += lp->block) {
         size_t len = n - b < lp->block ? n - b : lp->block;
         const double *d0 = x + b, *dl = x + b + len - 1;
@@ -610,20 +611,36 @@ void tgm__sz3_lorenzo_compress(const double *x, size_t n, const sz3_lorenzo_para
         } else {
             sid = lp->second;
         }
-        /* The chain through p1 is serial: the histogram update is free. */
+        /* The chain through p1 is serial (the histogram update is free).  A
+         * value within the bound of its prediction with |diff| / eb below 1
+         * (runs in masks, constant stretches) gets what the quantiser would
+         * give it, bin radius and reconstruction pred + 0.0, without its
+         * conversions: the next prediction, speculated on that branch, need
+         * not wait for them. */
         for (size_t i = 0; i < len; i++) {
-            double pred = sid == 0 ? p1 : 2 * p1 - p2, v;
-            int32_t bin = tgm__sz3_quant1(k, d0[i], pred, &v);
+            double pred = sid == 0 ? p1 : 2 * p1 - p2, v, xi = d0[i];
+            double diff = fabs(xi - pred);
+            int32_t bin;
+            if (diff * k.recip < 1.0 && diff <= k.eb) {
+                bin = k.radius;
+                v = pred + 0.0;
+                center++;
+            } else {
+                bin = tgm__sz3_quant1(k, xi, pred, &v);
+                if (hist != NULL) {
+                    hist[bin]++;
+                }
+                if (bin == 0) {
+                    tgm__sz3_quant_push(q, v);
+                }
+            }
             bins[j++] = bin;
-            if (hist != NULL) {
-                hist[bin]++;
-            }
-            if (bin == 0) {
-                tgm__sz3_quant_push(q, v);
-            }
             p2 = p1;
             p1 = v;
         }
+    }
+    if (hist != NULL) {
+        hist[k.radius] += center;
     }
 }
 
