@@ -18,7 +18,7 @@ without importing this module first.
 Every chunk on disk is a complete message: its descriptor records the
 chunk's shape and dtype, so any Tensogram reader can decode it.  Decoding
 gives back exactly the bytes that were encoded (lossless pipelines), in
-their original byte order; lossy pipelines (simple_packing, zfp) return
+their original byte order; lossy pipelines (simple_packing, zfp, sz3) return
 their reconstruction.  Element types outside Tensogram's (bool, datetime,
 fixed-width strings, ...) are stored as their raw bytes (uint8).
 """

@@ -12,6 +12,10 @@ $ cd $REF/codecs && tensogram validate --full --canonical f32_zstd.tgm sp16_szip
 > f32_zstd.tgm: OK (1 messages, 1 objects, hash verified)
 > sp16_szip.tgm: OK (1 messages, 1 objects, hash verified)
 > mask_f32_rle.tgm: OK (1 messages, 1 objects, hash verified)
+$ cd $REF/sz3 && tensogram validate --full sz3_float64_big.tgm sz3_float64_1d_noisy_abs_0p01.tgm && tensogram validate --full *.tgm | grep -c ": OK"
+> sz3_float64_big.tgm: OK (1 messages, 1 objects, hash verified)
+> sz3_float64_1d_noisy_abs_0p01.tgm: OK (1 messages, 1 objects, hash verified)
+> 35
 $ cd $REF/golden && tensogram validate --json simple_f32.tgm
 > [
 >   {
