@@ -4,10 +4,12 @@
  * library's threads, notifiers, the streaming encoder's ordering, and
  * shutdown with tasks in flight.  Controlled tasks (a gate the test opens)
  * come from the engine's internal interface, so every ordering checked
- * here is deterministic.  Runs under ASan and TSan in CI. */
+ * here is deterministic, and every wait is for an event (a condition
+ * variable, a notifier, a completion callback), never a sleep: the
+ * results do not depend on how loaded the machine is.  Runs under ASan
+ * and TSan in CI. */
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,26 +25,71 @@ static char path[256];
 
 /* ---- controlled tasks ----------------------------------------------------------------- */
 
-static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
-static int gate_open;
-static atomic_int started, saw_stop, ran;
+/* Everything a test waits for is an event signalled under ev_mu: no test
+ * sleeps for a time and hopes something happened meanwhile.  Each test
+ * counts its own tasks' events in a probe of its own, so a late event of
+ * an earlier test's task cannot be miscounted. */
+static pthread_mutex_t ev_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ev_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open; /* guarded by ev_mu */
+
+typedef struct probe {
+    int started;  /* run entered */
+    int saw_stop; /* a blocking run left because it was told to stop */
+    int ran;      /* run completed its work */
+    int freed;    /* the engine is done with the task (its context freed) */
+} probe;
 
 typedef struct {
     int blocking; /* wait for the gate */
     uint64_t value;
+    probe *pr;
 } ctl;
+
+static void bump(int *counter) {
+    pthread_mutex_lock(&ev_mu);
+    (*counter)++;
+    pthread_cond_broadcast(&ev_cv);
+    pthread_mutex_unlock(&ev_mu);
+}
+
+static int count_of(const int *counter) {
+    pthread_mutex_lock(&ev_mu);
+    int v = *counter;
+    pthread_mutex_unlock(&ev_mu);
+    return v;
+}
+
+/* Wait until *counter >= n.  The bound (minutes) only keeps a broken
+ * engine from hanging the suite; no correct run comes near it. */
+static int wait_count(const int *counter, int n) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 300;
+    pthread_mutex_lock(&ev_mu);
+    while (*counter < n) {
+        if (pthread_cond_timedwait(&ev_cv, &ev_mu, &ts) != 0) {
+            break;
+        }
+    }
+    int v = *counter;
+    pthread_mutex_unlock(&ev_mu);
+    return v;
+}
 
 static tgm_error run_ctl(tgm_async_task_t *t, void *p, tgm__ares *out) {
     (void)t;
     ctl *c = p;
-    atomic_fetch_add(&started, 1);
+    bump(&c->pr->started);
     if (c->blocking) {
-        pthread_mutex_lock(&gate_mu);
+        pthread_mutex_lock(&ev_mu);
         while (!gate_open) {
+            /* The stop flag is the engine's cancellation point: polled
+             * each millisecond, as long work polls it between steps. */
             if (tgm__async_stop_requested()) {
-                pthread_mutex_unlock(&gate_mu);
-                atomic_fetch_add(&saw_stop, 1);
+                c->pr->saw_stop++;
+                pthread_cond_broadcast(&ev_cv);
+                pthread_mutex_unlock(&ev_mu);
                 return TGM_ERROR_CANCELLED;
             }
             struct timespec ts;
@@ -52,25 +99,33 @@ static tgm_error run_ctl(tgm_async_task_t *t, void *p, tgm__ares *out) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000;
             }
-            pthread_cond_timedwait(&gate_cv, &gate_mu, &ts);
+            pthread_cond_timedwait(&ev_cv, &ev_mu, &ts);
         }
-        pthread_mutex_unlock(&gate_mu);
+        pthread_mutex_unlock(&ev_mu);
     }
-    atomic_fetch_add(&ran, 1);
+    bump(&c->pr->ran);
     out->kind = TGM__ARES_SIZE;
     out->size = c->value;
     return TGM_ERROR_OK;
 }
 
-static void free_ctl(void *p) { free(p); }
+static void free_ctl(void *p) {
+    ctl *c = p;
+    bump(&c->pr->freed);
+    free(c);
+}
 static void no_result(tgm__ares *r) { (void)r; }
 static const tgm__atask_ops ctl_ops = {run_ctl, free_ctl, no_result};
 
-static tgm_async_task_t *submit_ctl(int blocking, uint64_t value, tgm_cancellation_token_t *tok,
-                                    uint64_t timeout_ms) {
+static tgm_async_task_t *submit_ctl(probe *pr, int blocking, uint64_t value,
+                                    tgm_cancellation_token_t *tok, uint64_t timeout_ms) {
     ctl *c = malloc(sizeof *c);
+    if (c == NULL) {
+        return NULL;
+    }
     c->blocking = blocking;
     c->value = value;
+    c->pr = pr;
     tgm_async_task_t *t = NULL;
     if (tgm__async_submit(&ctl_ops, c, tok, timeout_ms, NULL, &t) != TGM_ERROR_OK) {
         return NULL;
@@ -79,18 +134,23 @@ static tgm_async_task_t *submit_ctl(int blocking, uint64_t value, tgm_cancellati
 }
 
 static void set_gate(int open) {
-    pthread_mutex_lock(&gate_mu);
+    pthread_mutex_lock(&ev_mu);
     gate_open = open;
-    pthread_cond_broadcast(&gate_cv);
-    pthread_mutex_unlock(&gate_mu);
+    pthread_cond_broadcast(&ev_cv);
+    pthread_mutex_unlock(&ev_mu);
 }
 
-/* Generous limits: CI machines may be heavily loaded (these only bound a
- * wait for something that must happen). */
-static void wait_started(int n) {
-    for (int i = 0; i < 60000 && atomic_load(&started) < n; i++) {
-        usleep(1000);
+/* Wait for `t` to resolve without taking its result (a notifier's
+ * descriptor, as an event loop would). */
+static bool wait_resolved(tgm_async_task_t *t) {
+    tgm_async_notifier_t *n;
+    if (tgm_async_notifier_create(&n) != TGM_ERROR_OK) {
+        return false;
     }
+    bool ok = tgm_async_task_set_notifier(t, n, 1) == TGM_ERROR_OK &&
+              tgm_async_notifier_wait(n, 300000) && tgm_async_task_is_ready(t);
+    tgm_async_notifier_free(n);
+    return ok;
 }
 
 static double now_ms(void) {
@@ -325,24 +385,22 @@ static void test_errors_through_join(void) {
 
 /* Cancel queued tasks (directly and by token) and a running one. */
 static void test_cancel(void) {
-    atomic_store(&started, 0);
-    atomic_store(&saw_stop, 0);
-    atomic_store(&ran, 0);
+    static probe pb, pq;
     set_gate(0);
     tgm_async_task_t *block[WORKERS];
     for (int i = 0; i < WORKERS; i++) {
-        block[i] = submit_ctl(1, 100 + (uint64_t)i, NULL, 0);
+        block[i] = submit_ctl(&pb, 1, 100 + (uint64_t)i, NULL, 0);
         TT_ASSERT(block[i] != NULL);
     }
-    wait_started(WORKERS);
-    TT_CHECK_EQ_INT(atomic_load(&started), WORKERS);
-    TT_ASSERT(atomic_load(&started) == WORKERS);
+    /* Every worker is now inside a blocker: nothing queued after this can
+     * start until a blocker leaves. */
+    TT_ASSERT(wait_count(&pb.started, WORKERS) == WORKERS);
 
     tgm_cancellation_token_t *tok = tgm_cancellation_token_create();
     TT_ASSERT(tok != NULL);
     tgm_async_task_t *q[6];
     for (int i = 0; i < 6; i++) {
-        q[i] = submit_ctl(0, (uint64_t)i, i >= 3 ? tok : NULL, 0);
+        q[i] = submit_ctl(&pq, 0, (uint64_t)i, i >= 3 ? tok : NULL, 0);
         TT_ASSERT(q[i] != NULL);
     }
     TT_CHECK(!tgm_async_task_is_ready(q[0]));
@@ -356,23 +414,23 @@ static void test_cancel(void) {
         TT_CHECK(tgm_async_task_is_ready(q[i]));
     }
     /* A task given an already cancelled token never runs. */
-    tgm_async_task_t *late = submit_ctl(0, 7, tok, 0);
+    tgm_async_task_t *late = submit_ctl(&pq, 0, 7, tok, 0);
     TT_ASSERT(late != NULL);
     TT_CHECK(tgm_async_task_is_ready(late));
     TT_CHECK_ERR(tgm_async_task_join_void(late), TGM_ERROR_CANCELLED);
     TT_CHECK(strstr(tgm_last_error(), "cancelled") != NULL);
     tgm_async_task_free(late);
     tgm_cancellation_token_free(tok); /* tasks keep their own reference */
+    /* Cancelled queued tasks left the engine without running. */
+    TT_CHECK_EQ_INT(wait_count(&pq.freed, 5), 5);
+    TT_CHECK_EQ_INT(count_of(&pq.started), 0);
 
     /* Cancel a running task: it resolves at once; its work sees the stop. */
     tgm_async_task_cancel(block[0]);
     TT_CHECK(tgm_async_task_is_ready(block[0]));
     uint64_t v;
     TT_CHECK_ERR(tgm_async_task_join_size(block[0], &v), TGM_ERROR_CANCELLED);
-    for (int i = 0; i < 60000 && atomic_load(&saw_stop) < 1; i++) {
-        usleep(1000);
-    }
-    TT_CHECK_EQ_INT(atomic_load(&saw_stop), 1);
+    TT_CHECK_EQ_INT(wait_count(&pb.saw_stop, 1), 1);
 
     set_gate(1);
     for (int i = 1; i < WORKERS; i++) {
@@ -389,48 +447,81 @@ static void test_cancel(void) {
         }
         tgm_async_task_free(q[i]);
     }
-    /* Only the two uncancelled queued tasks and the released blockers ran. */
-    TT_CHECK_EQ_INT(atomic_load(&ran), (WORKERS - 1) + 2);
     for (int i = 0; i < WORKERS; i++) {
         tgm_async_task_free(block[i]);
     }
+    /* Once the engine is done with all of them: only the two uncancelled
+     * queued tasks and the released blockers ran; the cancelled blocker
+     * stopped without finishing its work. */
+    TT_CHECK_EQ_INT(wait_count(&pq.freed, 7), 7);
+    TT_CHECK_EQ_INT(wait_count(&pb.freed, WORKERS), WORKERS);
+    TT_CHECK_EQ_INT(count_of(&pq.ran), 2);
+    TT_CHECK_EQ_INT(count_of(&pb.ran), WORKERS - 1);
+    TT_CHECK_EQ_INT(count_of(&pb.saw_stop), 1);
 }
 
 static void test_timeout(void) {
-    atomic_store(&started, 0);
-    atomic_store(&saw_stop, 0);
-    atomic_store(&ran, 0);
     set_gate(0);
-    /* Running task with a deadline. */
-    double t0 = now_ms();
-    tgm_async_task_t *t = submit_ctl(1, 1, NULL, 60);
-    TT_ASSERT(t != NULL);
-    uint64_t v;
-    TT_CHECK_ERR(tgm_async_task_join_size(t, &v), TGM_ERROR_TIMEOUT);
-    TT_CHECK(strstr(tgm_last_error(), "timed out") != NULL);
-    double waited = now_ms() - t0;
-    TT_CHECK(waited >= 55 && waited < 60000);
-    tgm_async_task_free(t);
-    for (int i = 0; i < 60000 && atomic_load(&saw_stop) < 1; i++) {
-        usleep(1000);
+    /* A running task with a deadline: the join reports the timeout, and
+     * the work is told to stop.  The deadline runs from submission, so on
+     * a loaded machine it may pass before a worker picks the task up
+     * (then the task never runs, which is also checked); each round
+     * doubles the deadline until one round timed out a running task. */
+    bool running_case = false;
+    for (uint64_t ms = 60; ms <= 16000 && !running_case; ms *= 2) {
+        static probe pr;
+        memset(&pr, 0, sizeof pr);
+        double t0 = now_ms();
+        tgm_async_task_t *t = submit_ctl(&pr, 1, 1, NULL, ms);
+        TT_ASSERT(t != NULL);
+        uint64_t v;
+        TT_CHECK_ERR(tgm_async_task_join_size(t, &v), TGM_ERROR_TIMEOUT);
+        TT_CHECK(strstr(tgm_last_error(), "timed out") != NULL);
+        double waited = now_ms() - t0;
+        TT_CHECK(waited >= (double)ms - 5);
+        tgm_async_task_free(t);
+        /* When the engine has let go of the task, it either ran and saw
+         * the stop, or never ran. */
+        TT_ASSERT(wait_count(&pr.freed, 1) == 1);
+        int started = count_of(&pr.started);
+        TT_CHECK_EQ_INT(count_of(&pr.ran), 0);
+        TT_CHECK_EQ_INT(count_of(&pr.saw_stop), started);
+        running_case = started == 1;
     }
-    TT_CHECK_EQ_INT(atomic_load(&saw_stop), 1);
+    TT_CHECK(running_case);
 
-    /* A deadline that passes while the task is still queued: it never runs.
-     * Earlier deadlines fire first whatever the submission order. */
-    atomic_store(&started, 0);
+    /* Deadlines that pass while tasks are still queued: they never run.
+     * Earlier deadlines fire first whatever the submission order (the
+     * notifier queues tags in resolution order). */
+    static probe pb, pq;
     tgm_async_task_t *block[WORKERS];
     for (int i = 0; i < WORKERS; i++) {
-        block[i] = submit_ctl(1, 0, NULL, 0);
+        block[i] = submit_ctl(&pb, 1, 0, NULL, 0);
     }
-    wait_started(WORKERS);
-    tgm_async_task_t *slow = submit_ctl(0, 2, NULL, 400);
-    tgm_async_task_t *fast = submit_ctl(0, 3, NULL, 30);
-    tgm_async_task_t *none = submit_ctl(0, 4, NULL, 0);
+    TT_ASSERT(wait_count(&pb.started, WORKERS) == WORKERS);
+    tgm_async_notifier_t *n;
+    TT_ASSERT(tgm_async_notifier_create(&n) == TGM_ERROR_OK);
+    tgm_async_task_t *slow = submit_ctl(&pq, 0, 2, NULL, 1500);
+    tgm_async_task_t *fast = submit_ctl(&pq, 0, 3, NULL, 30);
+    tgm_async_task_t *none = submit_ctl(&pq, 0, 4, NULL, 0);
+    TT_ASSERT(slow != NULL && fast != NULL && none != NULL);
+    TT_ASSERT(tgm_async_task_set_notifier(slow, n, 2) == TGM_ERROR_OK);
+    TT_ASSERT(tgm_async_task_set_notifier(fast, n, 3) == TGM_ERROR_OK);
+    uint64_t order[2];
+    size_t got = 0;
+    while (got < 2 && tgm_async_notifier_wait(n, 300000)) {
+        got += tgm_async_notifier_drain(n, order + got, 2 - got);
+    }
+    TT_CHECK_EQ_INT(got, 2);
+    TT_CHECK_EQ_INT(order[0], 3);
+    TT_CHECK_EQ_INT(order[1], 2);
+    tgm_async_notifier_free(n);
+    uint64_t v;
     TT_CHECK_ERR(tgm_async_task_join_size(fast, &v), TGM_ERROR_TIMEOUT);
-    TT_CHECK(!tgm_async_task_is_ready(slow));
     TT_CHECK_ERR(tgm_async_task_join_size(slow, &v), TGM_ERROR_TIMEOUT);
+    /* Every worker is still blocked: the task without a deadline waits. */
     TT_CHECK(!tgm_async_task_is_ready(none));
+    TT_CHECK_EQ_INT(count_of(&pq.started), 0);
     set_gate(1);
     TT_CHECK_ERR(tgm_async_task_join_size(none, &v), TGM_ERROR_OK);
     TT_CHECK_EQ_INT(v, 4);
@@ -438,33 +529,36 @@ static void test_timeout(void) {
         TT_CHECK_ERR(tgm_async_task_join_size(block[i], &v), TGM_ERROR_OK);
         tgm_async_task_free(block[i]);
     }
-    TT_CHECK_EQ_INT(atomic_load(&ran), WORKERS + 1);
     tgm_async_task_free(slow);
     tgm_async_task_free(fast);
     tgm_async_task_free(none);
+    TT_CHECK_EQ_INT(wait_count(&pq.freed, 3), 3);
+    TT_CHECK_EQ_INT(wait_count(&pb.freed, WORKERS), WORKERS);
+    TT_CHECK_EQ_INT(count_of(&pq.ran), 1);
+    TT_CHECK_EQ_INT(count_of(&pb.ran), WORKERS);
 }
 
 /* Completion callbacks run on library threads; they may join and free.
  * (No TT_CHECK in callbacks: the harness counters are not atomic.) */
 static pthread_t main_thread;
-static atomic_int cb_count, cb_on_main, cb_ok;
+static int cb_count, cb_on_main, cb_ok; /* guarded by ev_mu */
 
 static void on_done(void *ud) {
     tgm_async_task_t *t = ud;
     if (pthread_equal(pthread_self(), main_thread)) {
-        atomic_fetch_add(&cb_on_main, 1);
+        bump(&cb_on_main);
     }
     tgm_message_t *m = NULL;
     if (tgm_async_task_is_ready(t) && tgm_async_task_join_message(t, &m) == TGM_ERROR_OK &&
         tgm_message_num_objects(m) == 1) {
-        atomic_fetch_add(&cb_ok, 1);
+        bump(&cb_ok);
     }
     tgm_message_free(m);
     tgm_async_task_free(t);
-    atomic_fetch_add(&cb_count, 1);
+    bump(&cb_count);
 }
 
-static void count_cb(void *ud) { atomic_fetch_add((atomic_int *)ud, 1); }
+static void count_cb(void *ud) { bump(ud); }
 
 static void test_callbacks(void) {
     main_thread = pthread_self();
@@ -478,31 +572,26 @@ static void test_callbacks(void) {
         TT_ASSERT(tgm_async_task_set_completion(t, on_done, t) == TGM_ERROR_OK);
     }
     tgm_async_file_close(af);
-    for (int i = 0; i < 120000 && atomic_load(&cb_count) < N; i++) {
-        usleep(500);
-    }
-    TT_CHECK_EQ_INT(atomic_load(&cb_count), N);
-    TT_CHECK_EQ_INT(atomic_load(&cb_ok), N);
-    TT_CHECK_EQ_INT(atomic_load(&cb_on_main), 0);
+    TT_CHECK_EQ_INT(wait_count(&cb_count, N), N);
+    TT_CHECK_EQ_INT(count_of(&cb_ok), N);
+    TT_CHECK_EQ_INT(count_of(&cb_on_main), 0);
 
     /* Registration rules: once per task; on a resolved task it still fires. */
-    atomic_int fired = 0;
-    tgm_async_task_t *t = submit_ctl(0, 1, NULL, 0);
+    static probe pr;
+    static int fired;
+    tgm_async_task_t *t = submit_ctl(&pr, 0, 1, NULL, 0);
     uint64_t v;
     TT_ASSERT(tgm_async_task_join_size(t, &v) == TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_async_task_set_completion(t, count_cb, &fired), TGM_ERROR_INVALID_ARG);
     tgm_async_task_free(t);
-    t = submit_ctl(0, 1, NULL, 0);
-    while (!tgm_async_task_is_ready(t)) {
-        usleep(100);
-    }
+    t = submit_ctl(&pr, 0, 1, NULL, 0);
+    TT_ASSERT(wait_resolved(t));
     TT_CHECK_ERR(tgm_async_task_set_completion(t, count_cb, &fired), TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_async_task_set_completion(t, count_cb, &fired), TGM_ERROR_INVALID_ARG);
-    for (int i = 0; i < 60000 && atomic_load(&fired) < 1; i++) {
-        usleep(1000);
-    }
-    TT_CHECK_EQ_INT(atomic_load(&fired), 1);
+    TT_CHECK_EQ_INT(wait_count(&fired, 1), 1);
     tgm_async_task_free(t);
+    TT_CHECK_EQ_INT(wait_count(&pr.freed, 2), 2);
+    TT_CHECK_EQ_INT(count_of(&fired), 1);
 }
 
 /* One descriptor for many tasks: every tag exactly once, no thread per
@@ -559,7 +648,8 @@ static void test_notifier(void) {
 
     /* Registering after resolution queues the tag at once; freeing the
      * notifier with tags queued and tasks pending is safe. */
-    tgm_async_task_t *r = submit_ctl(0, 1, NULL, 0);
+    static probe pr;
+    tgm_async_task_t *r = submit_ctl(&pr, 0, 1, NULL, 0);
     uint64_t v;
     TT_ASSERT(tgm_async_task_join_size(r, &v) == TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_async_task_set_notifier(r, n, 77), TGM_ERROR_OK);
@@ -696,12 +786,17 @@ static void test_streaming_encoder(void) {
     unlink(p2);
 }
 
-/* Freeing tasks and handles while work is in flight. */
+/* Freeing tasks and handles while work is in flight.  Completion
+ * callbacks (which hold no reference to the task) tell when every task
+ * has resolved. */
 static void test_free_in_flight(void) {
-    atomic_store(&started, 0);
+    static probe pr;
+    static int resolved;
     set_gate(0);
-    tgm_async_task_t *b = submit_ctl(1, 1, NULL, 0);
-    wait_started(1);
+    tgm_async_task_t *b = submit_ctl(&pr, 1, 1, NULL, 0);
+    TT_ASSERT(b != NULL);
+    TT_ASSERT(wait_count(&pr.started, 1) == 1);
+    TT_ASSERT(tgm_async_task_set_completion(b, count_cb, &resolved) == TGM_ERROR_OK);
     tgm_async_task_free(b); /* running: its result is discarded later */
     tgm_async_file_t *af = open_async();
     TT_ASSERT(af != NULL);
@@ -709,31 +804,33 @@ static void test_free_in_flight(void) {
         tgm_async_task_t *t;
         TT_ASSERT(tgm_async_file_decode_message(af, (size_t)(i % NMSG), true, 0, true, false, NULL,
                                                 0, &t) == TGM_ERROR_OK);
+        TT_ASSERT(tgm_async_task_set_completion(t, count_cb, &resolved) == TGM_ERROR_OK);
         tgm_async_task_free(t);
     }
     tgm_async_file_close(af);
     set_gate(1);
-    for (int i = 0; i < 60000 && tgm_async_pending_tasks() > 0; i++) {
-        usleep(1000);
-    }
+    TT_CHECK_EQ_INT(wait_count(&resolved, 51), 51);
     TT_CHECK_EQ_INT(tgm_async_pending_tasks(), 0);
+    TT_CHECK_EQ_INT(wait_count(&pr.freed, 1), 1);
+    TT_CHECK_EQ_INT(count_of(&pr.ran), 1);
 }
 
 /* Last: shutdown is final.  Tasks in flight are cancelled, their waiters
  * and callbacks released; nothing leaks; later calls fail. */
-static atomic_int shut_cb;
+static int shut_cb; /* guarded by ev_mu */
 
 static void test_shutdown_in_flight(void) {
-    atomic_store(&started, 0);
-    atomic_store(&saw_stop, 0);
+    static probe pb, pq;
     set_gate(0);
     tgm_async_task_t *block[WORKERS], *q[10];
     for (int i = 0; i < WORKERS; i++) {
-        block[i] = submit_ctl(1, 0, NULL, 0);
+        block[i] = submit_ctl(&pb, 1, 0, NULL, 0);
+        TT_ASSERT(block[i] != NULL);
     }
-    wait_started(WORKERS);
+    TT_ASSERT(wait_count(&pb.started, WORKERS) == WORKERS);
     for (int i = 0; i < 10; i++) {
-        q[i] = submit_ctl(0, 1, NULL, i % 2 ? 100000 : 0);
+        q[i] = submit_ctl(&pq, 0, 1, NULL, i % 2 ? 100000 : 0);
+        TT_ASSERT(q[i] != NULL);
         TT_ASSERT(tgm_async_task_set_completion(q[i], count_cb, &shut_cb) == TGM_ERROR_OK);
     }
     tgm_async_file_t *af = open_async();
@@ -742,10 +839,11 @@ static void test_shutdown_in_flight(void) {
     TT_ASSERT(tgm_async_file_message_count(af, NULL, 0, &pending_file) == TGM_ERROR_OK);
     tgm_async_file_close(af);
 
+    /* Every worker is blocked, so nothing can finish within the timeout. */
     uint64_t unfinished = tgm_runtime_shutdown_blocking(30);
     TT_CHECK_EQ_INT(unfinished, WORKERS + 10 + 1);
-    TT_CHECK_EQ_INT(atomic_load(&saw_stop), WORKERS);
-    TT_CHECK_EQ_INT(atomic_load(&shut_cb), 10);
+    /* Queued callbacks ran before shutdown returned. */
+    TT_CHECK_EQ_INT(count_of(&shut_cb), 10);
     uint64_t v;
     for (int i = 0; i < WORKERS; i++) {
         TT_CHECK_ERR(tgm_async_task_join_size(block[i], &v), TGM_ERROR_CANCELLED);
@@ -758,6 +856,13 @@ static void test_shutdown_in_flight(void) {
     TT_CHECK_ERR(tgm_async_task_join_size(pending_file, &v), TGM_ERROR_CANCELLED);
     tgm_async_task_free(pending_file);
     TT_CHECK_EQ_INT(tgm_async_pending_tasks(), 0);
+    /* The blockers were told to stop (a worker slower than shutdown's
+     * grace period finishes on its own); queued tasks never ran. */
+    TT_CHECK_EQ_INT(wait_count(&pb.saw_stop, WORKERS), WORKERS);
+    TT_CHECK_EQ_INT(wait_count(&pb.freed, WORKERS), WORKERS);
+    TT_CHECK_EQ_INT(count_of(&pb.ran), 0);
+    TT_CHECK_EQ_INT(count_of(&pq.started), 0);
+    TT_CHECK_EQ_INT(wait_count(&pq.freed, 10), 10);
 
     tgm_async_task_t *t = NULL;
     TT_CHECK_ERR(tgm_async_file_open(path, NULL, 0, &t), TGM_ERROR_IO);
