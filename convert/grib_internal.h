@@ -38,7 +38,9 @@ const char *cv_grib_errstr(int err);
 
 /* Template of message h for to-grib: the message with its values replaced
  * by zeros and no bitmap, as lower-case hex (JSON string), plus the coded
- * keys whose values differ from the original's as [[name, value], ...]. */
+ * keys whose values differ from the original's as [[name, value], ...].
+ * h itself becomes the template (its values are replaced): read
+ * everything else from it first. */
 tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *restore);
 
 #endif

@@ -355,8 +355,25 @@ static tgm_error read_values(cv_grib_msg *m) {
     long bitmap_present = get_long_or(h, "bitmapPresent", 0);
     if (bitmap_present == 1 && n > 0) {
         /* Points missing from the bitmap: ecCodes gives them the
-         * missingValue, which a real value may equal, so the bitmap itself
-         * says which they are. */
+         * missingValue, which a real value may equal.  When as many points
+         * equal it as the bitmap has zeros (numberOfMissing), they are the
+         * missing ones; otherwise the bitmap itself says which. */
+        double mv = get_double_or(h, "missingValue", 9999.0);
+        long missing = get_long_or(h, "numberOfMissing", -1);
+        size_t equal = 0;
+        for (size_t i = 0; i < n; i++) {
+            equal += v[i] == mv;
+        }
+        if (missing >= 0 && (size_t)missing == equal) {
+            for (size_t i = 0; i < n; i++) {
+                if (v[i] == mv) {
+                    v[i] = NAN;
+                }
+            }
+            m->has_missing = equal > 0;
+            set_shape(m);
+            return TGM_ERROR_OK;
+        }
         size_t nb = 0;
         long *bits = NULL;
         if (codes_get_size(h, "bitmap", &nb) == 0 && nb == n &&
@@ -369,7 +386,6 @@ static tgm_error read_values(cv_grib_msg *m) {
                 }
             }
         } else {
-            double mv = get_double_or(h, "missingValue", 9999.0);
             for (size_t i = 0; i < n; i++) {
                 if (v[i] == mv) {
                     v[i] = NAN;
@@ -393,141 +409,153 @@ static bool is_data_key(const char *k) {
            strstr(k, "itMap") != NULL;
 }
 
-/* Append [name, value] to `restore` when the coded key differs in t. */
-static void restore_if_changed(codes_handle *h, codes_handle *t, const char *k, cv_buf *restore) {
+/* A coded scalar key of the original message, read before the values are
+ * replaced. */
+typedef struct {
+    char *name;
+    int type; /* CODES_TYPE_LONG, _DOUBLE or _STRING */
+    long l;
+    double d;
+    char *s;
+} orig_key;
+
+static bool record_key(codes_handle *h, const char *k, orig_key *o) {
     int type = 0;
     size_t size = 0;
     if (codes_get_native_type(h, k, &type) != 0 || codes_get_size(h, k, &size) != 0 || size != 1) {
-        return; /* arrays (pl, pv, ...) are part of the header, kept in t */
+        return false; /* arrays (pl, pv, ...) are part of the header, kept in the template */
     }
-    bool differs = false;
-    size_t mark = restore->len;
-    cv_json_sep(restore);
-    cv_putc(restore, '[');
-    cv_json_cstr(restore, k);
-    cv_putc(restore, ',');
+    memset(o, 0, sizeof *o);
+    o->type = type;
     if (type == CODES_TYPE_LONG) {
-        long a = 0, c = 0;
-        if (codes_get_long(h, k, &a) == 0) {
-            differs = codes_get_long(t, k, &c) != 0 || a != c;
-            cv_json_i64(restore, a);
+        if (codes_get_long(h, k, &o->l) != 0) {
+            return false;
         }
     } else if (type == CODES_TYPE_DOUBLE) {
-        double a = 0, c = 0;
-        if (codes_get_double(h, k, &a) == 0 && isfinite(a)) {
-            differs = codes_get_double(t, k, &c) != 0 || a != c;
-            cv_json_f64(restore, a);
+        if (codes_get_double(h, k, &o->d) != 0 || !isfinite(o->d)) {
+            return false;
         }
     } else if (type == CODES_TYPE_STRING) {
-        char *a = get_string(h, k), *c = get_string(t, k);
-        if (a != NULL) {
-            differs = c == NULL || strcmp(a, c) != 0;
-            cv_json_cstr(restore, a);
+        if ((o->s = get_string(h, k)) == NULL) {
+            return false;
         }
-        free(a);
+    } else {
+        return false;
+    }
+    if ((o->name = strdup(k)) == NULL) {
+        free(o->s);
+        return false;
+    }
+    return true;
+}
+
+/* Append [name, original value] to `restore` when the key now differs in t. */
+static void restore_if_changed(codes_handle *t, const orig_key *o, cv_buf *restore) {
+    bool differs = false;
+    if (o->type == CODES_TYPE_LONG) {
+        long c = 0;
+        differs = codes_get_long(t, o->name, &c) != 0 || c != o->l;
+    } else if (o->type == CODES_TYPE_DOUBLE) {
+        double c = 0;
+        differs = codes_get_double(t, o->name, &c) != 0 || c != o->d;
+    } else {
+        char *c = get_string(t, o->name);
+        differs = c == NULL || strcmp(c, o->s) != 0;
         free(c);
     }
     if (!differs) {
-        restore->len = mark;
-        if (restore->p != NULL) {
-            restore->p[mark] = '\0';
-        }
         return;
+    }
+    cv_json_sep(restore);
+    cv_putc(restore, '[');
+    cv_json_cstr(restore, o->name);
+    cv_putc(restore, ',');
+    if (o->type == CODES_TYPE_LONG) {
+        cv_json_i64(restore, o->l);
+    } else if (o->type == CODES_TYPE_DOUBLE) {
+        cv_json_f64(restore, o->d);
+    } else {
+        cv_json_cstr(restore, o->s);
     }
     cv_putc(restore, ']');
 }
 
 tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *restore) {
-    codes_handle *c = codes_handle_clone(h);
-    if (c == NULL) {
-        return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: cannot clone a GRIB message");
-    }
-    tgm_error err = TGM_ERROR_OK;
-    codes_handle *t = NULL;
-    double *zeros = NULL;
-    size_t n = 0;
-    long bmp = get_long_or(h, "bitmapPresent", 0);
-    /* Every point of the grid: with a bitmap, "values" still counts them
-     * all (missing ones included). */
-    int e = codes_get_size(h, "values", &n);
-    if (e == 0 && bmp == 1) {
-        e = codes_set_long(c, "bitmapPresent", 0);
-    }
-    if (e == 0) {
-        zeros = calloc(n ? n : 1, sizeof *zeros);
-        if (zeros == NULL) {
-            err = cv_oom("GRIB template");
-            goto cleanup;
-        }
-        e = codes_set_double_array(c, "values", zeros, n);
-    }
-    const void *msg = NULL;
-    size_t len = 0;
-    if (e == 0) {
-        e = codes_get_message(c, &msg, &len);
-    }
-    if (e != 0) {
-        err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: building the to-grib template: %s",
-                      cv_grib_errstr(e));
-        goto cleanup;
-    }
-    cv_putc(tmpl_hex, '"');
-    cv_hex(tmpl_hex, msg, len);
-    cv_putc(tmpl_hex, '"');
-
-    /* The coded keys that the zeroed values changed (bitsPerValue, ...),
-     * to be set again before the real values. */
-    t = codes_handle_new_from_message_copy(NULL, msg, len);
-    if (t == NULL) {
-        err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: cannot read back the to-grib template");
-        goto cleanup;
-    }
+    /* The coded keys (and their values) before the values change. */
     unsigned long flags = CODES_KEYS_ITERATOR_SKIP_READ_ONLY | CODES_KEYS_ITERATOR_SKIP_COMPUTED |
                           CODES_KEYS_ITERATOR_SKIP_FUNCTION | CODES_KEYS_ITERATOR_SKIP_DUPLICATES;
     codes_keys_iterator *it = codes_keys_iterator_new(h, flags, NULL);
     if (it == NULL) {
-        err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: cannot iterate the coded keys");
-        goto cleanup;
+        return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: cannot iterate the coded keys");
     }
-    cv_putc(restore, '[');
-    char **names = NULL;
-    size_t nn = 0, cap = 0;
+    tgm_error err = TGM_ERROR_OK;
+    orig_key *keys = NULL;
+    size_t nk = 0, cap = 0;
     while (codes_keys_iterator_next(it)) {
         const char *k = codes_keys_iterator_get_name(it);
         if (is_data_key(k)) {
             continue;
         }
-        if (nn == cap) {
+        if (nk == cap) {
             cap = cap ? 2 * cap : 128;
-            char **p = realloc(names, cap * sizeof *p);
+            orig_key *p = realloc(keys, cap * sizeof *p);
             if (p == NULL) {
                 err = cv_oom("GRIB key names");
                 break;
             }
-            names = p;
+            keys = p;
         }
-        if ((names[nn] = strdup(k)) == NULL) {
-            err = cv_oom("GRIB key names");
-            break;
+        if (record_key(h, k, &keys[nk])) {
+            nk++;
         }
-        nn++;
     }
     codes_keys_iterator_delete(it);
-    for (size_t i = 0; i < nn; i++) {
-        if (err == TGM_ERROR_OK) {
-            restore_if_changed(h, t, names[i], restore);
-        }
-        free(names[i]);
-    }
-    free(names);
-    cv_putc(restore, ']');
 
-cleanup:
-    free(zeros);
-    if (t != NULL) {
-        codes_handle_delete(t);
+    /* The values replaced by zeros, in h itself (its caller is done with
+     * it): no bitmap, a constant field, so an almost empty data section. */
+    double *zeros = NULL;
+    size_t n = 0;
+    int e = err == TGM_ERROR_OK ? codes_get_size(h, "values", &n) : 0;
+    /* With a bitmap, "values" still counts every point (missing ones
+     * included). */
+    if (err == TGM_ERROR_OK && e == 0 && get_long_or(h, "bitmapPresent", 0) == 1) {
+        e = codes_set_long(h, "bitmapPresent", 0);
     }
-    codes_handle_delete(c);
+    if (err == TGM_ERROR_OK && e == 0) {
+        zeros = calloc(n ? n : 1, sizeof *zeros);
+        if (zeros == NULL) {
+            err = cv_oom("GRIB template");
+        } else {
+            e = codes_set_double_array(h, "values", zeros, n);
+        }
+    }
+    const void *msg = NULL;
+    size_t len = 0;
+    if (err == TGM_ERROR_OK && e == 0) {
+        e = codes_get_message(h, &msg, &len);
+    }
+    if (err == TGM_ERROR_OK && e != 0) {
+        err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: building the to-grib template: %s",
+                      cv_grib_errstr(e));
+    }
+    if (err == TGM_ERROR_OK) {
+        cv_putc(tmpl_hex, '"');
+        cv_hex(tmpl_hex, msg, len);
+        cv_putc(tmpl_hex, '"');
+        /* The coded keys that the zeroed values changed (bitsPerValue, ...),
+         * to be set again before the real values. */
+        cv_putc(restore, '[');
+        for (size_t i = 0; i < nk; i++) {
+            restore_if_changed(h, &keys[i], restore);
+        }
+        cv_putc(restore, ']');
+    }
+    for (size_t i = 0; i < nk; i++) {
+        free(keys[i].name);
+        free(keys[i].s);
+    }
+    free(keys);
+    free(zeros);
     return err;
 }
 

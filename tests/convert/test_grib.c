@@ -420,7 +420,52 @@ static void test_errors(void) {
     free(g.data);
 }
 
+/* A point present in the bitmap whose value equals ecCodes' missingValue
+ * (9999 when read back) stays a value; only the bitmap's zeros are NaN. */
+static void test_present_value_equal_to_missing_value(void) {
+    codes_handle *h = codes_grib_handle_new_from_samples(NULL, "regular_ll_sfc_grib2");
+    TT_ASSERT(h != NULL);
+    size_t len = 9;
+    TT_ASSERT(codes_set_string(h, "packingType", "grid_ieee", &len) == 0);
+    size_t n = 0;
+    codes_get_size(h, "values", &n);
+    double *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = i % 5 == 0 ? -1.0 : (double)(i % 100);
+    }
+    v[1] = 9999.0; /* present, and equal to the missingValue of a reader */
+    codes_set_double(h, "missingValue", -1.0);
+    codes_set_long(h, "bitmapPresent", 1);
+    TT_ASSERT(codes_set_double_array(h, "values", v, n) == 0);
+    const void *m = NULL;
+    size_t mlen = 0;
+    codes_get_message(h, &m, &mlen);
+    tgm_convert_result_t *r = NULL;
+    TT_ASSERT(tgm_convert_grib_buffer(m, mlen, NULL, &r) == TGM_ERROR_OK);
+    size_t tlen = 0;
+    const uint8_t *t = tgm_convert_result_message(r, 0, &tlen);
+    tgm_message_t *dm = NULL;
+    TT_ASSERT(tgm_decode(t, tlen, 1, 0, 1, &dm) == TGM_ERROR_OK);
+    size_t nb = 0;
+    const double *got = (const double *)tgm_object_data(dm, 0, &nb);
+    TT_ASSERT(nb == n * sizeof(double));
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool want_nan = i % 5 == 0;
+        if (want_nan ? !isnan(got[i]) : got[i] != v[i]) {
+            bad++;
+        }
+    }
+    TT_CHECK(bad == 0);
+    TT_CHECK(got[1] == 9999.0);
+    tgm_message_free(dm);
+    tgm_convert_result_free(r);
+    codes_handle_delete(h);
+    free(v);
+}
+
 int main(void) {
+    TT_RUN(test_present_value_equal_to_missing_value);
     TT_RUN(test_values_keys_and_round_trip);
     TT_RUN(test_grouping_threads_buffers);
     TT_RUN(test_errors);
