@@ -118,7 +118,10 @@ tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_conver
     tgm_message_t *m = NULL;
     tgm_metadata_t *meta = NULL;
     tgm_tenbin_array *arrays = NULL;
-    err = tgm_decode(msg, len, 1, o.threads, 0, &m);
+    uint8_t **owned = NULL;
+    /* Descriptors only: objects stored as raw values in host order are
+     * read in place (no copy); the others are decoded one by one. */
+    err = tgm_decode_descriptors(msg, len, &m);
     if (err != TGM_ERROR_OK) {
         return err;
     }
@@ -127,7 +130,8 @@ tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_conver
     }
     size_t n = tgm_message_num_objects(m);
     arrays = calloc(n ? n : 1, sizeof *arrays);
-    if (arrays == NULL) {
+    owned = calloc(n ? n : 1, sizeof *owned);
+    if (arrays == NULL || owned == NULL) {
         err = cv_oom("tenbin arrays");
         goto cleanup;
     }
@@ -136,7 +140,24 @@ tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_conver
         a->dtype = tgm_object_dtype(m, i);
         a->ndim = (uint32_t)tgm_object_ndim(m, i);
         a->shape = tgm_object_shape(m, i);
-        a->data = tgm_object_data(m, i, &a->nbytes);
+        if ((err = tgm_decode_object_view(msg, len, i, &a->data, &a->nbytes)) != TGM_ERROR_OK) {
+            goto cleanup;
+        }
+        if (a->data == NULL) {
+            size_t got = 0;
+            owned[i] = malloc(a->nbytes ? a->nbytes : 1);
+            if (owned[i] == NULL) {
+                err = cv_oom("tenbin array");
+                goto cleanup;
+            }
+            err = tgm_decode_object_into(msg, len, i, 1, o.threads, 0, NULL, owned[i], a->nbytes,
+                                         &got);
+            if (err != TGM_ERROR_OK) {
+                goto cleanup;
+            }
+            a->data = owned[i];
+            a->nbytes = got;
+        }
         a->big_endian = cv_host_big_endian();
         const tgm_value_t *name = tgm_metadata_get_at(meta, i, "name");
         if (name != NULL) {
@@ -163,6 +184,12 @@ tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_conver
         err = cv_wrap(err, "to-tenbin");
     }
 cleanup:
+    if (owned != NULL) {
+        for (size_t i = 0; i < tgm_message_num_objects(m); i++) {
+            free(owned[i]);
+        }
+    }
+    free(owned);
     free(arrays);
     tgm_metadata_free(meta);
     tgm_message_free(m);
