@@ -3,7 +3,7 @@
     python3 bench/bench_tenbin.py [--webdataset PATH] [--records N]
 
 PATH is webdataset's tenbin.py, or a webdataset source tree holding
-webdataset/tenbin.py (default: $TGM_WEBDATASET_SRC).  It is imported from
+src/webdataset/tenbin.py (default: $TGM_WEBDATASET_SRC).  It is imported from
 there, never from this tree; without it only our figures are printed.
 
 Small records (webdataset's typical sample: a 32x32x3 uint8 image and an
@@ -34,7 +34,10 @@ def load_webdataset(path):
     if not path:
         return None
     if os.path.isdir(path):
-        path = os.path.join(path, "webdataset", "tenbin.py")
+        for sub in (("src", "webdataset", "tenbin.py"), ("webdataset", "tenbin.py")):
+            if os.path.isfile(os.path.join(path, *sub)):
+                path = os.path.join(path, *sub)
+                break
     if not os.path.isfile(path):
         print("webdataset tenbin not found at %s" % path, file=sys.stderr)
         return None
