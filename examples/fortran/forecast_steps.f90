@@ -48,6 +48,7 @@ program forecast_steps
    print '(a,a,a,i0)', 'param ', tensogram_metadata_get_string(meta, 'param'), '  step ', &
       tensogram_metadata_get_int(meta, 'step', -1_c_int64_t)
    call f%close()
+   deallocate (back)
    open (newunit=i, file='forecast_steps.tgm')
    close (i, status='delete')
 end program forecast_steps
