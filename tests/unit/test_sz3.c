@@ -777,6 +777,41 @@ static void test_pipeline(void) {
         tgm_encode(sz3_meta("float32", "4", "little", "abs", 0.1, ""), fp, fl, 1, NULL, 0, &msg),
         TGM_ERROR_ENCODING);
     TT_CHECK(strstr(tgm_last_error(), "only supports dtype=float64") != NULL);
+    /* The same on decode: a float32 object whose payload is an sz3 stream of
+     * its bytes read as doubles (what the reference writes for float32) is
+     * refused, not decoded to garbage.  Made from a float64 message (8
+     * doubles) by renaming its dtype and doubling its shape (8 -> 16 float32
+     * values, the same 64 bytes); no hash, so nothing else changes. */
+    {
+        double w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+        const uint8_t *wp[1] = {(const uint8_t *)w};
+        size_t wl[1] = {sizeof w};
+        tgm_bytes_t m64;
+        TT_ASSERT(tgm_encode(sz3_meta("float64", "8", "little", "abs", 0.1, ""), wp, wl, 1, NULL, 0,
+                             &m64) == TGM_ERROR_OK);
+        uint8_t *b = malloc(m64.len);
+        memcpy(b, m64.data, m64.len);
+        int renamed = 0, reshaped = 0;
+        for (size_t i = 0; i + 7 <= m64.len; i++) {
+            if (memcmp(b + i, "float64", 7) == 0) {
+                memcpy(b + i, "float32", 7);
+                renamed++;
+            }
+            /* "shape": [8] in CBOR: text(5) "shape", array(1), uint 8. */
+            if (i + 8 <= m64.len && memcmp(b + i, "\x65shape\x81\x08", 8) == 0) {
+                b[i + 7] = 0x10;
+                reshaped++;
+            }
+        }
+        TT_CHECK(renamed > 0 && reshaped > 0);
+        tgm_message_t *m = NULL;
+        TT_CHECK_ERR(tgm_decode(b, m64.len, 1, 1, 0, &m), TGM_ERROR_ENCODING);
+        TT_CHECK(m == NULL);
+        TT_CHECK(strstr(tgm_last_error(), "only supports dtype=float64, got dtype=Float32") !=
+                 NULL);
+        free(b);
+        tgm_bytes_free(m64);
+    }
     double dv[4] = {1, 2, 3, 4};
     const uint8_t *dp[1] = {(const uint8_t *)dv};
     size_t dl[1] = {0};
