@@ -479,6 +479,98 @@ static tgm_error assemble_block(tgm_b2_enc *e, const chunk_job *jb, uint32_t j,
     return TGM_ERROR_OK;
 }
 
+/* With several threads, blocks are compressed in waves into staging memory
+ * (each stream under its natural limit), then assembled in order. */
+static tgm_error staged_blocks(tgm_b2_enc *e, chunk_job *jb, uint32_t threads, uint8_t *dst,
+                               uint64_t budget, uint64_t *nt, int *all_zero, int *status) {
+    size_t by_mem = ((size_t)64 << 20) / jb->ebsize;
+    size_t wave = (size_t)threads * 4;
+    if (wave > by_mem) {
+        wave = by_mem > threads ? by_mem : threads;
+    }
+    if (wave > jb->nblocks) {
+        wave = jb->nblocks;
+    }
+    size_t stage_need;
+    if (tgm__mul_size(wave, jb->ebsize, &stage_need)) {
+        return tgm__fail(TGM_ERROR_ENCODING, "blosc2: staging size overflows");
+    }
+    TGM_TRY(tgm__b2_grow(&e->stage, &e->stage_cap, stage_need, "blosc2 staging"));
+    if (e->stage_len_cap < wave) {
+        size_t *nl = tgm__malloc_array(wave, sizeof *nl);
+        if (nl == NULL) {
+            return tgm__oom(wave * sizeof *nl, "blosc2 staging");
+        }
+        tgm__free(e->stage_len);
+        e->stage_len = nl;
+        e->stage_len_cap = wave;
+    }
+    jb->stage = e->stage;
+    jb->stage_len = e->stage_len;
+    for (uint32_t w0 = 0; w0 < jb->nblocks && *status == ASM_OK; w0 += (uint32_t)wave) {
+        uint32_t w1 = jb->nblocks - w0 < wave ? jb->nblocks : w0 + (uint32_t)wave;
+        jb->first_block = w0;
+        TGM_TRY(tgm__parallel_for(threads, w1 - w0, stage_task, jb));
+        for (uint32_t j = w0; j < w1 && *status == ASM_OK; j++) {
+            TGM_TRY(assemble_block(e, jb, j, jb->stage + (size_t)(j - w0) * jb->ebsize, dst, budget,
+                                   nt, all_zero, status));
+        }
+    }
+    return TGM_ERROR_OK;
+}
+
+/* Block j compressed straight into the chunk at *nt, as c-blosc2's serial
+ * path does: each stream may use what is left of the budget, at most its
+ * own size.  With one thread this gives the staged-and-assembled result
+ * without the staging copy. */
+static tgm_error direct_block(tgm_b2_enc *e, const chunk_job *jb, uint32_t j, uint8_t *dst,
+                              uint64_t budget, uint64_t *nt, int *all_zero, int *status) {
+    uint32_t bsize = job_bsize(jb, j);
+    uint32_t nstreams = job_nstreams(jb, j);
+    size_t neblock = bsize / nstreams;
+    const uint8_t *f;
+    tgm__wr_le32(dst + TGM_B2_EXT_HEADER + 4u * (size_t)j, (uint32_t)*nt);
+    TGM_TRY(forward(jb->cp, jb->src, jb->blocksize, j, bsize, &e->asm_s, &f));
+    *status = ASM_DOES_NOT_FIT;
+    for (uint32_t k = 0; k < nstreams; k++) {
+        const uint8_t *in = f + (size_t)k * neblock;
+        uint64_t at = *nt;
+        *nt += 4;
+        if (all_equal(in, neblock)) {
+            size_t run_len = in[0] != 0 ? 5 : 4;
+            if (*nt > budget || at + run_len > budget) {
+                return TGM_ERROR_OK;
+            }
+            tgm__wr_le32(dst + at, (uint32_t)(-(int32_t)in[0]));
+            if (in[0] != 0) {
+                dst[at + 4] = 1;
+                *all_zero = 0;
+            }
+            *nt = at + run_len;
+            continue;
+        }
+        *all_zero = 0;
+        uint64_t room = budget > *nt ? budget - *nt : 0;
+        if (room == 0) {
+            return TGM_ERROR_OK;
+        }
+        size_t maxout = room < neblock ? (size_t)room : neblock;
+        int cb;
+        TGM_TRY(inner_compress(jb->cp, in, neblock, dst + *nt, maxout, &e->asm_s, &cb));
+        if (cb == 0 || (size_t)cb == neblock) {
+            if (room < neblock) {
+                return TGM_ERROR_OK; /* stored verbatim would not fit */
+            }
+            memcpy(dst + *nt, in, neblock);
+            cb = (int)neblock;
+        }
+        tgm__wr_le32(dst + at, (uint32_t)cb);
+        *nt += (uint64_t)cb;
+    }
+    *status = ASM_OK;
+    return TGM_ERROR_OK;
+}
+
 tgm_error tgm__b2_chunk_compress(tgm_b2_enc *e, const tgm_b2_cparams *cp, int32_t blocksize,
                                  const uint8_t *src, uint32_t nbytes, tgm_buf *out, int *kind) {
     *kind = TGM_B2_CHUNK_REGULAR;
@@ -523,48 +615,15 @@ tgm_error tgm__b2_chunk_compress(tgm_b2_enc *e, const tgm_b2_cparams *cp, int32_
         jb.pool = &e->pool;
 
         uint32_t threads = nbytes < TGM_PARALLEL_THRESHOLD_BYTES ? 1 : e->threads;
-        size_t wave = 1;
-        if (threads > 1) {
-            size_t by_mem = ((size_t)64 << 20) / jb.ebsize;
-            wave = (size_t)threads * 4;
-            if (wave > by_mem) {
-                wave = by_mem > threads ? by_mem : threads;
-            }
-        }
-        if (wave > nblocks) {
-            wave = nblocks;
-        }
-        size_t stage_need;
-        if (tgm__mul_size(wave, jb.ebsize, &stage_need)) {
-            return tgm__fail(TGM_ERROR_ENCODING, "blosc2: staging size overflows");
-        }
-        TGM_TRY(tgm__b2_grow(&e->stage, &e->stage_cap, stage_need, "blosc2 staging"));
-        if (e->stage_len_cap < wave) {
-            size_t *nl = tgm__malloc_array(wave, sizeof *nl);
-            if (nl == NULL) {
-                return tgm__oom(wave * sizeof *nl, "blosc2 staging");
-            }
-            tgm__free(e->stage_len);
-            e->stage_len = nl;
-            e->stage_len_cap = wave;
-        }
-        jb.stage = e->stage;
-        jb.stage_len = e->stage_len;
-
         if (nt > budget) {
             status = ASM_DOES_NOT_FIT; /* the block offsets alone do not fit */
         }
-        for (uint32_t w0 = 0; w0 < nblocks && status == ASM_OK; w0 += (uint32_t)wave) {
-            uint32_t w1 = nblocks - w0 < wave ? nblocks : w0 + (uint32_t)wave;
-            jb.first_block = w0;
-            err = tgm__parallel_for(threads, w1 - w0, stage_task, &jb);
-            if (err != TGM_ERROR_OK) {
-                return err;
+        if (threads == 1) {
+            for (uint32_t j = 0; j < nblocks && status == ASM_OK; j++) {
+                TGM_TRY(direct_block(e, &jb, j, dst, budget, &nt, &all_zero, &status));
             }
-            for (uint32_t j = w0; j < w1 && status == ASM_OK; j++) {
-                TGM_TRY(assemble_block(e, &jb, j, jb.stage + (size_t)(j - w0) * jb.ebsize, dst,
-                                       budget, &nt, &all_zero, &status));
-            }
+        } else if (status == ASM_OK) {
+            TGM_TRY(staged_blocks(e, &jb, threads, dst, budget, &nt, &all_zero, &status));
         }
         if (status == ASM_OK && all_zero) {
             /* Every stream is a run of zeros: the header alone says so. */

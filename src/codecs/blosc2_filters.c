@@ -6,66 +6,11 @@
 
 #include "codecs/blosc2.h"
 #include "common/endian.h"
+#include "common/transpose.h"
 
 /* ---- byte shuffle --------------------------------------------------------
- * Byte j of element i goes to dst[j * count + i]; the n % ts trailing bytes
- * are copied unchanged.  Constant-width copies of the loops let the compiler
- * unroll the inner loop for the common element sizes. */
-
-#define SHUFFLE_LOOP(TS)                                                                           \
-    for (size_t i = 0; i < count; i++) {                                                           \
-        const uint8_t *e = src + i * (TS);                                                         \
-        for (size_t j = 0; j < (TS); j++) {                                                        \
-            dst[j * count + i] = e[j];                                                             \
-        }                                                                                          \
-    }
-
-/* 8-byte items, eight at a time: an 8x8 byte transpose in registers (word
- * t = item t on the way in, word j = stream j on the way out). */
-static inline void transpose8x8_bytes(uint64_t w[8]) {
-    for (unsigned r = 0; r < 8; r += 2) {
-        uint64_t t = ((w[r] >> 8) ^ w[r + 1]) & 0x00FF00FF00FF00FFull;
-        w[r + 1] ^= t;
-        w[r] ^= t << 8;
-    }
-    for (unsigned r = 0; r < 8; r += (r % 4 == 1) ? 3 : 1) {
-        uint64_t t = ((w[r] >> 16) ^ w[r + 2]) & 0x0000FFFF0000FFFFull;
-        w[r + 2] ^= t;
-        w[r] ^= t << 16;
-    }
-    for (unsigned r = 0; r < 4; r++) {
-        uint64_t t = ((w[r] >> 32) ^ w[r + 4]) & 0x00000000FFFFFFFFull;
-        w[r + 4] ^= t;
-        w[r] ^= t << 32;
-    }
-}
-
-static void shuffle8(size_t count, const uint8_t *src, uint8_t *dst) {
-    size_t i = 0;
-    for (; i + 8 <= count; i += 8) {
-        uint64_t w[8];
-        for (unsigned t = 0; t < 8; t++) {
-            w[t] = tgm__rd_le64(src + (i + t) * 8);
-        }
-        transpose8x8_bytes(w);
-        for (unsigned j = 0; j < 8; j++) {
-            tgm__wr_le64(dst + j * count + i, w[j]);
-        }
-    }
-    for (; i < count; i++) {
-        for (size_t j = 0; j < 8; j++) {
-            dst[j * count + i] = src[i * 8 + j];
-        }
-    }
-}
-
-#define UNSHUFFLE_LOOP(TS)                                                                         \
-    for (size_t i = 0; i < count; i++) {                                                           \
-        uint8_t *e = dst + i * (TS);                                                               \
-        for (size_t j = 0; j < (TS); j++) {                                                        \
-            e[j] = src[j * count + i];                                                             \
-        }                                                                                          \
-    }
+ * Byte j of element i goes to dst[j * count + i] (common/transpose.c); the
+ * n % ts trailing bytes are copied unchanged. */
 
 void tgm__b2_shuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *dst) {
     size_t count = ts > 0 ? n / ts : 0;
@@ -74,23 +19,7 @@ void tgm__b2_shuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *dst) {
         memcpy(dst, src, n);
         return;
     }
-    switch (ts) {
-    case 2:
-        SHUFFLE_LOOP(2)
-        break;
-    case 4:
-        SHUFFLE_LOOP(4)
-        break;
-    case 8:
-        shuffle8(count, src, dst);
-        break;
-    case 16:
-        SHUFFLE_LOOP(16)
-        break;
-    default:
-        SHUFFLE_LOOP(ts)
-        break;
-    }
+    tgm__transpose_bytes(src, ts, count, 0, count, dst);
     memcpy(dst + whole, src + whole, n - whole);
 }
 
@@ -101,23 +30,7 @@ void tgm__b2_unshuffle(uint32_t ts, size_t n, const uint8_t *src, uint8_t *dst) 
         memcpy(dst, src, n);
         return;
     }
-    switch (ts) {
-    case 2:
-        UNSHUFFLE_LOOP(2)
-        break;
-    case 4:
-        UNSHUFFLE_LOOP(4)
-        break;
-    case 8:
-        UNSHUFFLE_LOOP(8)
-        break;
-    case 16:
-        UNSHUFFLE_LOOP(16)
-        break;
-    default:
-        UNSHUFFLE_LOOP(ts)
-        break;
-    }
+    tgm__untranspose_bytes(src, ts, count, 0, count, dst);
     memcpy(dst + whole, src + whole, n - whole);
 }
 

@@ -9,6 +9,29 @@
  * from single-threaded ones, and our output must not depend on the thread
  * count (the reference's does).
  *
+ * How the input is handed over decides the speed, not the bytes up to a
+ * point.  The streaming encoder copies its input into a ring buffer of
+ * window + one block, and once that ring wraps the match finder works on
+ * two segments (libzstd's "extDict" search), about half as fast again as
+ * its search over one contiguous buffer; that, not the context set-up, was
+ * why this codec ran at 0.64x of a one-shot ZSTD_compress of the same
+ * level.  So inputs of at least one block (128 KiB) are compressed with a
+ * stable input and output buffer (ZSTD_c_stableInBuffer /
+ * ZSTD_c_stableOutBuffer): libzstd then reads the caller's bytes in place
+ * and writes straight into the output, with the same parameters (unknown
+ * size, no content-size field, no checksum).  The frames are identical to
+ * the buffered encoder's until the ring would have wrapped (several MiB at
+ * level 3); beyond that a few matches near the wrap points differ, the
+ * size within a few bytes -- as they already may between libzstd versions
+ * (the reference bundles its own).  Smaller inputs take the buffered path:
+ * with a stable input libzstd would postpone its set-up to the end and pick
+ * parameters for the known size, which changes the bytes.
+ *
+ * Contexts are kept per thread and reused (a compression context of a
+ * level up to ~9 is a few MiB of tables whose allocation and first touch
+ * cost more than compressing a small tensor); larger ones are freed after
+ * use.  A reused context gives the same bytes as a fresh one.
+ *
  * Decoding uses the one-shot decompressor into the caller's buffer of
  * exactly dst_len bytes: it needs no content-size field, bounds its output
  * by dst_len, and handles concatenated and skippable frames. */
@@ -18,8 +41,87 @@
 #include "common/error.h"
 
 #ifdef TGM_HAVE_ZSTD
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_c_stableInBuffer, ZSTD_c_stableOutBuffer */
+#include <pthread.h>
 #include <zstd.h>
 #include <zstd_errors.h>
+
+/* Contexts larger than this are not kept between calls. */
+#define KEEP_CCTX_BYTES ((size_t)16 << 20)
+
+/* ---- per-thread contexts ------------------------------------------------ */
+
+typedef struct zstd_cache {
+    ZSTD_CCtx *c;
+    ZSTD_DCtx *d;
+    int registered; /* the thread-exit destructor knows this thread's cache */
+} zstd_cache;
+
+static _Thread_local zstd_cache tl_zstd;
+static pthread_key_t zstd_key;
+static pthread_once_t zstd_once = PTHREAD_ONCE_INIT;
+static int zstd_key_ok;
+
+static void cache_release(void *v) {
+    zstd_cache *c = v;
+    ZSTD_freeCCtx(c->c);
+    ZSTD_freeDCtx(c->d);
+    c->c = NULL;
+    c->d = NULL;
+}
+
+static void key_init(void) { zstd_key_ok = pthread_key_create(&zstd_key, cache_release) == 0; }
+
+/* 1 when this thread's contexts will be freed at its exit (so they may be
+ * kept), 0 when they must be freed after use. */
+static int cache_registered(void) {
+    zstd_cache *c = &tl_zstd;
+    if (!c->registered) {
+        pthread_once(&zstd_once, key_init);
+        if (!zstd_key_ok || pthread_setspecific(zstd_key, c) != 0) {
+            return 0;
+        }
+        c->registered = 1;
+    }
+    return 1;
+}
+
+static ZSTD_CCtx *cctx_take(void) {
+    ZSTD_CCtx *c = tl_zstd.c;
+    if (c != NULL) {
+        tl_zstd.c = NULL; /* in use: a nested call makes its own */
+        ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
+        return c;
+    }
+    return ZSTD_createCCtx();
+}
+
+static void cctx_give_back(ZSTD_CCtx *c) {
+    if (tl_zstd.c == NULL && ZSTD_sizeof_CCtx(c) <= KEEP_CCTX_BYTES && cache_registered()) {
+        tl_zstd.c = c;
+        return;
+    }
+    ZSTD_freeCCtx(c);
+}
+
+static ZSTD_DCtx *dctx_take(void) {
+    ZSTD_DCtx *d = tl_zstd.d;
+    if (d != NULL) {
+        tl_zstd.d = NULL;
+        return d;
+    }
+    return ZSTD_createDCtx();
+}
+
+static void dctx_give_back(ZSTD_DCtx *d) {
+    if (tl_zstd.d == NULL && cache_registered()) {
+        tl_zstd.d = d;
+        return;
+    }
+    ZSTD_freeDCtx(d);
+}
+
+/* ---- codec ---------------------------------------------------------------- */
 
 static tgm_error zstd_fail(const char *what, size_t code) {
     return tgm__fail(TGM_ERROR_COMPRESSION, "zstd error: %s: %s", what, ZSTD_getErrorName(code));
@@ -29,7 +131,10 @@ static tgm_error zstd_compress(const tgm_codec_params *p, const uint8_t *src, si
                                tgm_buf *out, tgm_u64vec *block_offsets) {
     (void)block_offsets;
     tgm_error err = TGM_ERROR_OK;
-    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    size_t start = out->len;
+    /* With room for the worst case, libzstd never has to stop for space. */
+    TGM_TRY(tgm__buf_reserve(out, ZSTD_compressBound(n)));
+    ZSTD_CCtx *cctx = cctx_take();
     if (cctx == NULL) {
         return tgm__fail(TGM_ERROR_COMPRESSION, "zstd error: cannot create a compression context");
     }
@@ -38,20 +143,23 @@ static tgm_error zstd_compress(const tgm_codec_params *p, const uint8_t *src, si
     size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, zp.level);
     TGM_FAIL_IF(ZSTD_isError(r), TGM_ERROR_COMPRESSION, "zstd error: level %d: %s", zp.level,
                 ZSTD_getErrorName(r));
+    if (n >= ZSTD_BLOCKSIZE_MAX &&
+        (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_stableInBuffer, 1)) ||
+         ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_stableOutBuffer, 1)))) {
+        /* A libzstd without them: the buffered path, same parameters. */
+        ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+        r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, zp.level);
+        TGM_FAIL_IF(ZSTD_isError(r), TGM_ERROR_COMPRESSION, "zstd error: level %d: %s", zp.level,
+                    ZSTD_getErrorName(r));
+    }
 
-    size_t start = out->len;
-    TGM_CHECK(tgm__buf_reserve(out, ZSTD_compressBound(n)));
     ZSTD_inBuffer in = {src, n, 0};
+    ZSTD_outBuffer ob = {out->data + start, out->cap - start, 0};
     ZSTD_EndDirective mode = ZSTD_e_continue;
     for (;;) {
-        if (out->cap - out->len < ZSTD_CStreamOutSize()) {
-            TGM_CHECK(tgm__buf_reserve(out, ZSTD_CStreamOutSize()));
-        }
-        ZSTD_outBuffer ob = {out->data + out->len, out->cap - out->len, 0};
+        size_t before = ob.pos + in.pos;
         r = ZSTD_compressStream2(cctx, &ob, &in, mode);
-        out->len += ob.pos;
         if (ZSTD_isError(r)) {
-            out->len = start;
             err = zstd_fail("compress", r);
             goto cleanup;
         }
@@ -62,9 +170,13 @@ static tgm_error zstd_compress(const tgm_codec_params *p, const uint8_t *src, si
         } else if (r == 0) {
             break;
         }
+        TGM_FAIL_IF(ob.pos + in.pos == before && ob.pos == ob.size, TGM_ERROR_COMPRESSION,
+                    "zstd error: output exceeds the compression bound of %zu bytes",
+                    ZSTD_compressBound(n));
     }
+    out->len = start + ob.pos;
 cleanup:
-    ZSTD_freeCCtx(cctx);
+    cctx_give_back(cctx);
     return err;
 }
 
@@ -76,14 +188,14 @@ static tgm_error zstd_decompress(const tgm_codec_params *p, const uint8_t *src, 
                       "zstd error: empty stream, expected %zu decompressed bytes", dst_len);
         return TGM_ERROR_OK;
     }
-    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    ZSTD_DCtx *dctx = dctx_take();
     if (dctx == NULL) {
         return tgm__fail(TGM_ERROR_COMPRESSION,
                          "zstd error: cannot create a decompression context");
     }
     uint8_t dummy = 0;
     size_t r = ZSTD_decompressDCtx(dctx, dst_len != 0 ? dst : &dummy, dst_len, src, n);
-    ZSTD_freeDCtx(dctx);
+    dctx_give_back(dctx);
     if (ZSTD_isError(r)) {
         if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall) {
             return tgm__fail(TGM_ERROR_COMPRESSION,

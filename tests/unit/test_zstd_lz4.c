@@ -2,6 +2,9 @@
  * fixtures (raw, shuffled and simple_packed payloads), round trips over
  * awkward sizes and data, and hostile streams (truncated, corrupt, wrong
  * size, random mutations). */
+#include <pthread.h>
+#include <zstd.h>
+
 #include "codecs/zstd.h"
 #include "common/alloc.h"
 #include "common/error.h"
@@ -317,8 +320,93 @@ static void test_append(void) {
     free(d);
 }
 
+/* ---- zstd: input handling and reused contexts ------------------------------------ */
+
+/* What the reference's encoder writes: libzstd's buffered streaming encoder,
+ * a fresh context, input fed with ZSTD_e_continue, then ZSTD_e_end. */
+static unsigned char *zstd_streamed(const unsigned char *src, size_t n, int level, size_t *len) {
+    size_t cap = ZSTD_compressBound(n);
+    unsigned char *out = malloc(cap);
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+    ZSTD_inBuffer in = {src, n, 0};
+    ZSTD_outBuffer ob = {out, cap, 0};
+    while (in.pos < in.size) {
+        ZSTD_compressStream2(c, &ob, &in, ZSTD_e_continue);
+    }
+    while (ZSTD_compressStream2(c, &ob, &in, ZSTD_e_end) != 0) {
+    }
+    ZSTD_freeCCtx(c);
+    *len = ob.pos;
+    return out;
+}
+
+typedef struct {
+    const unsigned char *src;
+    size_t n;
+    int level;
+    unsigned char *out;
+    size_t len;
+} zstd_job;
+
+static void *zstd_thread(void *v) {
+    zstd_job *j = v;
+    tgm_codec_params p = params(j->level, 1);
+    j->out = squeeze(&tgm__codec_zstd, &p, j->src, j->n, &j->len);
+    return NULL;
+}
+
+/* Inputs of a block and more are read in place (stable input), smaller
+ * ones through the buffered encoder; within the window both give the
+ * reference's bytes.  The per-thread context, reused across levels and
+ * sizes, gives the bytes a fresh one gives (another thread's). */
+static void test_zstd_contexts(void) {
+    static const size_t sizes[] = {1000, 131071, 131072, 200000, 500000};
+    static const int levels[] = {19, 3, -5, 1, 9, 3};
+    unsigned char *d = make_data(500000, DATA_SMOOTH, 11);
+    for (size_t li = 0; li < sizeof levels / sizeof levels[0]; li++) {
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+            size_t n = sizes[si], la, lb;
+            tgm_codec_params p = params(levels[li], 1);
+            unsigned char *a = squeeze(&tgm__codec_zstd, &p, d, n, &la);
+            unsigned char *b = zstd_streamed(d, n, levels[li], &lb);
+            TT_CHECK(a != NULL && la == lb && memcmp(a, b, la) == 0);
+            /* No content size, as the reference's streamed frames. */
+            TT_CHECK(a != NULL && ZSTD_getFrameContentSize(a, la) == ZSTD_CONTENTSIZE_UNKNOWN);
+            free(a);
+            free(b);
+        }
+    }
+    free(d);
+
+    /* Beyond the window: a valid frame, the same bytes on every thread. */
+    size_t n = (size_t)6 << 20;
+    unsigned char *big = make_data(n, DATA_SMOOTH, 12);
+    for (size_t i = 0; i < n; i += 4096) {
+        big[i] ^= (unsigned char)(i >> 12); /* not one long run */
+    }
+    zstd_job j = {big, n, 3, NULL, 0};
+    pthread_t t;
+    TT_ASSERT(pthread_create(&t, NULL, zstd_thread, &j) == 0);
+    pthread_join(t, NULL);
+    for (int rep = 0; rep < 2; rep++) {
+        tgm_codec_params p = params(3, 1);
+        size_t la;
+        unsigned char *a = squeeze(&tgm__codec_zstd, &p, big, n, &la);
+        TT_CHECK(a != NULL && j.out != NULL && la == j.len && memcmp(a, j.out, la) == 0);
+        unsigned char *back = malloc(n);
+        TT_CHECK_ERR(tgm__codec_zstd.decompress(&p, a, la, back, n), TGM_ERROR_OK);
+        TT_CHECK(memcmp(back, big, n) == 0);
+        free(back);
+        free(a);
+    }
+    free(j.out);
+    free(big);
+}
+
 int main(void) {
     int have = nf_dir() != NULL;
+    TT_RUN(test_zstd_contexts);
     TT_RUN(test_lz4_format);
     TT_RUN(test_roundtrips);
     TT_RUN(test_hostile);
