@@ -379,6 +379,17 @@ static void engine_done(tgm_async_task_t *t) {
     tgm__atask_release(t);
 }
 
+/* A task whose work ends after its deadline resolves with TGM_ERROR_TIMEOUT
+ * even when the timer thread has not fired yet (a loaded machine may run it
+ * late): the deadline holds whatever the scheduling.  The work's result is
+ * then freed by the resolve that follows.  deadline_ns is written before
+ * the task is queued and never changed. */
+static void resolve_late(tgm_async_task_t *t) {
+    if (t->deadline_ns != 0 && tgm__now_ns() >= t->deadline_ns) {
+        tgm__atask_resolve(t, TGM_ERROR_TIMEOUT, "async task timed out", -1, NULL);
+    }
+}
+
 /* Run (a step of) `t` on this thread and deal with the outcome. */
 static void execute(tgm_async_task_t *t) {
     if (atomic_load(&t->stop) != 0) {
@@ -410,6 +421,7 @@ static void execute(tgm_async_task_t *t) {
         }
         return;
     }
+    resolve_late(t);
     if (e != TGM_ERROR_OK) {
         tgm__atask_resolve(t, e, tgm__error_detail(), tgm__error_object_index(), &res);
     } else {
@@ -673,6 +685,7 @@ void tgm__async_resume(tgm_async_task_t *t) {
 }
 
 void tgm__async_finish(tgm_async_task_t *t, tgm_error err, const char *detail, tgm__ares *res) {
+    resolve_late(t);
     tgm__atask_resolve(t, err, detail, -1, res);
     pthread_mutex_lock(&P.mu);
     bool running = t->phase == PH_RUNNING;
