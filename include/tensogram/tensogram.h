@@ -859,6 +859,99 @@ TGM_API tgm_error tgm_encode_stored(const char *metadata_json, const uint8_t *co
  * tgm_metadata_to_json formats values.  *out is caller-owned. */
 TGM_API tgm_error tgm_value_to_json(const tgm_value_t *value, tgm_bytes_t *out);
 
+/* ---- Values as JSON, and JSON documents ------------------------------
+ * The value model that tgm_value_t cursors walk (metadata, descriptors)
+ * also serves JSON documents the caller reads, builds or edits: the
+ * library's own JSON reader and writer, so that a program needs no JSON
+ * code of its own to reshape what the library prints (reports, metadata)
+ * and to hand metadata back to the encoder. */
+
+/* JSON output styles (flags, combinable; 0 = compact, keys sorted). */
+#define TGM_JSON_PRETTY 1u     /* two-space indentation (serde_json's to_string_pretty) */
+#define TGM_JSON_KEEP_ORDER 2u /* map entries as stored, not sorted by key */
+
+/* tgm_value_to_json with a style.  Numbers print as the library prints
+ * them everywhere (integers exactly, floats in shortest round-trip form:
+ * "1.0", "0.1", "1e+16"; non-finite floats as null), strings with
+ * serde_json's escapes, byte strings as lowercase hex. */
+TGM_API tgm_error tgm_value_to_json_ex(const tgm_value_t *value, uint32_t flags, tgm_bytes_t *out);
+
+/* Whether two values are equal: the same kind and value (integers exactly,
+ * floats by bit pattern, so 1 != 1.0 and -0.0 != 0.0), arrays element by
+ * element, maps with the same keys each holding an equal value, in any
+ * order.  Either being NULL, or nesting deeper than 1024 levels, compares
+ * unequal. */
+TGM_API bool tgm_value_equal(const tgm_value_t *a, const tgm_value_t *b);
+
+/* A JSON document: a tree of values owned by the document, reached through
+ * the tgm_value_* cursors.  Read one with tgm_json_parse (the reader that
+ * reads metadata: RFC 8259, integers exact, floats as serde_json reads
+ * them; objects become maps whose members are sorted by key, the last of
+ * duplicate keys winning, or with TGM_JSON_KEEP_ORDER stay in document
+ * order, duplicates included), or start an empty one (root null) with
+ * tgm_json_new.  Parse errors: TGM_ERROR_METADATA with the position
+ * ("failed to parse metadata JSON: expected value at line 1 column 2").
+ * Print with tgm_value_to_json_ex(tgm_json_root(doc), ...).  Free with
+ * tgm_json_free; cursors into the document are valid until then. */
+typedef struct tgm_json_t tgm_json_t;
+TGM_API tgm_error tgm_json_parse(const char *text, size_t len, uint32_t flags, tgm_json_t **out);
+TGM_API tgm_error tgm_json_new(tgm_json_t **out);
+TGM_API const tgm_value_t *tgm_json_root(const tgm_json_t *doc);
+TGM_API void tgm_json_free(tgm_json_t *doc);
+
+/* Editing a document.  The functions below change values of `doc` through
+ * mutable handles (tgm_value_t *), which come from tgm_json_edit, and from
+ * tgm_json_map_member and tgm_json_array_append.  Growing or shrinking an
+ * array or map (appending, adding a member, removing members) or replacing
+ * a value (tgm_json_set_*) moves what it contains: handles and cursors to
+ * the members of that container, or inside the replaced value, are stale
+ * afterwards and must be fetched again.  Errors: TGM_ERROR_INVALID_ARG (a
+ * NULL argument, a handle of another kind than the function needs,
+ * strings that are not UTF-8) and, out of memory, TGM_ERROR_ENCODING ("out
+ * of memory allocating ..."); the NULL-returning functions say why through
+ * tgm_last_error. */
+
+/* A mutable handle for `v`, which must be the root of doc or a value in
+ * it reached through cursors; NULL (TGM_ERROR_INVALID_ARG) when v does not
+ * lie in doc. */
+TGM_API tgm_value_t *tgm_json_edit(tgm_json_t *doc, const tgm_value_t *v);
+
+/* Replace the value at handle v. */
+TGM_API tgm_error tgm_json_set_null(tgm_json_t *doc, tgm_value_t *v);
+TGM_API tgm_error tgm_json_set_bool(tgm_json_t *doc, tgm_value_t *v, bool b);
+TGM_API tgm_error tgm_json_set_i64(tgm_json_t *doc, tgm_value_t *v, int64_t i);
+TGM_API tgm_error tgm_json_set_u64(tgm_json_t *doc, tgm_value_t *v, uint64_t u);
+/* Non-finite floats are stored (tgm_value_as_f64 returns them) and print
+ * as null. */
+TGM_API tgm_error tgm_json_set_f64(tgm_json_t *doc, tgm_value_t *v, double d);
+/* s holds len bytes of UTF-8 (copied). */
+TGM_API tgm_error tgm_json_set_string(tgm_json_t *doc, tgm_value_t *v, const char *s, size_t len);
+/* An empty array / an empty map. */
+TGM_API tgm_error tgm_json_set_array(tgm_json_t *doc, tgm_value_t *v);
+TGM_API tgm_error tgm_json_set_map(tgm_json_t *doc, tgm_value_t *v);
+/* A deep copy of src, a value from anywhere (this or another document,
+ * metadata, a descriptor; v itself or a value inside it too).  Nesting
+ * deeper than 1024 levels is refused. */
+TGM_API tgm_error tgm_json_set_copy(tgm_json_t *doc, tgm_value_t *v, const tgm_value_t *src);
+
+/* The value of the member `key` (key[0..klen), UTF-8) of the map at
+ * handle `map`, for editing: the first one when the key occurs more than
+ * once (as tgm_value_map_get); when absent, a new member (value null) is
+ * added at the end. */
+TGM_API tgm_value_t *tgm_json_map_member(tgm_json_t *doc, tgm_value_t *map, const char *key,
+                                         size_t klen);
+/* Remove every member `key` of the map at handle `map`; the count removed
+ * in *removed (optional). */
+TGM_API tgm_error tgm_json_map_remove(tgm_json_t *doc, tgm_value_t *map, const char *key,
+                                      size_t klen, size_t *removed);
+/* A new element (null) at the end of the array at handle `array`. */
+TGM_API tgm_value_t *tgm_json_array_append(tgm_json_t *doc, tgm_value_t *array);
+
+/* The object's full descriptor as a map cursor (the map
+ * tgm_object_descriptor_json prints); NULL when out of range.  Valid until
+ * the message is freed. */
+TGM_API const tgm_value_t *tgm_object_descriptor(const tgm_message_t *msg, size_t index);
+
 /* The object's full descriptor (every key, parameters included) as a JSON
  * object, e.g. {"byte_order":"little","compression":"szip",...,
  * "szip_block_offsets":[0,...]}.  NULL when out of range; valid until the

@@ -95,6 +95,11 @@ tgm_error tgm_message_metadata(const tgm_message_t *msg, tgm_metadata_t **out) {
     return tgm__api_metadata_new(&msg->d.meta, out);
 }
 
+const tgm_value_t *tgm_object_descriptor(const tgm_message_t *msg, size_t index) {
+    const tgm_decoded_obj *o = obj(msg, index);
+    return o != NULL ? (const tgm_value_t *)(const void *)o->desc.map : NULL;
+}
+
 const char *tgm_object_descriptor_json(const tgm_message_t *msg, size_t index) {
     const tgm_decoded_obj *o = obj(msg, index);
     if (o == NULL) {

@@ -395,16 +395,5 @@ const tgm_value_t *tgm_value_map_get(const tgm_value_t *h, const char *key) {
 }
 
 tgm_error tgm_value_to_json(const tgm_value_t *value, tgm_bytes_t *out) {
-    tgm__clear_error();
-    TGM_API_REQUIRE(value != NULL && out != NULL, "null argument");
-    tgm_buf b = TGM_BUF_INIT;
-    tgm_error e = tgm__json_write(V(value), TGM_JSON_COMPACT, &b);
-    if (e != TGM_ERROR_OK) {
-        tgm__buf_free(&b);
-        return e;
-    }
-    size_t n;
-    out->data = tgm__buf_steal(&b, &n);
-    out->len = n;
-    return out->data ? TGM_ERROR_OK : tgm__oom(n, "JSON");
+    return tgm_value_to_json_ex(value, 0, out);
 }

@@ -105,6 +105,11 @@ static inline tgm_error tgm__cbor_append_head(tgm_buf *out, unsigned major, uint
 }
 tgm_error tgm__cbor_append_text(tgm_buf *out, const char *s);
 
+/* Index of the first byte of s[0..n) that is not part of well-formed UTF-8
+ * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or n
+ * when the whole string is valid. */
+size_t tgm__utf8_invalid_at(const uint8_t *s, size_t n);
+
 /* Order of two map keys in canonical CBOR: compares their canonical
  * encodings byte-wise (<0, 0, >0).  Text keys (the usual case) are compared
  * without encoding: shorter first, then by bytes. */

@@ -54,10 +54,7 @@ static inline size_t tgm__cbor_head_size(uint64_t arg) {
 
 /* tgm__cbor_put_head (the shortest head for (major, arg)) is in cbor.h. */
 
-/* Index of the first byte of s[0..n) that is not part of well-formed UTF-8
- * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or n
- * when the whole string is valid. */
-size_t tgm__utf8_invalid_at(const uint8_t *s, size_t n);
+/* tgm__utf8_invalid_at (UTF-8 validation) is in cbor.h. */
 
 /* Stable sort of idx[0..n) by cmp(ctx, a, b) (<0, 0, >0); `tmp` has room
  * for n entries.  Equal elements keep their relative order. */

@@ -159,6 +159,7 @@ int tgm__val_set_text(tgm_arena *a, tgm_val *v, const char *s, size_t n) {
 
 int tgm__val_copy_into(tgm_arena *a, tgm_val *dst, const tgm_val *src) {
     tgm_val tmp = *src;
+    tmp.flags &= (uint8_t)~TGM_VAL_F_ROOM; /* the copy's items are exactly len long */
     switch ((tgm_vkind)src->kind) {
     case TGM_V_TEXT:
     case TGM_V_BYTES: {
@@ -209,6 +210,111 @@ tgm_val *tgm__val_clone(tgm_arena *a, const tgm_val *src) {
         return NULL;
     }
     return v;
+}
+
+/* --- editing ---------------------------------------------------------------- */
+
+/* Room the editing helpers allocate for n entries: the next power of two. */
+static size_t room_for(size_t n) {
+    size_t r = 4;
+    while (r < n) {
+        r *= 2;
+    }
+    return r;
+}
+
+/* Make room for one more entry of c (per entry `per` nodes: 1 for arrays,
+ * 2 for maps); returns the first node of the new entry, zeroed. */
+static tgm_val *grow(tgm_arena *a, tgm_val *c, size_t per) {
+    size_t n = c->len;
+    bool full = (c->flags & TGM_VAL_F_ROOM) == 0 || n + 1 > room_for(n);
+    if (full) {
+        size_t cap = room_for(n + 1);
+        if (cap > SIZE_MAX / per / sizeof(tgm_val)) {
+            return NULL;
+        }
+        tgm_val *items = tgm__arena_alloc(a, cap * per * sizeof(tgm_val));
+        if (items == NULL) {
+            return NULL;
+        }
+        if (n > 0) {
+            memcpy(items, c->p.items, n * per * sizeof(tgm_val));
+        }
+        c->p.items = items;
+        c->flags |= TGM_VAL_F_ROOM;
+    }
+    tgm_val *slot = &c->p.items[n * per];
+    memset(slot, 0, per * sizeof(tgm_val));
+    c->len = n + 1;
+    return slot;
+}
+
+tgm_val *tgm__val_map_member(tgm_arena *a, tgm_val *map, const char *key, size_t klen) {
+    if (map == NULL || map->kind != TGM_V_MAP) {
+        return NULL;
+    }
+    for (size_t i = 0; i < map->len; i++) {
+        tgm_val *k = &map->p.items[2 * i];
+        if (k->kind == TGM_V_TEXT && k->len == klen &&
+            (klen == 0 || memcmp(k->p.str, key, klen) == 0)) {
+            return &map->p.items[2 * i + 1];
+        }
+    }
+    tgm_val kv;
+    memset(&kv, 0, sizeof kv);
+    if (tgm__val_set_text(a, &kv, klen ? key : "", klen) != 0) {
+        return NULL;
+    }
+    tgm_val *slot = grow(a, map, 2);
+    if (slot == NULL) {
+        return NULL;
+    }
+    slot[0] = kv;
+    return &slot[1];
+}
+
+tgm_val *tgm__val_array_append(tgm_arena *a, tgm_val *array) {
+    if (array == NULL || array->kind != TGM_V_ARRAY) {
+        return NULL;
+    }
+    return grow(a, array, 1);
+}
+
+size_t tgm__val_map_remove(tgm_val *map, const char *key, size_t klen) {
+    if (map == NULL || map->kind != TGM_V_MAP) {
+        return 0;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < map->len; i++) {
+        const tgm_val *k = &map->p.items[2 * i];
+        if (k->kind == TGM_V_TEXT && k->len == klen &&
+            (klen == 0 || memcmp(k->p.str, key, klen) == 0)) {
+            continue;
+        }
+        if (m != i) {
+            map->p.items[2 * m] = map->p.items[2 * i];
+            map->p.items[2 * m + 1] = map->p.items[2 * i + 1];
+        }
+        m++;
+    }
+    size_t removed = map->len - m;
+    map->len = m; /* the room stays: room_for(m) <= room_for(len) */
+    return removed;
+}
+
+bool tgm__val_deeper_than(const tgm_val *v, unsigned limit) {
+    if (limit == 0) {
+        return true;
+    }
+    if (v->kind == TGM_V_ARRAY || v->kind == TGM_V_MAP || v->kind == TGM_V_TAG) {
+        size_t n = v->kind == TGM_V_MAP ? 2 * v->len : v->kind == TGM_V_TAG ? 1 : v->len;
+        for (size_t i = 0; i < n; i++) {
+            if (tgm__val_deeper_than(&v->p.items[i], limit - 1)) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 /* --- accessors -------------------------------------------------------------- */
@@ -306,6 +412,75 @@ bool tgm__val_equal(const tgm_val *a, const tgm_val *b) {
     }
     }
     return false;
+}
+
+static bool text_keys(const tgm_val *m) {
+    for (size_t i = 0; i < m->len; i++) {
+        if (m->p.items[2 * i].kind != TGM_V_TEXT) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static const tgm_val *first_member(const tgm_val *m, const tgm_val *key) {
+    for (size_t i = 0; i < m->len; i++) {
+        const tgm_val *k = &m->p.items[2 * i];
+        if (k->len == key->len && (k->len == 0 || memcmp(k->p.str, key->p.str, k->len) == 0)) {
+            return &m->p.items[2 * i + 1];
+        }
+    }
+    return NULL;
+}
+
+bool tgm__val_same(const tgm_val *a, const tgm_val *b, unsigned limit) {
+    if (limit == 0 || a == NULL || b == NULL) {
+        return false;
+    }
+    if (a->kind != b->kind || a->len != b->len) {
+        return false;
+    }
+    if (a->kind == TGM_V_ARRAY || a->kind == TGM_V_TAG) {
+        size_t n = a->kind == TGM_V_TAG ? 1 : a->len;
+        if (a->kind == TGM_V_TAG && a->num.u != b->num.u) {
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!tgm__val_same(&a->p.items[i], &b->p.items[i], limit - 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (a->kind != TGM_V_MAP) {
+        return tgm__val_equal(a, b);
+    }
+    bool in_order = true; /* the usual case: both in the same key order */
+    for (size_t i = 0; in_order && i < a->len; i++) {
+        in_order = tgm__val_equal(&a->p.items[2 * i], &b->p.items[2 * i]);
+    }
+    if (in_order || !text_keys(a) || !text_keys(b)) {
+        for (size_t i = 0; i < 2 * a->len; i++) {
+            if (!tgm__val_same(&a->p.items[i], &b->p.items[i], limit - 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    /* Every key of a in b with the same value, and every key of b in a. */
+    for (size_t i = 0; i < a->len; i++) {
+        const tgm_val *k = &a->p.items[2 * i];
+        const tgm_val *va = first_member(a, k), *vb = first_member(b, k);
+        if (vb == NULL || (va == &a->p.items[2 * i + 1] && !tgm__val_same(va, vb, limit - 1))) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < b->len; i++) {
+        if (first_member(a, &b->p.items[2 * i]) == NULL) {
+            return false;
+        }
+    }
+    return true;
 }
 
 const char *tgm__val_kind_name(const tgm_val *v) {

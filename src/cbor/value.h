@@ -66,6 +66,9 @@ struct tgm_val {
 /* Flags recorded by the decoder for the canonical-form check. */
 #define TGM_VAL_F_INDEFINITE 0x01u  /* indefinite-length encoding was used */
 #define TGM_VAL_F_NONSHORTEST 0x02u /* integer/length argument not in shortest form */
+/* Array/map whose items were allocated by the editing helpers below, with
+ * room for at least tgm__val_room(len) entries (deep copies clear it). */
+#define TGM_VAL_F_ROOM 0x04u
 
 /* --- constructors (arena allocated; NULL on out-of-memory) ------------- */
 tgm_val *tgm__val_new(tgm_arena *a, tgm_vkind kind);
@@ -92,6 +95,24 @@ int tgm__val_set_text(tgm_arena *a, tgm_val *v, const char *s, size_t n); /* 0 o
 /* Deep copy into arena `a`; NULL on out-of-memory. */
 tgm_val *tgm__val_clone(tgm_arena *a, const tgm_val *src);
 int tgm__val_copy_into(tgm_arena *a, tgm_val *dst, const tgm_val *src); /* 0 ok, -1 oom */
+
+/* --- editing (trees whose nodes all live in one arena) ------------------
+ * Containers grow by doubling: an append reallocates the items only when
+ * they are full, so n appends cost O(n) time and arena space.  Growing or
+ * shrinking a container moves its items: pointers to its members are then
+ * stale. */
+/* The value of the first entry of `map` with text key key[0..klen); when
+ * there is none, a new entry (key copied, value null) is appended.  NULL
+ * on out-of-memory or when map is not a map. */
+tgm_val *tgm__val_map_member(tgm_arena *a, tgm_val *map, const char *key, size_t klen);
+/* A new null element at the end of `array`; NULL on out-of-memory or when
+ * array is not an array. */
+tgm_val *tgm__val_array_append(tgm_arena *a, tgm_val *array);
+/* Remove every entry of `map` with text key key[0..klen); returns how many
+ * were removed. */
+size_t tgm__val_map_remove(tgm_val *map, const char *key, size_t klen);
+/* True when v nests deeper than `limit` levels (a scalar is level 1). */
+bool tgm__val_deeper_than(const tgm_val *v, unsigned limit);
 
 /* --- accessors -------------------------------------------------------- */
 /* Map lookup by text key (last occurrence wins); NULL if absent or not a map. */
@@ -120,6 +141,11 @@ bool tgm__val_to_f64(const tgm_val *v, double *out);
 
 /* Structural equality (floats compared by bit pattern, maps by entry order). */
 bool tgm__val_equal(const tgm_val *a, const tgm_val *b);
+/* The same, with maps compared as the maps they denote: the same text
+ * keys, each with an equal value (the first occurrence of a key counts),
+ * in any order; maps with other than text keys compare by entry order.
+ * Nesting deeper than `limit` levels compares unequal. */
+bool tgm__val_same(const tgm_val *a, const tgm_val *b, unsigned limit);
 
 /* Human-readable kind name ("integer", "text", "map", ...). */
 const char *tgm__val_kind_name(const tgm_val *v);

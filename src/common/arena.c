@@ -81,3 +81,14 @@ void tgm__arena_free(tgm_arena *a) {
     a->head = NULL;
     a->total = 0;
 }
+
+bool tgm__arena_owns(const tgm_arena *a, const void *p, size_t n) {
+    uintptr_t x = (uintptr_t)p;
+    for (const tgm_arena_chunk *c = a->head; c != NULL; c = c->next) {
+        uintptr_t lo = (uintptr_t)c + CHUNK_HDR;
+        if (x >= lo && x - lo <= c->used && n <= c->used - (x - lo)) {
+            return true;
+        }
+    }
+    return false;
+}

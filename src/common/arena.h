@@ -3,6 +3,7 @@
 #ifndef TGM_COMMON_ARENA_H
 #define TGM_COMMON_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct tgm_arena_chunk tgm_arena_chunk;
@@ -20,5 +21,7 @@ void *tgm__arena_alloc(tgm_arena *a, size_t n);
 void *tgm__arena_calloc(tgm_arena *a, size_t count, size_t size);
 char *tgm__arena_strndup(tgm_arena *a, const char *s, size_t n);
 void tgm__arena_free(tgm_arena *a);
+/* Whether p[0..n) lies in memory handed out by the arena. */
+bool tgm__arena_owns(const tgm_arena *a, const void *p, size_t n);
 
 #endif

@@ -50,21 +50,24 @@ enum {
      * spellings; "nan", "inf", "+Infinity" ... stay errors.  Used for the
      * metadata and descriptors the C API receives; the JSON writer still
      * prints non-finite floats as null. */
-    TGM_JSON_ALLOW_NONFINITE = 1u
+    TGM_JSON_ALLOW_NONFINITE = 1u,
+    /* Object members stay in document order, duplicates included (for
+     * documents whose member order carries meaning, such as the library's
+     * own reports); the default sorts them and keeps the last duplicate. */
+    TGM_JSON_PARSE_KEEP_ORDER = 2u
 };
 
 /* tgm__json_parse with extension flags (0 = strict, as tgm__json_parse). */
 tgm_error tgm__json_parse_ex(const char *text, size_t len, unsigned flags, tgm_arena *arena,
                              tgm_val **out);
 
-typedef enum tgm_json_style {
-    TGM_JSON_COMPACT = 0,
-    TGM_JSON_PRETTY = 1, /* two-space indentation, as serde_json's to_string_pretty */
-    /* Flag, combinable with either style: write map entries in their stored
-     * order, duplicates included, instead of sorting them (serde_json's
-     * output for a Rust struct, whose fields come in declaration order). */
-    TGM_JSON_KEEP_ORDER = 2
-} tgm_json_style;
+/* Output style: TGM_JSON_COMPACT, or the public header's flags
+ * TGM_JSON_PRETTY (two-space indentation, as serde_json's
+ * to_string_pretty) and TGM_JSON_KEEP_ORDER (map entries in their stored
+ * order, duplicates included, instead of sorted: serde_json's output for a
+ * Rust struct, whose fields come in declaration order), combinable. */
+typedef unsigned tgm_json_style;
+#define TGM_JSON_COMPACT 0u
 
 /* Append the JSON text of v to out (no trailing newline).  Fails only on
  * out-of-memory or nesting deeper than 1024 levels; out is then left as it

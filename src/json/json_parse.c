@@ -70,7 +70,7 @@ typedef struct jp {
     tgm_buf scratch; /* unescaped string contents */
     unsigned depth;
     size_t num_start; /* first byte of the number being parsed ('-' included) */
-    unsigned flags;   /* TGM_JSON_ALLOW_NONFINITE */
+    unsigned flags;   /* TGM_JSON_ALLOW_NONFINITE, TGM_JSON_PARSE_KEEP_ORDER */
 } jp;
 
 /* Report `why` at byte offset `at` (== len for end of input). */
@@ -614,13 +614,16 @@ static tgm_error build_object(jp *p, size_t base, tgm_val *out) {
     for (size_t i = 0; i < n; i++) {
         idx[i] = i;
     }
-    tgm__stable_sort_idx(idx, idx + n, n, key_idx_cmp, kv);
-    size_t m = 0;
-    for (size_t j = 0; j < n; j++) {
-        if (j + 1 < n && key_idx_cmp(kv, idx[j], idx[j + 1]) == 0) {
-            continue; /* a later duplicate replaces this one */
+    size_t m = n;
+    if ((p->flags & TGM_JSON_PARSE_KEEP_ORDER) == 0) {
+        tgm__stable_sort_idx(idx, idx + n, n, key_idx_cmp, kv);
+        m = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (j + 1 < n && key_idx_cmp(kv, idx[j], idx[j + 1]) == 0) {
+                continue; /* a later duplicate replaces this one */
+            }
+            idx[m++] = idx[j];
         }
-        idx[m++] = idx[j];
     }
     tgm_val *items = tgm__arena_alloc(p->arena, 2 * m * sizeof(tgm_val));
     if (items == NULL) {

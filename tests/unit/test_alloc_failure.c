@@ -466,6 +466,72 @@ static int check_validate(op *o) {
     return 0;
 }
 
+/* JSON documents: parse, build and edit (members, appends, a copy of the
+ * message's metadata, a removal), print.  A NULL handle is an error whose
+ * detail the library has set. */
+static tgm_error doc_work(tgm_json_t *doc, const tgm_metadata_t *md, tgm_bytes_t *out) {
+    tgm_value_t *root = tgm_json_edit(doc, tgm_json_root(doc));
+    tgm_value_t *list = root ? tgm_json_map_member(doc, root, "list", 4) : NULL;
+    if (list == NULL) {
+        return TGM_ERROR_ENCODING;
+    }
+    for (int i = 0; i < 40; i++) {
+        tgm_value_t *e = tgm_json_array_append(doc, list);
+        if (e == NULL) {
+            return TGM_ERROR_ENCODING;
+        }
+        tgm_error err = i % 2 ? tgm_json_set_string(doc, e, "element", 7)
+                              : tgm_json_set_copy(doc, e, tgm_metadata_object(md, 0));
+        if (err != TGM_ERROR_OK) {
+            return err;
+        }
+    }
+    tgm_value_t *m = tgm_json_map_member(doc, root, "meta", 4);
+    if (m == NULL) {
+        return TGM_ERROR_ENCODING;
+    }
+    tgm_error err = tgm_json_set_copy(doc, m, tgm_metadata_extra(md));
+    err = err == TGM_ERROR_OK ? tgm_json_map_remove(doc, root, "a", 1, NULL) : err;
+    return err == TGM_ERROR_OK ? tgm_value_to_json_ex(tgm_json_root(doc), TGM_JSON_PRETTY, out)
+                               : err;
+}
+
+static tgm_error run_json_doc(op *o) {
+    tgm_metadata_t *md = NULL;
+    tgm_error e = tgm_decode_metadata(o->msg->data, o->msg->len, &md);
+    if (e != TGM_ERROR_OK) {
+        return e;
+    }
+    static const char text[] = "{\"b\":[1,2.5,\"x\"],\"a\":{\"k\":null},\"list\":[]}";
+    tgm_json_t *doc = NULL;
+    e = tgm_json_parse(text, sizeof text - 1, 0, &doc);
+    tgm_bytes_t out = {NULL, 0};
+    if (e == TGM_ERROR_OK) {
+        e = doc_work(doc, md, &out);
+    }
+    tgm_json_free(doc);
+    tgm_metadata_free(md);
+    if (e == TGM_ERROR_OK) {
+        o->sum = fnv(7, out.data, out.len);
+        o->bytes = out;
+    }
+    return e;
+}
+
+static int has(const tgm_bytes_t *b, const char *want) {
+    for (size_t i = 0, n = strlen(want); i + n <= b->len; i++) {
+        if (memcmp(b->data + i, want, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int check_json_doc(op *o) {
+    return has(&o->bytes, "\"source\": \"alloc\"") && has(&o->bytes, "\"tensor\": {") &&
+           has(&o->bytes, "\"b\": [") && !has(&o->bytes, "\"a\":");
+}
+
 /* ---- inputs ---------------------------------------------------------------- */
 
 static double f64[64];
@@ -609,6 +675,12 @@ static void test_pipelines(void) {
         v.msg = &msg;
         snprintf(name, sizeof name, "validate %s", c->name);
         sweep(&v);
+        if (i == 0) {
+            op j = make_op(name, run_json_doc, check_json_doc, release_all);
+            j.msg = &msg;
+            snprintf(name, sizeof name, "json document");
+            sweep(&j);
+        }
         tgm_bytes_free(msg);
     }
 }

@@ -19,8 +19,6 @@
 
 #include <tensogram/tensogram.h>
 
-#include "jv.h"
-
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /* ---- memory and messages (util.c) ----------------------------------------------- */
@@ -41,8 +39,53 @@ void cli_lib_error(tgm_error err, const char *fmt, ...) __attribute__((format(pr
 /* Usage error: prints "error: <message>" and a pointer to --help; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A growable string. */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} sbuf;
+void sb_putn(sbuf *b, const char *s, size_t n);
+void sb_puts(sbuf *b, const char *s);
+void sb_putc(sbuf *b, char c);
+void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *sb_steal(sbuf *b); /* NUL-terminated; the buffer is reset */
+void sb_free(sbuf *b);
+
 /* Write stdout's pending data; on failure report it and return false. */
 bool cli_flush_stdout(void);
+
+/* ---- JSON documents (jdoc.c) ------------------------------------------------------------
+ * The library's documents (tgm_json_*) and cursors (tgm_value_*): a failure
+ * that only a shortage of memory can cause ends the process, as xmalloc
+ * does.  Handles follow the library's rules: growing a container makes
+ * handles to its members stale. */
+
+tgm_json_t *jdoc_new(void); /* root null */
+/* A report or other JSON text the library produced, members in document
+ * order; prints the error and returns NULL unless it is a JSON object. */
+tgm_json_t *jdoc_parse(const char *text, size_t len, const char *what);
+tgm_value_t *jroot(tgm_json_t *d);
+tgm_value_t *jedit(tgm_json_t *d, const tgm_value_t *v);
+tgm_value_t *jmember(tgm_json_t *d, tgm_value_t *map, const char *key, size_t klen);
+tgm_value_t *jmemberc(tgm_json_t *d, tgm_value_t *map, const char *key);
+tgm_value_t *jappend(tgm_json_t *d, tgm_value_t *array);
+tgm_value_t *jset_map(tgm_json_t *d, tgm_value_t *v);        /* empty map; returns v */
+tgm_value_t *jset_array(tgm_json_t *d, tgm_value_t *v);      /* empty array; returns v */
+void jset_str(tgm_json_t *d, tgm_value_t *v, const char *s); /* s: UTF-8 */
+void jset_u64(tgm_json_t *d, tgm_value_t *v, uint64_t u);
+void jset_bool(tgm_json_t *d, tgm_value_t *v, bool b);
+void jset_copy(tgm_json_t *d, tgm_value_t *v, const tgm_value_t *src); /* NULL: null */
+void jremove(tgm_json_t *d, tgm_value_t *map, const char *key);
+/* Member key[0..klen) of a map cursor (the first), or NULL. */
+const tgm_value_t *jget(const tgm_value_t *map, const char *key, size_t klen);
+/* Member `key` when it has the given kind, else NULL. */
+const tgm_value_t *jget_kind(const tgm_value_t *map, const char *key, tgm_value_type kind);
+/* The entry indexes of a map in key byte order (as the library prints
+ * maps); malloc'd. */
+size_t *jsorted(const tgm_value_t *map);
+/* v as JSON (TGM_JSON_* flags), malloc'd; jprint adds a newline on stdout. */
+char *jtext(const tgm_value_t *v, uint32_t flags);
+void jprint(const tgm_value_t *v, uint32_t flags);
 
 /* ---- global options (main.c) -------------------------------------------------------- */
 
@@ -211,13 +254,6 @@ char *meta_lookup_display(const tgm_metadata_t *meta, const char *key);
 char **split_keys(const char *text, size_t *n);
 void free_strv(char **v, size_t n);
 
-/* The message metadata as the library prints it, parsed:
- * {"base": [...], "_reserved_": {...}, "_extra_": {...}} (empty sections
- * absent).  Prints the error and returns NULL on failure. */
-jv *meta_to_jv(const tgm_metadata_t *meta, const char *where);
-/* Descriptor i of a decoded message, parsed. */
-jv *descriptor_to_jv(const tgm_message_t *msg, size_t i, const char *where);
-
 /* Check that base entries and _extra_ hold only values the JSON metadata
  * interface of the encoder carries unchanged; prints the error naming the
  * first offending key and returns false otherwise. */
@@ -226,15 +262,16 @@ bool meta_json_safe(const tgm_metadata_t *meta, const char *where);
 /* ---- message rewriting (rewrite.c) ------------------------------------------------------- */
 
 /* A message read for rewriting: its objects' descriptors and stored
- * payloads (tgm_decode_encoded) and its metadata as JSON, with base padded
- * to one entry per object and `_reserved_` removed (the encoder writes it
- * again). */
+ * payloads (tgm_decode_encoded) and its metadata (copied into a document),
+ * with base padded to one entry per object and `_reserved_` removed (the
+ * encoder writes it again). */
 typedef struct {
     const uint8_t *buf; /* the message bytes; must outlive the source */
     size_t len;
     tgm_message_t *enc;
-    jv *base;  /* array, one object per data object */
-    jv *extra; /* object (empty when the message has no _extra_) */
+    tgm_json_t *doc;
+    const tgm_value_t *base;  /* in doc: array, one map per data object */
+    const tgm_value_t *extra; /* in doc: map (empty when the message has no _extra_) */
     size_t nobj;
     bool hashed; /* at least one object carries a hash */
     char *where; /* "'file' message i", for error messages */
@@ -243,12 +280,11 @@ typedef struct {
 bool rw_source_load(rw_source *s, const uint8_t *buf, size_t len, const char *where);
 void rw_source_free(rw_source *s);
 
-/* A message to encode: base entries, _extra_ and descriptors (JSON), each
- * object's payload coming from a source message. */
+/* A message to encode: its metadata document {"base": [...], "_extra_":
+ * {...}, "descriptors": [...]} (edit through rw_base / rw_extra /
+ * rw_descs), each object's payload coming from a source message. */
 typedef struct {
-    jv *base;  /* array */
-    jv *extra; /* object */
-    jv *descs; /* array */
+    tgm_json_t *doc;
     const rw_source **src;
     size_t *idx;
     size_t nobj, cap;
@@ -258,6 +294,11 @@ void rw_init(rw_message *m);
 void rw_free(rw_message *m);
 /* Append object i of s: its descriptor and a copy of its base entry. */
 bool rw_add_object(rw_message *m, const rw_source *s, size_t i);
+/* Handles to the sections of m's document (valid until the next
+ * rw_add_object). */
+tgm_value_t *rw_base(rw_message *m);
+tgm_value_t *rw_extra(rw_message *m);
+tgm_value_t *rw_descs(rw_message *m);
 
 /* Encode m.  hash_algo: "xxh3" or NULL.  Payloads are written exactly as
  * stored when the library accepts them pre-encoded.  Otherwise (it refuses

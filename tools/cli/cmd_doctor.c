@@ -2,6 +2,7 @@
  * (reference: tensogram-cli/src/commands/doctor.rs).  The report comes from
  * the library (tgm_doctor_to_json); the tool adds the converter rows, which
  * belong to the command line in the reference too. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,13 +16,27 @@ static const cli_optdef opts[] = {
 
 enum { FEATURE_NAME_WIDTH = 22, SELF_TEST_LABEL_WIDTH = 42 };
 
-static const char *str(const jv *o, const char *k) {
-    const jv *v = jv_get(o, k);
-    if (v == NULL || v->kind == JV_NULL) {
-        return NULL;
+/* A string member, or an integer one in decimal (into the caller's
+ * buffer); NULL otherwise. */
+static const char *str_in(const tgm_value_t *o, const char *k, char buf[32]) {
+    const tgm_value_t *v = tgm_value_map_get(o, k);
+    size_t n = 0;
+    int64_t i;
+    uint64_t u;
+    if (tgm_value_get_type(v) == TGM_VALUE_TYPE_STRING) {
+        return tgm_value_as_string(v, &n);
     }
-    return v->kind == JV_STR || v->kind == JV_NUM ? v->s : NULL;
+    if (tgm_value_as_i64(v, &i)) {
+        snprintf(buf, 32, "%" PRId64, i);
+        return buf;
+    }
+    if (tgm_value_as_u64(v, &u)) {
+        snprintf(buf, 32, "%" PRIu64, u);
+        return buf;
+    }
+    return NULL;
 }
+#define str(o, k) str_in((o), (k), (char[32]){0})
 
 static const char *or_empty(const char *s) { return s ? s : ""; }
 
@@ -50,8 +65,8 @@ static void padded(const char *label, int width) {
     printf("  %s%*s", label, chars < width ? width - chars : 1, "");
 }
 
-static void print_human(const jv *report) {
-    const jv *build = jv_get(report, "build");
+static void print_human(const tgm_value_t *report) {
+    const tgm_value_t *build = tgm_value_map_get(report, "build");
     printf("tensogram doctor\n================\n\nBuild\n");
     static const char *const rows[][2] = {{"tensogram", "version"},
                                           {"wire-format", "wire_version"},
@@ -62,9 +77,9 @@ static void print_human(const jv *report) {
         printf("%s\n", or_empty(build ? str(build, rows[i][1]) : NULL));
     }
     printf("\nCompiled-in features\n");
-    const jv *features = jv_get(report, "features");
-    for (size_t i = 0; features != NULL && features->kind == JV_ARR && i < features->n; i++) {
-        const jv *f = features->items[i];
+    const tgm_value_t *features = tgm_value_map_get(report, "features");
+    for (size_t i = 0; i < tgm_value_array_len(features); i++) {
+        const tgm_value_t *f = tgm_value_array_get(features, i);
         padded(or_empty(str(f, "name")), FEATURE_NAME_WIDTH);
         const char *state = str(f, "state");
         if (state != NULL && strcmp(state, "on") == 0) {
@@ -77,9 +92,9 @@ static void print_human(const jv *report) {
     }
     printf("\nSelf-test\n");
     bool failed = false;
-    const jv *tests = jv_get(report, "self_test");
-    for (size_t i = 0; tests != NULL && tests->kind == JV_ARR && i < tests->n; i++) {
-        const jv *t = tests->items[i];
+    const tgm_value_t *tests = tgm_value_map_get(report, "self_test");
+    for (size_t i = 0; i < tgm_value_array_len(tests); i++) {
+        const tgm_value_t *t = tgm_value_array_get(tests, i);
         const char *outcome = or_empty(str(t, "outcome"));
         padded(or_empty(str(t, "label")), SELF_TEST_LABEL_WIDTH);
         if (strcmp(outcome, "ok") == 0) {
@@ -114,49 +129,45 @@ int cmd_doctor(int argc, char **argv, cli_globals *g) {
         cli_lib_error(e, "collecting diagnostics");
         return EXIT_FAIL;
     }
-    char err[160];
-    jv *report = jv_parse((const char *)out.data, out.len, err, sizeof err);
+    tgm_json_t *report = jdoc_parse((const char *)out.data, out.len, "diagnostics report");
     tgm_bytes_free(out);
-    if (report == NULL || report->kind != JV_OBJ) {
-        cli_error("unreadable diagnostics report from the library (%s)",
-                  report ? "not an object" : err);
-        jv_free(report);
+    if (report == NULL) {
         return EXIT_FAIL;
     }
     /* The converters' rows come from libtensogram_convert. */
-    jv *features = jv_get(report, "features");
-    jv *tests = jv_get(report, "self_test");
     tgm_bytes_t conv = {NULL, 0};
-    jv *cj = NULL;
-    if (tgm_convert_doctor_to_json(&conv) == TGM_ERROR_OK) {
-        cj = jv_parse((const char *)conv.data, conv.len, err, sizeof err);
+    tgm_json_t *cj = NULL;
+    if (tgm_convert_doctor_to_json(&conv) == TGM_ERROR_OK &&
+        tgm_json_parse((const char *)conv.data, conv.len, TGM_JSON_KEEP_ORDER, &cj) !=
+            TGM_ERROR_OK) {
+        cj = NULL; /* without the converters' rows */
     }
     tgm_bytes_free(conv);
-    const jv *cf = cj != NULL ? jv_get(cj, "features") : NULL;
-    const jv *ct = cj != NULL ? jv_get(cj, "self_test") : NULL;
-    if (features != NULL && features->kind == JV_ARR && cf != NULL && cf->kind == JV_ARR) {
-        for (size_t i = 0; i < cf->n; i++) {
-            jv_push(features, jv_clone(cf->items[i]));
+    static const char *const sections[] = {"features", "self_test"};
+    for (size_t k = 0; cj != NULL && k < 2; k++) {
+        const tgm_value_t *add = tgm_value_map_get(tgm_json_root(cj), sections[k]);
+        const tgm_value_t *have = tgm_value_map_get(tgm_json_root(report), sections[k]);
+        if (tgm_value_get_type(have) != TGM_VALUE_TYPE_ARRAY) {
+            continue;
+        }
+        for (size_t i = 0; i < tgm_value_array_len(add); i++) {
+            tgm_value_t *list =
+                jedit(report, tgm_value_map_get(tgm_json_root(report), sections[k]));
+            jset_copy(report, jappend(report, list), tgm_value_array_get(add, i));
         }
     }
-    if (tests != NULL && tests->kind == JV_ARR && ct != NULL && ct->kind == JV_ARR) {
-        for (size_t i = 0; i < ct->n; i++) {
-            jv_push(tests, jv_clone(ct->items[i]));
-        }
-    }
-    jv_free(cj);
+    tgm_json_free(cj);
     bool failed = false;
-    for (size_t i = 0; tests != NULL && tests->kind == JV_ARR && i < tests->n; i++) {
-        const char *o = str(tests->items[i], "outcome");
+    const tgm_value_t *tests = tgm_value_map_get(tgm_json_root(report), "self_test");
+    for (size_t i = 0; i < tgm_value_array_len(tests); i++) {
+        const char *o = str(tgm_value_array_get(tests, i), "outcome");
         failed = failed || (o != NULL && strcmp(o, "failed") == 0);
     }
     if (json) {
-        char *t = jv_to_string(report, JV_PRETTY);
-        printf("%s\n", t);
-        free(t);
+        jprint(tgm_json_root(report), TGM_JSON_PRETTY | TGM_JSON_KEEP_ORDER);
     } else {
-        print_human(report);
+        print_human(tgm_json_root(report));
     }
-    jv_free(report);
+    tgm_json_free(report);
     return failed ? EXIT_FAIL : EXIT_OK;
 }

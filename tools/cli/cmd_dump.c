@@ -32,94 +32,98 @@ static bool is_descriptor_field(const char *k) {
 }
 
 /* {"type", "dtype", "shape"} plus the parameters, as format_json builds it. */
-static jv *object_summary(const jv *desc) {
-    jv *o = jv_obj();
+static void object_summary(tgm_json_t *d, tgm_value_t *o, const tgm_value_t *desc) {
+    jset_map(d, o);
     static const char *const kept[] = {"type", "dtype", "shape"};
     for (size_t i = 0; i < 3; i++) {
-        const jv *v = jv_get(desc, kept[i]);
-        jv_setc(o, kept[i], v ? jv_clone(v) : jv_null());
+        jset_copy(d, jmemberc(d, o, kept[i]), tgm_value_map_get(desc, kept[i]));
     }
-    for (size_t i = 0; i < desc->n; i++) {
-        if (!is_descriptor_field(desc->ents[i].key)) {
-            jv_set(o, desc->ents[i].key, desc->ents[i].klen, jv_clone(desc->ents[i].val));
+    for (size_t i = 0; i < tgm_value_map_len(desc); i++) {
+        size_t klen = 0;
+        const char *k = tgm_value_map_key_at(desc, i, &klen);
+        if (k != NULL && !is_descriptor_field(k)) {
+            jset_copy(d, jmember(d, o, k, klen), tgm_value_map_value_at(desc, i));
         }
     }
-    return o;
 }
 
-static void print_text(size_t index, const tgm_message_t *msg, jv **descs, const jv *meta) {
+/* "    key: value" for each entry of a map in key order, values as compact
+ * JSON. */
+static void print_entries(const tgm_value_t *map) {
+    size_t *order = jsorted(map);
+    for (size_t k = 0; k < tgm_value_map_len(map); k++) {
+        size_t klen = 0;
+        const char *key = tgm_value_map_key_at(map, order[k], &klen);
+        if (key == NULL) {
+            continue;
+        }
+        char *v = jtext(tgm_value_map_value_at(map, order[k]), 0);
+        printf("    %s: %s\n", key, v);
+        free(v);
+    }
+    free(order);
+}
+
+static void print_text(size_t index, const tgm_message_t *msg, const tgm_metadata_t *md) {
     size_t nobj = tgm_message_num_objects(msg);
     printf("=== Message %zu ===\n", index);
     printf("version: %d\n", TGM_WIRE_VERSION);
     printf("objects: %zu\n", nobj);
     for (size_t j = 0; j < nobj; j++) {
-        const jv *shape = jv_get(descs[j], "shape");
+        const tgm_value_t *shape = tgm_value_map_get(tgm_object_descriptor(msg, j), "shape");
         printf("  object[%zu]: type=%s, dtype=%s, shape=[", j,
                tgm_object_type(msg, j) ? tgm_object_type(msg, j) : "",
                tgm_object_dtype(msg, j) ? tgm_object_dtype(msg, j) : "");
-        for (size_t d = 0; shape != NULL && shape->kind == JV_ARR && d < shape->n; d++) {
-            const jv *dim = shape->items[d];
-            printf("%s%.*s", d ? ", " : "", (int)dim->len, dim->s ? dim->s : "");
+        for (size_t d = 0; d < tgm_value_array_len(shape); d++) {
+            char *dim = jtext(tgm_value_array_get(shape, d), 0);
+            printf("%s%s", d ? ", " : "", dim);
+            free(dim);
         }
         printf("]\n");
     }
-    const jv *base = jv_get(meta, "base");
-    for (size_t j = 0; base != NULL && base->kind == JV_ARR && j < base->n; j++) {
+    for (size_t j = 0; j < tgm_metadata_num_objects(md); j++) {
         printf("  base[%zu]:\n", j);
-        const jv *entry = base->items[j];
-        for (size_t k = 0; entry->kind == JV_OBJ && k < entry->n; k++) {
-            char *v = jv_to_string(entry->ents[k].val, JV_COMPACT | JV_SORTED);
-            printf("    %s: %s\n", entry->ents[k].key, v);
-            free(v);
-        }
+        print_entries(tgm_metadata_object(md, j));
     }
-    const jv *extra = jv_get(meta, "_extra_");
-    if (extra != NULL && extra->kind == JV_OBJ && extra->n > 0) {
+    const tgm_value_t *extra = tgm_metadata_extra(md);
+    if (tgm_value_map_len(extra) > 0) {
         printf("  extra:\n");
-        for (size_t k = 0; k < extra->n; k++) {
-            char *v = jv_to_string(extra->ents[k].val, JV_COMPACT | JV_SORTED);
-            printf("    %s: %s\n", extra->ents[k].key, v);
-            free(v);
-        }
+        print_entries(extra);
     }
     printf("\n");
 }
 
-static void print_json(const tgm_metadata_t *md, jv **descs, size_t nobj, jv *meta, char **keys,
+static void print_json(const tgm_metadata_t *md, const tgm_message_t *msg, char **keys,
                        size_t nkeys, bool have_keys) {
-    jv *root = jv_obj();
+    tgm_json_t *d = jdoc_new();
+    tgm_value_t *root = jset_map(d, jroot(d));
     if (have_keys) {
         for (size_t k = 0; k < nkeys; k++) {
             char *v = meta_lookup_display(md, keys[k]);
             if (v != NULL) {
-                jv_setc(root, keys[k], jv_cstr(v));
+                jset_str(d, jmemberc(d, root, keys[k]), v);
                 free(v);
             }
         }
     } else {
-        jv_setc(root, "version", jv_int(TGM_WIRE_VERSION));
-        jv *base = jv_take(meta, "base");
-        if (base != NULL && base->n > 0) {
-            jv_setc(root, "base", base);
-        } else {
-            jv_free(base);
+        jset_u64(d, jmemberc(d, root, "version"), TGM_WIRE_VERSION);
+        size_t nbase = tgm_metadata_num_objects(md);
+        if (nbase > 0) {
+            tgm_value_t *base = jset_array(d, jmemberc(d, root, "base"));
+            for (size_t j = 0; j < nbase; j++) {
+                jset_copy(d, jappend(d, base), tgm_metadata_object(md, j));
+            }
         }
-        jv *extra = jv_take(meta, "_extra_");
-        if (extra != NULL && extra->n > 0) {
-            jv_setc(root, "extra", extra);
-        } else {
-            jv_free(extra);
+        if (tgm_value_map_len(tgm_metadata_extra(md)) > 0) {
+            jset_copy(d, jmemberc(d, root, "extra"), tgm_metadata_extra(md));
         }
-        jv *objects = jv_arr();
-        for (size_t j = 0; j < nobj; j++) {
-            jv_push(objects, object_summary(descs[j]));
+        tgm_value_t *objects = jset_array(d, jmemberc(d, root, "objects"));
+        for (size_t j = 0; j < tgm_message_num_objects(msg); j++) {
+            object_summary(d, jappend(d, objects), tgm_object_descriptor(msg, j));
         }
-        jv_setc(root, "objects", objects);
     }
-    char *text = jv_to_string(root, JV_PRETTY | JV_SORTED);
-    printf("%s\n", text);
-    free(text);
-    jv_free(root);
+    jprint(tgm_json_root(d), TGM_JSON_PRETTY);
+    tgm_json_free(d);
 }
 
 int cmd_dump(int argc, char **argv, cli_globals *g) {
@@ -160,28 +164,11 @@ int cmd_dump(int argc, char **argv, cli_globals *g) {
                 break;
             }
             if (!have_where || where_matches(md, &w)) {
-                char *where = xasprintf("'%s' message %zu", a.pos[f], i);
-                size_t nobj = tgm_message_num_objects(msg);
-                jv **descs = xcalloc(nobj, sizeof *descs);
-                jv *meta = meta_to_jv(md, where);
-                bool ok = meta != NULL;
-                for (size_t j = 0; ok && j < nobj; j++) {
-                    descs[j] = descriptor_to_jv(msg, j, where);
-                    ok = descs[j] != NULL;
-                }
-                if (!ok) {
-                    rc = EXIT_FAIL;
-                } else if (json) {
-                    print_json(md, descs, nobj, meta, keys, nkeys, have_keys);
+                if (json) {
+                    print_json(md, msg, keys, nkeys, have_keys);
                 } else {
-                    print_text(i, msg, descs, meta);
+                    print_text(i, msg, md);
                 }
-                for (size_t j = 0; j < nobj; j++) {
-                    jv_free(descs[j]);
-                }
-                free(descs);
-                jv_free(meta);
-                free(where);
             }
             tgm_metadata_free(md);
             tgm_message_free(msg);

@@ -50,18 +50,17 @@ int cmd_ls(int argc, char **argv, cli_globals *g) {
             if (!have_where || where_matches(meta, &w)) {
                 if (json) {
                     /* A map of the keys found, values as strings, keys sorted. */
-                    jv *row = jv_obj();
+                    tgm_json_t *d = jdoc_new();
+                    tgm_value_t *row = jset_map(d, jroot(d));
                     for (size_t k = 0; k < nkeys; k++) {
                         char *v = meta_lookup_display(meta, keys[k]);
                         if (v != NULL) {
-                            jv_setc(row, keys[k], jv_cstr(v));
+                            jset_str(d, jmemberc(d, row, keys[k]), v);
                             free(v);
                         }
                     }
-                    char *text = jv_to_string(row, JV_PRETTY | JV_SORTED);
-                    printf("%s\n", text);
-                    free(text);
-                    jv_free(row);
+                    jprint(tgm_json_root(d), TGM_JSON_PRETTY);
+                    tgm_json_free(d);
                 } else {
                     for (size_t k = 0; k < nkeys; k++) {
                         char *v = meta_lookup_display(meta, keys[k]);

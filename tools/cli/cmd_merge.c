@@ -15,19 +15,25 @@ static const cli_optdef opts[] = {
 enum strategy { FIRST, LAST, FAIL_ON_CONFLICT };
 
 /* _extra_ keys of later messages: kept or dropped by the strategy. */
-static bool merge_extra(jv *into, const jv *from, enum strategy st) {
-    for (size_t i = 0; i < from->n; i++) {
-        const jv_entry *e = &from->ents[i];
-        jv *have = jv_get(into, e->key);
+static bool merge_extra(rw_message *m, const tgm_value_t *from, enum strategy st) {
+    for (size_t i = 0; i < tgm_value_map_len(from); i++) {
+        size_t klen = 0;
+        const char *key = tgm_value_map_key_at(from, i, &klen);
+        const tgm_value_t *val = tgm_value_map_value_at(from, i);
+        if (key == NULL) {
+            continue; /* rw_source_load refuses non-text keys */
+        }
+        const tgm_value_t *have = jget(rw_extra(m), key, klen);
         if (have != NULL && st == FIRST) {
             continue;
         }
-        if (have != NULL && st == FAIL_ON_CONFLICT && !jv_equal(have, e->val)) {
-            cli_error("conflicting values for key '%s' (use --strategy first or last to resolve)",
-                      e->key);
+        if (have != NULL && st == FAIL_ON_CONFLICT && !tgm_value_equal(have, val)) {
+            cli_error("conflicting values for key '%.*s' (use --strategy first or last to "
+                      "resolve)",
+                      (int)klen, key);
             return false;
         }
-        jv_set(into, e->key, e->klen, jv_clone(e->val));
+        jset_copy(m->doc, jmember(m->doc, rw_extra(m), key, klen), val);
     }
     return true;
 }
@@ -102,11 +108,10 @@ int cmd_merge(int argc, char **argv, cli_globals *g) {
                 ok = rw_add_object(&m, &s->src[i], j);
             }
             if (ok && first) {
-                jv_free(m.extra);
-                m.extra = jv_clone(s->src[i].extra);
+                jset_copy(m.doc, rw_extra(&m), s->src[i].extra);
                 first = false;
             } else if (ok) {
-                ok = merge_extra(m.extra, s->src[i].extra, st);
+                ok = merge_extra(&m, s->src[i].extra, st);
             }
             progress_update(&p, i + 1);
         }

@@ -57,8 +57,7 @@ int cmd_reshuffle(int argc, char **argv, cli_globals *g) {
         }
         tgm_bytes_t enc = {NULL, 0};
         if (ok) {
-            jv_free(m.extra);
-            m.extra = jv_clone(s.extra);
+            jset_copy(m.doc, rw_extra(&m), s.extra);
             ok = rw_encode(&m, "xxh3", g, where, &enc) && output_write(&out, enc.data, enc.len);
         }
         tgm_bytes_free(enc);

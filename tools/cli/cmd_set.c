@@ -166,18 +166,28 @@ static bool check_mutation(const mutation *m) {
 }
 
 /* Set map[parts[0]]...[parts[n-1]] = value (a string), creating maps on the
- * way and replacing non-map values that are in the way. */
-static void insert_nested(jv *map, char **parts, size_t n, const char *value) {
-    if (n == 1) {
-        jv_setc(map, parts[0], jv_cstr(value));
-        return;
+ * way and replacing non-map values that are in the way.  False (after
+ * printing the error) when a key or the value is not UTF-8. */
+static bool insert_nested(tgm_json_t *d, tgm_value_t *map, char **parts, size_t n,
+                          const mutation *mu) {
+    for (; n > 1; parts++, n--) {
+        tgm_value_t *child = tgm_json_map_member(d, map, parts[0], strlen(parts[0]));
+        if (child == NULL) {
+            break;
+        }
+        if (tgm_value_get_type(child) != TGM_VALUE_TYPE_MAP) {
+            jset_map(d, child);
+        }
+        map = child;
     }
-    jv *child = jv_get(map, parts[0]);
-    if (child == NULL || child->kind != JV_OBJ) {
-        child = jv_obj();
-        jv_setc(map, parts[0], child);
+    tgm_value_t *leaf = n == 1 ? tgm_json_map_member(d, map, parts[0], strlen(parts[0])) : NULL;
+    tgm_error e = leaf != NULL ? tgm_json_set_string(d, leaf, mu->value, strlen(mu->value))
+                               : TGM_ERROR_INVALID_ARG;
+    if (e != TGM_ERROR_OK) {
+        cli_lib_error(e, "invalid set value '%s=%s'", mu->key, mu->value);
+        return false;
     }
-    insert_nested(child, parts + 1, n - 1, value);
+    return true;
 }
 
 static bool parse_index(const char *s, size_t *out) {
@@ -214,24 +224,26 @@ static bool apply(rw_message *m, const mutation *mu, const char *where) {
                       where, mu->key, m->nobj, m->nobj == 1 ? "" : "s");
             return false;
         }
-        insert_nested(m->descs->items[index], mu->parts + 2, mu->nparts - 2, mu->value);
-        return true;
+        tgm_value_t *desc = jedit(m->doc, tgm_value_array_get(rw_descs(m), index));
+        return insert_nested(m->doc, desc, mu->parts + 2, mu->nparts - 2, mu);
     }
     if (strcmp(mu->parts[0], "extra") == 0 || strcmp(mu->parts[0], "_extra_") == 0) {
         if (mu->nparts < 2) {
             cli_error("invalid extra key: %s (expected extra.key)", mu->key);
             return false;
         }
-        insert_nested(m->extra, mu->parts + 1, mu->nparts - 1, mu->value);
-        return true;
+        return insert_nested(m->doc, rw_extra(m), mu->parts + 1, mu->nparts - 1, mu);
     }
-    if (m->base->n == 0) {
+    size_t nbase = tgm_value_array_len(rw_base(m));
+    if (nbase == 0) {
         /* No objects, so no base entries to carry the key. */
-        insert_nested(m->extra, mu->parts, mu->nparts, mu->value);
-        return true;
+        return insert_nested(m->doc, rw_extra(m), mu->parts, mu->nparts, mu);
     }
-    for (size_t i = 0; i < m->base->n; i++) {
-        insert_nested(m->base->items[i], mu->parts, mu->nparts, mu->value);
+    for (size_t i = 0; i < nbase; i++) {
+        tgm_value_t *entry = jedit(m->doc, tgm_value_array_get(rw_base(m), i));
+        if (!insert_nested(m->doc, entry, mu->parts, mu->nparts, mu)) {
+            return false;
+        }
     }
     return true;
 }
@@ -246,8 +258,7 @@ static bool rewrite(const uint8_t *buf, size_t len, const mutation *mus, size_t 
         ok = rw_add_object(&m, &s, j);
     }
     if (ok) {
-        jv_free(m.extra);
-        m.extra = jv_clone(s.extra);
+        jset_copy(m.doc, rw_extra(&m), s.extra);
     }
     for (size_t k = 0; ok && k < nmut; k++) {
         ok = apply(&m, &mus[k], where);

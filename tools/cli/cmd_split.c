@@ -128,8 +128,7 @@ int cmd_split(int argc, char **argv, cli_globals *g) {
             for (size_t j = 0; ok && j < nobj; j++) {
                 rw_message m;
                 rw_init(&m);
-                jv_free(m.extra);
-                m.extra = jv_clone(s.extra);
+                jset_copy(m.doc, rw_extra(&m), s.extra);
                 tgm_bytes_t enc = {NULL, 0};
                 char *owhere = xasprintf("%s object %zu", where, j);
                 ok = rw_add_object(&m, &s, j) && rw_encode(&m, "xxh3", g, owhere, &enc);

@@ -67,75 +67,78 @@ static bool parse_limit(const char *s, uint64_t *out) {
     return true;
 }
 
-static const jv *field(const jv *o, const char *k, jv_kind kind) {
-    const jv *v = jv_get(o, k);
-    return (v != NULL && v->kind == kind) ? v : NULL;
+static unsigned long long num(const tgm_value_t *o, const char *k) {
+    uint64_t u = 0;
+    return tgm_value_as_u64(tgm_value_map_get(o, k), &u) ? (unsigned long long)u : 0;
 }
 
-static unsigned long long num(const jv *o, const char *k) {
-    const jv *v = field(o, k, JV_NUM);
-    return v ? strtoull(v->s, NULL, 10) : 0;
+static const char *text(const tgm_value_t *o, const char *k) {
+    size_t n = 0;
+    const char *s = tgm_value_as_string(tgm_value_map_get(o, k), &n);
+    return s ? s : "";
 }
 
-static const char *text(const jv *o, const char *k) {
-    const jv *v = field(o, k, JV_STR);
-    return v ? v->s : "";
+static bool is_error(const tgm_value_t *issue) {
+    return strcmp(text(issue, "severity"), "error") == 0;
 }
-
-static bool is_error(const jv *issue) { return strcmp(text(issue, "severity"), "error") == 0; }
 
 typedef struct {
-    const jv *file_issues, *messages; /* arrays */
+    const tgm_value_t *file_issues, *messages; /* arrays */
     bool ok, hash_verified;
     unsigned long long objects;
 } summary;
 
 /* FileValidationReport::is_ok / total_objects / hash_verified. */
-static bool summarise(const jv *report, summary *s) {
-    s->file_issues = field(report, "file_issues", JV_ARR);
-    s->messages = field(report, "messages", JV_ARR);
+static bool summarise(const tgm_value_t *report, summary *s) {
+    s->file_issues = jget_kind(report, "file_issues", TGM_VALUE_TYPE_ARRAY);
+    s->messages = jget_kind(report, "messages", TGM_VALUE_TYPE_ARRAY);
     if (s->file_issues == NULL || s->messages == NULL) {
         return false;
     }
-    s->ok = s->file_issues->n == 0;
-    s->hash_verified = s->messages->n > 0;
+    size_t nmsg = tgm_value_array_len(s->messages);
+    s->ok = tgm_value_array_len(s->file_issues) == 0;
+    s->hash_verified = nmsg > 0;
     s->objects = 0;
-    for (size_t i = 0; i < s->messages->n; i++) {
-        const jv *m = s->messages->items[i];
-        const jv *issues = field(m, "issues", JV_ARR);
-        for (size_t k = 0; issues != NULL && k < issues->n; k++) {
-            s->ok = s->ok && !is_error(issues->items[k]);
+    for (size_t i = 0; i < nmsg; i++) {
+        const tgm_value_t *m = tgm_value_array_get(s->messages, i);
+        const tgm_value_t *issues = jget_kind(m, "issues", TGM_VALUE_TYPE_ARRAY);
+        for (size_t k = 0; k < tgm_value_array_len(issues); k++) {
+            s->ok = s->ok && !is_error(tgm_value_array_get(issues, k));
         }
-        const jv *hv = field(m, "hash_verified", JV_BOOL);
-        s->hash_verified = s->hash_verified && hv != NULL && hv->b;
+        bool hv = false;
+        s->hash_verified =
+            s->hash_verified && tgm_value_as_bool(tgm_value_map_get(m, "hash_verified"), &hv) && hv;
         s->objects += num(m, "object_count");
     }
     return true;
 }
 
 static void print_human(const char *path, const summary *s) {
-    for (size_t i = 0; i < s->file_issues->n; i++) {
-        const jv *fi = s->file_issues->items[i];
+    size_t nmsg = tgm_value_array_len(s->messages);
+    size_t nfile = tgm_value_array_len(s->file_issues);
+    for (size_t i = 0; i < nfile; i++) {
+        const tgm_value_t *fi = tgm_value_array_get(s->file_issues, i);
         /* A file issue fails the file, so it is labelled as the failure it
          * is (the reference says WARNING yet counts it as an error). */
         fprintf(stderr, "%s: FAILED \xe2\x80\x94 %s (at byte offset %llu, %llu bytes)\n", path,
                 text(fi, "description"), num(fi, "byte_offset"), num(fi, "length"));
     }
     size_t errors = 0;
-    for (size_t i = 0; i < s->messages->n; i++) {
-        const jv *issues = field(s->messages->items[i], "issues", JV_ARR);
-        for (size_t k = 0; issues != NULL && k < issues->n; k++) {
-            const jv *is = issues->items[k];
+    for (size_t i = 0; i < nmsg; i++) {
+        const tgm_value_t *issues =
+            jget_kind(tgm_value_array_get(s->messages, i), "issues", TGM_VALUE_TYPE_ARRAY);
+        for (size_t k = 0; k < tgm_value_array_len(issues); k++) {
+            const tgm_value_t *is = tgm_value_array_get(issues, k);
             bool err = is_error(is);
             errors += err;
             if (s->ok && err) {
                 continue; /* a passing report shows its warnings only */
             }
             char obj[48] = "", off[48] = "";
-            if (field(is, "object_index", JV_NUM) != NULL) {
+            if (jget_kind(is, "object_index", TGM_VALUE_TYPE_INT) != NULL) {
                 snprintf(obj, sizeof obj, ", object %llu", num(is, "object_index") + 1);
             }
-            if (field(is, "byte_offset", JV_NUM) != NULL) {
+            if (jget_kind(is, "byte_offset", TGM_VALUE_TYPE_INT) != NULL) {
                 snprintf(off, sizeof off, " (at byte %llu)", num(is, "byte_offset"));
             }
             fprintf(stderr, "%s: %s \xe2\x80\x94 message %zu%s: %s%s\n", path,
@@ -143,13 +146,13 @@ static void print_human(const char *path, const summary *s) {
         }
     }
     if (s->ok) {
-        printf("%s: OK (%zu messages, %llu objects%s)\n", path, s->messages->n, s->objects,
+        printf("%s: OK (%zu messages, %llu objects%s)\n", path, nmsg, s->objects,
                s->hash_verified ? ", hash verified" : "");
     } else {
-        size_t problems = errors + s->file_issues->n;
+        size_t problems = errors + nfile;
         fflush(stdout);
         fprintf(stderr, "%s: FAILED (%zu %s, %zu messages, %llu objects)\n", path, problems,
-                problems == 1 ? "error" : "errors", s->messages->n, s->objects);
+                problems == 1 ? "error" : "errors", nmsg, s->objects);
     }
 }
 
@@ -247,7 +250,8 @@ int cmd_validate(int argc, char **argv, cli_globals *g) {
         return rc;
     }
     bool json = a.present[OPT_JSON];
-    jv *entries = jv_arr();
+    tgm_json_t *entries = jdoc_new();
+    jset_array(entries, jroot(entries));
     bool all_ok = true, failed = false;
     for (size_t f = 0; f < a.npos && !failed; f++) {
         const char *name = a.pos[f];
@@ -271,40 +275,39 @@ int cmd_validate(int argc, char **argv, cli_globals *g) {
             failed = true;
             break;
         }
-        char err[160];
-        jv *report = jv_parse((const char *)out.data, out.len, err, sizeof err);
+        tgm_json_t *report = jdoc_parse((const char *)out.data, out.len, "validation report");
         tgm_bytes_free(out);
         summary s;
-        if (report == NULL || !summarise(report, &s)) {
-            cli_error("validating '%s': unreadable report from the library (%s)", name,
-                      report ? "unexpected layout" : err);
-            jv_free(report);
+        if (report == NULL || !summarise(tgm_json_root(report), &s)) {
+            if (report != NULL) {
+                cli_error("validating '%s': unreadable report from the library (unexpected "
+                          "layout)",
+                          name);
+            }
+            tgm_json_free(report);
             failed = true;
             break;
         }
         all_ok = all_ok && s.ok;
         if (json) {
             /* JsonFileReport, fields in the reference's declaration order. */
-            jv *e2 = jv_obj();
-            jv_setc(e2, "file", jv_cstr(name));
-            jv_setc(e2, "status", jv_cstr(s.ok ? "ok" : "failed"));
-            jv_setc(e2, "messages", jv_uint(s.messages->n));
-            jv_setc(e2, "objects", jv_uint(s.objects));
-            jv_setc(e2, "hash_verified", jv_bool(s.hash_verified));
-            jv_setc(e2, "file_issues", jv_take(report, "file_issues"));
-            jv_setc(e2, "message_reports", jv_take(report, "messages"));
-            jv_push(entries, e2);
+            tgm_value_t *e2 = jset_map(entries, jappend(entries, jroot(entries)));
+            jset_str(entries, jmemberc(entries, e2, "file"), name);
+            jset_str(entries, jmemberc(entries, e2, "status"), s.ok ? "ok" : "failed");
+            jset_u64(entries, jmemberc(entries, e2, "messages"), tgm_value_array_len(s.messages));
+            jset_u64(entries, jmemberc(entries, e2, "objects"), s.objects);
+            jset_bool(entries, jmemberc(entries, e2, "hash_verified"), s.hash_verified);
+            jset_copy(entries, jmemberc(entries, e2, "file_issues"), s.file_issues);
+            jset_copy(entries, jmemberc(entries, e2, "message_reports"), s.messages);
         } else {
             print_human(name, &s);
         }
-        jv_free(report);
+        tgm_json_free(report);
     }
     if (json && !failed) {
-        char *t = jv_to_string(entries, JV_PRETTY);
-        printf("%s\n", t);
-        free(t);
+        jprint(tgm_json_root(entries), TGM_JSON_PRETTY | TGM_JSON_KEEP_ORDER);
     }
-    jv_free(entries);
+    tgm_json_free(entries);
     free(a.pos);
     if (failed) {
         return EXIT_FAIL;

@@ -100,78 +100,6 @@ void free_strv(char **v, size_t n) {
 
 /* ---- values ----------------------------------------------------------------------------- */
 
-static jv *hex_string(const uint8_t *p, size_t n) {
-    static const char digits[] = "0123456789abcdef";
-    char *s = xmalloc(2 * n + 1);
-    for (size_t i = 0; i < n; i++) {
-        s[2 * i] = digits[p[i] >> 4];
-        s[2 * i + 1] = digits[p[i] & 15];
-    }
-    jv *v = jv_str(s, 2 * n);
-    free(s);
-    return v;
-}
-
-/* A value cursor as JSON (the reference's cbor_to_json shape). */
-static jv *value_to_jv(const tgm_value_t *v) {
-    switch (tgm_value_get_type(v)) {
-    case TGM_VALUE_TYPE_BOOL: {
-        bool b = false;
-        tgm_value_as_bool(v, &b);
-        return jv_bool(b);
-    }
-    case TGM_VALUE_TYPE_INT: {
-        int64_t i;
-        uint64_t u;
-        if (tgm_value_as_i64(v, &i)) {
-            return jv_int(i);
-        }
-        if (tgm_value_as_u64(v, &u)) {
-            return jv_uint(u);
-        }
-        return jv_null(); /* below -2^63: not reachable through the cursor API */
-    }
-    case TGM_VALUE_TYPE_FLOAT: {
-        double d = 0;
-        char buf[400];
-        tgm_value_as_f64(v, &d);
-        fmt_f64_json(d, buf);
-        return isfinite(d) ? jv_num(buf) : jv_null();
-    }
-    case TGM_VALUE_TYPE_STRING: {
-        size_t n = 0;
-        const char *s = tgm_value_as_string(v, &n);
-        return jv_str(s, n);
-    }
-    case TGM_VALUE_TYPE_BYTES: {
-        size_t n = 0;
-        const uint8_t *p = tgm_value_as_bytes(v, &n);
-        return hex_string(p, n);
-    }
-    case TGM_VALUE_TYPE_ARRAY: {
-        jv *a = jv_arr();
-        for (size_t i = 0; i < tgm_value_array_len(v); i++) {
-            jv_push(a, value_to_jv(tgm_value_array_get(v, i)));
-        }
-        return a;
-    }
-    case TGM_VALUE_TYPE_MAP: {
-        jv *o = jv_obj();
-        for (size_t i = 0; i < tgm_value_map_len(v); i++) {
-            size_t klen = 0;
-            const char *k = tgm_value_map_key_at(v, i, &klen);
-            if (k != NULL) {
-                jv_set(o, k, klen, value_to_jv(tgm_value_map_value_at(v, i)));
-            }
-        }
-        return o;
-    }
-    case TGM_VALUE_TYPE_NULL:
-    default:
-        return jv_null();
-    }
-}
-
 char *meta_lookup_display(const tgm_metadata_t *meta, const char *key) {
     if (strcmp(key, "version") == 0) {
         /* A pseudo-key: the wire version lives in the preamble. */
@@ -187,17 +115,13 @@ char *meta_lookup_display(const tgm_metadata_t *meta, const char *key) {
         const char *s = tgm_value_as_string(v, &n);
         return xmemdup(s, n);
     }
-    case TGM_VALUE_TYPE_INT: {
-        /* The library's string form covers the whole CBOR integer range. */
+    case TGM_VALUE_TYPE_INT:
+    case TGM_VALUE_TYPE_FLOAT: {
+        /* The library's string forms: the whole CBOR integer range, and
+         * floats as the reference's Display prints them ("1", "0.1",
+         * "NaN", "inf"). */
         const char *s = tgm_metadata_get_string(meta, key);
         return xstrdup(s ? s : "null");
-    }
-    case TGM_VALUE_TYPE_FLOAT: {
-        double d = 0;
-        char buf[400];
-        tgm_value_as_f64(v, &d);
-        fmt_f64_display(d, buf);
-        return xstrdup(buf);
     }
     case TGM_VALUE_TYPE_BOOL: {
         bool b = false;
@@ -207,46 +131,18 @@ char *meta_lookup_display(const tgm_metadata_t *meta, const char *key) {
     case TGM_VALUE_TYPE_NULL:
         return xstrdup("null");
     case TGM_VALUE_TYPE_BYTES: {
-        jv *h = value_to_jv(v);
-        char *s = xmemdup(h->s, h->len);
-        jv_free(h);
+        /* Lowercase hex: the JSON string without its quotes. */
+        char *s = jtext(v, 0);
+        size_t n = strlen(s);
+        memmove(s, s + 1, n - 2);
+        s[n - 2] = '\0';
         return s;
     }
-    default: {
+    default:
         /* Arrays and maps print as compact JSON (the reference prints
          * Rust's debug form of the CBOR value here; see docs/cli.md). */
-        jv *j = value_to_jv(v);
-        char *s = jv_to_string(j, JV_COMPACT | JV_SORTED);
-        jv_free(j);
-        return s;
+        return jtext(v, 0);
     }
-    }
-}
-
-/* ---- JSON views of decoded messages ------------------------------------------------------- */
-
-static jv *parse_library_json(const char *text, const char *what, const char *where) {
-    if (text == NULL) {
-        cli_lib_error(TGM_ERROR_METADATA, "%s: cannot render the %s as JSON", where, what);
-        return NULL;
-    }
-    char err[160];
-    jv *v = jv_parse(text, strlen(text), err, sizeof err);
-    if (v == NULL || v->kind != JV_OBJ) {
-        cli_error("%s: the library returned unreadable %s JSON (%s)", where, what,
-                  v ? "not an object" : err);
-        jv_free(v);
-        return NULL;
-    }
-    return v;
-}
-
-jv *meta_to_jv(const tgm_metadata_t *meta, const char *where) {
-    return parse_library_json(tgm_metadata_to_json(meta), "metadata", where);
-}
-
-jv *descriptor_to_jv(const tgm_message_t *msg, size_t i, const char *where) {
-    return parse_library_json(tgm_object_descriptor_json(msg, i), "descriptor", where);
 }
 
 /* ---- what the JSON metadata interface cannot carry ----------------------------------------- */

@@ -33,31 +33,35 @@ bool rw_source_load(rw_source *s, const uint8_t *buf, size_t len, const char *wh
         return false;
     }
     bool ok = meta_json_safe(meta, where);
-    jv *root = ok ? meta_to_jv(meta, where) : NULL;
-    tgm_metadata_free(meta);
-    if (root == NULL) {
+    if (!ok) {
+        tgm_metadata_free(meta);
         return false;
     }
-    s->base = jv_take(root, "base");
-    s->extra = jv_take(root, "_extra_");
-    jv_free(root);
-    if (s->base == NULL || s->base->kind != JV_ARR) {
-        jv_free(s->base);
-        s->base = jv_arr();
-    }
-    if (s->extra == NULL || s->extra->kind != JV_OBJ) {
-        jv_free(s->extra);
-        s->extra = jv_obj();
-    }
-    for (size_t i = 0; i < s->base->n; i++) {
-        if (s->base->items[i]->kind == JV_OBJ) {
-            jv_del(s->base->items[i], "_reserved_");
+    s->doc = jdoc_new();
+    tgm_value_t *root = jset_map(s->doc, jroot(s->doc));
+    tgm_value_t *base = jset_array(s->doc, jmemberc(s->doc, root, "base"));
+    size_t nbase = tgm_metadata_num_objects(meta);
+    /* One entry per object, so merged and split messages stay aligned. */
+    for (size_t i = 0; i < nbase || i < s->nobj; i++) {
+        tgm_value_t *entry = jappend(s->doc, base);
+        const tgm_value_t *src = i < nbase ? tgm_metadata_object(meta, i) : NULL;
+        if (tgm_value_get_type(src) == TGM_VALUE_TYPE_MAP) {
+            jset_copy(s->doc, entry, src);
+            jremove(s->doc, entry, "_reserved_");
+        } else {
+            jset_map(s->doc, entry);
         }
     }
-    /* One entry per object, so merged and split messages stay aligned. */
-    while (s->base->n < s->nobj) {
-        jv_push(s->base, jv_obj());
+    tgm_value_t *extra = jmemberc(s->doc, root, "_extra_");
+    const tgm_value_t *src_extra = tgm_metadata_extra(meta);
+    if (tgm_value_get_type(src_extra) == TGM_VALUE_TYPE_MAP) {
+        jset_copy(s->doc, extra, src_extra);
+    } else {
+        jset_map(s->doc, extra);
     }
+    tgm_metadata_free(meta);
+    s->base = tgm_value_map_get(tgm_json_root(s->doc), "base");
+    s->extra = tgm_value_map_get(tgm_json_root(s->doc), "_extra_");
     return true;
 }
 
@@ -65,8 +69,7 @@ void rw_source_free(rw_source *s) {
     if (s->enc != NULL) {
         tgm_message_free(s->enc);
     }
-    jv_free(s->base);
-    jv_free(s->extra);
+    tgm_json_free(s->doc);
     free(s->where);
     memset(s, 0, sizeof *s);
 }
@@ -75,23 +78,30 @@ void rw_source_free(rw_source *s) {
 
 void rw_init(rw_message *m) {
     memset(m, 0, sizeof *m);
-    m->base = jv_arr();
-    m->extra = jv_obj();
-    m->descs = jv_arr();
+    m->doc = jdoc_new();
+    tgm_value_t *root = jset_map(m->doc, jroot(m->doc));
+    jset_array(m->doc, jmemberc(m->doc, root, "base"));
+    jset_map(m->doc, jmemberc(m->doc, root, "_extra_"));
+    jset_array(m->doc, jmemberc(m->doc, root, "descriptors"));
 }
 
 void rw_free(rw_message *m) {
-    jv_free(m->base);
-    jv_free(m->extra);
-    jv_free(m->descs);
+    tgm_json_free(m->doc);
     free(m->src);
     free(m->idx);
     memset(m, 0, sizeof *m);
 }
 
+tgm_value_t *rw_base(rw_message *m) { return jmemberc(m->doc, jroot(m->doc), "base"); }
+
+tgm_value_t *rw_extra(rw_message *m) { return jmemberc(m->doc, jroot(m->doc), "_extra_"); }
+
+tgm_value_t *rw_descs(rw_message *m) { return jmemberc(m->doc, jroot(m->doc), "descriptors"); }
+
 bool rw_add_object(rw_message *m, const rw_source *s, size_t i) {
-    jv *d = descriptor_to_jv(s->enc, i, s->where);
+    const tgm_value_t *d = tgm_object_descriptor(s->enc, i);
     if (d == NULL) {
+        cli_error("%s: object %zu has no descriptor", s->where, i);
         return false;
     }
     if (m->nobj == m->cap) {
@@ -102,22 +112,25 @@ bool rw_add_object(rw_message *m, const rw_source *s, size_t i) {
     m->src[m->nobj] = s;
     m->idx[m->nobj] = i;
     m->nobj++;
-    jv_push(m->descs, d);
-    jv_push(m->base, jv_clone(s->base->items[i]));
+    jset_copy(m->doc, jappend(m->doc, rw_descs(m)), d);
+    jset_copy(m->doc, jappend(m->doc, rw_base(m)), tgm_value_array_get(s->base, i));
     return true;
 }
 
 /* ---- encoding -------------------------------------------------------------------------------- */
 
+/* The metadata JSON for the encoder: m's document, without an empty
+ * _extra_. */
 static char *encode_json(const rw_message *m) {
-    jv *root = jv_obj();
-    jv_setc(root, "base", jv_clone(m->base));
-    if (m->extra->n > 0) {
-        jv_setc(root, "_extra_", jv_clone(m->extra));
+    const tgm_value_t *root = tgm_json_root(m->doc);
+    if (tgm_value_map_len(tgm_value_map_get(root, "_extra_")) > 0) {
+        return jtext(root, TGM_JSON_KEEP_ORDER);
     }
-    jv_setc(root, "descriptors", jv_clone(m->descs));
-    char *text = jv_to_string(root, JV_COMPACT);
-    jv_free(root);
+    char *base = jtext(tgm_value_map_get(root, "base"), TGM_JSON_KEEP_ORDER);
+    char *descs = jtext(tgm_value_map_get(root, "descriptors"), TGM_JSON_KEEP_ORDER);
+    char *text = xasprintf("{\"base\":%s,\"descriptors\":%s}", base, descs);
+    free(base);
+    free(descs);
     return text;
 }
 
@@ -131,31 +144,28 @@ static bool verify(const rw_message *m, const tgm_bytes_t *msg, const char *wher
         cli_lib_error(e, "%s: reading back the new message", where);
         return false;
     }
-    jv *root = meta_to_jv(meta, where);
-    tgm_metadata_free(meta);
-    if (root == NULL) {
-        return false;
+    const tgm_value_t *root = tgm_json_root(m->doc);
+    const tgm_value_t *want_base = tgm_value_map_get(root, "base");
+    const tgm_value_t *want_extra = tgm_value_map_get(root, "_extra_");
+    size_t n = tgm_value_array_len(want_base);
+    /* Base entries come back with _reserved_ added: compare them without. */
+    tgm_json_t *got = jdoc_new();
+    tgm_value_t *entry = jroot(got);
+    bool ok = tgm_metadata_num_objects(meta) == n;
+    for (size_t i = 0; ok && i < n; i++) {
+        jset_copy(got, entry, tgm_metadata_object(meta, i));
+        if (tgm_value_get_type(tgm_json_root(got)) == TGM_VALUE_TYPE_MAP) {
+            jremove(got, entry, "_reserved_");
+        }
+        ok = tgm_value_equal(tgm_json_root(got), tgm_value_array_get(want_base, i));
     }
-    jv *none = jv_arr();
-    jv *base = jv_get(root, "base");
-    jv *extra = jv_get(root, "_extra_");
-    if (base == NULL) {
-        base = none; /* empty sections are left out */
-    }
-    bool ok = base->kind == JV_ARR && base->n == m->base->n;
-    for (size_t i = 0; ok && i < base->n; i++) {
-        jv *entry = jv_clone(base->items[i]);
-        jv_del(entry, "_reserved_");
-        ok = jv_equal(entry, m->base->items[i]);
-        jv_free(entry);
-    }
+    tgm_json_free(got);
     if (ok) {
-        jv *empty = jv_obj();
-        ok = jv_equal(extra ? extra : empty, m->extra);
-        jv_free(empty);
+        const tgm_value_t *extra = tgm_metadata_extra(meta);
+        ok = tgm_value_map_len(want_extra) == 0 ? tgm_value_map_len(extra) == 0
+                                                : tgm_value_equal(extra, want_extra);
     }
-    jv_free(root);
-    jv_free(none);
+    tgm_metadata_free(meta);
     if (!ok) {
         cli_error("%s: the metadata of the rewritten message differs from the original (a "
                   "value did not survive the encoder's JSON interface)",

@@ -68,6 +68,60 @@ char *xasprintf(const char *fmt, ...) {
     return s;
 }
 
+/* ---- growable strings ---------------------------------------------------------- */
+
+void sb_putn(sbuf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + n + 1) {
+            cap *= 2;
+        }
+        b->p = xrealloc(b->p, cap);
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
+
+void sb_putc(sbuf *b, char c) { sb_putn(b, &c, 1); }
+
+void sb_printf(sbuf *b, const char *fmt, ...) {
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n <= 0) {
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        sb_putn(b, small, (size_t)n);
+        return;
+    }
+    char *tmp = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sb_putn(b, tmp, (size_t)n);
+    free(tmp);
+}
+
+char *sb_steal(sbuf *b) {
+    char *p = b->p ? b->p : xmemdup("", 0);
+    b->p = NULL;
+    b->n = b->cap = 0;
+    return p;
+}
+
+void sb_free(sbuf *b) {
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
 /* stdout is flushed first so the error appears after the output it
  * interrupts when both streams go to the same terminal or file. */
 static void verror(const char *fmt, va_list ap, const char *suffix)
