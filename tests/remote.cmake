@@ -25,3 +25,16 @@ if(TGM_WITH_REMOTE AND TARGET tensogram_cli)
                       ${TGM_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/remote-cli-work/out)
   set_tests_properties(remote_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS remote)
 endif()
+if(TGM_WITH_REMOTE)
+  # The async API on remote files: parity, no worker held, cancellation.
+  add_executable(test_remote_async ${CMAKE_CURRENT_SOURCE_DIR}/remote/test_remote_async.c)
+  target_link_libraries(test_remote_async PRIVATE tgm_internal)
+  target_compile_options(test_remote_async PRIVATE ${TGM_WARN_FLAGS} -Wno-missing-prototypes)
+  target_compile_definitions(test_remote_async PRIVATE TGM_DEFAULT_SHARED_DIR="${TGM_SHARED_DIR}")
+  add_test(NAME remote_async
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/remote/harness.py
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/remote-async-work --servers fault,nginx
+                   --shared ${TGM_SHARED_DIR}
+                   -- $<TARGET_FILE:test_remote_async>)
+  set_tests_properties(remote_async PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS remote)
+endif()

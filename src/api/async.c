@@ -13,6 +13,7 @@
 #include "file/file.h"
 #include "hash/hash.h"
 #include "meta/meta.h"
+#include "remote/remote.h"
 #include "json/json.h"
 
 /* ---- results -------------------------------------------------------------------- */
@@ -197,6 +198,10 @@ typedef struct file_ctx {
     uint64_t *offsets, *counts; /* OP_RANGE, n_ranges each */
     size_t n_ranges;
     size_t *indexes; /* OP_PREFETCH, n_ranges of them */
+    /* Remote files: the operation's reads go through the network loop
+     * without holding a worker (remote.h, deferred reads). */
+    tgm_remote_defer *defer;
+    uint32_t rounds;
 } file_ctx;
 
 static void file_ctx_free(void *p) {
@@ -212,6 +217,7 @@ static void file_ctx_free(void *p) {
     tgm__free(c->offsets);
     tgm__free(c->counts);
     tgm__free(c->indexes);
+    tgm__remote_defer_free(c->defer);
     tgm__free(c);
 }
 
@@ -322,9 +328,7 @@ static tgm_error run_remote_op(file_ctx *c, tgm__ares *out) {
     return err;
 }
 
-static tgm_error run_file_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
-    (void)t;
-    file_ctx *c = p;
+static tgm_error run_file_step(file_ctx *c, tgm__ares *out) {
     tgm_file_t *f = c->af->file;
     if (c->op == OP_COUNT) {
         size_t n;
@@ -338,7 +342,7 @@ static tgm_error run_file_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
         out->kind = TGM__ARES_BYTES;
         return TGM_ERROR_OK;
     }
-    if (c->op == OP_PREFETCH) {
+    if (c->op == OP_PREFETCH && !tgm_file_is_remote(f)) {
         for (size_t i = 0; i < c->n_ranges; i++) {
             uint64_t off, len;
             TGM_TRY(tgm_file_message_layout(f, c->indexes[i], &off, &len));
@@ -376,8 +380,53 @@ static tgm_error run_file_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
     return err;
 }
 
-static const tgm__atask_ops open_ops = {run_open, file_ctx_free, free_result};
-static const tgm__atask_ops file_ops = {run_file_op, file_ctx_free, free_result};
+/* A remote operation that needs more rounds than this (a pathological
+ * scan) finishes on its worker with blocking reads. */
+#define MAX_DEFER_ROUNDS 4096
+
+static void on_fetched(void *task) { tgm__async_resume(task); }
+
+/* Remote files: run the operation with deferred reads; when it needs bytes
+ * it does not have, start fetching them and give the worker back (the
+ * network thread resumes the task when they are in).  Local files, and a
+ * remote operation past MAX_DEFER_ROUNDS, run straight through. */
+static tgm_error run_file_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
+    file_ctx *c = p;
+    tgm_file_t *f = c->af->file;
+    if (!tgm_file_is_remote(f) || c->rounds >= MAX_DEFER_ROUNDS) {
+        return run_file_step(c, out);
+    }
+    if (c->defer == NULL) {
+        TGM_TRY(tgm__remote_defer_new(tgm__file_source(f), &c->defer));
+    } else {
+        TGM_TRY(tgm__remote_defer_status(c->defer));
+    }
+    tgm__remote_defer_begin(c->defer);
+    tgm_error err = run_file_step(c, out);
+    if (!tgm__remote_defer_end(c->defer)) {
+        return err;
+    }
+    /* The run read something it did not have: its outcome is void. */
+    if (err == TGM_ERROR_OK) {
+        free_result(out);
+    }
+    memset(out, 0, sizeof *out);
+    tgm__clear_error();
+    c->rounds++;
+    TGM_TRY(tgm__remote_defer_fetch(c->defer, on_fetched, t));
+    if (tgm__async_stop_requested()) {
+        tgm__remote_defer_cancel(c->defer);
+    }
+    return TGM__ASYNC_SUSPEND;
+}
+
+static void file_on_stop(void *p) {
+    file_ctx *c = p;
+    tgm__remote_defer_cancel(c->defer);
+}
+
+static const tgm__atask_ops open_ops = {run_open, file_ctx_free, free_result, NULL};
+static const tgm__atask_ops file_ops = {run_file_op, file_ctx_free, free_result, file_on_stop};
 
 static tgm_error new_file_ctx(tgm_async_file_t *af, file_op op, file_ctx **out) {
     file_ctx *c = tgm__calloc(1, sizeof *c);
@@ -645,7 +694,7 @@ static tgm_error run_stream_op(tgm_async_task_t *t, void *p, tgm__ares *out) {
     return err;
 }
 
-static const tgm__atask_ops stream_ops = {run_stream_op, stream_ctx_free, free_result};
+static const tgm__atask_ops stream_ops = {run_stream_op, stream_ctx_free, free_result, NULL};
 
 /* Check that `json` is a JSON object (METADATA error otherwise): the
  * launching call reports malformed JSON at once, as the reference does. */

@@ -69,6 +69,12 @@ typedef struct tgm__atask_ops {
     void (*ctx_free)(void *ctx);
     /* Free a result that nobody will join. */
     void (*free_result)(tgm__ares *r);
+    /* May be NULL.  Called when a task WAITING on another engine is
+     * cancelled, times out or is shut down (also when it stops while
+     * suspending): abort the work in flight, so that the engine holding it
+     * calls back soon.  Runs under the pool lock: it must not block or call
+     * into the async engine (it may take leaf locks of its own). */
+    void (*on_stop)(void *ctx);
 } tgm__atask_ops;
 
 /* A strand runs its tasks one at a time, in submission order (one

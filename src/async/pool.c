@@ -414,6 +414,11 @@ static void execute(tgm_async_task_t *t) {
             wake_worker();
         } else if (wake == WAKE_NONE) {
             t->phase = PH_WAITING;
+            /* An abort that found the task still RUNNING could not stop
+             * the other engine's work: do it now. */
+            if (atomic_load(&t->stop) != 0 && t->ops->on_stop != NULL) {
+                t->ops->on_stop(t->ctx);
+            }
         }
         pthread_mutex_unlock(&P.mu);
         if (wake == WAKE_FINISH) {
@@ -633,6 +638,11 @@ void tgm__pool_abort(tgm_async_task_t *t, tgm_error code) {
     }
     if (removed) {
         t->phase = PH_RUNNING;
+    } else if (t->phase == PH_WAITING && t->ops->on_stop != NULL) {
+        /* In another engine's hands (a network transfer): stop it there.
+         * Under the pool lock, the task cannot be resumed (and its context
+         * freed) meanwhile. */
+        t->ops->on_stop(t->ctx);
     }
     pthread_mutex_unlock(&P.mu);
     tgm__atask_resolve(t, code,

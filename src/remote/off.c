@@ -41,3 +41,31 @@ tgm_error tgm__remote_read_async(tgm_source *src, const tgm_source_range *r, siz
 }
 
 void tgm__remote_read_cancel(tgm_remote_read *op) { (void)op; }
+
+/* Without remote access no source is remote: deferral never starts. */
+tgm_error tgm__remote_defer_new(tgm_source *src, tgm_remote_defer **out) {
+    (void)src;
+    *out = NULL;
+    return not_built(NULL);
+}
+void tgm__remote_defer_free(tgm_remote_defer *d) { (void)d; }
+void tgm__remote_defer_begin(tgm_remote_defer *d) { (void)d; }
+bool tgm__remote_defer_end(tgm_remote_defer *d) {
+    (void)d;
+    return false;
+}
+tgm_error tgm__remote_defer_status(tgm_remote_defer *d) {
+    (void)d;
+    return TGM_ERROR_OK;
+}
+uint64_t tgm__remote_defer_bytes(const tgm_remote_defer *d) {
+    (void)d;
+    return 0;
+}
+tgm_error tgm__remote_defer_fetch(tgm_remote_defer *d, void (*done)(void *user), void *user) {
+    (void)d;
+    (void)done;
+    (void)user;
+    return not_built(NULL);
+}
+void tgm__remote_defer_cancel(tgm_remote_defer *d) { (void)d; }

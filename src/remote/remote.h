@@ -61,4 +61,39 @@ tgm_error tgm__remote_read_async(tgm_source *src, const tgm_source_range *r, siz
  * TGM_ERROR_CANCELLED. */
 void tgm__remote_read_cancel(tgm_remote_read *op);
 
+/* Deferred reads: running an operation written for blocking reads without
+ * blocking (the async API's remote operations hold no thread while the
+ * network works).  While `d` is active on a thread, reads of d's source
+ * are served from the bytes already fetched for `d` and from the block
+ * cache; the first read they cannot serve records its ranges and fails
+ * (TGM_ERROR_REMOTE), as does every later read, so the operation unwinds.
+ * tgm__remote_defer_fetch then brings the recorded ranges in through the
+ * network engine (coalesced, concurrent, cancellable) and calls `done` on
+ * the network thread; the operation is run again from the start and gets
+ * further.  Layers above keep what they learnt (layouts, scan progress)
+ * between runs, so a run costs what the blocking call would, plus the
+ * repeated parsing of what it already has.
+ *
+ * Threading: begin/end/fetch/free on the thread running the operation, one
+ * fetch at a time; cancel from any thread while a fetch may be in flight.
+ * Bytes kept for `d` that a run did not use are dropped at its end (an
+ * operation that needs them again fetches them again). */
+typedef struct tgm_remote_defer tgm_remote_defer;
+tgm_error tgm__remote_defer_new(tgm_source *src, tgm_remote_defer **out);
+/* No fetch may be in flight (its `done` has run). */
+void tgm__remote_defer_free(tgm_remote_defer *d);
+void tgm__remote_defer_begin(tgm_remote_defer *d);
+/* True when a read was deferred: the run's outcome is void, fetch and run
+ * it again. */
+bool tgm__remote_defer_end(tgm_remote_defer *d);
+/* The outcome of the last fetch: TGM_ERROR_OK, or its error (recorded on
+ * this thread). */
+tgm_error tgm__remote_defer_status(tgm_remote_defer *d);
+/* Bytes held for the operation. */
+uint64_t tgm__remote_defer_bytes(const tgm_remote_defer *d);
+tgm_error tgm__remote_defer_fetch(tgm_remote_defer *d, void (*done)(void *user), void *user);
+/* Abort the fetch in flight (its `done` still runs, with
+ * TGM_ERROR_CANCELLED as the status) and every later one. */
+void tgm__remote_defer_cancel(tgm_remote_defer *d);
+
 #endif

@@ -396,8 +396,42 @@ static tgm_error op_submit(tgm_remote_read *op) {
     return TGM_ERROR_OK;
 }
 
+/* Deferred reads (remote.h): the state of one operation. */
+typedef struct dext {
+    uint64_t off;
+    size_t len;
+    uint8_t *data;
+    bool ready; /* fetched (else: the fetch in flight, or failed) */
+    bool used;  /* read during the current run */
+} dext;
+
+struct tgm_remote_defer {
+    remote_source *src;
+    dext *ext; /* bytes fetched for the operation */
+    size_t next, cap_ext;
+    uint64_t ext_bytes;
+    tgm_source_range *miss; /* what the current run could not read */
+    size_t nmiss, cap_miss;
+    bool keep;    /* a missed read asked for the source's cache */
+    bool tripped; /* a read was deferred in this run */
+
+    pthread_mutex_t mu; /* the fetch in flight */
+    tgm_remote_read *op;
+    bool fetching, cancelled;
+    tgm_error err;
+    char msg[640];
+    void (*done)(void *);
+    void *user;
+};
+
+static tgm_error defer_read(tgm_remote_defer *d, const tgm_source_range *r, size_t n, bool keep);
+static _Thread_local tgm_remote_defer *tl_defer;
+
 static tgm_error remote_read_many(tgm_source *src, const tgm_source_range *r, size_t n, bool keep) {
     remote_source *s = (remote_source *)src;
+    if (tl_defer != NULL && (tgm_source *)tl_defer->src == src) {
+        return defer_read(tl_defer, r, n, keep);
+    }
     tgm_remote_read *op;
     TGM_TRY(op_plan(s, r, n, keep, &op));
     if (op->nreqs == 0) {
@@ -449,6 +483,235 @@ void tgm__remote_read_cancel(tgm_remote_read *op) {
     for (size_t i = 0; i < op->nreqs; i++) {
         tgm__net_cancel(op->src->net, &op->reqs[i].net);
     }
+}
+
+/* ---- deferred reads (remote.h) ------------------------------------------------------- */
+
+tgm_error tgm__remote_defer_new(tgm_source *src, tgm_remote_defer **out) {
+    TGM_RETURN_IF(src == NULL || !src->remote, TGM_ERROR_INVALID_ARG,
+                  "deferred reads need a remote source");
+    tgm_remote_defer *d = tgm__calloc(1, sizeof *d);
+    if (d == NULL) {
+        return tgm__oom(sizeof *d, "deferred reads");
+    }
+    d->src = (remote_source *)src;
+    pthread_mutex_init(&d->mu, NULL);
+    *out = d;
+    return TGM_ERROR_OK;
+}
+
+static void dext_drop(tgm_remote_defer *d, size_t i) {
+    d->ext_bytes -= d->ext[i].len;
+    tgm__free(d->ext[i].data);
+    d->ext[i] = d->ext[--d->next];
+}
+
+void tgm__remote_defer_free(tgm_remote_defer *d) {
+    if (d == NULL) {
+        return;
+    }
+    while (d->next > 0) {
+        dext_drop(d, d->next - 1);
+    }
+    tgm__free(d->ext);
+    tgm__free(d->miss);
+    pthread_mutex_destroy(&d->mu);
+    tgm__free(d);
+}
+
+void tgm__remote_defer_begin(tgm_remote_defer *d) {
+    d->tripped = false;
+    d->keep = false;
+    d->nmiss = 0;
+    for (size_t i = 0; i < d->next; i++) {
+        d->ext[i].used = false;
+    }
+    tl_defer = d;
+}
+
+bool tgm__remote_defer_end(tgm_remote_defer *d) {
+    tl_defer = NULL;
+    for (size_t i = 0; i < d->next;) {
+        if (!d->ext[i].used) {
+            dext_drop(d, i);
+        } else {
+            i++;
+        }
+    }
+    return d->tripped;
+}
+
+uint64_t tgm__remote_defer_bytes(const tgm_remote_defer *d) { return d != NULL ? d->ext_bytes : 0; }
+
+tgm_error tgm__remote_defer_status(tgm_remote_defer *d) {
+    pthread_mutex_lock(&d->mu);
+    tgm_error err = d->err;
+    pthread_mutex_unlock(&d->mu);
+    if (err != TGM_ERROR_OK) {
+        tgm__fail(err, "%s", d->msg);
+    }
+    return err;
+}
+
+static bool dext_get(tgm_remote_defer *d, uint64_t off, size_t len, void *dst) {
+    for (size_t i = 0; i < d->next; i++) {
+        dext *e = &d->ext[i];
+        if (e->ready && e->off <= off && off - e->off <= e->len && len <= e->len - (off - e->off)) {
+            if (dst != NULL) {
+                memcpy(dst, e->data + (off - e->off), len);
+            }
+            e->used = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+static tgm_error defer_read(tgm_remote_defer *d, const tgm_source_range *r, size_t n, bool keep) {
+    remote_source *s = d->src;
+    if (d->tripped) {
+        /* The run's outcome is void already: unwind without reading. */
+        return tgm__fail(TGM_ERROR_REMOTE, "read of %s deferred", s->conf->display);
+    }
+    size_t first = d->nmiss;
+    for (size_t i = 0; i < n; i++) {
+        const tgm_source_range *g = &r[i];
+        if (g->off > s->base.size || g->len > s->base.size - g->off) {
+            d->nmiss = first;
+            return tgm__fail(TGM_ERROR_IO,
+                             "read of %zu bytes at offset %" PRIu64
+                             " is past the end of %s (%" PRIu64 " bytes)",
+                             g->len, g->off, s->conf->display, s->base.size);
+        }
+        if (g->len == 0 || dext_get(d, g->off, g->len, g->dst)) {
+            continue;
+        }
+        pthread_mutex_lock(&s->lock);
+        bool hit = cache_get(s, g->off, g->len, g->dst);
+        pthread_mutex_unlock(&s->lock);
+        if (hit) {
+            continue;
+        }
+        if (d->nmiss == d->cap_miss) {
+            size_t cap = d->cap_miss ? d->cap_miss * 2 : 16;
+            tgm_source_range *m = tgm__realloc(d->miss, cap * sizeof *m);
+            if (m == NULL) {
+                d->nmiss = first;
+                return tgm__oom(cap * sizeof *m, "deferred ranges");
+            }
+            d->miss = m;
+            d->cap_miss = cap;
+        }
+        d->miss[d->nmiss++] = (tgm_source_range){g->off, g->len, NULL};
+    }
+    if (d->nmiss == 0) {
+        return TGM_ERROR_OK;
+    }
+    d->tripped = true;
+    d->keep = d->keep || keep;
+    return tgm__fail(TGM_ERROR_REMOTE, "read of %s deferred", s->conf->display);
+}
+
+static void defer_done(void *user, tgm_error err, const char *msg) {
+    tgm_remote_defer *d = user;
+    pthread_mutex_lock(&d->mu);
+    d->op = NULL;
+    d->fetching = false;
+    d->err = err;
+    snprintf(d->msg, sizeof d->msg, "%s", msg != NULL ? msg : "");
+    if (err == TGM_ERROR_OK) {
+        for (size_t i = 0; i < d->next; i++) {
+            d->ext[i].ready = true;
+        }
+    }
+    void (*done)(void *) = d->done;
+    void *u = d->user;
+    pthread_mutex_unlock(&d->mu);
+    done(u); /* may free d (the operation is over): nothing after this */
+}
+
+tgm_error tgm__remote_defer_fetch(tgm_remote_defer *d, void (*done)(void *user), void *user) {
+    TGM_RETURN_IF(d->nmiss == 0 || done == NULL, TGM_ERROR_INVALID_ARG, "nothing to fetch");
+    pthread_mutex_lock(&d->mu);
+    bool cancelled = d->cancelled;
+    pthread_mutex_unlock(&d->mu);
+    if (cancelled) {
+        return tgm__fail(TGM_ERROR_CANCELLED, "read of %s cancelled", d->src->conf->display);
+    }
+    /* Unfinished extents of a failed fetch go first. */
+    for (size_t i = 0; i < d->next;) {
+        if (!d->ext[i].ready) {
+            dext_drop(d, i);
+        } else {
+            i++;
+        }
+    }
+    size_t n = d->nmiss, base = d->next;
+    if (d->next + n > d->cap_ext) {
+        size_t cap = d->cap_ext ? d->cap_ext : 16;
+        while (cap < d->next + n) {
+            cap *= 2;
+        }
+        dext *e = tgm__realloc(d->ext, cap * sizeof *e);
+        if (e == NULL) {
+            return tgm__oom(cap * sizeof *e, "deferred reads");
+        }
+        d->ext = e;
+        d->cap_ext = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *buf = tgm__malloc(d->miss[i].len ? d->miss[i].len : 1);
+        if (buf == NULL) {
+            while (d->next > base) {
+                dext_drop(d, d->next - 1);
+            }
+            return tgm__oom(d->miss[i].len, "deferred read buffer");
+        }
+        d->ext[d->next++] = (dext){d->miss[i].off, d->miss[i].len, buf, false, true};
+        d->ext_bytes += d->miss[i].len;
+        d->miss[i].dst = buf;
+    }
+    pthread_mutex_lock(&d->mu);
+    d->fetching = true;
+    d->err = TGM_ERROR_OK;
+    d->done = done;
+    d->user = user;
+    pthread_mutex_unlock(&d->mu);
+    d->nmiss = 0;
+    tgm_remote_read *op = NULL;
+    tgm_error err = tgm__remote_read_async(&d->src->base, d->miss, n, d->keep, defer_done, d, &op);
+    if (err != TGM_ERROR_OK) {
+        pthread_mutex_lock(&d->mu);
+        d->fetching = false;
+        pthread_mutex_unlock(&d->mu);
+        while (d->next > base) {
+            dext_drop(d, d->next - 1);
+        }
+        return err;
+    }
+    /* `done` may have run already (bytes in the cache, a quick answer):
+     * then the read is over and `op` is gone. */
+    pthread_mutex_lock(&d->mu);
+    if (d->fetching) {
+        d->op = op;
+        if (d->cancelled) {
+            tgm__remote_read_cancel(op);
+        }
+    }
+    pthread_mutex_unlock(&d->mu);
+    return TGM_ERROR_OK;
+}
+
+void tgm__remote_defer_cancel(tgm_remote_defer *d) {
+    if (d == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&d->mu);
+    d->cancelled = true;
+    if (d->op != NULL) {
+        tgm__remote_read_cancel(d->op);
+    }
+    pthread_mutex_unlock(&d->mu);
 }
 
 void tgm__remote_stats(const tgm_source *src, tgm_remote_stats *out) {

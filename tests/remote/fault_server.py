@@ -16,11 +16,16 @@ the files of --root with byte ranges, and misbehaves on request:
     gzip               a Content-Encoding: gzip header on plain bytes
     stallMS            wait MS milliseconds (at most 30000) before answering
     stallmid           send half the body, then stall for 30 s
+    holdmid            send half the body, then hold the rest back for as long as
+                       the file "<served file>.hold" exists (a test removes it);
+                       /__stats counts transfers being held ("holding") and those
+                       the client closed while held ("aborted")
     etagafterN         the ETag changes after N requests of this path
     noetag             no ETag header
 
 Counters are per (faults, path) and reset by GET /__reset; GET /__stats
-returns {"requests": total, "paths": {path: count}} as JSON.  The process
+returns {"requests": total, "paths": {path: count}, "holding": n,
+"aborted": n} as JSON.  The process
 exits by itself after --lifetime seconds.  Nothing here talks to any
 address but the loopback one it listens on.
 """
@@ -30,6 +35,8 @@ import http.server
 import json
 import os
 import re
+import select
+import socket
 import socketserver
 import sys
 import threading
@@ -39,6 +46,8 @@ LOCK = threading.Lock()
 COUNTS = {}  # (faults, path) -> requests seen
 TOTAL = [0]
 PATHS = {}
+HOLDING = [0]
+ABORTED = [0]
 
 
 def parse_faults(spec):
@@ -58,7 +67,7 @@ def parse_faults(spec):
         if m:
             out["etagafter"] = int(m.group(1))
             continue
-        if tok in ("ignore", "wrongcr", "shortcr", "more", "gzip", "stallmid", "noetag"):
+        if tok in ("ignore", "wrongcr", "shortcr", "more", "gzip", "stallmid", "noetag", "holdmid"):
             out[tok] = True
             continue
         raise ValueError("unknown fault token %r" % tok)
@@ -81,13 +90,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/__stats":
             with LOCK:
-                body = json.dumps({"requests": TOTAL[0], "paths": PATHS}).encode()
+                body = json.dumps(
+                    {"requests": TOTAL[0], "paths": PATHS, "holding": HOLDING[0],
+                     "aborted": ABORTED[0]}
+                ).encode()
             return self._plain(200, body)
         if self.path == "/__reset":
             with LOCK:
                 COUNTS.clear()
                 PATHS.clear()
                 TOTAL[0] = 0
+                ABORTED[0] = 0
             return self._plain(200, b"ok")
         m = re.fullmatch(r"/f/([^/]+)/(.+)", self.path)
         if not m:
@@ -100,8 +113,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         full = os.path.realpath(os.path.join(self.root, rel))
         if not full.startswith(os.path.realpath(self.root) + os.sep) or not os.path.isfile(full):
             return self._plain(404, b"<Error><Code>NoSuchKey</Code></Error>")
-        with open(full, "rb") as fh:
-            data = fh.read()
+        size = os.path.getsize(full)
         key = (m.group(1), rel)
         with LOCK:
             n = COUNTS.get(key, 0)
@@ -122,36 +134,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if "stall" in faults:
             time.sleep(faults["stall"] / 1000.0)
-        etag = '"v1-%d"' % len(data)
+        etag = '"v1-%d"' % size
         if "etagafter" in faults and n >= faults["etagafter"]:
-            etag = '"v2-%d"' % len(data)
+            etag = '"v2-%d"' % size
         rng = self.headers.get("Range")
         if rng is None or "ignore" in faults:
-            start, end, status = 0, len(data), 200
+            start, end, status = 0, size, 200
         else:
             rm = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
             if not rm:
                 return self._plain(416)
             start = int(rm.group(1))
-            end = int(rm.group(2)) + 1 if rm.group(2) else len(data)
-            end = min(end, len(data))
-            if start >= len(data):
+            end = int(rm.group(2)) + 1 if rm.group(2) else size
+            end = min(end, size)
+            if start >= size:
                 self.send_response(416)
-                self.send_header("Content-Range", "bytes */%d" % len(data))
+                self.send_header("Content-Range", "bytes */%d" % size)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
             status = 206
         if "shortcr" in faults and end - start > 10:
             end -= 10
-        body = data[start:end]
+        with open(full, "rb") as fh:  # only the bytes asked for
+            fh.seek(start)
+            body = fh.read(end - start)
         cr_start = start + 1 if "wrongcr" in faults else start
         if "more" in faults:
             body = body + b"EXTRA"
         self.send_response(status)
         if status == 206:
             cr_end = cr_start + (end - start) - 1
-            self.send_header("Content-Range", "bytes %d-%d/%d" % (cr_start, cr_end, len(data)))
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (cr_start, cr_end, size))
         if "noetag" not in faults:
             self.send_header("ETag", etag)
         if "gzip" in faults:
@@ -159,6 +173,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         trunc = n < faults.get("trunc", 0)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if "holdmid" in faults:
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            return self._hold(full + ".hold", body[len(body) // 2 :])
         if trunc or "stallmid" in faults:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -169,8 +187,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+    def _hold(self, flag, rest):
+        """Hold `rest` back while `flag` exists; notice a client that closes."""
+        with LOCK:
+            HOLDING[0] += 1
+        closed = False
+        try:
+            while os.path.exists(flag) and not closed:
+                ready, _, _ = select.select([self.connection], [], [], 0.02)
+                if ready:
+                    try:
+                        closed = self.connection.recv(1, socket.MSG_PEEK) == b""
+                    except OSError:
+                        closed = True
+                    if not closed:
+                        time.sleep(0.02)
+        finally:
+            with LOCK:
+                HOLDING[0] -= 1
+                if closed:
+                    ABORTED[0] += 1
+        self.close_connection = True
+        if not closed:
+            self.wfile.write(rest)
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
+    request_queue_size = 512  # many concurrent transfers (async tests)
     allow_reuse_address = True
 
     def handle_error(self, request, client_address):

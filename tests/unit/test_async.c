@@ -115,7 +115,7 @@ static void free_ctl(void *p) {
     free(c);
 }
 static void no_result(tgm__ares *r) { (void)r; }
-static const tgm__atask_ops ctl_ops = {run_ctl, free_ctl, no_result};
+static const tgm__atask_ops ctl_ops = {run_ctl, free_ctl, no_result, NULL};
 
 static tgm_async_task_t *submit_ctl(probe *pr, int blocking, uint64_t value,
                                     tgm_cancellation_token_t *tok, uint64_t timeout_ms) {
