@@ -457,7 +457,14 @@ static bool setup_easy(tgm_net_req *r, CURL *e) {
     /* Redirects may leave https only where plain http is allowed. */
     bool https = strncasecmp(c->url, "https://", 8) == 0;
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    /* Wait for a connection that may multiplex (HTTP/2, learnt by ALPN
+     * during the TLS handshake) rather than open another.  Not over plain
+     * HTTP: there the answer is known only from a response, and libcurl
+     * would hold every new transfer until the first one on the connection
+     * completes (300 reads serialised behind one slow transfer). */
+    if (https) {
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    }
     if (r->len >= ((uint64_t)1 << 20)) {
         curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024L);
     }

@@ -375,10 +375,14 @@ cleanup:
     return err;
 }
 
+/* Once its last request is submitted, an asynchronous read may complete
+ * and free itself at any moment: nothing of `op` is read after that. */
 static tgm_error op_submit(tgm_remote_read *op) {
-    op->pending = op->nreqs;
-    for (size_t i = 0; i < op->nreqs; i++) {
-        tgm_error e = tgm__net_submit(op->src->net, &op->reqs[i].net);
+    size_t n = op->nreqs;
+    tgm_net *net = op->src->net;
+    op->pending = n;
+    for (size_t i = 0; i < n; i++) {
+        tgm_error e = tgm__net_submit(net, &op->reqs[i].net);
         if (e != TGM_ERROR_OK) {
             /* Account for the requests that will never complete. */
             pthread_mutex_lock(&op->lock);

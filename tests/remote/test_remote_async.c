@@ -323,8 +323,8 @@ static bool fault_get(const char *path, char *buf, size_t cap) {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
     char req[256];
-    int rl = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                      path);
+    int rl =
+        snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
     ok = ok && write(fd, req, (size_t)rl) == rl;
     size_t got = 0;
     while (ok && got + 1 < cap) {
