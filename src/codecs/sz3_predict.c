@@ -255,10 +255,14 @@ interior_dec(double *b, size_t s, size_t cnt, int cubic, const int32_t *bins, re
                 break; /* the rest goes the scalar way */
             }
             /* E_j+4 .. E_j+7: the last ones may lie past the block (and
-             * past the array) when not needed, so only load what is. */
+             * past the array) when not needed, so only load what is.  The
+             * lanes not needed repeat a loaded value rather than hold 0: a
+             * zero lane makes gcc copy with a vmovq form (VEX 66 0F D6,
+             * register to register) that valgrind 3.19 cannot execute. */
             size_t need = cubic ? 3 : 1; /* E values needed past E_j+3 */
             const double *h = e0 + 2 * (j + 4) * s;
-            v4d hi = {h[0], need > 1 ? h[2 * s] : 0, need > 2 ? h[4 * s] : 0, 0};
+            double h1 = need > 1 ? h[2 * s] : h[0], h2 = need > 2 ? h[4 * s] : h1;
+            v4d hi = {h[0], h1, h2, h2};
             v4d pred;
             if (cubic) {
                 v4d p1 = SHUF(lo, hi, 1, 2, 3, 4);
