@@ -116,6 +116,61 @@ static PyObject *section(const tgm_value_t *v) {
     return value_to_py(v, 0);
 }
 
+/* A map as a dict, leaving out the key `skip` (NULL: none). */
+static PyObject *map_without(const tgm_value_t *v, const char *skip) {
+    if (v == NULL || tgm_value_get_type(v) != TGM_VALUE_TYPE_MAP) {
+        return PyDict_New();
+    }
+    if (skip == NULL) {
+        return value_to_py(v, 0);
+    }
+    size_t n = tgm_value_map_len(v), skip_len = strlen(skip);
+    PyObject *dict = PyDict_New();
+    for (size_t i = 0; dict != NULL && i < n; i++) {
+        size_t klen = 0;
+        const char *k = tgm_value_map_key_at(v, i, &klen);
+        if (k == NULL || (klen == skip_len && memcmp(k, skip, klen) == 0)) {
+            continue;
+        }
+        PyObject *key = PyUnicode_DecodeUTF8(k, (Py_ssize_t)klen, "surrogateescape");
+        PyObject *val = key ? value_to_py(tgm_value_map_value_at(v, i), 1) : NULL;
+        if (val == NULL || PyDict_SetItem(dict, key, val) < 0) {
+            Py_CLEAR(dict);
+        }
+        Py_XDECREF(key);
+        Py_XDECREF(val);
+    }
+    return dict;
+}
+
+PyObject *tgmpy_metadata_tuple_ex(const tgm_metadata_t *md, int with_reserved) {
+    size_t n = tgm_metadata_num_objects(md);
+    PyObject *base = PyList_New((Py_ssize_t)n);
+    if (base == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyObject *entry =
+            map_without(tgm_metadata_object(md, i), with_reserved ? NULL : "_reserved_");
+        if (entry == NULL) {
+            Py_DECREF(base);
+            return NULL;
+        }
+        PyList_SET_ITEM(base, (Py_ssize_t)i, entry);
+    }
+    PyObject *extra = section(tgm_metadata_extra(md));
+    PyObject *reserved = NULL;
+    if (extra != NULL) {
+        reserved = with_reserved ? section(tgm_metadata_reserved(md)) : Py_NewRef(Py_None);
+    }
+    if (reserved == NULL) {
+        Py_DECREF(base);
+        Py_XDECREF(extra);
+        return NULL;
+    }
+    return Py_BuildValue("(NNN)", base, extra, reserved);
+}
+
 PyObject *tgmpy_metadata_tuple(const tgm_metadata_t *md) {
     size_t n = tgm_metadata_num_objects(md);
     PyObject *base = PyList_New((Py_ssize_t)n);
@@ -352,6 +407,31 @@ PyObject *tgmpy_object_result(tgm_message_t *msg) {
         return NULL;
     }
     return Py_BuildValue("(NNN)", meta, d, a);
+}
+
+PyObject *tgmpy_scan_item(const tgm_message_t *msg, int with_reserved) {
+    tgm_metadata_t *md = NULL;
+    tgm_error e = tgm_message_metadata(msg, &md);
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    PyObject *meta = tgmpy_metadata_tuple_ex(md, with_reserved);
+    tgm_metadata_free(md);
+    size_t n = tgm_message_num_objects(msg);
+    PyObject *list = meta ? PyList_New((Py_ssize_t)n) : NULL;
+    for (size_t i = 0; list != NULL && i < n; i++) {
+        PyObject *d = tgmpy_value_to_py(tgm_object_descriptor(msg, i));
+        if (d == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, d);
+    }
+    if (list == NULL) {
+        Py_XDECREF(meta);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", meta, list);
 }
 
 PyObject *tgmpy_descriptors_result(tgm_message_t *msg) {

@@ -49,6 +49,14 @@ PyObject *tgmpy_value_to_py(const tgm_value_t *v);
 /* (base: list[dict], extra: dict, reserved: dict) of a metadata handle. */
 PyObject *tgmpy_metadata_tuple(const tgm_metadata_t *md);
 
+/* The same with each base entry's "_reserved_" left out and reserved None
+ * unless with_reserved. */
+PyObject *tgmpy_metadata_tuple_ex(const tgm_metadata_t *md, int with_reserved);
+
+/* ((base, extra, reserved), [descriptor dict, ...]) of a message decoded
+ * with its descriptors (the metadata as tgmpy_metadata_tuple_ex gives it). */
+PyObject *tgmpy_scan_item(const tgm_message_t *msg, int with_reserved);
+
 /* The same triple for a decoded message (metadata copied out first). */
 PyObject *tgmpy_message_metadata_tuple(const tgm_message_t *msg);
 

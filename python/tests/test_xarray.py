@@ -285,6 +285,71 @@ def test_objects_with_one_name_are_all_kept(tmp_path):
     np.testing.assert_array_equal(ds["t_1"].values, [1, 1])
 
 
+def test_batch_scan_matches_the_per_message_calls(tmp_path):
+    """scan_file reads every message in one call (scan_descriptors); what
+    it indexes equals what the per-message calls give."""
+    from tensogram.xarray import scanner
+
+    path = str(tmp_path / "scan.tgm")
+    with tensogram.TensogramFile.create(path) as f, pytest.warns(UserWarning):
+        f.append(
+            {"base": [{"name": "t", "levels": [1, 2], "mars": {"step": 0}}, {"name": "u"}],
+             "_extra_": {"centre": "ecmf", "n": 3}},
+            [(desc((2, 32), param="t2", **SZIP), np.ones((2, 32))),
+             (desc((4,), compression="zstd", zstd_level=5, name="ignored"), np.arange(4.0))],
+        )
+        f.append({"base": [{"mars": {"step": 6}}]},
+                 [(desc((2, 3), "int16"), np.zeros((2, 3), np.int16))])
+        f.append({}, [(desc((5,), units="K"), np.zeros(5)), (desc((1,)), np.zeros(1))])
+    index = scanner.scan_file(path)
+    expected = []
+    with tensogram.TensogramFile.open(path) as f:
+        for m in range(len(f)):
+            found = f.file_decode_descriptors(m)
+            expected.extend(scanner._infos(m, found["metadata"], found["descriptors"]))
+            (base, extra, reserved), descs = f._handle().scan_descriptors(True)[m]
+            assert base == found["metadata"].base and extra == found["metadata"].extra
+            assert reserved == found["metadata"].reserved
+            assert descs == [d.to_dict() for d in found["descriptors"]]
+    assert len(index.objects) == len(expected) == 5
+    for got, want in zip(index.objects, expected):
+        assert (got.msg_index, got.obj_index, got.ndim, got.shape, got.dtype) == (
+            want.msg_index, want.obj_index, want.ndim, want.shape, want.dtype)
+        assert got.descriptor == want.descriptor
+        assert got.per_object_meta == want.per_object_meta
+        assert got.common_meta == want.common_meta
+        assert got.merged_meta == want.merged_meta
+    assert index.objects[0].per_object_meta["param"] == "t2"
+    assert index.objects[1].per_object_meta["name"] == "u"  # the base entry wins
+    assert "_reserved_" not in index.objects[0].per_object_meta
+    assert index.objects[3].per_object_meta == {"units": "K"}
+
+
+def test_batch_scan_reports_a_damaged_message(tmp_path):
+    """A message whose metadata CBOR is damaged: scan_file raises what the
+    per-message call raises for it."""
+    from tensogram.xarray import scanner
+
+    path = str(tmp_path / "bad.tgm")
+    with tensogram.TensogramFile.create(path) as f:
+        for i in range(3):
+            f.append({"base": [{"i": i}]}, [(desc((4,)), np.full(4, float(i)))])
+        last = len(f.read_message(2))
+    data = bytearray(open(path, "rb").read())
+    # The last message's first frame (its metadata) starts after the 24-byte
+    # preamble; its CBOR after the 16-byte frame header.
+    start = len(data) - last + 24 + 16
+    data[start : start + 8] = b"\xff" * 8
+    open(path, "wb").write(bytes(data))
+    with tensogram.TensogramFile.open(path) as f:
+        assert len(f) == 3
+        f.file_decode_descriptors(1)
+        with pytest.raises(Exception) as per_message:
+            f.file_decode_descriptors(2)
+    with pytest.raises(per_message.type, match="metadata|CBOR|cbor"):
+        scanner.scan_file(path)
+
+
 def test_backend_array_pickles_without_handle(steps_file):
     ds = xr.open_dataset(steps_file[0], engine="tensogram", message_index=2)
     arr = ds["2t"].variable._data

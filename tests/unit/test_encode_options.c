@@ -207,6 +207,14 @@ static void test_input_kinds(void) {
     const uint8_t *stored = tgm_object_data(enc, 0, &n);
     const char *desc = tgm_object_descriptor_json(enc, 0);
     TT_ASSERT(stored != NULL && desc != NULL);
+    /* The same descriptor as a value: its JSON is the JSON text. */
+    const tgm_value_t *dv = tgm_object_descriptor(enc, 0);
+    TT_ASSERT(dv != NULL && tgm_value_get_type(dv) == TGM_VALUE_TYPE_MAP);
+    tgm_bytes_t dj;
+    TT_ASSERT(tgm_value_to_json(dv, &dj) == TGM_ERROR_OK);
+    TT_CHECK(dj.len == strlen(desc) && memcmp(dj.data, desc, dj.len) == 0);
+    tgm_bytes_free(dj);
+    TT_CHECK(tgm_object_descriptor(enc, 1) == NULL && tgm_object_descriptor(NULL, 0) == NULL);
     char meta_stored[2048];
     snprintf(meta_stored, sizeof meta_stored, "{\"descriptors\":[%s]}", desc);
     const uint8_t *sp[1] = {stored};

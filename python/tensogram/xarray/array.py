@@ -364,8 +364,9 @@ class StackedBackendArray(BackendArray):
     """Objects of equal shape stacked along outer (metadata) dimensions.
 
     ``arrays`` holds one backing array per outer position, in C order of the
-    outer shape.  Indexing decodes only the backing arrays it selects, each
-    with the inner part of the selection.
+    outer shape (a list, or a sequence that makes each array when it is
+    first indexed).  Indexing decodes only the backing arrays it selects,
+    each with the inner part of the selection.
     """
 
     def __init__(
@@ -381,7 +382,9 @@ class StackedBackendArray(BackendArray):
                 "StackedBackendArray: expected %d backing arrays for outer_shape=%s, got %d"
                 % (math.prod(outer_shape), outer_shape, len(arrays))
             )
-        self._arrays = list(arrays)
+        # A sequence that makes its arrays on first use is kept as it is.
+        lazy = not isinstance(arrays, (list, tuple)) and hasattr(arrays, "__getitem__")
+        self._arrays = arrays if lazy and hasattr(arrays, "__len__") else list(arrays)
         self._outer_shape = outer_shape
         self._inner_shape = tuple(int(n) for n in inner_shape)
         self.shape = self._outer_shape + self._inner_shape

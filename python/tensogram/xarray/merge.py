@@ -20,8 +20,8 @@ and with dask each object is one chunk, decoded by its own task.
 
 from __future__ import annotations
 
-import itertools
 import logging
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -99,6 +99,7 @@ def open_datasets(
             storage_options,
             shared_file=shared_file,
             backend_arrays=ctx.arrays,
+            _ctx=ctx,
         )
         if ds is not None:
             datasets.append(ds)
@@ -134,6 +135,17 @@ class _Context:
             shape,
             dtype,
         )
+
+    def __getstate__(self) -> dict:
+        # Pickled with the arrays (dask): what makes new arrays, without the
+        # open handle, the lock, or the arrays of this process.
+        state = self.__dict__.copy()
+        state.update(shared_file=None, lock=None, arrays=[])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.Lock()
 
     def close(self) -> None:
         for arr in self.arrays:
@@ -205,13 +217,15 @@ def _partition_keys(
     constant: dict[str, Any] = {}
     varying: dict[str, list[Any]] = {}
     for k, values in key_values.items():
+        # One value everywhere: every value equals the first (a comparison
+        # in C, where hashing nested values costs a sort per object).
+        first = values[0] if values else None
         try:
-            distinct = {_make_hashable(v) for v in values}
+            same = all(v is first or v == first for v in values)
         except TypeError:  # a value that cannot be compared: keep it as an attribute
-            constant[k] = values[0]
-            continue
-        if len(distinct) <= 1:
-            constant[k] = values[0]
+            same = True
+        if same or len({_make_hashable(v) for v in values}) <= 1:
+            constant[k] = first
         else:
             varying[k] = values
     return constant, varying
@@ -290,14 +304,19 @@ def _build_dataset_from_group(
     *,
     shared_file: Any = None,
     backend_arrays: list | None = None,
+    _ctx: Any = None,
 ) -> xr.Dataset | None:
     """The Dataset of one group of same-shape, same-dtype objects (None
     for an empty group)."""
     if not group:
         return None
+    if _ctx is None:
+        _ctx = _Context(file_path, range_threshold, verify_hash, storage_options, shared_file)
+        if backend_arrays is not None:
+            _ctx.arrays = backend_arrays
     b = _Builder(
         file_path, coord_vars, dim_names, variable_key, range_threshold, verify_hash,
-        storage_options, shared_file, backend_arrays,
+        storage_options, shared_file, backend_arrays, _ctx,
     )
     if len(group) == 1:
         obj = group[0]
@@ -305,7 +324,6 @@ def _build_dataset_from_group(
         b.add_single(name, obj, obj.merged_meta)
         return b.dataset(obj.common_meta)
 
-    constant, varying = _partition_keys(_extract_meta_keys(group))
     if variable_key is not None:
         by_name: dict[str, list[ObjectInfo]] = defaultdict(list)
         for obj in group:
@@ -313,10 +331,12 @@ def _build_dataset_from_group(
                 obj
             )
         if len(by_name) > 1:
+            constant, _ = _partition_keys(_extract_meta_keys(group))
             for name, members in by_name.items():
                 b.add_variable(name, members, variable_key)
             return b.dataset(constant)
 
+    constant, varying = _partition_keys(_extract_meta_keys(group))
     constant, varying = _expand_nested(constant, varying)
     if varying and _try_hypercube(group, varying):
         name = resolve_variable_name(group[0].obj_index, group[0].merged_meta, variable_key)
@@ -331,8 +351,9 @@ class _Builder:
 
     def __init__(
         self, path, coord_vars, dim_names, variable_key, range_threshold, verify_hash,
-        storage_options, shared_file, arrays,
+        storage_options, shared_file, arrays, ctx=None,
     ):
+        self.ctx = ctx
         self.path = path
         self.coords = dict(coord_vars)
         self.base_coords = coord_vars
@@ -342,7 +363,7 @@ class _Builder:
         self.data_vars: dict[str, xr.Variable] = {}
 
     def _array(self, obj, shape=None, dtype=None):
-        return _new_array(obj, *self.args, shape, dtype)
+        return self.ctx.array(obj, shape, dtype)
 
     def _put(self, name: str, var: xr.Variable) -> None:
         final, n = name, 0
@@ -377,21 +398,35 @@ class _Builder:
         inner_dims = _resolve_inner_dims(group, inner_shape, user_dim_names=self.dim_names,
                                          coord_vars=self.base_coords)
         keys = sorted(varying)
-        labels = {k: _unique_values(varying[k]) for k in keys}
-        where = {
-            tuple(_make_hashable(varying[k][i]) for k in keys): obj for i, obj in enumerate(group)
-        }
-        arrays = []
-        for pos in itertools.product(*(range(len(labels[k])) for k in keys)):
-            at = tuple(_make_hashable(labels[k][p]) for k, p in zip(keys, pos))
-            obj = where.get(at)
-            if obj is None:
-                raise ValueError(
-                    "hypercube has a missing entry at %s in %s"
-                    % ({k: labels[k][p] for k, p in zip(keys, pos)}, self.path)
-                )
-            arrays.append(self._array(obj, inner_shape, dtype))
+        # Each object's position along every outer dimension: the index of
+        # its value among the distinct values, in order of appearance.
+        labels = {}
+        positions = []
+        for k in keys:
+            index_of: dict = {}
+            pos_k = []
+            for v in varying[k]:
+                h = _make_hashable(v)
+                p = index_of.get(h)
+                if p is None:
+                    p = index_of[h] = len(index_of)
+                pos_k.append(p)
+            labels[k] = _unique_values(varying[k])
+            positions.append(pos_k)
         outer_shape = tuple(len(labels[k]) for k in keys)
+        # Objects in C order of the outer shape (one per cell).
+        strides = [math.prod(outer_shape[j + 1 :]) for j in range(len(keys))]
+        cells: list = [None] * math.prod(outer_shape)
+        for i, obj in enumerate(group):
+            cells[sum(p[i] * st for p, st in zip(positions, strides))] = obj
+        if any(c is None for c in cells):
+            flat = cells.index(None)
+            at = {}
+            for k, st, n in zip(keys, strides, outer_shape):
+                at[k] = labels[k][(flat // st) % n]
+            raise ValueError("hypercube has a missing entry at %s in %s" % (at, self.path))
+        # The backing arrays are made when a selection first reaches them.
+        arrays = _LazyArrays(cells, self.ctx, inner_shape, dtype)
         stacked = StackedBackendArray(arrays, outer_shape, inner_shape, dtype)
         var = xr.Variable(tuple(keys) + inner_dims, indexing.LazilyIndexedArray(stacked),
                           strip_structural_keys(attrs))
@@ -425,6 +460,45 @@ class _Builder:
 
     def dataset(self, attrs: Mapping[str, Any]) -> xr.Dataset:
         return xr.Dataset(self.data_vars, coords=self.coords, attrs=strip_structural_keys(attrs))
+
+
+class _LazyArrays:
+    """The backing arrays of a stacked variable, one per cell, each made on
+    first use (a file of many messages opens without building a Python
+    object per object for data nobody reads)."""
+
+    def __init__(self, objects: list, ctx: _Context, shape, dtype):
+        self._objects = objects
+        self._made: list = [None] * len(objects)
+        self._ctx = ctx
+        self._shape = shape
+        self._dtype = dtype
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    def __getitem__(self, i: int):
+        arr = self._made[i]
+        if arr is None:
+            with self._lock:
+                arr = self._made[i]
+                if arr is None:
+                    arr = self._ctx.array(self._objects[i], self._shape, self._dtype)
+                    self._made[i] = arr
+        return arr
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self._objects)))
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_lock"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
 
 def _label_array(values: list[Any]):

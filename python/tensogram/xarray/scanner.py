@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import tensogram
+from tensogram._model import _NOT_PARAMS
 
 RESERVED_KEY = "_reserved_"
 
@@ -44,11 +45,20 @@ class ObjectInfo:
     descriptor: Any  # tensogram.DataObjectDescriptor
     per_object_meta: dict[str, Any]
     common_meta: dict[str, Any]  # the message's extra metadata
+    _merged: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def merged_meta(self) -> dict[str, Any]:
-        """Message-level then per-object metadata (per-object keys win)."""
-        return {**self.common_meta, **self.per_object_meta}
+        """Message-level then per-object metadata (per-object keys win).
+        Built once (the merge logic reads it many times); read-only."""
+        merged = self._merged
+        if merged is None:
+            if self.common_meta:
+                merged = {**self.common_meta, **self.per_object_meta}
+            else:
+                merged = self.per_object_meta
+            self._merged = merged
+        return merged
 
 
 @dataclass
@@ -127,16 +137,38 @@ def resolve_source(path: Any) -> str:
     return path if tensogram.is_remote_url(path) else os.path.abspath(path)
 
 
+# Keys of a descriptor that are not its parameters (the library's list).
+_DESCRIPTOR_FIELDS = frozenset(_NOT_PARAMS)
+
+
 def scan_file(file_path: str, storage_options: dict[str, Any] | None = None) -> FileIndex:
     """Index every object of every message of a file (metadata and
     descriptors only: each message's header and index frames are read, no
-    payload)."""
+    payload).
+
+    One call into the library reads every message (``scan_descriptors``:
+    the base entries without ``_reserved_``, ``_extra_``, and each
+    descriptor as a dict), so a file of many small messages costs about as
+    much to index as to list with ``tensogram ls``."""
     resolved = resolve_source(file_path)
     index = FileIndex(file_path=resolved)
     with open_source(resolved, storage_options) as f:
-        for m in range(len(f)):
-            found = f.file_decode_descriptors(m)
-            index.objects.extend(_infos(m, found["metadata"], found["descriptors"]))
+        scanned = f._handle().scan_descriptors(False)
+    objects = index.objects
+    make_desc = tensogram.DataObjectDescriptor
+    fields = _DESCRIPTOR_FIELDS
+    for m, ((base, extra, _), descs) in enumerate(scanned):
+        nbase = len(base)
+        for i, d in enumerate(descs):
+            per = base[i] if i < nbase else {}
+            for k in d.keys() - fields:  # the descriptor's parameters
+                if not _is_pipeline_param(k) and k not in per:
+                    per[k] = d[k]
+            shape = d.get("shape", ())
+            objects.append(
+                ObjectInfo(m, i, d.get("ndim", len(shape)), tuple(shape), d.get("dtype", ""),
+                           make_desc(d), per, extra)
+            )
     return index
 
 
