@@ -41,12 +41,15 @@ static void extract_one(void *arg, size_t i) {
     }
     codes_handle_delete(m->h);
     m->h = NULL;
+    free(m->raw);
+    m->raw = NULL;
 }
 
 static void msg_free(cv_grib_msg *m) {
     if (m->h != NULL) {
         codes_handle_delete(m->h);
     }
+    free(m->raw);
     free(m->values);
     cv_buf_free(&m->base);
     free(m->errtext);
@@ -116,14 +119,18 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
     if (o->grib_grouping != TGM_GRIB_MERGE_ALL && o->grib_grouping != TGM_GRIB_ONE_TO_ONE) {
         return cv_fail(TGM_ERROR_INVALID_ARG, "unknown GRIB grouping %d", (int)o->grib_grouping);
     }
-    int total_i = 0;
+    uint64_t total = 0;
     if (o->progress != NULL) {
-        if (codes_count_in_file(NULL, f, &total_i) != 0) {
-            total_i = 0;
+        /* Headers only (ecCodes seeks over the rest); not
+         * codes_count_in_file, which loses its buffer on a cut message. */
+        for (int e = 0; e == 0;) {
+            size_t len = 0;
+            off_t off = 0;
+            free(wmo_read_grib_from_file_malloc(f, 1, &len, &off, &e));
+            total += e == 0;
         }
         rewind(f);
     }
-    uint64_t total = total_i > 0 ? (uint64_t)total_i : 0;
     /* one_to_one works in batches of a few messages per thread. */
     size_t batch = merge ? SIZE_MAX : (size_t)threads * 2;
     cv_grib_msg *msgs = NULL;
@@ -132,10 +139,25 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
     while (!eof && err == TGM_ERROR_OK) {
         /* Read up to `batch` handles. */
         while (n < batch) {
+            /* Read by ecCodes' reader into memory we own: on a truncated
+             * message, codes_handle_new_from_file (2.28) loses its buffer. */
             int e = 0;
-            codes_handle *h = codes_handle_new_from_file(NULL, f, PRODUCT_GRIB, &e);
+            size_t rawlen = 0;
+            off_t rawoff = 0;
+            void *raw = wmo_read_grib_from_file_malloc(f, 0, &rawlen, &rawoff, &e);
+            codes_handle *h = NULL;
+            if (e == 0 && raw != NULL) {
+                h = codes_handle_new_from_message(NULL, raw, rawlen);
+                e = h == NULL ? CODES_DECODING_ERROR : 0;
+            }
             if (h == NULL) {
-                if (e != 0 && e != CODES_END_OF_FILE) {
+                free(raw);
+                if (e == CODES_PREMATURE_END_OF_FILE) {
+                    err = cv_fail(TGM_ERROR_CONVERT,
+                                  "ecCodes error: GRIB message %zu is truncated (the input ends "
+                                  "before its end marker): %s",
+                                  seen, cv_grib_errstr(e));
+                } else if (e != 0 && e != CODES_END_OF_FILE) {
                     err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: %s", seen,
                                   cv_grib_errstr(e));
                 }
@@ -147,6 +169,7 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
                 cv_grib_msg *q = realloc(msgs, nc * sizeof *q);
                 if (q == NULL) {
                     codes_handle_delete(h);
+                    free(raw);
                     err = cv_oom("GRIB messages");
                     break;
                 }
@@ -155,6 +178,7 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
             }
             memset(&msgs[n], 0, sizeof msgs[n]);
             msgs[n].h = h;
+            msgs[n].raw = raw;
             msgs[n].index = seen++;
             n++;
         }

@@ -10,6 +10,7 @@
 /* One GRIB message turned into what a Tensogram object needs. */
 typedef struct {
     codes_handle *h;
+    void *raw;    /* the message as read, which h uses (freed after h) */
     size_t index; /* position in the input, from 0 */
     /* results */
     double *values;

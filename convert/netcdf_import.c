@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "netcdf_internal.h"
@@ -38,6 +40,13 @@ typedef struct {
     int record_dimid; /* -1: none */
     char record_dim[NC_MAX_NAME + 1];
     size_t nrecords;
+    /* Classic formats (CDF-1, -2, -5) are read from memory (the buffer, or
+     * the file mapped): netCDF-C then reports a read past the end, where
+     * from a file it would return zeros.  0: HDF5, read by netCDF-C. */
+    size_t classic_len;
+    /* The padding after a small classic file opened from a copy (see
+     * open_padded), or NULL. */
+    uint8_t *pad;
 } ctx;
 
 /* One converted variable: its descriptor inputs, data and base entry. */
@@ -299,6 +308,15 @@ static int unsupported(ctx *c, int ncid, const char *name, nc_type xtype, bool w
     return 1;
 }
 
+#define CLASSIC_PAD 16384 /* more than netCDF-C's header reader reads ahead */
+
+static tgm_error truncated(const ctx *c, const char *var) {
+    return cv_fail(TGM_ERROR_CONVERT,
+                   "netcdf error: '%s' is truncated: the data of variable '%s' runs past its end "
+                   "(%zu bytes)",
+                   c->name, var, c->classic_len);
+}
+
 /* Convert variable varid of group g.  record: -1 for the whole variable,
  * else the record to slice (only for variables on the record dimension).
  * *skipped is set for unsupported types. */
@@ -357,6 +375,10 @@ static tgm_error extract(ctx *c, const group *g, int varid, long record, bool wa
                        c->name);
     }
     v->nbytes = (size_t)n * v->esize;
+    if (c->classic_len != 0 && n > c->classic_len / raw_size) {
+        /* A classic file stores every value, uncompressed. */
+        return truncated(c, v->name);
+    }
     v->data = malloc(v->nbytes ? v->nbytes : 1);
     if (v->data == NULL) {
         return cv_oom("NetCDF variable");
@@ -364,8 +386,27 @@ static tgm_error extract(ctx *c, const group *g, int varid, long record, bool wa
     if (n > 0) {
         st = packed ? nc_get_vara_double(ncid, varid, start, count, v->data)
                     : nc_get_vara(ncid, varid, start, count, v->data);
+        if (st == EPERM && c->classic_len != 0) {
+            /* netCDF-C's in-memory reader refuses to read past the end. */
+            return truncated(c, v->name);
+        }
         if (st != NC_NOERR) {
             return cv_nc_fail(st, "reading '%s' of '%s'", v->name, c->name);
+        }
+        if (c->pad != NULL) {
+            void *again = malloc(v->nbytes);
+            if (again == NULL) {
+                return cv_oom("NetCDF variable");
+            }
+            memset(c->pad, 0xFF, CLASSIC_PAD);
+            st = packed ? nc_get_vara_double(ncid, varid, start, count, again)
+                        : nc_get_vara(ncid, varid, start, count, again);
+            memset(c->pad, 0, CLASSIC_PAD);
+            bool same = st == NC_NOERR && memcmp(again, v->data, v->nbytes) == 0;
+            free(again);
+            if (!same) {
+                return truncated(c, v->name);
+            }
         }
         if (packed) {
             unpack(ncid, varid, v->data, (size_t)n);
@@ -570,8 +611,76 @@ static tgm_error list_vars(ctx *c, var_ref **out, size_t *nout) {
     return TGM_ERROR_OK;
 }
 
+/* The size of a classic header holding what netCDF-C parsed (the classic
+ * format's layout: lists of dimensions, attributes and variables; names
+ * and values padded to 4 bytes; counts and sizes of 4 bytes, 8 in CDF-5;
+ * offsets of 4 bytes in CDF-1, 8 otherwise).  Used on files opened from a
+ * padded copy, where the parse may have run into the padding. */
+static int attrs_size(int ncid, int varid, size_t w, uint64_t *size) {
+    int natts = 0, st = nc_inq_varnatts(ncid, varid, &natts);
+    *size += 4 + w; /* tag, count */
+    for (int a = 0; st == NC_NOERR && a < natts; a++) {
+        char name[NC_MAX_NAME + 1];
+        nc_type t;
+        size_t n = 0, es = 0;
+        if ((st = nc_inq_attname(ncid, varid, a, name)) != NC_NOERR ||
+            (st = nc_inq_att(ncid, varid, name, &t, &n)) != NC_NOERR ||
+            (st = nc_inq_type(ncid, t, NULL, &es)) != NC_NOERR) {
+            break;
+        }
+        *size += w + ((strlen(name) + 3) & ~(size_t)3) + 4 + w + (((uint64_t)n * es + 3) & ~3ULL);
+    }
+    return st;
+}
+
+static int classic_header_size(int ncid, uint64_t *size) {
+    int format = 0, ndims = 0, nvars = 0;
+    int st = nc_inq_format(ncid, &format);
+    size_t w = format == NC_FORMAT_CDF5 ? 8 : 4, off = format == NC_FORMAT_CLASSIC ? 4 : 8;
+    *size = 4 + w;
+    if (st != NC_NOERR || (st = nc_inq(ncid, &ndims, &nvars, NULL, NULL)) != NC_NOERR) {
+        return st;
+    }
+    *size += 4 + w;
+    for (int d = 0; d < ndims; d++) {
+        char name[NC_MAX_NAME + 1];
+        if ((st = nc_inq_dimname(ncid, d, name)) != NC_NOERR) {
+            return st;
+        }
+        *size += w + ((strlen(name) + 3) & ~(size_t)3) + w;
+    }
+    if ((st = attrs_size(ncid, NC_GLOBAL, w, size)) != NC_NOERR) {
+        return st;
+    }
+    *size += 4 + w;
+    for (int v = 0; v < nvars; v++) {
+        char name[NC_MAX_NAME + 1];
+        int nd = 0;
+        if ((st = nc_inq_varname(ncid, v, name)) != NC_NOERR ||
+            (st = nc_inq_varndims(ncid, v, &nd)) != NC_NOERR ||
+            (st = attrs_size(ncid, v, w, size)) != NC_NOERR) {
+            return st;
+        }
+        *size += w + ((strlen(name) + 3) & ~(size_t)3) + w + (uint64_t)nd * w + 4 + w + off;
+    }
+    return NC_NOERR;
+}
+
 static tgm_error run(ctx *c, cv_out *out) {
     const tgm_convert_options *o = c->o;
+    if (c->pad != NULL) {
+        uint64_t hsize = 0;
+        int st = classic_header_size(c->ncid, &hsize);
+        if (st != NC_NOERR) {
+            return cv_nc_fail(st, "header of '%s'", c->name);
+        }
+        if (hsize > c->classic_len) {
+            return cv_fail(TGM_ERROR_CONVERT,
+                           "netcdf error: '%s' is truncated: its header runs past its end "
+                           "(%zu bytes)",
+                           c->name, c->classic_len);
+        }
+    }
     tgm_error err = describe_file(c);
     if (err != TGM_ERROR_OK) {
         return err;
@@ -713,6 +822,56 @@ static void ctx_free(ctx *c) {
     cv_buf_free(&c->global_types);
 }
 
+static bool is_classic(const uint8_t *b) {
+    return b[0] == 'C' && b[1] == 'D' && b[2] == 'F' && (b[3] == 1 || b[3] == 2 || b[3] == 5);
+}
+
+/* A classic-format file is mapped and given to netCDF-C as memory (see
+ * ctx.classic_len); *map stays NULL for other files and for files that
+ * cannot be opened here (nc_open then reports why). */
+static tgm_error map_classic(const char *path, void **map, size_t *len) {
+    *map = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return TGM_ERROR_OK;
+    }
+    struct stat sb;
+    uint8_t magic[4];
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 4 &&
+        (uint64_t)sb.st_size <= SIZE_MAX && pread(fd, magic, 4, 0) == 4 && is_classic(magic)) {
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            return cv_fail(TGM_ERROR_IO, "cannot map '%s': %s", path, strerror(e));
+        }
+        *map = m;
+        *len = (size_t)sb.st_size;
+    }
+    close(fd);
+    return TGM_ERROR_OK;
+}
+
+/* netCDF-C reads a classic header in windows that can run past the end of
+ * the file when less than a few KiB of data follow the header; from memory
+ * that fails (EPERM) although the file is whole.  Such a file is opened
+ * from a copy followed by CLASSIC_PAD zero bytes.  netCDF-C parses the
+ * header at the open and reads the data from the memory at each call, so
+ * every variable is then read twice, with the padding zero and 0xFF: a
+ * read that reaches past the real end gives different values.  (A header
+ * cut short and completed by zeros is refused by netCDF-C, or describes
+ * data that starts past the end, or holds no data at all.) */
+static int open_padded(ctx *c, const uint8_t *buf, size_t len, uint8_t **copy) {
+    *copy = NULL;
+    if (len > SIZE_MAX - CLASSIC_PAD || (*copy = malloc(len + CLASSIC_PAD)) == NULL) {
+        return NC_ENOMEM; /* *copy NULL: ours */
+    }
+    memcpy(*copy, buf, len);
+    memset(*copy + len, 0, CLASSIC_PAD);
+    c->pad = *copy + len;
+    return nc_open_mem(c->name, NC_NOWRITE, len + CLASSIC_PAD, *copy, &c->ncid);
+}
+
 static tgm_error convert(const char *path, const uint8_t *buf, size_t len,
                          const tgm_convert_options *opts, tgm_convert_result_t **res) {
     tgm_convert_options o;
@@ -731,11 +890,33 @@ static tgm_error convert(const char *path, const uint8_t *buf, size_t len,
     if ((err = cv_out_init(&out, &o)) != TGM_ERROR_OK) {
         return err;
     }
+    void *map = NULL;
+    size_t map_len = 0;
+    if (path != NULL && (err = map_classic(path, &map, &map_len)) != TGM_ERROR_OK) {
+        return cv_out_finish(&out, err, res);
+    }
+    if (map != NULL) {
+        buf = map;
+        len = map_len;
+    }
+    if (buf != NULL && len >= 4 && is_classic(buf)) {
+        c.classic_len = len;
+    }
     cv_nc_lock();
-    int st = path != NULL
-                 ? nc_open(path, NC_NOWRITE, &c.ncid)
-                 : nc_open_mem("<memory>", NC_NOWRITE, len, (void *)(uintptr_t)buf, &c.ncid);
-    if (st != NC_NOERR) {
+    int st = buf == NULL ? nc_open(path, NC_NOWRITE, &c.ncid)
+                         : nc_open_mem(c.name, NC_NOWRITE, len, (void *)(uintptr_t)buf, &c.ncid);
+    uint8_t *copy = NULL;
+    bool oom = false;
+    if (st == EPERM && c.classic_len != 0) {
+        /* The header reader wanted bytes past the end: with the padding,
+         * any failure means the header itself is cut short. */
+        st = open_padded(&c, buf, len, &copy);
+        oom = copy == NULL;
+        st = st == NC_NOERR ? st : EPERM;
+    }
+    if (oom) {
+        err = cv_oom("NetCDF file");
+    } else if (st != NC_NOERR) {
         /* netCDF-C answers a malformed file with errno values too (EINVAL):
          * the file is an I/O problem only when the system cannot open it. */
         int fd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
@@ -745,15 +926,29 @@ static tgm_error convert(const char *path, const uint8_t *buf, size_t len,
         }
         if (path != NULL && fd < 0) {
             err = cv_fail(TGM_ERROR_IO, "cannot open '%s': %s", c.name, strerror(oe));
+        } else if (c.classic_len != 0 && st == EPERM) {
+            err = cv_fail(TGM_ERROR_CONVERT,
+                          "netcdf error: '%s' is truncated: its header runs past its end "
+                          "(%zu bytes)",
+                          c.name, c.classic_len);
+        } else if (c.classic_len != 0) {
+            err = cv_fail(TGM_ERROR_CONVERT,
+                          "netcdf error: cannot open '%s': %s (corrupt or truncated header)",
+                          c.name, st > 0 ? strerror(st) : nc_strerror(st));
         } else {
-            err = cv_fail(TGM_ERROR_CONVERT, "netcdf error: cannot open '%s': %s", c.name,
-                          st > 0 ? strerror(st) : nc_strerror(st));
+            err = cv_fail(TGM_ERROR_CONVERT, "netcdf error: cannot open '%s': %s%s", c.name,
+                          st > 0 ? strerror(st) : nc_strerror(st),
+                          st == NC_EHDFERR ? " (a corrupt or truncated NetCDF-4 / HDF5 file)" : "");
         }
     } else {
         err = run(&c, &out);
         nc_close(c.ncid);
     }
     cv_nc_unlock();
+    free(copy);
+    if (map != NULL) {
+        munmap(map, map_len);
+    }
     ctx_free(&c);
     return cv_out_finish(&out, err, res);
 }

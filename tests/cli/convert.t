@@ -131,3 +131,23 @@ $ tensogram convert-tenbin --allow-nan --allow-inf $REF/tenbin/nan_inf.ten | ten
 $ printf '~TenBin~\377\377\377\377\377\377\377\177' > bad.ten && tensogram convert-tenbin bad.ten -o x.tgm
 ! error: tenbin: chunk at offset 0 claims 9223372036854775807 bytes but only 0 follow (truncated file, or written in the other byte order)
 [exit 1]
+
+Truncated inputs give one clear error and no output file (netCDF-C alone
+would read a cut classic file's missing values as zeros).
+$ head -c 100000 $REF/grib/t_600.grib2 > cut.grib2 && tensogram convert-grib cut.grib2 -o x.tgm
+! error: ecCodes error: GRIB message 0 is truncated (the input ends before its end marker): End of resource reached when reading message
+[exit 1]
+$ head -c 200 $REF/netcdf/simple_2d.nc > cut.nc && tensogram convert-netcdf cut.nc -o x.tgm
+! error: netcdf error: 'cut.nc' is truncated: the data of variable 'data' runs past its end (200 bytes)
+[exit 1]
+$ head -c 60 $REF/netcdf/simple_2d.nc > cuth.nc && tensogram convert-netcdf cuth.nc -o x.tgm
+! error: netcdf error: 'cuth.nc' is truncated: its header runs past its end (60 bytes)
+[exit 1]
+$ head -c 9000 $REF/netcdf/cf_temperature.nc > cut4.nc && tensogram convert-netcdf cut4.nc -o x.tgm
+! error: netcdf error: cannot open 'cut4.nc': NetCDF: HDF error (a corrupt or truncated NetCDF-4 / HDF5 file)
+[exit 1]
+$ head -c 150 $REF/tenbin/image_and_label.ten > cut.ten && tensogram convert-tenbin cut.ten -o x.tgm
+! error: tenbin: chunk at offset 80 claims 3072 bytes but only 54 follow (truncated file)
+[exit 1]
+$ test -e x.tgm || echo no output left
+> no output left

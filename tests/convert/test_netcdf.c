@@ -9,7 +9,9 @@
  *  - split by file, variable and record;
  *  - to-netcdf gives back every converted variable with its type, dims,
  *    attributes and raw values, and the groups, whatever the split;
- *  - errors: no variable, no unlimited dimension, not NetCDF, missing. */
+ *  - errors: no variable, no unlimited dimension, not NetCDF, missing;
+ *    every prefix of a file of every format (from a file and from memory)
+ *    fails, classic ones with "is truncated". */
 #include <math.h>
 #include <netcdf.h>
 #include <stdlib.h>
@@ -469,22 +471,55 @@ static void test_errors(void) {
     TT_CHECK_ERR(tgm_convert_netcdf_file(path, NULL, &r), TGM_ERROR_CONVERT);
     TT_CHECK(strstr(tgm_last_error(), "netcdf error") != NULL);
     TT_CHECK_ERR(tgm_convert_netcdf_file("/nonexistent/x.nc", NULL, &r), TGM_ERROR_IO);
-    snprintf(path, sizeof path, "%s/in-trunc.nc", tmpdir);
-    make_file(path, &formats[0]);
-    size_t len;
-    unsigned char *bytes = tt_read_file(path, &len);
-    for (size_t cut = 0; cut < len; cut += 37) {
-        tgm_error e = tgm_convert_netcdf_buffer(bytes, cut, NULL, &r);
-        if (e == TGM_ERROR_OK) {
-            tgm_convert_result_free(r);
-        } else {
-            if (!(e == TGM_ERROR_CONVERT || e == TGM_ERROR_INVALID_ARG)) {
-                fprintf(stderr, "  cut %zu: %d %s\n", cut, e, tgm_last_error());
+    /* Every prefix of a file of every format fails cleanly, from a file
+     * and from memory.  netCDF-C alone reads a cut classic file's missing
+     * data as zeros: the converter must refuse it, not convert zeros. */
+    char cut_path[300];
+    snprintf(cut_path, sizeof cut_path, "%s/cut.nc", tmpdir);
+    for (size_t fi = 0; fi < sizeof formats / sizeof formats[0]; fi++) {
+        snprintf(path, sizeof path, "%s/in-trunc.nc", tmpdir);
+        make_file(path, &formats[fi]);
+        size_t len;
+        unsigned char *bytes = tt_read_file(path, &len);
+        TT_ASSERT(bytes != NULL);
+        bool classic = !formats[fi].netcdf4 && !(formats[fi].format & NC_NETCDF4);
+        size_t step = classic ? 1 : 211, failed = 0, truncated = 0, tried = 0;
+        for (size_t cut = 0; cut < len; cut += step) {
+            tried++;
+            f = fopen(cut_path, "wb");
+            TT_ASSERT(f != NULL);
+            TT_ASSERT(fwrite(bytes, 1, cut, f) == cut);
+            fclose(f);
+            for (int from_file = 0; from_file < 2; from_file++) {
+                tgm_error e = from_file ? tgm_convert_netcdf_file(cut_path, NULL, &r)
+                                        : tgm_convert_netcdf_buffer(bytes, cut, NULL, &r);
+                if (e == TGM_ERROR_OK) {
+                    fprintf(stderr, "  %s cut at %zu of %zu converted (%s)\n", formats[fi].name,
+                            cut, len, from_file ? "file" : "buffer");
+                    tgm_convert_result_free(r);
+                    continue;
+                }
+                /* An empty buffer is a bad argument; the rest not NetCDF. */
+                bool ok = e == TGM_ERROR_CONVERT || (e == TGM_ERROR_INVALID_ARG && cut == 0);
+                bool said = strstr(tgm_last_error(), "is truncated") != NULL;
+                if (!ok || (classic && cut >= 8 && !said)) {
+                    fprintf(stderr, "  %s cut at %zu of %zu (%s): %d %s\n", formats[fi].name, cut,
+                            len, from_file ? "file" : "buffer", e, tgm_last_error());
+                }
+                failed += ok;
+                truncated += said;
             }
-            TT_CHECK(e == TGM_ERROR_CONVERT || e == TGM_ERROR_INVALID_ARG);
         }
+        TT_CHECK(failed == 2 * tried);
+        if (classic) {
+            /* Past the first 8 bytes, the message says what happened. */
+            TT_CHECK(truncated == 2 * (tried - 8));
+        }
+        TT_CHECK(tgm_convert_netcdf_file(path, NULL, &r) == TGM_ERROR_OK);
+        tgm_convert_result_free(r);
+        free(bytes);
     }
-    free(bytes);
+    unlink(cut_path);
     unlink(path);
     /* to-netcdf: no message, a message not from NetCDF, the file untouched. */
     TT_CHECK_ERR(tgm_convert_to_netcdf(NULL, NULL, 0, path, NULL), TGM_ERROR_INVALID_ARG);
@@ -501,6 +536,7 @@ static void test_errors(void) {
     fclose(f);
     const uint8_t *mp[1] = {msg.data};
     TT_CHECK_ERR(tgm_convert_to_netcdf(mp, &msg.len, 1, path, NULL), TGM_ERROR_INVALID_ARG);
+    size_t len;
     unsigned char *kept = tt_read_file(path, &len);
     TT_CHECK(kept != NULL && len == 7 && memcmp(kept, "keep me", 7) == 0);
     free(kept);
