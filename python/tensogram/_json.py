@@ -50,6 +50,10 @@ def _check_int(x) -> None:
         )
 
 
+# Types that need no check (exact types: subclasses take the general path).
+_LEAVES = frozenset((str, float, bool, type(None)))
+
+
 # A metadata document (the JSON given to the library, and the CBOR of a
 # metadata frame) nests at most 127 levels, its own map included: each
 # section under it (the base list, _extra_) at most 126.
@@ -64,18 +68,30 @@ def _check(v, what: str | None = None) -> None:
     deepest = 0
     while stack:
         x, depth = stack.pop()
-        if isinstance(x, Mapping):
-            deepest = max(deepest, depth)
+        t = type(x)
+        if t in _LEAVES:  # the common scalars, without the ABC checks below
+            continue
+        if t is dict or (t is not list and t is not tuple and isinstance(x, Mapping)):
+            if depth > deepest:
+                deepest = depth
             for k, item in x.items():
-                if not isinstance(k, str):
+                if type(k) is not str and not isinstance(k, str):
                     raise ValueError(
                         "metadata map keys must be strings, got %s" % type(k).__name__
                     )
-                stack.append((item, depth + 1))
+                if type(item) not in _LEAVES:
+                    stack.append((item, depth + 1))
         elif isinstance(x, (list, tuple)):
-            deepest = max(deepest, depth)
-            stack.extend((i, depth + 1) for i in x)
-        elif isinstance(x, int) and not isinstance(x, bool):
+            if depth > deepest:
+                deepest = depth
+            for item in x:
+                ti = type(item)
+                if ti is int:
+                    if not _INT_MIN <= item <= _INT_MAX:
+                        _check_int(item)
+                elif ti not in _LEAVES:
+                    stack.append((item, depth + 1))
+        elif t is int or (isinstance(x, int) and not isinstance(x, bool)):
             _check_int(x)
     if what is not None and deepest > MAX_SECTION_DEPTH:
         raise ValueError(
@@ -85,10 +101,20 @@ def _check(v, what: str | None = None) -> None:
         )
 
 
+def check_values(values: list) -> None:
+    """The checks of ``value`` on each of ``values`` (no nesting limit)."""
+    _check(values)
+
+
 def value(v, section: str | None = None) -> str:
     """JSON text of one metadata value (``section``: "base" or "_extra_",
     checked against the nesting limit)."""
     _check(v, section)
+    return text(v)
+
+
+def text(v) -> str:
+    """JSON text of a value already checked."""
     try:
         return _encoder.encode(v)
     except TypeError as e:  # non-string dict keys and the like

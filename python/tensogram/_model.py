@@ -375,8 +375,13 @@ def descriptor_dict(d, byte_order_hint: str | None = None) -> dict:
 
 
 def descriptor_json(d: dict) -> str:
-    """JSON of a completed descriptor (from descriptor_dict)."""
-    return _json.value(d)
+    """JSON of a completed descriptor (from descriptor_dict, whose fixed
+    keys it has checked already: only the parameters are checked here)."""
+    _json.check_values([v for k, v in d.items() if k not in _DESC_FIELDS_SET])
+    return _json.text(d)
+
+
+_DESC_FIELDS_SET = frozenset(_DESC_FIELDS)
 
 
 def global_metadata(meta) -> dict:
@@ -438,5 +443,5 @@ def metadata_json(meta, descriptors: list | None) -> str:
         parts.append('"base":' + _json.value(g["base"], "base"))
     parts.append('"_extra_":' + _json.value(g["_extra_"], "_extra_"))
     if descriptors is not None:
-        parts.append('"descriptors":[' + ",".join(_json.value(d) for d in descriptors) + "]")
+        parts.append('"descriptors":[' + ",".join(descriptor_json(d) for d in descriptors) + "]")
     return "{" + ",".join(parts) + "}"

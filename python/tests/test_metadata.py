@@ -102,6 +102,34 @@ def test_unrepresentable_values_raise_value_error():
             encode_meta({"_extra_": {"k": bad}})
 
 
+def test_checks_reach_every_level_and_every_kind_of_container():
+    """Integers and keys are checked wherever they sit: in lists, tuples,
+    nested maps, Mapping subclasses, int subclasses, descriptors."""
+    import collections
+    import enum
+
+    class Big(enum.IntEnum):
+        V = 2**65
+
+    for bad in ([1, [2, 2**64]], (0, -(2**63) - 1), {"a": {"b": [{"c": 2**70}]}},
+                collections.OrderedDict(x=[Big.V]), [Big.V]):
+        with pytest.raises(ValueError, match="outside the range stored exactly"):
+            encode_meta({"_extra_": {"k": bad}})
+        with pytest.raises(ValueError, match="outside the range stored exactly"):
+            encode_meta({"base": [{"k": bad}]})
+    for bad in ([{"ok": 1, 2: "int key"}], collections.OrderedDict([((1,), 2)])):
+        with pytest.raises(ValueError, match="keys must be strings"):
+            encode_meta({"_extra_": {"k": bad}})
+    with pytest.raises(ValueError, match="outside the range stored exactly"):
+        tensogram.encode({}, [({**desc([2]), "p": [1, 2**64]}, np.zeros(2, np.float32))])
+    # At the edges of the range, and subclasses of the leaf types, pass.
+    ok = {"k": [2**64 - 1, -(2**63), (True, None, "s", 1.5)],
+          "od": collections.OrderedDict(a=1), "e": [enum.IntEnum("E", "A").A]}
+    out = tensogram.decode_metadata(encode_meta({"_extra_": ok})).extra
+    assert out["k"] == [2**64 - 1, -(2**63), [True, None, "s", 1.5]]
+    assert out["od"] == {"a": 1} and out["e"] == [1]
+
+
 def test_non_finite_floats_round_trip():
     value = {"nan": float("nan"), "inf": float("inf"), "ninf": -math.inf,
              "list": [1.5, math.nan, np.float32("inf")], "nested": {"x": -math.inf}}
