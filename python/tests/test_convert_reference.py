@@ -448,3 +448,32 @@ def test_netcdf_values_match_netcdf4(name):
         want = netcdf4_values(src, var, packed)
         assert arr.dtype == (np.float64 if packed else want.dtype)
         assert np.array_equal(arr, want, equal_nan=True), var
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    "family,name,cut,match",
+    [
+        ("grib", "t_600.grib2", 100000, "GRIB message 0 is truncated"),
+        ("netcdf", "simple_2d.nc", 200, "the data of variable 'data' runs past its end"),
+        ("netcdf", "nc3_classic.nc", 60, "its header runs past its end"),
+        ("netcdf", "cf_temperature.nc", 9000, "corrupt or truncated NetCDF-4"),
+    ],
+)
+def test_truncated_inputs_raise(family, name, cut, match, tmp_path):
+    """A cut GRIB or NetCDF input raises RuntimeError saying so, from a
+    path and from memory (netCDF-C alone reads a cut classic file's missing
+    values as zeros: ncdump prints them)."""
+    if not (tensogram.__has_grib__ if family == "grib" else tensogram.__has_netcdf__):
+        pytest.skip("built without " + family)
+    data = (SHARED / family / name).read_bytes()[:cut]
+    path = tmp_path / name
+    path.write_bytes(data)
+    if family == "grib":
+        by_path, by_buffer = tensogram.convert_grib, tensogram.convert_grib_buffer
+    else:
+        by_path, by_buffer = tensogram.convert_netcdf, tensogram.convert_netcdf_buffer
+    with pytest.raises(RuntimeError, match=match):
+        by_path(str(path))
+    with pytest.raises(RuntimeError, match=match):
+        by_buffer(data)
