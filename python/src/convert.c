@@ -334,12 +334,14 @@ PyObject *tgmpy_array_view(const char *dtype, int ndim, const uint64_t *shape, c
     return arr;
 }
 
-static PyObject *desc_json(const tgm_message_t *msg, size_t i) {
-    const char *j = tgm_object_descriptor_json(msg, i);
-    if (j == NULL) {
+/* The object's descriptor as a dict, straight from its value (no JSON
+ * text to print and parse again). */
+static PyObject *desc_dict(const tgm_message_t *msg, size_t i) {
+    const tgm_value_t *d = tgm_object_descriptor(msg, i);
+    if (d == NULL) {
         return tgmpy_raise(TGM_ERROR_OBJECT);
     }
-    return PyUnicode_FromString(j);
+    return tgmpy_value_to_py(d);
 }
 
 static PyObject *object_array(const tgm_message_t *msg, size_t i, PyObject *capsule) {
@@ -361,7 +363,7 @@ PyObject *tgmpy_message_objects(const tgm_message_t *msg, PyObject *capsule) {
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        PyObject *d = desc_json(msg, i);
+        PyObject *d = desc_dict(msg, i);
         PyObject *a = d ? object_array(msg, i, capsule) : NULL;
         if (a == NULL) {
             Py_XDECREF(d);
@@ -398,7 +400,7 @@ PyObject *tgmpy_object_result(tgm_message_t *msg) {
         return NULL;
     }
     PyObject *meta = tgmpy_message_metadata_tuple(msg);
-    PyObject *d = meta ? desc_json(msg, 0) : NULL;
+    PyObject *d = meta ? desc_dict(msg, 0) : NULL;
     PyObject *a = d ? object_array(msg, 0, cap) : NULL;
     Py_DECREF(cap);
     if (a == NULL) {
@@ -439,7 +441,7 @@ PyObject *tgmpy_descriptors_result(tgm_message_t *msg) {
     size_t n = tgm_message_num_objects(msg);
     PyObject *list = meta ? PyList_New((Py_ssize_t)n) : NULL;
     for (size_t i = 0; list != NULL && i < n; i++) {
-        PyObject *d = desc_json(msg, i);
+        PyObject *d = desc_dict(msg, i);
         if (d == NULL) {
             Py_CLEAR(list);
             break;

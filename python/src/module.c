@@ -1,7 +1,7 @@
 /* tensogram._tensogram: module-level functions over the public C API.
  *
  * The functions take and return plain Python objects (JSON text for
- * metadata and descriptors going in, value trees and descriptor JSON
+ * metadata and descriptors going in, value trees (descriptors too)
  * coming out); the `tensogram` package wraps them into the documented API.
  * Every call into the library that can take time runs with the GIL
  * released. */
@@ -199,7 +199,7 @@ static PyObject *py_decode(PyObject *self, PyObject *args) {
 }
 
 /* decode_with_masks(buf, native, threads) ->
- * ((base, extra, reserved), [(desc_json, array), ...], [masks, ...]) where
+ * ((base, extra, reserved), [(desc dict, array), ...], [masks, ...]) where
  * masks[i] maps "nan" / "inf+" / "inf-" to a flat bool array for the kinds
  * object i stores.  One decode: the library returns the masks with the
  * values. */

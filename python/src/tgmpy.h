@@ -81,7 +81,7 @@ PyObject *tgmpy_array_view(const char *dtype, int ndim, const uint64_t *shape, c
  * arrays view msg's buffers and own a reference to `capsule`. */
 PyObject *tgmpy_message_objects(const tgm_message_t *msg, PyObject *capsule);
 
-/* Full decode result: ((base, extra, reserved), [(desc_json, array), ...]).
+/* Full decode result: ((base, extra, reserved), [(desc dict, array), ...]).
  * Takes ownership of msg (freed with the last array). */
 PyObject *tgmpy_message_result(tgm_message_t *msg);
 
@@ -90,10 +90,10 @@ PyObject *tgmpy_message_result(tgm_message_t *msg);
  * (copies: the message stays owned by the caller). */
 PyObject *tgmpy_message_masks(const tgm_message_t *msg);
 
-/* Single-object result: ((base, extra, reserved), desc_json, array). */
+/* Single-object result: ((base, extra, reserved), desc dict, array). */
 PyObject *tgmpy_object_result(tgm_message_t *msg);
 
-/* Descriptors result: ((base, extra, reserved), [desc_json, ...]). */
+/* Descriptors result: ((base, extra, reserved), [desc dict, ...]). */
 PyObject *tgmpy_descriptors_result(tgm_message_t *msg);
 
 /* Range result: (dtype, [flat arrays]) for parts[0..n). Takes ownership of

@@ -209,8 +209,9 @@ class DataObjectDescriptor:
         self._d = d
 
     @classmethod
-    def _from_json(cls, text: str) -> DataObjectDescriptor:
-        return cls(json.loads(text))
+    def _from_json(cls, d) -> DataObjectDescriptor:
+        """From the extension's descriptor: a dict, or JSON text."""
+        return cls(d if type(d) is dict else json.loads(d))
 
     obj_type = property(lambda self: self._d.get("type", ""))
     ndim = property(lambda self: self._d.get("ndim", len(self._d.get("shape", []))))
