@@ -1029,6 +1029,13 @@ TGM_API tgm_error tgm_decode_with_masks(const uint8_t *buf, size_t buf_len,
 TGM_API const uint8_t *tgm_object_mask(const tgm_message_t *msg, size_t index, int32_t kind,
                                        uint64_t *n_bits);
 
+/* The NaN / Inf mask methods TgmEncodeMaskOptions accepts, one per index
+ * from 0 ("none", "rle", "roaring", "lz4", "zstd", "blosc2"), NULL past the
+ * last: for front ends that check or list them (the library's list is the
+ * only one).  A method whose codec is not built in is listed; encoding
+ * with it fails. */
+TGM_API const char *tgm_mask_method_name(size_t index);
+
 /* Cap on the bytes one decoding call may produce (one object, the sum
  * over a message, or one range), checked before anything is allocated;
  * a call over it fails with TGM_ERROR_OBJECT.  0 means no cap.  The

@@ -33,6 +33,10 @@ static tgm_error check_method(const char *m, const char **out) {
                          tgm__mask_codec_names(names, sizeof names, ", ", false));
 }
 
+const char *tgm_mask_method_name(size_t index) {
+    return index < TGM_MASK_CODEC_COUNT ? tgm__mask_codec_name((tgm_mask_codec)index) : NULL;
+}
+
 tgm_error tgm__api_mask_options(const TgmEncodeMaskOptions *mo, bool *allow_nan, bool *allow_inf,
                                 const char *methods[3], int64_t *threshold) {
     *allow_nan = false;

@@ -532,8 +532,11 @@ static void test_restore_set_and_range(void) {
 
 static void test_methods(void) {
     static const char *names[] = {"none", "rle", "roaring", "lz4", "zstd", "blosc2"};
+    TT_CHECK(tgm_mask_method_name(sizeof names / sizeof names[0]) == NULL);
+    TT_CHECK(tgm_mask_method_name(SIZE_MAX) == NULL);
     for (int c = 0; c < TGM_MASK_CODEC_COUNT; c++) {
         TT_CHECK_EQ_STR(tgm__mask_codec_name((tgm_mask_codec)c), names[c]);
+        TT_CHECK_EQ_STR(tgm_mask_method_name((size_t)c), names[c]); /* the public list */
         tgm_mask_codec got;
         TT_CHECK(tgm__mask_codec_lookup(names[c], strlen(names[c]), &got) == 0 && (int)got == c);
         tgm_mask_method m;

@@ -260,21 +260,25 @@ int cli_apply_env(const char *cmd, cli_globals *g) {
 }
 
 bool cli_mask_options(const cli_globals *g, TgmEncodeMaskOptions *out) {
-    static const char *const methods[] = {"none", "rle", "roaring", "lz4", "zstd", "blosc2"};
     const char *given[3] = {g->nan_mask_method, g->pos_inf_mask_method, g->neg_inf_mask_method};
     const char *flag[3] = {"nan-mask-method", "pos-inf-mask-method", "neg-inf-mask-method"};
     for (int k = 0; k < 3; k++) {
         if (given[k] == NULL) {
             continue;
         }
+        /* The library's list of methods. */
         bool ok = false;
-        for (size_t j = 0; j < sizeof methods / sizeof methods[0]; j++) {
-            ok = ok || strcmp(given[k], methods[j]) == 0;
+        sbuf names = {0};
+        for (size_t j = 0; tgm_mask_method_name(j) != NULL; j++) {
+            ok = ok || strcmp(given[k], tgm_mask_method_name(j)) == 0;
+            sb_printf(&names, "%s%s", j ? ", " : "", tgm_mask_method_name(j));
         }
         if (!ok) {
-            cli_error("invalid value '%s' for '--%s': unknown mask method; expected one of none, "
-                      "rle, roaring, lz4, zstd, blosc2",
-                      given[k], flag[k]);
+            cli_error("invalid value '%s' for '--%s': unknown mask method; expected one of %s",
+                      given[k], flag[k], names.p);
+        }
+        sb_free(&names);
+        if (!ok) {
             return false;
         }
     }
