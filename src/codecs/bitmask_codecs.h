@@ -135,4 +135,20 @@ tgm_error tgm__bitmask_prefixed_decompress(const char *label, tgm_bitmask_decode
                                            const uint8_t *src, size_t n, uint8_t *dst,
                                            size_t dst_len);
 
+/* The codec table's compress and decompress functions (codecs/codec.h)
+ * of a bitmask codec: `prefix`_compress and `prefix`_decompress over the
+ * raw encoder and decoder, `name` and `label` as above. */
+#define TGM_BITMASK_PREFIXED_CODEC(prefix, name, label, encode, decode)                            \
+    static tgm_error prefix##_compress(const tgm_codec_params *p, const uint8_t *src, size_t n,    \
+                                       tgm_buf *out, tgm_u64vec *block_offsets) {                  \
+        (void)p;                                                                                   \
+        (void)block_offsets;                                                                       \
+        return tgm__bitmask_prefixed_compress(name, encode, src, n, out);                          \
+    }                                                                                              \
+    static tgm_error prefix##_decompress(const tgm_codec_params *p, const uint8_t *src, size_t n,  \
+                                         uint8_t *dst, size_t dst_len) {                           \
+        (void)p;                                                                                   \
+        return tgm__bitmask_prefixed_decompress(label, decode, src, n, dst, dst_len);              \
+    }
+
 #endif

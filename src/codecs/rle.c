@@ -120,18 +120,7 @@ tgm_error tgm__rle_decode(const uint8_t *src, size_t n, uint64_t n_bits, uint8_t
 
 /* --- dtype=bitmask codec: [u32 BE bit count][RLE blob] (bitmask_codecs.c) -- */
 
-static tgm_error rle_compress(const tgm_codec_params *p, const uint8_t *src, size_t n, tgm_buf *out,
-                              tgm_u64vec *block_offsets) {
-    (void)p;
-    (void)block_offsets;
-    return tgm__bitmask_prefixed_compress("rle", tgm__rle_encode, src, n, out);
-}
-
-static tgm_error rle_decompress(const tgm_codec_params *p, const uint8_t *src, size_t n,
-                                uint8_t *dst, size_t dst_len) {
-    (void)p;
-    return tgm__bitmask_prefixed_decompress("RLE", tgm__rle_decode, src, n, dst, dst_len);
-}
+TGM_BITMASK_PREFIXED_CODEC(rle, "rle", "RLE", tgm__rle_encode, tgm__rle_decode)
 
 /* No bound on expansion: one varint describes a run of any length. */
 const tgm_codec tgm__codec_rle = {

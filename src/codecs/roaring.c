@@ -463,18 +463,7 @@ tgm_error tgm__roaring_decode(const uint8_t *src, size_t n, uint64_t n_bits, uin
 /* --- dtype=bitmask codec: [u32 BE bit count][roaring blob] (bitmask_codecs.c) */
 
 #ifdef TGM_HAVE_ROARING
-static tgm_error roaring_compress(const tgm_codec_params *p, const uint8_t *src, size_t n,
-                                  tgm_buf *out, tgm_u64vec *block_offsets) {
-    (void)p;
-    (void)block_offsets;
-    return tgm__bitmask_prefixed_compress("roaring", tgm__roaring_encode, src, n, out);
-}
-
-static tgm_error roaring_decompress(const tgm_codec_params *p, const uint8_t *src, size_t n,
-                                    uint8_t *dst, size_t dst_len) {
-    (void)p;
-    return tgm__bitmask_prefixed_decompress("Roaring", tgm__roaring_decode, src, n, dst, dst_len);
-}
+TGM_BITMASK_PREFIXED_CODEC(roaring, "roaring", "Roaring", tgm__roaring_encode, tgm__roaring_decode)
 #endif
 
 /* No bound on expansion: a run container covers 65536 bits in 4 bytes. */
