@@ -22,7 +22,8 @@ if(TGM_WITH_REMOTE AND TARGET tensogram_cli)
                    --work ${CMAKE_CURRENT_BINARY_DIR}/remote-cli-work --servers nginx
                    --shared ${TGM_SHARED_DIR}
                    -- bash ${CMAKE_CURRENT_SOURCE_DIR}/remote/cli_remote.sh $<TARGET_FILE:tensogram_cli>
-                      ${TGM_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/remote-cli-work/out)
+                      ${TGM_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/remote-cli-work/out
+                      $<TARGET_FILE:cli_helper>)
   set_tests_properties(remote_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS remote)
 endif()
 if(TGM_WITH_REMOTE)

@@ -27,9 +27,12 @@ TGM_API tgm_error tgm_validate_buffer(const uint8_t *buf, size_t buf_len, const 
  * legitimately describe them; see docs/security.md), and validation,
  * like decoding, would allocate them.  0: no limit but the decoded-size
  * cap (TENSOGRAM_MAX_OBJECT_BYTES); TGM_VALIDATE_LIMIT_AUTO: 64 MiB or 64
- * times the message's size, whichever is larger (what `tensogram validate`
- * and Python's validate use by default).  Objects without a compression
- * stage are checked without decoding up to level 3 whatever the limit. */
+ * times the message's size, whichever is larger, and all the objects of
+ * the call together (every message of a buffer or file) at most 64 MiB or
+ * 64 times the size of the input, so that many objects under the limit
+ * cannot add up (what `tensogram validate` and Python's validate use by
+ * default).  Objects without a compression stage are checked without
+ * decoding up to level 3 whatever the limit. */
 #define TGM_VALIDATE_LIMIT_AUTO UINT64_MAX
 
 typedef struct {
@@ -50,6 +53,12 @@ TGM_API tgm_error tgm_validate_ex(const uint8_t *buf, size_t buf_len,
 TGM_API tgm_error tgm_validate_file_ex(const char *path, const tgm_validate_options *options,
                                        tgm_bytes_t *out);
 TGM_API tgm_error tgm_validate_buffer_ex(const uint8_t *buf, size_t buf_len,
+                                         const tgm_validate_options *options, tgm_bytes_t *out);
+
+/* tgm_validate_source (a local path or a remote URL, with storage options)
+ * with options, as tgm_validate_file_ex. */
+TGM_API tgm_error tgm_validate_source_ex(const char *source, const char *const *storage_keys,
+                                         const char *const *storage_values, size_t num_options,
                                          const tgm_validate_options *options, tgm_bytes_t *out);
 
 #ifdef __cplusplus

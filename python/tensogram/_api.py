@@ -487,7 +487,9 @@ def validate(buf, level="default", check_canonical=False, decode_limit="auto") -
     ``decode_limit``: objects that decode to more bytes are not decoded
     (a "not_decoded" warning says so), so that a few hundred hostile bytes
     cannot make validation allocate gigabytes.  "auto" (default): 64 MiB or
-    64 times the message size, whichever is larger; None: no limit but the
+    64 times the message size, whichever is larger, and all objects of the
+    call (every message of a file) together at most 64 MiB or 64 times the
+    size of the input, so many objects cannot add up; None: no limit but the
     decoded-size cap (:func:`set_max_object_bytes`); or a number of bytes."""
     return json.loads(
         _c.validate(buf, _level(level), bool(check_canonical), _decode_limit(decode_limit))

@@ -202,6 +202,26 @@ def test_validation_bomb_full_level_is_capped(tmp_path):
         tensogram.validate(msg, decode_limit="lots")
 
 
+def test_validation_budget_bounds_many_objects(tmp_path):
+    # each 8 MiB object is under the automatic limit; 20 of them (a few KB
+    # of blosc2) are over the budget of one call, 64 MiB: 12 are reported
+    zeros = np.zeros(8 << 20, np.uint8)
+    d = _desc([8 << 20], "uint8", compression="blosc2", blosc2_codec="lz4")
+    msg = tensogram.encode({}, [(d, zeros)] * 20)
+    assert len(msg) < 16384
+    issues = tensogram.validate(msg)["issues"]
+    assert [i["object_index"] for i in issues] == list(range(8, 20))
+    assert all(i["code"] == "not_decoded" and i["severity"] == "warning" for i in issues)
+    assert "decode budget of 67108864 bytes" in issues[0]["description"]
+    # a file of two such messages shares one budget
+    path = tmp_path / "budget.tgm"
+    path.write_bytes(msg + msg)
+    report = tensogram.validate_file(path)
+    assert [len(m["issues"]) for m in report["messages"]] == [12, 20]
+    # an explicit limit bounds each object only
+    assert tensogram.validate(msg, decode_limit=8 << 20)["issues"] == []
+
+
 # ---- item 10: append_raw takes complete messages only -------------------------------
 
 

@@ -110,4 +110,9 @@ tgm_error tgm__api_metadata_new(const tgm_global_meta *src, tgm_metadata_t **out
 /* Hand a tgm_buf to the caller as tgm_bytes_t. */
 void tgm__api_bytes_from_buf(tgm_buf *b, tgm_bytes_t *out);
 
+/* Validation options (NULL: the defaults) as validation's own
+ * (api/validate.c); INVALID_ARG for a bad level or a too small `size`. */
+struct tgm_vopts;
+tgm_error tgm__vopts_from_options(const tgm_validate_options *in, struct tgm_vopts *out);
+
 #endif

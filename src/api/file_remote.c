@@ -1015,17 +1015,10 @@ tgm_error tgm_file_size(tgm_file_t *file, uint64_t *out) {
     return TGM_ERROR_OK;
 }
 
-tgm_error tgm_validate_source(const char *source, const char *const *storage_keys,
-                              const char *const *storage_values, size_t num_options,
-                              const char *level, int32_t check_canonical, tgm_bytes_t *out) {
-    tgm__clear_error();
-    TGM_API_REQUIRE(source != NULL && out != NULL, "null argument");
-    if (!tgm__remote_is_url(source)) {
-        TGM_API_REQUIRE(num_options == 0, "storage options apply to remote URLs only");
-        return tgm_validate_file(source, level, check_canonical, out);
-    }
-    tgm_vopts o;
-    TGM_TRY(tgm__vopts_parse(level, check_canonical, &o));
+/* Validation of a remote object with internal options `o`. */
+static tgm_error validate_remote(const char *source, const char *const *storage_keys,
+                                 const char *const *storage_values, size_t num_options,
+                                 const tgm_vopts *o, tgm_bytes_t *out) {
     tgm_source *src;
     TGM_TRY(tgm__remote_open(source, storage_keys, storage_values, num_options, &src));
     tgm_error err = TGM_ERROR_OK;
@@ -1040,7 +1033,7 @@ tgm_error tgm_validate_source(const char *source, const char *const *storage_key
     TGM_FAIL_IF(bytes == NULL, TGM_ERROR_IO, "%s: cannot allocate %llu bytes to validate it",
                 source, (unsigned long long)src->size);
     TGM_CHECK(tgm__source_read(src, 0, bytes, (size_t)src->size));
-    TGM_CHECK(tgm__validate_buffer(bytes, (size_t)src->size, &o, &r));
+    TGM_CHECK(tgm__validate_buffer(bytes, (size_t)src->size, o, &r));
     TGM_CHECK(tgm__vfile_report_json(&r, &b));
     tgm__api_bytes_from_buf(&b, out);
 cleanup:
@@ -1051,4 +1044,32 @@ cleanup:
     tgm__free(bytes);
     tgm__source_close(src);
     return err;
+}
+
+tgm_error tgm_validate_source(const char *source, const char *const *storage_keys,
+                              const char *const *storage_values, size_t num_options,
+                              const char *level, int32_t check_canonical, tgm_bytes_t *out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(source != NULL && out != NULL, "null argument");
+    if (!tgm__remote_is_url(source)) {
+        TGM_API_REQUIRE(num_options == 0, "storage options apply to remote URLs only");
+        return tgm_validate_file(source, level, check_canonical, out);
+    }
+    tgm_vopts o;
+    TGM_TRY(tgm__vopts_parse(level, check_canonical, &o));
+    return validate_remote(source, storage_keys, storage_values, num_options, &o, out);
+}
+
+tgm_error tgm_validate_source_ex(const char *source, const char *const *storage_keys,
+                                 const char *const *storage_values, size_t num_options,
+                                 const tgm_validate_options *options, tgm_bytes_t *out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(source != NULL && out != NULL, "null argument");
+    if (!tgm__remote_is_url(source)) {
+        TGM_API_REQUIRE(num_options == 0, "storage options apply to remote URLs only");
+        return tgm_validate_file_ex(source, options, out);
+    }
+    tgm_vopts o;
+    TGM_TRY(tgm__vopts_from_options(options, &o));
+    return validate_remote(source, storage_keys, storage_values, num_options, &o, out);
 }

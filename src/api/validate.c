@@ -7,7 +7,7 @@
 #include "validate/validate.h"
 
 /* Options struct -> internal options. */
-static tgm_error opts_from(const tgm_validate_options *in, tgm_vopts *o) {
+tgm_error tgm__vopts_from_options(const tgm_validate_options *in, tgm_vopts *o) {
     tgm_validate_options v = TGM_VALIDATE_OPTIONS_INIT;
     if (in != NULL) {
         TGM_RETURN_IF(in->size < offsetof(tgm_validate_options, level) + sizeof(in->level),
@@ -60,7 +60,7 @@ tgm_error tgm_validate_ex(const uint8_t *buf, size_t buf_len, const tgm_validate
     TGM_API_REQUIRE(out != NULL, "null argument");
     TGM_API_REQUIRE(buf != NULL || buf_len == 0, "null buf with non-zero buf_len");
     tgm_vopts o;
-    TGM_TRY(opts_from(options, &o));
+    TGM_TRY(tgm__vopts_from_options(options, &o));
     return validate_one(buf, buf_len, &o, out);
 }
 
@@ -95,7 +95,7 @@ tgm_error tgm_validate_file_ex(const char *path, const tgm_validate_options *opt
     tgm__clear_error();
     TGM_API_REQUIRE(path != NULL && out != NULL, "null argument");
     tgm_vopts o;
-    TGM_TRY(opts_from(options, &o));
+    TGM_TRY(tgm__vopts_from_options(options, &o));
     tgm_vfile_report r;
     tgm__vfile_report_init(&r);
     return file_report_out(tgm__validate_file(path, &o, &r), &r, out);
@@ -107,7 +107,7 @@ tgm_error tgm_validate_buffer_ex(const uint8_t *buf, size_t buf_len,
     TGM_API_REQUIRE(out != NULL, "null argument");
     TGM_API_REQUIRE(buf != NULL || buf_len == 0, "null buf with non-zero buf_len");
     tgm_vopts o;
-    TGM_TRY(opts_from(options, &o));
+    TGM_TRY(tgm__vopts_from_options(options, &o));
     tgm_vfile_report r;
     tgm__vfile_report_init(&r);
     return file_report_out(tgm__validate_buffer(buf ? buf : (const uint8_t *)"", buf_len, &o, &r),

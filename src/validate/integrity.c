@@ -217,6 +217,23 @@ static void decode_object(tgm_vctx *c, tgm_vobj *o, size_t i, bool check_values)
                     check_values ? "its decoding and its values were" : "its decoding was");
         return;
     }
+    /* The automatic limit also bounds the whole call: many objects each
+     * under the limit (a 1 MB message can hold thousands of 64 MiB
+     * claims) must not add up to hours of work. */
+    uint64_t *left = c->opts->max_decoded_auto ? c->opts->budget_left : NULL;
+    if (left != NULL && (uint64_t)n > *left) {
+        o->state = TGM_VD_NOT_DECODED;
+        tgm__vissue(c, TGM_VC_NOT_DECODED, L3, TGM_VS_WARNING, idx, at,
+                    "not decoded: the object decodes to %zu bytes, more than the %llu bytes left "
+                    "of this validation's decode budget of %llu bytes (64 MiB or 64 times the "
+                    "size of the input), so %s not checked",
+                    n, (unsigned long long)*left, (unsigned long long)c->opts->budget,
+                    check_values ? "its decoding and its values were" : "its decoding was");
+        return;
+    }
+    if (left != NULL) {
+        *left -= n;
+    }
     uint8_t *dst = tgm__malloc(n ? n : 1);
     if (dst == NULL) {
         o->state = TGM_VD_FAILED;

@@ -40,7 +40,7 @@ const char *tgm__vseverity_name(tgm_vseverity sev) {
 }
 
 tgm_error tgm__vopts_parse(const char *level, int32_t check_canonical, tgm_vopts *out) {
-    tgm_vopts o = {TGM_VL_INTEGRITY, check_canonical != 0, false, 0, false};
+    tgm_vopts o = {TGM_VL_INTEGRITY, check_canonical != 0, false, 0, false, NULL, 0};
     if (level == NULL || strcmp(level, "default") == 0) {
         /* levels 1-3 */
     } else if (strcmp(level, "quick") == 0) {
@@ -57,6 +57,11 @@ tgm_error tgm__vopts_parse(const char *level, int32_t check_canonical, tgm_vopts
     }
     *out = o;
     return TGM_ERROR_OK;
+}
+
+uint64_t tgm__vbudget_for(uint64_t len) {
+    const uint64_t floor = (uint64_t)64 << 20;
+    return len > floor / 64 ? (len > UINT64_MAX / 64 ? UINT64_MAX : len * 64) : floor;
 }
 
 /* ---- reports ---------------------------------------------------------------- */

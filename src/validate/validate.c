@@ -8,8 +8,26 @@
 #include "message/message.h"
 #include "validate/validate_internal.h"
 
+/* Options with the automatic decode budget for `len` bytes of input in
+ * `*left`, when the caller asked for the automatic limit and no budget is
+ * running yet. */
+static const tgm_vopts *with_budget(const tgm_vopts *o, uint64_t len, tgm_vopts *copy,
+                                    uint64_t *left) {
+    if (!o->max_decoded_auto || o->budget_left != NULL) {
+        return o;
+    }
+    *copy = *o;
+    copy->budget = tgm__vbudget_for(len);
+    *left = copy->budget;
+    copy->budget_left = left;
+    return copy;
+}
+
 tgm_error tgm__validate_message(const uint8_t *buf, size_t len, const tgm_vopts *o,
                                 tgm_vreport *r) {
+    tgm_vopts budgeted;
+    uint64_t left;
+    o = with_budget(o, buf != NULL ? len : 0, &budgeted, &left);
     /* Which levels run (as the reference composes its options): checksum
      * mode implies integrity and skips metadata, decoding and fidelity;
      * the canonical check needs the metadata level whatever the depth. */
@@ -156,6 +174,9 @@ tgm_error tgm__validate_buffer(const uint8_t *buf, size_t len, const tgm_vopts *
                                tgm_vfile_report *r) {
     tgm_error err = TGM_ERROR_OK;
     tgm_u64vec offs = TGM_U64VEC_INIT, lens = TGM_U64VEC_INIT;
+    tgm_vopts budgeted;
+    uint64_t left;
+    o = with_budget(o, len, &budgeted, &left);
     TGM_CHECK(tgm__scan(buf, len, NULL, &offs, &lens));
     TGM_CHECK(validate_scanned(&offs, &lens, len, buffer_get, &buf, o, r));
 cleanup:
@@ -197,6 +218,9 @@ tgm_error tgm__validate_file(const char *path, const tgm_vopts *o, tgm_vfile_rep
     TGM_TRY(tgm__source_file(path, false, &c.src));
     tgm_error err = TGM_ERROR_OK;
     tgm_u64vec offs = TGM_U64VEC_INIT, lens = TGM_U64VEC_INIT;
+    tgm_vopts budgeted;
+    uint64_t left;
+    o = with_budget(o, c.src->size, &budgeted, &left);
     tgm_scan_reader rd = {file_scan_read, c.src};
     TGM_CHECK(tgm__scan_reader(&rd, 0, c.src->size, NULL, &offs, &lens));
     TGM_CHECK(validate_scanned(&offs, &lens, c.src->size, file_get, &c, o, r));

@@ -115,10 +115,20 @@ typedef struct tgm_vopts {
     bool checksum_only;
     /* Objects decoding to more bytes than this are not decoded (a
      * not_decoded warning says so); 0: no limit but the decoded-size cap.
-     * With max_decoded_auto: max(64 MiB, 64 x the message's size). */
+     * With max_decoded_auto: max(64 MiB, 64 x the message's size), and all
+     * the objects of one call together at most the budget below. */
     uint64_t max_decoded;
     bool max_decoded_auto;
+    /* max_decoded_auto: the bytes this call may still decode, shared by the
+     * messages of a buffer or file, and its starting value, max(64 MiB, 64
+     * x the size of the input); set by the entry points (NULL: a single
+     * message sets up its own). */
+    uint64_t *budget_left;
+    uint64_t budget;
 } tgm_vopts;
+
+/* The automatic decode budget for `len` bytes of input. */
+uint64_t tgm__vbudget_for(uint64_t len);
 
 /* "quick", "default" (also NULL), "checksum", "full"; anything else fails
  * with TGM_ERROR_INVALID_ARG. */

@@ -184,6 +184,53 @@ static int gen(const char *name, const char *out) {
             }
             tgm_bytes_free(msg);
         }
+    } else if (strcmp(name, "budget") == 0) {
+        /* One message of 20 blosc2 objects of 8 MiB of zeros, a few KB in
+         * all: each object is under validation's automatic per-object
+         * limit, together they are over its 64 MiB budget. */
+        enum { OBJ = 8 << 20, K = 20 };
+        uint8_t *zeros = calloc(OBJ, 1);
+        const uint8_t *zp = zeros;
+        size_t zl = OBJ;
+        tgm_bytes_t one = {NULL, 0};
+        tgm_message_t *m = NULL;
+        if (zeros == NULL ||
+            tgm_encode("{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":1,"
+                       "\"shape\":[8388608],\"strides\":[1],\"dtype\":\"uint8\","
+                       "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"blosc2\","
+                       "\"blosc2_codec\":\"lz4\",\"blosc2_clevel\":5}]}",
+                       &zp, &zl, 1, "xxh3", 0, &one) != TGM_ERROR_OK ||
+            tgm_decode_encoded(one.data, one.len, &m) != TGM_ERROR_OK) {
+            rc = fail("encode budget");
+        } else {
+            size_t plen = 0;
+            const uint8_t *payload = tgm_object_data(m, 0, &plen);
+            const char *dj = tgm_object_descriptor_json(m, 0);
+            size_t dl = strlen(dj);
+            char *json = malloc(32 + K * (dl + 1));
+            const uint8_t *ptrs[K];
+            size_t lens[K];
+            size_t at = (size_t)sprintf(json, "{\"descriptors\":[");
+            for (int i = 0; i < K; i++) {
+                ptrs[i] = payload;
+                lens[i] = plen;
+                at += (size_t)sprintf(json + at, "%s%s", i ? "," : "", dj);
+            }
+            strcpy(json + at, "]}");
+            tgm_bytes_t msg;
+            if (tgm_encode_stored(json, ptrs, lens, K, "xxh3", 0, &msg) != TGM_ERROR_OK) {
+                rc = fail("encode budget");
+            } else {
+                if (tgm_file_append_raw(f, msg.data, msg.len) != TGM_ERROR_OK) {
+                    rc = fail("append budget");
+                }
+                tgm_bytes_free(msg);
+            }
+            free(json);
+        }
+        tgm_message_free(m);
+        tgm_bytes_free(one);
+        free(zeros);
     } else if (strcmp(name, "evil") == 0) {
         /* Metadata values that must not choose where `copy` writes: each
          * message has mars.class = its index and a hostile mars.param. */

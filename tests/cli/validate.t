@@ -157,3 +157,18 @@ $ tensogram validate --decode-limit 0 bomb.tgm
 $ tensogram validate --decode-limit 2X bomb.tgm
 ! error: invalid value '2X' for '--decode-limit <BYTES>': expected auto, none, or a positive number of bytes (suffixes K, M, G, T) (see 'tensogram validate --help')
 [exit 2]
+
+Many objects under the limit add up: the automatic limit is also a budget
+for the whole run over one input, 64 MiB or 64 times its size.  20 blosc2
+objects of 8 MiB of zeros take a few KB; 8 fit in the budget, the other 12
+are reported, and an explicit limit bounds each object only.  (Before, a
+446 KB message of 1000 such objects took 6 s and decoded 60 GB.)
+$ cli_helper gen budget budget.tgm
+$ tensogram validate budget.tgm 2>&1 | grep -c "WARNING .* decode budget of 67108864 bytes (64 MiB or 64 times the size of the input)"
+> 12
+$ tensogram validate budget.tgm 2>/dev/null
+> budget.tgm: OK (1 messages, 20 objects, hash verified)
+$ cat budget.tgm budget.tgm | tensogram validate --json - | grep -c '"not_decoded"'
+> 32
+$ tensogram validate --decode-limit 8M budget.tgm
+> budget.tgm: OK (1 messages, 20 objects, hash verified)

@@ -2,11 +2,12 @@
 # The CLI on remote inputs (run by tests/remote/harness.py with nginx):
 # every read-only command, and copy / split as sources, give on a URL
 # exactly what they give on the same file read locally.
-# Usage: cli_remote.sh TENSOGRAM_BINARY SHARED_DIR WORK_DIR
+# Usage: cli_remote.sh TENSOGRAM_BINARY SHARED_DIR WORK_DIR [CLI_HELPER]
 set -uo pipefail
 tg="$1"
 shared="$2"
 work="$3"
+helper="${4:-}"
 base="${TGM_TEST_NGINX_HTTPS:?no nginx (run through harness.py)}"
 ca="${TGM_TEST_NGINX_CA:?}"
 if [ ! -d "$shared/remote-parity" ]; then
@@ -74,6 +75,17 @@ check "malformed --storage-option: usage error" $?
 out="$("$tg" ls "$base/ref/no-such-file.tgm" 2>&1)"
 [ $? -eq 1 ] && [[ "$out" == *"HTTP 404"* ]]
 check "missing remote file: HTTP 404 in the error" $?
+# validation of a remote file obeys the decode limit (issue 12 item 8):
+# 20 blosc2 objects of 8 MiB of zeros, 12 of them past the 64 MiB budget
+if [ -n "$helper" ]; then
+  "$helper" gen budget "${TGM_TEST_NGINX_GEN:?}/budget.tgm" >/dev/null
+  out="$("$tg" validate "$base/gen/budget.tgm" 2>&1)"
+  [ $? -eq 0 ] && [ "$(grep -c 'decode budget of 67108864 bytes' <<<"$out")" -eq 12 ]
+  check "remote validate: decode budget" $?
+  out="$("$tg" validate --decode-limit none "$base/gen/budget.tgm" 2>&1)"
+  [ $? -eq 0 ] && [ "$(grep -c 'WARNING' <<<"$out")" -eq 0 ]
+  check "remote validate: --decode-limit none" $?
+fi
 unset SSL_CERT_FILE
 out="$("$tg" ls "$base/ref/remote-parity/two-msg.tgm" 2>&1)"
 [ $? -eq 1 ] && [[ "$out" == *"certificate"* ]]

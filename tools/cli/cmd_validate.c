@@ -264,8 +264,7 @@ int cmd_validate(int argc, char **argv, cli_globals *g) {
         size_t nstor = cli_storage_options(&skeys, &svals);
         tgm_error e = spooled != NULL || !tgm_is_remote_url(name)
                           ? tgm_validate_file_ex(spooled ? spooled : name, &vo, &out)
-                          : tgm_validate_source(name, skeys, svals, nstor, level,
-                                                a.present[OPT_CANONICAL], &out);
+                          : tgm_validate_source_ex(name, skeys, svals, nstor, &vo, &out);
         if (spooled != NULL) {
             unlink(spooled);
             free(spooled);
