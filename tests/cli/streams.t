@@ -28,3 +28,12 @@ $ (head -c 1000 params.tgm > pipe &) && tensogram validate pipe
 $ (cat params.tgm > pipe &) && tensogram copy -w mars.param=msl pipe out.tgm && tensogram ls -p mars.param out.tgm
 > mars.param
 > msl
+
+validate copies a stream to a temporary file whose name is removed at once
+(the library reads it through /proc/self/fd): nothing is left in TMPDIR,
+even when the command is killed while it reads (the previous tool left
+its tensogram-validate-XXXXXX copy behind).
+$ mkdir t && TMPDIR=$PWD/t tensogram validate - < params.tgm && ls t
+> -: OK (3 messages, 3 objects, hash verified)
+$ (cat params.tgm; sleep 3) > pipe 2>/dev/null & TMPDIR=$PWD/t tensogram validate pipe & sleep 1; kill -KILL $!; wait $! 2>/dev/null; echo "status $?"; ls t
+> status 137

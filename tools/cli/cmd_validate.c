@@ -158,54 +158,87 @@ static void print_human(const char *path, const summary *s) {
 
 /* Standard input and other streams (named pipes, character devices) are
  * validated from a temporary copy (the library validates files, including
- * the bytes between messages). */
-static char *spool(FILE *in, const char *what) {
+ * the bytes between messages).  The copy's name is removed at once and the
+ * library reads it through /proc/self/fd, so nothing is left behind however
+ * the command ends (Ctrl-C, a kill); without /proc the name is removed
+ * after validation. */
+typedef struct {
+    int fd;        /* -1: none */
+    char *path;    /* what the library opens */
+    char *tmpname; /* still to remove, NULL when already removed */
+} spooled;
+
+static void spool_free(spooled *sp) {
+    if (sp->tmpname != NULL) {
+        unlink(sp->tmpname);
+    }
+    if (sp->fd >= 0) {
+        close(sp->fd);
+    }
+    free(sp->tmpname);
+    free(sp->path);
+    sp->fd = -1;
+    sp->path = sp->tmpname = NULL;
+}
+
+static bool spool(FILE *in, const char *what, spooled *sp) {
     const char *dir = getenv("TMPDIR");
-    char *path = xasprintf("%s/tensogram-validate-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
+    char *tmp = xasprintf("%s/tensogram-validate-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(tmp);
     if (fd < 0) {
         cli_error("cannot create a temporary file for %s: %s", what, strerror(errno));
-        free(path);
-        return NULL;
+        free(tmp);
+        return false;
+    }
+    sp->fd = fd;
+    sp->path = xasprintf("/proc/self/fd/%d", fd);
+    if (access(sp->path, R_OK) == 0 && unlink(tmp) == 0) {
+        free(tmp);
+    } else {
+        free(sp->path);
+        sp->path = xstrdup(tmp);
+        sp->tmpname = tmp;
     }
     char buf[1 << 16];
     size_t n;
     bool ok = true;
     while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0) {
-        ok = write(fd, buf, n) == (ssize_t)n;
+        for (size_t done = 0; ok && done < n;) {
+            ssize_t w = write(fd, buf + done, n - done);
+            ok = w > 0 || (w < 0 && errno == EINTR);
+            done += w > 0 ? (size_t)w : 0;
+        }
     }
     ok = ok && !ferror(in);
-    if (close(fd) != 0 || !ok) {
-        cli_error("copying %s to '%s': %s", what, path, strerror(errno));
-        unlink(path);
-        free(path);
-        return NULL;
+    if (!ok) {
+        cli_error("copying %s to a temporary file in '%s': %s", what, dir && *dir ? dir : "/tmp",
+                  strerror(errno));
+        spool_free(sp);
+        return false;
     }
-    return path;
+    return true;
 }
 
-/* NULL and *failed false when `name` is a file the library reads itself. */
-static char *spool_if_stream(const char *name, bool *failed) {
+/* sp->path NULL and *failed false when `name` is a file the library reads
+ * itself. */
+static void spool_if_stream(const char *name, bool *failed, spooled *sp) {
     *failed = false;
-    char *path = NULL;
+    sp->fd = -1;
+    sp->path = sp->tmpname = NULL;
     if (strcmp(name, "-") == 0) {
-        path = spool(stdin, "standard input");
+        *failed = !spool(stdin, "standard input", sp);
     } else if (input_is_stream(name)) {
         FILE *f = fopen(name, "rb");
         if (f == NULL) {
             cli_error("cannot open '%s': %s", name, strerror(errno));
             *failed = true;
-            return NULL;
+            return;
         }
         char *what = xasprintf("'%s'", name);
-        path = spool(f, what);
+        *failed = !spool(f, what, sp);
         free(what);
         fclose(f);
-    } else {
-        return NULL;
     }
-    *failed = path == NULL;
-    return path;
 }
 
 int cmd_validate(int argc, char **argv, cli_globals *g) {
@@ -255,20 +288,18 @@ int cmd_validate(int argc, char **argv, cli_globals *g) {
     bool all_ok = true, failed = false;
     for (size_t f = 0; f < a.npos && !failed; f++) {
         const char *name = a.pos[f];
-        char *spooled = spool_if_stream(name, &failed);
+        spooled sp;
+        spool_if_stream(name, &failed, &sp);
         if (failed) {
             break;
         }
         tgm_bytes_t out = {NULL, 0};
         const char *const *skeys, *const *svals;
         size_t nstor = cli_storage_options(&skeys, &svals);
-        tgm_error e = spooled != NULL || !tgm_is_remote_url(name)
-                          ? tgm_validate_file_ex(spooled ? spooled : name, &vo, &out)
+        tgm_error e = sp.path != NULL || !tgm_is_remote_url(name)
+                          ? tgm_validate_file_ex(sp.path ? sp.path : name, &vo, &out)
                           : tgm_validate_source_ex(name, skeys, svals, nstor, &vo, &out);
-        if (spooled != NULL) {
-            unlink(spooled);
-            free(spooled);
-        }
+        spool_free(&sp);
         if (e != TGM_ERROR_OK) {
             cli_lib_error(e, "cannot validate '%s'", name);
             failed = true;
