@@ -212,7 +212,17 @@ typedef double v4d __attribute__((vector_size(32)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 typedef uint32_t v4u __attribute__((vector_size(16)));
 
-#if defined(__x86_64__) && defined(__has_attribute)
+/* Not under ThreadSanitizer: an ifunc resolver runs during relocation,
+ * before the TSan runtime is set up, and its instrumented code crashes
+ * every program linked with the library. */
+#if defined(__SANITIZE_THREAD__)
+#define SZ3_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SZ3_TSAN 1
+#endif
+#endif
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(SZ3_TSAN)
 #if __has_attribute(target_clones)
 #define SZ3_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
