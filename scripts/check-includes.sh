@@ -7,7 +7,9 @@
 #   module table   | `name/` | job | `dep`, `dep`, ... (or —) |
 #   outside table  | `dir/`  | who | `public` and/or module names, or `any` |
 #
-# Also fails on a directory of src/ the module table does not list.
+# Also fails on a directory of src/ the module table does not list, and on
+# an exported function (tgm_*, not tgm__*) defined in src/ outside the
+# modules of the line "Exported (`tgm_*`) functions are defined only in:".
 # Usage: scripts/check-includes.sh [-v]   (-v: list edges allowed but unused)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,6 +96,27 @@ for owner in "${!allowed[@]}"; do
            -not -path '*/corpus/*' | sort)
 done
 
+# Exported functions: defined only in the modules the README names.
+exporters="$(awk '/^Exported \(`tgm_\*`\) functions are defined only in:/ { on = 1 }
+  on { line = line " " $0 } on && /;/ { exit }
+  END { sub(/;.*/, "", line); sub(/.*defined only in:/, "", line)
+        while (match(line, /`[a-z0-9_]+\/`/)) {
+          printf "%s ", substr(line, RSTART + 1, RLENGTH - 3); line = substr(line, RSTART + RLENGTH) } }' "$table")"
+if [ -z "$exporters" ]; then
+  echo "check-includes: no list of exporting modules found in $table" >&2
+  bad=1
+fi
+for m in "${modules[@]}"; do
+  case " $exporters " in *" $m "*) continue ;; esac
+  while IFS= read -r hit; do
+    echo "check-includes: $hit defines an exported function, but only$exporters may ($table)" >&2
+    bad=1
+  done < <(grep -nE '^[A-Za-z_][A-Za-z0-9_ ]*[ *]tgm_[a-z0-9][A-Za-z0-9_]*\(' \
+             $(find "src/$m" -type f -name '*.c' | sort) /dev/null |
+           grep -vE ':[0-9]+:(static|typedef|extern) ' | grep -vE ';[[:space:]]*$' |
+           sed -E 's/^([^:]+:[0-9]+):.*[ *](tgm_[A-Za-z0-9_]*)\(.*/\1 (\2)/' || true)
+done
+
 if [ "$verbose" = 1 ]; then
   for m in "${modules[@]}"; do
     for dep in ${allowed[$m]}; do
@@ -102,6 +125,6 @@ if [ "$verbose" = 1 ]; then
   done
 fi
 if [ "$bad" = 0 ]; then
-  echo "check-includes: ${#modules[@]} modules and ${#allowed[@]} table rows, every include follows an edge of $table"
+  echo "check-includes: ${#modules[@]} modules and ${#allowed[@]} table rows, every include follows an edge of $table; exported functions only in:$exporters"
 fi
 exit "$bad"

@@ -21,8 +21,6 @@ const char *tgm__error_category(tgm_error code) {
     }
 }
 
-const char *tgm_error_string(tgm_error err) { return tgm__error_category(err); }
-
 static void set_detail_v(const char *prefix, const char *fmt, va_list ap) {
     size_t used = 0;
     if (prefix != NULL) {

@@ -6,11 +6,10 @@
 #include "common/error.h"
 #include "encodings/simple_packing.h"
 
-TGM_API tgm_error tgm_simple_packing_compute_params(const double *values, size_t num_values,
-                                                    uint32_t bits_per_value,
-                                                    int32_t decimal_scale_factor,
-                                                    double *out_reference_value,
-                                                    int32_t *out_binary_scale_factor) {
+tgm_error tgm_simple_packing_compute_params(const double *values, size_t num_values,
+                                            uint32_t bits_per_value, int32_t decimal_scale_factor,
+                                            double *out_reference_value,
+                                            int32_t *out_binary_scale_factor) {
     tgm__clear_error();
     if (values == NULL || out_reference_value == NULL || out_binary_scale_factor == NULL) {
         return tgm__fail_raw(TGM_ERROR_INVALID_ARG, "null argument");

@@ -1,3 +1,5 @@
+/* The library's version and its error reporting, exported: the
+ * thread-local detail and the message table live in common/error.c. */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -7,6 +9,8 @@
 unsigned tgm_version_number(void) { return TGM_VERSION_NUMBER; }
 
 const char *tgm_version_string(void) { return TGM_VERSION_STRING; }
+
+const char *tgm_error_string(tgm_error err) { return tgm__error_category(err); }
 
 const char *tgm_last_error(void) { return tgm__error_detail(); }
 
