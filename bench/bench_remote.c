@@ -6,7 +6,10 @@
  *     footer-indexed, small-message and streaming files;
  *  2. batch: one element from each of 300 messages after
  *     prefetch_layouts, against 300 sequential single-range reads;
- *  3. large object download: decode_object of a 512 MiB object against
+ *  3. async: 300 concurrent tasks through tgm_async_* with two workers
+ *     (pending remote reads hold no thread): round trips, requests, peak
+ *     resident memory and threads while they are in flight;
+ *  4. large object download: decode_object of a 512 MiB object against
  *     `curl` fetching the same bytes from the same nginx.
  *
  * Environment: TGM_TEST_NGINX_HTTP, TGM_TEST_NGINX_GEN (files generated
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "tensogram/tensogram.h"
+#include "tensogram/tensogram_async.h"
 #include "tensogram/tensogram_stream.h"
 
 static const char *http, *proxy, *gen;
@@ -234,6 +238,126 @@ static void batch(const char *name, size_t nmsg) {
     free(out);
 }
 
+/* A field of /proc/self/status (kB for the memory ones). */
+static long proc_status(const char *key) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[256];
+    long v = -1;
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+            v = atol(line + kl + 1);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+/* Requests nginx has logged so far (for handles without statistics). */
+static long log_lines(void) {
+    const char *log = getenv("TGM_TEST_NGINX_LOG");
+    FILE *f = log != NULL ? fopen(log, "r") : NULL;
+    if (f == NULL) {
+        return -1;
+    }
+    long n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        n += c == '\n';
+    }
+    fclose(f);
+    return n;
+}
+
+static tgm_async_file_t *open_async(const char *base, const char *name) {
+    char url[1024];
+    snprintf(url, sizeof url, "%s/%s", base, name);
+    tgm_async_task_t *t;
+    tgm_async_file_t *af = NULL;
+    CHECK(url, tgm_async_file_open_remote(url, NULL, NULL, 0, true, NULL, 0, &t));
+    CHECK(url, tgm_async_task_join_async_file(t, &af));
+    tgm_async_task_free(t);
+    return af;
+}
+
+/* 300 tasks in flight at once, consumed through a notifier as an event loop
+ * would: elapsed round trips, and the process's resident memory and
+ * threads sampled at every wake-up. */
+static void async_batch(const char *name, size_t nmsg, int whole_objects) {
+    tgm_async_file_t *af = open_async(proxy, name);
+    size_t *idx = malloc(nmsg * sizeof *idx);
+    for (size_t i = 0; i < nmsg; i++) {
+        idx[i] = i;
+    }
+    tgm_async_task_t *t;
+    CHECK("prefetch", tgm_async_file_prefetch_layouts(af, idx, nmsg, NULL, 0, &t));
+    CHECK("prefetch", tgm_async_task_join_void(t));
+    tgm_async_task_free(t);
+    tgm_async_notifier_t *n;
+    CHECK("notifier", tgm_async_notifier_create(&n));
+    tgm_async_task_t **tasks = malloc(nmsg * sizeof *tasks);
+    uint64_t off[1] = {nelem_of(name) / 2}, cnt[1] = {1};
+    usleep(200000); /* nginx logs after answering: let the prefetch's lines land */
+    long lines0 = log_lines();
+    long rss0 = proc_status("VmRSS"), peak = rss0, threads = proc_status("Threads");
+    double t0 = now();
+    for (size_t i = 0; i < nmsg; i++) {
+        if (whole_objects) {
+            CHECK("object",
+                  tgm_async_file_decode_object(af, i, 0, true, 0, true, false, NULL, 0, &tasks[i]));
+        } else {
+            CHECK("range",
+                  tgm_async_file_decode_range(af, i, 0, off, cnt, 1, true, 0, NULL, 0, &tasks[i]));
+        }
+        CHECK("notifier", tgm_async_task_set_notifier(tasks[i], n, i));
+    }
+    double t_submit = now() - t0;
+    size_t done = 0;
+    uint64_t bytes = 0;
+    while (done < nmsg && tgm_async_notifier_wait(n, 600000)) {
+        long r = proc_status("VmRSS"), th = proc_status("Threads");
+        peak = r > peak ? r : peak;
+        threads = th > threads ? th : threads;
+        uint64_t tags[64];
+        size_t k = tgm_async_notifier_drain(n, tags, 64);
+        for (size_t j = 0; j < k; j++) {
+            tgm_async_task_t *x = tasks[tags[j]];
+            if (whole_objects) {
+                tgm_message_t *m;
+                CHECK("join", tgm_async_task_join_message(x, &m));
+                size_t len = 0;
+                tgm_object_data(m, 0, &len);
+                bytes += len;
+                tgm_message_free(m);
+            } else {
+                tgm_bytes_t *parts;
+                size_t np;
+                CHECK("join", tgm_async_task_join_multi_bytes(x, &parts, &np));
+                bytes += parts[0].len;
+                tgm_multi_bytes_free(parts, np);
+            }
+            tgm_async_task_free(x);
+            done++;
+        }
+    }
+    double el = now() - t0;
+    usleep(200000);
+    long req = log_lines() - lines0;
+    printf("| %-22s | %-26s | %6.1f ms (%4.1f RTT) | %3ld | %5.2f ms | %5.1f MiB | "
+           "+%5.1f MiB | %2ld |\n",
+           name, whole_objects ? "decode_object (256 KiB)" : "decode_range (1 element)", el * 1000,
+           el * 1000 / latency_ms, req, t_submit * 1000, (double)bytes / (1 << 20),
+           (double)(peak - rss0) / 1024.0, threads);
+    tgm_async_notifier_free(n);
+    tgm_async_file_close(af);
+    free(tasks);
+    free(idx);
+}
+
 static double run_curl(const char *url, uint64_t a, uint64_t b) {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "curl -s -f -o /dev/null -r %" PRIu64 "-%" PRIu64 " '%s'", a, b, url);
@@ -295,6 +419,15 @@ static void throughput(void) {
     tgm_file_close(f);
 }
 
+static void async_section(void) {
+    printf("\nAsync: 300 tasks in flight on one remote file, 2 workers, after prefetch_layouts, "
+           "consumed through a notifier\n\n");
+    printf("| file | tasks | elapsed | requests | launch of all 300 | data | peak RSS growth | "
+           "threads |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    async_batch("gen/batch300-large.tgm", 300, 0);
+    async_batch("gen/batch300-large.tgm", 300, 1);
+}
+
 int main(void) {
     http = getenv("TGM_TEST_NGINX_HTTP");
     gen = getenv("TGM_TEST_NGINX_GEN");
@@ -305,7 +438,15 @@ int main(void) {
         return 2;
     }
     latency_ms = atof(lat);
+    /* Two workers: the async section shows that 300 pending remote reads
+     * need no thread each. */
+    CHECK("runtime", tgm_runtime_configure(2, 1, 0));
     const char *only = getenv("TGM_BENCH_ONLY");
+    if (only != NULL && strcmp(only, "async") == 0) {
+        make_file("batch300-large.tgm", 300, 65536, 0);
+        async_section();
+        return 0;
+    }
     if (only != NULL && strcmp(only, "throughput") == 0) {
         printf("| operation | best | median | median ratio to curl |\n|---|---:|---:|---:|\n");
         throughput();
@@ -336,6 +477,7 @@ int main(void) {
     concurrency = "300";
     batch("gen/batch300-large.tgm", 300);
     concurrency = NULL;
+    async_section();
     printf("\nLarge object over HTTP/1.1 from the same nginx (no added latency), best of 3\n\n");
     printf("| operation | throughput | vs curl |\n|---|---:|---:|\n");
     throughput();

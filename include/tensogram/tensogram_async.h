@@ -85,6 +85,22 @@ TGM_API tgm_error tgm_async_file_prefetch_layouts(tgm_async_file_t *file, const 
                                                   size_t n, tgm_cancellation_token_t *cancel,
                                                   uint64_t timeout_ms, tgm_async_task_t **out_task);
 
+/* One object (obj_index) of each of messages msg_indices[0..n), as
+ * tgm_file_decode_object_batch: on remote files the reads of the whole
+ * batch are planned together (missing layouts in one batch, neighbouring
+ * frames merged into one request), where n decode_object tasks would each
+ * make their own requests; like every remote operation it holds no worker
+ * while the network works.  Resolves to n messages of one object each:
+ * join with tgm_async_task_join_message_array(task, out, n), which fills
+ * out[0..n) (the caller frees each with tgm_message_free); a different n
+ * is TGM_ERROR_INVALID_ARG and discards the result. */
+TGM_API tgm_error tgm_async_file_decode_object_batch(
+    tgm_async_file_t *file, const size_t *msg_indices, size_t n, size_t obj_index,
+    bool native_byte_order, uint32_t threads, bool verify_hash, tgm_cancellation_token_t *cancel,
+    uint64_t timeout_ms, tgm_async_task_t **out_task);
+TGM_API tgm_error tgm_async_task_join_message_array(tgm_async_task_t *task, tgm_message_t **out,
+                                                    size_t n);
+
 /* Tasks not yet resolved, over the whole process (for monitoring and
  * tests). */
 TGM_API uint64_t tgm_async_pending_tasks(void);

@@ -108,13 +108,15 @@ typedef enum {
     R_METADATA,    /* tgmpy_metadata_tuple */
     R_DESCRIPTORS, /* tgmpy_descriptors_result */
     R_RANGE,       /* tgmpy_range_result with the task's dtype */
-    R_VOID         /* None */
+    R_VOID,        /* None */
+    R_OBJECTS      /* list of tgmpy_object_result, `count` of them */
 } result_kind;
 
 typedef struct {
     PyObject_HEAD tgm_async_task_t *t;
     result_kind kind;
     char dtype[32]; /* R_RANGE */
+    size_t count;   /* R_OBJECTS */
     PyObject *path; /* R_FILE: str for the AsyncFile */
 } TaskObject;
 
@@ -140,6 +142,7 @@ static PyObject *new_task(tgm_error launch, tgm_async_task_t *t, result_kind kin
     self->t = t;
     self->kind = kind;
     self->dtype[0] = '\0';
+    self->count = 0;
     self->path = NULL;
     return (PyObject *)self;
 }
@@ -251,6 +254,36 @@ static PyObject *Task_result(TaskObject *self, PyObject *unused) {
     case R_VOID:
         TGMPY_NOGIL(e = tgm_async_task_join_void(self->t));
         return e != TGM_ERROR_OK ? tgmpy_raise(e) : Py_NewRef(Py_None);
+    case R_OBJECTS: {
+        size_t n = self->count;
+        tgm_message_t **v = PyMem_Calloc(n + 1, sizeof *v);
+        if (v == NULL) {
+            return PyErr_NoMemory();
+        }
+        TGMPY_NOGIL(e = tgm_async_task_join_message_array(self->t, v, n));
+        if (e != TGM_ERROR_OK) {
+            PyMem_Free(v);
+            return tgmpy_raise(e);
+        }
+        PyObject *list = PyList_New((Py_ssize_t)n);
+        for (size_t k = 0; k < n; k++) {
+            PyObject *r = list != NULL ? tgmpy_object_result(v[k]) : NULL;
+            if (r == NULL) {
+                if (list == NULL) {
+                    tgm_message_free(v[k]);
+                }
+                for (size_t q = k + 1; q < n; q++) {
+                    tgm_message_free(v[q]);
+                }
+                Py_XDECREF(list);
+                PyMem_Free(v);
+                return NULL;
+            }
+            PyList_SET_ITEM(list, (Py_ssize_t)k, r);
+        }
+        PyMem_Free(v);
+        return list;
+    }
     }
     PyErr_SetString(PyExc_SystemError, "unknown task kind");
     return NULL;
@@ -434,6 +467,46 @@ static PyObject *AsyncFile_prefetch(AsyncFileObject *self, PyObject *args) {
     return new_task(e, t, R_VOID);
 }
 
+/* decode_object_batch(msg_indices, obj_index, native, threads, verify): one
+ * task for the whole batch (its reads planned together). */
+static PyObject *AsyncFile_decode_object_batch(AsyncFileObject *self, PyObject *args) {
+    PyObject *seq;
+    size_t o;
+    int native = 1, verify = 0;
+    uint32_t threads = 0;
+    if (!PyArg_ParseTuple(args, "OO&pO&p", &seq, size_arg, &o, &native, threads_arg, &threads,
+                          &verify)) {
+        return NULL;
+    }
+    PyObject *fast = PySequence_Fast(seq, "msg_indices must be a sequence of integers");
+    if (fast == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    size_t *idx = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    if (idx == NULL) {
+        Py_DECREF(fast);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!size_arg(PySequence_Fast_GET_ITEM(fast, i), &idx[i])) {
+            PyMem_Free(idx);
+            Py_DECREF(fast);
+            return NULL;
+        }
+    }
+    Py_DECREF(fast);
+    tgm_async_task_t *t = NULL;
+    tgm_error e = tgm_async_file_decode_object_batch(self->f, idx, (size_t)n, o, native, threads,
+                                                     verify, NULL, 0, &t);
+    PyMem_Free(idx);
+    TaskObject *task = (TaskObject *)new_task(e, t, R_OBJECTS);
+    if (task != NULL) {
+        task->count = (size_t)n;
+    }
+    return (PyObject *)task;
+}
+
 static PyObject *AsyncFile_path(AsyncFileObject *self, void *unused) {
     (void)unused;
     return Py_NewRef(self->path);
@@ -451,6 +524,8 @@ static PyMethodDef AsyncFile_methods[] = {
      "decode_object(msg_index, obj_index, native_byte_order, threads, verify_hash)"},
     {"decode_range", (PyCFunction)AsyncFile_decode_range, METH_VARARGS,
      "decode_range(msg_index, obj_index, ranges, native_byte_order, threads, dtype)"},
+    {"decode_object_batch", (PyCFunction)AsyncFile_decode_object_batch, METH_VARARGS,
+     "decode_object_batch(msg_indices, obj_index, native_byte_order, threads, verify_hash)"},
     {"prefetch", (PyCFunction)AsyncFile_prefetch, METH_VARARGS,
      "prefetch(msg_indices): Task locating those messages."},
     {NULL, NULL, 0, NULL},

@@ -236,15 +236,20 @@ class AsyncTensogramFile:
         task = self._h.decode_range(m, o, ranges, native_byte_order, _api._threads(threads), dtype)
         return await _await(task, lambda raw: _ranges(raw, bool(join)))
 
-    async def file_decode_object_batch(self, msg_indices, obj_index, **kwargs) -> list:
-        """One object of each of several messages (remote files: their
-        reads share connections and run concurrently)."""
+    async def file_decode_object_batch(
+        self, msg_indices, obj_index, native_byte_order=True, threads=0, verify_hash=False
+    ) -> list:
+        """One object of each of several messages, as one library task: the
+        reads of the whole batch are planned together (layouts in one batch,
+        neighbouring frames merged into one request) and no thread waits on
+        the network."""
         if not self._remote:
             raise OSError("file_decode_object_batch requires a remote backend (this file is local)")
-        return list(
-            await asyncio.gather(*(self.file_decode_object(i, obj_index, **kwargs)
-                                   for i in msg_indices))
+        task = self._h.decode_object_batch(
+            [_index(i, "msg_index") for i in msg_indices], _index(obj_index, "obj_index"),
+            native_byte_order, _api._threads(threads), verify_hash,
         )
+        return await _await(task, lambda objs: [_object(o) for o in objs])
 
     async def file_decode_range_batch(self, msg_indices, obj_index, ranges, **kwargs) -> list:
         """The same element ranges of one object of several messages."""

@@ -206,3 +206,35 @@ def test_async_remote(server, tmp_path):
         f.close()
 
     asyncio.run(main())
+
+
+def test_batch_of_300_messages_in_few_requests(server, tmp_path):
+    """One object of each of 300 messages, layouts prefetched: the batch is
+    one library call (sync) or one library task (async) whose reads are
+    merged, so it costs a handful of requests (at most 4, each one round
+    trip, all in flight together) rather than 300."""
+    import asyncio
+
+    _write(tmp_path, n=300, size=10000)  # 80 KB objects: not in the layout reads
+    url = server.url + "/data.tgm"
+    idx = list(range(300))
+    with tensogram.TensogramFile.open_remote(url) as f:
+        f.prefetch_layouts(idx)
+        n0 = len(server.requests)
+        want = f.file_decode_object_batch(idx, 0)
+        assert 1 <= len(server.requests) - n0 <= 4
+
+    async def main():
+        af = await tensogram.AsyncTensogramFile.open(url)
+        await af.prefetch_layouts(idx)
+        n0 = len(server.requests)
+        got = await af.file_decode_object_batch(idx, 0, verify_hash=True)
+        assert 1 <= len(server.requests) - n0 <= 4
+        af.close()
+        return got
+
+    got = asyncio.run(main())
+    assert len(got) == 300
+    for k in idx:
+        np.testing.assert_array_equal(got[k]["data"], want[k]["data"])
+        assert got[k]["metadata"].base[0]["step"] == k

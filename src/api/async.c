@@ -81,6 +81,14 @@ static void free_result(tgm__ares *r) {
     case TGM__ARES_STREAM_ENC:
         aenc_release(r->ptr);
         break;
+    case TGM__ARES_MESSAGES: {
+        tgm_message_t **v = r->ptr;
+        for (uint64_t i = 0; v != NULL && i < r->size; i++) {
+            tgm_message_free(v[i]);
+        }
+        tgm__free(v);
+        break;
+    }
     default:
         break;
     }
@@ -107,6 +115,8 @@ static const char *kind_name(tgm__ares_kind k) {
         return "async_file";
     case TGM__ARES_STREAM_ENC:
         return "async_streaming_encoder";
+    case TGM__ARES_MESSAGES:
+        return "message_array";
     default:
         return "none";
     }
@@ -169,6 +179,25 @@ tgm_error tgm_async_task_join_multi_bytes(tgm_async_task_t *task, tgm_bytes_t **
     return TGM_ERROR_OK;
 }
 
+tgm_error tgm_async_task_join_message_array(tgm_async_task_t *task, tgm_message_t **out, size_t n) {
+    TGM_API_REQUIRE(out != NULL || n == 0, "null out pointer");
+    tgm__ares r;
+    TGM_TRY(join(task, TGM__ARES_MESSAGES, &r));
+    if (r.size != n) {
+        uint64_t had = r.size;
+        free_result(&r);
+        return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                             "message array of %llu given room for %zu (result discarded)",
+                             (unsigned long long)had, n);
+    }
+    tgm_message_t **v = r.ptr;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = v[i];
+    }
+    tgm__free(v);
+    return TGM_ERROR_OK;
+}
+
 /* ---- async files ------------------------------------------------------------------- */
 
 const char *tgm_async_file_path(const tgm_async_file_t *file) { return file ? file->path : NULL; }
@@ -183,7 +212,8 @@ typedef enum {
     OP_DESCRIPTORS,
     OP_OBJECT,
     OP_RANGE,
-    OP_PREFETCH
+    OP_PREFETCH,
+    OP_OBJECT_BATCH
 } file_op;
 
 typedef struct file_ctx {
@@ -197,7 +227,7 @@ typedef struct file_ctx {
     tgm_api_decode_opts dopts;
     uint64_t *offsets, *counts; /* OP_RANGE, n_ranges each */
     size_t n_ranges;
-    size_t *indexes; /* OP_PREFETCH, n_ranges of them */
+    size_t *indexes; /* OP_PREFETCH, OP_OBJECT_BATCH: n_ranges of them */
     /* Remote files: the operation's reads go through the network loop
      * without holding a worker (remote.h, deferred reads). */
     tgm_remote_defer *defer;
@@ -330,6 +360,24 @@ static tgm_error run_remote_op(file_ctx *c, tgm__ares *out) {
 
 static tgm_error run_file_step(file_ctx *c, tgm__ares *out) {
     tgm_file_t *f = c->af->file;
+    if (c->op == OP_OBJECT_BATCH) {
+        size_t n = c->n_ranges;
+        tgm_message_t **v = tgm__calloc(n ? n : 1, sizeof *v);
+        if (v == NULL) {
+            return tgm__oom(n * sizeof *v, "batch results");
+        }
+        const tgm_api_decode_opts *o = &c->dopts;
+        tgm_error err = tgm_file_decode_object_batch(f, c->indexes, n, c->obj, o->native_byte_order,
+                                                     o->threads, o->verify_hash, v);
+        if (err != TGM_ERROR_OK) {
+            tgm__free(v);
+            return err;
+        }
+        out->kind = TGM__ARES_MESSAGES;
+        out->ptr = v;
+        out->size = n;
+        return TGM_ERROR_OK;
+    }
     if (c->op == OP_COUNT) {
         size_t n;
         TGM_TRY(tgm_file_message_count(f, &n));
@@ -608,6 +656,30 @@ tgm_error tgm_async_file_prefetch_layouts(tgm_async_file_t *file, const size_t *
             return tgm__oom(n * sizeof *c->indexes, "indexes");
         }
         memcpy(c->indexes, indexes, n * sizeof *indexes);
+    }
+    return submit_file_op(file, c, cancel, timeout_ms, out_task);
+}
+
+tgm_error tgm_async_file_decode_object_batch(tgm_async_file_t *file, const size_t *msg_indices,
+                                             size_t n, size_t obj_index, bool native_byte_order,
+                                             uint32_t threads, bool verify_hash,
+                                             tgm_cancellation_token_t *cancel, uint64_t timeout_ms,
+                                             tgm_async_task_t **out_task) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(msg_indices != NULL || n == 0, "null argument");
+    FILE_PROLOGUE(OP_OBJECT_BATCH);
+    c->obj = obj_index;
+    c->dopts.native_byte_order = native_byte_order;
+    c->dopts.threads = threads;
+    c->dopts.verify_hash = verify_hash;
+    c->n_ranges = n;
+    if (n > 0) {
+        c->indexes = tgm__malloc_array(n, sizeof *c->indexes);
+        if (c->indexes == NULL) {
+            file_ctx_free(c);
+            return tgm__oom(n * sizeof *c->indexes, "indexes");
+        }
+        memcpy(c->indexes, msg_indices, n * sizeof *msg_indices);
     }
     return submit_file_op(file, c, cancel, timeout_ms, out_task);
 }

@@ -46,14 +46,15 @@ typedef enum {
     TGM__ARES_MESSAGE,
     TGM__ARES_METADATA,
     TGM__ARES_ASYNC_FILE,
-    TGM__ARES_STREAM_ENC
+    TGM__ARES_STREAM_ENC,
+    TGM__ARES_MESSAGES /* ptr: tgm_message_t *[size] */
 } tgm__ares_kind;
 
 typedef struct tgm__ares {
     tgm__ares_kind kind;
-    uint64_t size;     /* SIZE; MULTI_BYTES: element count of `ptr` */
+    uint64_t size;     /* SIZE; MULTI_BYTES, MESSAGES: element count of `ptr` */
     tgm_bytes_t bytes; /* BYTES */
-    void *ptr;         /* MESSAGE, METADATA, ASYNC_FILE, STREAM_ENC, MULTI_BYTES */
+    void *ptr;         /* MESSAGE, METADATA, ASYNC_FILE, STREAM_ENC, MULTI_BYTES, MESSAGES */
 } tgm__ares;
 
 /* Returned by a run function that handed its task to another engine (the

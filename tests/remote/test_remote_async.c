@@ -269,6 +269,62 @@ static void t_parity(void) {
     parity(local, url);
 }
 
+/* One task for a whole batch: the same objects as the synchronous calls,
+ * remote and local; the join checks the caller's count. */
+static void t_object_batch(void) {
+    char local[1024], url[1024];
+    snprintf(local, sizeof local, "%s/async-hdr.tgm", ngx_gen);
+    snprintf(url, sizeof url, "%s/gen/async-hdr.tgm", ngx_http);
+    tgm_file_t *lf = NULL;
+    TT_ASSERT(tgm_file_open(local, &lf) == TGM_ERROR_OK);
+    size_t idx[24];
+    for (size_t i = 0; i < 24; i++) {
+        idx[i] = (i * 5) % 24;
+    }
+    for (int remote = 0; remote < 2; remote++) {
+        tgm_async_file_t *af = NULL;
+        if (remote) {
+            af = open_remote(url, NULL, NULL, 0);
+        } else {
+            tgm_async_task_t *o = NULL;
+            TT_ASSERT(tgm_async_file_open(local, NULL, 0, &o) == TGM_ERROR_OK);
+            TT_CHECK_ERR(tgm_async_task_join_async_file(o, &af), TGM_ERROR_OK);
+            tgm_async_task_free(o);
+        }
+        TT_ASSERT(af != NULL);
+        for (size_t obj = 0; obj < 3; obj++) {
+            tgm_async_task_t *t = NULL;
+            TT_ASSERT(tgm_async_file_decode_object_batch(af, idx, 24, obj, true, 0, true, NULL, 0,
+                                                         &t) == TGM_ERROR_OK);
+            tgm_message_t *got[24];
+            TT_CHECK_ERR(tgm_async_task_join_message_array(t, got, 24), TGM_ERROR_OK);
+            tgm_async_task_free(t);
+            for (size_t k = 0; k < 24; k++) {
+                tgm_message_t *want = NULL;
+                TT_CHECK_ERR(tgm_file_decode_object(lf, idx[k], obj, 1, 0, 1, &want), TGM_ERROR_OK);
+                TT_CHECK(same_object(got[k], want, 0));
+                tgm_message_free(got[k]);
+                tgm_message_free(want);
+            }
+        }
+        /* Errors: a bad index fails the batch; a join with the wrong count
+         * is refused and the result discarded. */
+        tgm_async_task_t *t = NULL;
+        size_t bad[2] = {1, 400};
+        TT_ASSERT(tgm_async_file_decode_object_batch(af, bad, 2, 0, true, 0, false, NULL, 0, &t) ==
+                  TGM_ERROR_OK);
+        tgm_message_t *two[2] = {NULL, NULL};
+        TT_CHECK_ERR(tgm_async_task_join_message_array(t, two, 2), TGM_ERROR_FRAMING);
+        tgm_async_task_free(t);
+        TT_ASSERT(tgm_async_file_decode_object_batch(af, idx, 3, 0, true, 0, false, NULL, 0, &t) ==
+                  TGM_ERROR_OK);
+        TT_CHECK_ERR(tgm_async_task_join_message_array(t, two, 2), TGM_ERROR_INVALID_ARG);
+        tgm_async_task_free(t);
+        tgm_async_file_close(af);
+    }
+    tgm_file_close(lf);
+}
+
 /* The reference's remote-parity files (skipped without ../shared). */
 static void t_parity_reference(void) {
     const char *shared = env("TGM_SHARED_DIR");
@@ -548,6 +604,7 @@ int main(void) {
     }
     if (ngx_http != NULL && ngx_gen != NULL) {
         TT_RUN(t_parity);
+        TT_RUN(t_object_batch);
         TT_RUN(t_parity_reference);
     } else {
         TT_SKIP("no nginx (TGM_TEST_NGINX_HTTP)");
