@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Run the Python package's tests the way a user installs it.
-# Usage: ctest_driver.sh SOURCE_DIR WORK_DIR   (called by tests/python.cmake)
+# Usage: ctest_driver.sh SOURCE_DIR WORK_DIR [STEP [PYTEST_ARGS...]]
+#   (called by tests/python.cmake)
+#   STEP all (default): install the package, then run every test in python/tests
+#        install:       install only (the ctest fixture the test steps share)
+#        test:          run pytest on PYTEST_ARGS (default python/tests) with
+#                       the package an earlier install step put in WORK_DIR
 #   TGM_PYTHON   interpreter (default /usr/bin/python3; never a pyenv shim)
 # Exit 77 (skipped) when the interpreter lacks what the package needs.
 set -euo pipefail
 src="$1"
 work="$2"
+step="${3:-all}"
+shift $(($# < 3 ? $# : 3))
+case "$step" in
+  all | install | test) ;;
+  *) echo "ctest_driver.sh: unknown step '$step' (all, install, test)" >&2; exit 2 ;;
+esac
 py="${TGM_PYTHON:-/usr/bin/python3}"
 
 for mod in numpy pytest venv setuptools; do
@@ -21,6 +32,7 @@ fi
 
 mkdir -p "$work"
 venv="$work/venv"
+if [ "$step" != test ]; then
 if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv --system-site-packages "$venv"
 fi
@@ -37,6 +49,12 @@ tar -C "$src/python" --exclude=./build --exclude='*.egg-info' --exclude=__pycach
 echo "== pip install --no-build-isolation (a copy of $src/python in $pkg)"
 TENSOGRAM_SOURCE_DIR="$src" "$venv/bin/pip" install --no-build-isolation --no-input \
   --disable-pip-version-check -q "$pkg"
+fi
+[ "$step" = install ] && exit 0
+if [ ! -x "$venv/bin/python" ]; then
+  echo "ctest_driver.sh: no package installed in $work (run the install step first)" >&2
+  exit 1
+fi
 
 # Run from the work directory: from python/ the source package (which has
 # no compiled extension) would shadow the installed one.
@@ -44,4 +62,5 @@ cd "$work"
 echo "== pytest (python $("$venv/bin/python" -c 'import sys; print(sys.version.split()[0])'))"
 # No __pycache__ next to the tests in the source tree.
 export PYTHONDONTWRITEBYTECODE=1
-exec "$venv/bin/python" -m pytest -q -p no:cacheprovider -rs "$src/python/tests"
+[ $# -gt 0 ] || set -- "$src/python/tests"
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider -rs "$@"
