@@ -146,3 +146,148 @@ def test_alias_modules():
     assert tensogram_zarr.store is tensogram.zarr.store
     assert tensogram_zarr.mapping.sanitize_name("a/b\\c") == "a_b_c"
     assert tensogram_zarr.mapping.sanitize_name("") == "_"
+
+
+def _count_decodes(monkeypatch):
+    decoded = []
+    orig = tensogram.TensogramFile.file_decode_object
+    monkeypatch.setattr(
+        tensogram.TensogramFile, "file_decode_object",
+        lambda f, m, o, **kw: decoded.append(o) or orig(f, m, o, **kw),
+    )
+    return decoded
+
+
+def test_chunk_decoded_once_and_kept(tgm, monkeypatch):
+    path, t2, _u, _n = tgm
+    decoded = _count_decodes(monkeypatch)
+    store = TensogramStore.open_tgm(path, message_index=1)
+    assert sorted(store._chunk_index) == ["2t/0.0", "2t_1/0", "wind_u/0.0"]
+    keys = sorted(store)
+    root = zarr.open_group(store=store, mode="r")
+    for _ in range(3):  # zarr reads the whole chunk for each selection
+        np.testing.assert_array_equal(root["2t"][1, 1:3], t2[1, 1:3])
+    assert decoded == [0]
+    assert "2t/0.0" in store._keys and "2t/0.0" not in store._chunk_index
+    assert sorted(store) == keys and len(store) == len(keys)  # no key twice
+    store.close()
+    assert store._chunk_index == {} and store._file is None
+
+
+def test_empty_file_is_an_empty_group(tmp_path):
+    path = str(tmp_path / "empty.tgm")
+    open(path, "wb").close()
+    with TensogramStore.open_tgm(path) as store:
+        root = zarr.open_group(store=store, mode="r")
+        assert list(root.array_keys()) == [] and dict(root.attrs) == {}
+        assert store._file is None
+
+
+def test_store_interface_queries(tgm, tmp_path):
+    import asyncio
+
+    path, *_ = tgm
+
+    async def collect(it):
+        return [k async for k in it]
+
+    store = TensogramStore.open_tgm(path, message_index=1)
+    assert store.read_only and not store.supports_writes and not store.supports_deletes
+    assert store.supports_listing
+    assert asyncio.run(store.exists("2t/0.0")) and asyncio.run(store.exists("2t/.zarray"))
+    assert not asyncio.run(store.exists("2t/1.0"))
+    assert sorted(asyncio.run(collect(store.list()))) == sorted(store)
+    assert sorted(asyncio.run(collect(store.list_prefix("wind_u/")))) == [
+        "wind_u/.zarray", "wind_u/.zattrs", "wind_u/0.0"]
+    assert sorted(asyncio.run(collect(store.list_dir("")))) == [
+        ".zattrs", ".zgroup", "2t/", "2t_1/", "wind_u/"]
+    assert sorted(asyncio.run(collect(store.list_dir("2t")))) == [".zarray", ".zattrs", "0.0"]
+    assert store._chunk_index  # listing decodes nothing
+    other = TensogramStore.open_tgm(path)
+    assert store == other  # the same file and mode, compared without decoding
+    assert other._chunk_index and store._chunk_index
+    out = TensogramStore(str(tmp_path / "w.tgm"), mode="w")
+    assert out.supports_writes and out.supports_deletes and not out.read_only
+    out._open_sync()  # already open: nothing happens
+    assert out != store
+    out.close()
+
+
+def test_remote_store_reads_lazily(tgm, tmp_path, monkeypatch):
+    import shutil
+
+    from test_remote import _Server
+
+    path, t2, _u, n = tgm
+    server = _Server(str(tmp_path))
+    try:
+        shutil.copy(path, str(tmp_path / "r.tgm"))
+        url = server.url + "/r.tgm"
+        decoded = _count_decodes(monkeypatch)
+        store = TensogramStore.open_tgm(url, message_index=1)
+        assert store._file is not None and len(store._chunk_index) == 3
+        assert not [k for k in store._keys if k.endswith(("/0.0", "/0"))]
+        root = zarr.open_group(store=store, mode="r")
+        assert decoded == []
+        np.testing.assert_array_equal(root["2t_1"][:], n)
+        np.testing.assert_array_equal(root["2t"][:], t2)
+        np.testing.assert_array_equal(root["2t"][:], t2)
+        assert decoded == [2, 0]  # each when first read, once
+        assert sorted(store._chunk_index) == ["wind_u/0.0"]
+        with pytest.raises(ValueError, match="remote URLs do not support"):
+            TensogramStore(url, mode="a")
+        store.close()
+        assert store._file is None and store._chunk_index == {}
+    finally:
+        server.close()
+
+
+def test_zarr3_documents():
+    import json
+    import types
+    import math
+
+    from tensogram_zarr import mapping as m
+
+    msg = tensogram.encode(
+        {"base": [{"mars": {"param": "2t"}, "units": "K"}], "centre": "ecmf"},
+        [(desc([3, 4], "float64", encoding="simple_packing", sp_bits_per_value=16,
+               compression="szip", szip_rsi=32, szip_block_size=16, szip_flags=8),
+          np.linspace(0, 1, 12).reshape(3, 4))],
+        hash="xxh3",
+    )
+    meta, descs = tensogram.decode_descriptors(msg)
+    assert descs[0].hash is None  # decode_descriptors does not read the hashes
+    group = m.build_group_zarr_json(meta, ["2t"])
+    assert group["zarr_format"] == 3 and group["node_type"] == "group"
+    assert group["attributes"]["centre"] == "ecmf"
+    assert group["attributes"]["_tensogram_variables"] == ["2t"]
+    arr = m.build_array_zarr_json(descs[0], {"units": "K"})
+    assert arr["shape"] == [3, 4] and arr["data_type"] == "float64"
+    assert arr["chunk_grid"]["configuration"]["chunk_shape"] == [3, 4]
+    assert arr["codecs"] == [{"name": "bytes", "configuration": {"endian": "little"}}]
+    assert math.isnan(arr["fill_value"])
+    assert arr["attributes"]["_tensogram_encoding"] == "simple_packing"
+    assert "_tensogram_hash" not in arr["attributes"]
+    d = descs[0]
+    hashed = types.SimpleNamespace(shape=d.shape, dtype=d.dtype, params=d.params,
+                                   encoding=d.encoding, filter=d.filter,
+                                   compression=d.compression, hash={"type": "xxh3", "value": "00ff"})
+    assert m.build_array_zarr_json(hashed)["attributes"]["_tensogram_hash"] == hashed.hash
+    assert arr["attributes"]["_tensogram_params"]["sp_bits_per_value"] == 16
+    raw = m.serialize_zarr_json(arr)
+    assert b"NaN" in raw and json.loads(raw)["fill_value"] == "NaN"  # strict JSON
+    back = m.parse_array_zarr_json(m.deserialize_zarr_json(raw))
+    assert back == {"shape": [3, 4], "dtype": "float64", "byte_order": "little",
+                    "encoding": "simple_packing", "filter": "none", "compression": "szip",
+                    "attrs": {"units": "K"}}
+    assert m.tgm_dtype_to_zarr("bitmask") == "uint8" and m.tgm_dtype_to_zarr("bfloat16") == "bfloat16"
+    assert m._default_fill_value("int32") == 0 and math.isnan(m._default_fill_value("complex64"))
+    assert m._json_safe_metadata([float("inf"), (float("-inf"),), {"a": 1.5}]) == [
+        "Infinity", ["-Infinity"], {"a": 1.5}]
+    with pytest.raises(ValueError, match="unsupported Zarr dtype"):
+        m.zarr_dtype_to_tgm("bitmask")
+    with pytest.raises(ValueError, match="unsupported TGM dtype"):
+        m.tgm_dtype_to_zarr("float128")
+    with pytest.raises(ValueError, match="invalid zarr.json content"):
+        m.deserialize_zarr_json(b"{not json")

@@ -1,7 +1,9 @@
 """Tensogram <-> zarr metadata, independent of the zarr format version.
 
 The store modules (``store.py`` for zarr 2) lay these out in their format's
-key space; a zarr 3 store can reuse everything here.
+key space; a zarr 3 store can reuse everything here, including the zarr 3
+``zarr.json`` documents (``build_group_zarr_json``, ``build_array_zarr_json``,
+``parse_array_zarr_json``), which need no zarr installed.
 
 Naming (as the reference's ``tensogram-zarr``): an object's array is named
 by ``variable_key`` when given, else the first of ``name``, ``mars.param``,
@@ -17,6 +19,7 @@ pipeline parameters).
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -195,3 +198,118 @@ def descriptor_for_write(name: str, array: np.ndarray, attrs: dict[str, Any]) ->
     ):
         base.setdefault("dim_names", dims)
     return desc, base
+
+
+# ---- zarr 3 documents (zarr.json) --------------------------------------------------
+#
+# Plain dictionaries and JSON bytes, shared with the reference's
+# tensogram-zarr (same names, same documents), so that a zarr 3 store and
+# tools that read its key space agree.  zarr 3's data_type names are
+# Tensogram's own, except bitmask (its packed bytes: uint8).
+
+
+def tgm_dtype_to_zarr(tgm_dtype: str) -> str:
+    """zarr 3 ``data_type`` of a Tensogram dtype (ValueError when unknown)."""
+    if tgm_dtype not in _TGM_TO_NUMPY:
+        raise ValueError("unsupported TGM dtype: %r" % (tgm_dtype,))
+    return "uint8" if tgm_dtype == "bitmask" else tgm_dtype
+
+
+def zarr_dtype_to_tgm(zarr_dtype: str) -> str:
+    """Tensogram dtype of a zarr 3 ``data_type`` (ValueError when none)."""
+    if zarr_dtype == "bitmask" or zarr_dtype not in _TGM_TO_NUMPY:
+        raise ValueError("unsupported Zarr dtype: %r" % (zarr_dtype,))
+    return zarr_dtype
+
+
+def _default_fill_value(zarr_dtype: str) -> Any:
+    """NaN for floating and complex data types, else 0."""
+    floating = zarr_dtype.startswith(("float", "bfloat", "complex"))
+    return float("nan") if floating else 0
+
+
+def _json_safe_metadata(obj: Any) -> Any:
+    """``obj`` with every non-finite float spelled as zarr 3 does
+    ("NaN", "Infinity", "-Infinity"), in dicts, lists and tuples."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
+    if isinstance(obj, dict):
+        return {k: _json_safe_metadata(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe_metadata(v) for v in obj]
+    return obj
+
+
+def serialize_zarr_json(meta: dict[str, Any]) -> bytes:
+    """UTF-8 JSON of a zarr.json document: strict JSON (non-finite floats
+    as zarr's strings, NumPy scalars as numbers), keys sorted, compact."""
+    return json.dumps(
+        json_safe(_json_safe_metadata(meta)), separators=(",", ":"), sort_keys=True, allow_nan=False
+    ).encode("utf-8")
+
+
+def deserialize_zarr_json(data: bytes) -> dict[str, Any]:
+    """The document in ``data``; ValueError naming its size and first
+    bytes when it is not JSON."""
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            "invalid zarr.json content (%d bytes, starts %s): %s"
+            % (len(data), bytes(data[:80]).hex(), exc)
+        ) from exc
+
+
+def build_group_zarr_json(meta: Any, variable_names: list[str]) -> dict[str, Any]:
+    """The group document of a message (attributes: ``group_attributes``)."""
+    return {
+        "zarr_format": 3,
+        "node_type": "group",
+        "attributes": group_attributes(meta, variable_names),
+    }
+
+
+def build_array_zarr_json(desc: Any, per_object_meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The array document of an object: one chunk of the whole shape,
+    little-endian bytes, no zarr codec (the data is decoded by Tensogram),
+    the object's metadata and pipeline as attributes (plus its hash as
+    ``_tensogram_hash`` when it has one)."""
+    data_type = tgm_dtype_to_zarr(desc.dtype)
+    shape = [int(n) for n in desc.shape]
+    attrs = array_attributes(desc, dict(per_object_meta or {}))
+    digest = getattr(desc, "hash", None)
+    if digest:
+        attrs[ATTR_PREFIX + "hash"] = digest
+    return {
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": shape,
+        "data_type": data_type,
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(shape) or [1]}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+        "fill_value": _default_fill_value(data_type),
+        "attributes": attrs,
+    }
+
+
+def parse_array_zarr_json(zarr_meta: dict[str, Any]) -> dict[str, Any]:
+    """What writing an object needs from an array document: ``shape``,
+    ``dtype`` (Tensogram), ``byte_order`` (of its ``bytes`` codec),
+    ``encoding`` / ``filter`` / ``compression`` (from the ``_tensogram_*``
+    attributes, default "none") and ``attrs`` (the other attributes, without
+    ``_tensogram_*`` ones).  ``zarr_meta`` is not modified."""
+    byte_order = "little"
+    for codec in zarr_meta.get("codecs", []):
+        if codec.get("name") == "bytes":
+            byte_order = (codec.get("configuration") or {}).get("endian", "little")
+    attrs = zarr_meta.get("attributes", {})
+    return {
+        "shape": zarr_meta["shape"],
+        "dtype": zarr_dtype_to_tgm(zarr_meta["data_type"]),
+        "byte_order": byte_order,
+        "encoding": attrs.get(ATTR_PREFIX + "encoding", "none"),
+        "filter": attrs.get(ATTR_PREFIX + "filter", "none"),
+        "compression": attrs.get(ATTR_PREFIX + "compression", "none"),
+        "attrs": {k: v for k, v in attrs.items() if not k.startswith(ATTR_PREFIX)},
+    }

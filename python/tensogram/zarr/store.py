@@ -2,7 +2,8 @@
 
 Read (``mode="r"``, or :meth:`TensogramStore.open_tgm`): the message is a
 zarr group; each object is an array of one chunk (chunk shape = shape),
-decoded when zarr first asks for that chunk.  Keys::
+decoded when zarr first asks for that chunk (local and remote files alike)
+and kept from then on.  A file without messages is an empty group.  Keys::
 
     .zgroup  .zattrs                       the group (message metadata)
     <name>/.zarray  <name>/.zattrs         an array (descriptor, object metadata)
@@ -20,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator, MutableMapping
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from typing import Any
 
 import numpy as np
@@ -97,15 +98,14 @@ class TensogramStore(MutableMapping):
         self._variable_key = variable_key
         self._storage_options = storage_options
         self._keys: dict[str, bytes] = {}  # metadata keys (and written chunks)
-        self._chunks: dict[str, int] = {}  # chunk key -> object index (read side)
+        # Chunks not decoded yet: chunk key -> object index.  A decoded
+        # chunk moves to _keys (the reference's names for both).
+        self._chunk_index: dict[str, int] = {}
         self._file: Any = None
         self._variable_names: list[str] = []
         self._dirty = False
         self._is_open = False
-        if mode == "w":
-            self._is_open = True
-        else:
-            self._open_sync()
+        self._open_sync()
 
     @classmethod
     def open_tgm(
@@ -128,6 +128,13 @@ class TensogramStore(MutableMapping):
     # ---- reading -----------------------------------------------------------------
 
     def _open_sync(self) -> None:
+        """Read the message's metadata (the constructor calls it; calling
+        it again on an open store does nothing)."""
+        if self._is_open:
+            return
+        if self._mode == "w":
+            self._is_open = True
+            return
         if self._remote:
             self._file = tensogram.TensogramFile.open_remote(
                 self._path, self._storage_options or {}
@@ -140,6 +147,13 @@ class TensogramStore(MutableMapping):
                 raise FileNotFoundError(2, "No such file or directory", self._path)
             self._file = tensogram.TensogramFile.open(self._path)
         count = len(self._file)
+        if count == 0:  # an empty file: an empty group
+            self._keys[".zgroup"] = _dumps({"zarr_format": 2})
+            self._keys[".zattrs"] = _dumps({})
+            self._file.close()
+            self._file = None
+            self._is_open = True
+            return
         if self._message_index >= count:
             raise IndexError(
                 "message_index %d out of range: %s has %d message(s)"
@@ -185,11 +199,15 @@ class TensogramStore(MutableMapping):
             attrs["_ARRAY_DIMENSIONS"] = dims[i]
             self._keys[name + "/.zattrs"] = _dumps(attrs)
             if 0 not in shape:
-                self._chunks[name + "/" + (".".join("0" * len(shape)) or "0")] = i
+                self._chunk_index[name + "/" + (".".join("0" * len(shape)) or "0")] = i
         self._is_open = True
 
-    def _decode_chunk(self, key: str) -> bytes:
-        obj = self._chunks[key]
+    def _decode_chunk(self, key: str) -> bytes | None:
+        """The chunk ``key`` decoded (and kept in ``_keys``); None when it
+        is not a chunk waiting to be decoded."""
+        obj = self._chunk_index.get(key)
+        if obj is None or self._file is None:
+            return None
         name = key.split("/", 1)[0]
         try:
             arr = self._file.file_decode_object(self._message_index, obj)["data"]
@@ -204,19 +222,23 @@ class TensogramStore(MutableMapping):
             arr = arr.astype(little)
         elif arr.dtype.byteorder == "=" and np.little_endian is False:
             arr = arr.astype(little)
-        return np.ascontiguousarray(arr).tobytes()
+        data = np.ascontiguousarray(arr).tobytes()
+        self._keys[key] = data
+        self._chunk_index.pop(key, None)
+        return data
 
     # ---- MutableMapping -------------------------------------------------------------
 
     def __getitem__(self, key: str) -> bytes:
         if key in self._keys:
             return self._keys[key]
-        if key in self._chunks and self._file is not None:
-            return self._decode_chunk(key)
-        raise KeyError(key)
+        data = self._decode_chunk(key)
+        if data is None:
+            raise KeyError(key)
+        return data
 
     def __contains__(self, key: object) -> bool:
-        return key in self._keys or key in self._chunks
+        return key in self._keys or key in self._chunk_index
 
     def __setitem__(self, key: str, value: Any) -> None:
         if self._mode == "r":
@@ -224,7 +246,7 @@ class TensogramStore(MutableMapping):
         data = bytes(memoryview(value).cast("B")) if not isinstance(value, bytes) else value
         if key.endswith(_META_KEYS):
             _loads(data, key)  # refuse invalid JSON at once
-        self._chunks.pop(key, None)
+        self._chunk_index.pop(key, None)
         self._keys[key] = data
         self._dirty = True
 
@@ -234,15 +256,67 @@ class TensogramStore(MutableMapping):
         if key not in self:
             raise KeyError(key)
         self._keys.pop(key, None)
-        self._chunks.pop(key, None)
+        self._chunk_index.pop(key, None)
         self._dirty = True
 
     def __iter__(self) -> Iterator[str]:
-        yield from list(self._keys)
-        yield from [k for k in self._chunks if k not in self._keys]
+        yield from list(self._keys) + list(self._chunk_index)
 
     def __len__(self) -> int:
-        return len(self._keys) + sum(1 for k in self._chunks if k not in self._keys)
+        return len(self._keys) + len(self._chunk_index)
+
+    # ---- the zarr 3 store interface's queries (as the reference's store) ----------
+
+    async def exists(self, key: str) -> bool:
+        return key in self
+
+    async def list(self) -> AsyncIterator[str]:
+        for key in list(self):
+            yield key
+
+    async def list_prefix(self, prefix: str) -> AsyncIterator[str]:
+        for key in list(self):
+            if key.startswith(prefix):
+                yield key
+
+    async def list_dir(self, prefix: str) -> AsyncIterator[str]:
+        """The entries directly under ``prefix``: keys, and directories
+        with a trailing ``/``."""
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        seen: set[str] = set()
+        for key in list(self):
+            if key.startswith(prefix):
+                rest = key[len(prefix) :]
+                entry = rest[: rest.index("/") + 1] if "/" in rest else rest
+                if entry and entry not in seen:
+                    seen.add(entry)
+                    yield entry
+
+    @property
+    def read_only(self) -> bool:
+        return self._mode == "r"
+
+    @property
+    def supports_writes(self) -> bool:
+        return self._mode in ("w", "a")
+
+    @property
+    def supports_deletes(self) -> bool:
+        return self._mode in ("w", "a")
+
+    @property
+    def supports_listing(self) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        # The same file in the same mode (a Mapping would compare contents,
+        # decoding every object).
+        if not isinstance(other, TensogramStore):
+            return NotImplemented
+        return self._path == other._path and self._mode == other._mode
+
+    __hash__ = None  # mutable
 
     def listdir(self, path: str = "") -> list[str]:
         prefix = path.rstrip("/") + "/" if path else ""
@@ -283,7 +357,7 @@ class TensogramStore(MutableMapping):
             if self._file is not None:
                 self._file.close()
                 self._file = None
-            self._chunks.clear()
+            self._chunk_index.clear()
             self._is_open = False
 
     def __enter__(self) -> TensogramStore:
