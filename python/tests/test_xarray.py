@@ -461,14 +461,9 @@ def test_remote_url(grid_file):
         server = _serve(fh.read())
     try:
         url = "http://127.0.0.1:%d/grid.tgm" % server.server_address[1]
-        try:
-            ds = xr.open_dataset(
-                url, engine="tensogram", variable_key="mars.param", storage_options={}
-            )
-        except OSError as exc:
-            # Until remote access is built, the error says so plainly.
-            assert "remote" in str(exc).lower() and "not" in str(exc).lower(), exc
-            pytest.skip("remote access is not yet available in this build: %s" % exc)
+        ds = xr.open_dataset(
+            url, engine="tensogram", variable_key="mars.param", storage_options={}
+        )
         np.testing.assert_array_equal(ds["2t"].values, t2)
         np.testing.assert_array_equal(ds["2t"][3, 4:8].values, t2[3, 4:8])
         np.testing.assert_array_equal(ds["10u"].values, u10)
