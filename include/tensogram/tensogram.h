@@ -1036,6 +1036,14 @@ TGM_API const uint8_t *tgm_object_mask(const tgm_message_t *msg, size_t index, i
  * with it fails. */
 TGM_API const char *tgm_mask_method_name(size_t index);
 
+/* The compressions the format defines, one per index from 0 ("none",
+ * "szip", "zstd", "lz4", "blosc2", "zfp", "sz3", "rle", "roaring"), NULL
+ * past the last: for front ends that tell them apart from user codecs'
+ * names (tensogram/codec.h) or list them (the library's list is the only
+ * one).  A compression whose codec is not built in is listed; encoding or
+ * decoding with it fails. */
+TGM_API const char *tgm_compression_name(size_t index);
+
 /* Cap on the bytes one decoding call may produce (one object, the sum
  * over a message, or one range), checked before anything is allocated;
  * a call over it fails with TGM_ERROR_OBJECT.  0 means no cap.  The

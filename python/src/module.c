@@ -660,6 +660,31 @@ static struct PyModuleDef moduledef = {
     NULL,
 };
 
+/* A tuple of the names a library list function gives, index 0 up to its
+ * NULL (MASK_METHODS, COMPRESSIONS): the library's lists are the only ones. */
+static int add_name_list(PyObject *m, const char *attr, const char *(*name_at)(size_t)) {
+    PyObject *list = PyList_New(0);
+    if (list == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; name_at(i) != NULL; i++) {
+        PyObject *s = PyUnicode_FromString(name_at(i));
+        if (s == NULL || PyList_Append(list, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(list);
+            return -1;
+        }
+        Py_DECREF(s);
+    }
+    PyObject *tuple = PyList_AsTuple(list);
+    Py_DECREF(list);
+    if (tuple == NULL || PyModule_AddObject(m, attr, tuple) < 0) {
+        Py_XDECREF(tuple);
+        return -1;
+    }
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__tensogram(void);
 
 PyMODINIT_FUNC PyInit__tensogram(void) {
@@ -671,7 +696,9 @@ PyMODINIT_FUNC PyInit__tensogram(void) {
     if (tgmpy_errors_init(m) < 0 || tgmpy_file_init(m) < 0 || tgmpy_stream_init(m) < 0 ||
         tgmpy_async_init(m) < 0 || tgmpy_codec_init(m) < 0 || tgmpy_converters_init(m) < 0 ||
         PyModule_AddIntConstant(m, "WIRE_VERSION", TGM_WIRE_VERSION) < 0 ||
-        PyModule_AddStringConstant(m, "LIBRARY_VERSION", tgm_version_string()) < 0) {
+        PyModule_AddStringConstant(m, "LIBRARY_VERSION", tgm_version_string()) < 0 ||
+        add_name_list(m, "MASK_METHODS", tgm_mask_method_name) < 0 ||
+        add_name_list(m, "COMPRESSIONS", tgm_compression_name) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -39,7 +39,7 @@ def _threads(threads) -> int:
     return t
 
 
-_MASK_METHODS = ("none", "rle", "roaring", "lz4", "zstd", "blosc2")
+_MASK_METHODS = _c.MASK_METHODS  # the library's list
 
 
 def _mask_tuple(allow_nan, allow_inf, nan_m, pos_m, neg_m, threshold):
@@ -249,9 +249,7 @@ def _stored_as_is(d: dict) -> bool:
 
 # The format's compressions; any other name is a user codec's
 # (register_codec), whose callbacks the library must run only once.
-_BUILTIN_COMPRESSIONS = frozenset(
-    ("none", "szip", "zstd", "lz4", "blosc2", "zfp", "sz3", "rle", "roaring")
-)
+_BUILTIN_COMPRESSIONS = frozenset(_c.COMPRESSIONS)  # the library's list
 
 
 def _user_codec(descs) -> bool:

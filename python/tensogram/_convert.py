@@ -34,7 +34,7 @@ _NO_NETCDF = (
 _GROUPINGS = {"merge_all": 0, "one_to_one": 1}
 _SPLITS = {"file": 0, "variable": 1, "record": 2}
 _ORDERS = {"auto": 0, "little": 1, "big": 2, "native": 3}
-_MASK_METHODS = ("none", "rle", "roaring", "lz4", "zstd", "blosc2")
+_MASK_METHODS = _c.MASK_METHODS  # the library's list
 
 
 def _hash(hash):

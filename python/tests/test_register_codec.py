@@ -418,6 +418,15 @@ def test_builtin_names_are_reserved(name):
     assert name not in tensogram.list_codecs()
 
 
+def test_extension_lists_are_the_librarys():
+    # The package checks names against these (read from the C library at
+    # import); the expected tuples here are an independent copy.
+    assert tensogram._tensogram.COMPRESSIONS == ("none", "szip", "zstd", "lz4", "blosc2", "zfp",
+                                                 "sz3", "rle", "roaring")
+    assert tensogram._tensogram.MASK_METHODS == ("none", "rle", "roaring", "lz4", "zstd",
+                                                 "blosc2")
+
+
 def test_bad_names_and_ids():
     for name, pattern in (("", "empty"), ("a b", "outside"), ("x" * 64, "longer than 63"),
                           ("caf\u00e9", "outside")):

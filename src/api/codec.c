@@ -1,7 +1,9 @@
 /* Exported functions of include/tensogram/codec.h: the user codec registry
- * and the helpers callbacks use (codecs/user.c does the work). */
+ * and the helpers callbacks use (codecs/user.c does the work); and
+ * tgm_compression_name, the built-in names beside them. */
 #include <stdarg.h>
 
+#include "codecs/codec.h"
 #include "codecs/user.h"
 #include "common/error.h"
 #include "tensogram/codec.h"
@@ -26,6 +28,15 @@ bool tgm_codec_lookup_id(uint32_t id, tgm_codec_info *out) {
 
 size_t tgm_codec_list(tgm_codec_info *out, size_t capacity) {
     return tgm__ucodec_list(out, capacity);
+}
+
+/* Declared in tensogram.h: "none", then the codec table's names. */
+const char *tgm_compression_name(size_t index) {
+    if (index == 0) {
+        return "none";
+    }
+    const tgm_codec *c = tgm__codec_at(index - 1);
+    return c != NULL ? c->name : NULL;
 }
 
 /* The helpers below run inside callbacks, in the middle of a library call:

@@ -367,6 +367,22 @@ static void test_reserved_and_ranges(void) {
     TT_CHECK_ERR(tgm_unregister_codec("Mixed-Case_1.2"), TGM_ERROR_OK);
 }
 
+/* tgm_compression_name lists the format's compressions (an independent
+ * copy here), and only those: a registered user codec is not among them. */
+static void test_compression_names(void) {
+    static const char *const names[] = {"none", "szip", "zstd", "lz4",    "blosc2",
+                                        "zfp",  "sz3",  "rle",  "roaring"};
+    const size_t n = sizeof names / sizeof names[0];
+    tgm_codec_def d = rle_def();
+    TT_CHECK_ERR(tgm_register_codec(&d), TGM_ERROR_OK);
+    for (size_t i = 0; i < n; i++) {
+        TT_CHECK_EQ_STR(tgm_compression_name(i), names[i]);
+    }
+    TT_CHECK(tgm_compression_name(n) == NULL);
+    TT_CHECK(tgm_compression_name(SIZE_MAX) == NULL);
+    TT_CHECK_ERR(tgm_unregister_codec(d.name), TGM_ERROR_OK);
+}
+
 static void test_misuse(void) {
     TT_CHECK_ERR(tgm_register_codec(NULL), TGM_ERROR_INVALID_ARG);
     tgm_codec_def d = rle_def();
@@ -1137,6 +1153,7 @@ int main(void) {
     TT_RUN(test_register_lookup_list);
     TT_RUN(test_conflicts);
     TT_RUN(test_reserved_and_ranges);
+    TT_RUN(test_compression_names);
     TT_RUN(test_misuse);
     TT_RUN(test_roundtrip);
     TT_RUN(test_range);
