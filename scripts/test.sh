@@ -31,7 +31,7 @@ bash scripts/check-install.sh build/release
 
 if [ "${TGM_SKIP_VALGRIND:-0}" != "1" ]; then
   echo "== valgrind over the CLI scenarios (memory errors and leaks fail them)"
-  TGM_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+  TGM_CLI_WRAPPER="valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
     ctest --test-dir build/release --output-on-failure -j "$jobs" -L cli
 fi
 
