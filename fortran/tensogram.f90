@@ -646,32 +646,7 @@ contains
       type(c_ptr) :: data
       real(c_float), pointer :: src(:), dst(:)
       call find_object(msg, iobj, 'float32', rank(out), e, data, err)
-      if (err /= TGM_ERROR_OK) return
-      select rank (out)
-      rank (0)
-         allocate (out)
-      rank (1)
-         allocate (out(e(1)))
-      rank (2)
-         allocate (out(e(1), e(2)))
-      rank (3)
-         allocate (out(e(1), e(2), e(3)))
-      rank (4)
-         allocate (out(e(1), e(2), e(3), e(4)))
-      rank (5)
-         allocate (out(e(1), e(2), e(3), e(4), e(5)))
-      rank (6)
-         allocate (out(e(1), e(2), e(3), e(4), e(5), e(6)))
-      rank (7)
-         allocate (out(e(1), e(2), e(3), e(4), e(5), e(6), e(7)))
-      rank default
-         err = TGM_ERROR_OBJECT
-         return
-      end select
-      if (product(e) == 0) return
-      call c_f_pointer(data, src, [product(e)])
-      call c_f_pointer(c_loc(out), dst, [product(e)])
-      dst(:) = src
+      include 'tensogram_to_array.inc'
    end subroutine to_array_f32
 
    subroutine to_array_f64(msg, iobj, out, err)
@@ -683,32 +658,7 @@ contains
       type(c_ptr) :: data
       real(c_double), pointer :: src(:), dst(:)
       call find_object(msg, iobj, 'float64', rank(out), e, data, err)
-      if (err /= TGM_ERROR_OK) return
-      select rank (out)
-      rank (0)
-         allocate (out)
-      rank (1)
-         allocate (out(e(1)))
-      rank (2)
-         allocate (out(e(1), e(2)))
-      rank (3)
-         allocate (out(e(1), e(2), e(3)))
-      rank (4)
-         allocate (out(e(1), e(2), e(3), e(4)))
-      rank (5)
-         allocate (out(e(1), e(2), e(3), e(4), e(5)))
-      rank (6)
-         allocate (out(e(1), e(2), e(3), e(4), e(5), e(6)))
-      rank (7)
-         allocate (out(e(1), e(2), e(3), e(4), e(5), e(6), e(7)))
-      rank default
-         err = TGM_ERROR_OBJECT
-         return
-      end select
-      if (product(e) == 0) return
-      call c_f_pointer(data, src, [product(e)])
-      call c_f_pointer(c_loc(out), dst, [product(e)])
-      dst(:) = src
+      include 'tensogram_to_array.inc'
    end subroutine to_array_f64
 
    subroutine to_array_i32(msg, iobj, out, err)
@@ -720,32 +670,7 @@ contains
       type(c_ptr) :: data
       integer(c_int32_t), pointer :: src(:), dst(:)
       call find_object(msg, iobj, 'int32', rank(out), e, data, err)
-      if (err /= TGM_ERROR_OK) return
-      select rank (out)
-      rank (0)
-         allocate (out)
-      rank (1)
-         allocate (out(e(1)))
-      rank (2)
-         allocate (out(e(1), e(2)))
-      rank (3)
-         allocate (out(e(1), e(2), e(3)))
-      rank (4)
-         allocate (out(e(1), e(2), e(3), e(4)))
-      rank (5)
-         allocate (out(e(1), e(2), e(3), e(4), e(5)))
-      rank (6)
-         allocate (out(e(1), e(2), e(3), e(4), e(5), e(6)))
-      rank (7)
-         allocate (out(e(1), e(2), e(3), e(4), e(5), e(6), e(7)))
-      rank default
-         err = TGM_ERROR_OBJECT
-         return
-      end select
-      if (product(e) == 0) return
-      call c_f_pointer(data, src, [product(e)])
-      call c_f_pointer(c_loc(out), dst, [product(e)])
-      dst(:) = src
+      include 'tensogram_to_array.inc'
    end subroutine to_array_i32
 
    subroutine to_array_i64(msg, iobj, out, err)
@@ -757,32 +682,7 @@ contains
       type(c_ptr) :: data
       integer(c_int64_t), pointer :: src(:), dst(:)
       call find_object(msg, iobj, 'int64', rank(out), e, data, err)
-      if (err /= TGM_ERROR_OK) return
-      select rank (out)
-      rank (0)
-         allocate (out)
-      rank (1)
-         allocate (out(e(1)))
-      rank (2)
-         allocate (out(e(1), e(2)))
-      rank (3)
-         allocate (out(e(1), e(2), e(3)))
-      rank (4)
-         allocate (out(e(1), e(2), e(3), e(4)))
-      rank (5)
-         allocate (out(e(1), e(2), e(3), e(4), e(5)))
-      rank (6)
-         allocate (out(e(1), e(2), e(3), e(4), e(5), e(6)))
-      rank (7)
-         allocate (out(e(1), e(2), e(3), e(4), e(5), e(6), e(7)))
-      rank default
-         err = TGM_ERROR_OBJECT
-         return
-      end select
-      if (product(e) == 0) return
-      call c_f_pointer(data, src, [product(e)])
-      call c_f_pointer(c_loc(out), dst, [product(e)])
-      dst(:) = src
+      include 'tensogram_to_array.inc'
    end subroutine to_array_i64
 
    ! ---- files ------------------------------------------------------------------------------------
