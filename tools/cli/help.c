@@ -4,6 +4,25 @@
 
 #include "cli.h"
 
+/* The pipeline options of the convert-* commands (and --help), the same
+ * for GRIB, NetCDF and tenbin inputs. */
+#define CONVERT_PIPELINE_OPTIONS                                                                   \
+    "      --encoding <ENC>\n"                                                                     \
+    "          Encoding to apply before storage: none (default) or simple_packing\n"               \
+    "          (float64 objects; others are stored without it)\n"                                  \
+    "          [possible values: none, simple_packing]\n"                                          \
+    "      --bits <N>\n"                                                                           \
+    "          Bits per value for simple_packing, 1 to 64 [default: 16]\n"                         \
+    "      --filter <FILTER>\n"                                                                    \
+    "          Byte-shuffle filter: none (default) or shuffle [possible values: none, shuffle]\n"  \
+    "      --compression <CODEC>\n"                                                                \
+    "          Compression codec: none (default), szip, zstd, lz4, or blosc2\n"                    \
+    "          [possible values: none, szip, zstd, lz4, blosc2]\n"                                 \
+    "      --compression-level <LEVEL>\n"                                                          \
+    "          Compression level (zstd, default 3; blosc2, default 5)\n"                           \
+    "  -h, --help\n"                                                                               \
+    "          Print help\n"
+
 static const char global_options[] =
     "Global options (accepted before or after the command):\n"
     "      --threads <THREADS>\n"
@@ -302,46 +321,30 @@ static const help_entry helps[] = {
                "Examples:\n"
                "  tensogram doctor\n"
                "  tensogram doctor --json\n"},
-    {"convert-grib",
-     "Convert GRIB messages to Tensogram format (requires ecCodes)\n"
-     "\n"
-     "Usage: tensogram convert-grib [OPTIONS] <INPUTS>...\n"
-     "\n"
-     "Arguments:\n"
-     "  <INPUTS>...  Input GRIB file(s) ('-' reads standard input)\n"
-     "\n"
-     "Options:\n"
-     "  -o, --output <OUTPUT>\n"
-     "          Output file (omit for stdout)\n"
-     "      --split\n"
-     "          Each GRIB message becomes a separate Tensogram message\n"
-     "      --all-keys\n"
-     "          Preserve all GRIB namespace keys under a \"grib\" sub-object\n"
-     "      --encoding <ENC>\n"
-     "          Encoding to apply before storage: none (default) or simple_packing\n"
-     "          (float64 objects; others are stored without it)\n"
-     "          [possible values: none, simple_packing]\n"
-     "      --bits <N>\n"
-     "          Bits per value for simple_packing, 1 to 64 [default: 16]\n"
-     "      --filter <FILTER>\n"
-     "          Byte-shuffle filter: none (default) or shuffle [possible values: none, shuffle]\n"
-     "      --compression <CODEC>\n"
-     "          Compression codec: none (default), szip, zstd, lz4, or blosc2\n"
-     "          [possible values: none, szip, zstd, lz4, blosc2]\n"
-     "      --compression-level <LEVEL>\n"
-     "          Compression level (zstd, default 3; blosc2, default 5)\n"
-     "  -h, --help\n"
-     "          Print help\n"
-     "\n"
-     "Every GRIB message becomes one float64 object ([Nj, Ni] for grids with\n"
-     "rows); points missing from a bitmap become NaN.  Each input file gives one\n"
-     "message (or one per GRIB message with --split).\n"
-     "\n"
-     "Examples:\n"
-     "  tensogram convert-grib forecast.grib2 -o forecast.tgm\n"
-     "  tensogram convert-grib forecast.grib2 --split --all-keys -o f.tgm\n"
-     "  tensogram convert-grib t.grib2 --encoding simple_packing --bits 16 \\\n"
-     "      --compression szip -o t.tgm\n"},
+    {"convert-grib", "Convert GRIB messages to Tensogram format (requires ecCodes)\n"
+                     "\n"
+                     "Usage: tensogram convert-grib [OPTIONS] <INPUTS>...\n"
+                     "\n"
+                     "Arguments:\n"
+                     "  <INPUTS>...  Input GRIB file(s) ('-' reads standard input)\n"
+                     "\n"
+                     "Options:\n"
+                     "  -o, --output <OUTPUT>\n"
+                     "          Output file (omit for stdout)\n"
+                     "      --split\n"
+                     "          Each GRIB message becomes a separate Tensogram message\n"
+                     "      --all-keys\n"
+                     "          Preserve all GRIB namespace keys under a \"grib\" "
+                     "sub-object\n" CONVERT_PIPELINE_OPTIONS "\n"
+                     "Every GRIB message becomes one float64 object ([Nj, Ni] for grids with\n"
+                     "rows); points missing from a bitmap become NaN.  Each input file gives one\n"
+                     "message (or one per GRIB message with --split).\n"
+                     "\n"
+                     "Examples:\n"
+                     "  tensogram convert-grib forecast.grib2 -o forecast.tgm\n"
+                     "  tensogram convert-grib forecast.grib2 --split --all-keys -o f.tgm\n"
+                     "  tensogram convert-grib t.grib2 --encoding simple_packing --bits 16 \\\n"
+                     "      --compression szip -o t.tgm\n"},
     {"convert-netcdf",
      "Convert NetCDF files to Tensogram format (requires libnetcdf)\n"
      "\n"
@@ -357,22 +360,7 @@ static const help_entry helps[] = {
      "          How to group variables into messages: file (default), variable,\n"
      "          record [default: file]\n"
      "      --cf\n"
-     "          Extract CF convention attributes into base[i][\"cf\"]\n"
-     "      --encoding <ENC>\n"
-     "          Encoding to apply before storage: none (default) or simple_packing\n"
-     "          (float64 objects; others are stored without it)\n"
-     "          [possible values: none, simple_packing]\n"
-     "      --bits <N>\n"
-     "          Bits per value for simple_packing, 1 to 64 [default: 16]\n"
-     "      --filter <FILTER>\n"
-     "          Byte-shuffle filter: none (default) or shuffle [possible values: none, shuffle]\n"
-     "      --compression <CODEC>\n"
-     "          Compression codec: none (default), szip, zstd, lz4, or blosc2\n"
-     "          [possible values: none, szip, zstd, lz4, blosc2]\n"
-     "      --compression-level <LEVEL>\n"
-     "          Compression level (zstd, default 3; blosc2, default 5)\n"
-     "  -h, --help\n"
-     "          Print help\n"
+     "          Extract CF convention attributes into base[i][\"cf\"]\n" CONVERT_PIPELINE_OPTIONS
      "\n"
      "Every numeric variable (sub-groups included) becomes one object; packed\n"
      "variables are unpacked to float64 with fill values as NaN; char, string\n"
@@ -426,23 +414,8 @@ static const help_entry helps[] = {
      "          Output file (omit for stdout)\n"
      "      --byte-order <ORDER>\n"
      "          Byte order of the input (tenbin files carry none): auto\n"
-     "          (default: recognised from the first chunk), little, big, native\n"
-     "      --encoding <ENC>\n"
-     "          Encoding to apply before storage: none (default) or simple_packing\n"
-     "          (float64 objects; others are stored without it)\n"
-     "          [possible values: none, simple_packing]\n"
-     "      --bits <N>\n"
-     "          Bits per value for simple_packing, 1 to 64 [default: 16]\n"
-     "      --filter <FILTER>\n"
-     "          Byte-shuffle filter: none (default) or shuffle [possible values: none, shuffle]\n"
-     "      --compression <CODEC>\n"
-     "          Compression codec: none (default), szip, zstd, lz4, or blosc2\n"
-     "          [possible values: none, szip, zstd, lz4, blosc2]\n"
-     "      --compression-level <LEVEL>\n"
-     "          Compression level (zstd, default 3; blosc2, default 5)\n"
-     "  -h, --help\n"
-     "          Print help\n"
-     "\n"
+     "          (default: recognised from the first chunk), little, big, "
+     "native\n" CONVERT_PIPELINE_OPTIONS "\n"
      "Each .ten file (one list of arrays) becomes one message with one object\n"
      "per array; a non-empty info name goes to base[i].name.  Arrays holding NaN\n"
      "or Inf need --allow-nan / --allow-inf.\n"
