@@ -9,8 +9,9 @@
  *  3. async: 300 concurrent tasks through tgm_async_* with two workers
  *     (pending remote reads hold no thread): round trips, requests, peak
  *     resident memory and threads while they are in flight;
- *  4. large object download: decode_object of a 512 MiB object against
- *     `curl` fetching the same bytes from the same nginx.
+ *  4. large object download: read_message and decode_object of a large
+ *     raw and a zstd object against `curl` fetching the same bytes from
+ *     the same nginx, and libcurl's easy interface into a new buffer.
  *
  * Environment: TGM_TEST_NGINX_HTTP, TGM_TEST_NGINX_GEN (files generated
  * here are served as /gen/), TGM_BENCH_PROXY, TGM_BENCH_LATENCY_MS. */
@@ -22,6 +23,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "tensogram/tensogram.h"
 #include "tensogram/tensogram_async.h"
@@ -51,7 +54,8 @@ static void die(const char *what, tgm_error e) {
 
 /* N messages of one float32 object of nelem values (header-indexed), or
  * footer-indexed through the streaming encoder (back-filled lengths). */
-static void make_file(const char *name, size_t nmsg, size_t nelem, int footer) {
+static void make_file_c(const char *name, size_t nmsg, size_t nelem, int footer,
+                        const char *compression) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", gen, name);
     struct stat st;
@@ -69,8 +73,8 @@ static void make_file(const char *name, size_t nmsg, size_t nelem, int footer) {
         snprintf(desc, sizeof desc,
                  "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%zu],\"strides\":[1],"
                  "\"dtype\":\"float32\",\"encoding\":\"none\",\"filter\":\"none\","
-                 "\"compression\":\"none\"}",
-                 nelem);
+                 "\"compression\":\"%s\"%s}",
+                 nelem, compression, strcmp(compression, "zstd") == 0 ? ",\"zstd_level\":1" : "");
         if (!footer) {
             char meta[512];
             snprintf(meta, sizeof meta, "{\"base\":[{\"step\":%zu}],\"descriptors\":[%s]}", m,
@@ -97,6 +101,10 @@ static void make_file(const char *name, size_t nmsg, size_t nelem, int footer) {
     }
     free(v);
     tgm_file_close(f);
+}
+
+static void make_file(const char *name, size_t nmsg, size_t nelem, int footer) {
+    make_file_c(name, nmsg, nelem, footer, "none");
 }
 
 static const char *concurrency; /* max_concurrency storage option, NULL = default */
@@ -371,52 +379,170 @@ static double run_curl(const char *url, uint64_t a, uint64_t b) {
     return t;
 }
 
+/* libcurl's easy interface writing the same bytes into a fresh buffer of
+ * their size: what any client that keeps the bytes pays (page faults on
+ * new memory and one copy out of libcurl's buffer), on one connection. */
+typedef struct membuf {
+    uint8_t *p;
+    size_t len, cap;
+} membuf;
+
+static size_t mem_write(char *d, size_t sz, size_t n, void *ud) {
+    membuf *m = ud;
+    size_t k = sz * n;
+    if (m->len + k > m->cap) {
+        return 0;
+    }
+    memcpy(m->p + m->len, d, k);
+    m->len += k;
+    return k;
+}
+
+static double run_easy(const char *url, uint64_t a, uint64_t b) {
+    char range[64];
+    snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, a, b);
+    double t0 = now();
+    membuf m = {malloc((size_t)(b - a + 1)), 0, (size_t)(b - a + 1)};
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_RANGE, range);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, mem_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &m);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024L);
+    CURLcode rc = curl_easy_perform(e);
+    curl_easy_cleanup(e);
+    free(m.p);
+    double t = now() - t0;
+    if (rc != CURLE_OK || m.len != m.cap) {
+        fprintf(stderr, "bench_remote: libcurl failed (%d)\n", (int)rc);
+        exit(1);
+    }
+    return t;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-/* The machine may be shared: each repetition times curl and our two reads
- * back to back, and the ratios are taken per repetition (median reported),
- * so a load change between repetitions does not bias the comparison. */
-static void throughput(void) {
-    const size_t nelem = (size_t)128 << 20; /* 512 MiB of float32 */
-    make_file("large.tgm", 1, nelem, 0);
-    char url[1024];
-    snprintf(url, sizeof url, "%s/gen/large.tgm", http);
-    tgm_file_t *f = open_url(http, "gen/large.tgm");
-    uint64_t moff, mlen;
-    CHECK("layout", tgm_file_message_layout(f, 0, &moff, &mlen));
-    enum { REPS = 7 };
-    double t_obj[REPS], t_msg[REPS], t_curl[REPS], r_obj[REPS], r_msg[REPS];
-    for (int rep = 0; rep < REPS; rep++) {
-        t_curl[rep] = run_curl(url, moff, moff + mlen - 1);
-        double t0 = now();
-        tgm_message_t *o;
-        CHECK("object", tgm_file_decode_object(f, 0, 0, 1, 0, 0, &o));
-        t_obj[rep] = now() - t0;
-        tgm_message_free(o);
-        t0 = now();
-        tgm_bytes_t b;
-        CHECK("read", tgm_file_read_message(f, 0, &b));
-        t_msg[rep] = now() - t0;
-        tgm_bytes_free(b);
-        r_obj[rep] = t_curl[rep] / t_obj[rep];
-        r_msg[rep] = t_curl[rep] / t_msg[rep];
+static void print_uptime(void) {
+    FILE *p = popen("uptime", "r");
+    char line[256];
+    if (p != NULL && fgets(line, sizeof line, p) != NULL) {
+        printf("\nuptime:%s", line);
     }
-    qsort(t_obj, REPS, sizeof(double), cmp_double);
-    qsort(t_msg, REPS, sizeof(double), cmp_double);
-    qsort(t_curl, REPS, sizeof(double), cmp_double);
-    qsort(r_obj, REPS, sizeof(double), cmp_double);
-    qsort(r_msg, REPS, sizeof(double), cmp_double);
-    double mib = (double)mlen / (1 << 20);
-    printf("| decode_object (512 MiB float32, decoded) | %7.0f MiB/s | %7.0f MiB/s | %5.2fx |\n",
-           mib / t_obj[0], mib / t_obj[REPS / 2], r_obj[REPS / 2]);
-    printf("| read_message (raw bytes)                 | %7.0f MiB/s | %7.0f MiB/s | %5.2fx |\n",
-           mib / t_msg[0], mib / t_msg[REPS / 2], r_msg[REPS / 2]);
-    printf("| curl -o /dev/null, same bytes (baseline) | %7.0f MiB/s | %7.0f MiB/s | %5.2fx |\n",
-           mib / t_curl[0], mib / t_curl[REPS / 2], 1.0);
-    tgm_file_close(f);
+    if (p != NULL) {
+        pclose(p);
+    }
+}
+
+enum { REPS_MAX = 15, CASES = 8 };
+
+typedef struct tcase {
+    const char *label;
+    int file;   /* 0 raw, 1 zstd */
+    int kind;   /* 0 curl CLI, 1 libcurl to memory, 2 read_message, 3 decode_object,
+                   4 decode_object of the local file (no network) */
+    int verify; /* decode_object's verify_hash */
+    double t[REPS_MAX], ratio[REPS_MAX];
+} tcase;
+
+/* The machine may be shared: each repetition times every case back to
+ * back, and ratios to the same file's `curl` are taken per repetition
+ * (median reported), so a load change between repetitions does not bias
+ * the comparison.  TGM_BENCH_MIB sets the object size (default 256),
+ * TGM_BENCH_REPS the repetitions (default 7). */
+static void throughput(void) {
+    const char *e = getenv("TGM_BENCH_MIB");
+    size_t mib_obj = e != NULL ? (size_t)atol(e) : 256;
+    e = getenv("TGM_BENCH_REPS");
+    int reps = e != NULL ? atoi(e) : 7;
+    reps = reps < 1 ? 1 : reps > REPS_MAX ? REPS_MAX : reps;
+    const size_t nelem = mib_obj << 18; /* float32 */
+    char name[2][64], url[2][1024], rel[2][96];
+    const char *comp[2] = {"none", "zstd"};
+    uint64_t moff[2], mlen[2];
+    tgm_file_t *f[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(name[k], sizeof name[k], "large-%zu-%s.tgm", mib_obj, comp[k]);
+        make_file_c(name[k], 1, nelem, 0, comp[k]);
+        snprintf(rel[k], sizeof rel[k], "gen/%s", name[k]);
+        snprintf(url[k], sizeof url[k], "%s/%s", http, rel[k]);
+        f[k] = open_url(http, rel[k]);
+        CHECK("layout", tgm_file_message_layout(f[k], 0, &moff[k], &mlen[k]));
+    }
+    tcase cs[CASES] = {
+        {"`curl -o /dev/null` (baseline)", 0, 0, 0, {0}, {0}},
+        {"libcurl easy into a new buffer", 0, 1, 0, {0}, {0}},
+        {"`read_message`", 0, 2, 0, {0}, {0}},
+        {"`decode_object`", 0, 3, 0, {0}, {0}},
+        {"`decode_object`, verify_hash", 0, 3, 1, {0}, {0}},
+        {"zstd: `curl -o /dev/null` (baseline)", 1, 0, 0, {0}, {0}},
+        {"zstd: `decode_object`, verify_hash", 1, 3, 1, {0}, {0}},
+        {"zstd: `decode_object` of the local file, verify_hash", 1, 4, 1, {0}, {0}},
+    };
+    tgm_file_t *local[2];
+    for (int k = 0; k < 2; k++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", gen, name[k]);
+        CHECK(path, tgm_file_open(path, &local[k]));
+    }
+    /* TGM_BENCH_CASES: a bit mask of the cases to run (profiling). */
+    e = getenv("TGM_BENCH_CASES");
+    unsigned mask = e != NULL ? (unsigned)strtoul(e, NULL, 0) : ~0u;
+    print_uptime();
+    for (int rep = 0; rep < reps; rep++) {
+        double base[2] = {1, 1};
+        for (int c = 0; c < CASES; c++) {
+            tcase *x = &cs[c];
+            if (!(mask & (1u << c))) {
+                continue;
+            }
+            int k = x->file;
+            double t0 = now(), t;
+            if (x->kind == 0) {
+                t = run_curl(url[k], moff[k], moff[k] + mlen[k] - 1);
+                base[k] = t;
+            } else if (x->kind == 1) {
+                t = run_easy(url[k], moff[k], moff[k] + mlen[k] - 1);
+            } else if (x->kind == 2) {
+                tgm_bytes_t b;
+                CHECK("read", tgm_file_read_message(f[k], 0, &b));
+                t = now() - t0;
+                tgm_bytes_free(b);
+            } else {
+                tgm_message_t *o;
+                CHECK("object", tgm_file_decode_object(x->kind == 4 ? local[k] : f[k], 0, 0, 1, 0,
+                                                       x->verify, &o));
+                t = now() - t0;
+                tgm_message_free(o);
+            }
+            x->t[rep] = t;
+            x->ratio[rep] = base[k] / t;
+        }
+    }
+    printf("\n| %zu MiB object, %d repetitions | best | median | median ratio to curl |\n"
+           "|---|---:|---:|---:|\n",
+           mib_obj, reps);
+    for (int c = 0; c < CASES; c++) {
+        tcase *x = &cs[c];
+        if (!(mask & (1u << c))) {
+            continue;
+        }
+        qsort(x->t, (size_t)reps, sizeof(double), cmp_double);
+        qsort(x->ratio, (size_t)reps, sizeof(double), cmp_double);
+        double m = (double)mlen[x->file] / (1 << 20);
+        printf("| %s | %7.0f MiB/s | %7.0f MiB/s | %5.2fx |\n", x->label, m / x->t[0],
+               m / x->t[reps / 2], x->ratio[reps / 2]);
+    }
+    printf("\n(zstd rows: MiB/s of compressed bytes over the wire; the object is %.0f MiB "
+           "decoded, %.0f MiB compressed)\n",
+           (double)nelem * 4 / (1 << 20), (double)mlen[1] / (1 << 20));
+    print_uptime();
+    for (int k = 0; k < 2; k++) {
+        tgm_file_close(f[k]);
+        tgm_file_close(local[k]);
+    }
 }
 
 static void async_section(void) {
@@ -448,7 +574,6 @@ int main(void) {
         return 0;
     }
     if (only != NULL && strcmp(only, "throughput") == 0) {
-        printf("| operation | best | median | median ratio to curl |\n|---|---:|---:|---:|\n");
         throughput();
         return 0;
     }
@@ -478,8 +603,7 @@ int main(void) {
     batch("gen/batch300-large.tgm", 300);
     concurrency = NULL;
     async_section();
-    printf("\nLarge object over HTTP/1.1 from the same nginx (no added latency), best of 3\n\n");
-    printf("| operation | throughput | vs curl |\n|---|---:|---:|\n");
+    printf("\nLarge object over HTTP/1.1 from the same nginx (no added latency)\n");
     throughput();
     return 0;
 }

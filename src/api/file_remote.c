@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "codecs/stream_zstd.h"
 #include "common/alloc.h"
 #include "common/checked.h"
 #include "common/endian.h"
@@ -28,9 +29,10 @@
 #define DESC_TAIL ((uint64_t)16 << 10)
 /* Batched reads hold at most this much frame data at a time. */
 #define BATCH_WINDOW ((uint64_t)256 << 20)
-/* Raw objects (no encoding, filter, compression or masks) of at least this
- * size are read straight into the caller's result from their payload,
- * once their descriptor is known; element ranges of frames from
+/* Objects of at least this size whose payload is the result (no encoding,
+ * filter, compression or masks) or one zstd stream of it are streamed once
+ * their descriptor is known: read straight into the result, or decoded
+ * while they arrive (streamed_object); element ranges of frames from
  * FAST_RANGE_MIN on read only the elements. */
 #define FAST_OBJECT_MIN ((uint64_t)1 << 20)
 #define FAST_RANGE_MIN ((uint64_t)64 << 10)
@@ -328,10 +330,46 @@ static void to_native(const tgm_obj_ref *ref, bool native, uint8_t *data, size_t
     }
 }
 
-/* A large raw object read straight into its result.  *done false: not
- * such an object (or its descriptor is not readable this way). */
-static tgm_error fast_object(tgm_file_t *f, const obj_loc *l, size_t j,
-                             const tgm_api_decode_opts *o, tgm_message_t **out, bool *done) {
+/* Compressed with zstd and nothing else: the payload is one zstd stream
+ * of the result (streaming decode, codecs/stream_zstd.h). */
+static bool zstd_object(const tgm_obj_ref *ref) {
+    const tgm_descriptor *d = &ref->desc;
+    return strcmp(d->encoding, "none") == 0 && strcmp(d->filter, "none") == 0 &&
+           strcmp(d->compression, "zstd") == 0 && !d->has_masks && d->dtype != TGM_DT_BITMASK &&
+           !d->num_elements_overflow && ref->payload_len == ref->region_len;
+}
+
+/* What runs over a large object's payload while it arrives (on the
+ * calling thread, behind the download): the hash of the frame's hashed
+ * bytes and, for zstd, the decoder writing the result.  A decoder failure
+ * is only noted: the frame is still read whole, and decoded again by the
+ * ordinary path for its exact outcome. */
+typedef struct payload_sink {
+    tgm_hasher *h;
+    tgm_zstd_dstream *z;
+    bool z_failed;
+} payload_sink;
+
+static tgm_error payload_consume(void *user, const uint8_t *data, size_t n) {
+    payload_sink *ps = user;
+    if (ps->h != NULL) {
+        tgm__hasher_update(ps->h, data, n);
+    }
+    if (ps->z != NULL && !ps->z_failed && tgm__zstd_dstream_feed(ps->z, data, n) != TGM_ERROR_OK) {
+        tgm__clear_error();
+        ps->z_failed = true;
+    }
+    return TGM_ERROR_OK;
+}
+
+/* A large object whose payload is the result (raw) or one zstd stream of
+ * it, streamed: the raw payload lands straight in the result, a zstd
+ * payload is decoded as it arrives, and the frame's hash (verify_hash) is
+ * computed over the bytes as they arrive, so the work on the data overlaps
+ * the download instead of following it.  *done false: not such an object
+ * (the whole-frame path decides). */
+static tgm_error streamed_object(tgm_file_t *f, const obj_loc *l, size_t j,
+                                 const tgm_api_decode_opts *o, tgm_message_t **out, bool *done) {
     *done = false;
     const obj_loc *lp = l;
     TGM_TRY(describe_frames(f, &lp, &j, 1));
@@ -340,14 +378,30 @@ static tgm_error fast_object(tgm_file_t *f, const obj_loc *l, size_t j,
         return tgm__oom(sizeof *m, "message");
     }
     tgm_error err = TGM_ERROR_OK;
+    payload_sink ps = {NULL, NULL, false};
+    uint8_t *frame = NULL;
     tgm_obj_ref ref;
     uint64_t slot = 0;
-    if (!cached_descriptor(f, l, j, &m->d.arena, &ref, &slot) || !raw_object(&ref)) {
+    const uint8_t *head, *tail;
+    size_t tl;
+    if (!cached_descriptor(f, l, j, &m->d.arena, &ref, &slot) ||
+        !tgm__rfile_get_ends(tgm__file_remote(f), l->msg, j, &head, &tail, &tl)) {
         goto cleanup; /* *done stays false */
     }
-    size_t n;
-    TGM_CHECK(tgm__pipeline_precheck(&ref.desc, ref.payload_len, &n));
-    if (n != ref.payload_len) {
+    bool raw = raw_object(&ref), zstd = !raw && zstd_object(&ref);
+    size_t n, plen = ref.payload_len;
+    uint64_t frame_len = l->frame_len;
+    uint64_t payload_end = TGM_FRAME_HEADER_SIZE + (uint64_t)plen;
+    /* The hashed bytes are the payload and what follows it up to the
+     * footer, which must be in the cached tail. */
+    bool hashable = (tgm__rd_be16(head + 6) & TGM_FF_HASH_PRESENT) &&
+                    frame_len - tl <= payload_end &&
+                    payload_end <= frame_len - TGM_DATA_FRAME_FOOTER_SIZE;
+    if ((!raw && !zstd) || (o->verify_hash && !hashable)) {
+        goto cleanup;
+    }
+    TGM_CHECK(tgm__pipeline_precheck(&ref.desc, plen, &n));
+    if (raw && n != plen) {
         goto cleanup;
     }
     TGM_CHECK(copy_meta(&m->d.arena, &l->lay->meta, l->lay->nindex, &m->d.meta));
@@ -359,8 +413,55 @@ static tgm_error fast_object(tgm_file_t *f, const obj_loc *l, size_t j,
     d->data = tgm__malloc(n ? n : 1);
     TGM_FAIL_IF(d->data == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes", n);
     d->len = n;
-    TGM_CHECK(tgm__source_read(tgm__file_source(f),
-                               l->msg_off + l->frame_off + TGM_FRAME_HEADER_SIZE, d->data, n));
+    if (o->verify_hash) {
+        TGM_CHECK(tgm__hasher_new(&ps.h));
+    }
+    uint8_t *dst = d->data;
+    if (zstd) {
+        /* The compressed bytes go into a copy of the frame (kept whole
+         * for the ordinary path, should the streaming decode fail). */
+        frame = tgm__malloc((size_t)frame_len);
+        TGM_FAIL_IF(frame == NULL, TGM_ERROR_ENCODING, "out of memory for %llu bytes",
+                    (unsigned long long)frame_len);
+        dst = frame + TGM_FRAME_HEADER_SIZE;
+        if (tgm__zstd_dstream_new(d->data, n, &ps.z) != TGM_ERROR_OK) {
+            tgm__clear_error();
+            goto cleanup; /* *done stays false */
+        }
+    }
+    TGM_CHECK(tgm__remote_read_streamed(tgm__file_source(f),
+                                        l->msg_off + l->frame_off + TGM_FRAME_HEADER_SIZE, dst,
+                                        plen, payload_consume, &ps));
+    const uint8_t *rest = tail + (tl - (frame_len - payload_end));
+    size_t rest_len = (size_t)(frame_len - TGM_DATA_FRAME_FOOTER_SIZE - payload_end);
+    bool hash_ok = true;
+    if (ps.h != NULL) {
+        tgm__hasher_update(ps.h, rest, rest_len);
+        hash_ok = tgm__hasher_digest(ps.h) == slot;
+    }
+    if (zstd && (!hash_ok || ps.z_failed || tgm__zstd_dstream_end(ps.z) != TGM_ERROR_OK)) {
+        /* The ordinary path gives this frame's exact outcome. */
+        tgm__clear_error();
+        memcpy(frame, head, TGM_FRAME_HEADER_SIZE);
+        memcpy(frame + (frame_len - tl), tail, tl);
+        tgm_message_free(m);
+        m = NULL;
+        *done = frame_matches(frame, frame_len);
+        if (*done) {
+            err = object_from_frame(l, j, frame, o, out);
+        }
+        goto cleanup;
+    }
+    if (!hash_ok) {
+        char e[17], c[17];
+        tgm__hash_hex(slot, e);
+        tgm__hash_hex(tgm__hasher_digest(ps.h), c);
+        tgm__fail_raw(TGM_ERROR_HASH_MISMATCH, "hash mismatch on object %zu: expected %s, got %s",
+                      j, e, c);
+        tgm__set_error_object_index((int64_t)j);
+        err = TGM_ERROR_HASH_MISMATCH;
+        goto cleanup;
+    }
     to_native(&ref, o->native_byte_order, d->data, n);
     d->has_hash = slot != 0;
     if (slot != 0) {
@@ -368,8 +469,11 @@ static tgm_error fast_object(tgm_file_t *f, const obj_loc *l, size_t j,
     }
     *done = true;
     *out = m;
-    return TGM_ERROR_OK;
+    m = NULL;
 cleanup:
+    tgm__zstd_dstream_free(ps.z);
+    tgm__hasher_free(ps.h);
+    tgm__free(frame);
     tgm_message_free(m);
     return err;
 }
@@ -452,8 +556,8 @@ tgm_error tgm__api_remote_object(tgm_file_t *f, size_t i, size_t j, const tgm_ap
     if (!l.usable) {
         return TGM_ERROR_OK;
     }
-    if (!o->verify_hash && l.frame_len >= FAST_OBJECT_MIN) {
-        TGM_TRY(fast_object(f, &l, j, o, out, done));
+    if (l.frame_len >= FAST_OBJECT_MIN) {
+        TGM_TRY(streamed_object(f, &l, j, o, out, done));
         if (*done) {
             return TGM_ERROR_OK;
         }

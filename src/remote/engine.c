@@ -125,6 +125,7 @@ tgm_error tgm__net_submit(tgm_net *n, tgm_net_req *r) {
     r->msg[0] = '\0';
     r->status = 0;
     r->got = 0;
+    r->base = 0;
     r->total = UINT64_MAX;
     r->etag[0] = '\0';
     r->attempts = 0;
@@ -353,11 +354,11 @@ static bool accept_response_status(tgm_net_req *r, long status) {
             req_fail(r, false, "HTTP 206 without a usable Content-Range header");
             return false;
         }
-        if (r->cr_start != r->off || r->cr_end > last) {
+        if (r->cr_start != r->off + r->base || r->cr_end > last) {
             req_fail(r, false,
                      "the server answered bytes %" PRIu64 "-%" PRIu64 " instead of %" PRIu64
                      "-%" PRIu64 " (wrong Content-Range)",
-                     r->cr_start, r->cr_end, r->off, last);
+                     r->cr_start, r->cr_end, r->off + r->base, last);
             return false;
         }
         if (r->cr_end < last &&
@@ -366,14 +367,28 @@ static bool accept_response_status(tgm_net_req *r, long status) {
                      "the server answered bytes %" PRIu64 "-%" PRIu64 " of %s instead of %" PRIu64
                      "-%" PRIu64,
                      r->cr_start, r->cr_end,
-                     r->cr_total == UINT64_MAX ? "an object of unknown size" : "the object", r->off,
-                     last);
+                     r->cr_total == UINT64_MAX ? "an object of unknown size" : "the object",
+                     r->off + r->base, last);
+            return false;
+        }
+        if (r->check_total && r->cr_total != UINT64_MAX && r->cr_total != r->expect_total) {
+            req_fail(r, false,
+                     "%s changed while being read: its size is now %" PRIu64
+                     " bytes, it was %" PRIu64,
+                     r->conf->display, r->cr_total, r->expect_total);
+            return false;
+        }
+        if (r->expect_etag != NULL && r->expect_etag[0] != '\0' && r->etag[0] != '\0' &&
+            strcmp(r->expect_etag, r->etag) != 0) {
+            req_fail(r, false,
+                     "%s changed while being read (ETag %s, now %s): refusing to mix versions",
+                     r->conf->display, r->expect_etag, r->etag);
             return false;
         }
         r->total = r->cr_total;
         return true;
     }
-    if (status == 200 && r->off == 0 && r->clip_at_eof && r->content_length >= 0 &&
+    if (status == 200 && r->off == 0 && r->base == 0 && r->clip_at_eof && r->content_length >= 0 &&
         (uint64_t)r->content_length <= r->len) {
         /* The whole object, smaller than the range asked for: these are the
          * right bytes. */
@@ -408,12 +423,15 @@ static size_t on_write(char *data, size_t size, size_t nitems, void *ud) {
         return k == n ? n : 0;
     }
     uint64_t want = expected_len(r);
-    if (r->got + n > want) {
+    if (r->got - r->base + n > want) {
         req_fail(r, false, "the server sent more bytes than the %" PRIu64 " announced", want);
         return 0;
     }
     memcpy(r->dst + r->got, data, n);
     r->got += n;
+    if (r->progress != NULL) {
+        r->progress(r);
+    }
     return n;
 }
 
@@ -441,7 +459,7 @@ static long ceil_seconds(uint64_t ms) { return (long)((ms + 999) / 1000); }
 static bool setup_easy(tgm_net_req *r, CURL *e) {
     const tgm_remote_conf *c = r->conf;
     char range[64];
-    snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, r->off, r->off + r->len - 1);
+    snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, r->off + r->base, r->off + r->len - 1);
     bool ok = curl_easy_setopt(e, CURLOPT_URL, c->url) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_RANGE, range) == CURLE_OK;
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -568,7 +586,10 @@ static bool start(tgm_net *n, tgm_net_req *r) {
     r->retry_after_ms = -1;
     r->errbody_len = 0;
     r->errbody[0] = '\0';
-    r->got = 0;
+    if (r->progress == NULL || r->got >= r->len) {
+        r->got = 0; /* start over */
+    }
+    r->base = r->got;
     r->status = 0;
     r->etag[0] = '\0';
     r->total = UINT64_MAX;
@@ -691,7 +712,7 @@ static void finish(tgm_net *n, tgm_net_req *r, CURLcode rc) {
         r->status = s;
     }
     stop(n, r);
-    atomic_fetch_add(&c->bytes, r->got);
+    atomic_fetch_add(&c->bytes, r->got - r->base);
     bool retry = false;
     bool ok = false;
     uint64_t last = r->off + r->len - 1;
@@ -724,11 +745,11 @@ static void finish(tgm_net *n, tgm_net_req *r, CURLcode rc) {
         /* A refused connection is retried twice only (a server restarting):
          * nobody listening is otherwise a long wait for a clear error. */
         retry = retryable_curl(rc) && !(rc == CURLE_COULDNT_CONNECT && r->attempts > 2);
-    } else if (r->got != expected_len(r)) {
+    } else if (r->got - r->base != expected_len(r)) {
         snprintf(r->msg, sizeof r->msg,
                  "truncated response: %" PRIu64 " of %" PRIu64 " bytes received for bytes %" PRIu64
                  "-%" PRIu64 " of %s",
-                 r->got, expected_len(r), r->off, last, c->display);
+                 r->got - r->base, expected_len(r), r->off + r->base, last, c->display);
         retry = true;
     } else {
         ok = true;
@@ -739,6 +760,9 @@ static void finish(tgm_net *n, tgm_net_req *r, CURLcode rc) {
         return;
     }
     uint64_t now = tgm__net_now_ms();
+    if (retry && r->progress != NULL && r->got == r->len) {
+        retry = false; /* every byte is in place already: nothing to resume */
+    }
     if (retry && !r->cancel && r->attempts <= c->max_retries &&
         now - r->first_ms < c->retry_timeout_ms) {
         uint64_t shift = r->attempts - 1 < 30 ? r->attempts - 1 : 30;

@@ -60,6 +60,19 @@ struct tgm_net_req {
     uint8_t *dst;          /* len bytes of caller memory */
     tgm_net_done_fn done;  /* completion callback (network thread) */
     void *user;            /* for the caller */
+    /* Optional version pinning: a response whose ETag differs from a
+     * non-empty expect_etag, or (check_total) whose Content-Range reports
+     * another object size than expect_total, is refused before any of its
+     * bytes reach dst (the object changed; not retried). */
+    const char *expect_etag;
+    bool check_total;
+    uint64_t expect_total;
+    /* Optional: called on the network thread each time body bytes have
+     * landed in dst (`got` is then how many are in place, from dst[0];
+     * it never decreases).  With it, an attempt after a failed one asks
+     * only for the bytes not yet in place (a resumed range) instead of
+     * starting over, so bytes already handed on are never rewritten. */
+    void (*progress)(tgm_net_req *req);
 
     /* ---- results, valid when `done` runs ---- */
     tgm_error err;     /* TGM_ERROR_OK, TGM_ERROR_REMOTE, TGM_ERROR_CANCELLED */
@@ -81,6 +94,7 @@ struct tgm_net_req {
     uint64_t first_ms;                   /* monotonic time of the first attempt */
     uint64_t due_ms;                     /* when a waiting retry starts */
     long retry_after_ms;                 /* from a Retry-After header, -1 when none */
+    uint64_t base;                       /* bytes in place when this attempt started */
     uint64_t cr_start, cr_end, cr_total; /* parsed Content-Range */
     bool have_cr;
     int64_t content_length;

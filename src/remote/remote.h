@@ -61,6 +61,23 @@ tgm_error tgm__remote_read_async(tgm_source *src, const tgm_source_range *r, siz
  * TGM_ERROR_CANCELLED. */
 void tgm__remote_read_cancel(tgm_remote_read *op);
 
+/* Streamed read of a large range: len bytes at off straight into dst (no
+ * cache, no intermediate copy), in parts of a few MiB fetched in order, a
+ * few at a time.  While the bytes arrive, `consume` (may be NULL) runs on
+ * the calling thread over each newly arrived stretch: every byte of dst
+ * exactly once, in order, as (dst + done, n); bytes handed to it are in
+ * place for good (retries resume after them).  So work on the data, a
+ * hash or a streaming decoder, overlaps the download.  The same checks as
+ * read_many apply (exact ranges, the object's size and ETag as at open,
+ * each response checked before its bytes are written), but consume may
+ * have seen a prefix of a read that then fails: its outcome is void unless
+ * this returns TGM_ERROR_OK.  An error from consume stops the transfers
+ * and is returned as is.  Errors: TGM_ERROR_IO (past the end),
+ * TGM_ERROR_REMOTE, consume's. */
+typedef tgm_error (*tgm_remote_consume)(void *user, const uint8_t *data, size_t n);
+tgm_error tgm__remote_read_streamed(tgm_source *src, uint64_t off, void *dst, size_t len,
+                                    tgm_remote_consume consume, void *user);
+
 /* Deferred reads: running an operation written for blocking reads without
  * blocking (the async API's remote operations hold no thread while the
  * network works).  While `d` is active on a thread, reads of d's source

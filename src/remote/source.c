@@ -13,6 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #include "common/alloc.h"
 #include "common/error.h"
@@ -109,6 +113,15 @@ static void cache_put(remote_source *s, uint64_t off, const uint8_t *data, size_
 }
 
 /* ---- read operations ------------------------------------------------------------------ */
+
+/* Every read after the opening one must be of the version the opening read
+ * saw: the engine refuses a response of another size or ETag before any of
+ * its bytes are written (s->etag and the size are set once, at open). */
+static void pin_version(const remote_source *s, tgm_net_req *r) {
+    r->expect_etag = s->etag;
+    r->check_total = true;
+    r->expect_total = s->base.size;
+}
 
 /* One planned request. */
 typedef struct plan_req {
@@ -279,6 +292,7 @@ static tgm_error add_req(tgm_remote_read *op, size_t *cap, uint64_t off, uint64_
         dst = p->temp;
     }
     p->net.conf = op->src->conf;
+    pin_version(op->src, &p->net);
     p->net.off = off;
     p->net.len = len;
     p->net.dst = dst;
@@ -430,6 +444,8 @@ struct tgm_remote_defer {
 
 static tgm_error defer_read(tgm_remote_defer *d, const tgm_source_range *r, size_t n, bool keep);
 static _Thread_local tgm_remote_defer *tl_defer;
+/* A single read of at least this many bytes is a streamed read (below). */
+#define STREAM_MIN ((uint64_t)16 << 20)
 
 static tgm_error remote_read_many(tgm_source *src, const tgm_source_range *r, size_t n, bool keep) {
     remote_source *s = (remote_source *)src;
@@ -458,6 +474,9 @@ static tgm_error remote_read_many(tgm_source *src, const tgm_source_range *r, si
 }
 
 static tgm_error remote_read_at(tgm_source *src, uint64_t off, void *dst, size_t n) {
+    if (n >= STREAM_MIN && tl_defer == NULL) {
+        return tgm__remote_read_streamed(src, off, dst, n, NULL, NULL);
+    }
     tgm_source_range r = {off, n, dst};
     return remote_read_many(src, &r, 1, false);
 }
@@ -487,6 +506,228 @@ void tgm__remote_read_cancel(tgm_remote_read *op) {
     for (size_t i = 0; i < op->nreqs; i++) {
         tgm__net_cancel(op->src->net, &op->reqs[i].net);
     }
+}
+
+/* ---- streamed reads (remote.h) ------------------------------------------------------- */
+
+/* A streamed read is cut into parts of STREAM_PART bytes (fewer and larger
+ * for huge reads) fetched in order, at most `window` at a time, each
+ * straight into its place in the caller's buffer.  Fetching in order keeps
+ * the arrived prefix growing steadily, which is what the consumer works
+ * behind; the window keeps a few connections busy. */
+#define STREAM_PART ((uint64_t)8 << 20)
+#define STREAM_MAX_PARTS 1024
+/* The consumer is woken once this much more of the prefix has arrived. */
+#define STREAM_STEP ((uint64_t)1 << 20)
+/* While it waits, the calling thread maps the destination's pages up to
+ * this far past the arrived prefix (the network thread then writes into
+ * memory that is already there instead of faulting page by page). */
+#define STREAM_PREFAULT_AHEAD ((uint64_t)64 << 20)
+#define STREAM_PREFAULT_CHUNK ((uint64_t)4 << 20)
+
+typedef struct stream_op {
+    remote_source *src;
+    uint8_t *dst;
+    uint64_t len, part;
+    tgm_net_req *parts;
+    size_t nparts, submitted, window;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    size_t running;    /* submitted, callback not yet run */
+    size_t head;       /* first part not wholly in place */
+    uint64_t avail;    /* dst[0, avail) has arrived */
+    uint64_t signaled; /* avail when the consumer was last woken */
+    bool stop;         /* submit no more parts */
+} stream_op;
+
+/* Under op->lock: advance the arrived prefix.  A part's `got` never
+ * decreases (its retries resume), so bytes once counted stay in place. */
+static void stream_advance(stream_op *op) {
+    while (op->head < op->submitted) {
+        tgm_net_req *r = &op->parts[op->head];
+        op->avail = (uint64_t)op->head * op->part + r->got;
+        if (r->got < r->len) {
+            break;
+        }
+        op->head++;
+    }
+}
+
+static void stream_progress(tgm_net_req *r) {
+    stream_op *op = r->user;
+    pthread_mutex_lock(&op->lock);
+    stream_advance(op);
+    if (op->avail - op->signaled >= STREAM_STEP || op->avail == op->len) {
+        op->signaled = op->avail;
+        pthread_cond_signal(&op->cond);
+    }
+    pthread_mutex_unlock(&op->lock);
+}
+
+static void stream_submit_next(stream_op *op);
+
+static void stream_done(tgm_net_req *r) {
+    stream_op *op = r->user;
+    pthread_mutex_lock(&op->lock);
+    op->running--;
+    if (r->err != TGM_ERROR_OK || r->got != r->len) {
+        op->stop = true;
+    }
+    stream_advance(op);
+    stream_submit_next(op);
+    pthread_cond_signal(&op->cond);
+    pthread_mutex_unlock(&op->lock);
+}
+
+/* Under op->lock: keep `window` parts in flight. */
+static void stream_submit_next(stream_op *op) {
+    while (!op->stop && op->submitted < op->nparts && op->running < op->window) {
+        tgm_net_req *r = &op->parts[op->submitted];
+        op->submitted++;
+        op->running++;
+        if (tgm__net_submit(op->src->net, r) != TGM_ERROR_OK) {
+            r->err = TGM_ERROR_REMOTE;
+            snprintf(r->msg, sizeof r->msg, "request could not be submitted");
+            op->running--;
+            op->stop = true;
+        }
+    }
+}
+
+#if defined(MADV_POPULATE_WRITE)
+/* Map dst's pages in [from, to) (whole pages inside the range only). */
+static bool prefault(uint8_t *dst, uint64_t from, uint64_t to) {
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)(dst + from) + pg - 1) & ~(pg - 1);
+    uintptr_t b = (uintptr_t)(dst + to) & ~(pg - 1);
+    return b <= a || madvise((void *)a, b - a, MADV_POPULATE_WRITE) == 0;
+}
+#else
+static bool prefault(uint8_t *dst, uint64_t from, uint64_t to) {
+    (void)dst;
+    (void)from;
+    (void)to;
+    return false;
+}
+#endif
+
+tgm_error tgm__remote_read_streamed(tgm_source *src, uint64_t off, void *dst, size_t len,
+                                    tgm_remote_consume consume, void *user) {
+    TGM_RETURN_IF(src == NULL || !src->remote || (len > 0 && dst == NULL), TGM_ERROR_INVALID_ARG,
+                  "streamed reads need a remote source and a destination");
+    remote_source *s = (remote_source *)src;
+    TGM_RETURN_IF(off > s->base.size || len > s->base.size - off, TGM_ERROR_IO,
+                  "read of %zu bytes at offset %" PRIu64 " is past the end of %s (%" PRIu64
+                  " bytes)",
+                  len, off, s->conf->display, s->base.size);
+    if (len == 0 || (tl_defer != NULL && tl_defer->src == s)) {
+        /* Deferred runs read through their own bookkeeping, in one piece. */
+        tgm_source_range one = {off, len, dst};
+        TGM_TRY(remote_read_many(src, &one, 1, false));
+        return consume != NULL && len > 0 ? consume(user, dst, len) : TGM_ERROR_OK;
+    }
+    stream_op op;
+    memset(&op, 0, sizeof op);
+    op.src = s;
+    op.dst = dst;
+    op.len = len;
+    op.part = STREAM_PART;
+    if ((len + op.part - 1) / op.part > STREAM_MAX_PARTS) {
+        op.part = (len + STREAM_MAX_PARTS - 1) / STREAM_MAX_PARTS;
+    }
+    op.nparts = (size_t)((len + op.part - 1) / op.part);
+    op.window =
+        SPLIT_MAX_PARTS < s->conf->max_concurrency ? SPLIT_MAX_PARTS : s->conf->max_concurrency;
+    op.parts = tgm__calloc(op.nparts, sizeof *op.parts);
+    if (op.parts == NULL) {
+        return tgm__oom(op.nparts * sizeof *op.parts, "streamed read");
+    }
+    for (size_t k = 0; k < op.nparts; k++) {
+        tgm_net_req *r = &op.parts[k];
+        uint64_t a = (uint64_t)k * op.part;
+        r->conf = s->conf;
+        pin_version(s, r);
+        r->off = off + a;
+        r->len = len - a < op.part ? len - a : op.part;
+        r->dst = (uint8_t *)dst + a;
+        r->done = stream_done;
+        r->progress = stream_progress;
+        r->user = &op;
+    }
+    pthread_mutex_init(&op.lock, NULL);
+    pthread_cond_init(&op.cond, NULL);
+    tgm_error cerr = TGM_ERROR_OK;
+    uint64_t consumed = 0, mapped = 0;
+    bool can_map = true, cancelled = false;
+    pthread_mutex_lock(&op.lock);
+    stream_submit_next(&op);
+    for (;;) {
+        if (consumed < op.avail && cerr == TGM_ERROR_OK) {
+            uint64_t upto = op.avail;
+            pthread_mutex_unlock(&op.lock);
+            if (consume != NULL) {
+                cerr = consume(user, (uint8_t *)dst + consumed, (size_t)(upto - consumed));
+            }
+            consumed = upto;
+            pthread_mutex_lock(&op.lock);
+            if (cerr != TGM_ERROR_OK) {
+                op.stop = true;
+            }
+            continue;
+        }
+        if (op.stop && !cancelled && op.running > 0) {
+            /* A part failed or the consumer gave up: the other transfers'
+             * bytes are no longer wanted. */
+            cancelled = true;
+            for (size_t k = op.head; k < op.submitted; k++) {
+                tgm__net_cancel(s->net, &op.parts[k]);
+            }
+            continue;
+        }
+        if (op.running == 0 && (op.stop || op.submitted == op.nparts)) {
+            break;
+        }
+        uint64_t from = mapped > op.avail ? mapped : op.avail;
+        uint64_t ahead =
+            op.avail + STREAM_PREFAULT_AHEAD < len ? op.avail + STREAM_PREFAULT_AHEAD : len;
+        if (can_map && cerr == TGM_ERROR_OK && from < ahead) {
+            uint64_t to =
+                ahead - from > STREAM_PREFAULT_CHUNK ? from + STREAM_PREFAULT_CHUNK : ahead;
+            pthread_mutex_unlock(&op.lock);
+            can_map = prefault(dst, from, to);
+            mapped = to;
+            pthread_mutex_lock(&op.lock);
+            continue;
+        }
+        pthread_cond_wait(&op.cond, &op.lock);
+    }
+    pthread_mutex_unlock(&op.lock);
+    /* Every callback has run.  The first failure in offset order is the
+     * read's error; a consumer's error comes first (it stopped the read). */
+    tgm_error err = cerr;
+    for (size_t k = 0; k < op.submitted && err == TGM_ERROR_OK; k++) {
+        tgm_net_req *r = &op.parts[k];
+        if (r->err == TGM_ERROR_CANCELLED && cancelled) {
+            continue; /* stopped here because of another part's failure */
+        }
+        if (r->err != TGM_ERROR_OK) {
+            err = tgm__fail(r->err, "%s", r->msg);
+        } else if (r->got != r->len) {
+            err = tgm__fail(TGM_ERROR_REMOTE,
+                            "short read of %s: %" PRIu64 " of %" PRIu64 " bytes at offset %" PRIu64,
+                            s->conf->display, r->got, r->len, r->off);
+        }
+    }
+    if (err == TGM_ERROR_OK && op.submitted < op.nparts) {
+        err = tgm__fail(TGM_ERROR_REMOTE, "read of %s stopped before its end", s->conf->display);
+    }
+    if (err == TGM_ERROR_OK && consumed < len && consume != NULL) {
+        err = consume(user, (uint8_t *)dst + consumed, (size_t)(len - consumed));
+    }
+    pthread_cond_destroy(&op.cond);
+    pthread_mutex_destroy(&op.lock);
+    tgm__free(op.parts);
+    return err;
 }
 
 /* ---- deferred reads (remote.h) ------------------------------------------------------- */
