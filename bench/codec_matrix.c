@@ -12,7 +12,9 @@
  *             tgm_decode_object_into on warm caller memory, as the raw
  *             calls run, so it isolates the framing overhead.
  *
- *   codec_matrix [num_values (default 16000000)] [repeats (default 5)] [threads]
+ *   codec_matrix [num_values (default 16000000)] [repeats (default 5)] [threads] [only]
+ *
+ * `only`: run just the cases whose name contains it (e.g. "none+lz4").
  *
  * MB/s count the original float64 bytes.  Best of `repeats` runs. */
 #include <stdbool.h>
@@ -203,6 +205,7 @@ int main(int argc, char **argv) {
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 16000000;
     int reps = argc > 2 ? atoi(argv[2]) : 5;
     uint32_t threads = argc > 3 ? (uint32_t)atoi(argv[3]) : 0;
+    const char *only = argc > 4 ? argv[4] : NULL;
     n = (n + 3) / 4 * 4;
     size_t nbytes = n * 8;
     double *values = bench_smooth_field(n, 42);
@@ -221,6 +224,9 @@ int main(int argc, char **argv) {
     size_t lens[1] = {nbytes};
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const bcase *c = &cases[ci];
+        if (only != NULL && strstr(c->name, only) == NULL) {
+            continue;
+        }
         char meta[1024];
         /* none+szip(32) as in the reference: the float64 bytes as 32-bit samples */
         bool as_u32 = strcmp(c->name, "none+szip(32)") == 0;

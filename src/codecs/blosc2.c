@@ -638,6 +638,7 @@ static tgm_error blosc2_compress(const tgm_codec_params *p, const uint8_t *src, 
         return tgm__fail(TGM_ERROR_ENCODING, "blosc2: unknown filter pipeline %d", (int)bp.filter);
     }
     o.chunk_bytes = bp.chunk_bytes;
+    o.cp.check = p->inspect != NULL ? p : NULL;
     return tgm__b2_frame_encode(&o, src, n, out);
 }
 
@@ -696,7 +697,7 @@ static const tgm_codec_selftest blosc2_selftest = {
  * zeros. */
 const tgm_codec tgm__codec_blosc2 = {
     .name = "blosc2",
-    .flags = TGM_CODEC_FEATURE,
+    .flags = TGM_CODEC_FEATURE | TGM_CODEC_INSPECTS,
     .parse = blosc2_parse,
 #ifdef TGM_HAVE_BLOSC2
     .compress = blosc2_compress,

@@ -189,6 +189,10 @@ typedef struct tgm_b2_cparams {
     uint32_t typesize;
     uint8_t filters[TGM_B2_MAX_FILTERS];
     int splitmode;
+    /* The codec call's parameters when its input is to be inspected
+     * (tgm_codec_params.inspect: each block just before it is filtered),
+     * else NULL. */
+    const tgm_codec_params *check;
 } tgm_b2_cparams;
 
 /* c-blosc2's automatic block size for a chunk of nbytes (stune.c

@@ -234,6 +234,11 @@ static tgm_error inner_compress(const tgm_b2_cparams *cp, const uint8_t *in, siz
 
 /* ---- forward filters ---------------------------------------------------------- */
 
+/* The caller's check of the input (cp->check), block by block. */
+static tgm_error inspect(const tgm_b2_cparams *cp, const uint8_t *p, size_t n) {
+    return cp->check != NULL ? tgm__codec_inspect(cp->check, p, n) : TGM_ERROR_OK;
+}
+
 /* Run the filter pipeline over block j; *res receives the filtered bytes
  * (the source itself when no filter changes anything). */
 static tgm_error forward(const tgm_b2_cparams *cp, const uint8_t *chunk, uint32_t blocksize,
@@ -308,6 +313,7 @@ static tgm_error compress_block(const chunk_job *jb, uint32_t j, uint8_t *dst, s
     uint32_t nstreams = job_nstreams(jb, j);
     size_t neblock = bsize / nstreams;
     const uint8_t *f;
+    TGM_TRY(inspect(jb->cp, jb->src + (size_t)j * jb->blocksize, bsize));
     TGM_TRY(forward(jb->cp, jb->src, jb->blocksize, j, bsize, s, &f));
     size_t pos = 0;
     for (uint32_t k = 0; k < nstreams; k++) {
@@ -530,6 +536,7 @@ static tgm_error direct_block(tgm_b2_enc *e, const chunk_job *jb, uint32_t j, ui
     size_t neblock = bsize / nstreams;
     const uint8_t *f;
     tgm__wr_le32(dst + TGM_B2_EXT_HEADER + 4u * (size_t)j, (uint32_t)*nt);
+    TGM_TRY(inspect(jb->cp, jb->src + (size_t)j * jb->blocksize, bsize));
     TGM_TRY(forward(jb->cp, jb->src, jb->blocksize, j, bsize, &e->asm_s, &f));
     *status = ASM_DOES_NOT_FIT;
     for (uint32_t k = 0; k < nstreams; k++) {
@@ -643,6 +650,8 @@ tgm_error tgm__b2_chunk_compress(tgm_b2_enc *e, const tgm_b2_cparams *cp, int32_
     } else {
         flags |= TGM_B2_FLAG_MEMCPY;
     }
+    /* Stored verbatim: the blocks may not all have been inspected. */
+    TGM_TRY(inspect(cp, src, nbytes));
     write_header(dst, cp, flags, nbytes, bs, (uint32_t)max_len);
     if (nbytes > 0) {
         memcpy(dst + TGM_B2_EXT_HEADER, src, nbytes);

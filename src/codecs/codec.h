@@ -78,10 +78,25 @@ typedef struct tgm_codec_stream {
  * TGM_CODEC_OWN_PUT, which check at compile time that it fits. */
 #define TGM_CODEC_OWN_BYTES 96
 
+/* A check of the codec's input fused into the codec's own read of it
+ * (the pipeline's NaN / Inf rejection): a codec with the flag
+ * TGM_CODEC_INSPECTS calls fn on ranges of its input that together cover
+ * every byte at least once, each a whole number of `unit`-byte items, just
+ * before it reads them (while they are in cache), possibly from several
+ * threads at once.  A non-zero return stops the codec, which then fails
+ * with TGM_ERROR_ENCODING; the caller (which knows why) reports the detail.
+ * Other codecs ignore it, and the caller checks the input first. */
+typedef struct tgm_codec_inspect {
+    int (*fn)(void *ctx, const uint8_t *p, size_t n);
+    void *ctx;
+    size_t unit;
+} tgm_codec_inspect;
+
 typedef struct tgm_codec_params {
-    const char *name;        /* the compression name (a user codec's registered name) */
-    uint32_t threads;        /* resolved thread budget (>= 1) */
-    tgm_codec_stream stream; /* the stream compressed */
+    const char *name;                 /* the compression name (a user codec's registered name) */
+    uint32_t threads;                 /* resolved thread budget (>= 1) */
+    const tgm_codec_inspect *inspect; /* NULL: none (TGM_CODEC_INSPECTS codecs only) */
+    tgm_codec_stream stream;          /* the stream compressed */
     union {
         uint64_t u;
         double d;
@@ -167,6 +182,9 @@ const char *tgm__key_text(const tgm_codec_keys *k, const char *key);
  * this library never has (always off). */
 #define TGM_CODEC_PURE_VARIANT 0x40u
 
+/* compress honours tgm_codec_params.inspect. */
+#define TGM_CODEC_INSPECTS 0x80u
+
 /* Accepted dtypes: a bit (TGM_DTYPE_BIT) per dtype; 0 = every dtype. */
 #define TGM_DTYPE_BIT(d) (1u << (unsigned)(d))
 
@@ -226,6 +244,17 @@ extern const tgm_codec tgm__codec_zfp;
 extern const tgm_codec tgm__codec_rle;
 extern const tgm_codec tgm__codec_roaring;
 extern const tgm_codec tgm__codec_user;
+
+/* Inspect [p, p + n) when p->inspect is set; TGM_ERROR_ENCODING when it
+ * objects ("<codec>: input rejected by the pipeline's check"). */
+tgm_error tgm__codec_inspect_fail(const tgm_codec_params *p);
+static inline tgm_error tgm__codec_inspect(const tgm_codec_params *p, const uint8_t *src,
+                                           size_t n) {
+    if (p->inspect == NULL || n == 0 || p->inspect->fn(p->inspect->ctx, src, n) == 0) {
+        return TGM_ERROR_OK;
+    }
+    return tgm__codec_inspect_fail(p);
+}
 
 /* ---- the table (registry.c) --------------------------------------------- */
 

@@ -85,14 +85,44 @@ static inline size_t common_length(const uint8_t *a, const uint8_t *b, size_t li
     return k;
 }
 
+/* The pipeline's check of the input (tgm_codec_params.inspect), run on
+ * 64 KiB ahead of the search so that the compressor reads checked bytes
+ * from cache: one pass over the input instead of two. */
+#define INSPECT_CHUNK 65536
+
+typedef struct inspector {
+    const tgm_codec_params *p;
+    const uint8_t *in;
+    size_t len;
+    size_t done; /* bytes checked; SIZE_MAX when there is no check */
+} inspector;
+
+/* Check on to at least `upto` (whole chunks); 0, or -1 when rejected. */
+static int inspect_to(inspector *s, size_t upto) {
+    if (s->done >= upto || s->done >= s->len) {
+        return 0;
+    }
+    size_t unit = s->p->inspect->unit > 0 ? s->p->inspect->unit : 1;
+    size_t chunk = INSPECT_CHUNK / unit * unit;
+    while (s->done < upto && s->done < s->len) {
+        size_t n = s->len - s->done < chunk ? s->len - s->done : chunk;
+        if (tgm__codec_inspect(s->p, s->in + s->done, n) != TGM_ERROR_OK) {
+            return -1;
+        }
+        s->done += n;
+    }
+    return 0;
+}
+
 /* Compress in[0, len) into o (at least len + len / 255 + 16 bytes); returns
- * the end of the block.  `small` selects the 16-bit table (len < 65535). */
+ * the end of the block, or NULL when the inspection rejects the input.
+ * `small` selects the 16-bit table (len < 65535). */
 static uint8_t *compress_block(const uint8_t *in, size_t len, uint8_t *o, void *table,
-                               const int small) {
+                               const int small, inspector *insp) {
     uint16_t *t16 = table;
     uint32_t *t32 = table;
     if (len < MIN_INPUT) {
-        return put_last_literals(o, in, len);
+        return inspect_to(insp, len) != 0 ? NULL : put_last_literals(o, in, len);
     }
     const size_t last_start = len - MFLIMIT;
     size_t anchor = 0;
@@ -110,7 +140,13 @@ static uint8_t *compress_block(const uint8_t *in, size_t len, uint8_t *o, void *
             cur = next;
             next += misses++ >> SKIP_SHIFT;
             if (cur > last_start) {
+                if (insp->done < len && inspect_to(insp, len) != 0) {
+                    return NULL;
+                }
                 return put_last_literals(o, in + anchor, len - anchor);
+            }
+            if (cur + 8 > insp->done && inspect_to(insp, cur + 8) != 0) {
+                return NULL;
             }
             if (small) {
                 uint32_t h = hash4(in + cur);
@@ -159,7 +195,6 @@ static uint8_t *compress_block(const uint8_t *in, size_t len, uint8_t *o, void *
 
 static tgm_error lz4_compress(const tgm_codec_params *p, const uint8_t *src, size_t n, tgm_buf *out,
                               tgm_u64vec *block_offsets) {
-    (void)p;
     (void)block_offsets;
     TGM_RETURN_IF(n > (size_t)LZ4_MAX_INPUT_SIZE, TGM_ERROR_COMPRESSION,
                   "lz4 error: input of %zu bytes exceeds the lz4 block limit of %d bytes", n,
@@ -175,8 +210,13 @@ static tgm_error lz4_compress(const tgm_codec_params *p, const uint8_t *src, siz
         return tgm__oom(TABLE_SIZE * sizeof(uint32_t), "lz4 hash table");
     }
     tgm__wr_le32(o, (uint32_t)n);
-    uint8_t *end = compress_block(src, n, o + 4, table, small);
+    inspector insp = {p, src, n, p->inspect != NULL ? 0 : SIZE_MAX};
+    uint8_t *end = compress_block(src, n, o + 4, table, small, &insp);
     tgm__free(table);
+    if (end == NULL) {
+        out->len = start;
+        return tgm__codec_inspect_fail(p);
+    }
     out->len = start + (size_t)(end - o);
     return TGM_ERROR_OK;
 }
@@ -224,7 +264,7 @@ static const tgm_codec_selftest lz4_selftest = {
 
 const tgm_codec tgm__codec_lz4 = {
     .name = "lz4",
-    .flags = TGM_CODEC_FEATURE,
+    .flags = TGM_CODEC_FEATURE | TGM_CODEC_INSPECTS,
     .max_expansion = lz4_max_expansion,
 #ifdef TGM_HAVE_LZ4
     .compress = lz4_compress,

@@ -92,6 +92,11 @@ void tgm__codec_params_init(tgm_codec_params *p, size_t typesize, size_t n) {
     p->stream.n = typesize > 0 ? n / typesize : n;
 }
 
+tgm_error tgm__codec_inspect_fail(const tgm_codec_params *p) {
+    return tgm__fail(TGM_ERROR_ENCODING, "%s: input rejected by the pipeline's check",
+                     p->name != NULL ? p->name : "codec");
+}
+
 /* ---- key reads ------------------------------------------------------------- */
 
 tgm_error tgm__key_u64(const tgm_codec_keys *k, const char *key, uint64_t *out) {

@@ -46,6 +46,10 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+/* Input checked and handed to libzstd at a time (a whole number of its
+ * 128 KiB blocks and of every item size). */
+#define INSPECT_CHUNK ((size_t)1 << 20)
+
 /* Contexts larger than this are not kept between calls. */
 #define KEEP_CCTX_BYTES ((size_t)16 << 20)
 
@@ -153,7 +157,16 @@ static tgm_error zstd_compress(const tgm_codec_params *p, const uint8_t *src, si
                     ZSTD_getErrorName(r));
     }
 
-    ZSTD_inBuffer in = {src, n, 0};
+    /* The pipeline's check (p->inspect) runs on the input INSPECT_CHUNK
+     * bytes at a time, each just before libzstd reads it.  The input is
+     * presented as it is checked (a stable input buffer may grow); whole
+     * blocks are compressed as before, so the frame does not change. */
+    size_t shown = n;
+    if (p->inspect != NULL) {
+        shown = n < INSPECT_CHUNK ? n : INSPECT_CHUNK;
+        TGM_CHECK(tgm__codec_inspect(p, src, shown));
+    }
+    ZSTD_inBuffer in = {src, shown, 0};
     ZSTD_outBuffer ob = {out->data + start, out->cap - start, 0};
     ZSTD_EndDirective mode = ZSTD_e_continue;
     for (;;) {
@@ -162,6 +175,12 @@ static tgm_error zstd_compress(const tgm_codec_params *p, const uint8_t *src, si
         if (ZSTD_isError(r)) {
             err = zstd_fail("compress", r);
             goto cleanup;
+        }
+        if (mode == ZSTD_e_continue && in.pos == in.size && in.size < n) {
+            size_t more = n - in.size < INSPECT_CHUNK ? n - in.size : INSPECT_CHUNK;
+            TGM_CHECK(tgm__codec_inspect(p, src + in.size, more));
+            in.size += more;
+            continue;
         }
         if (mode == ZSTD_e_continue) {
             if (in.pos == in.size) {
@@ -244,7 +263,7 @@ static const tgm_codec_selftest zstd_selftest = {
 
 const tgm_codec tgm__codec_zstd = {
     .name = "zstd",
-    .flags = TGM_CODEC_FEATURE | TGM_CODEC_PURE_VARIANT,
+    .flags = TGM_CODEC_FEATURE | TGM_CODEC_PURE_VARIANT | TGM_CODEC_INSPECTS,
     .parse = zstd_parse,
     .max_expansion = zstd_max_expansion,
 #ifdef TGM_HAVE_ZSTD

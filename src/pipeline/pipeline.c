@@ -298,15 +298,31 @@ static tgm_error compute_sp(tgm_arena *a, const tgm_descriptor *in, const uint8_
     return *params ? TGM_ERROR_OK : tgm__oom(64, "parameters");
 }
 
-/* Run encoding -> filter -> compression on `src` (raw values). */
+/* The NaN / Inf rejection run by a codec on its input as it reads it
+ * (TGM_CODEC_INSPECTS): stateless, so any thread may call it. */
+typedef struct finite_check {
+    tgm_dtype dtype;
+    int big_endian;
+} finite_check;
+
+static int reject_nonfinite(void *ctx, const uint8_t *p, size_t n) {
+    const finite_check *c = ctx;
+    return tgm__masks_any_nonfinite(c->dtype, c->big_endian, p, n) ? 1 : 0;
+}
+
+/* Run encoding -> filter -> compression on `src` (raw values).  `insp`:
+ * the finite check for the codec to run on its input (which is then
+ * `src` itself), or NULL. */
 static tgm_error run_encode(const tgm_plan *p, const uint8_t *src, size_t len, uint32_t threads,
-                            tgm_encoded_obj *out, tgm_u64vec *offsets) {
+                            const tgm_codec_inspect *insp, tgm_encoded_obj *out,
+                            tgm_u64vec *offsets) {
     tgm_error err = TGM_ERROR_OK;
     uint8_t *stage1 = NULL, *stage2 = NULL;
     const uint8_t *cur = src;
     size_t cur_len = len;
     tgm_codec_params cp = p->cp;
     cp.threads = threads;
+    cp.inspect = insp;
 
     if (p->encoding == TGM_ENC_SIMPLE_PACKING) {
         stage1 = tgm__malloc(p->encoded_size);
@@ -370,6 +386,7 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
     uint8_t *subst = NULL;
     tgm_mask_set masks;
     tgm_u64vec offsets = TGM_U64VEC_INIT;
+    bool codec_checks = false; /* the codec rejects NaN / Inf as it reads the input */
     tgm__mask_set_init(&masks, 0);
     memset(out, 0, sizeof *out);
 
@@ -425,9 +442,17 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
         params = drop_offsets(a, params);
         /* NaN / Inf: reject, or substitute and record masks.  A payload
          * that will be copied into the frame unchanged is checked during
-         * that copy instead (tgm__pipeline_check_chunk). */
+         * that copy instead (tgm__pipeline_check_chunk), and one that goes
+         * straight into a codec that can inspect its input is checked by
+         * that codec as it reads it. */
         bool passthrough = strcmp(in->encoding, "none") == 0 && strcmp(in->filter, "none") == 0 &&
                            strcmp(in->compression, "none") == 0;
+        const tgm_codec *direct =
+            strcmp(in->encoding, "none") == 0 && strcmp(in->filter, "none") == 0
+                ? tgm__codec_lookup(in->compression)
+                : NULL;
+        codec_checks = direct != NULL && (direct->flags & TGM_CODEC_INSPECTS) &&
+                       tgm__dtype_is_float(in->dtype) && !o->allow_nan && !o->allow_inf;
         /* simple_packing computing its own parameters reads every value
          * and stops at a non-finite one, so when nothing is to be
          * substituted that pass is the check (one read of the input
@@ -438,7 +463,7 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
                          len >= 8 && sp_params_computed(in);
         if (tgm__dtype_is_float(in->dtype) && passthrough && !o->allow_nan && !o->allow_inf) {
             out->check_finite_on_copy = true;
-        } else if (tgm__dtype_is_float(in->dtype) && !sp_checks) {
+        } else if (tgm__dtype_is_float(in->dtype) && !sp_checks && !codec_checks) {
             TGM_CHECK(tgm__masks_scan_substitute(in->dtype, in->big_endian, data, len, o->allow_nan,
                                                  o->allow_inf, o->threads, &subst, &masks));
             if (subst != NULL) {
@@ -486,7 +511,24 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
         out->payload = len ? data : (const uint8_t *)"";
         out->payload_len = len;
     } else {
-        TGM_CHECK(run_encode(&plan, src, len, o->threads, out, &offsets));
+        finite_check fc = {in->dtype, in->big_endian};
+        tgm_codec_inspect insp = {reject_nonfinite, &fc, tgm__dtype_width(in->dtype)};
+        err = run_encode(&plan, src, len, o->threads, codec_checks ? &insp : NULL, out, &offsets);
+        if (err == TGM_ERROR_ENCODING && codec_checks &&
+            tgm__masks_any_nonfinite(in->dtype, in->big_endian, data, len)) {
+            /* Rejected by the codec's check: the full scan reports the
+             * first offending element as the reference does. */
+            tgm__encoded_obj_free(out);
+            memset(out, 0, sizeof *out);
+            err = tgm__masks_scan_substitute(in->dtype, in->big_endian, data, len, false, false,
+                                             o->threads, &subst, &masks);
+            if (err == TGM_ERROR_OK) {
+                err = tgm__fail(TGM_ERROR_ENCODING, "non-finite value in the payload");
+            }
+        }
+        if (err != TGM_ERROR_OK) {
+            goto cleanup;
+        }
         if (subst != NULL && out->payload == subst) {
             /* passthrough of the substituted copy: keep it alive */
             out->owned.data = subst;
