@@ -165,11 +165,17 @@ static tgm_error payload_to_buf(tgm_emit *e, const tgm_encoded_obj *o) {
     uint8_t *dst;
     TGM_TRY(tgm__buf_extend(e->buf, o->payload_len, &dst));
     e->pos += o->payload_len;
-    bool stream = o->payload_len >= TGM_STREAM_COPY_MIN;
+    /* Already in place: compressed straight into the frame (in_slot). */
+    bool in_place = dst == o->payload;
+    bool stream = !in_place && o->payload_len >= TGM_STREAM_COPY_MIN;
     for (size_t off = 0; off < o->payload_len; off += e->chunk) {
         size_t n = o->payload_len - off < e->chunk ? o->payload_len - off : e->chunk;
         const uint8_t *chunk = o->payload + off;
-        if (stream) {
+        if (in_place) {
+            if (!o->check_finite_on_copy && !e->hashing) {
+                break;
+            }
+        } else if (stream) {
             tgm__copy_stream(dst + off, chunk, n);
         } else {
             memcpy(dst + off, chunk, n);

@@ -75,10 +75,11 @@ static tgm_error layout_index(size_t header_no_index, obj_layout *lay, size_t n,
     return tgm__fail(TGM_ERROR_FRAMING, "index frame size did not converge");
 }
 
-/* The layout and the frames of encoded objects, appended to `out`. */
+/* The layout and the frames of encoded objects, appended to `out`; with
+ * `payload_at`, the layout only: where object 0's payload would start. */
 static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded_obj *objs,
                                size_t nobj, const tgm_msg_encode_opts *o, uint32_t budget,
-                               tgm_buf *out) {
+                               tgm_buf *out, size_t *payload_at) {
     tgm_error err = TGM_ERROR_OK;
     tgm_buf meta_cbor = TGM_BUF_INIT, idx_cbor = TGM_BUF_INIT, hash_cbor = TGM_BUF_INIT;
     obj_layout *lay = NULL;
@@ -146,8 +147,25 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
     if (hashing) {
         flags |= TGM_MF_HASHES_PRESENT;
     }
+    if (payload_at != NULL) {
+        *payload_at = nobj > 0 ? lay[0].offset + TGM_FRAME_HEADER_SIZE : 0;
+        goto cleanup;
+    }
+    /* A payload compressed into its slot (payload_slot) lies in out's spare
+     * capacity: moved to its final place if the layout moved it. */
+    size_t slot_at = SIZE_MAX;
+    if (nobj == 1 && objs[0].in_slot) {
+        slot_at = (size_t)(objs[0].payload - (out->data + out->len));
+    }
     TGM_CHECK(tgm__buf_reserve(out, total));
     uint8_t *base = out->data + out->len;
+    if (slot_at != SIZE_MAX) {
+        uint8_t *to = base + lay[0].offset + TGM_FRAME_HEADER_SIZE;
+        if (to != base + slot_at) {
+            memmove(to, base + slot_at, objs[0].payload_len);
+        }
+        objs[0].payload = to;
+    }
     tgm_emit e;
     tgm_buf w;
     uint8_t pb[TGM_PREAMBLE_SIZE];
@@ -253,6 +271,45 @@ static tgm_error library_sections(tgm_arena *a, const tgm_global_meta *in,
     return tgm__provenance(a, &meta->reserved);
 }
 
+/* The payload's place in `out` for a one-object message (tgm_encode_opts.slot):
+ * the layout with the final descriptor and a payload of `estimate` bytes.
+ * The codec then compresses straight into the frame; should the real
+ * layout differ (a length of another CBOR width, masks), write_message
+ * moves the payload once. */
+typedef struct slot_ctx {
+    tgm_arena *a;
+    const tgm_global_meta *meta;
+    const tgm_msg_encode_opts *o;
+    uint32_t budget;
+    tgm_buf *out;
+    tgm_buf slot;
+} slot_ctx;
+
+static tgm_buf *payload_slot(void *vctx, const tgm_encoded_obj *obj, size_t estimate) {
+    slot_ctx *c = vctx;
+    tgm_encoded_obj probe = *obj;
+    probe.payload_len = estimate;
+    tgm_global_meta full;
+    size_t at = 0;
+    if (library_sections(c->a, c->meta, &probe, 1, &full) != TGM_ERROR_OK ||
+        write_message(c->a, &full, &probe, 1, c->o, c->budget, c->out, &at) != TGM_ERROR_OK) {
+        tgm__clear_error();
+        return NULL;
+    }
+    tgm_buf *out = c->out;
+    if (!out->fixed &&
+        (at > SIZE_MAX - estimate || tgm__buf_reserve(out, at + estimate + 4096) != TGM_ERROR_OK)) {
+        tgm__clear_error();
+        return NULL;
+    }
+    size_t spare = out->cap - out->len;
+    if (spare <= at) {
+        return NULL;
+    }
+    c->slot = tgm__buf_over(out->data + out->len + at, spare - at);
+    return &c->slot;
+}
+
 tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_descriptor *descs,
                           const uint8_t *const *data, const size_t *lens, size_t n,
                           const tgm_msg_encode_opts *o, tgm_buf *out) {
@@ -271,11 +328,16 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_d
     encode_job job = {arenas, descs, data, lens, o->object, encoded};
     job.opts.hashing = o->hashing;
     job.opts.threads = split.each;
+    slot_ctx sc = {a, meta, o, budget, out, TGM_BUF_INIT};
+    if (n == 1 && !o->object.pre_encoded) {
+        job.opts.slot = payload_slot;
+        job.opts.slot_ctx = &sc;
+    }
     TGM_CHECK(tgm__parallel_for(split.objects, n, encode_one, &job));
 
     tgm_global_meta full;
     TGM_CHECK(library_sections(a, meta, encoded, n, &full));
-    TGM_CHECK(write_message(a, &full, encoded, n, o, budget, out));
+    TGM_CHECK(write_message(a, &full, encoded, n, o, budget, out, NULL));
 
 cleanup:
     if (encoded != NULL) {

@@ -298,6 +298,10 @@ static tgm_error compute_sp(tgm_arena *a, const tgm_descriptor *in, const uint8_
     return *params ? TGM_ERROR_OK : tgm__oom(64, "parameters");
 }
 
+/* Payloads smaller than this are compressed into an owned buffer even when
+ * the caller lends their place in the message (tgm_encode_opts.slot). */
+#define SLOT_MIN_BYTES ((size_t)1 << 16)
+
 /* The NaN / Inf rejection run by a codec on its input as it reads it
  * (TGM_CODEC_INSPECTS): stateless, so any thread may call it. */
 typedef struct finite_check {
@@ -314,8 +318,8 @@ static int reject_nonfinite(void *ctx, const uint8_t *p, size_t n) {
  * the finite check for the codec to run on its input (which is then
  * `src` itself), or NULL. */
 static tgm_error run_encode(const tgm_plan *p, const uint8_t *src, size_t len, uint32_t threads,
-                            const tgm_codec_inspect *insp, tgm_encoded_obj *out,
-                            tgm_u64vec *offsets) {
+                            const tgm_codec_inspect *insp, const tgm_encode_opts *o,
+                            tgm_encoded_obj *out, tgm_u64vec *offsets) {
     tgm_error err = TGM_ERROR_OK;
     uint8_t *stage1 = NULL, *stage2 = NULL;
     const uint8_t *cur = src;
@@ -350,6 +354,35 @@ static tgm_error run_encode(const tgm_plan *p, const uint8_t *src, size_t len, u
             memcpy(swapped, cur, cur_len);
             tgm__byteswap(swapped, cur_len / p->swap_unit, p->swap_unit);
             in = swapped;
+        }
+        /* Straight into the message when the caller lends the payload's
+         * place (worth it for large payloads only: the slot costs a
+         * layout of the message).  Not for user codecs: a second run
+         * after a slot too small would call the application's callback
+         * twice. */
+        tgm_buf *slot = NULL;
+        if (o->slot != NULL && cur_len >= SLOT_MIN_BYTES && p->codec != &tgm__codec_user) {
+            slot = o->slot(o->slot_ctx, out, cur_len + cur_len / 64 + 4096);
+        }
+        if (slot != NULL) {
+            err = p->codec->compress(&cp, in, cur_len, slot, offsets);
+            if (err == TGM_ERROR_OK) {
+                tgm__free(swapped);
+                out->payload = slot->data;
+                out->payload_len = slot->len;
+                out->in_slot = true;
+                goto cleanup;
+            }
+            if (slot->needed == 0) {
+                tgm__free(swapped);
+                goto cleanup;
+            }
+            /* The slot is too small: an owned buffer after all. */
+            tgm__clear_error();
+            err = TGM_ERROR_OK;
+            if (offsets != NULL) {
+                offsets->n = 0;
+            }
         }
         err = p->codec->compress(&cp, in, cur_len, &out->owned, offsets);
         tgm__free(swapped);
@@ -513,7 +546,10 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
     } else {
         finite_check fc = {in->dtype, in->big_endian};
         tgm_codec_inspect insp = {reject_nonfinite, &fc, tgm__dtype_width(in->dtype)};
-        err = run_encode(&plan, src, len, o->threads, codec_checks ? &insp : NULL, out, &offsets);
+        out->desc_val = dv; /* for the slot's layout */
+        out->desc = fd;
+        err =
+            run_encode(&plan, src, len, o->threads, codec_checks ? &insp : NULL, o, out, &offsets);
         if (err == TGM_ERROR_ENCODING && codec_checks &&
             tgm__masks_any_nonfinite(in->dtype, in->big_endian, data, len)) {
             /* Rejected by the codec's check: the full scan reports the
@@ -576,6 +612,7 @@ cleanup:
     if (err != TGM_ERROR_OK) {
         tgm__encoded_obj_free(out);
         out->check_finite_on_copy = false;
+        out->in_slot = false;
     }
     tgm__free(subst);
     tgm__mask_set_free(&masks);

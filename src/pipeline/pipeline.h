@@ -14,6 +14,18 @@
 #include "masks/masks.h"
 #include "meta/meta.h"
 
+struct tgm_encoded_obj;
+
+/* The payload's place in the message being written, lent to the codec so
+ * that it compresses straight into the frame: called once the final
+ * descriptor is known (o->desc and o->desc_val set, no payload yet) with
+ * an estimate of the bytes the codec will write.  Returns a buffer over
+ * caller memory (tgm__buf_over, len 0) or NULL (then an owned buffer).  A
+ * codec that needs more room than the slot has is run again into an owned
+ * buffer. */
+typedef tgm_buf *(*tgm_payload_slot_fn)(void *ctx, const struct tgm_encoded_obj *o,
+                                        size_t estimate);
+
 typedef struct tgm_encode_opts {
     bool hashing;
     uint32_t threads; /* resolved thread budget for this object (>= 1) */
@@ -24,6 +36,8 @@ typedef struct tgm_encode_opts {
     bool allow_inf;
     const char *mask_method[3];   /* nan, inf+, inf- ; NULL = default ("roaring") */
     int64_t small_mask_threshold; /* bytes; < 0 = default (128) */
+    tgm_payload_slot_fn slot;     /* NULL: compressed payloads go to an owned buffer */
+    void *slot_ctx;
 } tgm_encode_opts;
 
 /* One encoded object, ready to be framed. */
@@ -37,6 +51,9 @@ typedef struct tgm_encoded_obj {
     /* Passthrough payloads of float dtypes are checked for NaN / Inf while
      * they are copied into the frame (one pass over the data). */
     bool check_finite_on_copy;
+    /* The payload was compressed into the slot lent by the caller
+     * (tgm_encode_opts.slot): `payload` points into the caller's buffer. */
+    bool in_slot;
 } tgm_encoded_obj;
 
 /* The deferred check of a passthrough payload: called on consecutive
