@@ -39,3 +39,16 @@ if(TGM_WITH_REMOTE)
                    -- $<TARGET_FILE:test_remote_async>)
   set_tests_properties(remote_async PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS remote)
 endif()
+if(TGM_WITH_REMOTE)
+  # Streamed reads of large objects (straight into the result, zstd decoded
+  # while it downloads) against the fault server: parity, resumed parts,
+  # truncation, another version mid-way, corrupted bytes.
+  add_executable(test_remote_stream ${CMAKE_CURRENT_SOURCE_DIR}/remote/test_remote_stream.c)
+  target_link_libraries(test_remote_stream PRIVATE tgm_internal)
+  target_compile_options(test_remote_stream PRIVATE ${TGM_WARN_FLAGS} -Wno-missing-prototypes)
+  add_test(NAME remote_stream
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/remote/harness.py
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/remote-stream-work --servers fault
+                   -- $<TARGET_FILE:test_remote_stream>)
+  set_tests_properties(remote_stream PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS remote)
+endif()

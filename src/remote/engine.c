@@ -734,7 +734,7 @@ static void finish(tgm_net *n, tgm_net_req *r, CURLcode rc) {
         }
     } else if (rc != CURLE_OK) {
         snprintf(r->msg, sizeof r->msg, "%s reading bytes %" PRIu64 "-%" PRIu64 " of %s",
-                 curl_easy_strerror(rc), r->off, last, c->display);
+                 curl_easy_strerror(rc), r->off + r->base, last, c->display);
         if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
             size_t l = strlen(r->msg);
             snprintf(r->msg + l, sizeof r->msg - l,

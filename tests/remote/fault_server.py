@@ -22,10 +22,14 @@ the files of --root with byte ranges, and misbehaves on request:
                        the client closed while held ("aborted")
     etagafterN         the ETag changes after N requests of this path
     noetag             no ETag header
+    trunclargexN       like truncxN, for the first N requests asking for at
+                       least 1 MiB (the payload parts of a large read) only
+    etaglarge          requests asking for at least 1 MiB get another ETag
 
 Counters are per (faults, path) and reset by GET /__reset; GET /__stats
 returns {"requests": total, "paths": {path: count}, "holding": n,
-"aborted": n} as JSON.  The process
+"aborted": n, "ranges": [the Range header of each request, in order of
+arrival, "" for none; the last 1000]} as JSON.  The process
 exits by itself after --lifetime seconds.  Nothing here talks to any
 address but the loopback one it listens on.
 """
@@ -48,6 +52,8 @@ TOTAL = [0]
 PATHS = {}
 HOLDING = [0]
 ABORTED = [0]
+RANGES = []
+LARGE = 1 << 20
 
 
 def parse_faults(spec):
@@ -55,7 +61,7 @@ def parse_faults(spec):
     if spec in ("", "-"):
         return out
     for tok in spec.split(","):
-        m = re.fullmatch(r"(500|503|429|drop|trunc)x(\d+)", tok)
+        m = re.fullmatch(r"(500|503|429|drop|trunc|trunclarge)x(\d+)", tok)
         if m:
             out[m.group(1)] = int(m.group(2))
             continue
@@ -67,7 +73,8 @@ def parse_faults(spec):
         if m:
             out["etagafter"] = int(m.group(1))
             continue
-        if tok in ("ignore", "wrongcr", "shortcr", "more", "gzip", "stallmid", "noetag", "holdmid"):
+        if tok in ("ignore", "wrongcr", "shortcr", "more", "gzip", "stallmid", "noetag", "holdmid",
+                   "etaglarge"):
             out[tok] = True
             continue
         raise ValueError("unknown fault token %r" % tok)
@@ -92,7 +99,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with LOCK:
                 body = json.dumps(
                     {"requests": TOTAL[0], "paths": PATHS, "holding": HOLDING[0],
-                     "aborted": ABORTED[0]}
+                     "aborted": ABORTED[0], "ranges": RANGES}
                 ).encode()
             return self._plain(200, body)
         if self.path == "/__reset":
@@ -101,6 +108,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 PATHS.clear()
                 TOTAL[0] = 0
                 ABORTED[0] = 0
+                del RANGES[:]
             return self._plain(200, b"ok")
         m = re.fullmatch(r"/f/([^/]+)/(.+)", self.path)
         if not m:
@@ -115,11 +123,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._plain(404, b"<Error><Code>NoSuchKey</Code></Error>")
         size = os.path.getsize(full)
         key = (m.group(1), rel)
+        rng = self.headers.get("Range")
+        rm = re.fullmatch(r"bytes=(\d+)-(\d+)", (rng or "").strip())
+        large = rm is not None and int(rm.group(2)) + 1 - int(rm.group(1)) >= LARGE
         with LOCK:
             n = COUNTS.get(key, 0)
             COUNTS[key] = n + 1
+            nlarge = COUNTS.get(key + ("large",), 0)
+            if large:
+                COUNTS[key + ("large",)] = nlarge + 1
             TOTAL[0] += 1
             PATHS[self.path] = PATHS.get(self.path, 0) + 1
+            RANGES.append(rng or "")
+            del RANGES[:-1000]
         for code in ("500", "503", "429"):
             if n < faults.get(code, 0):
                 self.send_response(int(code))
@@ -137,7 +153,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         etag = '"v1-%d"' % size
         if "etagafter" in faults and n >= faults["etagafter"]:
             etag = '"v2-%d"' % size
-        rng = self.headers.get("Range")
+        if "etaglarge" in faults and large:
+            etag = '"v3-%d"' % size
         if rng is None or "ignore" in faults:
             start, end, status = 0, size, 200
         else:
@@ -170,7 +187,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("ETag", etag)
         if "gzip" in faults:
             self.send_header("Content-Encoding", "gzip")
-        trunc = n < faults.get("trunc", 0)
+        trunc = n < faults.get("trunc", 0) or (large and nlarge < faults.get("trunclarge", 0))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if "holdmid" in faults:
