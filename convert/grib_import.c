@@ -29,12 +29,20 @@ const char *tgm_convert_grib_library_version(void) {
 typedef struct {
     cv_grib_msg *msgs;
     bool all_keys;
+    cv_zeros *zeros;
 } extract_ctx;
 
 static void extract_one(void *arg, size_t i) {
     extract_ctx *c = arg;
     cv_grib_msg *m = &c->msgs[i];
-    m->err = cv_grib_extract(m, c->all_keys);
+    /* The handle is made here rather than by the reader: its parsing of
+     * the sections runs in parallel too. */
+    m->h = codes_handle_new_from_message(NULL, m->raw, m->rawlen);
+    if (m->h == NULL) {
+        m->handle_error = CODES_DECODING_ERROR;
+        return;
+    }
+    m->err = cv_grib_extract(m, c->all_keys, c->zeros);
     if (m->err != TGM_ERROR_OK) {
         const char *d = tgm_last_error();
         m->errtext = strdup(d != NULL ? d : tgm_error_string(m->err));
@@ -131,13 +139,18 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
         }
         rewind(f);
     }
+    cv_zeros *zeros = cv_zeros_new();
+    if (zeros == NULL) {
+        return cv_oom("GRIB template");
+    }
     /* one_to_one works in batches of a few messages per thread. */
     size_t batch = merge ? SIZE_MAX : (size_t)threads * 2;
     cv_grib_msg *msgs = NULL;
     size_t n = 0, cap = 0, done = 0, seen = 0;
     bool eof = false;
     while (!eof && err == TGM_ERROR_OK) {
-        /* Read up to `batch` handles. */
+        /* Read up to `batch` messages (the workers make the handles). */
+        tgm_error read_err = TGM_ERROR_OK;
         while (n < batch) {
             /* Read by ecCodes' reader into memory we own: on a truncated
              * message, codes_handle_new_from_file (2.28) loses its buffer. */
@@ -145,21 +158,16 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
             size_t rawlen = 0;
             off_t rawoff = 0;
             void *raw = wmo_read_grib_from_file_malloc(f, 0, &rawlen, &rawoff, &e);
-            codes_handle *h = NULL;
-            if (e == 0 && raw != NULL) {
-                h = codes_handle_new_from_message(NULL, raw, rawlen);
-                e = h == NULL ? CODES_DECODING_ERROR : 0;
-            }
-            if (h == NULL) {
+            if (e != 0 || raw == NULL) {
                 free(raw);
                 if (e == CODES_PREMATURE_END_OF_FILE) {
-                    err = cv_fail(TGM_ERROR_CONVERT,
-                                  "ecCodes error: GRIB message %zu is truncated (the input ends "
-                                  "before its end marker): %s",
-                                  seen, cv_grib_errstr(e));
+                    read_err = cv_fail(TGM_ERROR_CONVERT,
+                                       "ecCodes error: GRIB message %zu is truncated (the input "
+                                       "ends before its end marker): %s",
+                                       seen, cv_grib_errstr(e));
                 } else if (e != 0 && e != CODES_END_OF_FILE) {
-                    err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: %s", seen,
-                                  cv_grib_errstr(e));
+                    read_err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: %s",
+                                       seen, cv_grib_errstr(e));
                 }
                 eof = true;
                 break;
@@ -168,25 +176,43 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
                 size_t nc = cap ? 2 * cap : 16;
                 cv_grib_msg *q = realloc(msgs, nc * sizeof *q);
                 if (q == NULL) {
-                    codes_handle_delete(h);
                     free(raw);
-                    err = cv_oom("GRIB messages");
+                    read_err = cv_oom("GRIB messages");
                     break;
                 }
                 msgs = q;
                 cap = nc;
             }
             memset(&msgs[n], 0, sizeof msgs[n]);
-            msgs[n].h = h;
             msgs[n].raw = raw;
+            msgs[n].rawlen = rawlen;
             msgs[n].index = seen++;
             n++;
         }
-        if (err != TGM_ERROR_OK) {
-            break;
+        /* The reader's failure text, kept: the extraction below runs on
+         * this thread too and may record texts of its own. */
+        char *read_text = NULL;
+        if (read_err != TGM_ERROR_OK) {
+            const char *t = tgm_last_error();
+            read_text = strdup(t != NULL ? t : tgm_error_string(read_err));
         }
-        extract_ctx ctx = {msgs, o->grib_all_keys};
+        extract_ctx ctx = {msgs, o->grib_all_keys, zeros};
         cv_parallel(threads, n, extract_one, &ctx);
+        /* The failure reported is the first in input order, as when the
+         * handles were made while reading: a message ecCodes cannot open
+         * stops the reading, so it comes before a read error (which ends
+         * the input), which comes before any failure of the extraction. */
+        for (size_t i = 0; i < n && err == TGM_ERROR_OK; i++) {
+            if (msgs[i].handle_error != 0) {
+                err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: %s",
+                              msgs[i].index, cv_grib_errstr(msgs[i].handle_error));
+            }
+        }
+        if (err == TGM_ERROR_OK && read_err != TGM_ERROR_OK) {
+            err = read_text != NULL ? tgm_set_last_error(read_err, "%s", read_text)
+                                    : cv_oom("GRIB error text");
+        }
+        free(read_text);
         for (size_t i = 0; i < n && err == TGM_ERROR_OK; i++) {
             if (msgs[i].err != TGM_ERROR_OK) {
                 err = tgm_set_last_error(msgs[i].err, "%s", msgs[i].errtext);
@@ -215,6 +241,7 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
         msg_free(&msgs[i]);
     }
     free(msgs);
+    cv_zeros_free(zeros);
     return err;
 }
 

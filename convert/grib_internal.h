@@ -9,9 +9,11 @@
 
 /* One GRIB message turned into what a Tensogram object needs. */
 typedef struct {
-    codes_handle *h;
-    void *raw;    /* the message as read, which h uses (freed after h) */
-    size_t index; /* position in the input, from 0 */
+    codes_handle *h; /* made from raw on the worker thread */
+    void *raw;       /* the message as read, which h uses (freed after h) */
+    size_t rawlen;
+    size_t index;     /* position in the input, from 0 */
+    int handle_error; /* ecCodes' error when h could not be made from raw */
     /* results */
     double *values;
     size_t nvalues;
@@ -23,8 +25,9 @@ typedef struct {
     char *errtext; /* the failure's tgm_last_error(), copied (the job ran on another thread) */
 } cv_grib_msg;
 
-/* Decode values and build the base entry of m (runs on a worker thread). */
-tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys);
+/* Decode values and build the base entry of m (runs on a worker thread;
+ * `zeros` is shared by the workers, for the template). */
+tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros);
 
 /* Members "key":value of every key of namespace `ns` (NULL: all keys) that
  * the dynamic read keeps, appended to b (the caller writes the braces). */
@@ -42,6 +45,7 @@ const char *cv_grib_errstr(int err);
  * keys whose values differ from the original's as [[name, value], ...].
  * h itself becomes the template (its values are replaced): read
  * everything else from it first. */
-tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *restore);
+tgm_error cv_grib_template_json(codes_handle *h, cv_zeros *zeros, cv_buf *tmpl_hex,
+                                cv_buf *restore);
 
 #endif

@@ -480,7 +480,8 @@ static void restore_if_changed(codes_handle *t, const orig_key *o, cv_buf *resto
     cv_putc(restore, ']');
 }
 
-tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *restore) {
+tgm_error cv_grib_template_json(codes_handle *h, cv_zeros *zeros, cv_buf *tmpl_hex,
+                                cv_buf *restore) {
     /* The coded keys (and their values) before the values change. */
     unsigned long flags = CODES_KEYS_ITERATOR_SKIP_READ_ONLY | CODES_KEYS_ITERATOR_SKIP_COMPUTED |
                           CODES_KEYS_ITERATOR_SKIP_FUNCTION | CODES_KEYS_ITERATOR_SKIP_DUPLICATES;
@@ -513,7 +514,6 @@ tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *resto
 
     /* The values replaced by zeros, in h itself (its caller is done with
      * it): no bitmap, a constant field, so an almost empty data section. */
-    double *zeros = NULL;
     size_t n = 0;
     int e = err == TGM_ERROR_OK ? codes_get_size(h, "values", &n) : 0;
     /* With a bitmap, "values" still counts every point (missing ones
@@ -522,11 +522,11 @@ tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *resto
         e = codes_set_long(h, "bitmapPresent", 0);
     }
     if (err == TGM_ERROR_OK && e == 0) {
-        zeros = calloc(n ? n : 1, sizeof *zeros);
-        if (zeros == NULL) {
+        const double *z = cv_zeros_get(zeros, n);
+        if (z == NULL) {
             err = cv_oom("GRIB template");
         } else {
-            e = codes_set_double_array(h, "values", zeros, n);
+            e = codes_set_double_array(h, "values", z, n);
         }
     }
     const void *msg = NULL;
@@ -555,13 +555,12 @@ tgm_error cv_grib_template_json(codes_handle *h, cv_buf *tmpl_hex, cv_buf *resto
         free(keys[i].s);
     }
     free(keys);
-    free(zeros);
     return err;
 }
 
 /* ---- one message --------------------------------------------------------------------------- */
 
-tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys) {
+tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
     codes_handle *h = m->h;
     tgm_error err = read_values(m);
     if (err != TGM_ERROR_OK) {
@@ -625,7 +624,7 @@ tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys) {
         member(h, repro_scalar_keys[i], b);
     }
     cv_buf tmpl = {0}, restore = {0};
-    err = cv_grib_template_json(h, &tmpl, &restore);
+    err = cv_grib_template_json(h, zeros, &tmpl, &restore);
     if (err == TGM_ERROR_OK) {
         cv_json_key(b, "_template");
         cv_putn(b, tmpl.p, tmpl.len);

@@ -117,6 +117,16 @@ uint32_t cv_threads(uint32_t threads);
 /* fn(ctx, i) for every i < n on up to `threads` threads. */
 void cv_parallel(uint32_t threads, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
 
+/* Read-only zeros shared by the workers of one conversion (the GRIB
+ * template's values): mapped anonymous memory that the kernel backs with
+ * its zero page, so nothing is cleared or copied however large it is.
+ * cv_zeros_get returns at least n zero doubles (NULL when out of memory);
+ * regions stay valid until cv_zeros_free. */
+typedef struct cv_zeros cv_zeros;
+cv_zeros *cv_zeros_new(void);
+const double *cv_zeros_get(cv_zeros *z, size_t n);
+void cv_zeros_free(cv_zeros *z);
+
 /* ---- misc --------------------------------------------------------------------------- */
 
 void cv_warn(const tgm_convert_options *o, const char *fmt, ...) CV_PRINTF(2, 3);
