@@ -71,8 +71,8 @@ static PyObject *bytes_from(tgm_bytes_t b) {
  * cannot exceed in practice and is shrunk to the message afterwards (the
  * codec work dwarfs that).  Returns NULL without an exception when the
  * capacity proved too small: the caller then takes the copying path. */
-static PyObject *encode_direct(const char *meta_json, const tgmpy_buffers *b,
-                               const tgm_encode_options *opts, int exact) {
+PyObject *tgmpy_encode_direct(const char *meta_json, const tgmpy_buffers *b,
+                              const tgm_encode_options *opts, int exact) {
     size_t cap = 0;
     tgm_error e;
     if (exact) {
@@ -159,7 +159,7 @@ static PyObject *py_encode(PyObject *self, PyObject *args) {
      * (size query, or a retry with the copying path), which would run user
      * codec callbacks twice: `once` goes straight to the copying path. */
     if (!once) {
-        PyObject *r = encode_direct(meta_json, &b, &opts, exact || pre);
+        PyObject *r = tgmpy_encode_direct(meta_json, &b, &opts, exact || pre);
         if (r != NULL || PyErr_Occurred()) {
             tgmpy_buffers_release(&b);
             return r;
@@ -694,7 +694,8 @@ PyMODINIT_FUNC PyInit__tensogram(void) {
         return NULL;
     }
     if (tgmpy_errors_init(m) < 0 || tgmpy_file_init(m) < 0 || tgmpy_stream_init(m) < 0 ||
-        tgmpy_async_init(m) < 0 || tgmpy_codec_init(m) < 0 || tgmpy_converters_init(m) < 0 ||
+        tgmpy_async_init(m) < 0 || tgmpy_codec_init(m) < 0 || tgmpy_fast_init(m) < 0 ||
+        tgmpy_converters_init(m) < 0 ||
         PyModule_AddIntConstant(m, "WIRE_VERSION", TGM_WIRE_VERSION) < 0 ||
         PyModule_AddStringConstant(m, "LIBRARY_VERSION", tgm_version_string()) < 0 ||
         add_name_list(m, "MASK_METHODS", tgm_mask_method_name) < 0 ||

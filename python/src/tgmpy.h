@@ -144,6 +144,14 @@ int tgmpy_ranges(PyObject *seq, uint64_t **offsets, uint64_t **counts, size_t *n
 /* Optional str argument: NULL for None. */
 int tgmpy_opt_str(PyObject *obj, const char **out, const char *what);
 
+/* ---- encoding into bytes (module.c) ----------------------------------------- */
+
+/* Encode straight into a bytes object (see module.c).  NULL with an
+ * exception on failure; NULL without one when the capacity it chose
+ * proved too small (then encode with tgm_encode_ex and copy). */
+PyObject *tgmpy_encode_direct(const char *meta_json, const tgmpy_buffers *b,
+                              const tgm_encode_options *opts, int exact);
+
 /* ---- types -------------------------------------------------------------- */
 
 extern PyTypeObject tgmpy_FileType;
@@ -155,5 +163,7 @@ int tgmpy_stream_init(PyObject *module);
  * and the HAS_GRIB / HAS_NETCDF flags. */
 int tgmpy_converters_init(PyObject *module);
 int tgmpy_async_init(PyObject *module);
+/* encode_fast, decode_fast and _fast_init (fast.c). */
+int tgmpy_fast_init(PyObject *module);
 
 #endif

@@ -27,6 +27,10 @@ except ImportError:  # pragma: no cover - depends on the environment
     _BFLOAT16 = None
 
 
+# The classes decode_fast builds its results from.
+_c._fast_init(Metadata, DataObjectDescriptor, Message, _BFLOAT16)
+
+
 # ---- helpers ---------------------------------------------------------------------
 
 
@@ -220,6 +224,23 @@ def encode(
     "none".  C-contiguous arrays are encoded without a copy; other arrays
     are copied once.
     """
+    # Plain inputs with default options: checked and encoded in C; None
+    # when the general path below must decide (same results, same errors).
+    msg = _c.encode_fast(
+        global_meta_dict,
+        descriptors_and_data,
+        hash,
+        threads,
+        allow_nan,
+        allow_inf,
+        nan_mask_method,
+        pos_inf_mask_method,
+        neg_inf_mask_method,
+        small_mask_threshold_bytes,
+        aggregate_hash,
+    )
+    if msg is not None:
+        return msg
     aggregate = _aggregate(aggregate_hash)
     descs, datas = _pairs(descriptors_and_data, False)
     mask = _mask_tuple(
@@ -285,6 +306,9 @@ def decode(
     The arrays view the decoded values without a copy.  With
     ``native_byte_order=False`` they hold the bytes in the wire's byte order
     (labelled with the native dtype, as the reference does)."""
+    msg = _c.decode_fast(buf, native_byte_order, threads, restore_non_finite, verify_hash)
+    if msg is not None:  # bytes and a plain thread count: the Message comes from C
+        return msg
     return _message(
         _c.decode(buf, native_byte_order, _threads(threads), restore_non_finite, verify_hash)
     )

@@ -36,12 +36,23 @@ class Metadata:
     paths go through :meth:`get_path`.
     """
 
-    __slots__ = ("_base", "_extra", "_reserved")
+    __slots__ = ("_base", "_extra", "_reserved", "_lazy")
 
     def __init__(self, base=None, extra=None, reserved=None):
         self._base = list(base or [])
         self._extra = dict(extra or {})
         self._reserved = dict(reserved or {})
+
+    def __getattr__(self, name):
+        # Reached only for slots not set yet: the metadata of a small
+        # decoded message is built on first use (_lazy, from the extension).
+        if name in _METADATA_SLOTS:
+            lazy = object.__getattribute__(self, "_lazy")
+            if lazy is not None:
+                self._base, self._extra, self._reserved = lazy()
+                self._lazy = None
+            return object.__getattribute__(self, name)
+        raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
 
     @property
     def version(self) -> int:
@@ -180,6 +191,8 @@ class Metadata:
         )
 
 
+_METADATA_SLOTS = frozenset(("_base", "_extra", "_reserved"))
+
 Mapping.register(Metadata)
 
 _DESC_FIELDS = (
@@ -203,10 +216,21 @@ class DataObjectDescriptor:
     (``encoding``, ``filter``, ``compression`` and ``params``, every other
     key, e.g. ``sp_reference_value`` or ``zstd_level``)."""
 
-    __slots__ = ("_d",)
+    __slots__ = ("_d", "_lazy")
 
     def __init__(self, d: dict):
         self._d = d
+
+    def __getattr__(self, name):
+        # Reached only while _d is not set: a small decoded message's
+        # descriptors are built on first use (_lazy, from the extension).
+        if name == "_d":
+            lazy = object.__getattribute__(self, "_lazy")
+            if lazy is not None:
+                self._d = lazy()
+                self._lazy = None
+            return object.__getattribute__(self, "_d")
+        raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
 
     @classmethod
     def _from_json(cls, d) -> DataObjectDescriptor:

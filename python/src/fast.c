@@ -1,0 +1,969 @@
+/* Fast paths of tensogram.encode and tensogram.decode for the common case.
+ *
+ * A small message (an ML sample: one small tensor and a few metadata
+ * entries) costs the library a few microseconds; checking the caller's
+ * dicts in Python, writing them as JSON text and wrapping the results in
+ * Python objects cost several times that.  The functions here do the same
+ * work in C for the inputs that need no Python-level treatment:
+ *
+ * encode_fast takes the arguments of tensogram.encode.  It handles plain
+ * values (exact dict, list, tuple, str, int, float, bool, None), exact
+ * NumPy arrays (C-contiguous, native or no byte order) and bytes, default
+ * mask options and aggregate placement, and the built-in compressions;
+ * for anything else (NumPy scalars in metadata, Mapping subclasses, arrays
+ * needing a copy or a byte swap, descriptor keys that warn, user codecs,
+ * any input the Python checks would refuse, any library error) it returns
+ * None and the caller takes the Python path, which then gives the result
+ * or raises the exception it always did.  So the fast path changes no
+ * result and no exception: it only decides earlier.
+ *
+ * decode_fast returns the tensogram.Message itself.  The metadata and the
+ * descriptors of small messages are built on first access (the decoded
+ * message stays alive through the arrays anyway); large messages get them
+ * at once, so that keeping only the metadata does not keep the values. */
+#include <math.h>
+#include <string.h>
+
+#include "tgmpy.h"
+
+/* ---- a growable text buffer ------------------------------------------------------------ */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    char local[1024];
+} jbuf;
+
+static void jb_init(jbuf *b) {
+    b->p = b->local;
+    b->len = 0;
+    b->cap = sizeof b->local;
+}
+
+static void jb_free(jbuf *b) {
+    if (b->p != b->local) {
+        PyMem_Free(b->p);
+    }
+}
+
+static int jb_grow(jbuf *b, size_t n) {
+    if (n <= b->cap - b->len) {
+        return 0;
+    }
+    size_t cap = b->cap;
+    while (cap - b->len < n) {
+        if (cap > ((size_t)PY_SSIZE_T_MAX) / 2) {
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p;
+    if (b->p == b->local) {
+        p = PyMem_Malloc(cap);
+        if (p != NULL) {
+            memcpy(p, b->local, b->len);
+        }
+    } else {
+        p = PyMem_Realloc(b->p, cap);
+    }
+    if (p == NULL) {
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int jb_put(jbuf *b, const char *s, size_t n) {
+    if (jb_grow(b, n) < 0) {
+        return -1;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+#define JB_LIT(b, s) jb_put((b), (s), sizeof(s) - 1)
+
+static int jb_ch(jbuf *b, char c) { return jb_put(b, &c, 1); }
+
+/* ---- Python values -> JSON text ------------------------------------------------------- */
+
+/* Nesting the fast path takes; deeper values (a metadata section may nest
+ * 126 levels) go the Python way, which checks the limit and names it. */
+#define FAST_DEPTH 64
+
+static int put_u64(jbuf *b, uint64_t v, int neg) {
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    if (neg) {
+        tmp[--i] = '-';
+    }
+    return jb_put(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+/* A JSON string of UTF-8 text s[0..n): quotes, backslashes and control
+ * characters escaped, everything else as it is (Python's json with
+ * ensure_ascii=False writes the same). */
+static int put_str(jbuf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    if (jb_grow(b, n + 2) < 0 || jb_ch(b, '"') < 0) {
+        return -1;
+    }
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        if (jb_put(b, s + start, i - start) < 0) {
+            return -1;
+        }
+        start = i + 1;
+        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            if (jb_put(b, esc, 2) < 0) {
+                return -1;
+            }
+        } else if (jb_put(b, esc, 6) < 0) {
+            return -1;
+        }
+    }
+    if (jb_put(b, s + start, n - start) < 0) {
+        return -1;
+    }
+    return jb_ch(b, '"');
+}
+
+static int put_unicode(jbuf *b, PyObject *s) {
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (u == NULL) { /* lone surrogates: the Python path raises */
+        return -1;
+    }
+    return put_str(b, u, (size_t)n);
+}
+
+/* An exact int in -2^63 .. 2^64-1 (the range stored exactly). */
+static int put_int(jbuf *b, PyObject *o) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow == 0) {
+        if (v == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        return v < 0 ? put_u64(b, 0 - (uint64_t)v, 1) : put_u64(b, (uint64_t)v, 0);
+    }
+    if (overflow < 0) {
+        return -1;
+    }
+    unsigned long long u = PyLong_AsUnsignedLongLong(o);
+    if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    return put_u64(b, (uint64_t)u, 0);
+}
+
+static int put_float(jbuf *b, double d) {
+    if (isnan(d)) {
+        return JB_LIT(b, "NaN");
+    }
+    if (isinf(d)) {
+        return d > 0 ? JB_LIT(b, "Infinity") : JB_LIT(b, "-Infinity");
+    }
+    /* float.__repr__, as Python's json writes floats. */
+    char *r = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (r == NULL) {
+        return -1;
+    }
+    int rc = jb_put(b, r, strlen(r));
+    PyMem_Free(r);
+    return rc;
+}
+
+static int put_value(jbuf *b, PyObject *o, int depth);
+
+static int put_items(jbuf *b, PyObject *const *items, Py_ssize_t n, int depth) {
+    if (jb_ch(b, '[') < 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((i > 0 && jb_ch(b, ',') < 0) || put_value(b, items[i], depth + 1) < 0) {
+            return -1;
+        }
+    }
+    return jb_ch(b, ']');
+}
+
+/* The members of an exact dict with exact str keys, without braces;
+ * `first` says whether a comma is needed before the first one. */
+static int put_members(jbuf *b, PyObject *d, int depth, int *first) {
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        if (!PyUnicode_CheckExact(k)) {
+            return -1;
+        }
+        if ((!*first && jb_ch(b, ',') < 0) || put_unicode(b, k) < 0 || jb_ch(b, ':') < 0 ||
+            put_value(b, v, depth + 1) < 0) {
+            return -1;
+        }
+        *first = 0;
+    }
+    return 0;
+}
+
+/* One metadata value, or -1 (possibly with an exception, which the
+ * caller clears) when the Python path must handle it. */
+static int put_value(jbuf *b, PyObject *o, int depth) {
+    if (depth > FAST_DEPTH) {
+        return -1;
+    }
+    PyTypeObject *t = Py_TYPE(o);
+    if (t == &PyUnicode_Type) {
+        return put_unicode(b, o);
+    }
+    if (t == &PyLong_Type) {
+        return put_int(b, o);
+    }
+    if (t == &PyFloat_Type) {
+        return put_float(b, PyFloat_AS_DOUBLE(o));
+    }
+    if (o == Py_True) {
+        return JB_LIT(b, "true");
+    }
+    if (o == Py_False) {
+        return JB_LIT(b, "false");
+    }
+    if (o == Py_None) {
+        return JB_LIT(b, "null");
+    }
+    if (t == &PyList_Type) {
+        /* A list may change under us only through code we call, and we
+         * call none: the items are read directly. */
+        return put_items(b, PySequence_Fast_ITEMS(o), PyList_GET_SIZE(o), depth);
+    }
+    if (t == &PyTuple_Type) {
+        return put_items(b, PySequence_Fast_ITEMS(o), PyTuple_GET_SIZE(o), depth);
+    }
+    if (t == &PyDict_Type) {
+        int first = 1;
+        if (jb_ch(b, '{') < 0 || put_members(b, o, depth, &first) < 0) {
+            return -1;
+        }
+        return jb_ch(b, '}');
+    }
+    return -1; /* NumPy scalars, subclasses, Mappings, bytes, ...: Python path */
+}
+
+/* ---- descriptors ------------------------------------------------------------------------ */
+
+static const char *const DTYPE_NAMES[] = {
+    "float16", "bfloat16", "float32", "float64", "complex64", "complex128", "int8",    "int16",
+    "int32",   "int64",    "uint8",   "uint16",  "uint32",    "uint64",     "bitmask",
+};
+
+/* Keys the Python path warns about (application metadata in a descriptor). */
+static const char *const METADATA_LIKE[] = {
+    "name",      "param", "shortName", "long_name", "description", "units",
+    "dim_names", "mars",  "cf",        "product",   "instrument",
+};
+
+/* Keys of the completed descriptor (the caller's values for them are
+ * replaced or checked), and "hash", which is dropped. */
+static const char *const FIXED_KEYS[] = {
+    "type",       "ndim",     "shape",  "strides",     "dtype",
+    "byte_order", "encoding", "filter", "compression", "hash",
+};
+
+static int in_list(const char *s, size_t n, const char *const *list, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        if (strlen(list[i]) == n && memcmp(list[i], s, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exact str value of `key` in d; NULL when absent (*absent = 1) or not an
+ * exact str. */
+static const char *str_item(PyObject *d, const char *key, Py_ssize_t *len, int *absent) {
+    PyObject *v = PyDict_GetItemString(d, key);
+    *absent = v == NULL;
+    if (v == NULL || !PyUnicode_CheckExact(v)) {
+        return NULL;
+    }
+    return PyUnicode_AsUTF8AndSize(v, len);
+}
+
+/* A list / tuple of exact ints in 0 .. 2^64-1 (bools are not ints here). */
+static int u64_items(PyObject *seq, uint64_t *out, Py_ssize_t max, Py_ssize_t *n) {
+    if (!PyList_CheckExact(seq) && !PyTuple_CheckExact(seq)) {
+        return -1;
+    }
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
+    if (len > max) {
+        return -1;
+    }
+    PyObject *const *items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (!PyLong_CheckExact(items[i])) {
+            return -1;
+        }
+        unsigned long long v = PyLong_AsUnsignedLongLong(items[i]);
+        if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+            return -1;
+        }
+        out[i] = (uint64_t)v;
+    }
+    *n = len;
+    return 0;
+}
+
+static int put_u64_array(jbuf *b, const uint64_t *v, Py_ssize_t n) {
+    if (jb_ch(b, '[') < 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((i > 0 && jb_ch(b, ',') < 0) || put_u64(b, v[i], 0) < 0) {
+            return -1;
+        }
+    }
+    return jb_ch(b, ']');
+}
+
+/* The most dimensions the fast path takes (NumPy's own limit is 32 or 64). */
+#define FAST_MAX_DIMS 32
+
+static int builtin_compression(const char *name, Py_ssize_t n) {
+    for (size_t i = 0; tgm_compression_name(i) != NULL; i++) {
+        const char *c = tgm_compression_name(i);
+        if (strlen(c) == (size_t)n && memcmp(c, name, (size_t)n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* One completed descriptor as JSON (what descriptor_dict and
+ * descriptor_json produce) for data whose own byte order is `hint`
+ * ("little" / "big", or NULL for none).  *as_is: no encoding, filter or
+ * compression.  -1: the Python path decides. */
+static int put_descriptor(jbuf *b, PyObject *d, const char *hint, int *as_is) {
+    if (!PyDict_CheckExact(d)) {
+        return -1;
+    }
+    Py_ssize_t tlen, dlen, blen = 0, elen = 4, flen = 4, clen = 4;
+    int absent;
+    const char *type = str_item(d, "type", &tlen, &absent);
+    const char *dtype = type ? str_item(d, "dtype", &dlen, &absent) : NULL;
+    if (dtype == NULL || !in_list(dtype, (size_t)dlen, DTYPE_NAMES, COUNT(DTYPE_NAMES))) {
+        return -1;
+    }
+    PyObject *shape_obj = PyDict_GetItemString(d, "shape");
+    uint64_t shape[FAST_MAX_DIMS], strides[FAST_MAX_DIMS];
+    Py_ssize_t ndim, nstrides;
+    if (shape_obj == NULL || u64_items(shape_obj, shape, FAST_MAX_DIMS, &ndim) < 0) {
+        return -1;
+    }
+    PyObject *strides_obj = PyDict_GetItemString(d, "strides");
+    if (strides_obj != NULL) {
+        if (u64_items(strides_obj, strides, FAST_MAX_DIMS, &nstrides) < 0) {
+            return -1;
+        }
+    } else {
+        nstrides = ndim;
+        if (ndim > 0) {
+            strides[ndim - 1] = 1;
+        }
+        for (Py_ssize_t i = ndim - 2; i >= 0; i--) {
+            if (__builtin_mul_overflow(strides[i + 1], shape[i + 1], &strides[i])) {
+                return -1; /* the Python path raises "strides overflow" */
+            }
+        }
+    }
+    const char *bo = str_item(d, "byte_order", &blen, &absent);
+    if (absent) {
+        bo = hint != NULL ? hint : (PY_LITTLE_ENDIAN ? "little" : "big");
+        blen = (Py_ssize_t)strlen(bo);
+    } else if (bo == NULL || !((blen == 6 && memcmp(bo, "little", 6) == 0) ||
+                               (blen == 3 && memcmp(bo, "big", 3) == 0))) {
+        return -1;
+    } else if (hint != NULL && strcmp(bo, hint) != 0) {
+        return -1; /* the values need a byte swap: Python path */
+    }
+    const char *enc = str_item(d, "encoding", &elen, &absent);
+    if (absent) {
+        enc = "none";
+        elen = 4;
+    } else if (enc == NULL) {
+        return -1;
+    }
+    const char *filt = str_item(d, "filter", &flen, &absent);
+    if (absent) {
+        filt = "none";
+        flen = 4;
+    } else if (filt == NULL) {
+        return -1;
+    }
+    const char *comp = str_item(d, "compression", &clen, &absent);
+    if (absent) {
+        comp = "none";
+        clen = 4;
+    } else if (comp == NULL || !builtin_compression(comp, clen)) {
+        return -1; /* user codecs run once: Python path */
+    }
+    *as_is = elen == 4 && memcmp(enc, "none", 4) == 0 && flen == 4 &&
+             memcmp(filt, "none", 4) == 0 && clen == 4 && memcmp(comp, "none", 4) == 0;
+
+    if (JB_LIT(b, "{\"type\":") < 0 || put_str(b, type, (size_t)tlen) < 0 ||
+        JB_LIT(b, ",\"ndim\":") < 0 || put_u64(b, (uint64_t)ndim, 0) < 0 ||
+        JB_LIT(b, ",\"shape\":") < 0 || put_u64_array(b, shape, ndim) < 0 ||
+        JB_LIT(b, ",\"strides\":") < 0 || put_u64_array(b, strides, nstrides) < 0 ||
+        JB_LIT(b, ",\"dtype\":") < 0 || put_str(b, dtype, (size_t)dlen) < 0 ||
+        JB_LIT(b, ",\"byte_order\":") < 0 || put_str(b, bo, (size_t)blen) < 0 ||
+        JB_LIT(b, ",\"encoding\":") < 0 || put_str(b, enc, (size_t)elen) < 0 ||
+        JB_LIT(b, ",\"filter\":") < 0 || put_str(b, filt, (size_t)flen) < 0 ||
+        JB_LIT(b, ",\"compression\":") < 0 || put_str(b, comp, (size_t)clen) < 0) {
+        return -1;
+    }
+    /* Parameters: every other key, in the caller's order. */
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        if (!PyUnicode_CheckExact(k)) {
+            return -1;
+        }
+        Py_ssize_t klen;
+        const char *key = PyUnicode_AsUTF8AndSize(k, &klen);
+        if (key == NULL || in_list(key, (size_t)klen, METADATA_LIKE, COUNT(METADATA_LIKE))) {
+            return -1; /* the Python path warns */
+        }
+        if (in_list(key, (size_t)klen, FIXED_KEYS, COUNT(FIXED_KEYS))) {
+            continue;
+        }
+        if (jb_ch(b, ',') < 0 || put_str(b, key, (size_t)klen) < 0 || jb_ch(b, ':') < 0 ||
+            put_value(b, v, 1) < 0) {
+            return -1;
+        }
+    }
+    return jb_ch(b, '}');
+}
+
+/* ---- metadata ------------------------------------------------------------------------------ */
+
+/* The metadata document without its closing brace: what global_metadata
+ * and metadata_json make of the caller's dict. */
+static int put_metadata(jbuf *b, PyObject *meta) {
+    if (!PyDict_CheckExact(meta) || PyDict_GetItemString(meta, "_reserved_") != NULL) {
+        return -1;
+    }
+    if (jb_ch(b, '{') < 0) {
+        return -1;
+    }
+    PyObject *base = PyDict_GetItemString(meta, "base");
+    if (base != NULL) {
+        if (!PyList_CheckExact(base)) {
+            return -1;
+        }
+        Py_ssize_t n = PyList_GET_SIZE(base);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *e = PyList_GET_ITEM(base, i);
+            if (!PyDict_CheckExact(e) || PyDict_GetItemString(e, "_reserved_") != NULL) {
+                return -1;
+            }
+        }
+        if (JB_LIT(b, "\"base\":") < 0 || put_value(b, base, 1) < 0 || jb_ch(b, ',') < 0) {
+            return -1;
+        }
+    }
+    PyObject *extra = PyDict_GetItemString(meta, "_extra_");
+    if (extra == NULL) {
+        extra = PyDict_GetItemString(meta, "extra");
+    }
+    if (extra != NULL && !PyDict_CheckExact(extra)) {
+        return -1;
+    }
+    if (JB_LIT(b, "\"_extra_\":{") < 0) {
+        return -1;
+    }
+    int first = 1;
+    if (extra != NULL && put_members(b, extra, 1, &first) < 0) {
+        return -1;
+    }
+    /* Other top-level keys join _extra_; an explicit _extra_ entry wins. */
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(meta, &pos, &k, &v)) {
+        if (!PyUnicode_CheckExact(k)) {
+            return -1;
+        }
+        if (PyUnicode_CompareWithASCIIString(k, "base") == 0 ||
+            PyUnicode_CompareWithASCIIString(k, "_extra_") == 0 ||
+            PyUnicode_CompareWithASCIIString(k, "extra") == 0) {
+            continue;
+        }
+        if (extra != NULL) {
+            int has = PyDict_Contains(extra, k);
+            if (has != 0) {
+                if (has < 0) {
+                    return -1;
+                }
+                continue;
+            }
+        }
+        if ((!first && jb_ch(b, ',') < 0) || put_unicode(b, k) < 0 || jb_ch(b, ':') < 0 ||
+            put_value(b, v, 2) < 0) {
+            return -1;
+        }
+        first = 0;
+    }
+    return jb_ch(b, '}');
+}
+
+/* ---- payloads -------------------------------------------------------------------------------- */
+
+/* The bytes of one object's data and their byte order ("little", "big"
+ * or NULL for none), for exact NumPy arrays that need no copy, and bytes. */
+static int payload(PyObject *data, const uint8_t **ptr, size_t *len, const char **hint) {
+    if (PyBytes_CheckExact(data)) {
+        *ptr = (const uint8_t *)PyBytes_AS_STRING(data);
+        *len = (size_t)PyBytes_GET_SIZE(data);
+        *hint = NULL;
+        return 0;
+    }
+    if (!PyArray_CheckExact(data)) {
+        return -1;
+    }
+    PyArrayObject *a = (PyArrayObject *)data;
+    PyArray_Descr *d = PyArray_DESCR(a);
+    if (!PyArray_IS_C_CONTIGUOUS(a) || PyDataType_HASFIELDS(d) || PyDataType_HASSUBARRAY(d) ||
+        strchr("biufc", d->kind) == NULL || d->kind == '\0' || PyDataType_REFCHK(d)) {
+        return -1;
+    }
+    if (d->byteorder == '>' || (d->byteorder == '<' && !PY_LITTLE_ENDIAN)) {
+        return -1; /* stored by value: the Python path swaps */
+    }
+    *hint = (d->elsize == 1 || d->byteorder == '|') ? NULL : (PY_LITTLE_ENDIAN ? "little" : "big");
+    *ptr = PyArray_DATA(a);
+    *len = (size_t)PyArray_NBYTES(a);
+    if (*ptr == NULL) {
+        *ptr = (const uint8_t *)"";
+    }
+    return 0;
+}
+
+/* ---- encode_fast ----------------------------------------------------------------------------- */
+
+/* Messages up to this size are written into a scratch buffer with the GIL
+ * held (the work takes a few microseconds; releasing and retaking the GIL
+ * and sizing a bytes object would cost a good part of that) and copied
+ * out. */
+#define SCRATCH_BYTES ((size_t)64 << 10)
+static uint8_t *scratch;
+
+#define FAST_MAX_OBJECTS 16
+
+/* encode_fast(meta, pairs, hash, threads, allow_nan, allow_inf, nan_method,
+ * pos_inf_method, neg_inf_method, small_mask_threshold_bytes,
+ * aggregate_hash) -> bytes, or None when the Python path must run. */
+static PyObject *py_encode_fast(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 11) {
+        PyErr_SetString(PyExc_TypeError, "encode_fast takes 11 arguments");
+        return NULL;
+    }
+    PyObject *meta = args[0], *pairs = args[1], *hash_obj = args[2], *threads_obj = args[3];
+    for (int i = 4; i < 6; i++) {
+        if (args[i] != Py_False) {
+            Py_RETURN_NONE;
+        }
+    }
+    for (int i = 6; i < 11; i++) {
+        if (args[i] != Py_None) {
+            Py_RETURN_NONE;
+        }
+    }
+    if ((hash_obj != Py_None && !PyUnicode_CheckExact(hash_obj)) ||
+        !PyLong_CheckExact(threads_obj) ||
+        (!PyList_CheckExact(pairs) && !PyTuple_CheckExact(pairs))) {
+        Py_RETURN_NONE;
+    }
+    unsigned long long threads = PyLong_AsUnsignedLongLong(threads_obj);
+    if ((threads == (unsigned long long)-1 && PyErr_Occurred()) || threads > UINT32_MAX) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(pairs);
+    if (n > FAST_MAX_OBJECTS) {
+        Py_RETURN_NONE;
+    }
+    PyObject *const *items = PySequence_Fast_ITEMS(pairs);
+    const uint8_t *ptrs[FAST_MAX_OBJECTS];
+    size_t lens[FAST_MAX_OBJECTS];
+    PyObject *held[FAST_MAX_OBJECTS];
+    Py_ssize_t nheld = 0;
+    PyObject *result = Py_None;
+    size_t total = 0;
+    int exact = 1;
+    jbuf b;
+    jb_init(&b);
+    if (put_metadata(&b, meta) < 0 || JB_LIT(&b, ",\"descriptors\":[") < 0) {
+        goto fallback;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = items[i];
+        if ((!PyTuple_CheckExact(item) && !PyList_CheckExact(item)) ||
+            PySequence_Fast_GET_SIZE(item) != 2) {
+            goto fallback;
+        }
+        PyObject *desc = PySequence_Fast_ITEMS(item)[0];
+        PyObject *data = PySequence_Fast_ITEMS(item)[1];
+        const char *hint;
+        int as_is;
+        if (payload(data, &ptrs[i], &lens[i], &hint) < 0 || (i > 0 && jb_ch(&b, ',') < 0) ||
+            put_descriptor(&b, desc, hint, &as_is) < 0) {
+            goto fallback;
+        }
+        exact &= as_is;
+        total += lens[i];
+        /* The data stay alive while the GIL is released, whatever the
+         * caller's containers do meanwhile. */
+        held[nheld++] = Py_NewRef(data);
+    }
+    if (JB_LIT(&b, "]}") < 0 || jb_ch(&b, '\0') < 0) {
+        goto fallback;
+    }
+
+    tgm_encode_options opts = TGM_ENCODE_OPTIONS_INIT;
+    TgmEncodeMaskOptions mo;
+    memset(&mo, 0, sizeof mo);
+    mo.small_mask_threshold_bytes = -1;
+    opts.hash_algo = hash_obj == Py_None ? NULL : PyUnicode_AsUTF8(hash_obj);
+    if (hash_obj != Py_None && opts.hash_algo == NULL) {
+        goto fallback;
+    }
+    opts.threads = (uint32_t)threads;
+    opts.mask_options = &mo; /* what the Python path passes: NaN / Inf refused */
+    opts.input = TGM_INPUT_RAW;
+
+    if (total + b.len < SCRATCH_BYTES / 2) {
+        if (scratch == NULL && (scratch = PyMem_RawMalloc(SCRATCH_BYTES)) == NULL) {
+            goto fallback;
+        }
+        size_t len = 0;
+        tgm_error e =
+            tgm_encode_ex_into(b.p, ptrs, lens, (size_t)n, &opts, scratch, SCRATCH_BYTES, &len);
+        if (e == TGM_ERROR_OK) {
+            result = PyBytes_FromStringAndSize((const char *)scratch, (Py_ssize_t)len);
+            if (result == NULL) {
+                goto fallback;
+            }
+            goto done;
+        }
+        if (e != TGM_ERROR_INVALID_ARG || len <= SCRATCH_BYTES) {
+            goto fallback; /* the Python path raises the library's error */
+        }
+    }
+    tgmpy_buffers bufs = {n, NULL, ptrs, lens};
+    result = tgmpy_encode_direct(b.p, &bufs, &opts, exact);
+    if (result == NULL) {
+        goto fallback;
+    }
+    goto done;
+fallback:
+    PyErr_Clear();
+    result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t i = 0; i < nheld; i++) {
+        Py_DECREF(held[i]);
+    }
+    jb_free(&b);
+    return result;
+}
+
+/* ---- decode_fast ------------------------------------------------------------------------------
+ */
+
+/* The Python classes of results (tensogram._model), set by _fast_init. */
+static PyTypeObject *metadata_type, *descriptor_type, *message_type;
+static PyArray_Descr *bfloat16_descr; /* ml_dtypes.bfloat16, or NULL */
+static PyObject *str_lazy, *str_base, *str_extra, *str_reserved, *str_d;
+
+/* Decoded payloads up to this many bytes in all get lazy metadata and
+ * descriptors; above, they are built at once (a lazy value keeps the
+ * whole decoded message alive, values included). */
+#define LAZY_MAX_BYTES ((size_t)1 << 20)
+
+/* A value built on first use from a decoded message: its metadata
+ * (index -1: the (base, extra, reserved) triple) or an object's
+ * descriptor dict.  Called with no arguments by the __getattr__ of
+ * Metadata / DataObjectDescriptor. */
+typedef struct {
+    PyObject_HEAD PyObject *capsule; /* owns the message */
+    const tgm_message_t *msg;
+    Py_ssize_t index;
+} lazy_object;
+
+static void lazy_dealloc(lazy_object *self) {
+    Py_XDECREF(self->capsule);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *lazy_build(const tgm_message_t *msg, Py_ssize_t index) {
+    if (index < 0) {
+        return tgmpy_message_metadata_tuple(msg);
+    }
+    const tgm_value_t *d = tgm_object_descriptor(msg, (size_t)index);
+    if (d == NULL) {
+        return tgmpy_raise(TGM_ERROR_OBJECT);
+    }
+    return tgmpy_value_to_py(d);
+}
+
+static PyObject *lazy_call(lazy_object *self, PyObject *args, PyObject *kwargs) {
+    if (PyTuple_GET_SIZE(args) != 0 || (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "takes no arguments");
+        return NULL;
+    }
+    return lazy_build(self->msg, self->index);
+}
+
+static PyTypeObject LazyType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tensogram._tensogram._Lazy",
+    .tp_basicsize = sizeof(lazy_object),
+    .tp_dealloc = (destructor)lazy_dealloc,
+    .tp_call = (ternaryfunc)lazy_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A decoded message's metadata or descriptor, built on first use.",
+};
+
+/* An instance of `type` (a class with __slots__) made without running its
+ * __init__, whose slots are then set by the caller. */
+static PyObject *bare_instance(PyTypeObject *type) {
+    PyObject *empty = PyTuple_New(0);
+    if (empty == NULL) {
+        return NULL;
+    }
+    PyObject *o = type->tp_new(type, empty, NULL);
+    Py_DECREF(empty);
+    return o;
+}
+
+/* A Metadata (index -1) or DataObjectDescriptor over msg: lazy, or built
+ * now. */
+static PyObject *result_object(PyObject *capsule, const tgm_message_t *msg, Py_ssize_t index,
+                               int lazy) {
+    PyObject *o = bare_instance(index < 0 ? metadata_type : descriptor_type);
+    if (o == NULL) {
+        return NULL;
+    }
+    int rc;
+    if (lazy) {
+        lazy_object *l = PyObject_New(lazy_object, &LazyType);
+        if (l == NULL) {
+            Py_DECREF(o);
+            return NULL;
+        }
+        l->capsule = Py_NewRef(capsule);
+        l->msg = msg;
+        l->index = index;
+        rc = PyObject_SetAttr(o, str_lazy, (PyObject *)l);
+        Py_DECREF(l);
+    } else {
+        PyObject *v = lazy_build(msg, index);
+        if (v == NULL) {
+            Py_DECREF(o);
+            return NULL;
+        }
+        if (index < 0) {
+            rc = PyObject_SetAttr(o, str_base, PyTuple_GET_ITEM(v, 0)) < 0 ||
+                         PyObject_SetAttr(o, str_extra, PyTuple_GET_ITEM(v, 1)) < 0 ||
+                         PyObject_SetAttr(o, str_reserved, PyTuple_GET_ITEM(v, 2)) < 0
+                     ? -1
+                     : 0;
+        } else {
+            rc = PyObject_SetAttr(o, str_d, v);
+        }
+        Py_DECREF(v);
+    }
+    if (rc < 0) {
+        Py_DECREF(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Object i's values as an array viewing the message's buffer (bfloat16
+ * as ml_dtypes.bfloat16 when it is installed, as the Python path does). */
+static PyObject *result_array(const tgm_message_t *msg, size_t i, PyObject *capsule) {
+    size_t len = 0;
+    const uint8_t *data = tgm_object_data(msg, i, &len);
+    uint64_t ndim = tgm_object_ndim(msg, i);
+    const char *dtype = tgm_object_dtype(msg, i);
+    if (ndim > NPY_MAXDIMS) {
+        return PyErr_Format(PyExc_ValueError, "object has %llu dimensions; NumPy supports %d",
+                            (unsigned long long)ndim, NPY_MAXDIMS);
+    }
+    PyObject *a = tgmpy_array_view(dtype, (int)ndim, tgm_object_shape(msg, i), data, len, capsule);
+    if (a != NULL && bfloat16_descr != NULL && dtype != NULL && strcmp(dtype, "bfloat16") == 0) {
+        Py_INCREF(bfloat16_descr);
+        PyObject *v = PyArray_View((PyArrayObject *)a, bfloat16_descr, NULL);
+        Py_DECREF(a);
+        a = v;
+    }
+    return a;
+}
+
+/* The tensogram.Message of a decoded message (takes ownership of msg). */
+static PyObject *message_of(tgm_message_t *msg) {
+    size_t n = tgm_message_num_objects(msg), total = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        tgm_object_data(msg, i, &len);
+        total += len;
+    }
+    int lazy = total <= LAZY_MAX_BYTES;
+    PyObject *cap = tgmpy_message_capsule(msg);
+    if (cap == NULL) {
+        return NULL;
+    }
+    PyObject *objs = PyList_New((Py_ssize_t)n);
+    PyObject *meta = objs ? result_object(cap, msg, -1, lazy) : NULL;
+    PyObject *res = NULL;
+    if (meta == NULL) {
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyObject *d = result_object(cap, msg, (Py_ssize_t)i, lazy);
+        PyObject *a = d ? result_array(msg, i, cap) : NULL;
+        PyObject *pair = a ? PyTuple_New(2) : NULL;
+        if (pair == NULL) {
+            Py_XDECREF(d);
+            Py_XDECREF(a);
+            goto done;
+        }
+        PyTuple_SET_ITEM(pair, 0, d);
+        PyTuple_SET_ITEM(pair, 1, a);
+        PyList_SET_ITEM(objs, (Py_ssize_t)i, pair);
+    }
+    res = message_type->tp_alloc(message_type, 2);
+    if (res != NULL) {
+        PyTuple_SET_ITEM(res, 0, meta);
+        PyTuple_SET_ITEM(res, 1, objs);
+        meta = objs = NULL;
+    }
+done:
+    Py_XDECREF(meta);
+    Py_XDECREF(objs);
+    Py_DECREF(cap);
+    return res;
+}
+
+/* "p"-style flag; -1 (error cleared) when its truth cannot be told. */
+static int flag(PyObject *o) {
+    int v = PyObject_IsTrue(o);
+    if (v < 0) {
+        PyErr_Clear();
+    }
+    return v;
+}
+
+/* decode_fast(buf, native_byte_order, threads, restore_non_finite,
+ * verify_hash) -> Message, or None when the Python path must run (buf
+ * not bytes, threads not a plain int in range, classes not registered). */
+static PyObject *py_decode_fast(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "decode_fast takes 5 arguments");
+        return NULL;
+    }
+    PyObject *buf = args[0];
+    if (message_type == NULL || !PyBytes_CheckExact(buf) || !PyLong_CheckExact(args[2])) {
+        Py_RETURN_NONE;
+    }
+    unsigned long long threads = PyLong_AsUnsignedLongLong(args[2]);
+    int native = flag(args[1]), restore = flag(args[3]), verify = flag(args[4]);
+    if ((threads == (unsigned long long)-1 && PyErr_Occurred()) || threads > UINT32_MAX ||
+        native < 0 || restore < 0 || verify < 0) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(buf);
+    size_t len = (size_t)PyBytes_GET_SIZE(buf);
+    tgm_message_t *msg = NULL;
+    TgmDecodeMaskOptions mo = {restore != 0};
+    tgm_error e;
+    /* bytes are immutable and `buf` is referenced by our caller's frame:
+     * the memory stays valid while the GIL is released. */
+    if (len <= SCRATCH_BYTES) {
+        e = tgm_decode_with_options(p, len, native, (uint32_t)threads, verify, &mo, &msg);
+    } else {
+        TGMPY_NOGIL(
+            e = tgm_decode_with_options(p, len, native, (uint32_t)threads, verify, &mo, &msg));
+    }
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    return message_of(msg);
+}
+
+/* _fast_init(Metadata, DataObjectDescriptor, Message, bfloat16 dtype or
+ * None): the classes decode_fast returns. */
+static PyObject *py_fast_init(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *m, *d, *msg, *bf;
+    if (!PyArg_ParseTuple(args, "O!O!O!O", &PyType_Type, &m, &PyType_Type, &d, &PyType_Type, &msg,
+                          &bf)) {
+        return NULL;
+    }
+    if (!PyType_IsSubtype((PyTypeObject *)msg, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "Message must be a tuple type");
+        return NULL;
+    }
+    PyArray_Descr *descr = NULL;
+    if (bf != Py_None && !PyArray_DescrConverter(bf, &descr)) {
+        return NULL;
+    }
+    Py_XSETREF(bfloat16_descr, descr);
+    Py_XSETREF(metadata_type, (PyTypeObject *)Py_NewRef(m));
+    Py_XSETREF(descriptor_type, (PyTypeObject *)Py_NewRef(d));
+    Py_XSETREF(message_type, (PyTypeObject *)Py_NewRef(msg));
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef fast_methods[] = {
+    {"encode_fast", (PyCFunction)(void (*)(void))py_encode_fast, METH_FASTCALL,
+     "encode_fast(meta, pairs, hash, threads, allow_nan, allow_inf, nan_method, "
+     "pos_inf_method, neg_inf_method, small_mask_threshold_bytes, aggregate_hash) -> bytes, or "
+     "None when tensogram.encode must take its general path"},
+    {"decode_fast", (PyCFunction)(void (*)(void))py_decode_fast, METH_FASTCALL,
+     "decode_fast(buf, native_byte_order, threads, restore_non_finite, verify_hash) -> Message, "
+     "or None when tensogram.decode must take its general path"},
+    {"_fast_init", py_fast_init, METH_VARARGS,
+     "_fast_init(Metadata, DataObjectDescriptor, Message, bfloat16_dtype_or_None)"},
+    {NULL, NULL, 0, NULL},
+};
+
+int tgmpy_fast_init(PyObject *module) {
+    if (PyType_Ready(&LazyType) < 0) {
+        return -1;
+    }
+    str_lazy = PyUnicode_InternFromString("_lazy");
+    str_base = PyUnicode_InternFromString("_base");
+    str_extra = PyUnicode_InternFromString("_extra");
+    str_reserved = PyUnicode_InternFromString("_reserved");
+    str_d = PyUnicode_InternFromString("_d");
+    if (str_lazy == NULL || str_base == NULL || str_extra == NULL || str_reserved == NULL ||
+        str_d == NULL) {
+        return -1;
+    }
+    return PyModule_AddFunctions(module, fast_methods);
+}

@@ -1,0 +1,274 @@
+"""The C fast paths of encode and decode give what the general path gives.
+
+tensogram.encode first offers its arguments to the extension's
+encode_fast, which handles plain inputs in C and returns None for anything
+else; tensogram.decode does the same with decode_fast, whose Message builds
+the metadata and descriptors of small messages on first use.  These tests
+run the same inputs both ways (the general path forced by making the fast
+function decline) and compare the bytes and the decoded objects, and check
+that the inputs the fast path must not decide on are passed over.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import tensogram
+from tensogram import _tensogram as _c
+
+# Fixed provenance, so that two encodes of the same input give the same bytes.
+PROVENANCE = json.dumps(
+    {"encoder": {"name": "t", "version": "1"}, "time": "2026-01-01T00:00:00Z",
+     "uuid": "00000000-0000-4000-8000-000000000000"}
+)
+
+DEFAULTS = ("xxh3", 0, False, False, None, None, None, None)
+
+
+@pytest.fixture
+def fixed_provenance(monkeypatch):
+    monkeypatch.setenv("TENSOGRAM_PROVENANCE", PROVENANCE)
+
+
+def general_encode(monkeypatch, meta, pairs, **kw):
+    with monkeypatch.context() as m:
+        m.setattr(_c, "encode_fast", lambda *a: None)
+        return tensogram.encode(meta, pairs, **kw)
+
+
+def fast(meta, pairs, *args):
+    return _c.encode_fast(meta, pairs, *(args or DEFAULTS), None)
+
+
+def d(shape, dtype="float32", **kw):
+    return {"type": "ntensor", "shape": list(shape), "dtype": dtype, **kw}
+
+
+A = np.arange(12, dtype=np.float32).reshape(3, 4)
+
+FAST_CASES = {
+    "empty metadata": ({}, [(d([3, 4]), A)]),
+    "base and extra": ({"base": [{"name": "x", "i": 7}], "_extra_": {"run": 1}},
+                       [(d([3, 4]), A)]),
+    "extra alias and top-level keys": (
+        {"extra": {"a": 1, "b": 2}, "b": "ignored", "c": [1, 2.5, None, True, False]},
+        [(d([3, 4]), A)]),
+    "_extra_ wins over extra": ({"_extra_": {"a": 1}, "extra": {"z": 9}, "q": 0},
+                                [(d([3, 4]), A)]),
+    "values": ({"base": [{
+        "floats": [0.1, 1e16, -0.0, 1.5e-300, 2.0**70, 3.0],
+        "non-finite": [math.nan, math.inf, -math.inf],
+        "ints": [0, -1, 2**63 - 1, -(2**63), 2**64 - 1],
+        "text": "a\"b\\c\nd\te\x00f\x1f\u00e9\u4e2d\U0001f600/",
+        "nested": {"t": (1, (2, [3, {"k": {}}])), "e": [], "m": {}},
+        "\u00e9 key \"q\"": None,
+    }]}, [(d([3, 4]), A)]),
+    "descriptor keys": ({}, [(d([3, 4], byte_order="little", strides=[4, 1], encoding="none",
+                                filter="none", compression="none", hash="ignored",
+                                ndim=99), A)]),
+    "parameters": ({}, [(d([3, 4], compression="zstd", zstd_level=3,
+                           custom={"x": [1, 2]}), A)]),
+    "several objects and dtypes": ({"base": [{}, {"k": 1}, {}, {}]}, [
+        (d([5], "uint8"), np.arange(5, dtype=np.uint8)),
+        (d([2, 2], "complex64"), np.ones((2, 2), dtype=np.complex64)),
+        (d([3], "float16"), np.array([1, 2, 3], dtype=np.float16)),
+        (d([4], "int64"), np.array([-1, 0, 1, 2**62], dtype=np.int64)),
+    ]),
+    "bytes data and list pairs": ({}, [[d([4], "uint8"), b"\x01\x02\x03\x04"]]),
+    "bool array": ({}, [(d([3], "uint8"), np.array([True, False, True]))]),
+    "no objects": ({"x": 1}, []),
+    "empty array": ({}, [(d([0]), np.zeros(0, dtype=np.float32))]),
+    "0-d array": ({}, [(d([]), np.array(2.5, dtype=np.float32))]),
+}
+
+
+@pytest.mark.parametrize("case", list(FAST_CASES))
+@pytest.mark.parametrize("hash_", ["xxh3", None])
+def test_fast_encode_gives_the_general_bytes(case, hash_, fixed_provenance, monkeypatch):
+    meta, pairs = FAST_CASES[case]
+    out = fast(meta, pairs, hash_, 0, False, False, None, None, None, None)
+    assert out is not None, "the fast path declined a plain input"
+    assert out == general_encode(monkeypatch, meta, pairs, hash=hash_)
+    assert tensogram.encode(meta, pairs, hash=hash_) == out
+
+
+def test_fast_encode_of_a_large_message(fixed_provenance, monkeypatch):
+    big = np.arange(1 << 18, dtype=np.float64)  # 2 MiB: past the scratch buffer
+    pairs = [(d([1 << 18], "float64"), big)]
+    out = fast({"x": 1}, pairs)
+    assert out is not None
+    assert out == general_encode(monkeypatch, {"x": 1}, pairs)
+    zpairs = [(d([1 << 18], "float64", compression="zstd"), big)]
+    assert fast({}, zpairs) == general_encode(monkeypatch, {}, zpairs)
+
+
+class Meta(dict):
+    pass
+
+
+DECLINED = {
+    "numpy scalar in metadata": ({"base": [{"v": np.float64(1.5)}]}, [(d([3, 4]), A)]),
+    "dict subclass": (Meta(a=1), [(d([3, 4]), A)]),
+    "int too large": ({"a": 2**64}, [(d([3, 4]), A)]),
+    "int too small": ({"a": -(2**63) - 1}, [(d([3, 4]), A)]),
+    "non-str key": ({"a": {1: 2}}, [(d([3, 4]), A)]),
+    "bytes value": ({"a": b"x"}, [(d([3, 4]), A)]),
+    "_reserved_ given": ({"_reserved_": {}}, [(d([3, 4]), A)]),
+    "_reserved_ in base": ({"base": [{"_reserved_": 1}]}, [(d([3, 4]), A)]),
+    "base not a list": ({"base": ({},)}, [(d([3, 4]), A)]),
+    "metadata None": (None, [(d([3, 4]), A)]),
+    "too deep": ({"a": json.loads("[" * 100 + "]" * 100)}, [(d([3, 4]), A)]),
+    "lone surrogate": ({"a": "\ud800"}, [(d([3, 4]), A)]),
+    "metadata-like descriptor key": ({}, [(d([3, 4], name="x"), A)]),
+    "unknown dtype": ({}, [(d([3, 4], "float128"), A)]),
+    "shape of bools": ({}, [({"type": "ntensor", "shape": [True], "dtype": "uint8"},
+                             np.zeros(1, np.uint8))]),
+    "negative shape": ({}, [(d([-1]), A)]),
+    "missing type": ({}, [({"shape": [3, 4], "dtype": "float32"}, A)]),
+    "bad byte order": ({}, [(d([3, 4], byte_order="middle"), A)]),
+    "byte swap needed": ({}, [(d([3, 4], byte_order="big"), A)]),
+    "big-endian array": ({}, [(d([3, 4]), A.astype(">f4"))]),
+    "non-contiguous array": ({}, [(d([4]), np.arange(8, dtype=np.float32)[::2])]),
+    "list data": ({}, [(d([2]), [1.0, 2.0])]),
+    "user codec name": ({}, [(d([3, 4], compression="no-such-codec"), A)]),
+    "NaN in data": ({}, [(d([2]), np.array([1.0, np.nan], dtype=np.float32))]),
+    "pairs as a generator": ({}, ((d([3, 4]), A) for _ in range(1))),
+    "pair of three": ({}, [(d([3, 4]), A, None)]),
+    "shape mismatch": ({}, [(d([5]), A)]),
+}
+
+
+@pytest.mark.parametrize("case", list(DECLINED))
+def test_fast_encode_declines_what_python_decides(case):
+    meta, pairs = DECLINED[case]
+    assert fast(meta, pairs) is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("xxh3", 0, True, False, None, None, None, None),  # allow_nan
+        ("xxh3", 0, False, 0, None, None, None, None),  # 0 is not False
+        ("xxh3", 0, False, False, "rle", None, None, None),
+        ("xxh3", 0, False, False, None, None, None, 16),
+        ("xxh3", np.int64(0), False, False, None, None, None, None),
+        ("xxh3", True, False, False, None, None, None, None),
+        ("xxh3", -1, False, False, None, None, None, None),
+        (b"xxh3", 0, False, False, None, None, None, None),
+    ],
+)
+def test_fast_encode_declines_other_options(args):
+    assert fast({}, [(d([3, 4]), A)], *args) is None
+    assert _c.encode_fast({}, [(d([3, 4]), A)], *DEFAULTS, "footer") is None
+
+
+def test_errors_are_the_general_paths(monkeypatch):
+    for meta, pairs in (DECLINED["int too large"][0], [(d([3, 4]), A)]), (
+        {}, [(d([5]), A)]
+    ), ({}, [(d([2]), np.array([1.0, np.nan], dtype=np.float32))]):
+        with pytest.raises(ValueError) as fast_err:
+            tensogram.encode(meta, pairs)
+        with pytest.raises(ValueError) as general_err:
+            general_encode(monkeypatch, meta, pairs)
+        assert str(fast_err.value) == str(general_err.value)
+
+
+# ---- decode -------------------------------------------------------------------------------
+
+
+def general_decode(monkeypatch, buf, **kw):
+    with monkeypatch.context() as m:
+        m.setattr(_c, "decode_fast", lambda *a: None)
+        return tensogram.decode(buf, **kw)
+
+
+def same_message(a, b):
+    assert type(a) is type(b) is tensogram.Message
+    # (repr: NaN values compare unequal)
+    assert repr(a.metadata.to_dict()) == repr(b.metadata.to_dict())
+    assert repr(a.metadata) == repr(b.metadata)
+    assert len(a.objects) == len(b.objects)
+    for (da, xa), (db, xb) in zip(a.objects, b.objects):
+        assert isinstance(da, tensogram.DataObjectDescriptor)
+        assert da == db and da.to_dict() == db.to_dict() and repr(da) == repr(db)
+        assert xa.dtype == xb.dtype and xa.shape == xb.shape
+        assert xa.tobytes() == xb.tobytes()
+
+
+@pytest.mark.parametrize("case", ["base and extra", "values", "several objects and dtypes",
+                                  "parameters", "no objects", "empty array", "0-d array"])
+def test_fast_decode_gives_the_general_message(case, monkeypatch):
+    msg = tensogram.encode(*FAST_CASES[case])
+    out = _c.decode_fast(msg, True, 0, True, False)
+    assert out is not None
+    same_message(out, general_decode(monkeypatch, msg))
+    same_message(tensogram.decode(msg), general_decode(monkeypatch, msg))
+    for kw in ({"native_byte_order": False}, {"verify_hash": True}, {"threads": 2},
+               {"restore_non_finite": False}):
+        same_message(tensogram.decode(msg, **kw), general_decode(monkeypatch, msg, **kw))
+
+
+def test_lazy_metadata_behaves_as_built(monkeypatch):
+    msg = tensogram.encode({"base": [{"name": "x"}], "run": 3}, [(d([3, 4]), A)])
+    meta, objects = tensogram.decode(msg)
+    assert repr(meta) == repr(general_decode(monkeypatch, msg).metadata)
+    assert meta["name"] == "x" and meta["run"] == 3 and "run" in meta
+    meta.base[0]["name"] = "changed"  # the built values are kept: edits stay
+    assert meta["name"] == "changed" and meta.base[0]["name"] == "changed"
+    copied = copy.deepcopy(meta)
+    assert copied == meta and copied.base is not meta.base
+    assert pickle.loads(pickle.dumps(meta)) == meta
+    desc = objects[0][0]
+    assert desc.shape == [3, 4] and desc.dtype == "float32" and desc.params == {}
+    assert pickle.loads(pickle.dumps(desc)) == desc
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        meta.nope
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        desc.nope
+
+
+def test_each_lazy_value_is_built_from_its_own_message(monkeypatch):
+    msgs = [tensogram.encode({"i": i}, [(d([1]), np.full(1, i, np.float32))]) for i in range(3)]
+    decoded = [tensogram.decode(m) for m in msgs]
+    del msgs
+    for i, (meta, objects) in enumerate(decoded):
+        assert meta["i"] == i and objects[0][1][0] == i
+
+
+def test_large_message_decodes_the_same(monkeypatch):
+    big = np.arange(1 << 18, dtype=np.float64)
+    msg = tensogram.encode({"k": "v"}, [(d([1 << 18], "float64"), big)])
+    out = tensogram.decode(msg)
+    same_message(out, general_decode(monkeypatch, msg))
+    meta = out.metadata
+    del out
+    assert meta["k"] == "v"
+
+
+def test_fast_decode_declines_other_arguments():
+    msg = tensogram.encode({}, [(d([3, 4]), A)])
+    for args in ((bytearray(msg), True, 0, True, False), (memoryview(msg), True, 0, True, False),
+                 (msg, True, True, True, False), (msg, True, -1, True, False),
+                 (msg, True, 2**40, True, False), (msg, True, np.int64(0), True, False)):
+        assert _c.decode_fast(*args) is None
+    assert tensogram.decode(bytearray(msg)).objects[0][1].tolist() == A.tolist()
+    with pytest.raises(TypeError):
+        tensogram.decode(msg, threads=True)
+    with pytest.raises(ValueError):
+        tensogram.decode(msg, threads=-1)
+
+
+def test_fast_decode_raises_the_librarys_errors(monkeypatch):
+    msg = tensogram.encode({}, [(d([3, 4]), A)])
+    bad = msg[:-8] + b"\x00" * 8
+    with pytest.raises(ValueError) as fast_err:
+        tensogram.decode(bad)
+    with pytest.raises(ValueError) as general_err:
+        general_decode(monkeypatch, bad)
+    assert str(fast_err.value) == str(general_err.value)
