@@ -263,6 +263,11 @@ static int put_value(jbuf *b, PyObject *o, int depth) {
 
 /* ---- descriptors ------------------------------------------------------------------------ */
 
+/* Interned key strings and sets of names, made at module init. */
+static PyObject *k_type, *k_shape, *k_strides, *k_dtype, *k_byte_order, *k_encoding, *k_filter,
+    *k_compression, *k_base, *k_extra_, *k_extra, *k_reserved_;
+static PyObject *dtype_set, *fixed_set, *metadata_like_set;
+
 static const char *const DTYPE_NAMES[] = {
     "float16", "bfloat16", "float32", "float64", "complex64", "complex128", "int8",    "int16",
     "int32",   "int64",    "uint8",   "uint16",  "uint32",    "uint64",     "bitmask",
@@ -281,22 +286,39 @@ static const char *const FIXED_KEYS[] = {
     "byte_order", "encoding", "filter", "compression", "hash",
 };
 
-static int in_list(const char *s, size_t n, const char *const *list, size_t count) {
-    for (size_t i = 0; i < count; i++) {
-        if (strlen(list[i]) == n && memcmp(list[i], s, n) == 0) {
-            return 1;
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A set of interned names. */
+static PyObject *name_set(const char *const *names, size_t n) {
+    PyObject *set = PySet_New(NULL);
+    for (size_t i = 0; set != NULL && i < n; i++) {
+        PyObject *s = PyUnicode_InternFromString(names[i]);
+        if (s == NULL || PySet_Add(set, s) < 0) {
+            Py_CLEAR(set);
         }
+        Py_XDECREF(s);
     }
-    return 0;
+    return set;
 }
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* d[key] (key interned) without an exception: NULL when absent. */
+static PyObject *item(PyObject *d, PyObject *key) {
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL) {
+        PyErr_Clear();
+    }
+    return v;
+}
 
 /* Exact str value of `key` in d; NULL when absent (*absent = 1) or not an
  * exact str. */
-static const char *str_item(PyObject *d, const char *key, Py_ssize_t *len, int *absent) {
-    PyObject *v = PyDict_GetItemString(d, key);
+static const char *str_item(PyObject *d, PyObject *key, Py_ssize_t *len, int *absent,
+                            PyObject **obj) {
+    PyObject *v = item(d, key);
     *absent = v == NULL;
+    if (obj != NULL) {
+        *obj = v;
+    }
     if (v == NULL || !PyUnicode_CheckExact(v)) {
         return NULL;
     }
@@ -362,18 +384,20 @@ static int put_descriptor(jbuf *b, PyObject *d, const char *hint, int *as_is) {
     }
     Py_ssize_t tlen, dlen, blen = 0, elen = 4, flen = 4, clen = 4;
     int absent;
-    const char *type = str_item(d, "type", &tlen, &absent);
-    const char *dtype = type ? str_item(d, "dtype", &dlen, &absent) : NULL;
-    if (dtype == NULL || !in_list(dtype, (size_t)dlen, DTYPE_NAMES, COUNT(DTYPE_NAMES))) {
+    PyObject *dtype_obj;
+    const char *type = str_item(d, k_type, &tlen, &absent, NULL);
+    const char *dtype = type ? str_item(d, k_dtype, &dlen, &absent, &dtype_obj) : NULL;
+    if (dtype == NULL || PySet_Contains(dtype_set, dtype_obj) != 1) {
+        PyErr_Clear();
         return -1;
     }
-    PyObject *shape_obj = PyDict_GetItemString(d, "shape");
+    PyObject *shape_obj = item(d, k_shape);
     uint64_t shape[FAST_MAX_DIMS], strides[FAST_MAX_DIMS];
     Py_ssize_t ndim, nstrides;
     if (shape_obj == NULL || u64_items(shape_obj, shape, FAST_MAX_DIMS, &ndim) < 0) {
         return -1;
     }
-    PyObject *strides_obj = PyDict_GetItemString(d, "strides");
+    PyObject *strides_obj = item(d, k_strides);
     if (strides_obj != NULL) {
         if (u64_items(strides_obj, strides, FAST_MAX_DIMS, &nstrides) < 0) {
             return -1;
@@ -389,7 +413,7 @@ static int put_descriptor(jbuf *b, PyObject *d, const char *hint, int *as_is) {
             }
         }
     }
-    const char *bo = str_item(d, "byte_order", &blen, &absent);
+    const char *bo = str_item(d, k_byte_order, &blen, &absent, NULL);
     if (absent) {
         bo = hint != NULL ? hint : (PY_LITTLE_ENDIAN ? "little" : "big");
         blen = (Py_ssize_t)strlen(bo);
@@ -399,21 +423,21 @@ static int put_descriptor(jbuf *b, PyObject *d, const char *hint, int *as_is) {
     } else if (hint != NULL && strcmp(bo, hint) != 0) {
         return -1; /* the values need a byte swap: Python path */
     }
-    const char *enc = str_item(d, "encoding", &elen, &absent);
+    const char *enc = str_item(d, k_encoding, &elen, &absent, NULL);
     if (absent) {
         enc = "none";
         elen = 4;
     } else if (enc == NULL) {
         return -1;
     }
-    const char *filt = str_item(d, "filter", &flen, &absent);
+    const char *filt = str_item(d, k_filter, &flen, &absent, NULL);
     if (absent) {
         filt = "none";
         flen = 4;
     } else if (filt == NULL) {
         return -1;
     }
-    const char *comp = str_item(d, "compression", &clen, &absent);
+    const char *comp = str_item(d, k_compression, &clen, &absent, NULL);
     if (absent) {
         comp = "none";
         clen = 4;
@@ -441,15 +465,14 @@ static int put_descriptor(jbuf *b, PyObject *d, const char *hint, int *as_is) {
         if (!PyUnicode_CheckExact(k)) {
             return -1;
         }
-        Py_ssize_t klen;
-        const char *key = PyUnicode_AsUTF8AndSize(k, &klen);
-        if (key == NULL || in_list(key, (size_t)klen, METADATA_LIKE, COUNT(METADATA_LIKE))) {
-            return -1; /* the Python path warns */
-        }
-        if (in_list(key, (size_t)klen, FIXED_KEYS, COUNT(FIXED_KEYS))) {
+        int fixed = PySet_Contains(fixed_set, k);
+        if (fixed == 1) {
             continue;
         }
-        if (jb_ch(b, ',') < 0 || put_str(b, key, (size_t)klen) < 0 || jb_ch(b, ':') < 0 ||
+        if (fixed < 0 || PySet_Contains(metadata_like_set, k) != 0) {
+            return -1; /* the Python path warns */
+        }
+        if (jb_ch(b, ',') < 0 || put_unicode(b, k) < 0 || jb_ch(b, ':') < 0 ||
             put_value(b, v, 1) < 0) {
             return -1;
         }
@@ -462,13 +485,13 @@ static int put_descriptor(jbuf *b, PyObject *d, const char *hint, int *as_is) {
 /* The metadata document without its closing brace: what global_metadata
  * and metadata_json make of the caller's dict. */
 static int put_metadata(jbuf *b, PyObject *meta) {
-    if (!PyDict_CheckExact(meta) || PyDict_GetItemString(meta, "_reserved_") != NULL) {
+    if (!PyDict_CheckExact(meta) || item(meta, k_reserved_) != NULL) {
         return -1;
     }
     if (jb_ch(b, '{') < 0) {
         return -1;
     }
-    PyObject *base = PyDict_GetItemString(meta, "base");
+    PyObject *base = item(meta, k_base);
     if (base != NULL) {
         if (!PyList_CheckExact(base)) {
             return -1;
@@ -476,7 +499,7 @@ static int put_metadata(jbuf *b, PyObject *meta) {
         Py_ssize_t n = PyList_GET_SIZE(base);
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *e = PyList_GET_ITEM(base, i);
-            if (!PyDict_CheckExact(e) || PyDict_GetItemString(e, "_reserved_") != NULL) {
+            if (!PyDict_CheckExact(e) || item(e, k_reserved_) != NULL) {
                 return -1;
             }
         }
@@ -484,9 +507,9 @@ static int put_metadata(jbuf *b, PyObject *meta) {
             return -1;
         }
     }
-    PyObject *extra = PyDict_GetItemString(meta, "_extra_");
+    PyObject *extra = item(meta, k_extra_);
     if (extra == NULL) {
-        extra = PyDict_GetItemString(meta, "extra");
+        extra = item(meta, k_extra);
     }
     if (extra != NULL && !PyDict_CheckExact(extra)) {
         return -1;
@@ -505,7 +528,8 @@ static int put_metadata(jbuf *b, PyObject *meta) {
         if (!PyUnicode_CheckExact(k)) {
             return -1;
         }
-        if (PyUnicode_CompareWithASCIIString(k, "base") == 0 ||
+        if (k == k_base || k == k_extra_ || k == k_extra ||
+            PyUnicode_CompareWithASCIIString(k, "base") == 0 ||
             PyUnicode_CompareWithASCIIString(k, "_extra_") == 0 ||
             PyUnicode_CompareWithASCIIString(k, "extra") == 0) {
             continue;
@@ -963,6 +987,23 @@ int tgmpy_fast_init(PyObject *module) {
     str_d = PyUnicode_InternFromString("_d");
     if (str_lazy == NULL || str_base == NULL || str_extra == NULL || str_reserved == NULL ||
         str_d == NULL) {
+        return -1;
+    }
+    PyObject **keys[] = {&k_type,       &k_shape,    &k_strides, &k_dtype,
+                         &k_byte_order, &k_encoding, &k_filter,  &k_compression,
+                         &k_base,       &k_extra_,   &k_extra,   &k_reserved_};
+    const char *names[] = {"type",       "shape",    "strides", "dtype",
+                           "byte_order", "encoding", "filter",  "compression",
+                           "base",       "_extra_",  "extra",   "_reserved_"};
+    for (size_t i = 0; i < COUNT(keys); i++) {
+        if ((*keys[i] = PyUnicode_InternFromString(names[i])) == NULL) {
+            return -1;
+        }
+    }
+    dtype_set = name_set(DTYPE_NAMES, COUNT(DTYPE_NAMES));
+    fixed_set = name_set(FIXED_KEYS, COUNT(FIXED_KEYS));
+    metadata_like_set = name_set(METADATA_LIKE, COUNT(METADATA_LIKE));
+    if (dtype_set == NULL || fixed_set == NULL || metadata_like_set == NULL) {
         return -1;
     }
     return PyModule_AddFunctions(module, fast_methods);
