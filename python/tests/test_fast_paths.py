@@ -272,3 +272,20 @@ def test_fast_decode_raises_the_librarys_errors(monkeypatch):
     with pytest.raises(ValueError) as general_err:
         general_decode(monkeypatch, bad)
     assert str(fast_err.value) == str(general_err.value)
+
+
+def test_large_compressed_encode_gives_the_copying_paths_bytes(fixed_provenance):
+    # Poorly compressible values fill most of the capacity the binding
+    # allocates (the bytes object then keeps its block); well compressible
+    # ones are shrunk.  once=True runs the library's own buffer and a copy.
+    from tensogram._model import descriptor_dict, metadata_json
+
+    rng = np.random.default_rng(7)
+    for values in (rng.random(1 << 18), np.zeros(1 << 18)):
+        desc = d([1 << 18], "float64", compression="zstd")
+        msg = tensogram.encode({}, [(desc, values)])
+        text = metadata_json({}, [descriptor_dict(desc)])
+        mask = (False, False, None, None, None, None)
+        copied = _c.encode(text, [values], "xxh3", 0, mask, False, False, None, True)
+        assert msg == copied and len(msg) == len(copied)
+        assert np.array_equal(tensogram.decode(msg).objects[0][1], values)
