@@ -3,49 +3,115 @@
 One 3 x 8 x 8 float32 tensor (768 bytes) with one small base entry, xxh3
 on: microseconds per call of ``tensogram.encode``, ``tensogram.decode`` and
 ``tensogram.decode_metadata`` (process CPU time, mean of N calls, best of
-5), against two in-run baselines:
+5), against in-run baselines:
 
 - the bare C call the binding wraps (``tgm_encode_with_options`` /
-  ``tgm_decode`` on the same bytes, best single call, timed inside the
-  extension: what the library itself costs);
-- a tenbin-style record in pure Python (webdataset's approach: a fixed
-  header of magic, dtype, rank and shape, then the raw bytes; decoded with
-  ``np.frombuffer``), written here for the comparison.
+  ``tgm_decode`` on the same bytes, in a loop inside the extension, timed
+  the same way: what the library itself costs);
+- the same tensor as a tenbin record (webdataset's ``.ten`` format: a
+  header chunk of dtype code, info, rank and shape, then the data chunk,
+  each behind a magic and a length and padded to 64 bytes), written and
+  read by a pure-Python coder in this file, in the style of webdataset's
+  ``tenbin.py``;
+- webdataset's own ``tenbin.py`` (``encode_buffer`` / ``decode_buffer``)
+  when given (``--webdataset PATH``: the file, or a webdataset source tree;
+  default ``$TGM_WEBDATASET_SRC``), imported from outside this tree.
 
-    python bench/bench_small.py [--calls N]
+"x tenbin" is the tenbin time over ours: above 1, Tensogram is faster.
+
+    python bench/bench_small.py [--calls N] [--webdataset PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import struct
+import sys
 import time
 
 import numpy as np
 
 import tensogram
 from tensogram import _tensogram as _c
+from tensogram import tenbin as c_tenbin
 from tensogram._model import descriptor_dict, metadata_json
 
+# ---- a tenbin (.ten) coder in pure Python -----------------------------------------------
+
 MAGIC = b"~TenBin~"
-CODES = {np.dtype("float32"): b"f4  ", np.dtype("float64"): b"f8  ", np.dtype("int64"): b"i8  "}
-DTYPES = {v: k for k, v in CODES.items()}
+CODES = {"float16": "f2", "float32": "f4", "float64": "f8", "int8": "i1", "int16": "i2",
+         "int32": "i4", "int64": "i8", "uint8": "u1", "uint16": "u2", "uint32": "u4",
+         "uint64": "u8"}
+NAMES = {v: k for k, v in CODES.items()}
 
 
-def tenbin_encode(a: np.ndarray) -> bytes:
-    a = np.ascontiguousarray(a)
-    head = MAGIC + CODES[a.dtype] + struct.pack("<Q", a.ndim) + struct.pack(
-        "<%dQ" % a.ndim, *a.shape)
-    return head + a.tobytes()
+def _word(s: str) -> int:
+    """Up to 8 ASCII characters as the native int64 a tenbin header holds."""
+    return struct.unpack("=q", s.encode("ascii").ljust(8, b"\0"))[0]
 
 
-def tenbin_decode(buf: bytes) -> np.ndarray:
-    if buf[:8] != MAGIC:
-        raise ValueError("not a tenbin record")
-    dtype = DTYPES[buf[8:12]]
-    (rank,) = struct.unpack_from("<Q", buf, 12)
-    shape = struct.unpack_from("<%dQ" % rank, buf, 20)
-    return np.frombuffer(buf, dtype, offset=20 + 8 * rank).reshape(shape)
+def _text(w) -> str:
+    return struct.pack("=q", int(w)).decode("ascii").rstrip("\0")
+
+
+def _padded(n: int) -> int:
+    return (n + 63) // 64 * 64
+
+
+def tenbin_encode(arrays, infos=None) -> bytearray:
+    """Arrays -> one .ten buffer: per array, a header chunk and a data chunk."""
+    chunks = []
+    for i, a in enumerate(arrays):
+        if a.dtype.name not in CODES or a.ndim >= 10:
+            raise ValueError("unsupported array %d" % i)
+        info = infos[i] if infos else ""
+        head = np.array([_word(CODES[a.dtype.name]), _word(info), a.ndim, *a.shape], dtype="i8")
+        chunks += [head.data, np.ascontiguousarray(a).data]
+    out = bytearray(sum(16 + _padded(c.nbytes) for c in chunks))
+    pos = 0
+    for c in chunks:
+        out[pos:pos + 8] = MAGIC
+        out[pos + 8:pos + 16] = struct.pack("=q", c.nbytes)
+        out[pos + 16:pos + 16 + c.nbytes] = c
+        pos += 16 + _padded(c.nbytes)
+    return out
+
+
+def tenbin_decode(buf) -> list:
+    """A .ten buffer -> its arrays (views of buf)."""
+    chunks, pos, total = [], 0, len(buf)
+    while pos < total:
+        if buf[pos:pos + 8] != MAGIC:
+            raise ValueError("no tenbin magic at %d" % pos)
+        (n,) = struct.unpack_from("=q", buf, pos + 8)
+        chunks.append(memoryview(buf)[pos + 16:pos + 16 + n])
+        pos += 16 + _padded(n)
+    out = []
+    for head, data in zip(chunks[::2], chunks[1::2]):
+        h = np.frombuffer(head, dtype="i8")
+        dtype = np.dtype(NAMES[_text(h[0])])
+        shape = tuple(int(x) for x in h[3:3 + int(h[2])])
+        out.append(np.frombuffer(data, dtype=dtype).reshape(shape))
+    return out
+
+
+def load_webdataset(path):
+    if not path:
+        return None
+    if os.path.isdir(path):
+        for sub in (("src", "webdataset", "tenbin.py"), ("webdataset", "tenbin.py")):
+            if os.path.isfile(os.path.join(path, *sub)):
+                path = os.path.join(path, *sub)
+                break
+    if not os.path.isfile(path):
+        print("webdataset tenbin not found at %s" % path, file=sys.stderr)
+        return None
+    spec = importlib.util.spec_from_file_location("wds_tenbin", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def per_call(fn, calls, reps=5):
@@ -62,35 +128,55 @@ def per_call(fn, calls, reps=5):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=20000)
+    ap.add_argument("--webdataset", default=os.environ.get("TGM_WEBDATASET_SRC"))
     args = ap.parse_args()
+    wds = load_webdataset(args.webdataset)
 
     arr = np.arange(192, dtype=np.float32).reshape(3, 8, 8)
     meta = {"base": [{"name": "x", "i": 7}]}
     desc = {"type": "ntensor", "shape": [3, 8, 8], "dtype": "float32"}
     msg = tensogram.encode(meta, [(desc, arr)])
-    rec = tenbin_encode(arr)
+    rec = tenbin_encode([arr])
     assert np.array_equal(tensogram.decode(msg).objects[0][1], arr)
-    assert np.array_equal(tenbin_decode(rec), arr)
+    assert np.array_equal(tenbin_decode(rec)[0], arr)
+    # The coder above writes the .ten format: the library's reader agrees.
+    assert np.array_equal(c_tenbin.decode_buffer(bytes(rec))[0], arr)
+    assert bytes(c_tenbin.encode_buffer([arr])) == bytes(rec)
 
     text = metadata_json(meta, [descriptor_dict(desc)])
-    c_enc = min(_c.c_call_seconds("encode", text, arr.tobytes(), args.calls), 1e9)
-    c_dec = min(_c.c_call_seconds("decode", "", msg, args.calls), 1e9)
+    raw = arr.tobytes()
+    c_enc = min(_c.c_call_seconds("encode", text, raw, args.calls, True) for _ in range(5))
+    c_dec = min(_c.c_call_seconds("decode", "", msg, args.calls, True) for _ in range(5))
+    enc = per_call(lambda: tensogram.encode(meta, [(desc, arr)]), args.calls)
+    dec = per_call(lambda: tensogram.decode(msg), args.calls)
     rows = [
-        ("encode", per_call(lambda: tensogram.encode(meta, [(desc, arr)]), args.calls), c_enc,
-         per_call(lambda: tenbin_encode(arr), args.calls)),
-        ("decode", per_call(lambda: tensogram.decode(msg), args.calls), c_dec,
-         per_call(lambda: tenbin_decode(rec), args.calls)),
+        ("encode", enc, c_enc, per_call(lambda: tenbin_encode([arr]), args.calls)),
+        ("decode", dec, c_dec, per_call(lambda: tenbin_decode(rec), args.calls)),
         ("decode_metadata", per_call(lambda: tensogram.decode_metadata(msg), args.calls), None,
          None),
     ]
+    wrow = {}
+    if wds is not None:
+        wrec = wds.encode_buffer([arr])
+        assert np.array_equal(wds.decode_buffer(wrec)[0], arr)
+        wrow = {"encode": per_call(lambda: wds.encode_buffer([arr]), args.calls),
+                "decode": per_call(lambda: wds.decode_buffer(wrec), args.calls)}
     print("3x8x8 float32 (768 B), one base entry, xxh3; CPU us per call, mean of %d, best of 5"
           % args.calls)
-    print("%-16s %9s %9s %9s %12s %9s" % ("", "Python", "bare C", "Py / C", "tenbin-py", "/ ours"))
+    print("%-16s %8s %8s %7s %10s %9s %10s %9s" % (
+        "", "Python", "bare C", "Py / C", "tenbin-py", "x tenbin", "webdataset", "x wds"))
+
+    def us(x):
+        return "%.2f" % (x * 1e6) if x else "-"
+
+    def ratio(x, y):
+        return "%.2fx" % (x / y) if x and y else "-"
+
     for name, py, c, tb in rows:
-        print("%-16s %9.2f %9s %9s %12s %9s" % (
-            name, py * 1e6, "%.2f" % (c * 1e6) if c else "-", "%.1fx" % (py / c) if c else "-",
-            "%.2f" % (tb * 1e6) if tb else "-", "%.2fx" % (tb / py) if tb else "-"))
-    print("(/ ours above 1: the pure-Python tenbin record is slower than Tensogram)")
+        w = wrow.get(name)
+        print("%-16s %8.2f %8s %7s %10s %9s %10s %9s" % (
+            name, py * 1e6, us(c), ratio(py, c), us(tb), ratio(tb, py), us(w), ratio(w, py)))
+    print("(x tenbin, x wds above 1: the pure-Python tenbin coder is slower than Tensogram)")
     return 0
 
 
