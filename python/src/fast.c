@@ -586,12 +586,11 @@ static int payload(PyObject *data, const uint8_t **ptr, size_t *len, const char 
 
 /* ---- encode_fast ----------------------------------------------------------------------------- */
 
-/* Messages up to this size are written into a scratch buffer with the GIL
- * held (the work takes a few microseconds; releasing and retaking the GIL
- * and sizing a bytes object would cost a good part of that) and copied
- * out. */
+/* Messages up to this size are written into a scratch buffer and copied
+ * out: one library call, where sizing the bytes object exactly would take
+ * two (a size query, then the encode), and a small message costs only a
+ * few microseconds. */
 #define SCRATCH_BYTES ((size_t)64 << 10)
-static uint8_t *scratch;
 
 #define FAST_MAX_OBJECTS 16
 
@@ -639,6 +638,7 @@ static PyObject *py_encode_fast(PyObject *self, PyObject *const *args, Py_ssize_
     int exact = 1;
     jbuf b;
     jb_init(&b);
+    uint8_t *scratch_free = NULL;
     if (put_metadata(&b, meta) < 0 || JB_LIT(&b, ",\"descriptors\":[") < 0) {
         goto fallback;
     }
@@ -679,12 +679,15 @@ static PyObject *py_encode_fast(PyObject *self, PyObject *const *args, Py_ssize_
     opts.input = TGM_INPUT_RAW;
 
     if (total + b.len < SCRATCH_BYTES / 2) {
-        if (scratch == NULL && (scratch = PyMem_RawMalloc(SCRATCH_BYTES)) == NULL) {
+        uint8_t *scratch = PyMem_RawMalloc(SCRATCH_BYTES);
+        if (scratch == NULL) {
             goto fallback;
         }
         size_t len = 0;
-        tgm_error e =
-            tgm_encode_ex_into(b.p, ptrs, lens, (size_t)n, &opts, scratch, SCRATCH_BYTES, &len);
+        tgm_error e;
+        TGMPY_NOGIL(e = tgm_encode_ex_into(b.p, ptrs, lens, (size_t)n, &opts, scratch,
+                                           SCRATCH_BYTES, &len));
+        scratch_free = scratch;
         if (e == TGM_ERROR_OK) {
             result = PyBytes_FromStringAndSize((const char *)scratch, (Py_ssize_t)len);
             if (result == NULL) {
@@ -710,6 +713,7 @@ done:
         Py_DECREF(held[i]);
     }
     jb_free(&b);
+    PyMem_RawFree(scratch_free);
     return result;
 }
 
@@ -927,12 +931,7 @@ static PyObject *py_decode_fast(PyObject *self, PyObject *const *args, Py_ssize_
     tgm_error e;
     /* bytes are immutable and `buf` is referenced by our caller's frame:
      * the memory stays valid while the GIL is released. */
-    if (len <= SCRATCH_BYTES) {
-        e = tgm_decode_with_options(p, len, native, (uint32_t)threads, verify, &mo, &msg);
-    } else {
-        TGMPY_NOGIL(
-            e = tgm_decode_with_options(p, len, native, (uint32_t)threads, verify, &mo, &msg));
-    }
+    TGMPY_NOGIL(e = tgm_decode_with_options(p, len, native, (uint32_t)threads, verify, &mo, &msg));
     if (e != TGM_ERROR_OK) {
         return tgmpy_raise(e);
     }
