@@ -938,6 +938,62 @@ static PyObject *py_decode_fast(PyObject *self, PyObject *const *args, Py_ssize_
     return message_of(msg);
 }
 
+/* decode_object_fast(buf, index, native_byte_order, threads,
+ * restore_non_finite, verify_hash) -> (Metadata, DataObjectDescriptor,
+ * array), or None when the Python path must run (as decode_fast; index
+ * not a plain non-negative int). */
+static PyObject *py_decode_object_fast(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "decode_object_fast takes 6 arguments");
+        return NULL;
+    }
+    PyObject *buf = args[0];
+    if (message_type == NULL || !PyBytes_CheckExact(buf) || !PyLong_CheckExact(args[1]) ||
+        !PyLong_CheckExact(args[3])) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t index = PyLong_AsSsize_t(args[1]);
+    unsigned long long threads = PyLong_AsUnsignedLongLong(args[3]);
+    int native = flag(args[2]), restore = flag(args[4]), verify = flag(args[5]);
+    if (index < 0 || (threads == (unsigned long long)-1 && PyErr_Occurred()) ||
+        threads > UINT32_MAX || native < 0 || restore < 0 || verify < 0) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(buf);
+    size_t len = (size_t)PyBytes_GET_SIZE(buf);
+    tgm_message_t *msg = NULL;
+    TgmDecodeMaskOptions mo = {restore != 0};
+    tgm_error e;
+    TGMPY_NOGIL(e = tgm_decode_object_with_options(p, len, (size_t)index, native, (uint32_t)threads,
+                                                   verify, &mo, &msg));
+    if (e != TGM_ERROR_OK) {
+        return tgmpy_raise(e);
+    }
+    size_t dlen = 0;
+    tgm_object_data(msg, 0, &dlen);
+    int lazy = dlen <= LAZY_MAX_BYTES;
+    PyObject *cap = tgmpy_message_capsule(msg);
+    if (cap == NULL) {
+        return NULL;
+    }
+    PyObject *meta = result_object(cap, msg, -1, lazy);
+    PyObject *d = meta ? result_object(cap, msg, 0, lazy) : NULL;
+    PyObject *a = d ? result_array(msg, 0, cap) : NULL;
+    Py_DECREF(cap);
+    if (a == NULL) {
+        Py_XDECREF(meta);
+        Py_XDECREF(d);
+        return NULL;
+    }
+    PyObject *r = PyTuple_Pack(3, meta, d, a);
+    Py_DECREF(meta);
+    Py_DECREF(d);
+    Py_DECREF(a);
+    return r;
+}
+
 /* _fast_init(Metadata, DataObjectDescriptor, Message, bfloat16 dtype or
  * None): the classes decode_fast returns. */
 static PyObject *py_fast_init(PyObject *self, PyObject *args) {
@@ -970,6 +1026,10 @@ static PyMethodDef fast_methods[] = {
     {"decode_fast", (PyCFunction)(void (*)(void))py_decode_fast, METH_FASTCALL,
      "decode_fast(buf, native_byte_order, threads, restore_non_finite, verify_hash) -> Message, "
      "or None when tensogram.decode must take its general path"},
+    {"decode_object_fast", (PyCFunction)(void (*)(void))py_decode_object_fast, METH_FASTCALL,
+     "decode_object_fast(buf, index, native_byte_order, threads, restore_non_finite, "
+     "verify_hash) -> (Metadata, DataObjectDescriptor, array), or None when "
+     "tensogram.decode_object must take its general path"},
     {"_fast_init", py_fast_init, METH_VARARGS,
      "_fast_init(Metadata, DataObjectDescriptor, Message, bfloat16_dtype_or_None)"},
     {NULL, NULL, 0, NULL},

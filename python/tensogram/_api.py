@@ -363,6 +363,11 @@ def decode_object(
 ):
     """One object -> ``(Metadata, DataObjectDescriptor, ndarray)`` (O(1)
     through the index frame).  ValueError when ``index`` is out of range."""
+    r = _c.decode_object_fast(
+        buf, index, native_byte_order, threads, restore_non_finite, verify_hash
+    )
+    if r is not None:  # bytes, plain index and thread count: the result comes from C
+        return r
     index = _index(index, lambda: _object_count(buf), "object index")
     (base, extra, reserved), text, arr = _c.decode_object(
         buf, index, native_byte_order, _threads(threads), verify_hash, restore_non_finite

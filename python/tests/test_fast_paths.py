@@ -289,3 +289,37 @@ def test_large_compressed_encode_gives_the_copying_paths_bytes(fixed_provenance)
         copied = _c.encode(text, [values], "xxh3", 0, mask, False, False, None, True)
         assert msg == copied and len(msg) == len(copied)
         assert np.array_equal(tensogram.decode(msg).objects[0][1], values)
+
+
+def general_decode_object(monkeypatch, buf, index, **kw):
+    with monkeypatch.context() as m:
+        m.setattr(_c, "decode_object_fast", lambda *a: None)
+        return tensogram.decode_object(buf, index, **kw)
+
+
+@pytest.mark.parametrize("case", ["values", "several objects and dtypes", "0-d array"])
+def test_fast_decode_object_gives_the_general_result(case, monkeypatch):
+    meta, pairs = FAST_CASES[case]
+    msg = tensogram.encode(meta, pairs)
+    for i in range(len(pairs)):
+        assert _c.decode_object_fast(msg, i, True, 0, True, False) is not None
+        for kw in ({}, {"native_byte_order": False}, {"verify_hash": True}, {"threads": 2}):
+            fm, fd, fa = tensogram.decode_object(msg, i, **kw)
+            gm, gd, ga = general_decode_object(monkeypatch, msg, i, **kw)
+            assert repr(fm.to_dict()) == repr(gm.to_dict())
+            assert fd == gd and fd.to_dict() == gd.to_dict()
+            assert fa.dtype == ga.dtype and fa.shape == ga.shape and fa.tobytes() == ga.tobytes()
+
+
+def test_decode_object_errors_and_other_indexes(monkeypatch):
+    msg = tensogram.encode(*FAST_CASES["several objects and dtypes"])
+    for args in ((msg, -1, True, 0, True, False), (msg, True, True, 0, True, False),
+                 (msg, np.int64(1), True, 0, True, False), (bytearray(msg), 0, True, 0, True, False),
+                 (msg, 0, True, -1, True, False)):
+        assert _c.decode_object_fast(*args) is None
+    assert tensogram.decode_object(msg, -1)[1].dtype == "int64"
+    with pytest.raises(ValueError) as fast_err:
+        tensogram.decode_object(msg, 9)
+    with pytest.raises(ValueError) as general_err:
+        general_decode_object(monkeypatch, msg, 9)
+    assert str(fast_err.value) == str(general_err.value)
