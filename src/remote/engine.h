@@ -34,6 +34,7 @@
 #ifndef TGM_REMOTE_ENGINE_H
 #define TGM_REMOTE_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,16 +86,18 @@ struct tgm_net_req {
 
     /* ---- engine private ---- */
     struct tgm_net_req *next;
-    void *easy;                          /* CURL * while in flight */
-    int state;                           /* queued, running, waiting to retry, done */
-    bool cancel;                         /* cancellation asked */
-    bool headers_checked;                /* response accepted for writing */
-    bool want_abort;                     /* a callback found the response unusable */
-    bool retryable;                      /* ... and whether trying again may help */
-    uint64_t first_ms;                   /* monotonic time of the first attempt */
-    uint64_t due_ms;                     /* when a waiting retry starts */
-    long retry_after_ms;                 /* from a Retry-After header, -1 when none */
-    uint64_t base;                       /* bytes in place when this attempt started */
+    void *easy; /* CURL * while in flight */
+    /* queued, running, waiting to retry, done: written by the network
+     * thread, read by tgm__net_cancel on any thread */
+    _Atomic int state;
+    _Atomic bool cancel;  /* cancellation asked (set by tgm__net_cancel, any thread) */
+    bool headers_checked; /* response accepted for writing */
+    bool want_abort;      /* a callback found the response unusable */
+    bool retryable;       /* ... and whether trying again may help */
+    uint64_t first_ms;    /* monotonic time of the first attempt */
+    uint64_t due_ms;      /* when a waiting retry starts */
+    long retry_after_ms;  /* from a Retry-After header, -1 when none */
+    uint64_t base;        /* bytes in place when this attempt started */
     uint64_t cr_start, cr_end, cr_total; /* parsed Content-Range */
     bool have_cr;
     int64_t content_length;

@@ -677,7 +677,9 @@ tgm_error tgm__remote_read_streamed(tgm_source *src, uint64_t off, void *dst, si
         }
         if (op.stop && !cancelled && op.running > 0) {
             /* A part failed or the consumer gave up: the other transfers'
-             * bytes are no longer wanted. */
+             * bytes are no longer wanted.  Parts that completed meanwhile
+             * are left alone by tgm__net_cancel (their memory lives until
+             * this read returns). */
             cancelled = true;
             for (size_t k = op.head; k < op.submitted; k++) {
                 tgm__net_cancel(s->net, &op.parts[k]);
