@@ -56,7 +56,8 @@ static inline size_t match_end(const uint8_t *in, size_t ip, size_t bound, size_
 
 /* Estimated compression ratio of `maxlen` bytes at base: a dry run of the
  * parser over at most 1 << hashlog bytes that only counts output bytes. */
-static double probe_ratio(const uint8_t *base, int maxlen, unsigned hashlog, uint32_t *htab) {
+static double probe_ratio(const uint8_t *restrict base, int maxlen, unsigned hashlog,
+                          uint32_t *restrict htab) {
     int hashlen = 1 << hashlog;
     int limit = maxlen > hashlen ? hashlen : maxlen;
     long ip_bound = (long)limit - 1;
@@ -68,15 +69,16 @@ static double probe_ratio(const uint8_t *base, int maxlen, unsigned hashlog, uin
     memset(htab, 0, (size_t)hashlen * sizeof *htab);
     while (ip < ip_limit) {
         long anchor = ip;
-        uint32_t h = hash32(tgm__rd_le32(base + ip), hashlog);
+        uint32_t cur = tgm__rd_le32(base + ip);
+        uint32_t h = hash32(cur, hashlog);
         long ref = (long)htab[h];
         uint32_t distance = (uint32_t)(anchor - ref);
         htab[h] = (uint32_t)anchor;
 
         int literal = 0;
-        if (distance == 0 || distance >= MAX_FARDISTANCE) {
+        if (distance - 1u >= MAX_FARDISTANCE - 1u) { /* 0, or too far */
             literal = 1;
-        } else if (tgm__rd_le32(base + ref) != tgm__rd_le32(base + ip)) {
+        } else if (tgm__rd_le32(base + ref) != cur) {
             literal = 1;
         } else {
             distance--;
@@ -112,8 +114,8 @@ static double probe_ratio(const uint8_t *base, int maxlen, unsigned hashlog, uin
     return (double)ip / (double)oc;
 }
 
-int tgm__blosclz_compress(int clevel, const uint8_t *in, int length, uint8_t *out, int maxout,
-                          uint32_t *htab) {
+int tgm__blosclz_compress(int clevel, const uint8_t *restrict in, int length, uint8_t *restrict out,
+                          int maxout, uint32_t *restrict htab) {
     static const uint8_t hashlogs[10] = {0, 12, 13, 14, 14, 14, 14, 14, 14, 14};
     static const double min_ratio[10] = {0, 2, 1.5, 1.2, 1.2, 1.2, 1.2, 1.15, 1.1, 1.0};
     if (clevel < 1 || clevel > 9 || length < 0) {
@@ -153,16 +155,17 @@ int tgm__blosclz_compress(int clevel, const uint8_t *in, int length, uint8_t *ou
 
     while (ip < ip_limit) {
         size_t anchor = ip;
-        uint32_t h = hash32(tgm__rd_le32(in + ip), hashlog);
+        uint32_t cur = tgm__rd_le32(in + ip);
+        uint32_t h = hash32(cur, hashlog);
         size_t ref = htab[h];
         uint32_t distance = (uint32_t)(anchor - ref);
         htab[h] = (uint32_t)anchor;
 
         int literal = 0;
         size_t len = 0;
-        if (distance == 0 || distance >= MAX_FARDISTANCE) {
+        if (distance - 1u >= MAX_FARDISTANCE - 1u) { /* 0, or too far */
             literal = 1;
-        } else if (tgm__rd_le32(in + ref) != tgm__rd_le32(in + ip)) {
+        } else if (tgm__rd_le32(in + ref) != cur) {
             literal = 1;
         } else {
             distance--;
