@@ -82,8 +82,8 @@ typedef struct tgm_codec_stream {
  * (the pipeline's NaN / Inf rejection): a codec with the flag
  * TGM_CODEC_INSPECTS calls fn on ranges of its input that together cover
  * every byte at least once, each a whole number of `unit`-byte items, just
- * before it reads them (while they are in cache), possibly from several
- * threads at once.  A non-zero return stops the codec, which then fails
+ * before or just after it reads them (while they are in cache), possibly
+ * from several threads at once.  A non-zero return stops the codec, which then fails
  * with TGM_ERROR_ENCODING; the caller (which knows why) reports the detail.
  * Other codecs ignore it, and the caller checks the input first. */
 typedef struct tgm_codec_inspect {

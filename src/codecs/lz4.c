@@ -58,17 +58,6 @@ static inline uint8_t *put_length(uint8_t *o, size_t n) {
     return o;
 }
 
-static uint8_t *put_last_literals(uint8_t *o, const uint8_t *lit, size_t len) {
-    if (len < 15) {
-        *o++ = (uint8_t)(len << 4);
-    } else {
-        *o++ = 0xF0;
-        o = put_length(o, len - 15);
-    }
-    memcpy(o, lit, len);
-    return o + len;
-}
-
 /* Bytes equal at a and b, at most `limit`. */
 static inline size_t common_length(const uint8_t *a, const uint8_t *b, size_t limit) {
     size_t k = 0;
@@ -85,33 +74,70 @@ static inline size_t common_length(const uint8_t *a, const uint8_t *b, size_t li
     return k;
 }
 
-/* The pipeline's check of the input (tgm_codec_params.inspect), run on
- * 64 KiB ahead of the search so that the compressor reads checked bytes
- * from cache: one pass over the input instead of two. */
-#define INSPECT_CHUNK 65536
+/* The pipeline's check of the input (tgm_codec_params.inspect) follows
+ * the parse: literals are copied and checked in pieces small enough to be
+ * still in cache, and the bytes of a match are checked right after they
+ * were compared, so the input is read from memory once. */
+#define COPY_PIECE 16384
 
 typedef struct inspector {
     const tgm_codec_params *p;
     const uint8_t *in;
-    size_t len;
+    size_t unit; /* item size: checks cover whole items */
     size_t done; /* bytes checked; SIZE_MAX when there is no check */
 } inspector;
 
-/* Check on to at least `upto` (whole chunks); 0, or -1 when rejected. */
+/* Check [done, upto) (upto a multiple of the unit, or the end); 0, or -1
+ * when rejected. */
 static int inspect_to(inspector *s, size_t upto) {
-    if (s->done >= upto || s->done >= s->len) {
+    if (s->done >= upto) {
         return 0;
     }
-    size_t unit = s->p->inspect->unit > 0 ? s->p->inspect->unit : 1;
-    size_t chunk = INSPECT_CHUNK / unit * unit;
-    while (s->done < upto && s->done < s->len) {
-        size_t n = s->len - s->done < chunk ? s->len - s->done : chunk;
-        if (tgm__codec_inspect(s->p, s->in + s->done, n) != TGM_ERROR_OK) {
+    if (tgm__codec_inspect(s->p, s->in + s->done, upto - s->done) != TGM_ERROR_OK) {
+        return -1;
+    }
+    s->done = upto;
+    return 0;
+}
+
+/* Check through the last whole item before `end`. */
+static inline int inspect_items(inspector *s, size_t end) {
+    return s->done == SIZE_MAX ? 0 : inspect_to(s, end - end % s->unit);
+}
+
+/* Copy in[from, from + n) to o, checking it piece by piece. */
+static int copy_literals(inspector *s, uint8_t *o, const uint8_t *in, size_t from, size_t n) {
+    if (s->done == SIZE_MAX) {
+        memcpy(o, in + from, n);
+        return 0;
+    }
+    while (n > 0) {
+        size_t k = n < COPY_PIECE ? n : COPY_PIECE;
+        memcpy(o, in + from, k);
+        o += k;
+        from += k;
+        n -= k;
+        if (inspect_items(s, from) != 0) {
             return -1;
         }
-        s->done += n;
     }
     return 0;
+}
+
+/* The final literals in[from, len): the block's end. */
+static uint8_t *put_last_literals(uint8_t *o, const uint8_t *in, size_t from, size_t len,
+                                  inspector *s) {
+    size_t n = len - from;
+    if (n < 15) {
+        *o++ = (uint8_t)(n << 4);
+    } else {
+        *o++ = 0xF0;
+        o = put_length(o, n - 15);
+    }
+    if (copy_literals(s, o, in, from, n) != 0 || (s->done != SIZE_MAX && inspect_to(s, len) != 0)) {
+        return NULL;
+    }
+    return o + n;
 }
 
 /* Compress in[0, len) into o (at least len + len / 255 + 16 bytes); returns
@@ -122,7 +148,7 @@ static uint8_t *compress_block(const uint8_t *in, size_t len, uint8_t *o, void *
     uint16_t *t16 = table;
     uint32_t *t32 = table;
     if (len < MIN_INPUT) {
-        return inspect_to(insp, len) != 0 ? NULL : put_last_literals(o, in, len);
+        return put_last_literals(o, in, 0, len, insp);
     }
     const size_t last_start = len - MFLIMIT;
     size_t anchor = 0;
@@ -140,13 +166,7 @@ static uint8_t *compress_block(const uint8_t *in, size_t len, uint8_t *o, void *
             cur = next;
             next += misses++ >> SKIP_SHIFT;
             if (cur > last_start) {
-                if (insp->done < len && inspect_to(insp, len) != 0) {
-                    return NULL;
-                }
-                return put_last_literals(o, in + anchor, len - anchor);
-            }
-            if (cur + 8 > insp->done && inspect_to(insp, cur + 8) != 0) {
-                return NULL;
+                return put_last_literals(o, in, anchor, len, insp);
             }
             if (small) {
                 uint32_t h = hash4(in + cur);
@@ -182,7 +202,9 @@ static uint8_t *compress_block(const uint8_t *in, size_t len, uint8_t *o, void *
         if (lit >= 15) {
             o = put_length(o, lit - 15);
         }
-        memcpy(o, in + anchor, lit);
+        if (copy_literals(insp, o, in, anchor, lit) != 0) {
+            return NULL;
+        }
         o += lit;
         tgm__wr_le16(o, (uint16_t)offset);
         o += 2;
@@ -190,6 +212,9 @@ static uint8_t *compress_block(const uint8_t *in, size_t len, uint8_t *o, void *
             o = put_length(o, extra - 15);
         }
         anchor = cur;
+        if (inspect_items(insp, anchor) != 0) { /* the match, just compared */
+            return NULL;
+        }
     }
 }
 
@@ -210,7 +235,10 @@ static tgm_error lz4_compress(const tgm_codec_params *p, const uint8_t *src, siz
         return tgm__oom(TABLE_SIZE * sizeof(uint32_t), "lz4 hash table");
     }
     tgm__wr_le32(o, (uint32_t)n);
-    inspector insp = {p, src, n, p->inspect != NULL ? 0 : SIZE_MAX};
+    inspector insp = {p, src, 1, p->inspect != NULL ? 0 : SIZE_MAX};
+    if (p->inspect != NULL && p->inspect->unit > 1) {
+        insp.unit = p->inspect->unit;
+    }
     uint8_t *end = compress_block(src, n, o + 4, table, small, &insp);
     tgm__free(table);
     if (end == NULL) {

@@ -12,6 +12,7 @@
 
 #include "codecs/bitmask_codecs.h"
 #include "common/alloc.h"
+#include "common/cpu.h"
 #include "common/endian.h"
 #include "common/error.h"
 #include "common/thread.h"
@@ -114,8 +115,52 @@ ANY_SPECIAL_NATIVE(any_special32_native, uint32_t)
 ANY_SPECIAL_NATIVE(any_special64_native, uint64_t)
 #undef ANY_SPECIAL_NATIVE
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_KERNELS 1
+/* The same test 32 bytes at a time: the codecs run it on data in cache,
+ * where SSE2's 16 bytes per step made it a quarter of lz4's time. */
+#define ANY_SPECIAL_AVX2(name, T, set1, add)                                                       \
+    __attribute__((target("avx2"))) static int name(const uint8_t *p, size_t n, T e) {             \
+        T low = (T)(e & (T)(~e + 1u));                                                             \
+        __m256i ve = set1(e), vl = set1(low);                                                      \
+        __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();                          \
+        size_t per = 32 / sizeof(T), i = 0;                                                        \
+        for (; i + 2 * per <= n; i += 2 * per) {                                                   \
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + sizeof(T) * i));   \
+            __m256i x1 =                                                                           \
+                _mm256_loadu_si256((const __m256i *)(const void *)(p + sizeof(T) * (i + per)));    \
+            a0 = _mm256_or_si256(a0, add(_mm256_and_si256(x0, ve), vl));                           \
+            a1 = _mm256_or_si256(a1, add(_mm256_and_si256(x1, ve), vl));                           \
+        }                                                                                          \
+        __m256i hit = _mm256_and_si256(_mm256_or_si256(a0, a1), set1((T)(e + low)));               \
+        T acc = 0;                                                                                 \
+        for (; i < n; i++) {                                                                       \
+            T x;                                                                                   \
+            memcpy(&x, p + sizeof(T) * i, sizeof(T));                                              \
+            acc |= (T)((x & e) + low);                                                             \
+        }                                                                                          \
+        return !_mm256_testz_si256(hit, hit) || (acc & (T)(e + low)) != 0;                         \
+    }
+__attribute__((target("avx2"))) static inline __m256i set1_32(uint32_t v) {
+    return _mm256_set1_epi32((int)v);
+}
+__attribute__((target("avx2"))) static inline __m256i set1_64(uint64_t v) {
+    return _mm256_set1_epi64x((long long)v);
+}
+ANY_SPECIAL_AVX2(any_special32_avx2, uint32_t, set1_32, _mm256_add_epi32)
+ANY_SPECIAL_AVX2(any_special64_avx2, uint64_t, set1_64, _mm256_add_epi64)
+#undef ANY_SPECIAL_AVX2
+#endif
+
 static int any_special(const fmt *f, const uint8_t *p, size_t units) {
     if (!f->swap) {
+#ifdef HAVE_AVX2_KERNELS
+        if (f->width >= 4 && (tgm__cpu_features() & TGM_CPU_AVX2)) {
+            return f->width == 4 ? any_special32_avx2(p, units, (uint32_t)f->exp)
+                                 : any_special64_avx2(p, units, f->exp);
+        }
+#endif
         switch (f->width) {
         case 2:
             return any_special16_native(p, units, (uint16_t)f->exp);
