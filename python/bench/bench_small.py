@@ -1,9 +1,9 @@
 """Per-message cost of small tensors from Python (the ML-sample case).
 
 One 3 x 8 x 8 float32 tensor (768 bytes) with one small base entry, xxh3
-on: microseconds per call of ``tensogram.encode``, ``tensogram.decode`` and
-``tensogram.decode_metadata`` (process CPU time, mean of N calls, best of
-5), against in-run baselines:
+on: microseconds per call of ``tensogram.encode``, ``tensogram.decode``,
+``tensogram.decode_object`` and ``tensogram.decode_metadata`` (process CPU
+time, mean of N calls, best of 5), against in-run baselines:
 
 - the bare C call the binding wraps (``tgm_encode_with_options`` /
   ``tgm_decode`` on the same bytes, in a loop inside the extension, timed
@@ -152,6 +152,8 @@ def main() -> int:
     rows = [
         ("encode", enc, c_enc, per_call(lambda: tenbin_encode([arr]), args.calls)),
         ("decode", dec, c_dec, per_call(lambda: tenbin_decode(rec), args.calls)),
+        ("decode_object", per_call(lambda: tensogram.decode_object(msg, 0), args.calls), None,
+         None),
         ("decode_metadata", per_call(lambda: tensogram.decode_metadata(msg), args.calls), None,
          None),
     ]
