@@ -244,40 +244,128 @@ static double *att_doubles(int ncid, int varid, const char *name, size_t *n) {
 static bool skip_packing(const char *name) { return cv_nc_is_packing_attr(name); }
 static bool keep_packing(const char *name) { return !cv_nc_is_packing_attr(name); }
 
-/* Unpack raw values read as doubles: fill / missing values become NaN,
- * the others value * scale_factor + add_offset (CF §8.1). */
-static void unpack(int ncid, int varid, double *v, size_t n) {
-    size_t nsf = 0, nao = 0, nfill = 0, nmiss = 0;
-    double *sf = att_doubles(ncid, varid, "scale_factor", &nsf);
-    double *ao = att_doubles(ncid, varid, "add_offset", &nao);
-    double *fill = att_doubles(ncid, varid, "_FillValue", &nfill);
-    double *miss = att_doubles(ncid, varid, "missing_value", &nmiss);
+/* The packing attributes of a variable (CF §8.1), as doubles. */
+typedef struct {
+    double *sf, *ao, *fill, *miss;
+    size_t nsf, nao, nfill, nmiss;
+} packing;
+
+static void packing_read(int ncid, int varid, packing *pk) {
+    pk->sf = att_doubles(ncid, varid, "scale_factor", &pk->nsf);
+    pk->ao = att_doubles(ncid, varid, "add_offset", &pk->nao);
+    pk->fill = att_doubles(ncid, varid, "_FillValue", &pk->nfill);
+    pk->miss = att_doubles(ncid, varid, "missing_value", &pk->nmiss);
+}
+
+static void packing_free(packing *pk) {
+    free(pk->sf);
+    free(pk->ao);
+    free(pk->fill);
+    free(pk->miss);
+}
+
+/* Unpack values read as doubles, in place: fill / missing values become
+ * NaN, the others value * scale_factor + add_offset (CF §8.1).  A value
+ * is missing when it equals one of the fill / missing values, or is NaN
+ * when one of those is NaN. */
+static void unpack(const packing *pk, double *v, size_t n) {
+    bool nan_missing = false;
+    for (size_t k = 0; k < pk->nfill; k++) {
+        nan_missing = nan_missing || isnan(pk->fill[k]);
+    }
+    for (size_t k = 0; k < pk->nmiss; k++) {
+        nan_missing = nan_missing || isnan(pk->miss[k]);
+    }
+    bool has_sf = pk->nsf > 0, has_ao = pk->nao > 0;
+    double sf = has_sf ? pk->sf[0] : 1.0, ao = has_ao ? pk->ao[0] : 0.0;
+    if (pk->nfill + pk->nmiss <= 2) {
+        /* The usual case (a _FillValue, perhaps a missing_value), as one
+         * branch-free loop; NaN never compares equal, so it stands for an
+         * absent value here (and NaN fills are handled by nan_missing). */
+        double c0 = pk->nfill > 0 ? pk->fill[0] : pk->nmiss > 0 ? pk->miss[0] : NAN;
+        double c1 = pk->nfill > 1                     ? pk->fill[1]
+                    : pk->nfill == 1 && pk->nmiss > 0 ? pk->miss[0]
+                    : pk->nfill == 0 && pk->nmiss > 1 ? pk->miss[1]
+                                                      : NAN;
+        for (size_t i = 0; i < n; i++) {
+            double x = v[i];
+            bool missing = (x == c0) | (x == c1) | (nan_missing & isnan(x));
+            double y = has_sf ? x * sf : x;
+            y = has_ao ? y + ao : y;
+            v[i] = missing ? NAN : y;
+        }
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         double x = v[i];
-        bool missing = false;
-        for (size_t k = 0; k < nfill && !missing; k++) {
-            missing = x == fill[k] || (isnan(x) && isnan(fill[k]));
+        bool missing = nan_missing && isnan(x);
+        for (size_t k = 0; k < pk->nfill && !missing; k++) {
+            missing = x == pk->fill[k];
         }
-        for (size_t k = 0; k < nmiss && !missing; k++) {
-            missing = x == miss[k] || (isnan(x) && isnan(miss[k]));
+        for (size_t k = 0; k < pk->nmiss && !missing; k++) {
+            missing = x == pk->miss[k];
         }
         if (missing) {
             v[i] = NAN;
             continue;
         }
-        if (nsf > 0) {
-            x *= sf[0];
+        if (has_sf) {
+            x *= sf;
         }
-        if (nao > 0) {
-            x += ao[0];
+        if (has_ao) {
+            x += ao;
         }
         v[i] = x;
     }
-    free(sf);
-    free(ao);
-    free(fill);
-    free(miss);
 }
+
+/* Integer types whose values every double holds exactly: read in their own
+ * type and widened here, block by block, each block unpacked while it is
+ * in cache (one pass over memory instead of netCDF-C's conversion pass
+ * followed by the unpacking pass; the same doubles). */
+static bool widen_here(nc_type t) {
+    return t == NC_BYTE || t == NC_UBYTE || t == NC_SHORT || t == NC_USHORT || t == NC_INT ||
+           t == NC_UINT;
+}
+
+#define WIDEN(T)                                                                                   \
+    do {                                                                                           \
+        const T *s = (const T *)raw + i;                                                           \
+        for (size_t k = 0; k < m; k++) {                                                           \
+            d[k] = (double)s[k];                                                                   \
+        }                                                                                          \
+    } while (0)
+
+static void widen_unpack(const void *raw, nc_type t, const packing *pk, double *out, size_t n) {
+    enum { BLOCK = 2048 };
+    for (size_t i = 0; i < n; i += BLOCK) {
+        size_t m = n - i < BLOCK ? n - i : BLOCK;
+        double *d = out + i;
+        switch (t) {
+        case NC_BYTE:
+            WIDEN(signed char);
+            break;
+        case NC_UBYTE:
+            WIDEN(unsigned char);
+            break;
+        case NC_SHORT:
+            WIDEN(short);
+            break;
+        case NC_USHORT:
+            WIDEN(unsigned short);
+            break;
+        case NC_INT:
+            WIDEN(int);
+            break;
+        default: /* NC_UINT */
+            WIDEN(unsigned int);
+            break;
+        }
+        unpack(pk, d, m);
+    }
+}
+
+#undef WIDEN
 
 /* What to do with a variable type: 0 convert, 1 skip (warning given). */
 static int unsupported(ctx *c, int ncid, const char *name, nc_type xtype, bool warn) {
@@ -383,7 +471,26 @@ static tgm_error extract(ctx *c, const group *g, int varid, long record, bool wa
     if (v->data == NULL) {
         return cv_oom("NetCDF variable");
     }
-    if (n > 0) {
+    if (n > 0 && packed && c->pad == NULL && widen_here(xtype)) {
+        void *raw = malloc((size_t)n * raw_size);
+        if (raw == NULL) {
+            return cv_oom("NetCDF variable");
+        }
+        st = nc_get_vara(ncid, varid, start, count, raw);
+        if (st == NC_NOERR) {
+            packing pk;
+            packing_read(ncid, varid, &pk);
+            widen_unpack(raw, xtype, &pk, v->data, (size_t)n);
+            packing_free(&pk);
+        }
+        free(raw);
+        if (st == EPERM && c->classic_len != 0) {
+            return truncated(c, v->name);
+        }
+        if (st != NC_NOERR) {
+            return cv_nc_fail(st, "reading '%s' of '%s'", v->name, c->name);
+        }
+    } else if (n > 0) {
         st = packed ? nc_get_vara_double(ncid, varid, start, count, v->data)
                     : nc_get_vara(ncid, varid, start, count, v->data);
         if (st == EPERM && c->classic_len != 0) {
@@ -409,7 +516,10 @@ static tgm_error extract(ctx *c, const group *g, int varid, long record, bool wa
             }
         }
         if (packed) {
-            unpack(ncid, varid, v->data, (size_t)n);
+            packing pk;
+            packing_read(ncid, varid, &pk);
+            unpack(&pk, v->data, (size_t)n);
+            packing_free(&pk);
         }
     }
 
