@@ -30,7 +30,28 @@ typedef struct {
     cv_grib_msg *msgs;
     bool all_keys;
     cv_zeros *zeros;
+    bool find_nonfinite; /* simple_packing: its range leaves non-finite values out */
 } extract_ctx;
+
+/* Whether some value is NaN or infinite.  An all-ones exponent is the one
+ * that carries into the sign bit when 1 is added to it: integer adds and
+ * ors, which compilers vectorise, a block at a time. */
+static bool any_nonfinite(const double *v, size_t n) {
+    enum { BLOCK = 4096 };
+    for (size_t i = 0; i < n; i += BLOCK) {
+        size_t m = n - i < BLOCK ? n - i : BLOCK;
+        uint64_t bad = 0;
+        for (size_t k = 0; k < m; k++) {
+            uint64_t bits;
+            memcpy(&bits, &v[i + k], sizeof bits);
+            bad |= (bits & 0x7ff0000000000000ull) + (1ull << 52);
+        }
+        if ((bad >> 63) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static void extract_one(void *arg, size_t i) {
     extract_ctx *c = arg;
@@ -43,6 +64,8 @@ static void extract_one(void *arg, size_t i) {
         return;
     }
     m->err = cv_grib_extract(m, c->all_keys, c->zeros);
+    /* Here, in parallel, rather than by the encoding thread. */
+    m->nonfinite = m->has_missing || (c->find_nonfinite && any_nonfinite(m->values, m->nvalues));
     if (m->err != TGM_ERROR_OK) {
         const char *d = tgm_last_error();
         m->errtext = strdup(d != NULL ? d : tgm_error_string(m->err));
@@ -85,9 +108,11 @@ static tgm_error encode_group(const tgm_convert_options *o, const cv_pipeline *p
     cv_puts(&meta, "],\"descriptors\":[");
     for (size_t i = 0; i < n; i++) {
         cv_json_sep(&meta);
-        err = cv_descriptor_json(&meta, "float64", 8, msgs[i].ndim, msgs[i].shape,
-                                 cv_host_big_endian(), p, true, msgs[i].values, msgs[i].nvalues,
-                                 "GRIB message");
+        /* The values only when simple_packing must leave some out of its
+         * range (the workers looked); otherwise the encoder computes it. */
+        err = cv_descriptor_json(
+            &meta, "float64", 8, msgs[i].ndim, msgs[i].shape, cv_host_big_endian(), p, true,
+            msgs[i].nonfinite ? msgs[i].values : NULL, msgs[i].nvalues, "GRIB message");
         if (err != TGM_ERROR_OK) {
             goto cleanup;
         }
@@ -196,7 +221,7 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
             const char *t = tgm_last_error();
             read_text = strdup(t != NULL ? t : tgm_error_string(read_err));
         }
-        extract_ctx ctx = {msgs, o->grib_all_keys, zeros};
+        extract_ctx ctx = {msgs, o->grib_all_keys, zeros, p.simple_packing};
         cv_parallel(threads, n, extract_one, &ctx);
         /* The failure reported is the first in input order, as when the
          * handles were made while reading: a message ecCodes cannot open

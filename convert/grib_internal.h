@@ -20,6 +20,7 @@ typedef struct {
     uint64_t shape[2];
     uint32_t ndim;
     bool has_missing; /* bitmap points, now NaN */
+    bool nonfinite;   /* some value is NaN or infinite (looked for with simple_packing only) */
     cv_buf base;      /* JSON object: this object's base entry */
     tgm_error err;
     char *errtext; /* the failure's tgm_last_error(), copied (the job ran on another thread) */
