@@ -5,7 +5,8 @@
  * variable on an unlimited dimension, and variables the converter skips
  * (char, string, enum).  Checks:
  *  - objects equal nc_get_vara's values (packed ones: CF unpacking, NaN
- *    at fill / missing points); names, dims and attributes in metadata;
+ *    at fill / missing points, for every integer type); names, dims and
+ *    attributes in metadata;
  *  - split by file, variable and record;
  *  - to-netcdf gives back every converted variable with its type, dims,
  *    attributes and raw values, and the groups, whatever the split;
@@ -544,6 +545,110 @@ static void test_errors(void) {
     unlink(path);
 }
 
+/* Packed variables of every integer type netCDF-C widens exactly, long
+ * enough to span several of the converter's unpacking blocks, with scale
+ * and offset, scale only, offset only, a _FillValue or a missing_value:
+ * the objects equal raw * scale_factor + add_offset computed here, NaN at
+ * the fill / missing points (NetCDF-4, and CDF-5 read from memory). */
+static double packed_raw(int t, int i) {
+    switch (t) {
+    case 0:
+        return (double)((i % 200) - 100); /* byte */
+    case 1:
+        return (double)(i % 250); /* ubyte */
+    case 2:
+        return (double)((i * 7) % 30000 - 15000); /* short */
+    case 3:
+        return (double)((i * 13) % 60000); /* ushort */
+    case 4:
+        return (double)i * 100003.0 - 250000000.0; /* int */
+    default:
+        return (double)i * 800001.0; /* uint */
+    }
+}
+
+static void test_packed_types(void) {
+    static const nc_type types[6] = {NC_BYTE, NC_UBYTE, NC_SHORT, NC_USHORT, NC_INT, NC_UINT};
+    enum { N = 5000 };
+    const double sf = 0.25, ao = -3.5;
+    static const int modes[2] = {NC_CLOBBER | NC_NETCDF4, NC_CLOBBER | NC_64BIT_DATA};
+    for (int f = 0; f < 2; f++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/packed-%d.nc", tmpdir, f);
+        int nc, dn, ids[6];
+        NC(nc_create(path, modes[f], &nc));
+        NC(nc_def_dim(nc, "n", N, &dn));
+        for (int t = 0; t < 6; t++) {
+            char name[16];
+            snprintf(name, sizeof name, "p%d", t);
+            NC(nc_def_var(nc, name, types[t], 1, &dn, &ids[t]));
+            double fill = packed_raw(t, 17);
+            if (t % 3 != 2) {
+                NC(nc_put_att_double(nc, ids[t], "scale_factor", NC_DOUBLE, 1, &sf));
+            }
+            if (t % 3 != 1) {
+                NC(nc_put_att_double(nc, ids[t], "add_offset", NC_DOUBLE, 1, &ao));
+            }
+            NC(nc_put_att_double(nc, ids[t], t % 2 ? "missing_value" : "_FillValue", types[t], 1,
+                                 &fill));
+        }
+        NC(nc_enddef(nc));
+        for (int t = 0; t < 6; t++) {
+            double raw[N];
+            for (int i = 0; i < N; i++) {
+                raw[i] = packed_raw(t, i);
+            }
+            NC(nc_put_var_double(nc, ids[t], raw));
+        }
+        NC(nc_close(nc));
+        tgm_convert_result_t *r = NULL;
+        TT_CHECK_ERR(tgm_convert_netcdf_file(path, NULL, &r), TGM_ERROR_OK);
+        TT_ASSERT(r != NULL);
+        for (int t = 0; t < 6; t++) {
+            char name[16];
+            snprintf(name, sizeof name, "p%d", t);
+            size_t obj = 0;
+            tgm_metadata_t *md = NULL;
+            tgm_message_t *m = find(r, name, &obj, &md);
+            TT_CHECK(m != NULL);
+            if (m == NULL) {
+                continue;
+            }
+            size_t dl = 0;
+            const double *x = (const double *)tgm_object_data(m, obj, &dl);
+            TT_CHECK_EQ_STR(tgm_object_dtype(m, obj), "float64");
+            TT_CHECK_EQ_INT(dl, N * sizeof(double));
+            int bad = -1, nan = 0;
+            double fill = packed_raw(t, 17);
+            for (int i = 0; dl == N * sizeof(double) && i < N && bad < 0; i++) {
+                double r0 = packed_raw(t, i);
+                double want = r0;
+                if (t % 3 != 2) {
+                    want = want * sf;
+                }
+                if (t % 3 != 1) {
+                    want = want + ao;
+                }
+                if (r0 == fill) {
+                    nan += isnan(x[i]) != 0;
+                    bad = isnan(x[i]) ? -1 : i;
+                } else if (x[i] != want) {
+                    bad = i;
+                }
+            }
+            if (bad >= 0) {
+                fprintf(stderr, "  %s (format %d): value %d is %.17g\n", name, f, bad, x[bad]);
+            }
+            TT_CHECK(bad < 0);
+            TT_CHECK(nan >= 1);
+            tgm_metadata_free(md);
+            tgm_message_free(m);
+        }
+        tgm_convert_result_free(r);
+        unlink(path);
+    }
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tgm-test-netcdf-XXXXXX");
     if (mkdtemp(tmpdir) == NULL) {
@@ -552,6 +657,7 @@ int main(void) {
     }
     TT_RUN(test_formats);
     TT_RUN(test_errors);
+    TT_RUN(test_packed_types);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) {
