@@ -215,9 +215,27 @@ void cv_json_f64(cv_buf *b, double v) {
     }
 }
 
-void cv_json_i64(cv_buf *b, int64_t v) { cv_printf(b, "%lld", (long long)v); }
+/* Decimal digits written by hand: these run for every shape, stride and
+ * key of every object, where vsnprintf's format parsing was most of the
+ * cost of building a small message's metadata. */
+void cv_json_u64(cv_buf *b, uint64_t v) {
+    char t[20];
+    size_t i = sizeof t;
+    do {
+        t[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    cv_putn(b, t + i, sizeof t - i);
+}
 
-void cv_json_u64(cv_buf *b, uint64_t v) { cv_printf(b, "%llu", (unsigned long long)v); }
+void cv_json_i64(cv_buf *b, int64_t v) {
+    if (v < 0) {
+        cv_putc(b, '-');
+        cv_json_u64(b, 0 - (uint64_t)v); /* INT64_MIN included */
+        return;
+    }
+    cv_json_u64(b, (uint64_t)v);
+}
 
 void cv_json_sep(cv_buf *b) {
     if (b->len > 0 && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[') {

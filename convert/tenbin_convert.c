@@ -105,6 +105,9 @@ cleanup:
     return err;
 }
 
+/* Messages up to this size are decoded whole by tgm_convert_to_tenbin. */
+#define SMALL_MESSAGE (64u << 10)
+
 tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_convert_options *opts,
                                 tgm_bytes_t *out) {
     if (out == NULL || msg == NULL) {
@@ -119,9 +122,14 @@ tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_conver
     tgm_metadata_t *meta = NULL;
     tgm_tenbin_array *arrays = NULL;
     uint8_t **owned = NULL;
-    /* Descriptors only: objects stored as raw values in host order are
-     * read in place (no copy); the others are decoded one by one. */
-    err = tgm_decode_descriptors(msg, len, &m);
+    /* A small message (a webdataset sample) is decoded whole: the message
+     * is parsed once, its few kilobytes copied.  A large one is read
+     * descriptors first, then object by object: objects stored as raw
+     * values in host order are read in place (no copy of the payload,
+     * which dwarfs parsing the message again per object); the others are
+     * decoded one by one. */
+    bool whole = len <= SMALL_MESSAGE;
+    err = whole ? tgm_decode(msg, len, 1, o.threads, 0, &m) : tgm_decode_descriptors(msg, len, &m);
     if (err != TGM_ERROR_OK) {
         return err;
     }
@@ -140,7 +148,15 @@ tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_conver
         a->dtype = tgm_object_dtype(m, i);
         a->ndim = (uint32_t)tgm_object_ndim(m, i);
         a->shape = tgm_object_shape(m, i);
-        if ((err = tgm_decode_object_view(msg, len, i, &a->data, &a->nbytes)) != TGM_ERROR_OK) {
+        if (whole) {
+            static const uint8_t none[1] = {0};
+            a->data = tgm_object_data(m, i, &a->nbytes);
+            if (a->data == NULL) {
+                a->data = none; /* an empty object */
+                a->nbytes = 0;
+            }
+        } else if ((err = tgm_decode_object_view(msg, len, i, &a->data, &a->nbytes)) !=
+                   TGM_ERROR_OK) {
             goto cleanup;
         }
         if (a->data == NULL) {
