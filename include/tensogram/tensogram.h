@@ -1160,6 +1160,30 @@ typedef struct {
 
 TGM_API tgm_error tgm_file_remote_stats(const tgm_file_t *file, tgm_remote_stats_t *out);
 
+/* ---- Small messages: metadata as a document (docs/encoder.md) ----------
+ *
+ * tgm_encode_ex and tgm_encode_ex_into with the metadata given as a JSON
+ * document (tgm_json_t: parsed, or built and edited with tgm_json_*)
+ * instead of JSON text: no text is written or read.  The document holds
+ * what the JSON text would ("base", "descriptors", "_extra_" / "extra",
+ * other top-level keys), and a document encodes to the same bytes as its
+ * text printed by tgm_value_to_json_ex(tgm_json_root(doc), 0, ...) (maps
+ * whose members are out of order or repeated count as that text does:
+ * sorted, the last of a repeated key winning).  Beyond the text:
+ * non-finite floats are written as they are (as the words NaN / Infinity
+ * in JSON text are), as are byte strings.  A map key that is not a string,
+ * or nesting deeper than 127 levels: TGM_ERROR_METADATA.  Other errors,
+ * out_len and ownership as tgm_encode_ex / tgm_encode_ex_into; the
+ * document is only read (one document may feed concurrent calls while no
+ * thread edits it). */
+TGM_API tgm_error tgm_encode_doc(const tgm_json_t *metadata, const uint8_t *const *data_ptrs,
+                                 const size_t *data_lens, size_t num_objects,
+                                 const tgm_encode_options *options, tgm_bytes_t *out);
+TGM_API tgm_error tgm_encode_doc_into(const tgm_json_t *metadata, const uint8_t *const *data_ptrs,
+                                      const size_t *data_lens, size_t num_objects,
+                                      const tgm_encode_options *options, uint8_t *dst,
+                                      size_t dst_capacity, size_t *out_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -91,6 +91,8 @@ typedef struct tgm_api_encode_args {
     bool stored;      /* tgm_encode_stored */
     bool header_hash; /* aggregate hash frames (when hashing) */
     bool footer_hash;
+    /* The metadata as a value tree (tgm_encode_doc); NULL: metadata_json. */
+    const tgm_val *metadata_root;
 } tgm_api_encode_args;
 
 /* Encode arguments from a tgm_encode_options (NULL = defaults).

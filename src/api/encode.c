@@ -62,11 +62,14 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     tgm_descriptor *descs = NULL;
     size_t n = args->num_objects;
 
-    tgm_val *root;
-    err = tgm__json_parse_ex(args->metadata_json, strlen(args->metadata_json),
-                             TGM_JSON_ALLOW_NONFINITE, &arena, &root);
-    if (err != TGM_ERROR_OK) {
-        goto cleanup;
+    const tgm_val *root;
+    if (args->metadata_root != NULL) {
+        TGM_CHECK(tgm__json_doc_normalise(&arena, args->metadata_root, &root));
+    } else {
+        tgm_val *parsed;
+        TGM_CHECK(tgm__json_parse_ex(args->metadata_json, strlen(args->metadata_json),
+                                     TGM_JSON_ALLOW_NONFINITE, &arena, &parsed));
+        root = parsed;
     }
     tgm_global_meta meta;
     const tgm_val *dvals;
@@ -129,7 +132,7 @@ static tgm_error encode_entry(const char *metadata_json, const uint8_t *const *d
     tgm__clear_error();
     TGM_API_REQUIRE(metadata_json != NULL && out != NULL, "null argument");
     tgm_api_encode_args a = {metadata_json, data_ptrs,   data_lens, num_objects, hash_algo, threads,
-                             mask_options,  pre_encoded, stored,    true,        false};
+                             mask_options,  pre_encoded, stored,    true,        false,     NULL};
     tgm_buf b = TGM_BUF_INIT;
     tgm_error e = tgm__api_encode(&a, &b);
     if (e != TGM_ERROR_OK) {
@@ -189,7 +192,7 @@ tgm_error tgm_encode_into(const char *metadata_json, const uint8_t *const *data_
     TGM_API_REQUIRE(metadata_json != NULL && out_len != NULL && (dst != NULL || dst_capacity == 0),
                     "null argument");
     tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads,
-                             mask_options,  false,     false,     true,        false};
+                             mask_options,  false,     false,     true,        false,     NULL};
     return encode_into(&a, dst, dst_capacity, out_len);
 }
 
@@ -287,5 +290,44 @@ tgm_error tgm_encode_ex_into(const char *metadata_json, const uint8_t *const *da
                              .data_lens = data_lens,
                              .num_objects = num_objects};
     TGM_TRY(tgm__api_encode_args_from_options(options, &a));
+    return encode_into(&a, dst, dst_capacity, out_len);
+}
+
+/* ---- metadata as a document ------------------------------------------------------------- */
+
+tgm_error tgm_encode_doc(const tgm_json_t *metadata, const uint8_t *const *data_ptrs,
+                         const size_t *data_lens, size_t num_objects,
+                         const tgm_encode_options *options, tgm_bytes_t *out) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(metadata != NULL && out != NULL, "null argument");
+    tgm_api_encode_args a = {.metadata_json = NULL,
+                             .data_ptrs = data_ptrs,
+                             .data_lens = data_lens,
+                             .num_objects = num_objects};
+    TGM_TRY(tgm__api_encode_args_from_options(options, &a));
+    a.metadata_root = (const tgm_val *)(const void *)tgm_json_root(metadata);
+    tgm_buf b = TGM_BUF_INIT;
+    tgm_error e = tgm__api_encode(&a, &b);
+    if (e != TGM_ERROR_OK) {
+        tgm__buf_free(&b);
+        return e;
+    }
+    tgm__api_bytes_from_buf(&b, out);
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm_encode_doc_into(const tgm_json_t *metadata, const uint8_t *const *data_ptrs,
+                              const size_t *data_lens, size_t num_objects,
+                              const tgm_encode_options *options, uint8_t *dst, size_t dst_capacity,
+                              size_t *out_len) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(metadata != NULL && out_len != NULL && (dst != NULL || dst_capacity == 0),
+                    "null argument");
+    tgm_api_encode_args a = {.metadata_json = NULL,
+                             .data_ptrs = data_ptrs,
+                             .data_lens = data_lens,
+                             .num_objects = num_objects};
+    TGM_TRY(tgm__api_encode_args_from_options(options, &a));
+    a.metadata_root = (const tgm_val *)(const void *)tgm_json_root(metadata);
     return encode_into(&a, dst, dst_capacity, out_len);
 }

@@ -177,7 +177,7 @@ tgm_error tgm_file_append_with_options(tgm_file_t *file, const char *metadata_js
     tgm__clear_error();
     TGM_API_REQUIRE(file != NULL && metadata_json != NULL, "null argument");
     tgm_api_encode_args a = {metadata_json, data_ptrs, data_lens, num_objects, hash_algo, threads,
-                             mask_options,  false,     false,     true,        false};
+                             mask_options,  false,     false,     true,        false,     NULL};
     return encode_and_append(file, &a);
 }
 

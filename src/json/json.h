@@ -89,4 +89,13 @@ size_t tgm__json_format_f64(double v, char *buf);
  * out (cap bytes; 400 hold any double). */
 void tgm__json_format_f64_plain(double v, char *out, size_t cap);
 
+/* A value tree built or edited in memory (a tgm_json_t document), in the
+ * form tgm__json_parse_ex gives its printed JSON: every map sorted by key
+ * with the last of duplicate keys kept.  *out is v itself when that holds
+ * already (the common case: parsed documents), else a copy in arena a
+ * that shares v's strings.  Non-finite floats, byte strings and tags stay
+ * as they are.  TGM_ERROR_METADATA for a map key that is not text or
+ * nesting deeper than the reader allows. */
+tgm_error tgm__json_doc_normalise(tgm_arena *a, const tgm_val *v, const tgm_val **out);
+
 #endif
