@@ -1184,6 +1184,62 @@ TGM_API tgm_error tgm_encode_doc_into(const tgm_json_t *metadata, const uint8_t 
                                       const tgm_encode_options *options, uint8_t *dst,
                                       size_t dst_capacity, size_t *out_len);
 
+/* ---- Small messages: encoders (docs/encoder.md) ------------------------
+ *
+ * An encoder reads the metadata and descriptors once (JSON text, or a
+ * document) with the options, then encodes any number of messages from
+ * new data pointers, each the bytes tgm_encode_ex would write for the
+ * same metadata, data and options at that moment (provenance: a new UUID
+ * and time stamp per message; TENSOGRAM_PROVENANCE is read per message,
+ * as tgm_encode does).  When every object is stored as given (encoding,
+ * filter and compression "none", TGM_INPUT_RAW, and for float dtypes no
+ * allow_nan / allow_inf), the first message lays out the metadata and
+ * descriptor frames and later messages with the same data lengths reuse
+ * them: per message, only the UUID and time are written in, the payloads
+ * copied (and checked for NaN / Inf, and hashed).  Other encoders save
+ * the reading of the metadata and descriptors.
+ *
+ * create: errors as tgm_encode_ex for the metadata and options (the
+ * descriptor count fixes num_objects; tgm_encoder_num_objects gives it).
+ * encode / encode_into: as tgm_encode_ex / tgm_encode_ex_into, num_objects
+ * must be the encoder's.  An encoder is used by one thread at a time;
+ * different encoders are independent.  tgm_encoder_free(NULL) is a no-op. */
+typedef struct tgm_encoder_t tgm_encoder_t;
+TGM_API tgm_error tgm_encoder_create(const char *metadata_json, const tgm_encode_options *options,
+                                     tgm_encoder_t **out);
+/* The document is read during the call only (rules of tgm_encode_doc). */
+TGM_API tgm_error tgm_encoder_create_doc(const tgm_json_t *metadata,
+                                         const tgm_encode_options *options, tgm_encoder_t **out);
+TGM_API size_t tgm_encoder_num_objects(const tgm_encoder_t *enc);
+TGM_API tgm_error tgm_encoder_encode(tgm_encoder_t *enc, const uint8_t *const *data_ptrs,
+                                     const size_t *data_lens, size_t num_objects, tgm_bytes_t *out);
+TGM_API tgm_error tgm_encoder_encode_into(tgm_encoder_t *enc, const uint8_t *const *data_ptrs,
+                                          const size_t *data_lens, size_t num_objects, uint8_t *dst,
+                                          size_t dst_capacity, size_t *out_len);
+TGM_API void tgm_encoder_free(tgm_encoder_t *enc);
+
+/* Change one metadata value for the following messages: key `key` (a
+ * top-level key, UTF-8, NUL-terminated; added when absent) of object
+ * `object`'s base entry, or with object = TGM_ENCODER_EXTRA of the
+ * message-level _extra_.  The value is copied.  A new value that encodes
+ * to as many CBOR bytes as the old one (an integer of the same magnitude
+ * class, a string of the same length, ...) is written into the laid-out
+ * metadata in place; otherwise the next message lays it out again.
+ * TGM_ERROR_INVALID_ARG for an object index out of range or invalid
+ * UTF-8; TGM_ERROR_METADATA for the key "_reserved_", and (set_value) for
+ * a value a document could not encode (see tgm_encode_doc). */
+#define TGM_ENCODER_EXTRA ((size_t)-1)
+TGM_API tgm_error tgm_encoder_set_i64(tgm_encoder_t *enc, size_t object, const char *key,
+                                      int64_t value);
+TGM_API tgm_error tgm_encoder_set_f64(tgm_encoder_t *enc, size_t object, const char *key,
+                                      double value);
+/* value[0..len) */
+TGM_API tgm_error tgm_encoder_set_string(tgm_encoder_t *enc, size_t object, const char *key,
+                                         const char *value, size_t len);
+/* A copy of any value (a document's, a decoded message's). */
+TGM_API tgm_error tgm_encoder_set_value(tgm_encoder_t *enc, size_t object, const char *key,
+                                        const tgm_value_t *value);
+
 #ifdef __cplusplus
 }
 #endif

@@ -102,6 +102,16 @@ tgm_error tgm__api_encode_args_from_options(const tgm_encode_options *o, tgm_api
 
 tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out);
 
+/* The first half of tgm__api_encode: the metadata (text or document) read
+ * into `arena`, the descriptors (in the arena), the options checked and
+ * translated.  ndesc_out NULL: the descriptor count must be
+ * args->num_objects; else it is returned there. */
+tgm_error tgm__api_encode_prepare(const tgm_api_encode_args *args, tgm_arena *arena,
+                                  tgm_global_meta *meta, tgm_descriptor **descs_out,
+                                  size_t *ndesc_out, tgm_msg_encode_opts *mo);
+/* INVALID_ARG for null data arrays or a null pointer with a length. */
+tgm_error tgm__api_check_data(const uint8_t *const *data_ptrs, const size_t *data_lens, size_t n);
+
 /* Parse mask options into pipeline options (INVALID_ARG on bad names). */
 tgm_error tgm__api_mask_options(const TgmEncodeMaskOptions *mo, bool *allow_nan, bool *allow_inf,
                                 const char *methods[3], int64_t *threshold);

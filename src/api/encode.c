@@ -55,72 +55,80 @@ tgm_error tgm__api_mask_options(const TgmEncodeMaskOptions *mo, bool *allow_nan,
     return TGM_ERROR_OK;
 }
 
+tgm_error tgm__api_encode_prepare(const tgm_api_encode_args *args, tgm_arena *arena,
+                                  tgm_global_meta *meta, tgm_descriptor **descs_out,
+                                  size_t *ndesc_out, tgm_msg_encode_opts *mo) {
+    const tgm_val *root;
+    if (args->metadata_root != NULL) {
+        TGM_TRY(tgm__json_doc_normalise(arena, args->metadata_root, &root));
+    } else {
+        tgm_val *parsed;
+        TGM_TRY(tgm__json_parse_ex(args->metadata_json, strlen(args->metadata_json),
+                                   TGM_JSON_ALLOW_NONFINITE, arena, &parsed));
+        root = parsed;
+    }
+    const tgm_val *dvals;
+    TGM_TRY(tgm__gmeta_from_encode_json(arena, root, true, meta, &dvals));
+    size_t n = dvals ? dvals->len : 0;
+    if (ndesc_out == NULL && n != args->num_objects) {
+        return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                             "descriptors array length %zu does not match num_objects %zu", n,
+                             args->num_objects);
+    }
+    if (args->hash_algo != NULL && strcmp(args->hash_algo, "none") != 0 &&
+        strcmp(args->hash_algo, TGM_HASH_ALGORITHM) != 0) {
+        return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                             "metadata error: unknown hash type: %s; expected \"xxh3\" or \"none\"",
+                             args->hash_algo);
+    }
+    memset(mo, 0, sizeof *mo);
+    mo->hashing = args->hash_algo != NULL && strcmp(args->hash_algo, TGM_HASH_ALGORITHM) == 0;
+    mo->header_hash = args->header_hash;
+    mo->footer_hash = args->footer_hash;
+    mo->threads = args->threads;
+    TGM_TRY(tgm__api_mask_options(args->mask_options, &mo->object.allow_nan, &mo->object.allow_inf,
+                                  mo->object.mask_method, &mo->object.small_mask_threshold));
+    mo->object.pre_encoded = args->pre_encoded || args->stored;
+    mo->object.stored = args->stored;
+
+    tgm_descriptor *descs = tgm__arena_calloc(arena, n ? n : 1, sizeof *descs);
+    TGM_RETURN_IF(descs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
+    for (size_t i = 0; i < n; i++) {
+        char where[64];
+        snprintf(where, sizeof where, "descriptors[%zu]", i);
+        TGM_TRY(tgm__desc_from_val(arena, &dvals->p.items[i], where, &descs[i]));
+    }
+    *descs_out = descs;
+    if (ndesc_out != NULL) {
+        *ndesc_out = n;
+    }
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__api_check_data(const uint8_t *const *data_ptrs, const size_t *data_lens, size_t n) {
+    if (n > 0 && (data_ptrs == NULL || data_lens == NULL)) {
+        return tgm__fail_raw(TGM_ERROR_INVALID_ARG, "null data_ptrs or data_lens");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (data_ptrs[i] == NULL && data_lens[i] > 0) {
+            return tgm__fail_raw(TGM_ERROR_INVALID_ARG, "null data pointer at index %zu", i);
+        }
+    }
+    return TGM_ERROR_OK;
+}
+
 /* The C API's JSON and arguments, translated for tgm__msg_encode. */
 tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     tgm_error err = TGM_ERROR_OK;
     tgm_arena arena = TGM_ARENA_INIT;
-    tgm_descriptor *descs = NULL;
-    size_t n = args->num_objects;
-
-    const tgm_val *root;
-    if (args->metadata_root != NULL) {
-        TGM_CHECK(tgm__json_doc_normalise(&arena, args->metadata_root, &root));
-    } else {
-        tgm_val *parsed;
-        TGM_CHECK(tgm__json_parse_ex(args->metadata_json, strlen(args->metadata_json),
-                                     TGM_JSON_ALLOW_NONFINITE, &arena, &parsed));
-        root = parsed;
-    }
     tgm_global_meta meta;
-    const tgm_val *dvals;
-    TGM_CHECK(tgm__gmeta_from_encode_json(&arena, root, true, &meta, &dvals));
-    size_t ndesc = dvals ? dvals->len : 0;
-    if (ndesc != n) {
-        err =
-            tgm__fail_raw(TGM_ERROR_INVALID_ARG,
-                          "descriptors array length %zu does not match num_objects %zu", ndesc, n);
-        goto cleanup;
-    }
-    if (n > 0 && (args->data_ptrs == NULL || args->data_lens == NULL)) {
-        err = tgm__fail_raw(TGM_ERROR_INVALID_ARG, "null data_ptrs or data_lens");
-        goto cleanup;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (args->data_ptrs[i] == NULL && args->data_lens[i] > 0) {
-            err = tgm__fail_raw(TGM_ERROR_INVALID_ARG, "null data pointer at index %zu", i);
-            goto cleanup;
-        }
-    }
-    if (args->hash_algo != NULL && strcmp(args->hash_algo, "none") != 0 &&
-        strcmp(args->hash_algo, TGM_HASH_ALGORITHM) != 0) {
-        err = tgm__fail_raw(TGM_ERROR_INVALID_ARG,
-                            "metadata error: unknown hash type: %s; expected \"xxh3\" or \"none\"",
-                            args->hash_algo);
-        goto cleanup;
-    }
-
+    tgm_descriptor *descs = NULL;
     tgm_msg_encode_opts mo;
-    memset(&mo, 0, sizeof mo);
-    mo.hashing = args->hash_algo != NULL && strcmp(args->hash_algo, TGM_HASH_ALGORITHM) == 0;
-    mo.header_hash = args->header_hash;
-    mo.footer_hash = args->footer_hash;
-    mo.threads = args->threads;
-    TGM_CHECK(tgm__api_mask_options(args->mask_options, &mo.object.allow_nan, &mo.object.allow_inf,
-                                    mo.object.mask_method, &mo.object.small_mask_threshold));
-    mo.object.pre_encoded = args->pre_encoded || args->stored;
-    mo.object.stored = args->stored;
-
-    descs = tgm__calloc(n ? n : 1, sizeof *descs);
-    TGM_FAIL_IF(descs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
-    for (size_t i = 0; i < n; i++) {
-        char where[64];
-        snprintf(where, sizeof where, "descriptors[%zu]", i);
-        TGM_CHECK(tgm__desc_from_val(&arena, &dvals->p.items[i], where, &descs[i]));
-    }
-    TGM_CHECK(tgm__msg_encode(&arena, &meta, descs, args->data_ptrs, args->data_lens, n, &mo, out));
-
+    TGM_CHECK(tgm__api_encode_prepare(args, &arena, &meta, &descs, NULL, &mo));
+    TGM_CHECK(tgm__api_check_data(args->data_ptrs, args->data_lens, args->num_objects));
+    TGM_CHECK(tgm__msg_encode(&arena, &meta, descs, args->data_ptrs, args->data_lens,
+                              args->num_objects, &mo, out));
 cleanup:
-    tgm__free(descs);
     tgm__arena_free(&arena);
     return err;
 }

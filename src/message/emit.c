@@ -16,6 +16,9 @@
 #define SINK_CHUNK ((size_t)256 * 1024)
 #define STAGE_CAP ((size_t)64 * 1024)
 #define DIRECT_MIN ((size_t)16 * 1024)
+/* Data-object frames whose body (payload, masks, descriptor) is at most
+ * this long are hashed in one call after they are written to memory. */
+#define ONE_SHOT_MAX ((uint64_t)64 * 1024)
 
 static const uint8_t zeros[8];
 
@@ -161,7 +164,7 @@ tgm_error tgm__emit_object_size(const tgm_encoded_obj *o, size_t cbor_len, uint6
 /* The payload into memory: copied chunk by chunk (with non-temporal stores
  * when large, common/copy.h), each chunk checked and hashed from where it
  * is in cache. */
-static tgm_error payload_to_buf(tgm_emit *e, const tgm_encoded_obj *o) {
+static tgm_error payload_to_buf(tgm_emit *e, const tgm_encoded_obj *o, bool hashing) {
     uint8_t *dst;
     TGM_TRY(tgm__buf_extend(e->buf, o->payload_len, &dst));
     e->pos += o->payload_len;
@@ -190,7 +193,7 @@ static tgm_error payload_to_buf(tgm_emit *e, const tgm_encoded_obj *o) {
                 return ce;
             }
         }
-        if (e->hashing) {
+        if (hashing) {
             tgm__hasher_update(e->hasher, chunk, n);
         }
     }
@@ -220,23 +223,33 @@ tgm_error tgm__emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf 
         /* Bytes handed to a sink cannot be taken back: check first. */
         TGM_TRY(tgm__pipeline_check_chunk(o, o->payload, o->payload_len));
     }
-    if (e->hashing) {
+    /* A small body in memory is hashed in one call once it is in place
+     * (it is still in cache): no streaming state to set up. */
+    uint64_t body = len - TGM_FRAME_HEADER_SIZE - TGM_DATA_FRAME_FOOTER_SIZE;
+    bool one_shot = e->hashing && e->buf != NULL && body <= ONE_SHOT_MAX;
+    bool streaming = e->hashing && !one_shot;
+    if (streaming) {
         TGM_TRY(hasher(e));
     }
     TGM_TRY(
         header(e, TGM_FRAME_NTENSOR, (uint16_t)(TGM_FF_CBOR_AFTER_PAYLOAD | hash_flag(e)), len));
+    size_t body_at = e->buf != NULL ? e->buf->len : 0;
     if (e->buf != NULL) {
-        TGM_TRY(payload_to_buf(e, o));
+        TGM_TRY(payload_to_buf(e, o, streaming));
     } else {
         TGM_TRY(payload_to_sink(e, o->payload, o->payload_len));
     }
-    if (e->hashing) {
+    if (streaming) {
         tgm__hasher_update(e->hasher, o->masks.data, o->masks.len);
         tgm__hasher_update(e->hasher, cbor->data, cbor->len);
     }
     TGM_TRY(out(e, o->masks.data, o->masks.len));
     TGM_TRY(out(e, cbor->data, cbor->len));
-    *hash = e->hashing ? tgm__hasher_digest(e->hasher) : 0;
+    if (one_shot) {
+        *hash = tgm__xxh3(e->buf->data + body_at, (size_t)body);
+    } else {
+        *hash = e->hashing ? tgm__hasher_digest(e->hasher) : 0;
+    }
     uint8_t foot[TGM_DATA_FRAME_FOOTER_SIZE];
     tgm__frame_data_footer_write(
         foot, (uint64_t)TGM_FRAME_HEADER_SIZE + o->payload_len + o->masks.len, *hash);

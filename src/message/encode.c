@@ -7,6 +7,7 @@
 #include "cbor/cbor.h"
 #include "common/alloc.h"
 #include "common/checked.h"
+#include "common/endian.h"
 #include "common/error.h"
 #include "common/thread.h"
 #include "hash/hash.h"
@@ -75,38 +76,75 @@ static tgm_error layout_index(size_t header_no_index, obj_layout *lay, size_t n,
     return tgm__fail(TGM_ERROR_FRAMING, "index frame size did not converge");
 }
 
-/* The layout and the frames of encoded objects, appended to `out`; with
- * `payload_at`, the layout only: where object 0's payload would start. */
+/* Messages of up to SMALL_N objects keep their layout on the stack. */
+#define SMALL_N 8
+#define SMALL_CBOR 256 /* >= 24 + 18 * SMALL_N: an index or hash frame body */
+
+/* What a template gives write_message ready-made: the metadata CBOR and
+ * every object's descriptor CBOR. */
+typedef struct cached_cbor {
+    const tgm_buf *meta;
+    const tgm_buf *descs;
+} cached_cbor;
+
+/* The layout and the frames of encoded objects, appended to `out`;
+ * `cached` (may be NULL) supplies CBOR already built.  With `payload_at`,
+ * the layout only: where object 0's payload would start. */
 static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded_obj *objs,
                                size_t nobj, const tgm_msg_encode_opts *o, uint32_t budget,
-                               tgm_buf *out, size_t *payload_at) {
+                               const cached_cbor *cached, tgm_buf *out, size_t *payload_at) {
     tgm_error err = TGM_ERROR_OK;
-    tgm_buf meta_cbor = TGM_BUF_INIT, idx_cbor = TGM_BUF_INIT, hash_cbor = TGM_BUF_INIT;
+    tgm_buf own_meta = TGM_BUF_INIT, idx_cbor = TGM_BUF_INIT, hash_cbor = TGM_BUF_INIT;
+    const tgm_buf *meta_cbor = &own_meta;
     obj_layout *lay = NULL;
     uint64_t *offs = NULL, *lens = NULL, *hashes = NULL;
     bool hashing = o->hashing;
     bool header_hash = hashing && o->header_hash && nobj > 0;
     bool footer_hash = hashing && o->footer_hash && nobj > 0;
+    bool small = nobj <= SMALL_N;
+    obj_layout lay_s[SMALL_N];
+    uint64_t offs_s[SMALL_N], lens_s[SMALL_N], hashes_s[SMALL_N];
+    uint8_t idx_s[SMALL_CBOR], hash_s[SMALL_CBOR];
 
-    tgm_val *mv;
-    TGM_CHECK(tgm__gmeta_to_val(a, meta, &mv));
-    TGM_CHECK(tgm__cbor_encode(mv, &meta_cbor));
+    if (cached != NULL) {
+        meta_cbor = cached->meta;
+    } else {
+        tgm_val *mv;
+        TGM_CHECK(tgm__gmeta_to_val(a, meta, &mv));
+        TGM_CHECK(tgm__cbor_encode(mv, &own_meta));
+    }
 
-    lay = tgm__calloc(nobj ? nobj : 1, sizeof *lay);
-    offs = tgm__calloc(nobj ? nobj : 1, sizeof *offs);
-    lens = tgm__calloc(nobj ? nobj : 1, sizeof *lens);
-    hashes = tgm__calloc(nobj ? nobj : 1, sizeof *hashes);
-    TGM_FAIL_IF(lay == NULL || offs == NULL || lens == NULL || hashes == NULL, TGM_ERROR_ENCODING,
-                "out of memory for the layout of %zu objects", nobj);
+    if (small) {
+        memset(lay_s, 0, sizeof lay_s);
+        memset(hashes_s, 0, sizeof hashes_s);
+        lay = lay_s;
+        offs = offs_s;
+        lens = lens_s;
+        hashes = hashes_s;
+        idx_cbor = tgm__buf_over(idx_s, sizeof idx_s);
+        hash_cbor = tgm__buf_over(hash_s, sizeof hash_s);
+    } else {
+        lay = tgm__calloc(nobj, sizeof *lay);
+        offs = tgm__calloc(nobj, sizeof *offs);
+        lens = tgm__calloc(nobj, sizeof *lens);
+        hashes = tgm__calloc(nobj, sizeof *hashes);
+        TGM_FAIL_IF(lay == NULL || offs == NULL || lens == NULL || hashes == NULL,
+                    TGM_ERROR_ENCODING, "out of memory for the layout of %zu objects", nobj);
+    }
     for (size_t i = 0; i < nobj; i++) {
-        TGM_CHECK(tgm__cbor_encode(objs[i].desc_val, &lay[i].cbor));
+        if (cached != NULL) {
+            lay[i].cbor = tgm__buf_over(cached->descs[i].data, cached->descs[i].cap);
+            lay[i].cbor.len = cached->descs[i].len;
+        } else {
+            TGM_CHECK(tgm__cbor_encode(objs[i].desc_val, &lay[i].cbor));
+        }
         uint64_t flen = 0;
         TGM_CHECK(tgm__emit_object_size(&objs[i], lay[i].cbor.len, &flen));
         lay[i].frame_len = (size_t)flen;
     }
 
     /* Header: preamble, metadata, [index], [hash]. */
-    size_t meta_frame = tgm__align8(frame_size(meta_cbor.len));
+    size_t meta_frame = tgm__align8(frame_size(meta_cbor->len));
     size_t hash_frame = 0;
     if (header_hash || footer_hash) {
         TGM_CHECK(tgm__hashframe_to_cbor(hashes, nobj, &hash_cbor)); /* size only for now */
@@ -174,7 +212,7 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
     size_t header_hash_at = TGM_PREAMBLE_SIZE + meta_frame + idx_frame;
     window(&e, &w, base, 0, header_hash_at, hashing);
     TGM_CHECK(tgm__emit_bytes(&e, pb, sizeof pb));
-    TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_HEADER_METADATA, meta_cbor.data, meta_cbor.len));
+    TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_HEADER_METADATA, meta_cbor->data, meta_cbor->len));
     if (nobj > 0) {
         TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_HEADER_INDEX, idx_cbor.data, idx_cbor.len));
     }
@@ -213,14 +251,16 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
 cleanup:
     if (lay != NULL) {
         for (size_t i = 0; i < nobj; i++) {
-            tgm__buf_free(&lay[i].cbor);
+            tgm__buf_free(&lay[i].cbor); /* a no-op for cached (fixed) buffers */
         }
     }
-    tgm__free(lay);
-    tgm__free(offs);
-    tgm__free(lens);
-    tgm__free(hashes);
-    tgm__buf_free(&meta_cbor);
+    if (!small) {
+        tgm__free(lay);
+        tgm__free(offs);
+        tgm__free(lens);
+        tgm__free(hashes);
+    }
+    tgm__buf_free(&own_meta);
     tgm__buf_free(&idx_cbor);
     tgm__buf_free(&hash_cbor);
     return err;
@@ -247,7 +287,8 @@ static tgm_error encode_one(void *ctx, size_t i) {
 /* base[i] of the message: the caller's entry (or an empty map) with
  * _reserved_.tensor of the final descriptor; then the provenance. */
 static tgm_error library_sections(tgm_arena *a, const tgm_global_meta *in,
-                                  const tgm_encoded_obj *objs, size_t n, tgm_global_meta *meta) {
+                                  const tgm_encoded_obj *objs, size_t n, tgm_val *provenance,
+                                  tgm_global_meta *meta) {
     TGM_RETURN_IF(in->nbase > n, TGM_ERROR_METADATA,
                   "metadata base has %zu entries but only %zu descriptors provided; extra base "
                   "entries would be discarded",
@@ -268,6 +309,10 @@ static tgm_error library_sections(tgm_arena *a, const tgm_global_meta *in,
     }
     meta->base = n ? base : NULL;
     meta->nbase = n;
+    if (provenance != NULL) {
+        meta->reserved = provenance;
+        return TGM_ERROR_OK;
+    }
     return tgm__provenance(a, &meta->reserved);
 }
 
@@ -291,8 +336,8 @@ static tgm_buf *payload_slot(void *vctx, const tgm_encoded_obj *obj, size_t esti
     probe.payload_len = estimate;
     tgm_global_meta full;
     size_t at = 0;
-    if (library_sections(c->a, c->meta, &probe, 1, &full) != TGM_ERROR_OK ||
-        write_message(c->a, &full, &probe, 1, c->o, c->budget, c->out, &at) != TGM_ERROR_OK) {
+    if (library_sections(c->a, c->meta, &probe, 1, NULL, &full) != TGM_ERROR_OK ||
+        write_message(c->a, &full, &probe, 1, c->o, c->budget, NULL, c->out, &at) != TGM_ERROR_OK) {
         tgm__clear_error();
         return NULL;
     }
@@ -336,8 +381,8 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_d
     TGM_CHECK(tgm__parallel_for(split.objects, n, encode_one, &job));
 
     tgm_global_meta full;
-    TGM_CHECK(library_sections(a, meta, encoded, n, &full));
-    TGM_CHECK(write_message(a, &full, encoded, n, o, budget, out, NULL));
+    TGM_CHECK(library_sections(a, meta, encoded, n, NULL, &full));
+    TGM_CHECK(write_message(a, &full, encoded, n, o, budget, NULL, out, NULL));
 
 cleanup:
     if (encoded != NULL) {
@@ -353,4 +398,435 @@ cleanup:
     tgm__free(arenas);
     tgm__free(encoded);
     return err;
+}
+
+/* ---- templates: one message layout, many messages ---------------------------------------
+ *
+ * The first message is encoded the general way, with provenance
+ * placeholders whose places in the metadata CBOR are recorded; the
+ * metadata CBOR and every descriptor's CBOR are kept.  Later messages with
+ * the same payload lengths copy them, patch the UUID and the time stamp in
+ * place, and go straight to the frame writer: no metadata model, no
+ * pipeline.  This holds when every object is copied unchanged (encoding,
+ * filter and compression "none", raw input, no NaN / Inf masks to make):
+ * its descriptor then does not depend on the values. */
+
+struct tgm_msg_template {
+    tgm_arena arena;       /* descriptors (and the caller's metadata as given) */
+    tgm_arena meta_arena;  /* the caller's sections, as edited */
+    tgm_global_meta meta;  /* the caller's sections */
+    tgm_descriptor *descs; /* n, in arena */
+    size_t n;
+    tgm_msg_encode_opts o;
+    bool fast;    /* every object is copied unchanged */
+    size_t edits; /* bytes of meta_arena since it was last compacted */
+    /* The compiled layout (fast templates, after the first message). */
+    bool compiled;
+    tgm_arena carena;
+    tgm_encoded_obj *objs; /* n: final descriptors; payload set per message */
+    tgm_buf *desc_cbor;    /* n */
+    tgm_buf meta_cbor;
+    size_t uuid_at, time_at; /* offsets of the provenance texts in meta_cbor */
+};
+
+static bool plain_object(const tgm_descriptor *d, const tgm_msg_encode_opts *o) {
+    return strcmp(d->encoding, "none") == 0 && strcmp(d->filter, "none") == 0 &&
+           strcmp(d->compression, "none") == 0 && !d->has_masks && !o->object.pre_encoded &&
+           !o->object.stored &&
+           (!tgm__dtype_is_float(d->dtype) || (!o->object.allow_nan && !o->object.allow_inf));
+}
+
+tgm_error tgm__msg_template_new(tgm_arena *arena, const tgm_global_meta *meta,
+                                tgm_descriptor *descs, size_t n, const tgm_msg_encode_opts *o,
+                                tgm_msg_template **out) {
+    tgm_msg_template *t = tgm__calloc(1, sizeof *t);
+    if (t == NULL) {
+        return tgm__oom(sizeof *t, "encoder");
+    }
+    t->arena = *arena;
+    *arena = (tgm_arena)TGM_ARENA_INIT;
+    t->descs = descs;
+    t->n = n;
+    t->o = *o;
+    t->fast = true;
+    for (size_t i = 0; i < n; i++) {
+        t->fast = t->fast && plain_object(&descs[i], o);
+    }
+    t->meta = *meta;
+    tgm_error err = tgm__msg_template_compact(t);
+    if (err != TGM_ERROR_OK) {
+        tgm__msg_template_free(t);
+        return err;
+    }
+    *out = t;
+    return TGM_ERROR_OK;
+}
+
+static void uncompile(tgm_msg_template *t) {
+    if (t->desc_cbor != NULL) {
+        for (size_t i = 0; i < t->n; i++) {
+            tgm__buf_free(&t->desc_cbor[i]);
+        }
+    }
+    if (t->objs != NULL) {
+        for (size_t i = 0; i < t->n; i++) {
+            tgm__encoded_obj_free(&t->objs[i]);
+        }
+    }
+    tgm__free(t->desc_cbor);
+    tgm__free(t->objs);
+    t->desc_cbor = NULL;
+    t->objs = NULL;
+    tgm__buf_free(&t->meta_cbor);
+    tgm__arena_free(&t->carena);
+    t->compiled = false;
+}
+
+void tgm__msg_template_free(tgm_msg_template *t) {
+    if (t == NULL) {
+        return;
+    }
+    uncompile(t);
+    tgm__arena_free(&t->meta_arena);
+    tgm__arena_free(&t->arena);
+    tgm__free(t);
+}
+
+tgm_error tgm__msg_template_compact(tgm_msg_template *t) {
+    tgm_arena na = TGM_ARENA_INIT;
+    tgm_global_meta m;
+    m.nbase = t->meta.nbase;
+    m.base = m.nbase ? tgm__arena_calloc(&na, m.nbase, sizeof *m.base) : NULL;
+    m.reserved = tgm__val_map(&na, 0);
+    m.extra = tgm__val_clone(&na, t->meta.extra);
+    bool ok = (m.nbase == 0 || m.base != NULL) && m.reserved != NULL && m.extra != NULL;
+    for (size_t i = 0; ok && i < m.nbase; i++) {
+        ok = tgm__val_copy_into(&na, &m.base[i], &t->meta.base[i]) == 0;
+    }
+    if (!ok) {
+        tgm__arena_free(&na);
+        return tgm__oom(0, "encoder metadata");
+    }
+    tgm__arena_free(&t->meta_arena);
+    t->meta_arena = na;
+    t->meta = m;
+    t->edits = 0;
+    return TGM_ERROR_OK;
+}
+
+/* The offset of the only occurrence of text value `s` in the CBOR. */
+static bool find_text(const tgm_buf *b, const char *s, size_t *at) {
+    size_t n = strlen(s);
+    bool found = false;
+    for (size_t i = 0; i + n <= b->len; i++) {
+        if (memcmp(b->data + i, s, n) == 0) {
+            if (found) {
+                return false;
+            }
+            *at = i;
+            found = true;
+        }
+    }
+    return found;
+}
+
+/* Random text of n characters (a placeholder nobody else writes); only
+ * called without TENSOGRAM_PROVENANCE. */
+static tgm_error placeholder(char *out, size_t n) {
+    char uuid[37], now[32];
+    bool live;
+    size_t k = 0;
+    while (k < n) {
+        TGM_TRY(tgm__provenance_live(&live, uuid, now));
+        TGM_RETURN_IF(!live, TGM_ERROR_ENCODING, "internal: no random placeholder");
+        for (size_t i = 0; i < 36 && k < n; i++) {
+            if (uuid[i] != '-') {
+                out[k++] = uuid[i];
+            }
+        }
+    }
+    out[n] = '\0';
+    return TGM_ERROR_OK;
+}
+
+/* The general encode of one message, from the template's metadata and
+ * descriptors; compiles the template on the way when `compile`. */
+static tgm_error encode_general(tgm_msg_template *t, const uint8_t *const *data, const size_t *lens,
+                                bool compile, tgm_buf *out) {
+    if (!compile) {
+        tgm_arena a = TGM_ARENA_INIT;
+        tgm_error e = tgm__msg_encode(&a, &t->meta, t->descs, data, lens, t->n, &t->o, out);
+        tgm__arena_free(&a);
+        return e;
+    }
+    /* Compile: objects through the pipeline into the template's arena,
+     * placeholders for the provenance texts. */
+    tgm_error err = TGM_ERROR_OK;
+    uncompile(t);
+    size_t n = t->n;
+    t->objs = tgm__calloc(n ? n : 1, sizeof *t->objs);
+    t->desc_cbor = tgm__calloc(n ? n : 1, sizeof *t->desc_cbor);
+    TGM_FAIL_IF(t->objs == NULL || t->desc_cbor == NULL, TGM_ERROR_ENCODING,
+                "out of memory for %zu objects", n);
+    tgm_encode_opts eo = t->o.object;
+    eo.hashing = t->o.hashing;
+    eo.threads = tgm__resolve_threads(t->o.threads);
+    for (size_t i = 0; i < n; i++) {
+        TGM_CHECK(tgm__pipeline_encode(&t->carena, &t->descs[i],
+                                       lens[i] ? data[i] : (const uint8_t *)"", lens[i], &eo,
+                                       &t->objs[i]));
+        TGM_FAIL_IF(t->objs[i].payload != (lens[i] ? data[i] : (const uint8_t *)"") ||
+                        t->objs[i].masks.len != 0,
+                    TGM_ERROR_ENCODING, "internal: template object %zu is not copied unchanged", i);
+        TGM_CHECK(tgm__cbor_encode(t->objs[i].desc_val, &t->desc_cbor[i]));
+    }
+    char uuid[37], now[32];
+    TGM_CHECK(placeholder(uuid, 36));
+    TGM_CHECK(placeholder(now, 20));
+    tgm_val *prov;
+    TGM_CHECK(tgm__provenance_with(&t->carena, uuid, now, &prov));
+    tgm_global_meta full;
+    TGM_CHECK(library_sections(&t->carena, &t->meta, t->objs, n, prov, &full));
+    tgm_val *mv;
+    TGM_CHECK(tgm__gmeta_to_val(&t->carena, &full, &mv));
+    TGM_CHECK(tgm__cbor_encode(mv, &t->meta_cbor));
+    TGM_FAIL_IF(!find_text(&t->meta_cbor, uuid, &t->uuid_at) ||
+                    !find_text(&t->meta_cbor, now, &t->time_at),
+                TGM_ERROR_ENCODING, "internal: provenance placeholders not found");
+    t->compiled = true;
+    return TGM_ERROR_OK;
+cleanup:
+    uncompile(t);
+    return err;
+}
+
+tgm_error tgm__msg_template_encode(tgm_msg_template *t, const uint8_t *const *data,
+                                   const size_t *lens, tgm_buf *out) {
+    if (!t->fast) {
+        return encode_general(t, data, lens, false, out);
+    }
+    char uuid[37], now[32];
+    bool live;
+    TGM_TRY(tgm__provenance_live(&live, uuid, now));
+    if (!live || strlen(now) != 20) {
+        return encode_general(t, data, lens, false, out); /* TENSOGRAM_PROVENANCE decides */
+    }
+    bool same = t->compiled;
+    for (size_t i = 0; same && i < t->n; i++) {
+        same = lens[i] == t->objs[i].payload_len;
+    }
+    if (!same) {
+        /* The first message, or other lengths (whose errors the general
+         * path reports): compile from it. */
+        TGM_TRY(encode_general(t, data, lens, true, out));
+    }
+    memcpy(t->meta_cbor.data + t->uuid_at, uuid, 36);
+    memcpy(t->meta_cbor.data + t->time_at, now, 20);
+    for (size_t i = 0; i < t->n; i++) {
+        t->objs[i].payload = lens[i] ? data[i] : (const uint8_t *)"";
+    }
+    cached_cbor c = {&t->meta_cbor, t->desc_cbor};
+    uint32_t budget = tgm__resolve_threads(t->o.threads);
+    return write_message(NULL, NULL, t->objs, t->n, &t->o, budget, &c, out, NULL);
+}
+
+/* ---- template edits ---------------------------------------------------------------------- */
+
+/* One CBOR head (RFC 8949 §3) at *pos, advanced past it; false when
+ * truncated, indefinite or reserved. */
+typedef struct head {
+    unsigned major;
+    unsigned ai;
+    uint64_t arg;
+} head;
+
+static bool read_head(const uint8_t *b, size_t len, size_t *pos, head *h) {
+    if (*pos >= len) {
+        return false;
+    }
+    uint8_t ib = b[(*pos)++];
+    h->major = ib >> 5;
+    h->ai = ib & 0x1fu;
+    if (h->ai < 24) {
+        h->arg = h->ai;
+        return true;
+    }
+    if (h->ai > 27) {
+        return false;
+    }
+    size_t n = (size_t)1 << (h->ai - 24);
+    if (len - *pos < n) {
+        return false;
+    }
+    const uint8_t *p = b + *pos;
+    h->arg = n == 1 ? p[0] : n == 2 ? tgm__rd_be16(p) : n == 4 ? tgm__rd_be32(p) : tgm__rd_be64(p);
+    *pos += n;
+    return true;
+}
+
+/* Skip one item of canonical CBOR written by this library (definite
+ * lengths only) starting at *pos. */
+static bool skip_item(const uint8_t *b, size_t len, size_t *pos, unsigned depth) {
+    head h;
+    if (depth > TGM_CBOR_MAX_DEPTH || !read_head(b, len, pos, &h)) {
+        return false;
+    }
+    switch (h.major) {
+    case TGM_CBOR_BYTES:
+    case TGM_CBOR_TEXT:
+        if (h.arg > len - *pos) {
+            return false;
+        }
+        *pos += (size_t)h.arg;
+        return true;
+    case TGM_CBOR_ARRAY:
+    case TGM_CBOR_MAP: {
+        uint64_t items = h.major == TGM_CBOR_MAP ? 2 * h.arg : h.arg;
+        for (uint64_t i = 0; i < items; i++) {
+            if (!skip_item(b, len, pos, depth + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case TGM_CBOR_TAG:
+        return skip_item(b, len, pos, depth + 1);
+    default:
+        return true;
+    }
+    return false;
+}
+
+/* The value of text key `key` in the map at *pos: its offset (in *pos)
+ * and length. */
+static bool find_member(const uint8_t *b, size_t len, size_t *pos, const char *key, size_t klen,
+                        size_t *vlen) {
+    head h;
+    if (!read_head(b, len, pos, &h) || h.major != TGM_CBOR_MAP) {
+        return false;
+    }
+    for (uint64_t i = 0; i < h.arg; i++) {
+        head k;
+        size_t at = *pos;
+        if (!read_head(b, len, &at, &k)) {
+            return false;
+        }
+        bool hit = k.major == TGM_CBOR_TEXT && k.arg == klen && klen <= len - at &&
+                   (klen == 0 || memcmp(b + at, key, klen) == 0);
+        if (!skip_item(b, len, pos, 0)) {
+            return false;
+        }
+        size_t vstart = *pos;
+        if (!skip_item(b, len, pos, 0)) {
+            return false;
+        }
+        if (hit) {
+            *vlen = *pos - vstart;
+            *pos = vstart;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Where the value of section `object` (SIZE_MAX: _extra_) key `key` lies
+ * in the compiled metadata CBOR. */
+static bool locate(const tgm_msg_template *t, size_t object, const char *key, size_t klen,
+                   size_t *at, size_t *vlen) {
+    const uint8_t *b = t->meta_cbor.data;
+    size_t len = t->meta_cbor.len, pos = 0, sl;
+    if (object == SIZE_MAX) {
+        return find_member(b, len, &pos, TGM_EXTRA_KEY, 7, &sl) &&
+               find_member(b, len, &pos, key, klen, vlen) && (*at = pos, true);
+    }
+    head h;
+    if (!find_member(b, len, &pos, "base", 4, &sl) || !read_head(b, len, &pos, &h) ||
+        h.major != TGM_CBOR_ARRAY || object >= h.arg) {
+        return false;
+    }
+    for (size_t i = 0; i < object; i++) {
+        if (!skip_item(b, len, &pos, 0)) {
+            return false;
+        }
+    }
+    if (!find_member(b, len, &pos, key, klen, vlen)) {
+        return false;
+    }
+    *at = pos;
+    return true;
+}
+
+tgm_error tgm__msg_template_set(tgm_msg_template *t, size_t object, const char *key, size_t klen,
+                                const tgm_val *value) {
+    TGM_RETURN_IF(object != SIZE_MAX && object >= t->n, TGM_ERROR_INVALID_ARG,
+                  "object index %zu out of range (the encoder has %zu objects)", object, t->n);
+    TGM_RETURN_IF(klen == 10 && memcmp(key, TGM_RESERVED_KEY, 10) == 0, TGM_ERROR_METADATA,
+                  "'_reserved_' is populated by the library and cannot be set");
+    /* Old arenas' garbage is bounded: compact once edits outgrow a limit. */
+    if (t->edits > ((size_t)1 << 20)) {
+        TGM_TRY(tgm__msg_template_compact(t));
+    }
+    tgm_arena *a = &t->meta_arena;
+    size_t before = a->total;
+    tgm_val copy;
+    TGM_RETURN_IF(tgm__val_copy_into(a, &copy, value) != 0, TGM_ERROR_ENCODING,
+                  "out of memory for a metadata value");
+    tgm_val *section;
+    if (object == SIZE_MAX) {
+        section = t->meta.extra;
+    } else {
+        if (object >= t->meta.nbase) {
+            tgm_val *nb = tgm__arena_calloc(a, t->n, sizeof *nb);
+            TGM_RETURN_IF(nb == NULL, TGM_ERROR_ENCODING, "out of memory for base entries");
+            for (size_t i = 0; i < t->n; i++) {
+                if (i < t->meta.nbase) {
+                    nb[i] = t->meta.base[i];
+                } else {
+                    nb[i].kind = TGM_V_MAP; /* empty */
+                }
+            }
+            t->meta.base = nb;
+            t->meta.nbase = t->n;
+        }
+        section = &t->meta.base[object];
+    }
+    tgm_val *slot = NULL;
+    for (size_t i = 0; i < section->len; i++) {
+        const tgm_val *k = tgm__val_map_key(section, i);
+        if (k->kind == TGM_V_TEXT && k->len == klen &&
+            (klen == 0 || !memcmp(k->p.str, key, klen))) {
+            slot = &section->p.items[2 * i + 1];
+        }
+    }
+    bool existed = slot != NULL;
+    if (existed) {
+        *slot = copy;
+    } else {
+        tgm_val *k = tgm__val_text(a, key, klen);
+        TGM_RETURN_IF(k == NULL, TGM_ERROR_ENCODING, "out of memory for a metadata key");
+        tgm_val *ns = tgm__section_set(a, section, k->p.str, &copy);
+        TGM_RETURN_IF(ns == NULL, TGM_ERROR_ENCODING, "out of memory for a metadata section");
+        *section = *ns;
+        if (object == SIZE_MAX) {
+            t->meta.extra = ns;
+        }
+    }
+    t->edits += a->total - before;
+
+    /* The compiled metadata: the new value in place when it encodes to as
+     * many bytes as the old one, else a new layout at the next message. */
+    size_t at, vlen;
+    if (!t->compiled) {
+        return TGM_ERROR_OK;
+    }
+    if (existed && locate(t, object, key, klen, &at, &vlen)) {
+        uint8_t small[64];
+        tgm_buf vb = tgm__buf_over(small, sizeof small);
+        if (tgm__cbor_encode(&copy, &vb) == TGM_ERROR_OK && vb.len == vlen) {
+            memcpy(t->meta_cbor.data + at, vb.data, vlen);
+            return TGM_ERROR_OK;
+        }
+    }
+    uncompile(t);
+    return TGM_ERROR_OK;
 }

@@ -133,6 +133,32 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_d
                           const uint8_t *const *data, const size_t *lens, size_t n,
                           const tgm_msg_encode_opts *o, tgm_buf *out);
 
+/* ---- templates (the public encoder handle) -------------------------------------
+ * One metadata and descriptor list, many messages.  A template owns the
+ * arena its descriptors and metadata were read into (moved from the
+ * caller's, which is left empty).  Messages whose objects are all copied
+ * unchanged (encoding, filter and compression "none", raw input, no NaN /
+ * Inf masks to make) reuse the metadata and descriptor CBOR of the first
+ * one, with the provenance texts patched in; others take the general
+ * path (tgm__msg_encode) from the kept metadata and descriptors.  Bytes
+ * are those tgm__msg_encode writes for the same input.  One thread at a
+ * time per template. */
+typedef struct tgm_msg_template tgm_msg_template;
+tgm_error tgm__msg_template_new(tgm_arena *arena, const tgm_global_meta *meta,
+                                tgm_descriptor *descs, size_t n, const tgm_msg_encode_opts *o,
+                                tgm_msg_template **out);
+/* One message of n objects (the template's count; the caller checks). */
+tgm_error tgm__msg_template_encode(tgm_msg_template *t, const uint8_t *const *data,
+                                   const size_t *lens, tgm_buf *out);
+/* Set key[0..klen) of base[object] (object < n), or of _extra_ (object ==
+ * SIZE_MAX), to a copy of value, for the following messages. */
+tgm_error tgm__msg_template_set(tgm_msg_template *t, size_t object, const char *key, size_t klen,
+                                const tgm_val *value);
+/* Copy the template's metadata into a fresh arena (drops what edits left
+ * behind). */
+tgm_error tgm__msg_template_compact(tgm_msg_template *t);
+void tgm__msg_template_free(tgm_msg_template *t);
+
 /* ---- decoding ---------------------------------------------------------------- */
 
 /* What a decode produces. */

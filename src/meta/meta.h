@@ -141,6 +141,15 @@ tgm_error tgm__hashframe_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len
  * replaces the live values, for reproducible output. */
 tgm_error tgm__provenance(tgm_arena *a, tgm_val **out);
 
+/* The live provenance values of a new message, for writers that patch
+ * them into metadata laid out in advance: a fresh v4 UUID and the UTC time
+ * stamp (20 characters until the year 9999).  *live is false (and nothing
+ * written) when TENSOGRAM_PROVENANCE is set: tgm__provenance then decides. */
+tgm_error tgm__provenance_live(bool *live, char uuid[37], char now[32]);
+/* The _reserved_ map tgm__provenance builds without TENSOGRAM_PROVENANCE,
+ * with the given uuid and time texts. */
+tgm_error tgm__provenance_with(tgm_arena *a, const char *uuid, const char *now, tgm_val **out);
+
 /* Per-object _reserved_: {"tensor": {"ndim", "shape", "strides", "dtype"}}. */
 tgm_error tgm__tensor_reserved(tgm_arena *a, const tgm_descriptor *d, tgm_val **out);
 

@@ -218,6 +218,33 @@ tgm_error tgm__provenance(tgm_arena *a, tgm_val **out) {
     return *out ? TGM_ERROR_OK : tgm__oom(64, "provenance");
 }
 
+tgm_error tgm__provenance_live(bool *live, char uuid[37], char now[32]) {
+    const char *env = getenv("TENSOGRAM_PROVENANCE");
+    *live = env == NULL || *env == '\0';
+    if (!*live) {
+        return TGM_ERROR_OK;
+    }
+    TGM_TRY(uuid_v4(uuid));
+    utc_now(now);
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__provenance_with(tgm_arena *a, const char *uuid, const char *now, tgm_val **out) {
+    tgm_val *m = tgm__val_map(a, 3);
+    tgm_val *em = encoder_map(a, ENCODER_NAME, strlen(ENCODER_NAME), TGM_VERSION_STRING,
+                              strlen(TGM_VERSION_STRING));
+    if (m == NULL || em == NULL || tgm__val_set_text(a, &m->p.items[0], "encoder", 7) != 0 ||
+        tgm__val_set_text(a, &m->p.items[2], "time", 4) != 0 ||
+        tgm__val_set_text(a, &m->p.items[3], now, strlen(now)) != 0 ||
+        tgm__val_set_text(a, &m->p.items[4], "uuid", 4) != 0 ||
+        tgm__val_set_text(a, &m->p.items[5], uuid, strlen(uuid)) != 0) {
+        return tgm__oom(64, "provenance");
+    }
+    m->p.items[1] = *em;
+    *out = m; /* encoder < time < uuid: already in order */
+    return TGM_ERROR_OK;
+}
+
 tgm_error tgm__tensor_reserved(tgm_arena *a, const tgm_descriptor *d, tgm_val **out) {
     tgm_val *t = tgm__val_map(a, 4);
     tgm_val *shape = tgm__val_array(a, d->nshape);

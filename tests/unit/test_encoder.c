@@ -1,10 +1,13 @@
 /* Encoding small messages without JSON text: tgm_encode_doc (metadata as a
- * tgm_json_t document) must give the bytes tgm_encode_ex gives for the
- * same metadata written as JSON text.  Provenance is fixed through
- * TENSOGRAM_PROVENANCE so that two encodes can be compared byte for byte. */
+ * tgm_json_t document) and encoder handles must give the bytes
+ * tgm_encode_ex gives for the same metadata written as JSON text.
+ * Provenance is fixed through TENSOGRAM_PROVENANCE so that two encodes can
+ * be compared byte for byte; an encoder's own messages (live provenance)
+ * are compared with tgm_encode_ex given their UUID and time. */
 #include "tt.h"
 
 #include <math.h>
+#include <pthread.h>
 
 #include "tensogram/tensogram.h"
 
@@ -205,6 +208,291 @@ static void test_errors(void) {
     tgm_json_free(doc);
 }
 
+/* ---- encoders ---------------------------------------------------------------------------- */
+
+/* A value of the message's provenance ("uuid" / "time"), into out. */
+static int provenance_of(const tgm_bytes_t *msg, const char *key, char *out, size_t cap) {
+    tgm_metadata_t *md;
+    if (tgm_decode_metadata(msg->data, msg->len, &md) != TGM_ERROR_OK) {
+        return -1;
+    }
+    size_t n = 0;
+    const char *s = tgm_value_as_string(tgm_value_map_get(tgm_metadata_reserved(md), key), &n);
+    int rc = s != NULL && n < cap ? 0 : -1;
+    if (rc == 0) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+    }
+    tgm_metadata_free(md);
+    return rc;
+}
+
+/* Whether msg is what tgm_encode_ex writes for meta_json (with the
+ * message's own UUID and time). */
+static int same_as_encode_ex(const tgm_bytes_t *msg, const char *meta_json, const uint8_t *const *p,
+                             const size_t *l, size_t n, const tgm_encode_options *o) {
+    char uuid[64], now[64], env[256];
+    if (provenance_of(msg, "uuid", uuid, sizeof uuid) != 0 ||
+        provenance_of(msg, "time", now, sizeof now) != 0) {
+        return 0;
+    }
+    snprintf(env, sizeof env, "{\"time\":\"%s\",\"uuid\":\"%s\"}", now, uuid);
+    setenv("TENSOGRAM_PROVENANCE", env, 1);
+    tgm_bytes_t want = {NULL, 0};
+    int same = tgm_encode_ex(meta_json, p, l, n, o, &want) == TGM_ERROR_OK &&
+               want.len == msg->len && memcmp(want.data, msg->data, want.len) == 0;
+    unsetenv("TENSOGRAM_PROVENANCE");
+    tgm_bytes_free(want);
+    return same;
+}
+
+/* Many messages: new data each time, the bytes of tgm_encode_ex each
+ * time, a new UUID each time. */
+static void test_encoder_reuse(void) {
+    unsetenv("TENSOGRAM_PROVENANCE");
+    tgm_encode_options o = xxh3_options();
+    tgm_encoder_t *enc;
+    TT_ASSERT(tgm_encoder_create(META_TEXT, &o, &enc) == TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(tgm_encoder_num_objects(enc), 1);
+    float v[192];
+    const uint8_t *p[1] = {(const uint8_t *)v};
+    char last_uuid[64] = "";
+    int all_same = 1, all_new = 1;
+    for (int m = 0; m < 50; m++) {
+        for (size_t i = 0; i < 192; i++) {
+            v[i] = (float)(m * 1000 + (int)i);
+        }
+        tgm_bytes_t msg = {NULL, 0};
+        TT_ASSERT(tgm_encoder_encode(enc, p, lens, 1, &msg) == TGM_ERROR_OK);
+        all_same &= same_as_encode_ex(&msg, META_TEXT, p, lens, 1, &o);
+        char uuid[64];
+        all_new &=
+            provenance_of(&msg, "uuid", uuid, sizeof uuid) == 0 && strcmp(uuid, last_uuid) != 0;
+        strcpy(last_uuid, uuid);
+        tgm_message_t *dm;
+        TT_ASSERT(tgm_decode(msg.data, msg.len, 0, 1, 1, &dm) == TGM_ERROR_OK);
+        size_t n = 0;
+        const uint8_t *d = tgm_object_data(dm, 0, &n);
+        TT_CHECK(n == sizeof v && memcmp(d, v, n) == 0);
+        tgm_message_free(dm);
+        tgm_bytes_free(msg);
+    }
+    TT_CHECK(all_same);
+    TT_CHECK(all_new);
+    tgm_encoder_free(enc);
+}
+
+/* Values changed between messages: in place (same width) and laid out
+ * again (wider), base entries and _extra_, new keys, other kinds. */
+static void test_encoder_set(void) {
+    unsetenv("TENSOGRAM_PROVENANCE");
+    tgm_encode_options o = xxh3_options();
+    tgm_encoder_t *enc;
+    TT_ASSERT(tgm_encoder_create(META_TEXT, &o, &enc) == TGM_ERROR_OK);
+    int all_same = 1;
+    char text[1024];
+    for (int m = 0; m < 40; m++) {
+        int64_t step = (int64_t)m * 7; /* crosses 23 and 255: the CBOR head widens */
+        char name[32];
+        snprintf(name, sizeof name, "s%d", m); /* two, then three bytes */
+        TT_ASSERT(tgm_encoder_set_i64(enc, 0, "step", step) == TGM_ERROR_OK);
+        TT_ASSERT(tgm_encoder_set_string(enc, 0, "name", name, strlen(name)) == TGM_ERROR_OK);
+        TT_ASSERT(tgm_encoder_set_f64(enc, TGM_ENCODER_EXTRA, "t", 0.5 * m) == TGM_ERROR_OK);
+        if (m == 20) {
+            TT_ASSERT(tgm_encoder_set_i64(enc, 0, "new", -5) == TGM_ERROR_OK);
+        }
+        char t[32];
+        snprintf(t, sizeof t, "%d.%d", m / 2, m % 2 ? 5 : 0);
+        snprintf(text, sizeof text,
+                 "{\"base\":[{\"name\":\"%s\",%s\"step\":%lld}],\"descriptors\":[{\"byte_order\":"
+                 "\"little\",\"compression\":\"none\",\"dtype\":\"float32\",\"encoding\":\"none\","
+                 "\"filter\":\"none\",\"ndim\":3,\"shape\":[3,8,8],\"strides\":[64,8,1],"
+                 "\"type\":\"ntensor\"}],\"run\":\"r1\",\"t\":%s}",
+                 name, m >= 20 ? "\"new\":-5," : "", (long long)step, t);
+        tgm_bytes_t msg = {NULL, 0};
+        TT_ASSERT(tgm_encoder_encode(enc, ptrs, lens, 1, &msg) == TGM_ERROR_OK);
+        int same = same_as_encode_ex(&msg, text, ptrs, lens, 1, &o);
+        if (!same) {
+            fprintf(stderr, "message %d differs from %s\n", m, text);
+        }
+        all_same &= same;
+        tgm_bytes_free(msg);
+    }
+    TT_CHECK(all_same);
+
+    /* A value from a document, nested. */
+    const char *sub = "{\"b\":[1,2],\"a\":null}";
+    tgm_json_t *doc;
+    TT_ASSERT(tgm_json_parse(sub, strlen(sub), TGM_JSON_KEEP_ORDER, &doc) == TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_encoder_set_value(enc, TGM_ENCODER_EXTRA, "mars", tgm_json_root(doc)),
+                 TGM_ERROR_OK);
+    tgm_json_free(doc);
+    tgm_bytes_t msg = {NULL, 0};
+    TT_ASSERT(tgm_encoder_encode(enc, ptrs, lens, 1, &msg) == TGM_ERROR_OK);
+    tgm_metadata_t *md;
+    TT_ASSERT(tgm_decode_metadata(msg.data, msg.len, &md) == TGM_ERROR_OK);
+    tgm_bytes_t js = {NULL, 0};
+    TT_ASSERT(tgm_value_to_json(tgm_value_map_get(tgm_metadata_extra(md), "mars"), &js) ==
+              TGM_ERROR_OK);
+    TT_CHECK(js.len == 20 && memcmp(js.data, "{\"a\":null,\"b\":[1,2]}", 20) == 0);
+    tgm_bytes_free(js);
+    tgm_metadata_free(md);
+    tgm_bytes_free(msg);
+
+    /* Errors. */
+    TT_CHECK_ERR(tgm_encoder_set_i64(enc, 1, "step", 1), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encoder_set_i64(enc, 0, "_reserved_", 1), TGM_ERROR_METADATA);
+    TT_CHECK_ERR(tgm_encoder_set_i64(NULL, 0, "x", 1), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encoder_set_string(enc, 0, "x", "\xff", 1), TGM_ERROR_INVALID_ARG);
+    tgm_encoder_free(enc);
+}
+
+/* Same bytes from a document; caller memory; errors on bad calls, after
+ * which the encoder still works. */
+static void test_encoder_errors(void) {
+    unsetenv("TENSOGRAM_PROVENANCE");
+    tgm_encode_options o = xxh3_options();
+    tgm_json_t *doc;
+    TT_ASSERT(tgm_json_parse(META_TEXT, strlen(META_TEXT), 0, &doc) == TGM_ERROR_OK);
+    tgm_encoder_t *enc;
+    TT_ASSERT(tgm_encoder_create_doc(doc, &o, &enc) == TGM_ERROR_OK);
+    tgm_json_free(doc); /* read during create only */
+    tgm_bytes_t out = {NULL, 0};
+    const uint8_t *p2[2] = {ptrs[0], ptrs[0]};
+    size_t l2[2] = {lens[0], lens[0]};
+    TT_CHECK_ERR(tgm_encoder_encode(enc, p2, l2, 2, &out), TGM_ERROR_INVALID_ARG);
+    size_t short_len = lens[0] - 4;
+    tgm_error e_enc = tgm_encoder_encode(enc, ptrs, &short_len, 1, &out);
+    tgm_error e_ref = tgm_encode_ex(META_TEXT, ptrs, &short_len, 1, &o, &out);
+    TT_CHECK(e_enc != TGM_ERROR_OK && e_enc == e_ref);
+    const uint8_t *nullp[1] = {NULL};
+    TT_CHECK_ERR(tgm_encoder_encode(enc, nullp, lens, 1, &out), TGM_ERROR_INVALID_ARG);
+    /* NaN refused as tgm_encode_ex refuses it, after a good message. */
+    TT_ASSERT(tgm_encoder_encode(enc, ptrs, lens, 1, &out) == TGM_ERROR_OK);
+    tgm_bytes_free(out);
+    float bad[192];
+    memcpy(bad, values, sizeof bad);
+    bad[17] = NAN;
+    const uint8_t *pb[1] = {(const uint8_t *)bad};
+    e_enc = tgm_encoder_encode(enc, pb, lens, 1, &out);
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", tgm_last_error());
+    e_ref = tgm_encode_ex(META_TEXT, pb, lens, 1, &o, &out);
+    TT_CHECK(e_enc != TGM_ERROR_OK && e_enc == e_ref);
+    TT_CHECK_EQ_STR(detail, tgm_last_error());
+    /* Caller memory: too small, then right. */
+    tgm_bytes_t ok = {NULL, 0};
+    TT_ASSERT(tgm_encoder_encode(enc, ptrs, lens, 1, &ok) == TGM_ERROR_OK);
+    uint8_t small[32];
+    size_t need = 0;
+    TT_CHECK_ERR(tgm_encoder_encode_into(enc, ptrs, lens, 1, small, sizeof small, &need),
+                 TGM_ERROR_INVALID_ARG);
+    TT_CHECK_EQ_INT(need, ok.len);
+    uint8_t *buf = malloc(need);
+    size_t got = 0;
+    TT_CHECK_ERR(tgm_encoder_encode_into(enc, ptrs, lens, 1, buf, need, &got), TGM_ERROR_OK);
+    tgm_bytes_t into = {buf, got};
+    TT_CHECK(got == ok.len && same_as_encode_ex(&into, META_TEXT, ptrs, lens, 1, &o));
+    free(buf);
+    tgm_bytes_free(ok);
+    tgm_encoder_free(enc);
+    tgm_encoder_free(NULL);
+
+    /* Bad metadata and options at create. */
+    TT_CHECK_ERR(tgm_encoder_create("{", &o, &enc), TGM_ERROR_METADATA);
+    TT_CHECK_ERR(tgm_encoder_create(NULL, &o, &enc), TGM_ERROR_INVALID_ARG);
+    tgm_encode_options bad_o = xxh3_options();
+    bad_o.hash_algo = "md5";
+    TT_CHECK_ERR(tgm_encoder_create(META_TEXT, &bad_o, &enc), TGM_ERROR_INVALID_ARG);
+}
+
+/* Encoders that take the general path (NaN masks, a codec, TENSOGRAM_PROVENANCE)
+ * give tgm_encode_ex's bytes too. */
+static void test_encoder_general(void) {
+    setenv("TENSOGRAM_PROVENANCE", PROV, 1);
+    TgmEncodeMaskOptions mo = {0};
+    mo.allow_nan = true;
+    tgm_encode_options o = xxh3_options();
+    o.mask_options = &mo;
+    float v[192];
+    memcpy(v, values, sizeof v);
+    v[3] = NAN;
+    const uint8_t *p[1] = {(const uint8_t *)v};
+    const char *texts[2] = {META_TEXT,
+                            "{\"descriptors\":[{\"byte_order\":\"little\",\"compression\":"
+                            "\"zstd\",\"dtype\":\"float32\",\"encoding\":\"none\",\"filter\":"
+                            "\"shuffle\",\"ndim\":1,\"shape\":[192],\"strides\":[1],\"type\":"
+                            "\"ntensor\"}]}"};
+    for (int k = 0; k < 2; k++) {
+        tgm_encoder_t *enc;
+        TT_ASSERT(tgm_encoder_create(texts[k], &o, &enc) == TGM_ERROR_OK);
+        for (int m = 0; m < 3; m++) {
+            tgm_bytes_t a = {NULL, 0}, b = {NULL, 0};
+            tgm_error ea = tgm_encoder_encode(enc, p, lens, 1, &a);
+            tgm_error eb = tgm_encode_ex(texts[k], p, lens, 1, &o, &b);
+            TT_CHECK_EQ_INT(ea, eb);
+            TT_CHECK(ea != TGM_ERROR_OK || same_bytes(a, b));
+            tgm_bytes_free(a);
+            tgm_bytes_free(b);
+        }
+        tgm_encoder_free(enc);
+    }
+    /* The plain encoder with the variable set: the fixed provenance. */
+    tgm_encoder_t *enc;
+    tgm_encode_options plain = xxh3_options();
+    TT_ASSERT(tgm_encoder_create(META_TEXT, &plain, &enc) == TGM_ERROR_OK);
+    tgm_bytes_t a = {NULL, 0}, b = encode_text(META_TEXT);
+    TT_CHECK_ERR(tgm_encoder_encode(enc, ptrs, lens, 1, &a), TGM_ERROR_OK);
+    TT_CHECK(same_bytes(a, b));
+    tgm_bytes_free(a);
+    tgm_bytes_free(b);
+    tgm_encoder_free(enc);
+}
+
+/* Encoders on different threads are independent. */
+static void *thread_body(void *arg) {
+    int *ok = arg;
+    tgm_encode_options o = xxh3_options();
+    tgm_encoder_t *enc;
+    *ok = tgm_encoder_create(META_TEXT, &o, &enc) == TGM_ERROR_OK;
+    float v[192];
+    const uint8_t *p[1] = {(const uint8_t *)v};
+    for (int m = 0; *ok && m < 300; m++) {
+        for (size_t i = 0; i < 192; i++) {
+            v[i] = (float)(m + (int)i);
+        }
+        tgm_bytes_t msg = {NULL, 0};
+        *ok = tgm_encoder_set_i64(enc, 0, "step", m) == TGM_ERROR_OK &&
+              tgm_encoder_encode(enc, p, lens, 1, &msg) == TGM_ERROR_OK;
+        tgm_message_t *dm = NULL;
+        tgm_metadata_t *md = NULL;
+        int64_t step = -1;
+        size_t n = 0;
+        *ok = *ok && tgm_decode(msg.data, msg.len, 0, 1, 1, &dm) == TGM_ERROR_OK &&
+              tgm_decode_metadata(msg.data, msg.len, &md) == TGM_ERROR_OK &&
+              tgm_value_as_i64(tgm_metadata_get(md, "step"), &step) && step == m &&
+              memcmp(tgm_object_data(dm, 0, &n), v, sizeof v) == 0;
+        tgm_message_free(dm);
+        tgm_metadata_free(md);
+        tgm_bytes_free(msg);
+    }
+    tgm_encoder_free(enc);
+    return NULL;
+}
+
+static void test_encoder_threads(void) {
+    unsetenv("TENSOGRAM_PROVENANCE");
+    pthread_t th[3];
+    int ok[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        pthread_create(&th[i], NULL, thread_body, &ok[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        TT_CHECK(ok[i]);
+    }
+}
+
 int main(void) {
     setenv("TENSOGRAM_PROVENANCE", PROV, 1);
     for (size_t i = 0; i < 192; i++) {
@@ -215,5 +503,10 @@ int main(void) {
     TT_RUN(test_nonfinite);
     TT_RUN(test_into);
     TT_RUN(test_errors);
+    TT_RUN(test_encoder_reuse);
+    TT_RUN(test_encoder_set);
+    TT_RUN(test_encoder_errors);
+    TT_RUN(test_encoder_general);
+    TT_RUN(test_encoder_threads);
     return tt_finish("test_encoder");
 }
