@@ -175,7 +175,7 @@ static tgm_error payload_to_buf(tgm_emit *e, const tgm_encoded_obj *o, bool hash
         size_t n = o->payload_len - off < e->chunk ? o->payload_len - off : e->chunk;
         const uint8_t *chunk = o->payload + off;
         if (in_place) {
-            if (!o->check_finite_on_copy && !e->hashing) {
+            if (!o->check_finite_on_copy && !hashing) {
                 break;
             }
         } else if (stream) {

@@ -2,6 +2,7 @@
  * out from the sizes first, allocated once, and written in one pass through
  * the frame emitter (emit.h), each frame into its place; each payload is
  * copied straight into place and hashed while hot. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cbor/cbor.h"
@@ -85,6 +86,7 @@ static tgm_error layout_index(size_t header_no_index, obj_layout *lay, size_t n,
 typedef struct cached_cbor {
     const tgm_buf *meta;
     const tgm_buf *descs;
+    tgm_buf *index; /* filled by the first message (empty until then) */
 } cached_cbor;
 
 /* The layout and the frames of encoded objects, appended to `out`;
@@ -115,8 +117,8 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
     }
 
     if (small) {
-        memset(lay_s, 0, sizeof lay_s);
-        memset(hashes_s, 0, sizeof hashes_s);
+        memset(lay_s, 0, nobj * sizeof *lay_s);
+        memset(hashes_s, 0, nobj * sizeof *hashes_s);
         lay = lay_s;
         offs = offs_s;
         lens = lens_s;
@@ -153,7 +155,15 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
     size_t header_no_index = TGM_PREAMBLE_SIZE + meta_frame + (header_hash ? hash_frame : 0);
     size_t idx_frame = 0;
     if (nobj > 0) {
-        TGM_CHECK(layout_index(header_no_index, lay, nobj, &idx_cbor, offs, lens));
+        if (cached != NULL && cached->index->len > 0) {
+            idx_cbor = tgm__buf_over(cached->index->data, cached->index->cap);
+            idx_cbor.len = cached->index->len;
+        } else {
+            TGM_CHECK(layout_index(header_no_index, lay, nobj, &idx_cbor, offs, lens));
+            if (cached != NULL) {
+                TGM_CHECK(tgm__buf_append(cached->index, idx_cbor.data, idx_cbor.len));
+            }
+        }
         idx_frame = tgm__align8(frame_size(idx_cbor.len));
     }
     size_t cur = TGM_PREAMBLE_SIZE + meta_frame + idx_frame + (header_hash ? hash_frame : 0);
@@ -426,7 +436,10 @@ struct tgm_msg_template {
     tgm_encoded_obj *objs; /* n: final descriptors; payload set per message */
     tgm_buf *desc_cbor;    /* n */
     tgm_buf meta_cbor;
+    tgm_buf index_cbor;
     size_t uuid_at, time_at; /* offsets of the provenance texts in meta_cbor */
+    bool fixed_provenance;   /* TENSOGRAM_PROVENANCE was set at creation */
+    uint32_t budget;         /* threads, resolved at creation */
 };
 
 static bool plain_object(const tgm_descriptor *d, const tgm_msg_encode_opts *o) {
@@ -453,6 +466,9 @@ tgm_error tgm__msg_template_new(tgm_arena *arena, const tgm_global_meta *meta,
         t->fast = t->fast && plain_object(&descs[i], o);
     }
     t->meta = *meta;
+    const char *env = getenv("TENSOGRAM_PROVENANCE");
+    t->fixed_provenance = env != NULL && *env != '\0';
+    t->budget = tgm__resolve_threads(o->threads);
     tgm_error err = tgm__msg_template_compact(t);
     if (err != TGM_ERROR_OK) {
         tgm__msg_template_free(t);
@@ -478,6 +494,7 @@ static void uncompile(tgm_msg_template *t) {
     t->desc_cbor = NULL;
     t->objs = NULL;
     tgm__buf_free(&t->meta_cbor);
+    tgm__buf_free(&t->index_cbor);
     tgm__arena_free(&t->carena);
     t->compiled = false;
 }
@@ -530,15 +547,12 @@ static bool find_text(const tgm_buf *b, const char *s, size_t *at) {
     return found;
 }
 
-/* Random text of n characters (a placeholder nobody else writes); only
- * called without TENSOGRAM_PROVENANCE. */
+/* Random text of n characters (a placeholder nobody else writes). */
 static tgm_error placeholder(char *out, size_t n) {
     char uuid[37], now[32];
-    bool live;
     size_t k = 0;
     while (k < n) {
-        TGM_TRY(tgm__provenance_live(&live, uuid, now));
-        TGM_RETURN_IF(!live, TGM_ERROR_ENCODING, "internal: no random placeholder");
+        TGM_TRY(tgm__provenance_fresh(uuid, now));
         for (size_t i = 0; i < 36 && k < n; i++) {
             if (uuid[i] != '-') {
                 out[k++] = uuid[i];
@@ -570,7 +584,7 @@ static tgm_error encode_general(tgm_msg_template *t, const uint8_t *const *data,
                 "out of memory for %zu objects", n);
     tgm_encode_opts eo = t->o.object;
     eo.hashing = t->o.hashing;
-    eo.threads = tgm__resolve_threads(t->o.threads);
+    eo.threads = t->budget;
     for (size_t i = 0; i < n; i++) {
         TGM_CHECK(tgm__pipeline_encode(&t->carena, &t->descs[i],
                                        lens[i] ? data[i] : (const uint8_t *)"", lens[i], &eo,
@@ -606,10 +620,12 @@ tgm_error tgm__msg_template_encode(tgm_msg_template *t, const uint8_t *const *da
         return encode_general(t, data, lens, false, out);
     }
     char uuid[37], now[32];
-    bool live;
-    TGM_TRY(tgm__provenance_live(&live, uuid, now));
-    if (!live || strlen(now) != 20) {
+    if (t->fixed_provenance) {
         return encode_general(t, data, lens, false, out); /* TENSOGRAM_PROVENANCE decides */
+    }
+    TGM_TRY(tgm__provenance_fresh(uuid, now));
+    if (strlen(now) != 20) {
+        return encode_general(t, data, lens, false, out); /* past the year 9999 */
     }
     bool same = t->compiled;
     for (size_t i = 0; same && i < t->n; i++) {
@@ -625,9 +641,8 @@ tgm_error tgm__msg_template_encode(tgm_msg_template *t, const uint8_t *const *da
     for (size_t i = 0; i < t->n; i++) {
         t->objs[i].payload = lens[i] ? data[i] : (const uint8_t *)"";
     }
-    cached_cbor c = {&t->meta_cbor, t->desc_cbor};
-    uint32_t budget = tgm__resolve_threads(t->o.threads);
-    return write_message(NULL, NULL, t->objs, t->n, &t->o, budget, &c, out, NULL);
+    cached_cbor c = {&t->meta_cbor, t->desc_cbor, &t->index_cbor};
+    return write_message(NULL, NULL, t->objs, t->n, &t->o, t->budget, &c, out, NULL);
 }
 
 /* ---- template edits ---------------------------------------------------------------------- */

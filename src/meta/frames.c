@@ -25,18 +25,33 @@ tgm_error tgm__index_to_cbor(const uint64_t *offsets, const uint64_t *lengths, s
 }
 
 tgm_error tgm__hashframe_to_cbor(const uint64_t *hashes, size_t n, tgm_buf *out) {
-    /* Canonical order: "hashes" (6 bytes) before "algorithm" (9 bytes). */
-    TGM_TRY(tgm__buf_reserve(out, 24 + 17 * n));
-    TGM_TRY(tgm__cbor_append_head(out, TGM_CBOR_MAP, 2));
-    TGM_TRY(tgm__cbor_append_text(out, "hashes"));
-    TGM_TRY(tgm__cbor_append_head(out, TGM_CBOR_ARRAY, n));
+    /* Canonical order: "hashes" (6 bytes) before "algorithm" (9 bytes).
+     * Written byte by byte into reserved room: every small message has
+     * one of these. */
+    static const char hexd[] = "0123456789abcdef";
+    TGM_TRY(tgm__buf_reserve(out, 32 + 17 * n));
+    uint8_t *p = out->data + out->len;
+    p += tgm__cbor_put_head(p, TGM_CBOR_MAP, 2);
+    memcpy(p, "\x66hashes", 7);
+    p += 7;
+    p += tgm__cbor_put_head(p, TGM_CBOR_ARRAY, n);
     for (size_t i = 0; i < n; i++) {
-        char hex[17];
-        tgm__hash_hex(hashes[i], hex);
-        TGM_TRY(tgm__cbor_append_text(out, hex));
+        uint64_t h = hashes[i];
+        *p++ = 0x70; /* text of 16 bytes */
+        for (int k = 15; k >= 0; k--) {
+            p[k] = (uint8_t)hexd[h & 0xfu];
+            h >>= 4;
+        }
+        p += 16;
     }
-    TGM_TRY(tgm__cbor_append_text(out, "algorithm"));
-    return tgm__cbor_append_text(out, TGM_HASH_ALGORITHM);
+    memcpy(p,
+           "\x69"
+           "algorithm"
+           "\x64" TGM_HASH_ALGORITHM,
+           15);
+    p += 15;
+    out->len = (size_t)(p - out->data);
+    return TGM_ERROR_OK;
 }
 
 static tgm_error u64_array(tgm_arena *a, const tgm_val *v, const char *field, uint64_t **out,

@@ -146,6 +146,8 @@ tgm_error tgm__provenance(tgm_arena *a, tgm_val **out);
  * stamp (20 characters until the year 9999).  *live is false (and nothing
  * written) when TENSOGRAM_PROVENANCE is set: tgm__provenance then decides. */
 tgm_error tgm__provenance_live(bool *live, char uuid[37], char now[32]);
+/* The same values whatever the environment says. */
+tgm_error tgm__provenance_fresh(char uuid[37], char now[32]);
 /* The _reserved_ map tgm__provenance builds without TENSOGRAM_PROVENANCE,
  * with the given uuid and time texts. */
 tgm_error tgm__provenance_with(tgm_arena *a, const char *uuid, const char *now, tgm_val **out);

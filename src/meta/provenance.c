@@ -218,15 +218,16 @@ tgm_error tgm__provenance(tgm_arena *a, tgm_val **out) {
     return *out ? TGM_ERROR_OK : tgm__oom(64, "provenance");
 }
 
-tgm_error tgm__provenance_live(bool *live, char uuid[37], char now[32]) {
-    const char *env = getenv("TENSOGRAM_PROVENANCE");
-    *live = env == NULL || *env == '\0';
-    if (!*live) {
-        return TGM_ERROR_OK;
-    }
+tgm_error tgm__provenance_fresh(char uuid[37], char now[32]) {
     TGM_TRY(uuid_v4(uuid));
     utc_now(now);
     return TGM_ERROR_OK;
+}
+
+tgm_error tgm__provenance_live(bool *live, char uuid[37], char now[32]) {
+    const char *env = getenv("TENSOGRAM_PROVENANCE");
+    *live = env == NULL || *env == '\0';
+    return *live ? tgm__provenance_fresh(uuid, now) : TGM_ERROR_OK;
 }
 
 tgm_error tgm__provenance_with(tgm_arena *a, const char *uuid, const char *now, tgm_val **out) {
