@@ -1190,14 +1190,13 @@ TGM_API tgm_error tgm_encode_doc_into(const tgm_json_t *metadata, const uint8_t 
  * document) with the options, then encodes any number of messages from
  * new data pointers, each the bytes tgm_encode_ex would write for the
  * same metadata, data and options at that moment (provenance: a new UUID
- * and time stamp per message; TENSOGRAM_PROVENANCE is read per message,
- * as tgm_encode does).  When every object is stored as given (encoding,
- * filter and compression "none", TGM_INPUT_RAW, and for float dtypes no
- * allow_nan / allow_inf), the first message lays out the metadata and
- * descriptor frames and later messages with the same data lengths reuse
- * them: per message, only the UUID and time are written in, the payloads
- * copied (and checked for NaN / Inf, and hashed).  Other encoders save
- * the reading of the metadata and descriptors.
+ * and time stamp per message).  TENSOGRAM_PROVENANCE and, for threads =
+ * 0, TENSOGRAM_THREADS are read when the encoder is created.  When every object is stored as given
+ * (encoding, filter and compression "none", TGM_INPUT_RAW, and for float dtypes no allow_nan /
+ * allow_inf), the first message lays out the metadata and descriptor frames and later messages with
+ * the same data lengths reuse them: per message, only the UUID and time are written in, the
+ * payloads copied (and checked for NaN / Inf, and hashed).  Other encoders save the reading of the
+ * metadata and descriptors.
  *
  * create: errors as tgm_encode_ex for the metadata and options (the
  * descriptor count fixes num_objects; tgm_encoder_num_objects gives it).
