@@ -89,6 +89,16 @@ tgm_error tgm__cbor_read_head(const uint8_t *buf, size_t len, size_t *pos, tgm_c
 static tgm_error dec_item(dec *d, tgm_val *out, unsigned depth);
 
 static tgm_error check_text(const dec *d, size_t at, size_t n) {
+    if (n <= 16) {
+        /* Short ASCII strings (most keys and values): one OR over the bytes. */
+        uint8_t any = 0;
+        for (size_t i = 0; i < n; i++) {
+            any |= d->buf[at + i];
+        }
+        if (any < 0x80) {
+            return TGM_ERROR_OK;
+        }
+    }
     size_t bad = tgm__utf8_invalid_at(d->buf + at, n);
     TGM_RETURN_IF(bad != n, TGM_ERROR_METADATA, "invalid UTF-8 in text string at byte %zu",
                   at + bad);

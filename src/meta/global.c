@@ -1,4 +1,5 @@
 /* Global metadata (WIRE_FORMAT §6.1): base / _reserved_ / _extra_. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,19 @@ tgm_val *tgm__section_normalise(tgm_arena *a, const tgm_val *map) {
             sorted = false;
         }
     }
-    if (!sorted) {
+    if (!sorted && n <= 32) {
+        /* Small sections (all of them, in practice): a stable insertion
+         * sort, no call through qsort's comparator or its buffer. */
+        for (size_t i = 1; i < n; i++) {
+            entry x = e[i];
+            size_t j = i;
+            while (j > 0 && text_cmp(e[j - 1].k, x.k) > 0) {
+                e[j] = e[j - 1];
+                j--;
+            }
+            e[j] = x;
+        }
+    } else if (!sorted) {
         qsort(e, n, sizeof(entry), entry_cmp);
     }
     size_t j = 0;
@@ -98,20 +111,34 @@ tgm_val *tgm__section_set(tgm_arena *a, const tgm_val *map, const char *key, con
     return tgm__section_normalise(a, tmp);
 }
 
-/* A map whose keys must all be text; `what` names it for errors. */
-static tgm_error text_keyed_section(tgm_arena *a, const tgm_val *v, const char *what,
-                                    tgm_val **out) {
-    TGM_RETURN_IF(v->kind != TGM_V_MAP, TGM_ERROR_METADATA,
-                  "failed to deserialize %s: expected a map, got %s", what, tgm__cbor_kind(v));
-    for (size_t i = 0; i < v->len; i++) {
-        const tgm_val *k = tgm__val_map_key(v, i);
-        TGM_RETURN_IF(k->kind != TGM_V_TEXT, TGM_ERROR_METADATA,
-                      "failed to deserialize %s: map keys must be strings, found %s", what,
-                      tgm__cbor_kind(k));
+/* A map whose keys must all be text; `what_name` names it for errors,
+ * with "[index]" appended when index is not SIZE_MAX (formatted only for
+ * an error: base entries are read for every message). */
+static tgm_error text_keyed_section(tgm_arena *a, const tgm_val *v, const char *what_name,
+                                    size_t index, tgm_val **out) {
+    bool ok = v->kind == TGM_V_MAP;
+    for (size_t i = 0; ok && i < v->len; i++) {
+        ok = tgm__val_map_key(v, i)->kind == TGM_V_TEXT;
+    }
+    if (!ok) {
+        char what[48];
+        if (index != SIZE_MAX) {
+            snprintf(what, sizeof what, "%s[%zu]", what_name, index);
+        } else {
+            snprintf(what, sizeof what, "%s", what_name);
+        }
+        TGM_RETURN_IF(v->kind != TGM_V_MAP, TGM_ERROR_METADATA,
+                      "failed to deserialize %s: expected a map, got %s", what, tgm__cbor_kind(v));
+        for (size_t i = 0; i < v->len; i++) {
+            const tgm_val *k = tgm__val_map_key(v, i);
+            TGM_RETURN_IF(k->kind != TGM_V_TEXT, TGM_ERROR_METADATA,
+                          "failed to deserialize %s: map keys must be strings, found %s", what,
+                          tgm__cbor_kind(k));
+        }
     }
     *out = tgm__section_normalise(a, v);
     if (*out == NULL) {
-        return tgm__oom(v->len * 2 * sizeof(tgm_val), what);
+        return tgm__oom(v->len * 2 * sizeof(tgm_val), what_name);
     }
     return TGM_ERROR_OK;
 }
@@ -143,18 +170,16 @@ tgm_error tgm__gmeta_from_cbor(tgm_arena *a, const tgm_val *root, tgm_global_met
                 return tgm__oom(v->len * sizeof(tgm_val), "base");
             }
             for (size_t j = 0; j < v->len; j++) {
-                char what[48];
                 tgm_val *sec;
-                snprintf(what, sizeof what, "base[%zu]", j);
-                TGM_TRY(text_keyed_section(a, &v->p.items[j], what, &sec));
+                TGM_TRY(text_keyed_section(a, &v->p.items[j], "base", j, &sec));
                 arr->p.items[j] = *sec;
             }
             m.nbase = v->len;
             m.base = arr->p.items;
         } else if (tgm__val_is_text(k, TGM_RESERVED_KEY)) {
-            TGM_TRY(text_keyed_section(a, v, TGM_RESERVED_KEY, &m.reserved));
+            TGM_TRY(text_keyed_section(a, v, TGM_RESERVED_KEY, SIZE_MAX, &m.reserved));
         } else if (tgm__val_is_text(k, TGM_EXTRA_KEY)) {
-            TGM_TRY(text_keyed_section(a, v, TGM_EXTRA_KEY, &m.extra));
+            TGM_TRY(text_keyed_section(a, v, TGM_EXTRA_KEY, SIZE_MAX, &m.extra));
         } else {
             free_form->p.items[2 * nfree] = *k;
             free_form->p.items[2 * nfree + 1] = *v;
