@@ -493,6 +493,56 @@ static void test_encoder_threads(void) {
     }
 }
 
+/* Ten objects (past the stack layout of small messages), mixed dtypes,
+ * header and footer hash frames: the encoder's messages are tgm_encode_ex's. */
+static void test_encoder_many_objects(void) {
+    unsetenv("TENSOGRAM_PROVENANCE");
+    char meta[4096] = "{\"base\":[{\"k\":0}],\"descriptors\":[";
+    static int32_t ints[10][17];
+    static double dbl[10][5];
+    const uint8_t *p[10];
+    size_t l[10];
+    for (int i = 0; i < 10; i++) {
+        int is_int = i % 2 == 0;
+        char d[256];
+        snprintf(d, sizeof d,
+                 "%s{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%d],\"strides\":[1],\"dtype\":"
+                 "\"%s\",\"byte_order\":\"little\",\"encoding\":\"none\",\"filter\":\"none\","
+                 "\"compression\":\"none\",\"unit\":\"u%d\"}",
+                 i ? "," : "", is_int ? 17 : 5, is_int ? "int32" : "float64", i);
+        strcat(meta, d);
+        for (int k = 0; k < 17; k++) {
+            ints[i][k] = i * 100 - k;
+        }
+        for (int k = 0; k < 5; k++) {
+            dbl[i][k] = i * 0.25 + k;
+        }
+        p[i] = is_int ? (const uint8_t *)ints[i] : (const uint8_t *)dbl[i];
+        l[i] = is_int ? sizeof ints[i] : sizeof dbl[i];
+    }
+    strcat(meta, "]}");
+    tgm_encode_options o = xxh3_options();
+    o.aggregate_hash = "both";
+    tgm_encoder_t *enc;
+    TT_ASSERT(tgm_encoder_create(meta, &o, &enc) == TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(tgm_encoder_num_objects(enc), 10);
+    int all_same = 1;
+    for (int m = 0; m < 5; m++) {
+        ints[3][0] = m;
+        TT_ASSERT(tgm_encoder_set_i64(enc, 7, "k", m) == TGM_ERROR_OK);
+        tgm_bytes_t msg = {NULL, 0};
+        TT_ASSERT(tgm_encoder_encode(enc, p, l, 10, &msg) == TGM_ERROR_OK);
+        /* The same metadata as text: base[7].k = m, the other entries empty. */
+        char text[8192];
+        snprintf(text, sizeof text, "{\"base\":[{\"k\":0},{},{},{},{},{},{},{\"k\":%d}],%s", m,
+                 meta + strlen("{\"base\":[{\"k\":0}],"));
+        all_same &= same_as_encode_ex(&msg, text, p, l, 10, &o);
+        tgm_bytes_free(msg);
+    }
+    TT_CHECK(all_same);
+    tgm_encoder_free(enc);
+}
+
 int main(void) {
     setenv("TENSOGRAM_PROVENANCE", PROV, 1);
     for (size_t i = 0; i < 192; i++) {
@@ -508,5 +558,6 @@ int main(void) {
     TT_RUN(test_encoder_errors);
     TT_RUN(test_encoder_general);
     TT_RUN(test_encoder_threads);
+    TT_RUN(test_encoder_many_objects);
     return tt_finish("test_encoder");
 }
