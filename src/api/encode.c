@@ -133,6 +133,18 @@ cleanup:
     return err;
 }
 
+/* tgm__api_encode into library-owned bytes (*out untouched on error). */
+static tgm_error encode_to_bytes(const tgm_api_encode_args *a, tgm_bytes_t *out) {
+    tgm_buf b = TGM_BUF_INIT;
+    tgm_error e = tgm__api_encode(a, &b);
+    if (e != TGM_ERROR_OK) {
+        tgm__buf_free(&b);
+        return e;
+    }
+    tgm__api_bytes_from_buf(&b, out);
+    return TGM_ERROR_OK;
+}
+
 static tgm_error encode_entry(const char *metadata_json, const uint8_t *const *data_ptrs,
                               const size_t *data_lens, size_t num_objects, const char *hash_algo,
                               uint32_t threads, const TgmEncodeMaskOptions *mask_options,
@@ -141,14 +153,7 @@ static tgm_error encode_entry(const char *metadata_json, const uint8_t *const *d
     TGM_API_REQUIRE(metadata_json != NULL && out != NULL, "null argument");
     tgm_api_encode_args a = {metadata_json, data_ptrs,   data_lens, num_objects, hash_algo, threads,
                              mask_options,  pre_encoded, stored,    true,        false,     NULL};
-    tgm_buf b = TGM_BUF_INIT;
-    tgm_error e = tgm__api_encode(&a, &b);
-    if (e != TGM_ERROR_OK) {
-        tgm__buf_free(&b);
-        return e;
-    }
-    tgm__api_bytes_from_buf(&b, out);
-    return TGM_ERROR_OK;
+    return encode_to_bytes(&a, out);
 }
 
 tgm_error tgm_encode(const char *metadata_json, const uint8_t *const *data_ptrs,
@@ -276,14 +281,7 @@ tgm_error tgm_encode_ex(const char *metadata_json, const uint8_t *const *data_pt
                              .data_lens = data_lens,
                              .num_objects = num_objects};
     TGM_TRY(tgm__api_encode_args_from_options(options, &a));
-    tgm_buf b = TGM_BUF_INIT;
-    tgm_error e = tgm__api_encode(&a, &b);
-    if (e != TGM_ERROR_OK) {
-        tgm__buf_free(&b);
-        return e;
-    }
-    tgm__api_bytes_from_buf(&b, out);
-    return TGM_ERROR_OK;
+    return encode_to_bytes(&a, out);
 }
 
 tgm_error tgm_encode_ex_into(const char *metadata_json, const uint8_t *const *data_ptrs,
@@ -314,14 +312,7 @@ tgm_error tgm_encode_doc(const tgm_json_t *metadata, const uint8_t *const *data_
                              .num_objects = num_objects};
     TGM_TRY(tgm__api_encode_args_from_options(options, &a));
     a.metadata_root = (const tgm_val *)(const void *)tgm_json_root(metadata);
-    tgm_buf b = TGM_BUF_INIT;
-    tgm_error e = tgm__api_encode(&a, &b);
-    if (e != TGM_ERROR_OK) {
-        tgm__buf_free(&b);
-        return e;
-    }
-    tgm__api_bytes_from_buf(&b, out);
-    return TGM_ERROR_OK;
+    return encode_to_bytes(&a, out);
 }
 
 tgm_error tgm_encode_doc_into(const tgm_json_t *metadata, const uint8_t *const *data_ptrs,
