@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../unit/tt.h"
+#include "fault_client.h"
 #include "tensogram/tensogram.h"
 
 static const char *fault_base, *fault_root;
@@ -155,60 +156,12 @@ static void t_stream_parity(void) {
 /* ---- the fault server's records ------------------------------------------------------- */
 
 static bool fault_get(const char *path, char *buf, size_t cap) {
-    unsigned port = 0;
-    if (sscanf(fault_base, "http://127.0.0.1:%u", &port) != 1) {
-        return false;
-    }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return false;
-    }
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    char req[256];
-    int rl =
-        snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
-    ok = ok && write(fd, req, (size_t)rl) == rl;
-    size_t got = 0;
-    while (ok && got + 1 < cap) {
-        ssize_t n = read(fd, buf + got, cap - 1 - got);
-        if (n <= 0) {
-            break;
-        }
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    close(fd);
-    return ok && got > 0;
+    return fault_http_get(fault_base, path, buf, cap);
 }
 
-static long stat_of(const char *key) {
-    static char buf[1 << 17];
-    char pat[64];
-    if (!fault_get("/__stats", buf, sizeof buf)) {
-        return -1;
-    }
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(buf, pat);
-    return p != NULL ? strtol(p + strlen(pat), NULL, 10) : -1;
-}
+static long stat_of(const char *key) { return fault_stat(fault_base, key); }
 
-static long wait_stat(const char *key, long want) {
-    long v = -1;
-    for (int i = 0; i < 6000; i++) {
-        v = stat_of(key);
-        if (v >= want) {
-            break;
-        }
-        struct timespec ts = {0, 20000000};
-        nanosleep(&ts, NULL);
-    }
-    return v;
-}
+static long wait_stat(const char *key, long want) { return fault_wait_stat(fault_base, key, want); }
 
 /* The large ranges the server was asked for: whether one of them is a
  * resumed request (the same end as another, a later start). */
