@@ -98,20 +98,13 @@ def tenbin_decode(buf) -> list:
 
 
 def load_webdataset(path):
-    if not path:
-        return None
-    if os.path.isdir(path):
-        for sub in (("src", "webdataset", "tenbin.py"), ("webdataset", "tenbin.py")):
-            if os.path.isfile(os.path.join(path, *sub)):
-                path = os.path.join(path, *sub)
-                break
-    if not os.path.isfile(path):
-        print("webdataset tenbin not found at %s" % path, file=sys.stderr)
-        return None
-    spec = importlib.util.spec_from_file_location("wds_tenbin", path)
+    """webdataset's tenbin module from a checkout or file (bench/bench_tenbin.py's loader)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "bench_tenbin", os.path.join(here, "..", "..", "bench", "bench_tenbin.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod
+    return mod.load_webdataset(path)
 
 
 def per_call(fn, calls, reps=5):

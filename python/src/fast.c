@@ -325,6 +325,18 @@ static const char *str_item(PyObject *d, PyObject *key, Py_ssize_t *len, int *ab
     return PyUnicode_AsUTF8AndSize(v, len);
 }
 
+/* A pipeline stage's name: the string at key, "none" when the key is
+ * absent, NULL when it holds anything but an exact str. */
+static const char *str_item_or_none(PyObject *d, PyObject *key, Py_ssize_t *len) {
+    int absent;
+    const char *v = str_item(d, key, len, &absent, NULL);
+    if (absent) {
+        *len = 4;
+        return "none";
+    }
+    return v;
+}
+
 /* A list / tuple of exact ints in 0 .. 2^64-1 (bools are not ints here). */
 static int u64_items(PyObject *seq, uint64_t *out, Py_ssize_t max, Py_ssize_t *n) {
     if (!PyList_CheckExact(seq) && !PyTuple_CheckExact(seq)) {
@@ -423,25 +435,16 @@ static int put_descriptor(jbuf *b, PyObject *d, const char *hint, int *as_is) {
     } else if (hint != NULL && strcmp(bo, hint) != 0) {
         return -1; /* the values need a byte swap: Python path */
     }
-    const char *enc = str_item(d, k_encoding, &elen, &absent, NULL);
-    if (absent) {
-        enc = "none";
-        elen = 4;
-    } else if (enc == NULL) {
+    const char *enc = str_item_or_none(d, k_encoding, &elen);
+    if (enc == NULL) {
         return -1;
     }
-    const char *filt = str_item(d, k_filter, &flen, &absent, NULL);
-    if (absent) {
-        filt = "none";
-        flen = 4;
-    } else if (filt == NULL) {
+    const char *filt = str_item_or_none(d, k_filter, &flen);
+    if (filt == NULL) {
         return -1;
     }
-    const char *comp = str_item(d, k_compression, &clen, &absent, NULL);
-    if (absent) {
-        comp = "none";
-        clen = 4;
-    } else if (comp == NULL || !builtin_compression(comp, clen)) {
+    const char *comp = str_item_or_none(d, k_compression, &clen);
+    if (comp == NULL || !builtin_compression(comp, clen)) {
         return -1; /* user codecs run once: Python path */
     }
     *as_is = elen == 4 && memcmp(enc, "none", 4) == 0 && flen == 4 &&
