@@ -64,6 +64,24 @@ tgm_error tgm__cbor_encode(const tgm_val *v, tgm_buf *out);
  * trailing bytes are reported the same way. */
 tgm_error tgm__cbor_check_canonical(const uint8_t *buf, size_t len);
 
+/* One decoded head: initial byte plus argument. */
+typedef struct tgm_cbor_head {
+    size_t start; /* offset of the initial byte */
+    uint8_t major;
+    uint8_t ai;          /* additional information (low 5 bits); 31 = indefinite / break */
+    uint8_t nonshortest; /* argument of a major 0..6 head not in its shortest form */
+    uint64_t arg;
+} tgm_cbor_head;
+
+/* Read the head at *pos and advance past it.  Fails (TGM_ERROR_METADATA,
+ * "... at byte N") on truncation and on the reserved values 28..30. */
+tgm_error tgm__cbor_read_head(const uint8_t *buf, size_t len, size_t *pos, tgm_cbor_head *h);
+
+/* Skip the well-formed item at *pos (definite lengths only, nesting up to
+ * TGM_CBOR_MAX_DEPTH), advancing past it: for walking CBOR this library
+ * wrote without building its value tree. */
+tgm_error tgm__cbor_skip(const uint8_t *buf, size_t len, size_t *pos);
+
 /* The shortest head (major type 0..7, argument) of RFC 8949 §3, written
  * into p (room for 9 bytes); returns its length (1, 2, 3, 5 or 9).  For
  * writers that assemble CBOR piece by piece (index and hash frames,

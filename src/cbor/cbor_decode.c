@@ -6,6 +6,7 @@
  * string of n bytes needs n bytes, an array of n items at least n bytes
  * and a map of n entries at least 2n, so the tree can never be larger
  * than a small multiple of the input. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "cbor/cbor.h"
@@ -84,6 +85,46 @@ tgm_error tgm__cbor_read_head(const uint8_t *buf, size_t len, size_t *pos, tgm_c
     }
     *pos = p;
     return TGM_ERROR_OK;
+}
+
+static tgm_error skip_at(const uint8_t *buf, size_t len, size_t *pos, unsigned depth) {
+    tgm_cbor_head h = {0};
+    TGM_RETURN_IF(depth > TGM_CBOR_MAX_DEPTH, TGM_ERROR_METADATA,
+                  "CBOR nesting deeper than %d at byte %zu", TGM_CBOR_MAX_DEPTH, *pos);
+    TGM_TRY(tgm__cbor_read_head(buf, len, pos, &h));
+    TGM_RETURN_IF(h.ai == 31, TGM_ERROR_METADATA,
+                  "indefinite length or break at byte %zu where a definite item was expected",
+                  h.start);
+    switch (h.major) {
+    case TGM_CBOR_BYTES:
+    case TGM_CBOR_TEXT:
+        TGM_RETURN_IF(h.arg > len - *pos, TGM_ERROR_METADATA,
+                      "unexpected end of input: %s of %" PRIu64 " bytes at byte %zu",
+                      tgm__cbor_major_name(h.major), h.arg, h.start);
+        *pos += (size_t)h.arg;
+        return TGM_ERROR_OK;
+    case TGM_CBOR_ARRAY:
+    case TGM_CBOR_MAP: {
+        uint64_t items = h.arg;
+        if (h.major == TGM_CBOR_MAP) {
+            TGM_RETURN_IF(items > UINT64_MAX / 2, TGM_ERROR_METADATA,
+                          "map of %" PRIu64 " pairs at byte %zu", h.arg, h.start);
+            items *= 2;
+        }
+        for (uint64_t k = 0; k < items; k++) {
+            TGM_TRY(skip_at(buf, len, pos, depth + 1));
+        }
+        return TGM_ERROR_OK;
+    }
+    case TGM_CBOR_TAG:
+        return skip_at(buf, len, pos, depth + 1);
+    default:
+        return TGM_ERROR_OK;
+    }
+}
+
+tgm_error tgm__cbor_skip(const uint8_t *buf, size_t len, size_t *pos) {
+    return skip_at(buf, len, pos, 0);
 }
 
 static tgm_error dec_item(dec *d, tgm_val *out, unsigned depth);

@@ -12,19 +12,6 @@
 #include "cbor/value.h"
 #include "common/buf.h"
 
-/* One decoded head: initial byte plus argument. */
-typedef struct tgm_cbor_head {
-    size_t start; /* offset of the initial byte */
-    uint8_t major;
-    uint8_t ai;          /* additional information (low 5 bits); 31 = indefinite / break */
-    uint8_t nonshortest; /* argument of a major 0..6 head not in its shortest form */
-    uint64_t arg;
-} tgm_cbor_head;
-
-/* Read the head at *pos and advance past it.  Fails (TGM_ERROR_METADATA,
- * "... at byte N") on truncation and on the reserved values 28..30. */
-tgm_error tgm__cbor_read_head(const uint8_t *buf, size_t len, size_t *pos, tgm_cbor_head *h);
-
 /* "unsigned integer", "text string", "map", ... */
 const char *tgm__cbor_major_name(unsigned major);
 

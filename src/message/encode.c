@@ -647,92 +647,37 @@ tgm_error tgm__msg_template_encode(tgm_msg_template *t, const uint8_t *const *da
 
 /* ---- template edits ---------------------------------------------------------------------- */
 
-/* One CBOR head (RFC 8949 §3) at *pos, advanced past it; false when
- * truncated, indefinite or reserved. */
-typedef struct head {
-    unsigned major;
-    unsigned ai;
-    uint64_t arg;
-} head;
-
-static bool read_head(const uint8_t *b, size_t len, size_t *pos, head *h) {
-    if (*pos >= len) {
-        return false;
-    }
-    uint8_t ib = b[(*pos)++];
-    h->major = ib >> 5;
-    h->ai = ib & 0x1fu;
-    if (h->ai < 24) {
-        h->arg = h->ai;
-        return true;
-    }
-    if (h->ai > 27) {
-        return false;
-    }
-    size_t n = (size_t)1 << (h->ai - 24);
-    if (len - *pos < n) {
-        return false;
-    }
-    const uint8_t *p = b + *pos;
-    h->arg = n == 1 ? p[0] : n == 2 ? tgm__rd_be16(p) : n == 4 ? tgm__rd_be32(p) : tgm__rd_be64(p);
-    *pos += n;
-    return true;
+/* The head at *pos, advanced past it; false when malformed. */
+static bool read_head(const uint8_t *b, size_t len, size_t *pos, tgm_cbor_head *h) {
+    return tgm__cbor_read_head(b, len, pos, h) == TGM_ERROR_OK && h->ai != 31;
 }
 
-/* Skip one item of canonical CBOR written by this library (definite
- * lengths only) starting at *pos. */
-static bool skip_item(const uint8_t *b, size_t len, size_t *pos, unsigned depth) {
-    head h;
-    if (depth > TGM_CBOR_MAX_DEPTH || !read_head(b, len, pos, &h)) {
-        return false;
-    }
-    switch (h.major) {
-    case TGM_CBOR_BYTES:
-    case TGM_CBOR_TEXT:
-        if (h.arg > len - *pos) {
-            return false;
-        }
-        *pos += (size_t)h.arg;
-        return true;
-    case TGM_CBOR_ARRAY:
-    case TGM_CBOR_MAP: {
-        uint64_t items = h.major == TGM_CBOR_MAP ? 2 * h.arg : h.arg;
-        for (uint64_t i = 0; i < items; i++) {
-            if (!skip_item(b, len, pos, depth + 1)) {
-                return false;
-            }
-        }
-        return true;
-    }
-    case TGM_CBOR_TAG:
-        return skip_item(b, len, pos, depth + 1);
-    default:
-        return true;
-    }
-    return false;
+/* Skip the item at *pos; false when malformed. */
+static bool skip_item(const uint8_t *b, size_t len, size_t *pos) {
+    return tgm__cbor_skip(b, len, pos) == TGM_ERROR_OK;
 }
 
 /* The value of text key `key` in the map at *pos: its offset (in *pos)
  * and length. */
 static bool find_member(const uint8_t *b, size_t len, size_t *pos, const char *key, size_t klen,
                         size_t *vlen) {
-    head h;
+    tgm_cbor_head h = {0};
     if (!read_head(b, len, pos, &h) || h.major != TGM_CBOR_MAP) {
         return false;
     }
     for (uint64_t i = 0; i < h.arg; i++) {
-        head k;
+        tgm_cbor_head k = {0};
         size_t at = *pos;
         if (!read_head(b, len, &at, &k)) {
             return false;
         }
         bool hit = k.major == TGM_CBOR_TEXT && k.arg == klen && klen <= len - at &&
                    (klen == 0 || memcmp(b + at, key, klen) == 0);
-        if (!skip_item(b, len, pos, 0)) {
+        if (!skip_item(b, len, pos)) {
             return false;
         }
         size_t vstart = *pos;
-        if (!skip_item(b, len, pos, 0)) {
+        if (!skip_item(b, len, pos)) {
             return false;
         }
         if (hit) {
@@ -754,13 +699,13 @@ static bool locate(const tgm_msg_template *t, size_t object, const char *key, si
         return find_member(b, len, &pos, TGM_EXTRA_KEY, 7, &sl) &&
                find_member(b, len, &pos, key, klen, vlen) && (*at = pos, true);
     }
-    head h;
+    tgm_cbor_head h = {0};
     if (!find_member(b, len, &pos, "base", 4, &sl) || !read_head(b, len, &pos, &h) ||
         h.major != TGM_CBOR_ARRAY || object >= h.arg) {
         return false;
     }
     for (size_t i = 0; i < object; i++) {
-        if (!skip_item(b, len, &pos, 0)) {
+        if (!skip_item(b, len, &pos)) {
             return false;
         }
     }

@@ -1151,6 +1151,38 @@ static void test_alloc_failures(void) {
     }
 }
 
+/* tgm__cbor_skip walks past exactly one item, nested or not, and refuses
+ * truncation, indefinite lengths and nesting past the cap. */
+static void test_skip(void) {
+    /* {"a": [1, h'0102', {"b": -1.5}], "c": 24} then a trailing 0xf6 */
+    static const uint8_t m[] = {0xa2, 0x61, 0x61, 0x83, 0x01, 0x42, 0x01, 0x02, 0xa1, 0x61,
+                                0x62, 0xf9, 0xbe, 0x00, 0x61, 0x63, 0x18, 0x18, 0xf6};
+    size_t pos = 0;
+    TT_CHECK_EQ_INT(tgm__cbor_skip(m, sizeof m, &pos), TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(pos, sizeof m - 1);
+    pos = 3; /* the array value */
+    TT_CHECK_EQ_INT(tgm__cbor_skip(m, sizeof m, &pos), TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(pos, 14);
+    for (size_t cut = 1; cut < sizeof m - 1; cut++) { /* every truncation */
+        pos = 0;
+        TT_CHECK_EQ_INT(tgm__cbor_skip(m, cut, &pos), TGM_ERROR_METADATA);
+    }
+    static const uint8_t indef[] = {0x9f, 0x01, 0xff};
+    pos = 0;
+    TT_CHECK_EQ_INT(tgm__cbor_skip(indef, sizeof indef, &pos), TGM_ERROR_METADATA);
+    static const uint8_t text_over[] = {0x7a, 0xff, 0xff, 0xff, 0xff, 0x61};
+    pos = 0;
+    TT_CHECK_EQ_INT(tgm__cbor_skip(text_over, sizeof text_over, &pos), TGM_ERROR_METADATA);
+    uint8_t deep[TGM_CBOR_MAX_DEPTH + 3];
+    memset(deep, 0x81, sizeof deep - 1); /* arrays of one item, nested */
+    deep[sizeof deep - 1] = 0x00;
+    pos = 0;
+    TT_CHECK_EQ_INT(tgm__cbor_skip(deep, sizeof deep, &pos), TGM_ERROR_METADATA);
+    pos = 0;
+    TT_CHECK_EQ_INT(tgm__cbor_skip(deep + 3, sizeof deep - 3, &pos), TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(pos, sizeof deep - 3);
+}
+
 int main(void) {
     TT_RUN(test_rfc8949_appendix_a);
     TT_RUN(test_decode_flags);
@@ -1167,6 +1199,7 @@ int main(void) {
     TT_RUN(test_bad_files);
     TT_RUN(test_alloc_failures);
     TT_RUN(test_reference_files);
+    TT_RUN(test_skip);
     tgm__arena_free(&A);
     int rc = tt_finish("test_cbor");
     if (rc == 0 && reference_files_skipped) {
