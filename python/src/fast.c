@@ -682,6 +682,11 @@ static PyObject *py_encode_fast(PyObject *self, PyObject *const *args, Py_ssize_
     opts.input = TGM_INPUT_RAW;
 
     if (total + b.len < SCRATCH_BYTES / 2) {
+        result = tgmpy_encache_encode(b.p, b.len - 1, &opts, ptrs, lens, (size_t)n, total);
+        if (result != NULL) {
+            goto done;
+        }
+        result = Py_None;
         uint8_t *scratch = PyMem_RawMalloc(SCRATCH_BYTES);
         if (scratch == NULL) {
             goto fallback;
@@ -1035,6 +1040,10 @@ static PyMethodDef fast_methods[] = {
      "tensogram.decode_object must take its general path"},
     {"_fast_init", py_fast_init, METH_VARARGS,
      "_fast_init(Metadata, DataObjectDescriptor, Message, bfloat16_dtype_or_None)"},
+    {"_encoder_cache_info", tgmpy_encache_info, METH_NOARGS,
+     "_encoder_cache_info() -> {'hits', 'made', 'missed'}: encode_fast's kept encoders"},
+    {"_encoder_cache_reset", tgmpy_encache_reset, METH_NOARGS,
+     "_encoder_cache_reset(): drop encode_fast's kept encoders and zero the counts"},
     {NULL, NULL, 0, NULL},
 };
 

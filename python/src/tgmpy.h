@@ -166,4 +166,21 @@ int tgmpy_async_init(PyObject *module);
 /* encode_fast, decode_fast and _fast_init (fast.c). */
 int tgmpy_fast_init(PyObject *module);
 
+/* ---- encoders kept for encode_fast (encache.c) ------------------------------ */
+
+/* The message of metadata text[0..text_len) (NUL-terminated), data and
+ * options (hash and threads vary; the rest as encode_fast sets them) from
+ * an encoder kept for that text, as a new bytes object; NULL, with no
+ * exception, when no encoder applies (first sighting of the text, busy,
+ * TENSOGRAM_PROVENANCE set) or it failed: then encode it otherwise. */
+PyObject *tgmpy_encache_encode(const char *text, size_t text_len, const tgm_encode_options *opts,
+                               const uint8_t *const *ptrs, const size_t *lens, size_t n,
+                               size_t total);
+/* Drop every kept encoder. */
+void tgmpy_encache_clear(void);
+/* _encoder_cache_info() -> {"hits", "made", "missed"} and
+ * _encoder_cache_reset() (tests). */
+PyObject *tgmpy_encache_info(PyObject *self, PyObject *args);
+PyObject *tgmpy_encache_reset(PyObject *self, PyObject *args);
+
 #endif

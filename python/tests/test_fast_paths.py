@@ -323,3 +323,171 @@ def test_decode_object_errors_and_other_indexes(monkeypatch):
     with pytest.raises(ValueError) as general_err:
         general_decode_object(monkeypatch, msg, 9)
     assert str(fast_err.value) == str(general_err.value)
+
+
+# ---- kept encoders (python/src/encache.c) -----------------------------------------------
+#
+# Without TENSOGRAM_PROVENANCE, encode_fast keeps a library encoder per
+# metadata text it has seen twice and writes later messages with it.  Each
+# message then has its own UUID and time: the bytes are compared with the
+# general path's once both messages' provenance texts, and the hash of the
+# frame holding them, are blanked (validate checks that hash).
+
+
+def blank_provenance(msg: bytes) -> bytes:
+    """msg with its provenance UUID and time text, and the 8 bytes before
+    the end of their frame (its hash when hashed), overwritten."""
+    report = tensogram.validate(msg, level="full")
+    assert [i for i in report["issues"] if i["code"] != "no_hash_available"] == [], report
+    r = tensogram.decode_metadata(msg).reserved
+    out = bytearray(msg)
+    for text in (r["uuid"], r["time"]):
+        t = text.encode()
+        assert out.count(t) == 1
+        at = out.find(t)
+        out[at:at + len(t)] = b"0" * len(t)
+    end = out.find(b"ENDF", out.find(b"0" * 36))
+    out[end - 8:end] = bytes(8)
+    return bytes(out)
+
+
+def cache_info():
+    return _c._encoder_cache_info()
+
+
+@pytest.fixture
+def fresh_cache(monkeypatch):
+    monkeypatch.delenv("TENSOGRAM_PROVENANCE", raising=False)
+    _c._encoder_cache_reset()
+    yield
+    _c._encoder_cache_reset()
+
+
+def check_uuid_v4(msg: bytes) -> str:
+    u = tensogram.decode_metadata(msg).reserved["uuid"]
+    assert len(u) == 36 and u[14] == "4" and u[19] in "89ab", u
+    return u
+
+
+@pytest.mark.parametrize("case", list(FAST_CASES))
+@pytest.mark.parametrize("hash_", ["xxh3", None])
+def test_kept_encoder_gives_the_general_bytes(case, hash_, fresh_cache, monkeypatch):
+    meta, pairs = FAST_CASES[case]
+    outs = [tensogram.encode(meta, pairs, hash=hash_) for _ in range(4)]
+    info = cache_info()
+    assert info["made"] == 1 and info["hits"] == 2 and info["missed"] == 1, info
+    general = blank_provenance(general_encode(monkeypatch, meta, pairs, hash=hash_))
+    for out in outs:
+        assert blank_provenance(out) == general
+    uuids = {check_uuid_v4(out) for out in outs}
+    assert len(uuids) == len(outs)
+    # The messages decode to the inputs.
+    for out in outs:
+        got = tensogram.decode(out)
+        assert len(got.objects) == len(pairs)
+        for (_, want), (_, arr) in zip(pairs, got.objects):
+            if isinstance(want, bytes):
+                want = np.frombuffer(want, dtype=np.uint8)
+            assert np.array_equal(np.asarray(arr), np.asarray(want), equal_nan=True)
+
+
+def test_kept_encoder_takes_new_data_each_call(fresh_cache, monkeypatch):
+    meta = {"base": [{"name": "x"}]}
+    desc = d([3, 8, 8])
+    for k in range(6):
+        arr = np.full((3, 8, 8), k, dtype=np.float32) + np.arange(192, dtype=np.float32).reshape(
+            3, 8, 8)
+        out = tensogram.encode(meta, [(desc, arr)])
+        assert np.array_equal(tensogram.decode(out).objects[0][1], arr)
+        assert blank_provenance(out) == blank_provenance(
+            general_encode(monkeypatch, meta, [(desc, arr)]))
+    assert cache_info()["hits"] == 4
+
+
+def test_kept_encoder_errors_are_the_general_paths(fresh_cache, monkeypatch):
+    meta = {"k": 1}
+    good = np.array([1.0, 2.0], dtype=np.float32)
+    bad = np.array([1.0, np.nan], dtype=np.float32)
+    for _ in range(3):
+        tensogram.encode(meta, [(d([2]), good)])
+    assert cache_info()["hits"] == 1
+    with pytest.raises(ValueError) as fast_err:
+        tensogram.encode(meta, [(d([2]), bad)])
+    with pytest.raises(ValueError) as general_err:
+        general_encode(monkeypatch, meta, [(d([2]), bad)])
+    assert str(fast_err.value) == str(general_err.value)
+    # Payload of the wrong length for the kept descriptor (bytes data).
+    for _ in range(3):
+        tensogram.encode({}, [(d([4], "uint8"), b"abcd")])
+    with pytest.raises(ValueError) as fast_err:
+        tensogram.encode({}, [(d([4], "uint8"), b"abc")])
+    with pytest.raises(ValueError) as general_err:
+        general_encode(monkeypatch, {}, [(d([4], "uint8"), b"abc")])
+    assert str(fast_err.value) == str(general_err.value)
+    # The encoder is still usable after a failed message.
+    hits = cache_info()["hits"]
+    out = tensogram.encode(meta, [(d([2]), good)])
+    assert cache_info()["hits"] == hits + 1
+    assert np.array_equal(tensogram.decode(out).objects[0][1], good)
+
+
+def test_kept_encoder_steps_aside_for_fixed_provenance(fresh_cache, monkeypatch):
+    pairs = [(d([3, 4]), A)]
+    for _ in range(3):
+        tensogram.encode({"x": 1}, pairs)
+    assert cache_info()["hits"] == 1
+    monkeypatch.setenv("TENSOGRAM_PROVENANCE", PROVENANCE)
+    out = tensogram.encode({"x": 1}, pairs)
+    assert cache_info()["hits"] == 1
+    assert out == general_encode(monkeypatch, {"x": 1}, pairs)
+    assert tensogram.decode_metadata(out).reserved["uuid"] == json.loads(PROVENANCE)["uuid"]
+
+
+def test_kept_encoders_keyed_on_text_and_options(fresh_cache, monkeypatch):
+    # More metadata texts than kept encoders, in turn, and the same text
+    # with other options: each message is its own input's.
+    metas = [{"i": i} for i in range(12)]
+    for _ in range(3):
+        for m in metas:
+            for h in ("xxh3", None):
+                out = tensogram.encode(m, [(d([3, 4]), A)], hash=h, threads=1)
+                assert blank_provenance(out) == blank_provenance(
+                    general_encode(monkeypatch, m, [(d([3, 4]), A)], hash=h, threads=1))
+    # Changed only in a value, then changed back.
+    for i in (1, 2, 1, 1, 2, 2):
+        out = tensogram.encode({"i": i}, [(d([3, 4]), A)])
+        assert tensogram.decode_metadata(out).extra == {"i": i}
+
+
+def test_kept_encoder_shared_by_threads(fresh_cache):
+    import threading
+
+    arrays = [np.arange(192, dtype=np.float32).reshape(3, 8, 8) * k for k in range(4)]
+    big = [np.arange(5000, dtype=np.float32) * k for k in range(4)]  # GIL released
+    meta = {"base": [{"name": "x"}]}
+    results = [[] for _ in arrays]
+    errors = []
+
+    def work(k):
+        try:
+            for _ in range(300):
+                results[k].append((tensogram.encode(meta, [(d([3, 8, 8]), arrays[k])]),
+                                   tensogram.encode(meta, [(d([5000]), big[k])])))
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(arrays))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    uuids = set()
+    for k, outs in enumerate(results):
+        for small, large in outs:
+            assert np.array_equal(tensogram.decode(small).objects[0][1], arrays[k])
+            assert np.array_equal(tensogram.decode(large).objects[0][1], big[k])
+            uuids.add(check_uuid_v4(small))
+            uuids.add(check_uuid_v4(large))
+    assert len(uuids) == 2 * sum(len(o) for o in results)
+    assert cache_info()["hits"] > 0
