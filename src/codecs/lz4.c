@@ -25,6 +25,7 @@
 #include "codecs/codec.h"
 #include "common/alloc.h"
 #include "common/checked.h"
+#include "common/copy.h"
 #include "common/endian.h"
 #include "common/error.h"
 
@@ -85,6 +86,7 @@ typedef struct inspector {
     const uint8_t *in;
     size_t unit; /* item size: checks cover whole items */
     size_t done; /* bytes checked; SIZE_MAX when there is no check */
+    int stream;  /* long literal runs go out with non-temporal stores */
 } inspector;
 
 /* Check [done, upto) (upto a multiple of the unit, or the end); 0, or -1
@@ -100,20 +102,37 @@ static int inspect_to(inspector *s, size_t upto) {
     return 0;
 }
 
-/* Check through the last whole item before `end`. */
+/* Check through the last whole item before `end`, once at least
+ * INSPECT_BATCH bytes wait: a check per match would cost more than the
+ * match on data with many short ones, and 4 KiB back are still in L1. */
+#define INSPECT_BATCH 4096
+
 static inline int inspect_items(inspector *s, size_t end) {
-    return s->done == SIZE_MAX ? 0 : inspect_to(s, end - end % s->unit);
+    if (s->done == SIZE_MAX || end - s->done < INSPECT_BATCH) {
+        return 0;
+    }
+    return inspect_to(s, end - end % s->unit);
 }
 
-/* Copy in[from, from + n) to o, checking it piece by piece. */
+/* Copy in[from, from + n) to o, checking it piece by piece.  In a large
+ * block, runs of a piece or more (incompressible stretches: the whole input
+ * for noisy floats) are copied with non-temporal stores, as glibc's memcpy
+ * does for one large copy (common/copy.h); checking in pieces would
+ * otherwise turn that copy into cache-sized plain copies, which read every
+ * output line from memory before writing it. */
 static int copy_literals(inspector *s, uint8_t *o, const uint8_t *in, size_t from, size_t n) {
     if (s->done == SIZE_MAX) {
         memcpy(o, in + from, n);
         return 0;
     }
+    int stream = s->stream && n >= COPY_PIECE;
     while (n > 0) {
         size_t k = n < COPY_PIECE ? n : COPY_PIECE;
-        memcpy(o, in + from, k);
+        if (stream) {
+            tgm__copy_stream(o, in + from, k);
+        } else {
+            memcpy(o, in + from, k);
+        }
         o += k;
         from += k;
         n -= k;
@@ -235,11 +254,14 @@ static tgm_error lz4_compress(const tgm_codec_params *p, const uint8_t *src, siz
         return tgm__oom(TABLE_SIZE * sizeof(uint32_t), "lz4 hash table");
     }
     tgm__wr_le32(o, (uint32_t)n);
-    inspector insp = {p, src, 1, p->inspect != NULL ? 0 : SIZE_MAX};
+    inspector insp = {p, src, 1, p->inspect != NULL ? 0 : SIZE_MAX, n >= TGM_STREAM_COPY_MIN};
     if (p->inspect != NULL && p->inspect->unit > 1) {
         insp.unit = p->inspect->unit;
     }
     uint8_t *end = compress_block(src, n, o + 4, table, small, &insp);
+    if (insp.stream) {
+        tgm__copy_stream_fence();
+    }
     tgm__free(table);
     if (end == NULL) {
         out->len = start;
