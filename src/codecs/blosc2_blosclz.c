@@ -32,6 +32,32 @@ static inline uint32_t hash32(uint32_t v, unsigned hashlog) {
     return (uint32_t)(v * 2654435761u) >> (32u - hashlog);
 }
 
+/* The hash table holds positions.  Inputs of at most 65536 bytes (every
+ * stream of c-blosc2's default blocks, and every probe) keep them in 16
+ * bits, in the first half of the caller's table: half the bytes to clear
+ * per stream, and a table that stays in L1.  The positions, hence the
+ * output, are the same.  `small` is a constant in each caller's inlined
+ * copy. */
+typedef struct table {
+    uint32_t *t32;
+    uint16_t *t16;
+    int small;
+} table;
+
+static inline size_t tab_get(table t, uint32_t h) { return t.small ? t.t16[h] : t.t32[h]; }
+
+static inline void tab_put(table t, uint32_t h, size_t pos) {
+    if (t.small) {
+        t.t16[h] = (uint16_t)pos;
+    } else {
+        t.t32[h] = (uint32_t)pos;
+    }
+}
+
+static inline void tab_clear(table t, unsigned hashlog) {
+    memset(t.t32, 0, ((size_t)1 << hashlog) * (t.small ? sizeof *t.t16 : sizeof *t.t32));
+}
+
 /* One past the first position p in [ip, bound) where in[p] differs from
  * in[ref + (p - ip)], or bound when there is none.  (For a run, ref is
  * ip - 1 and this finds the end of the run.) */
@@ -65,15 +91,16 @@ static double probe_ratio(const uint8_t *restrict base, int maxlen, unsigned has
     long ip = 0;
     long oc = 5; /* the first literal run: control byte + 4 bytes */
     unsigned copy = 4;
+    uint16_t *t16 = (uint16_t *)(void *)htab; /* limit <= 1 << 14: 16-bit positions */
 
-    memset(htab, 0, (size_t)hashlen * sizeof *htab);
+    memset(t16, 0, (size_t)hashlen * sizeof *t16);
     while (ip < ip_limit) {
         long anchor = ip;
         uint32_t cur = tgm__rd_le32(base + ip);
         uint32_t h = hash32(cur, hashlog);
-        long ref = (long)htab[h];
+        long ref = (long)t16[h];
         uint32_t distance = (uint32_t)(anchor - ref);
-        htab[h] = (uint32_t)anchor;
+        t16[h] = (uint16_t)anchor;
 
         int literal = 0;
         if (distance - 1u >= MAX_FARDISTANCE - 1u) { /* 0, or too far */
@@ -97,7 +124,7 @@ static double probe_ratio(const uint8_t *restrict base, int maxlen, unsigned has
                 }
                 oc += (distance < MAX_DISTANCE) ? 2 : 4;
                 h = hash32(tgm__rd_le32(base + ip), hashlog);
-                htab[h] = (uint32_t)ip;
+                t16[h] = (uint16_t)ip;
                 ip += 2;
                 oc++; /* the control byte of the next literal run */
             }
@@ -114,8 +141,9 @@ static double probe_ratio(const uint8_t *restrict base, int maxlen, unsigned has
     return (double)ip / (double)oc;
 }
 
-int tgm__blosclz_compress(int clevel, const uint8_t *restrict in, int length, uint8_t *restrict out,
-                          int maxout, uint32_t *restrict htab) {
+static inline int compress_body(int clevel, const uint8_t *restrict in, int length,
+                                uint8_t *restrict out, int maxout, uint32_t *restrict htab,
+                                const int small) {
     static const uint8_t hashlogs[10] = {0, 12, 13, 14, 14, 14, 14, 14, 14, 14};
     static const double min_ratio[10] = {0, 2, 1.5, 1.2, 1.2, 1.2, 1.2, 1.15, 1.1, 1.0};
     if (clevel < 1 || clevel > 9 || length < 0) {
@@ -147,7 +175,8 @@ int tgm__blosclz_compress(int clevel, const uint8_t *restrict in, int length, ui
     size_t op_limit = (size_t)maxout;
     unsigned copy = 4;
 
-    memset(htab, 0, ((size_t)1 << hashlog) * sizeof *htab);
+    table t = {htab, (uint16_t *)(void *)htab, small};
+    tab_clear(t, hashlog);
     out[op++] = MAX_COPY - 1;
     for (int k = 0; k < 4; k++) {
         out[op++] = in[ip++];
@@ -157,9 +186,9 @@ int tgm__blosclz_compress(int clevel, const uint8_t *restrict in, int length, ui
         size_t anchor = ip;
         uint32_t cur = tgm__rd_le32(in + ip);
         uint32_t h = hash32(cur, hashlog);
-        size_t ref = htab[h];
+        size_t ref = tab_get(t, h);
         uint32_t distance = (uint32_t)(anchor - ref);
-        htab[h] = (uint32_t)anchor;
+        tab_put(t, h, anchor);
 
         int literal = 0;
         size_t len = 0;
@@ -252,10 +281,10 @@ int tgm__blosclz_compress(int clevel, const uint8_t *restrict in, int length, ui
 
         /* Seed the hash at the match end (two positions at level 9). */
         uint32_t seq = tgm__rd_le32(in + ip);
-        htab[hash32(seq, hashlog)] = (uint32_t)ip;
+        tab_put(t, hash32(seq, hashlog), ip);
         ip++;
         if (clevel == 9) {
-            htab[hash32(seq >> 8, hashlog)] = (uint32_t)ip;
+            tab_put(t, hash32(seq >> 8, hashlog), ip);
         }
         ip++;
 
@@ -282,6 +311,14 @@ int tgm__blosclz_compress(int clevel, const uint8_t *restrict in, int length, ui
     }
     out[0] |= 1u << 5;
     return (int)op;
+}
+
+int tgm__blosclz_compress(int clevel, const uint8_t *restrict in, int length, uint8_t *restrict out,
+                          int maxout, uint32_t *restrict htab) {
+    if (length >= 0 && length <= 65536) {
+        return compress_body(clevel, in, length, out, maxout, htab, 1);
+    }
+    return compress_body(clevel, in, length, out, maxout, htab, 0);
 }
 
 int64_t tgm__blosclz_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t maxout) {

@@ -247,9 +247,18 @@ static void test_blosclz_known(void) {
     TT_CHECK_EQ_INT(tgm__blosclz_decompress(tail, sizeof tail, out, sizeof out), -1);
 }
 
+static void blosclz_roundtrip_n(uint32_t *htab, size_t n);
+
 static void test_blosclz_roundtrip(void) {
     uint32_t *htab = malloc(sizeof(uint32_t) << TGM_BLOSCLZ_HASH_LOG);
-    size_t n = 40000;
+    /* 40000 bytes: 16-bit table positions; 200000: 32-bit ones. */
+    for (size_t n = 40000; n <= 200000; n += 160000) {
+        blosclz_roundtrip_n(htab, n);
+    }
+    free(htab);
+}
+
+static void blosclz_roundtrip_n(uint32_t *htab, size_t n) {
     uint8_t *in = malloc(n), *c = malloc(n), *d = malloc(n);
     for (int kind = 0; kind < 4; kind++) {
         for (size_t i = 0; i < n; i++) {
@@ -289,7 +298,6 @@ static void test_blosclz_roundtrip(void) {
         in[i] = (uint8_t)rnd();
     }
     TT_CHECK_EQ_INT(tgm__blosclz_compress(5, in, (int)n, c, (int)n, htab), 0);
-    free(htab);
     free(in);
     free(c);
     free(d);
