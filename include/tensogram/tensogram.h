@@ -1239,6 +1239,63 @@ TGM_API tgm_error tgm_encoder_set_string(tgm_encoder_t *enc, size_t object, cons
 TGM_API tgm_error tgm_encoder_set_value(tgm_encoder_t *enc, size_t object, const char *key,
                                         const tgm_value_t *value);
 
+/* ---- Payloads filled in place (extension; docs/encode_fill.md) ---------
+ *
+ * Encode a message whose values the caller writes straight into it (a
+ * reader such as nc_get_var filling the payload), with no copy of the
+ * data by the library:
+ *
+ *   begin   the metadata and descriptors (as tgm_encode_ex's JSON) and the
+ *           options; the message is laid out and allocated at once;
+ *   slot    object i's writable bytes: exactly the raw size of its values
+ *           (shape x dtype width, in the descriptor's byte order);
+ *   commit  object i is written: its frame is finished now (the values
+ *           checked for NaN / Inf and hashed in one pass, while they are
+ *           still in cache);
+ *   finish  the message, the bytes tgm_encode_ex would return for the same
+ *           metadata, values and options (provenance: drawn at begin).
+ *
+ * Objects stored as their raw values (encoding, filter and compression
+ * "none", no "masks" given) are written in place.  When any object has
+ * another pipeline, every slot is instead an input buffer the library
+ * owns and finish encodes from them (one read of each, as tgm_encode_ex).
+ * A NaN / Inf the mask options allow is replaced and recorded as a mask,
+ * which changes the frame: finish then encodes the message the general
+ * way from the slots (one more copy).
+ *
+ * commit flags: TGM_ENCODE_FILL_CHECK, the values are checked as
+ * tgm_encode_ex checks them (always right); TGM_ENCODE_FILL_FINITE, the
+ * caller has itself checked that the values hold no NaN / Inf, and the
+ * library does not look (a false claim writes a message holding values
+ * that the options refuse: use it only after a check of your own over
+ * these very bytes); TGM_ENCODE_FILL_NONFINITE, the caller knows some
+ * value is NaN / Inf (finish goes the general way at once, which masks
+ * them or reports them as tgm_encode_ex would).  The flags matter for
+ * float dtypes only.
+ *
+ * Rules (TGM_ERROR_INVALID_ARG otherwise): options->input must be
+ * TGM_INPUT_RAW; every object's slot is taken and committed before
+ * finish; no slot after its object's commit; one commit per object; one
+ * finish.  Slots stay valid until finish or free; do not write a slot
+ * after its commit.  slot and commit of *different* objects may run on
+ * different threads at once; begin, finish and free on one thread.  A
+ * commit that fails (a NaN / Inf the options refuse: TGM_ERROR_ENCODING,
+ * the text of tgm_encode_ex) fails finish too.  *out of finish is freed
+ * with tgm_bytes_free; the handle with tgm_encode_fill_free (NULL: no-op),
+ * whatever happened before. */
+typedef struct tgm_encode_fill_t tgm_encode_fill_t;
+#define TGM_ENCODE_FILL_CHECK 0u
+#define TGM_ENCODE_FILL_FINITE 1u
+#define TGM_ENCODE_FILL_NONFINITE 2u
+TGM_API tgm_error tgm_encode_fill_begin(const char *metadata_json,
+                                        const tgm_encode_options *options, tgm_encode_fill_t **out);
+TGM_API size_t tgm_encode_fill_num_objects(const tgm_encode_fill_t *fill);
+TGM_API tgm_error tgm_encode_fill_slot(tgm_encode_fill_t *fill, size_t index, void **data,
+                                       size_t *len);
+TGM_API tgm_error tgm_encode_fill_commit(tgm_encode_fill_t *fill, size_t index, uint32_t flags);
+TGM_API tgm_error tgm_encode_fill_finish(tgm_encode_fill_t *fill, tgm_bytes_t *out);
+TGM_API void tgm_encode_fill_free(tgm_encode_fill_t *fill);
+
 #ifdef __cplusplus
 }
 #endif

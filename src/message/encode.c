@@ -13,6 +13,7 @@
 #include "common/thread.h"
 #include "hash/hash.h"
 #include "message/emit.h"
+#include "message/fill.h"
 #include "message/message.h"
 
 typedef struct obj_layout {
@@ -36,12 +37,17 @@ typedef struct write_ctx {
     tgm_encoded_obj *objs;
     obj_layout *lay;
     bool hashing;
+    const uint64_t *written; /* frames already in place: their hashes (or NULL) */
 } write_ctx;
 
 /* Data-object frame i, into its place. */
 static tgm_error write_object_frame(void *vctx, size_t i) {
     write_ctx *c = vctx;
     obj_layout *l = &c->lay[i];
+    if (c->written != NULL) {
+        l->hash = c->written[i];
+        return TGM_ERROR_OK;
+    }
     tgm_emit e;
     tgm_buf w;
     window(&e, &w, c->out, l->offset, tgm__align8(l->offset + l->frame_len) - l->offset,
@@ -90,11 +96,14 @@ typedef struct cached_cbor {
 } cached_cbor;
 
 /* The layout and the frames of encoded objects, appended to `out`;
- * `cached` (may be NULL) supplies CBOR already built.  With `payload_at`,
- * the layout only: where object 0's payload would start. */
+ * `cached` (may be NULL) supplies CBOR already built; `written` (may be
+ * NULL): the object frames are already in their places in `out`'s spare
+ * capacity (tgm__msg_write_frame), with these hashes.  With `layout_only`,
+ * the layout only (no byte written). */
 static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded_obj *objs,
                                size_t nobj, const tgm_msg_encode_opts *o, uint32_t budget,
-                               const cached_cbor *cached, tgm_buf *out, size_t *payload_at) {
+                               const cached_cbor *cached, const uint64_t *written, tgm_buf *out,
+                               tgm_msg_layout *layout_only) {
     tgm_error err = TGM_ERROR_OK;
     tgm_buf own_meta = TGM_BUF_INIT, idx_cbor = TGM_BUF_INIT, hash_cbor = TGM_BUF_INIT;
     const tgm_buf *meta_cbor = &own_meta;
@@ -195,8 +204,12 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
     if (hashing) {
         flags |= TGM_MF_HASHES_PRESENT;
     }
-    if (payload_at != NULL) {
-        *payload_at = nobj > 0 ? lay[0].offset + TGM_FRAME_HEADER_SIZE : 0;
+    if (layout_only != NULL) {
+        layout_only->payload0 = nobj > 0 ? lay[0].offset + TGM_FRAME_HEADER_SIZE : 0;
+        layout_only->total = total;
+        for (size_t i = 0; layout_only->frame_at != NULL && i < nobj; i++) {
+            layout_only->frame_at[i] = lay[i].offset;
+        }
         goto cleanup;
     }
     /* A payload compressed into its slot (payload_slot) lies in out's spare
@@ -227,7 +240,7 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
         TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_HEADER_INDEX, idx_cbor.data, idx_cbor.len));
     }
 
-    write_ctx wc = {base, objs, lay, hashing};
+    write_ctx wc = {base, objs, lay, hashing, written};
     uint64_t total_payload = 0;
     for (size_t i = 0; i < nobj; i++) {
         total_payload += objs[i].payload_len;
@@ -345,12 +358,14 @@ static tgm_buf *payload_slot(void *vctx, const tgm_encoded_obj *obj, size_t esti
     tgm_encoded_obj probe = *obj;
     probe.payload_len = estimate;
     tgm_global_meta full;
-    size_t at = 0;
+    tgm_msg_layout lo = {NULL, 0, 0};
     if (library_sections(c->a, c->meta, &probe, 1, NULL, &full) != TGM_ERROR_OK ||
-        write_message(c->a, &full, &probe, 1, c->o, c->budget, NULL, c->out, &at) != TGM_ERROR_OK) {
+        write_message(c->a, &full, &probe, 1, c->o, c->budget, NULL, NULL, c->out, &lo) !=
+            TGM_ERROR_OK) {
         tgm__clear_error();
         return NULL;
     }
+    size_t at = lo.payload0;
     tgm_buf *out = c->out;
     if (!out->fixed &&
         (at > SIZE_MAX - estimate || tgm__buf_reserve(out, at + estimate + 4096) != TGM_ERROR_OK)) {
@@ -392,7 +407,7 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_d
 
     tgm_global_meta full;
     TGM_CHECK(library_sections(a, meta, encoded, n, NULL, &full));
-    TGM_CHECK(write_message(a, &full, encoded, n, o, budget, NULL, out, NULL));
+    TGM_CHECK(write_message(a, &full, encoded, n, o, budget, NULL, NULL, out, NULL));
 
 cleanup:
     if (encoded != NULL) {
@@ -407,6 +422,38 @@ cleanup:
     }
     tgm__free(arenas);
     tgm__free(encoded);
+    return err;
+}
+
+/* ---- pieces for in-place encoding (fill.h) ------------------------------------------------ */
+
+tgm_error tgm__msg_sections(tgm_arena *a, const tgm_global_meta *in, const tgm_encoded_obj *objs,
+                            size_t n, tgm_global_meta *full) {
+    return library_sections(a, in, objs, n, NULL, full);
+}
+
+tgm_error tgm__msg_write(tgm_arena *a, const tgm_global_meta *full, tgm_encoded_obj *objs, size_t n,
+                         const tgm_msg_encode_opts *o, uint32_t budget, const uint64_t *written,
+                         tgm_buf *out, tgm_msg_layout *layout_only) {
+    return write_message(a, full, objs, n, o, budget, NULL, written, out, layout_only);
+}
+
+tgm_error tgm__msg_write_frame(uint8_t *msg, size_t at, const tgm_encoded_obj *obj, bool hashing,
+                               uint64_t *hash) {
+    tgm_buf cbor = TGM_BUF_INIT;
+    tgm_error err = tgm__cbor_encode(obj->desc_val, &cbor);
+    uint64_t flen = 0;
+    if (err == TGM_ERROR_OK) {
+        err = tgm__emit_object_size(obj, cbor.len, &flen);
+    }
+    if (err == TGM_ERROR_OK) {
+        tgm_emit e;
+        tgm_buf w;
+        window(&e, &w, msg, at, tgm__align8(at + (size_t)flen) - at, hashing);
+        err = tgm__emit_object(&e, obj, &cbor, hash);
+        tgm__emit_free(&e);
+    }
+    tgm__buf_free(&cbor);
     return err;
 }
 
@@ -642,7 +689,7 @@ tgm_error tgm__msg_template_encode(tgm_msg_template *t, const uint8_t *const *da
         t->objs[i].payload = lens[i] ? data[i] : (const uint8_t *)"";
     }
     cached_cbor c = {&t->meta_cbor, t->desc_cbor, &t->index_cbor};
-    return write_message(NULL, NULL, t->objs, t->n, &t->o, t->budget, &c, out, NULL);
+    return write_message(NULL, NULL, t->objs, t->n, &t->o, t->budget, &c, NULL, out, NULL);
 }
 
 /* ---- template edits ---------------------------------------------------------------------- */

@@ -1,0 +1,267 @@
+/* Messages whose payloads the caller writes in place (fill.h).
+ *
+ * When every object is stored as its raw values, nothing about the layout
+ * depends on the values: the descriptors, the metadata (with the
+ * provenance drawn at begin), and so every frame's size and offset are
+ * known before the first value is written.  The message is then allocated
+ * once and the caller writes each payload at its place; committing an
+ * object writes the rest of its frame and hashes the payload (checking it
+ * for NaN / Inf in the same pass, chunk by chunk) while it is still in
+ * cache; finish writes the header frames and the postamble around them.
+ * The bytes are those of tgm__msg_encode for the same data, because the
+ * layout and the frames come from the same writer (encode.c).
+ *
+ * The one thing the layout cannot know in advance is a NaN / Inf that the
+ * options allow (it is replaced and recorded as a mask after the payload,
+ * which changes the frame): such a message is encoded the general way at
+ * finish, from the slots.  Other pipelines (encodings, filters, codecs)
+ * make payloads whose size depends on the values: their slots are input
+ * buffers and finish encodes the general way from them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/checked.h"
+#include "common/error.h"
+#include "common/limits.h"
+#include "common/thread.h"
+#include "message/fill.h"
+
+enum { ST_NEW, ST_SLOT, ST_DONE, ST_MASKS, ST_FAILED };
+
+struct tgm_msg_fill {
+    tgm_arena arena; /* the caller's metadata and descriptors, the final ones */
+    tgm_global_meta meta;
+    tgm_global_meta full; /* direct: with the library's sections (provenance drawn) */
+    tgm_descriptor *descs;
+    size_t n;
+    tgm_msg_encode_opts o;
+    uint32_t budget;
+    bool direct; /* every payload at its place in `msg` */
+    bool finished;
+    tgm_buf msg;           /* direct: the message, laid out */
+    size_t total;          /* direct: its length */
+    tgm_encoded_obj *objs; /* direct: final descriptors, payload = slot */
+    size_t *frame_at;      /* direct */
+    size_t *lens;          /* raw sizes */
+    uint8_t **stage;       /* not direct: input buffers */
+    uint64_t *hash;        /* direct: frame hashes, set by commit */
+    unsigned char *state;  /* ST_* per object */
+};
+
+static bool stored_raw(const tgm_descriptor *d, const tgm_msg_encode_opts *o) {
+    return strcmp(d->encoding, "none") == 0 && strcmp(d->filter, "none") == 0 &&
+           strcmp(d->compression, "none") == 0 && !d->has_masks && !o->object.pre_encoded &&
+           !o->object.stored;
+}
+
+void tgm__msg_fill_free(tgm_msg_fill *f) {
+    if (f == NULL) {
+        return;
+    }
+    for (size_t i = 0; f->objs != NULL && i < f->n; i++) {
+        tgm__encoded_obj_free(&f->objs[i]);
+    }
+    for (size_t i = 0; f->stage != NULL && i < f->n; i++) {
+        tgm__free(f->stage[i]);
+    }
+    tgm__free(f->objs);
+    tgm__free(f->frame_at);
+    tgm__free(f->lens);
+    tgm__free(f->stage);
+    tgm__free(f->hash);
+    tgm__free(f->state);
+    tgm__buf_free(&f->msg);
+    tgm__arena_free(&f->arena);
+    tgm__free(f);
+}
+
+size_t tgm__msg_fill_count(const tgm_msg_fill *f) { return f->n; }
+
+/* Direct mode: every object's final descriptor (the pipeline, which for a
+ * stored-raw payload reads no value: it is only pointed at), the library
+ * sections, the layout, and the message buffer. */
+static tgm_error lay_out(tgm_msg_fill *f) {
+    static const uint8_t nothing[1];
+    size_t n = f->n;
+    tgm_encode_opts eo = f->o.object;
+    eo.hashing = f->o.hashing;
+    eo.threads = 1;
+    eo.allow_nan = false; /* no scan now: the check runs at commit */
+    eo.allow_inf = false;
+    for (size_t i = 0; i < n; i++) {
+        TGM_TRY(
+            tgm__pipeline_encode(&f->arena, &f->descs[i], nothing, f->lens[i], &eo, &f->objs[i]));
+        TGM_RETURN_IF(f->objs[i].owned.data != NULL || f->objs[i].masks.len != 0 ||
+                          f->objs[i].payload_len != f->lens[i],
+                      TGM_ERROR_ENCODING, "internal: object %zu is not stored as given", i);
+    }
+    TGM_TRY(tgm__msg_sections(&f->arena, &f->meta, f->objs, n, &f->full));
+    tgm_msg_layout lo = {f->frame_at, 0, 0};
+    TGM_TRY(tgm__msg_write(&f->arena, &f->full, f->objs, n, &f->o, f->budget, NULL, &f->msg, &lo));
+    TGM_TRY(tgm__buf_reserve(&f->msg, lo.total));
+    f->total = lo.total;
+    for (size_t i = 0; i < n; i++) {
+        f->objs[i].payload = f->msg.data + f->frame_at[i] + TGM_FRAME_HEADER_SIZE;
+    }
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__msg_fill_begin(tgm_arena *arena, const tgm_global_meta *meta, tgm_descriptor *descs,
+                              size_t n, const tgm_msg_encode_opts *o, tgm_msg_fill **out) {
+    TGM_RETURN_IF(o->object.pre_encoded || o->object.stored, TGM_ERROR_INVALID_ARG,
+                  "in-place encoding takes raw values (TGM_INPUT_RAW): the size of a "
+                  "pre-encoded payload is not known in advance");
+    tgm_msg_fill *f = tgm__calloc(1, sizeof *f);
+    if (f == NULL) {
+        return tgm__oom(sizeof *f, "in-place encoder");
+    }
+    f->arena = *arena;
+    *arena = (tgm_arena)TGM_ARENA_INIT;
+    f->meta = *meta;
+    f->descs = descs;
+    f->n = n;
+    f->o = *o;
+    f->budget = tgm__resolve_threads(o->threads);
+    f->direct = true;
+    tgm_error err = TGM_ERROR_OK;
+    size_t k = n ? n : 1;
+    f->lens = tgm__calloc(k, sizeof *f->lens);
+    f->state = tgm__calloc(k, sizeof *f->state);
+    TGM_FAIL_IF(f->lens == NULL || f->state == NULL, TGM_ERROR_ENCODING,
+                "out of memory for %zu objects", n);
+    for (size_t i = 0; i < n; i++) {
+        TGM_CHECK(tgm__desc_check_shape(&descs[i]));
+        TGM_CHECK(tgm__pipeline_decoded_size(&descs[i], &f->lens[i]));
+        /* Memory is taken on the metadata's word alone: the decoder's cap
+         * (TENSOGRAM_MAX_OBJECT_BYTES) applies. */
+        char what[48];
+        snprintf(what, sizeof what, "object %zu", i);
+        TGM_CHECK(tgm__limit_check_object_bytes(f->lens[i], what));
+        f->direct = f->direct && stored_raw(&descs[i], o);
+    }
+    if (f->direct) {
+        f->objs = tgm__calloc(k, sizeof *f->objs);
+        f->frame_at = tgm__calloc(k, sizeof *f->frame_at);
+        f->hash = tgm__calloc(k, sizeof *f->hash);
+        TGM_FAIL_IF(f->objs == NULL || f->frame_at == NULL || f->hash == NULL, TGM_ERROR_ENCODING,
+                    "out of memory for %zu objects", n);
+        TGM_CHECK(lay_out(f));
+    } else {
+        f->stage = tgm__calloc(k, sizeof *f->stage);
+        TGM_FAIL_IF(f->stage == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
+    }
+    *out = f;
+    return TGM_ERROR_OK;
+cleanup:
+    tgm__msg_fill_free(f);
+    return err;
+}
+
+static tgm_error check_object(const tgm_msg_fill *f, size_t i, const char *what) {
+    TGM_RETURN_IF(f->finished, TGM_ERROR_INVALID_ARG, "%s: the message is already finished", what);
+    TGM_RETURN_IF(i >= f->n, TGM_ERROR_INVALID_ARG,
+                  "%s: object index %zu out of range (the message has %zu objects)", what, i, f->n);
+    TGM_RETURN_IF(f->state[i] == ST_FAILED, TGM_ERROR_INVALID_ARG,
+                  "%s: object %zu failed its commit", what, i);
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__msg_fill_slot(tgm_msg_fill *f, size_t i, uint8_t **data, size_t *len) {
+    TGM_TRY(check_object(f, i, "slot"));
+    TGM_RETURN_IF(f->state[i] >= ST_DONE, TGM_ERROR_INVALID_ARG,
+                  "slot: object %zu is already committed", i);
+    if (f->direct) {
+        *data = (uint8_t *)(uintptr_t)f->objs[i].payload;
+    } else {
+        if (f->stage[i] == NULL) {
+            f->stage[i] = tgm__malloc(f->lens[i] ? f->lens[i] : 1);
+            if (f->stage[i] == NULL) {
+                return tgm__oom(f->lens[i], "object input");
+            }
+        }
+        *data = f->stage[i];
+    }
+    *len = f->lens[i];
+    f->state[i] = ST_SLOT;
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__msg_fill_commit(tgm_msg_fill *f, size_t i, unsigned flags) {
+    TGM_TRY(check_object(f, i, "commit"));
+    TGM_RETURN_IF(flags > TGM_FILL_NONFINITE, TGM_ERROR_INVALID_ARG,
+                  "commit: unknown flags %u (expected check, finite or non-finite)", flags);
+    TGM_RETURN_IF(f->state[i] == ST_NEW, TGM_ERROR_INVALID_ARG,
+                  "commit: object %zu was never filled (no slot taken)", i);
+    TGM_RETURN_IF(f->state[i] != ST_SLOT, TGM_ERROR_INVALID_ARG,
+                  "commit: object %zu is already committed", i);
+    if (!f->direct) {
+        f->state[i] = ST_DONE; /* the pipeline reads (and checks) it at finish */
+        return TGM_ERROR_OK;
+    }
+    /* The pipeline asked for the check (lay_out refused NaN / Inf) exactly
+     * for float dtypes. */
+    bool is_float = f->objs[i].check_finite_on_copy;
+    bool allowed = f->o.object.allow_nan || f->o.object.allow_inf;
+    if (flags == TGM_FILL_NONFINITE && is_float) {
+        /* Masks to make (or, when the options refuse them, the error to
+         * report): the general way at finish. */
+        f->state[i] = ST_MASKS;
+        return TGM_ERROR_OK;
+    }
+    tgm_encoded_obj o = f->objs[i];
+    o.check_finite_on_copy = is_float && flags != TGM_FILL_FINITE;
+    tgm_error err =
+        tgm__msg_write_frame(f->msg.data, f->frame_at[i], &o, f->o.hashing, &f->hash[i]);
+    if (err == TGM_ERROR_ENCODING && o.check_finite_on_copy && allowed) {
+        /* The check met a NaN / Inf the options allow: masks, at finish. */
+        tgm__clear_error();
+        f->state[i] = ST_MASKS;
+        return TGM_ERROR_OK;
+    }
+    f->state[i] = err == TGM_ERROR_OK ? ST_DONE : ST_FAILED;
+    return err;
+}
+
+/* The general encode, from the slots. */
+static tgm_error encode_general(tgm_msg_fill *f, tgm_buf *out) {
+    const uint8_t **data = tgm__calloc(f->n ? f->n : 1, sizeof *data);
+    if (data == NULL) {
+        return tgm__oom(f->n * sizeof *data, "object pointers");
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        data[i] = f->direct ? f->objs[i].payload : f->stage[i];
+    }
+    tgm_arena a = TGM_ARENA_INIT;
+    tgm_error err = tgm__msg_encode(&a, &f->meta, f->descs, data, f->lens, f->n, &f->o, out);
+    tgm__arena_free(&a);
+    tgm__free(data);
+    return err;
+}
+
+tgm_error tgm__msg_fill_finish(tgm_msg_fill *f, tgm_buf *out) {
+    TGM_RETURN_IF(f->finished, TGM_ERROR_INVALID_ARG, "finish: the message is already finished");
+    bool general = !f->direct;
+    for (size_t i = 0; i < f->n; i++) {
+        TGM_RETURN_IF(f->state[i] == ST_FAILED, TGM_ERROR_INVALID_ARG,
+                      "finish: object %zu failed its commit", i);
+        TGM_RETURN_IF(f->state[i] < ST_DONE, TGM_ERROR_INVALID_ARG, "finish: object %zu was not %s",
+                      i, f->state[i] == ST_NEW ? "filled (no slot taken)" : "committed");
+        general = general || f->state[i] == ST_MASKS;
+    }
+    f->finished = true;
+    if (general) {
+        return encode_general(f, out);
+    }
+    /* The header frames, the hash frames and the postamble around the
+     * object frames already written. */
+    TGM_TRY(tgm__msg_write(&f->arena, &f->full, f->objs, f->n, &f->o, f->budget, f->hash, &f->msg,
+                           NULL));
+    TGM_RETURN_IF(f->msg.len != f->total, TGM_ERROR_ENCODING,
+                  "internal: the message is %zu bytes, laid out as %zu", f->msg.len, f->total);
+    tgm__buf_free(out);
+    *out = f->msg;
+    f->msg = (tgm_buf)TGM_BUF_INIT;
+    return TGM_ERROR_OK;
+}

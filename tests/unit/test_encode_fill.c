@@ -1,0 +1,451 @@
+/* tgm_encode_fill_*: payloads written in place.  With a fixed provenance
+ * (TENSOGRAM_PROVENANCE) every message must be byte for byte the one
+ * tgm_encode_ex makes from the same metadata, values and options: objects
+ * of several dtypes and counts, hashes off / on / in both aggregate
+ * frames, payloads larger than the emitter's chunk, NaN masks (found by
+ * the check or declared), other pipelines (input slots), commits on two
+ * threads.  Misuse and hostile sizes fail with TGM_ERROR_INVALID_ARG (or
+ * the encode error) and leave nothing behind (ASan). */
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensogram/tensogram.h"
+#include "tt.h"
+
+#define PROV                                                                                       \
+    "{\"encoder\":{\"name\":\"tensogram\",\"version\":\"0.0.0\"},\"time\":\"2026-01-01T00:00:"     \
+    "00Z\",\"uuid\":\"00000000-0000-4000-8000-000000000000\"}"
+
+typedef struct {
+    const char *dtype;
+    size_t width;
+} dt;
+
+static const dt DTYPES[] = {{"float32", 4}, {"float64", 8}, {"int16", 2},
+                            {"uint8", 1},   {"float16", 2}, {"int64", 8}};
+
+/* Deterministic bytes for object i; float types get finite values. */
+static void fill_values(uint8_t *p, size_t len, const dt *t, size_t i) {
+    uint64_t s = 0x9e3779b97f4a7c15ull ^ (i * 0x100000001b3ull);
+    for (size_t k = 0; k < len;) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        if (strcmp(t->dtype, "float32") == 0) {
+            float v = (float)(s >> 40) * 0.001f - 3.0f;
+            memcpy(p + k, &v, 4);
+            k += 4;
+        } else if (strcmp(t->dtype, "float64") == 0) {
+            double v = (double)(s >> 11) * 1e-9 - 7.0;
+            memcpy(p + k, &v, 8);
+            k += 8;
+        } else if (strcmp(t->dtype, "float16") == 0) {
+            uint16_t h = (uint16_t)(0x3c00 + (s >> 58)); /* 1.0 .. 1.06: finite */
+            memcpy(p + k, &h, 2);
+            k += 2;
+        } else {
+            p[k++] = (uint8_t)(s >> 32);
+        }
+    }
+}
+
+/* Metadata with n objects of n_elems[i] elements, dtype types[i], the
+ * given pipeline text (may be empty) on each. */
+static void meta_text(char *out, size_t cap, size_t n, const dt *const *types, const size_t *elems,
+                      const char *pipe) {
+    size_t at = (size_t)snprintf(out, cap, "{\"base\":[");
+    for (size_t i = 0; i < n; i++) {
+        at += (size_t)snprintf(out + at, cap - at, "%s{\"name\":\"v%zu\",\"i\":%zu}", i ? "," : "",
+                               i, i * 7);
+    }
+    at += (size_t)snprintf(out + at, cap - at,
+                           "],\"_extra_\":{\"source\":\"test\"},"
+                           "\"descriptors\":[");
+    for (size_t i = 0; i < n; i++) {
+        at += (size_t)snprintf(out + at, cap - at,
+                               "%s{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%zu],\"strides\":[1],"
+                               "\"dtype\":\"%s\",\"byte_order\":\"little\",%s}",
+                               i ? "," : "", elems[i], types[i]->dtype,
+                               pipe[0] ? pipe
+                                       : "\"encoding\":\"none\",\"filter\":\"none\","
+                                         "\"compression\":\"none\"");
+    }
+    snprintf(out + at, cap - at, "]}");
+}
+
+static bool same(tgm_bytes_t a, tgm_bytes_t b) {
+    return a.len == b.len && a.len > 0 && memcmp(a.data, b.data, a.len) == 0;
+}
+
+/* Where the last fill_encode's slots were, and whether every one of them
+ * lay inside the message it returned (values written in place). */
+static void *slots[16];
+static bool slots_in_message(tgm_bytes_t m, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t p = (uintptr_t)slots[i], b = (uintptr_t)m.data;
+        if (p < b || p >= b + m.len) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Fill through the API (values from `src`), committing with `flags`;
+ * returns finish's error (and *out). */
+static tgm_error fill_encode(const char *meta, const tgm_encode_options *o, size_t n,
+                             uint8_t *const *src, const size_t *lens, uint32_t flags,
+                             tgm_bytes_t *out) {
+    tgm_encode_fill_t *f = NULL;
+    tgm_error e = tgm_encode_fill_begin(meta, o, &f);
+    if (e != TGM_ERROR_OK) {
+        return e;
+    }
+    if (tgm_encode_fill_num_objects(f) != n) {
+        tgm_encode_fill_free(f);
+        return TGM_ERROR_OBJECT; /* not the test's expectation: fails it */
+    }
+    for (size_t i = 0; i < n && e == TGM_ERROR_OK; i++) {
+        void *p = NULL;
+        size_t len = 0;
+        e = tgm_encode_fill_slot(f, i, &p, &len);
+        if (e == TGM_ERROR_OK && len != lens[i]) {
+            e = TGM_ERROR_OBJECT;
+        }
+        if (e == TGM_ERROR_OK) {
+            memcpy(p, src[i], len);
+            slots[i % 16] = p;
+            e = tgm_encode_fill_commit(f, i, flags);
+        }
+    }
+    if (e == TGM_ERROR_OK) {
+        e = tgm_encode_fill_finish(f, out);
+    }
+    tgm_encode_fill_free(f);
+    return e;
+}
+
+/* The matrix: counts x dtypes x hash options x commit flags; every
+ * message equal to tgm_encode_ex's and decoding to the values. */
+static void test_identical(void) {
+    static const size_t counts[] = {0, 1, 3, 10};
+    static const char *const aggregates[] = {"header", "both", "none"};
+    char meta[16384];
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        size_t n = counts[c];
+        const dt *types[10];
+        size_t elems[10], lens[10];
+        uint8_t *src[10];
+        for (size_t i = 0; i < n; i++) {
+            types[i] = &DTYPES[(i + c) % (sizeof DTYPES / sizeof DTYPES[0])];
+            /* 100 KiB-ish objects span several of the emitter's chunks. */
+            elems[i] = i == 1 ? 40000 + 3 : 17 + i * 13;
+            lens[i] = elems[i] * types[i]->width;
+            src[i] = malloc(lens[i]);
+            fill_values(src[i], lens[i], types[i], i);
+        }
+        meta_text(meta, sizeof meta, n, types, elems, "");
+        for (int h = 0; h < 4; h++) {
+            for (uint32_t flags = 0; flags < 2; flags++) {
+                tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
+                o.hash_algo = h == 0 ? NULL : "xxh3";
+                o.aggregate_hash = h == 0 ? NULL : aggregates[h - 1];
+                tgm_bytes_t a = {NULL, 0}, b = {NULL, 0};
+                TT_CHECK_ERR(fill_encode(meta, &o, n, src, lens, flags, &a), TGM_ERROR_OK);
+                TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, n, &o, &b),
+                             TGM_ERROR_OK);
+                TT_CHECK(same(a, b));
+                TT_CHECK(slots_in_message(a, n));
+                tgm_message_t *m = NULL;
+                TT_CHECK_ERR(tgm_decode(a.data, a.len, 0, 1, h != 0, &m), TGM_ERROR_OK);
+                for (size_t i = 0; m != NULL && i < n; i++) {
+                    size_t len = 0;
+                    const uint8_t *d = tgm_object_data(m, i, &len);
+                    TT_CHECK(len == lens[i] && memcmp(d, src[i], len) == 0);
+                }
+                tgm_message_free(m);
+                tgm_bytes_free(a);
+                tgm_bytes_free(b);
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            free(src[i]);
+        }
+    }
+}
+
+static const dt *F64 = &DTYPES[1];
+
+/* NaN in one of three float64 objects: refused by default (commit fails
+ * with tgm_encode_ex's error, so does finish); with allow_nan, found by the
+ * check or declared by the caller, the message is tgm_encode_ex's (a mask). */
+static void test_nonfinite(void) {
+    const dt *types[3] = {F64, F64, F64};
+    size_t elems[3] = {100, 5000, 7}, lens[3];
+    uint8_t *src[3];
+    for (size_t i = 0; i < 3; i++) {
+        lens[i] = elems[i] * 8;
+        src[i] = malloc(lens[i]);
+        fill_values(src[i], lens[i], F64, i);
+    }
+    double nan = NAN, inf = INFINITY;
+    memcpy(src[1] + 8 * 4321, &nan, 8);
+    char meta[4096];
+    meta_text(meta, sizeof meta, 3, types, elems, "");
+    tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
+    o.hash_algo = "xxh3";
+
+    /* Refused: the same error as tgm_encode_ex. */
+    tgm_bytes_t b = {NULL, 0};
+    TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 3, &o, &b),
+                 TGM_ERROR_ENCODING);
+    char expected[1024];
+    snprintf(expected, sizeof expected, "%s", tgm_last_error() ? tgm_last_error() : "");
+    tgm_encode_fill_t *f = NULL;
+    TT_ASSERT(tgm_encode_fill_begin(meta, &o, &f) == TGM_ERROR_OK);
+    for (size_t i = 0; i < 3; i++) {
+        void *p;
+        size_t len;
+        TT_CHECK_ERR(tgm_encode_fill_slot(f, i, &p, &len), TGM_ERROR_OK);
+        memcpy(p, src[i], len);
+        tgm_error e = tgm_encode_fill_commit(f, i, TGM_ENCODE_FILL_CHECK);
+        TT_CHECK_EQ_INT(e, i == 1 ? TGM_ERROR_ENCODING : TGM_ERROR_OK);
+        if (i == 1) {
+            TT_CHECK_EQ_STR(tgm_last_error(), expected);
+        }
+    }
+    tgm_bytes_t a = {NULL, 0};
+    TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_INVALID_ARG);
+    tgm_encode_fill_free(f);
+    /* Declared non-finite while refused: finish reports tgm_encode_ex's error. */
+    TT_CHECK_ERR(fill_encode(meta, &o, 3, src, lens, TGM_ENCODE_FILL_NONFINITE, &a),
+                 TGM_ERROR_ENCODING);
+    TT_CHECK_EQ_STR(tgm_last_error(), expected);
+
+    /* Allowed: masks, found or declared. */
+    TgmEncodeMaskOptions mo;
+    memset(&mo, 0, sizeof mo);
+    mo.allow_nan = true;
+    mo.small_mask_threshold_bytes = -1;
+    o.mask_options = &mo;
+    TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 3, &o, &b), TGM_ERROR_OK);
+    for (uint32_t flags = 0; flags <= TGM_ENCODE_FILL_NONFINITE; flags += 2) {
+        TT_CHECK_ERR(fill_encode(meta, &o, 3, src, lens, flags, &a), TGM_ERROR_OK);
+        TT_CHECK(same(a, b));
+        tgm_bytes_free(a);
+    }
+    tgm_bytes_free(b);
+    /* An Inf with only NaN allowed: the encode error, at finish. */
+    memcpy(src[2] + 8 * 3, &inf, 8);
+    TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 3, &o, &b),
+                 TGM_ERROR_ENCODING);
+    snprintf(expected, sizeof expected, "%s", tgm_last_error() ? tgm_last_error() : "");
+    TT_CHECK_ERR(fill_encode(meta, &o, 3, src, lens, TGM_ENCODE_FILL_CHECK, &a),
+                 TGM_ERROR_ENCODING);
+    TT_CHECK_EQ_STR(tgm_last_error(), expected);
+    /* Allowed but absent: stays in place, still tgm_encode_ex's bytes. */
+    fill_values(src[1], lens[1], F64, 1);
+    fill_values(src[2], lens[2], F64, 2);
+    TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 3, &o, &b), TGM_ERROR_OK);
+    TT_CHECK_ERR(fill_encode(meta, &o, 3, src, lens, TGM_ENCODE_FILL_CHECK, &a), TGM_ERROR_OK);
+    TT_CHECK(same(a, b));
+    TT_CHECK(slots_in_message(a, 3));
+    tgm_bytes_free(a);
+    tgm_bytes_free(b);
+    for (size_t i = 0; i < 3; i++) {
+        free(src[i]);
+    }
+}
+
+/* Other pipelines: the slots are input buffers; the same bytes. */
+static void test_pipelines(void) {
+    static const char *const pipes[] = {
+        "\"encoding\":\"simple_packing\",\"sp_bits_per_value\":16,\"filter\":\"none\","
+        "\"compression\":\"none\"",
+        "\"encoding\":\"none\",\"filter\":\"shuffle\",\"shuffle_element_size\":8,"
+        "\"compression\":\"zstd\",\"zstd_level\":3",
+        "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"lz4\""};
+    const dt *types[2] = {F64, F64};
+    size_t elems[2] = {3000, 70000}, lens[2];
+    uint8_t *src[2];
+    for (size_t i = 0; i < 2; i++) {
+        lens[i] = elems[i] * 8;
+        src[i] = malloc(lens[i]);
+        fill_values(src[i], lens[i], F64, i + 5);
+    }
+    for (size_t k = 0; k < sizeof pipes / sizeof pipes[0]; k++) {
+        char meta[4096];
+        meta_text(meta, sizeof meta, 2, types, elems, pipes[k]);
+        tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
+        o.hash_algo = "xxh3";
+        tgm_bytes_t a = {NULL, 0}, b = {NULL, 0};
+        TT_CHECK_ERR(fill_encode(meta, &o, 2, src, lens, TGM_ENCODE_FILL_CHECK, &a), TGM_ERROR_OK);
+        TT_CHECK(!slots_in_message(a, 2)); /* input buffers */
+        TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 2, &o, &b),
+                     TGM_ERROR_OK);
+        TT_CHECK(same(a, b));
+        tgm_bytes_free(a);
+        tgm_bytes_free(b);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        free(src[i]);
+    }
+}
+
+/* Misuse: every rule of the header, each TGM_ERROR_INVALID_ARG. */
+static void test_misuse(void) {
+    const dt *types[2] = {F64, F64};
+    size_t elems[2] = {4, 4};
+    char meta[4096];
+    meta_text(meta, sizeof meta, 2, types, elems, "");
+    tgm_encode_fill_t *f = NULL;
+    void *p = NULL;
+    size_t len = 0;
+    tgm_bytes_t out = {NULL, 0};
+    TT_CHECK_ERR(tgm_encode_fill_begin(NULL, NULL, &f), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_begin(meta, NULL, NULL), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_begin("{", NULL, &f), TGM_ERROR_METADATA);
+    tgm_encode_options pre = TGM_ENCODE_OPTIONS_INIT;
+    pre.input = TGM_INPUT_PRE_ENCODED;
+    TT_CHECK_ERR(tgm_encode_fill_begin(meta, &pre, &f), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_slot(NULL, 0, &p, &len), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_commit(NULL, 0, 0), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_finish(NULL, &out), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_EQ_INT(tgm_encode_fill_num_objects(NULL), 0);
+    tgm_encode_fill_free(NULL);
+
+    TT_ASSERT(tgm_encode_fill_begin(meta, NULL, &f) == TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_encode_fill_slot(f, 2, &p, &len), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_slot(f, 0, NULL, &len), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_commit(f, 0, 0), TGM_ERROR_INVALID_ARG); /* no slot yet */
+    TT_CHECK_ERR(tgm_encode_fill_finish(f, &out), TGM_ERROR_INVALID_ARG); /* nothing filled */
+    TT_CHECK_ERR(tgm_encode_fill_slot(f, 0, &p, &len), TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(len, 32);
+    memset(p, 0, len);
+    TT_CHECK_ERR(tgm_encode_fill_commit(f, 0, 7), TGM_ERROR_INVALID_ARG); /* unknown flags */
+    TT_CHECK_ERR(tgm_encode_fill_commit(f, 0, 0), TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_encode_fill_commit(f, 0, 0), TGM_ERROR_INVALID_ARG);      /* twice */
+    TT_CHECK_ERR(tgm_encode_fill_slot(f, 0, &p, &len), TGM_ERROR_INVALID_ARG); /* after commit */
+    TT_CHECK_ERR(tgm_encode_fill_slot(f, 1, &p, &len), TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_encode_fill_finish(f, &out), TGM_ERROR_INVALID_ARG); /* 1 not committed */
+    memset(p, 0, len);
+    TT_CHECK_ERR(tgm_encode_fill_commit(f, 1, TGM_ENCODE_FILL_FINITE), TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_encode_fill_finish(f, &out), TGM_ERROR_OK);
+    TT_CHECK(out.len > 0);
+    tgm_bytes_t again = {NULL, 0};
+    TT_CHECK_ERR(tgm_encode_fill_finish(f, &again), TGM_ERROR_INVALID_ARG); /* twice */
+    TT_CHECK(again.data == NULL);
+    TT_CHECK_ERR(tgm_encode_fill_slot(f, 1, &p, &len), TGM_ERROR_INVALID_ARG);
+    tgm_bytes_free(out);
+    tgm_encode_fill_free(f);
+
+    /* Freed half-way: nothing leaks (ASan). */
+    TT_ASSERT(tgm_encode_fill_begin(meta, NULL, &f) == TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_encode_fill_slot(f, 1, &p, &len), TGM_ERROR_OK);
+    tgm_encode_fill_free(f);
+    meta_text(meta, sizeof meta, 2, types, elems,
+              "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\"");
+    TT_ASSERT(tgm_encode_fill_begin(meta, NULL, &f) == TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_encode_fill_slot(f, 1, &p, &len), TGM_ERROR_OK);
+    TT_CHECK_EQ_INT(len, 32);
+    tgm_encode_fill_free(f);
+}
+
+/* Hostile sizes: shapes whose byte counts overflow, or exceed the object
+ * cap (TENSOGRAM_MAX_OBJECT_BYTES, set by main: memory is taken on the
+ * metadata's word), fail at begin, with no slot handed out. */
+static void test_hostile_sizes(void) {
+    static const char *const shapes[] = {"[4611686018427387904]", "[4294967296,4294967296]",
+                                         "[1125899906842624]", "[18446744073709551615]"};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        char meta[1024];
+        snprintf(meta, sizeof meta,
+                 "{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":%d,\"shape\":%s,\"strides\":"
+                 "%s,\"dtype\":\"float64\",\"byte_order\":\"little\",\"encoding\":\"none\","
+                 "\"filter\":\"none\",\"compression\":\"none\"}]}",
+                 k == 1 ? 2 : 1, shapes[k], k == 1 ? "[4294967296,1]" : "[1]");
+        tgm_encode_fill_t *f = NULL;
+        tgm_error e = tgm_encode_fill_begin(meta, NULL, &f);
+        TT_CHECK(e != TGM_ERROR_OK);
+        if (k == 2) {
+            TT_CHECK_EQ_INT(e, TGM_ERROR_OBJECT); /* 8 PiB, over the cap */
+        }
+        TT_CHECK(f == NULL);
+        tgm_encode_fill_free(f);
+    }
+}
+
+/* slot and commit of different objects on two threads at once. */
+typedef struct {
+    tgm_encode_fill_t *f;
+    size_t first, n;
+    uint8_t *const *src;
+    int ok;
+} worker;
+
+static void *work(void *arg) {
+    worker *w = arg;
+    w->ok = 1;
+    for (size_t i = w->first; i < w->n; i += 2) {
+        void *p;
+        size_t len;
+        w->ok &= tgm_encode_fill_slot(w->f, i, &p, &len) == TGM_ERROR_OK;
+        if (w->ok) {
+            memcpy(p, w->src[i], len);
+            w->ok &= tgm_encode_fill_commit(w->f, i, TGM_ENCODE_FILL_CHECK) == TGM_ERROR_OK;
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    enum { N = 8 };
+    const dt *types[N];
+    size_t elems[N], lens[N];
+    uint8_t *src[N];
+    for (size_t i = 0; i < N; i++) {
+        types[i] = F64;
+        elems[i] = 20000 + i;
+        lens[i] = elems[i] * 8;
+        src[i] = malloc(lens[i]);
+        fill_values(src[i], lens[i], F64, i);
+    }
+    char meta[16384];
+    meta_text(meta, sizeof meta, N, types, elems, "");
+    tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
+    o.hash_algo = "xxh3";
+    tgm_encode_fill_t *f = NULL;
+    TT_ASSERT(tgm_encode_fill_begin(meta, &o, &f) == TGM_ERROR_OK);
+    worker w[2] = {{f, 0, N, src, 0}, {f, 1, N, src, 0}};
+    pthread_t th;
+    pthread_create(&th, NULL, work, &w[1]);
+    work(&w[0]);
+    pthread_join(th, NULL);
+    TT_CHECK(w[0].ok && w[1].ok);
+    tgm_bytes_t a = {NULL, 0}, b = {NULL, 0};
+    TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_OK);
+    tgm_encode_fill_free(f);
+    TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, N, &o, &b), TGM_ERROR_OK);
+    TT_CHECK(same(a, b));
+    tgm_bytes_free(a);
+    tgm_bytes_free(b);
+    for (size_t i = 0; i < N; i++) {
+        free(src[i]);
+    }
+}
+
+int main(void) {
+    setenv("TENSOGRAM_PROVENANCE", PROV, 1);
+    setenv("TENSOGRAM_MAX_OBJECT_BYTES", "1G", 1);
+    TT_RUN(test_identical);
+    TT_RUN(test_nonfinite);
+    TT_RUN(test_pipelines);
+    TT_RUN(test_misuse);
+    TT_RUN(test_hostile_sizes);
+    TT_RUN(test_threads);
+    return tt_finish("test_encode_fill");
+}
