@@ -570,22 +570,41 @@ tgm_error cv_out_finish(cv_out *o, tgm_error err, tgm_convert_result_t **dst) {
     return TGM_ERROR_OK;
 }
 
+/* The encode options of the converters: hashes and threads from the
+ * convert options, their mask options, NaN allowed when asked. */
+static void encode_options(const tgm_convert_options *o, bool allow_nan, TgmEncodeMaskOptions *mask,
+                           tgm_encode_options *eo) {
+    memset(mask, 0, sizeof *mask);
+    mask->small_mask_threshold_bytes = -1;
+    if (o->mask_options != NULL) {
+        *mask = *o->mask_options;
+    }
+    if (allow_nan) {
+        mask->allow_nan = true;
+    }
+    *eo = (tgm_encode_options)TGM_ENCODE_OPTIONS_INIT;
+    eo->hash_algo = o->hash_algo;
+    eo->threads = o->threads;
+    eo->mask_options = mask;
+}
+
 tgm_error cv_encode(const tgm_convert_options *o, const char *meta_json, const uint8_t *const *data,
                     const size_t *lens, size_t n, bool allow_nan, tgm_bytes_t *out) {
     TgmEncodeMaskOptions mask;
-    memset(&mask, 0, sizeof mask);
-    mask.small_mask_threshold_bytes = -1;
-    if (o->mask_options != NULL) {
-        mask = *o->mask_options;
-    }
-    if (allow_nan) {
-        mask.allow_nan = true;
-    }
-    tgm_encode_options eo = TGM_ENCODE_OPTIONS_INIT;
-    eo.hash_algo = o->hash_algo;
-    eo.threads = o->threads;
-    eo.mask_options = &mask;
+    tgm_encode_options eo;
+    encode_options(o, allow_nan, &mask, &eo);
     return tgm_encode_ex(meta_json, data, lens, n, &eo, out);
+}
+
+tgm_error cv_encode_fill_begin(const tgm_convert_options *o, const char *meta_json, bool allow_nan,
+                               tgm_encode_fill_t **out) {
+    if (meta_json == NULL) {
+        return cv_oom("metadata");
+    }
+    TgmEncodeMaskOptions mask;
+    tgm_encode_options eo;
+    encode_options(o, allow_nan, &mask, &eo);
+    return tgm_encode_fill_begin(meta_json, &eo, out);
 }
 
 /* ---- misc --------------------------------------------------------------------------- */

@@ -56,9 +56,16 @@ typedef struct {
     size_t esize;
     uint32_t ndim;
     uint64_t shape[NC_MAX_VAR_DIMS];
-    void *data; /* host order */
+    void *data; /* host order; NULL until read */
     size_t nbytes;
     cv_buf base;
+    /* Where the values are read from (describe, read_values). */
+    int ncid, varid;
+    nc_type xtype;
+    bool packed; /* unpacked to float64 here */
+    size_t count_n, raw_size;
+    size_t start[NC_MAX_VAR_DIMS], count[NC_MAX_VAR_DIMS];
+    uint32_t flags; /* TGM_ENCODE_FILL_* of the values read */
 } var_out;
 
 static void var_free(var_out *v) {
@@ -319,6 +326,31 @@ static void unpack(const packing *pk, double *v, size_t n) {
     }
 }
 
+/* Whether some value is NaN or infinite (an all-ones exponent carries
+ * into the sign bit when 1 is added to it: adds and ors, vectorised). */
+static bool any_nonfinite(const double *v, size_t n) {
+    uint64_t bad = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t bits;
+        memcpy(&bits, &v[k], sizeof bits);
+        bad |= (bits & 0x7ff0000000000000ull) + (1ull << 52);
+    }
+    return (bad >> 63) != 0;
+}
+
+/* unpack, block by block, each block then checked while in cache: whether
+ * the result holds a NaN / Inf (fill values, or extreme attributes). */
+static bool unpack_checked(const packing *pk, double *v, size_t n) {
+    enum { BLOCK = 2048 };
+    bool bad = false;
+    for (size_t i = 0; i < n; i += BLOCK) {
+        size_t m = n - i < BLOCK ? n - i : BLOCK;
+        unpack(pk, v + i, m);
+        bad |= any_nonfinite(v + i, m);
+    }
+    return bad;
+}
+
 /* Integer types whose values every double holds exactly: read in their own
  * type and widened here, block by block, each block unpacked while it is
  * in cache (one pass over memory instead of netCDF-C's conversion pass
@@ -336,8 +368,9 @@ static bool widen_here(nc_type t) {
         }                                                                                          \
     } while (0)
 
-static void widen_unpack(const void *raw, nc_type t, const packing *pk, double *out, size_t n) {
+static bool widen_unpack(const void *raw, nc_type t, const packing *pk, double *out, size_t n) {
     enum { BLOCK = 2048 };
+    bool bad = false;
     for (size_t i = 0; i < n; i += BLOCK) {
         size_t m = n - i < BLOCK ? n - i : BLOCK;
         double *d = out + i;
@@ -362,7 +395,9 @@ static void widen_unpack(const void *raw, nc_type t, const packing *pk, double *
             break;
         }
         unpack(pk, d, m);
+        bad |= any_nonfinite(d, m);
     }
+    return bad;
 }
 
 #undef WIDEN
@@ -405,11 +440,12 @@ static tgm_error truncated(const ctx *c, const char *var) {
                    c->name, var, c->classic_len);
 }
 
-/* Convert variable varid of group g.  record: -1 for the whole variable,
- * else the record to slice (only for variables on the record dimension).
- * *skipped is set for unsupported types. */
-static tgm_error extract(ctx *c, const group *g, int varid, long record, bool warn, var_out *v,
-                         bool *skipped) {
+/* Describe variable varid of group g (everything but its values: shape,
+ * type, where to read, the base entry).  record: -1 for the whole
+ * variable, else the record to slice (only for variables on the record
+ * dimension).  *skipped is set for unsupported types. */
+static tgm_error describe(ctx *c, const group *g, int varid, long record, bool warn, var_out *v,
+                          bool *skipped) {
     int ncid = g->ncid, ndims = 0, dimids[NC_MAX_VAR_DIMS];
     nc_type xtype;
     int st = nc_inq_var(ncid, varid, v->name, &xtype, &ndims, dimids, NULL);
@@ -420,7 +456,7 @@ static tgm_error extract(ctx *c, const group *g, int varid, long record, bool wa
     if (*skipped) {
         return TGM_ERROR_OK;
     }
-    size_t start[NC_MAX_VAR_DIMS], count[NC_MAX_VAR_DIMS];
+    size_t *start = v->start, *count = v->count;
     char dnames[NC_MAX_VAR_DIMS][NC_MAX_NAME + 1];
     int record_axis = -1;
     uint64_t n = 1;
@@ -467,61 +503,12 @@ static tgm_error extract(ctx *c, const group *g, int varid, long record, bool wa
         /* A classic file stores every value, uncompressed. */
         return truncated(c, v->name);
     }
-    v->data = malloc(v->nbytes ? v->nbytes : 1);
-    if (v->data == NULL) {
-        return cv_oom("NetCDF variable");
-    }
-    if (n > 0 && packed && c->pad == NULL && widen_here(xtype)) {
-        void *raw = malloc((size_t)n * raw_size);
-        if (raw == NULL) {
-            return cv_oom("NetCDF variable");
-        }
-        st = nc_get_vara(ncid, varid, start, count, raw);
-        if (st == NC_NOERR) {
-            packing pk;
-            packing_read(ncid, varid, &pk);
-            widen_unpack(raw, xtype, &pk, v->data, (size_t)n);
-            packing_free(&pk);
-        }
-        free(raw);
-        if (st == EPERM && c->classic_len != 0) {
-            return truncated(c, v->name);
-        }
-        if (st != NC_NOERR) {
-            return cv_nc_fail(st, "reading '%s' of '%s'", v->name, c->name);
-        }
-    } else if (n > 0) {
-        st = packed ? nc_get_vara_double(ncid, varid, start, count, v->data)
-                    : nc_get_vara(ncid, varid, start, count, v->data);
-        if (st == EPERM && c->classic_len != 0) {
-            /* netCDF-C's in-memory reader refuses to read past the end. */
-            return truncated(c, v->name);
-        }
-        if (st != NC_NOERR) {
-            return cv_nc_fail(st, "reading '%s' of '%s'", v->name, c->name);
-        }
-        if (c->pad != NULL) {
-            void *again = malloc(v->nbytes);
-            if (again == NULL) {
-                return cv_oom("NetCDF variable");
-            }
-            memset(c->pad, 0xFF, CLASSIC_PAD);
-            st = packed ? nc_get_vara_double(ncid, varid, start, count, again)
-                        : nc_get_vara(ncid, varid, start, count, again);
-            memset(c->pad, 0, CLASSIC_PAD);
-            bool same = st == NC_NOERR && memcmp(again, v->data, v->nbytes) == 0;
-            free(again);
-            if (!same) {
-                return truncated(c, v->name);
-            }
-        }
-        if (packed) {
-            packing pk;
-            packing_read(ncid, varid, &pk);
-            unpack(&pk, v->data, (size_t)n);
-            packing_free(&pk);
-        }
-    }
+    v->ncid = ncid;
+    v->varid = varid;
+    v->xtype = xtype;
+    v->packed = packed;
+    v->count_n = (size_t)n;
+    v->raw_size = raw_size;
 
     /* The base entry. */
     cv_buf *b = &v->base;
@@ -624,9 +611,163 @@ static tgm_error extract(ctx *c, const group *g, int varid, long record, bool wa
     return err;
 }
 
+/* Read the values of a described variable into dst (v->nbytes bytes, host
+ * order).  *flags: what is known of them for the encoder
+ * (TGM_ENCODE_FILL_*): unpacked values were checked here as they were
+ * made; values read as stored come from the file unchecked. */
+static tgm_error read_values(ctx *c, const var_out *v, void *dst, uint32_t *flags) {
+    int ncid = v->ncid, varid = v->varid, st = NC_NOERR;
+    size_t n = v->count_n;
+    const size_t *start = v->start, *count = v->count;
+    bool bad = false;
+    *flags = TGM_ENCODE_FILL_CHECK;
+    if (n > 0 && v->packed && c->pad == NULL && widen_here(v->xtype)) {
+        void *raw = malloc(n * v->raw_size);
+        if (raw == NULL) {
+            return cv_oom("NetCDF variable");
+        }
+        st = nc_get_vara(ncid, varid, start, count, raw);
+        if (st == NC_NOERR) {
+            packing pk;
+            packing_read(ncid, varid, &pk);
+            bad = widen_unpack(raw, v->xtype, &pk, dst, n);
+            packing_free(&pk);
+        }
+        free(raw);
+        if (st == EPERM && c->classic_len != 0) {
+            return truncated(c, v->name);
+        }
+        if (st != NC_NOERR) {
+            return cv_nc_fail(st, "reading '%s' of '%s'", v->name, c->name);
+        }
+        *flags = bad ? TGM_ENCODE_FILL_NONFINITE : TGM_ENCODE_FILL_FINITE;
+    } else if (n > 0) {
+        st = v->packed ? nc_get_vara_double(ncid, varid, start, count, dst)
+                       : nc_get_vara(ncid, varid, start, count, dst);
+        if (st == EPERM && c->classic_len != 0) {
+            /* netCDF-C's in-memory reader refuses to read past the end. */
+            return truncated(c, v->name);
+        }
+        if (st != NC_NOERR) {
+            return cv_nc_fail(st, "reading '%s' of '%s'", v->name, c->name);
+        }
+        if (c->pad != NULL) {
+            void *again = malloc(v->nbytes);
+            if (again == NULL) {
+                return cv_oom("NetCDF variable");
+            }
+            memset(c->pad, 0xFF, CLASSIC_PAD);
+            st = v->packed ? nc_get_vara_double(ncid, varid, start, count, again)
+                           : nc_get_vara(ncid, varid, start, count, again);
+            memset(c->pad, 0, CLASSIC_PAD);
+            bool same = st == NC_NOERR && memcmp(again, dst, v->nbytes) == 0;
+            free(again);
+            if (!same) {
+                return truncated(c, v->name);
+            }
+        }
+        if (v->packed) {
+            packing pk;
+            packing_read(ncid, varid, &pk);
+            bad = unpack_checked(&pk, dst, n);
+            packing_free(&pk);
+            *flags = bad ? TGM_ENCODE_FILL_NONFINITE : TGM_ENCODE_FILL_FINITE;
+        }
+    }
+    return TGM_ERROR_OK;
+}
+
+/* Describe and read: the variable with its values in v->data. */
+static tgm_error extract(ctx *c, const group *g, int varid, long record, bool warn, var_out *v,
+                         bool *skipped) {
+    tgm_error err = describe(c, g, varid, record, warn, v, skipped);
+    if (err != TGM_ERROR_OK || *skipped) {
+        return err;
+    }
+    v->data = malloc(v->nbytes ? v->nbytes : 1);
+    if (v->data == NULL) {
+        return cv_oom("NetCDF variable");
+    }
+    return read_values(c, v, v->data, &v->flags);
+}
+
 /* ---- encoding ---------------------------------------------------------------------------- */
 
+/* The metadata JSON of a message of these variables; `values`: the
+ * descriptors may look at the values (simple_packing's range). */
+static tgm_error vars_json(ctx *c, var_out *const *vars, size_t n, cv_buf *meta) {
+    cv_puts(meta, "{\"base\":[");
+    for (size_t i = 0; i < n; i++) {
+        cv_json_sep(meta);
+        cv_putn(meta, vars[i]->base.p, vars[i]->base.len);
+    }
+    cv_puts(meta, "],\"descriptors\":[");
+    for (size_t i = 0; i < n; i++) {
+        const var_out *v = vars[i];
+        bool f64 = strcmp(v->dtype, "float64") == 0;
+        cv_json_sep(meta);
+        tgm_error err =
+            cv_descriptor_json(meta, v->dtype, v->esize, v->ndim, v->shape, cv_host_big_endian(),
+                               &c->p, f64, f64 ? v->data : NULL, f64 ? v->nbytes / 8 : 0, v->name);
+        if (err != TGM_ERROR_OK) {
+            return err;
+        }
+    }
+    cv_puts(meta, "]}");
+    return cv_cstr(meta) == NULL ? cv_oom("NetCDF metadata") : TGM_ERROR_OK;
+}
+
+/* Whether the descriptors can be written before the values are read: all
+ * but simple_packing, whose range may come from the values. */
+static bool fill_in_place(const ctx *c) { return !c->p.simple_packing; }
+
+/* One message, the values read straight into it (tgm_encode_fill_*):
+ * variables already read (v->data) are copied in, the others read by
+ * netCDF-C at their place in the message. */
+static tgm_error encode_filled(ctx *c, var_out *const *vars, size_t n, cv_out *out) {
+    cv_buf meta = {0};
+    tgm_error err = vars_json(c, vars, n, &meta);
+    if (err != TGM_ERROR_OK) {
+        cv_buf_free(&meta);
+        return err;
+    }
+    /* NaN stands for fill values here: always allowed, stored as a mask. */
+    tgm_encode_fill_t *f = NULL;
+    err = cv_encode_fill_begin(c->o, cv_cstr(&meta), true, &f);
+    cv_buf_free(&meta);
+    for (size_t i = 0; i < n && err == TGM_ERROR_OK; i++) {
+        const var_out *v = vars[i];
+        void *slot = NULL;
+        size_t len = 0;
+        uint32_t flags = v->flags;
+        err = tgm_encode_fill_slot(f, i, &slot, &len);
+        if (err == TGM_ERROR_OK && len != v->nbytes) {
+            err = cv_fail(TGM_ERROR_ENCODING, "internal: '%s' has %zu bytes, its slot %zu", v->name,
+                          v->nbytes, len);
+        }
+        if (err == TGM_ERROR_OK) {
+            if (v->data != NULL) {
+                memcpy(slot, v->data, len);
+            } else {
+                err = read_values(c, v, slot, &flags);
+            }
+        }
+        if (err == TGM_ERROR_OK) {
+            err = tgm_encode_fill_commit(f, i, flags);
+        }
+    }
+    tgm_bytes_t m;
+    if (err == TGM_ERROR_OK && (err = tgm_encode_fill_finish(f, &m)) == TGM_ERROR_OK) {
+        err = cv_out_emit(out, m);
+    }
+    tgm_encode_fill_free(f);
+    return err;
+}
+
 static tgm_error encode_vars(ctx *c, var_out *const *vars, size_t n, cv_out *out) {
+    if (fill_in_place(c)) {
+        return encode_filled(c, vars, n, out);
+    }
     cv_buf meta = {0};
     const uint8_t **data = calloc(n ? n : 1, sizeof *data);
     size_t *lens = calloc(n ? n : 1, sizeof *lens);
@@ -635,34 +776,16 @@ static tgm_error encode_vars(ctx *c, var_out *const *vars, size_t n, cv_out *out
         err = cv_oom("NetCDF objects");
         goto cleanup;
     }
-    cv_puts(&meta, "{\"base\":[");
     for (size_t i = 0; i < n; i++) {
-        cv_json_sep(&meta);
-        cv_putn(&meta, vars[i]->base.p, vars[i]->base.len);
+        data[i] = vars[i]->data;
+        lens[i] = vars[i]->nbytes;
     }
-    cv_puts(&meta, "],\"descriptors\":[");
-    for (size_t i = 0; i < n; i++) {
-        const var_out *v = vars[i];
-        bool f64 = strcmp(v->dtype, "float64") == 0;
-        cv_json_sep(&meta);
-        err =
-            cv_descriptor_json(&meta, v->dtype, v->esize, v->ndim, v->shape, cv_host_big_endian(),
-                               &c->p, f64, f64 ? v->data : NULL, f64 ? v->nbytes / 8 : 0, v->name);
-        if (err != TGM_ERROR_OK) {
-            goto cleanup;
-        }
-        data[i] = v->data;
-        lens[i] = v->nbytes;
-    }
-    cv_puts(&meta, "]}");
-    const char *json = cv_cstr(&meta);
-    if (json == NULL) {
-        err = cv_oom("NetCDF metadata");
+    if ((err = vars_json(c, vars, n, &meta)) != TGM_ERROR_OK) {
         goto cleanup;
     }
     /* NaN stands for fill values here: always allowed, stored as a mask. */
     tgm_bytes_t m;
-    err = cv_encode(c->o, json, data, lens, n, true, &m);
+    err = cv_encode(c->o, cv_cstr(&meta), data, lens, n, true, &m);
     if (err == TGM_ERROR_OK) {
         err = cv_out_emit(out, m);
     }
@@ -891,7 +1014,9 @@ static tgm_error run(ctx *c, cv_out *out) {
     size_t n = 0;
     for (size_t i = 0; i < nrefs && err == TGM_ERROR_OK; i++) {
         bool skipped = false;
-        err = extract(c, refs[i].g, refs[i].varid, -1, true, &vars[n], &skipped);
+        /* In place: the values are read into the message by encode_vars. */
+        err = fill_in_place(c) ? describe(c, refs[i].g, refs[i].varid, -1, true, &vars[n], &skipped)
+                               : extract(c, refs[i].g, refs[i].varid, -1, true, &vars[n], &skipped);
         if (err != TGM_ERROR_OK || skipped) {
             var_free(&vars[n]);
             continue;
