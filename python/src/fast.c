@@ -200,18 +200,75 @@ static int put_items(jbuf *b, PyObject *const *items, Py_ssize_t n, int depth) {
     return jb_ch(b, ']');
 }
 
+/* Note value v of top-level key k of a base entry or of _extra_ (object:
+ * the entry's index or TGM_ENCODER_EXTRA), written at text[start..end),
+ * when an encoder can take it with tgm_encoder_set_* (an int in int64, a
+ * finite float, a str; a key without NUL). */
+static void note_patch(tgmpy_patches *pp, size_t object, PyObject *k, PyObject *v, size_t start,
+                       size_t end) {
+    if (pp->n == TGMPY_MAX_PATCHES) {
+        return;
+    }
+    tgmpy_patch *p = &pp->p[pp->n];
+    PyTypeObject *t = Py_TYPE(v);
+    if (t == &PyLong_Type) {
+        int overflow = 0;
+        p->i = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow != 0 || (p->i == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            return;
+        }
+        p->kind = TGMPY_PATCH_INT;
+    } else if (t == &PyFloat_Type) {
+        p->f = PyFloat_AS_DOUBLE(v);
+        if (!isfinite(p->f)) {
+            return;
+        }
+        p->kind = TGMPY_PATCH_FLOAT;
+    } else if (t == &PyUnicode_Type) {
+        Py_ssize_t n;
+        p->s = PyUnicode_AsUTF8AndSize(v, &n); /* kept by the str */
+        if (p->s == NULL) {
+            PyErr_Clear();
+            return;
+        }
+        p->slen = (size_t)n;
+        p->kind = TGMPY_PATCH_STR;
+    } else {
+        return;
+    }
+    Py_ssize_t klen;
+    p->key = PyUnicode_AsUTF8AndSize(k, &klen);
+    if (p->key == NULL || strlen(p->key) != (size_t)klen) {
+        PyErr_Clear();
+        return;
+    }
+    p->object = object;
+    p->start = start;
+    p->end = end;
+    pp->n++;
+}
+
 /* The members of an exact dict with exact str keys, without braces;
- * `first` says whether a comma is needed before the first one. */
-static int put_members(jbuf *b, PyObject *d, int depth, int *first) {
+ * `first` says whether a comma is needed before the first one.  With pp,
+ * the values are noted for patching as those of `object`. */
+static int put_members(jbuf *b, PyObject *d, int depth, int *first, tgmpy_patches *pp,
+                       size_t object) {
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(d, &pos, &k, &v)) {
         if (!PyUnicode_CheckExact(k)) {
             return -1;
         }
-        if ((!*first && jb_ch(b, ',') < 0) || put_unicode(b, k) < 0 || jb_ch(b, ':') < 0 ||
-            put_value(b, v, depth + 1) < 0) {
+        if ((!*first && jb_ch(b, ',') < 0) || put_unicode(b, k) < 0 || jb_ch(b, ':') < 0) {
             return -1;
+        }
+        size_t start = b->len;
+        if (put_value(b, v, depth + 1) < 0) {
+            return -1;
+        }
+        if (pp != NULL) {
+            note_patch(pp, object, k, v, start, b->len);
         }
         *first = 0;
     }
@@ -253,7 +310,7 @@ static int put_value(jbuf *b, PyObject *o, int depth) {
     }
     if (t == &PyDict_Type) {
         int first = 1;
-        if (jb_ch(b, '{') < 0 || put_members(b, o, depth, &first) < 0) {
+        if (jb_ch(b, '{') < 0 || put_members(b, o, depth, &first, NULL, 0) < 0) {
             return -1;
         }
         return jb_ch(b, '}');
@@ -486,8 +543,9 @@ static int put_descriptor(jbuf *b, PyObject *d, const char *hint, int *as_is) {
 /* ---- metadata ------------------------------------------------------------------------------ */
 
 /* The metadata document without its closing brace: what global_metadata
- * and metadata_json make of the caller's dict. */
-static int put_metadata(jbuf *b, PyObject *meta) {
+ * and metadata_json make of the caller's dict; the values of the base
+ * entries' and _extra_'s own keys noted in pp. */
+static int put_metadata(jbuf *b, PyObject *meta, tgmpy_patches *pp) {
     if (!PyDict_CheckExact(meta) || item(meta, k_reserved_) != NULL) {
         return -1;
     }
@@ -506,7 +564,19 @@ static int put_metadata(jbuf *b, PyObject *meta) {
                 return -1;
             }
         }
-        if (JB_LIT(b, "\"base\":") < 0 || put_value(b, base, 1) < 0 || jb_ch(b, ',') < 0) {
+        /* What put_value(b, base, 1) writes, with the entries' values noted. */
+        if (JB_LIT(b, "\"base\":[") < 0) {
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int first = 1;
+            if ((i > 0 && jb_ch(b, ',') < 0) || jb_ch(b, '{') < 0 ||
+                put_members(b, PyList_GET_ITEM(base, i), 2, &first, pp, (size_t)i) < 0 ||
+                jb_ch(b, '}') < 0) {
+                return -1;
+            }
+        }
+        if (JB_LIT(b, "],") < 0) {
             return -1;
         }
     }
@@ -521,7 +591,7 @@ static int put_metadata(jbuf *b, PyObject *meta) {
         return -1;
     }
     int first = 1;
-    if (extra != NULL && put_members(b, extra, 1, &first) < 0) {
+    if (extra != NULL && put_members(b, extra, 1, &first, pp, TGM_ENCODER_EXTRA) < 0) {
         return -1;
     }
     /* Other top-level keys join _extra_; an explicit _extra_ entry wins. */
@@ -546,10 +616,14 @@ static int put_metadata(jbuf *b, PyObject *meta) {
                 continue;
             }
         }
-        if ((!first && jb_ch(b, ',') < 0) || put_unicode(b, k) < 0 || jb_ch(b, ':') < 0 ||
-            put_value(b, v, 2) < 0) {
+        if ((!first && jb_ch(b, ',') < 0) || put_unicode(b, k) < 0 || jb_ch(b, ':') < 0) {
             return -1;
         }
+        size_t start = b->len;
+        if (put_value(b, v, 2) < 0) {
+            return -1;
+        }
+        note_patch(pp, TGM_ENCODER_EXTRA, k, v, start, b->len);
         first = 0;
     }
     return jb_ch(b, '}');
@@ -642,7 +716,9 @@ static PyObject *py_encode_fast(PyObject *self, PyObject *const *args, Py_ssize_
     jbuf b;
     jb_init(&b);
     uint8_t *scratch_free = NULL;
-    if (put_metadata(&b, meta) < 0 || JB_LIT(&b, ",\"descriptors\":[") < 0) {
+    tgmpy_patches patches;
+    patches.n = 0;
+    if (put_metadata(&b, meta, &patches) < 0 || JB_LIT(&b, ",\"descriptors\":[") < 0) {
         goto fallback;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -682,7 +758,8 @@ static PyObject *py_encode_fast(PyObject *self, PyObject *const *args, Py_ssize_
     opts.input = TGM_INPUT_RAW;
 
     if (total + b.len < SCRATCH_BYTES / 2) {
-        result = tgmpy_encache_encode(b.p, b.len - 1, &opts, ptrs, lens, (size_t)n, total);
+        result =
+            tgmpy_encache_encode(b.p, b.len - 1, &patches, &opts, ptrs, lens, (size_t)n, total);
         if (result != NULL) {
             goto done;
         }

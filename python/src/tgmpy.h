@@ -168,17 +168,40 @@ int tgmpy_fast_init(PyObject *module);
 
 /* ---- encoders kept for encode_fast (encache.c) ------------------------------ */
 
+/* A value of a top-level key of a base entry or of _extra_ in encode_fast's
+ * metadata text, which an encoder can be given with tgm_encoder_set_*. */
+enum { TGMPY_PATCH_INT, TGMPY_PATCH_FLOAT, TGMPY_PATCH_STR };
+typedef struct {
+    size_t start, end; /* its JSON text: text[start..end) */
+    size_t object;     /* base entry index, or TGM_ENCODER_EXTRA */
+    const char *key;   /* UTF-8, NUL-terminated (no NUL inside) */
+    int kind;          /* TGMPY_PATCH_* */
+    int64_t i;
+    double f;
+    const char *s; /* UTF-8 s[0..slen) */
+    size_t slen;
+} tgmpy_patch;
+
+/* The values noted, in text order (at most this many; others are not). */
+#define TGMPY_MAX_PATCHES 16
+typedef struct {
+    size_t n;
+    tgmpy_patch p[TGMPY_MAX_PATCHES];
+} tgmpy_patches;
+
 /* The message of metadata text[0..text_len) (NUL-terminated), data and
  * options (hash and threads vary; the rest as encode_fast sets them) from
- * an encoder kept for that text, as a new bytes object; NULL, with no
- * exception, when no encoder applies (first sighting of the text, busy,
- * TENSOGRAM_PROVENANCE set) or it failed: then encode it otherwise. */
-PyObject *tgmpy_encache_encode(const char *text, size_t text_len, const tgm_encode_options *opts,
-                               const uint8_t *const *ptrs, const size_t *lens, size_t n,
-                               size_t total);
+ * an encoder kept for texts that differ from it at most in the noted
+ * values, as a new bytes object; NULL, with no exception, when no encoder
+ * applies (first sighting, busy, TENSOGRAM_PROVENANCE set) or it failed:
+ * then encode it otherwise.  The noted values (and their str objects) must
+ * stay alive during the call. */
+PyObject *tgmpy_encache_encode(const char *text, size_t text_len, const tgmpy_patches *patches,
+                               const tgm_encode_options *opts, const uint8_t *const *ptrs,
+                               const size_t *lens, size_t n, size_t total);
 /* Drop every kept encoder. */
 void tgmpy_encache_clear(void);
-/* _encoder_cache_info() -> {"hits", "made", "missed"} and
+/* _encoder_cache_info() -> {"hits", "made", "missed", "patched"} and
  * _encoder_cache_reset() (tests). */
 PyObject *tgmpy_encache_info(PyObject *self, PyObject *args);
 PyObject *tgmpy_encache_reset(PyObject *self, PyObject *args);

@@ -464,13 +464,13 @@ def test_kept_encoder_shared_by_threads(fresh_cache):
 
     arrays = [np.arange(192, dtype=np.float32).reshape(3, 8, 8) * k for k in range(4)]
     big = [np.arange(5000, dtype=np.float32) * k for k in range(4)]  # GIL released
-    meta = {"base": [{"name": "x"}]}
     results = [[] for _ in arrays]
     errors = []
 
     def work(k):
         try:
-            for _ in range(300):
+            for i in range(300):
+                meta = {"base": [{"name": "x", "k": k, "i": i}]}  # one encoder, values set
                 results[k].append((tensogram.encode(meta, [(d([3, 8, 8]), arrays[k])]),
                                    tensogram.encode(meta, [(d([5000]), big[k])])))
         except Exception as e:  # reported below
@@ -484,10 +484,79 @@ def test_kept_encoder_shared_by_threads(fresh_cache):
     assert not errors
     uuids = set()
     for k, outs in enumerate(results):
-        for small, large in outs:
-            assert np.array_equal(tensogram.decode(small).objects[0][1], arrays[k])
-            assert np.array_equal(tensogram.decode(large).objects[0][1], big[k])
+        for i, (small, large) in enumerate(outs):
+            for out, want in ((small, arrays[k]), (large, big[k])):
+                got = tensogram.decode(out)
+                assert np.array_equal(got.objects[0][1], want)
+                entry = {key: v for key, v in got.metadata.base[0].items() if key != "_reserved_"}
+                assert entry == {"name": "x", "k": k, "i": i}
             uuids.add(check_uuid_v4(small))
             uuids.add(check_uuid_v4(large))
     assert len(uuids) == 2 * sum(len(o) for o in results)
     assert cache_info()["hits"] > 0
+
+
+# Metadata that differs only in top-level values of base entries or of
+# _extra_: one kept encoder, given the changed values (tgm_encoder_set_*).
+def patched_series():
+    out = []
+    for k, (i, f, s) in enumerate([
+        (7, 0.5, "a"), (8, 0.5, "a"), (9, 1e16, "b"), (10, -0.0, "b"), (-(2**63), 3.0, "é\"\n"),
+        (2**63 - 1, 1.5e-300, "\u4e2d\U0001f600"), (0, 2.0**70, ""), (300, 0.1, "x" * 300),
+        (7, 0.5, "a"),
+    ]):
+        out.append({
+            "base": [{"name": s, "i": i, "f": f, "fixed": [1, 2]}, {"j": k}],
+            "_extra_": {"run": i, "tag": s},
+            "top": f,
+        })
+    return out
+
+
+def test_kept_encoder_takes_changed_values(fresh_cache, monkeypatch):
+    pairs = [(d([3, 4]), A), (d([2], "int64"), np.array([5, 6], dtype=np.int64))]
+    series = patched_series()
+    for _ in range(2):
+        for meta in series:
+            out = tensogram.encode(meta, pairs)
+            assert blank_provenance(out) == blank_provenance(general_encode(monkeypatch, meta,
+                                                                            pairs))
+            md = tensogram.decode_metadata(out)
+            assert md.base[0]["i"] == meta["base"][0]["i"]
+            assert md.base[0]["name"] == meta["base"][0]["name"]
+            assert md.extra == {"run": meta["_extra_"]["run"], "tag": meta["_extra_"]["tag"],
+                                "top": meta["top"]}
+    info = cache_info()
+    assert info["made"] == 1 and info["missed"] == 1, info
+    assert info["patched"] == info["hits"] == 2 * len(series) - 2, info
+
+
+def test_values_a_kept_encoder_is_not_given(fresh_cache, monkeypatch):
+    # Values that are not patched (nested, bool, None, ints past int64,
+    # non-finite floats, keys with NUL) key their own encoders; types that
+    # change from one message to the next are given as they come.
+    metas = [{"base": [{"v": v}]} for v in (
+        [1, 2], [1, 3], True, False, None, 2**64 - 1, 2**63, math.nan, math.inf, 1, "1", 1.0,
+        {"k": 1}, {"k": 2},
+    )] + [{"\x00k": 1}, {"\x00k": 2}, {"k" + str(i): i for i in range(20)},
+          {"k" + str(i): i + 1 for i in range(20)}]
+    pairs = [(d([3, 4]), A)]
+    for _ in range(3):
+        for meta in metas:
+            out = tensogram.encode(meta, pairs)
+            assert blank_provenance(out) == blank_provenance(general_encode(monkeypatch, meta,
+                                                                            pairs))
+    assert cache_info()["hits"] > 0
+
+
+def test_kept_encoder_errors_with_changed_values(fresh_cache, monkeypatch):
+    # A base entry for an object the message lacks: the general path's
+    # error from every call, whatever the values.
+    meta = {"base": [{"i": 1}, {"j": 1}]}
+    with pytest.raises(ValueError) as general_err:
+        general_encode(monkeypatch, meta, [(d([3, 4]), A)])
+    for j in range(4):
+        meta = {"base": [{"i": 1}, {"j": j}]}
+        with pytest.raises(ValueError) as fast_err:
+            tensogram.encode(meta, [(d([3, 4]), A)])
+        assert str(fast_err.value) == str(general_err.value)
