@@ -3,11 +3,18 @@
 One 3 x 8 x 8 float32 tensor (768 bytes) with one small base entry, xxh3
 on: microseconds per call of ``tensogram.encode``, ``tensogram.decode``,
 ``tensogram.decode_object`` and ``tensogram.decode_metadata`` (process CPU
-time, mean of N calls, best of 5), against in-run baselines:
+time, mean of N calls, best of 5), against in-run baselines.  Encode is
+timed three ways: the same metadata every call; the same but for a value
+(``base[0]["i"]`` counting up: the binding's kept encoder is given the new
+value); and a new metadata layout every call (a new key each time: nothing
+kept applies, the message is encoded from its JSON text).  Baselines:
 
-- the bare C call the binding wraps (``tgm_encode_with_options`` /
-  ``tgm_decode`` on the same bytes, in a loop inside the extension, timed
-  the same way: what the library itself costs);
+- the bare C call (in a loop inside the extension, timed the same way:
+  what the library itself costs): for the first two encode rows the
+  library's encoder handle (``tgm_encoder_encode``, after
+  ``tgm_encoder_set_i64`` in the second), which the binding keeps per
+  metadata layout; for the third ``tgm_encode_with_options``; for decode
+  ``tgm_decode`` on the same bytes;
 - the same tensor as a tenbin record (webdataset's ``.ten`` format: a
   header chunk of dtype code, info, rank and shape, then the data chunk,
   each behind a magic and a length and padded to 64 bytes), written and
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import os
 import struct
 import sys
@@ -138,12 +146,26 @@ def main() -> int:
 
     text = metadata_json(meta, [descriptor_dict(desc)])
     raw = arr.tobytes()
-    c_enc = min(_c.c_call_seconds("encode", text, raw, args.calls, True) for _ in range(5))
-    c_dec = min(_c.c_call_seconds("decode", "", msg, args.calls, True) for _ in range(5))
-    enc = per_call(lambda: tensogram.encode(meta, [(desc, arr)]), args.calls)
+
+    def c_call(op, arg, data):
+        return min(_c.c_call_seconds(op, arg, data, args.calls, True) for _ in range(5))
+
+    c_enc = c_call("encode", text, raw)
+    c_kept = c_call("encoder", text, raw)
+    c_set = c_call("encoder_set", text, raw)
+    c_dec = c_call("decode", "", msg)
+    pairs = [(desc, arr)]
+    enc = per_call(lambda: tensogram.encode(meta, pairs), args.calls)
+    counting = itertools.cycle([{"base": [{"name": "x", "i": i}]} for i in range(1000)])
+    enc_set = per_call(lambda: tensogram.encode(next(counting), pairs), args.calls)
+    layouts = itertools.cycle([{"base": [{"name": "x", "i%d" % i: 7}]} for i in range(args.calls)])
+    enc_new = per_call(lambda: tensogram.encode(next(layouts), pairs), args.calls)
     dec = per_call(lambda: tensogram.decode(msg), args.calls)
+    tb_enc = per_call(lambda: tenbin_encode([arr]), args.calls)
     rows = [
-        ("encode", enc, c_enc, per_call(lambda: tenbin_encode([arr]), args.calls)),
+        ("encode", enc, c_kept, tb_enc),
+        ("  values change", enc_set, c_set, tb_enc),
+        ("  new layout", enc_new, c_enc, tb_enc),
         ("decode", dec, c_dec, per_call(lambda: tenbin_decode(rec), args.calls)),
         ("decode_object", per_call(lambda: tensogram.decode_object(msg, 0), args.calls), None,
          None),
@@ -154,7 +176,8 @@ def main() -> int:
     if wds is not None:
         wrec = wds.encode_buffer([arr])
         assert np.array_equal(wds.decode_buffer(wrec)[0], arr)
-        wrow = {"encode": per_call(lambda: wds.encode_buffer([arr]), args.calls),
+        w_enc = per_call(lambda: wds.encode_buffer([arr]), args.calls)
+        wrow = {"encode": w_enc, "  values change": w_enc, "  new layout": w_enc,
                 "decode": per_call(lambda: wds.decode_buffer(wrec), args.calls)}
     print("3x8x8 float32 (768 B), one base entry, xxh3; CPU us per call, mean of %d, best of 5"
           % args.calls)
@@ -171,7 +194,9 @@ def main() -> int:
         w = wrow.get(name)
         print("%-16s %8.2f %8s %7s %10s %9s %10s %9s" % (
             name, py * 1e6, us(c), ratio(py, c), us(tb), ratio(tb, py), us(w), ratio(w, py)))
-    print("(x tenbin, x wds above 1: the pure-Python tenbin coder is slower than Tensogram)")
+    print("(x tenbin, x wds above 1: the pure-Python tenbin coder is slower than Tensogram;")
+    print(" bare C: tgm_encoder_encode, after tgm_encoder_set_i64 for 'values change';")
+    print(" tgm_encode_with_options for 'new layout'; tgm_decode)")
     return 0
 
 

@@ -46,10 +46,8 @@ static void jb_free(jbuf *b) {
     }
 }
 
+/* Room for n more bytes (the slow path of jb_put). */
 static int jb_grow(jbuf *b, size_t n) {
-    if (n <= b->cap - b->len) {
-        return 0;
-    }
     size_t cap = b->cap;
     while (cap - b->len < n) {
         if (cap > ((size_t)PY_SSIZE_T_MAX) / 2) {
@@ -74,8 +72,10 @@ static int jb_grow(jbuf *b, size_t n) {
     return 0;
 }
 
-static int jb_put(jbuf *b, const char *s, size_t n) {
-    if (jb_grow(b, n) < 0) {
+static inline int jb_room(jbuf *b, size_t n) { return n <= b->cap - b->len ? 0 : jb_grow(b, n); }
+
+static inline int jb_put(jbuf *b, const char *s, size_t n) {
+    if (jb_room(b, n) < 0) {
         return -1;
     }
     memcpy(b->p + b->len, s, n);
@@ -85,7 +85,13 @@ static int jb_put(jbuf *b, const char *s, size_t n) {
 
 #define JB_LIT(b, s) jb_put((b), (s), sizeof(s) - 1)
 
-static int jb_ch(jbuf *b, char c) { return jb_put(b, &c, 1); }
+static inline int jb_ch(jbuf *b, char c) {
+    if (jb_room(b, 1) < 0) {
+        return -1;
+    }
+    b->p[b->len++] = c;
+    return 0;
+}
 
 /* ---- Python values -> JSON text ------------------------------------------------------- */
 
@@ -111,7 +117,7 @@ static int put_u64(jbuf *b, uint64_t v, int neg) {
  * ensure_ascii=False writes the same). */
 static int put_str(jbuf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
-    if (jb_grow(b, n + 2) < 0 || jb_ch(b, '"') < 0) {
+    if (jb_room(b, n + 2) < 0 || jb_ch(b, '"') < 0) {
         return -1;
     }
     size_t start = 0;
@@ -434,6 +440,9 @@ static int put_u64_array(jbuf *b, const uint64_t *v, Py_ssize_t n) {
 #define FAST_MAX_DIMS 32
 
 static int builtin_compression(const char *name, Py_ssize_t n) {
+    if (n == 4 && memcmp(name, "none", 4) == 0) {
+        return 1; /* the common case, without the walk below */
+    }
     for (size_t i = 0; tgm_compression_name(i) != NULL; i++) {
         const char *c = tgm_compression_name(i);
         if (strlen(c) == (size_t)n && memcmp(c, name, (size_t)n) == 0) {
