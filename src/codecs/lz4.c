@@ -166,6 +166,7 @@ static uint8_t *compress_block(const uint8_t *in, size_t len, uint8_t *o, void *
                                const int small, inspector *insp) {
     uint16_t *t16 = table;
     uint32_t *t32 = table;
+    const uint8_t *oend = o + len + len / 255 + 16;
     if (len < MIN_INPUT) {
         return put_last_literals(o, in, 0, len, insp);
     }
@@ -221,7 +222,14 @@ static uint8_t *compress_block(const uint8_t *in, size_t len, uint8_t *o, void *
         if (lit >= 15) {
             o = put_length(o, lit - 15);
         }
-        if (copy_literals(insp, o, in, anchor, lit) != 0) {
+        if (lit <= 16 && anchor + 16 <= len && o + 16 <= oend) {
+            /* Short runs (most of them on data that compresses): one
+             * fixed 16-byte copy, whose excess the rest overwrites. */
+            memcpy(o, in + anchor, 16);
+            if (inspect_items(insp, anchor + lit) != 0) {
+                return NULL;
+            }
+        } else if (copy_literals(insp, o, in, anchor, lit) != 0) {
             return NULL;
         }
         o += lit;
