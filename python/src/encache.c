@@ -114,9 +114,18 @@ static tgm_error set_changed(tgm_encoder_t *enc, const slot_t *s, const char *te
         case TGMPY_PATCH_FLOAT:
             e = tgm_encoder_set_f64(enc, p->object, p->key, p->f);
             break;
-        default:
+        case TGMPY_PATCH_STR:
             e = tgm_encoder_set_string(enc, p->object, p->key, p->s, p->slen);
             break;
+        default: {
+            tgm_json_t *doc;
+            e = tgm_json_parse(text + p->start, n, 0, &doc);
+            if (e == TGM_ERROR_OK) {
+                e = tgm_encoder_set_value(enc, p->object, p->key, tgm_json_root(doc));
+                tgm_json_free(doc);
+            }
+            break;
+        }
         }
         if (e != TGM_ERROR_OK) {
             return e;
@@ -202,9 +211,20 @@ PyObject *tgmpy_encache_encode(const char *text, size_t text_len, const tgmpy_pa
         }
     }
     if (s == NULL) {
-        /* First sighting: keep the key and text only. */
+        /* First sighting: keep the key and text only, in a slot that has
+         * no encoder if there is one (metadata seen once does not push
+         * out the encoders of metadata that comes back), else in turn. */
         n_missed++;
-        slot_t *v = &slots[next_victim++ % SLOTS];
+        slot_t *v = NULL;
+        for (size_t i = 0; i < SLOTS && v == NULL; i++) {
+            slot_t *c = &slots[(next_victim + i) % SLOTS];
+            if (c->enc == NULL && !c->busy) {
+                v = c;
+            }
+        }
+        if (v == NULL) {
+            v = &slots[next_victim++ % SLOTS];
+        }
         char *kept = malloc(klen);
         if (kept != NULL) {
             memcpy(kept, key, klen);

@@ -206,31 +206,45 @@ static int put_items(jbuf *b, PyObject *const *items, Py_ssize_t n, int depth) {
     return jb_ch(b, ']');
 }
 
+/* Whether JSON text t[0..n) may hold a NaN or an infinity (which
+ * tgm_json_parse refuses): the words, anywhere, strings included. */
+static int maybe_nonfinite(const char *t, size_t n) {
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if ((t[i] == 'N' && memcmp(t + i, "NaN", 3) == 0) ||
+            (t[i] == 'I' && n - i >= 8 && memcmp(t + i, "Infinity", 8) == 0)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Note value v of top-level key k of a base entry or of _extra_ (object:
  * the entry's index or TGM_ENCODER_EXTRA), written at text[start..end),
- * when an encoder can take it with tgm_encoder_set_* (an int in int64, a
- * finite float, a str; a key without NUL). */
-static void note_patch(tgmpy_patches *pp, size_t object, PyObject *k, PyObject *v, size_t start,
-                       size_t end) {
+ * when an encoder can take it with tgm_encoder_set_*: an int in int64, a
+ * finite float or a str as itself; any other value (list, dict, bool,
+ * None, a larger int) as its JSON text, unless that holds NaN or an
+ * infinity.  Keys with a NUL are not noted. */
+static void note_patch(tgmpy_patches *pp, const char *text, size_t object, PyObject *k, PyObject *v,
+                       size_t start, size_t end) {
     if (pp->n == TGMPY_MAX_PATCHES) {
         return;
     }
     tgmpy_patch *p = &pp->p[pp->n];
     PyTypeObject *t = Py_TYPE(v);
-    if (t == &PyLong_Type) {
-        int overflow = 0;
-        p->i = PyLong_AsLongLongAndOverflow(v, &overflow);
-        if (overflow != 0 || (p->i == -1 && PyErr_Occurred())) {
-            PyErr_Clear();
-            return;
-        }
+    int overflow = 0;
+    if (t == &PyLong_Type &&
+        ((p->i = PyLong_AsLongLongAndOverflow(v, &overflow)) != -1 || !PyErr_Occurred()) &&
+        overflow == 0) {
         p->kind = TGMPY_PATCH_INT;
-    } else if (t == &PyFloat_Type) {
+    } else if (t == &PyFloat_Type && isfinite(PyFloat_AS_DOUBLE(v))) {
         p->f = PyFloat_AS_DOUBLE(v);
-        if (!isfinite(p->f)) {
+        p->kind = TGMPY_PATCH_FLOAT;
+    } else if (t != &PyUnicode_Type && t != &PyFloat_Type) {
+        PyErr_Clear();
+        if (maybe_nonfinite(text + start, end - start)) {
             return;
         }
-        p->kind = TGMPY_PATCH_FLOAT;
+        p->kind = TGMPY_PATCH_JSON;
     } else if (t == &PyUnicode_Type) {
         Py_ssize_t n;
         p->s = PyUnicode_AsUTF8AndSize(v, &n); /* kept by the str */
@@ -274,7 +288,7 @@ static int put_members(jbuf *b, PyObject *d, int depth, int *first, tgmpy_patche
             return -1;
         }
         if (pp != NULL) {
-            note_patch(pp, object, k, v, start, b->len);
+            note_patch(pp, b->p, object, k, v, start, b->len);
         }
         *first = 0;
     }
@@ -632,7 +646,7 @@ static int put_metadata(jbuf *b, PyObject *meta, tgmpy_patches *pp) {
         if (put_value(b, v, 2) < 0) {
             return -1;
         }
-        note_patch(pp, TGM_ENCODER_EXTRA, k, v, start, b->len);
+        note_patch(pp, b->p, TGM_ENCODER_EXTRA, k, v, start, b->len);
         first = 0;
     }
     return jb_ch(b, '}');

@@ -169,8 +169,10 @@ int tgmpy_fast_init(PyObject *module);
 /* ---- encoders kept for encode_fast (encache.c) ------------------------------ */
 
 /* A value of a top-level key of a base entry or of _extra_ in encode_fast's
- * metadata text, which an encoder can be given with tgm_encoder_set_*. */
-enum { TGMPY_PATCH_INT, TGMPY_PATCH_FLOAT, TGMPY_PATCH_STR };
+ * metadata text, which an encoder can be given with tgm_encoder_set_*:
+ * an int, float or str as itself, anything else as its JSON text (read
+ * with tgm_json_parse). */
+enum { TGMPY_PATCH_INT, TGMPY_PATCH_FLOAT, TGMPY_PATCH_STR, TGMPY_PATCH_JSON };
 typedef struct {
     size_t start, end; /* its JSON text: text[start..end) */
     size_t object;     /* base entry index, or TGM_ENCODER_EXTRA */

@@ -531,22 +531,55 @@ def test_kept_encoder_takes_changed_values(fresh_cache, monkeypatch):
     assert info["patched"] == info["hits"] == 2 * len(series) - 2, info
 
 
-def test_values_a_kept_encoder_is_not_given(fresh_cache, monkeypatch):
-    # Values that are not patched (nested, bool, None, ints past int64,
-    # non-finite floats, keys with NUL) key their own encoders; types that
-    # change from one message to the next are given as they come.
-    metas = [{"base": [{"v": v}]} for v in (
-        [1, 2], [1, 3], True, False, None, 2**64 - 1, 2**63, math.nan, math.inf, 1, "1", 1.0,
-        {"k": 1}, {"k": 2},
-    )] + [{"\x00k": 1}, {"\x00k": 2}, {"k" + str(i): i for i in range(20)},
-          {"k" + str(i): i + 1 for i in range(20)}]
+def test_kept_encoder_takes_any_changed_value(fresh_cache, monkeypatch):
+    # Values other than int, float and str are given as their JSON text.
+    values = ([1, 2], [1, 3], True, False, None, 2**64 - 1, 2**63, 1, "1", 1.0, {"k": 1},
+              {"k": 2, "a": [None, {"z": 0.5, "y": "\u00e9"}]}, (1, "x"), [], {}, "NaN",
+              -(2**63), [2**64 - 1, -1.5e300])
+    metas = [{"base": [{"v": v, "w": 0}], "top": v} for v in values]
     pairs = [(d([3, 4]), A)]
-    for _ in range(3):
+    for _ in range(2):
         for meta in metas:
             out = tensogram.encode(meta, pairs)
             assert blank_provenance(out) == blank_provenance(general_encode(monkeypatch, meta,
                                                                             pairs))
-    assert cache_info()["hits"] > 0
+    info = cache_info()
+    assert info["made"] == 1 and info["missed"] == 1, info
+    assert info["patched"] == info["hits"] == 2 * len(metas) - 2, info
+
+
+def test_values_a_kept_encoder_is_not_given(fresh_cache, monkeypatch):
+    # Non-finite floats (at any depth, and JSON text that merely might hold
+    # one) and keys with NUL stay in the key: such metadata has encoders of
+    # its own, and each message is still its own input's.
+    metas = [{"base": [{"v": v}]} for v in (
+        math.nan, math.inf, -math.inf, [1, math.nan], {"k": [math.inf]}, ["NaN"], 1,
+    )] + [{"\x00k": 1}, {"\x00k": 2}, {"k" + str(i): i for i in range(20)},
+          {"k" + str(i): i + 1 for i in range(20)}]
+    pairs = [(d([3, 4]), A)]
+    for meta in metas:
+        for _ in range(3):
+            out = tensogram.encode(meta, pairs)
+            assert blank_provenance(out) == blank_provenance(general_encode(monkeypatch, meta,
+                                                                            pairs))
+    info = cache_info()
+    assert info["hits"] == info["made"] > 0 and info["patched"] == 0, info
+
+
+def test_metadata_seen_once_keeps_the_kept_encoders(fresh_cache, monkeypatch):
+    pairs = [(d([3, 4]), A)]
+    steady = [{"k%d" % i: j} for i in range(8) for j in range(2)]
+    for meta in steady:  # eight layouts, an encoder each
+        tensogram.encode(meta, pairs)
+    assert cache_info()["made"] == 8
+    for i in range(50):  # fifty more layouts, each seen once
+        tensogram.encode({"once%d" % i: i}, pairs)
+    hits = cache_info()["hits"]
+    for meta in steady:
+        tensogram.encode(meta, pairs)
+    info = cache_info()
+    # One of the eight gave its slot to the first new layout; the others kept theirs.
+    assert info["hits"] - hits == 14 and info["made"] == 9, info
 
 
 def test_kept_encoder_errors_with_changed_values(fresh_cache, monkeypatch):
