@@ -83,7 +83,7 @@ static inline size_t match_end(const uint8_t *in, size_t ip, size_t bound, size_
 /* Estimated compression ratio of `maxlen` bytes at base: a dry run of the
  * parser over at most 1 << hashlog bytes that only counts output bytes. */
 static double probe_ratio(const uint8_t *restrict base, int maxlen, unsigned hashlog,
-                          uint32_t *restrict htab) {
+                          uint32_t *restrict htab, double min_ratio) {
     int hashlen = 1 << hashlog;
     int limit = maxlen > hashlen ? hashlen : maxlen;
     long ip_bound = (long)limit - 1;
@@ -92,6 +92,12 @@ static double probe_ratio(const uint8_t *restrict base, int maxlen, unsigned has
     long oc = 5; /* the first literal run: control byte + 4 bytes */
     unsigned copy = 4;
     uint16_t *t16 = (uint16_t *)(void *)htab; /* limit <= 1 << 14: 16-bit positions */
+
+    /* The run ends with ip <= limit - 3 and oc never decreases between
+     * two literals, so once (limit - 3) / oc is below min_ratio the
+     * estimate will be too (with a margin for the final division's
+     * rounding): stop there, the caller's decision is the same. */
+    const double top = (double)limit - 3.0, floor_ratio = 0.999 * min_ratio;
 
     memset(t16, 0, (size_t)hashlen * sizeof *t16);
     while (ip < ip_limit) {
@@ -135,6 +141,9 @@ static double probe_ratio(const uint8_t *restrict base, int maxlen, unsigned has
             if (++copy == MAX_COPY) {
                 copy = 0;
                 oc++;
+                if (top < floor_ratio * (double)oc) {
+                    return 0.0;
+                }
             }
         }
     }
@@ -160,7 +169,7 @@ static inline int compress_body(int clevel, const uint8_t *restrict in, int leng
     } else if (clevel < 7) {
         maxlen /= 2;
     }
-    double ratio = probe_ratio(in + (length - maxlen), maxlen, hashlog, htab);
+    double ratio = probe_ratio(in + (length - maxlen), maxlen, hashlog, htab, min_ratio[clevel]);
     if (ratio < min_ratio[clevel]) {
         return 0;
     }
