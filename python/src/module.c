@@ -717,6 +717,12 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* The module goes (interpreter shutdown): free encode_fast's kept encoders. */
+static void module_free(void *module) {
+    (void)module;
+    tgmpy_encache_clear();
+}
+
 static struct PyModuleDef moduledef = {
     PyModuleDef_HEAD_INIT,
     "tensogram._tensogram",
@@ -726,7 +732,7 @@ static struct PyModuleDef moduledef = {
     NULL,
     NULL,
     NULL,
-    NULL,
+    module_free,
 };
 
 /* A tuple of the names a library list function gives, index 0 up to its
