@@ -48,8 +48,8 @@ if [ "${TGM_SKIP_TSAN:-0}" != "1" ]; then
   cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTGM_WERROR=ON -DTGM_TSAN=ON \
         -DTGM_BUILD_BENCH=OFF -DTGM_BUILD_CLI=OFF -DTGM_BUILD_EXAMPLES=OFF >/dev/null
   cmake --build build/tsan -j "$jobs" --target test_concurrency test_async test_cpp_async \
-    test_cpp_coro test_remote_async
+    test_cpp_coro test_remote_async test_direct_readers
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure \
-    -R '^(test_concurrency|test_async|test_cpp_async|test_cpp_coro|remote_async)$'
+    -R '^(test_concurrency|test_async|test_cpp_async|test_cpp_coro|remote_async|test_direct_readers)$'
 fi
 echo "== all tests passed"

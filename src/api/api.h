@@ -2,6 +2,7 @@
 #ifndef TGM_API_API_H
 #define TGM_API_API_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "common/arena.h"
@@ -18,20 +19,37 @@ typedef struct tgm_str_cache {
     const char *value;
 } tgm_str_cache;
 
+/* Metadata built on first use from a handle's bytes (api/metadata.c). */
+typedef struct tgm_lazy_meta tgm_lazy_meta;
+
 struct tgm_metadata_t {
     tgm_arena arena;
-    tgm_global_meta meta;
+    tgm_global_meta meta; /* when bytes.cbor is NULL */
+    /* Else the metadata as checked CBOR (stored after the handle, one
+     * allocation): the sections are built by the first accessor that needs
+     * them and published with a compare-and-swap (const accessors may run
+     * on several threads). */
+    tgm_meta_bytes bytes;
+    _Atomic(tgm_lazy_meta *) built;
     tgm_str_cache *cache;
     const char *json;
     const char **obj_json; /* per object, lazily */
 };
 
-/* A decoded message (message/decode.c) and the descriptor JSON texts
- * handed out by tgm_object_descriptor_json (per object, lazily). */
+/* What the descriptor accessors build on first use (api/message.c): each
+ * object's descriptor map (descriptors read directly keep only their
+ * CBOR) and its JSON text.  Built by whichever thread asks first and
+ * published with a compare-and-swap, so that const accessors may be
+ * called from several threads. */
+typedef struct tgm_lazy_descs tgm_lazy_descs;
+
+/* A decoded message (message/decode.c). */
 struct tgm_message_t {
     tgm_decoded d;
-    const char **desc_json;
+    _Atomic(tgm_lazy_descs *) descs;
 };
+
+void tgm__api_lazy_descs_free(tgm_lazy_descs *l);
 
 /* Argument checks: record "null argument" style details. */
 #define TGM_API_REQUIRE(cond, msg)                                                                 \
@@ -118,6 +136,8 @@ tgm_error tgm__api_mask_options(const TgmEncodeMaskOptions *mo, bool *allow_nan,
 
 /* A metadata handle built from parsed metadata (deep-copied into its arena). */
 tgm_error tgm__api_metadata_new(const tgm_global_meta *src, tgm_metadata_t **out);
+/* A metadata handle over a copy of checked metadata bytes (built on use). */
+tgm_error tgm__api_metadata_new_bytes(const tgm_meta_bytes *src, tgm_metadata_t **out);
 
 /* Hand a tgm_buf to the caller as tgm_bytes_t. */
 void tgm__api_bytes_from_buf(tgm_buf *b, tgm_bytes_t *out);

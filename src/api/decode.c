@@ -14,7 +14,7 @@ void tgm_message_free(tgm_message_t *msg) {
         return;
     }
     tgm__decoded_free(&msg->d);
-    tgm__free(msg->desc_json);
+    tgm__api_lazy_descs_free(atomic_load_explicit(&msg->descs, memory_order_acquire));
     tgm__free(msg);
 }
 
@@ -104,6 +104,12 @@ tgm_error tgm_decode_object(const uint8_t *buf, size_t buf_len, size_t index,
 tgm_error tgm_decode_metadata(const uint8_t *buf, size_t buf_len, tgm_metadata_t **out) {
     tgm__clear_error();
     TGM_API_REQUIRE(buf != NULL && out != NULL, "null argument");
+    tgm_meta_bytes mb;
+    bool lazy;
+    TGM_TRY(tgm__msg_metadata_bytes(buf, buf_len, &mb, &lazy));
+    if (lazy) {
+        return tgm__api_metadata_new_bytes(&mb, out); /* sections built on first use */
+    }
     tgm_metadata_t *md = tgm__calloc(1, sizeof *md);
     if (md == NULL) {
         return tgm__oom(sizeof *md, "metadata");

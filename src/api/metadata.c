@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "common/alloc.h"
+#include "common/checked.h"
 #include "json/json.h"
 
 tgm_error tgm__api_metadata_new(const tgm_global_meta *src, tgm_metadata_t **out) {
@@ -32,17 +33,53 @@ tgm_error tgm__api_metadata_new(const tgm_global_meta *src, tgm_metadata_t **out
     return TGM_ERROR_OK;
 }
 
+struct tgm_lazy_meta {
+    tgm_arena arena;
+    tgm_global_meta meta;
+};
+
+static void lazy_meta_free(tgm_lazy_meta *l) {
+    if (l != NULL) {
+        tgm__arena_free(&l->arena);
+        tgm__free(l);
+    }
+}
+
+tgm_error tgm__api_metadata_new_bytes(const tgm_meta_bytes *src, tgm_metadata_t **out) {
+    size_t size;
+    if (tgm__add_size(sizeof(tgm_metadata_t), src->len, &size)) {
+        return tgm__oom(src->len, "metadata");
+    }
+    tgm_metadata_t *md = tgm__calloc(1, size);
+    if (md == NULL) {
+        return tgm__oom(size, "metadata");
+    }
+    uint8_t *copy = (uint8_t *)(md + 1);
+    memcpy(copy, src->cbor, src->len);
+    md->bytes = *src;
+    md->bytes.cbor = copy;
+    atomic_init(&md->built, NULL);
+    *out = md;
+    return TGM_ERROR_OK;
+}
+
 void tgm_metadata_free(tgm_metadata_t *meta) {
     if (meta == NULL) {
         return;
     }
+    lazy_meta_free(atomic_load_explicit(&meta->built, memory_order_acquire));
     tgm__arena_free(&meta->arena);
     tgm__free(meta);
 }
 
 uint64_t tgm_metadata_version(const tgm_metadata_t *meta) { return meta ? TGM_WIRE_VERSION : 0; }
 
-size_t tgm_metadata_num_objects(const tgm_metadata_t *meta) { return meta ? meta->meta.nbase : 0; }
+size_t tgm_metadata_num_objects(const tgm_metadata_t *meta) {
+    if (meta == NULL) {
+        return 0;
+    }
+    return meta->bytes.cbor != NULL ? meta->bytes.nbase : meta->meta.nbase;
+}
 
 /* Accessors take const handles (as the reference API does) but keep caches
  * of the strings they hand out inside the handle. */
@@ -53,6 +90,44 @@ static tgm_metadata_t *mutable_meta(const tgm_metadata_t *m) {
     } u;
     u.c = m;
     return u.m;
+}
+
+/* The handle's sections, built from its bytes on first use (NULL only on
+ * out-of-memory: the bytes were checked when the handle was made). */
+static const tgm_global_meta *sections(const tgm_metadata_t *meta) {
+    if (meta->bytes.cbor == NULL) {
+        return &meta->meta;
+    }
+    tgm_metadata_t *m = mutable_meta(meta);
+    tgm_lazy_meta *l = atomic_load_explicit(&m->built, memory_order_acquire);
+    if (l != NULL) {
+        return &l->meta;
+    }
+    l = tgm__calloc(1, sizeof *l);
+    if (l == NULL) {
+        return NULL;
+    }
+    if (tgm__gmeta_from_bytes(&l->arena, &m->bytes, &l->meta) != TGM_ERROR_OK) {
+        lazy_meta_free(l);
+        return NULL;
+    }
+    tgm_lazy_meta *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&m->built, &expected, l, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        lazy_meta_free(l); /* another thread published first */
+        l = expected;
+    }
+    return &l->meta;
+}
+
+static const tgm_val *lookup(const tgm_metadata_t *meta, const char *path) {
+    const tgm_global_meta *g = sections(meta);
+    return g != NULL ? tgm__meta_lookup(g, path) : NULL;
+}
+
+static const tgm_val *lookup_at(const tgm_metadata_t *meta, size_t i, const char *path) {
+    const tgm_global_meta *g = sections(meta);
+    return g != NULL ? tgm__meta_lookup_at(g, i, path) : NULL;
 }
 
 /* ---- string coercion (the reference's Display forms) ------------------------ */
@@ -120,7 +195,7 @@ const char *tgm_metadata_get_string(const tgm_metadata_t *meta, const char *key)
     if (strcmp(key, "version") == 0) {
         return "3";
     }
-    const tgm_val *v = tgm__meta_lookup(&meta->meta, key);
+    const tgm_val *v = lookup(meta, key);
     return v ? cached(mutable_meta(meta), SIZE_MAX, key, v) : NULL;
 }
 
@@ -131,7 +206,7 @@ int64_t tgm_metadata_get_int(const tgm_metadata_t *meta, const char *key, int64_
     if (strcmp(key, "version") == 0) {
         return TGM_WIRE_VERSION;
     }
-    const tgm_val *v = tgm__meta_lookup(&meta->meta, key);
+    const tgm_val *v = lookup(meta, key);
     int64_t r;
     return (v && v->kind == TGM_V_INT && tgm__val_to_i64(v, &r)) ? r : default_val;
 }
@@ -140,7 +215,7 @@ double tgm_metadata_get_float(const tgm_metadata_t *meta, const char *key, doubl
     if (meta == NULL || key == NULL) {
         return default_val;
     }
-    const tgm_val *v = tgm__meta_lookup(&meta->meta, key);
+    const tgm_val *v = lookup(meta, key);
     double r;
     return (v && tgm__val_to_f64(v, &r)) ? r : default_val;
 }
@@ -150,7 +225,7 @@ const char *tgm_metadata_get_string_at(const tgm_metadata_t *meta, size_t obj_in
     if (meta == NULL || key == NULL) {
         return NULL;
     }
-    const tgm_val *v = tgm__meta_lookup_at(&meta->meta, obj_index, key);
+    const tgm_val *v = lookup_at(meta, obj_index, key);
     return v ? cached(mutable_meta(meta), obj_index, key, v) : NULL;
 }
 
@@ -159,7 +234,7 @@ int64_t tgm_metadata_get_int_at(const tgm_metadata_t *meta, size_t obj_index, co
     if (meta == NULL || key == NULL) {
         return default_val;
     }
-    const tgm_val *v = tgm__meta_lookup_at(&meta->meta, obj_index, key);
+    const tgm_val *v = lookup_at(meta, obj_index, key);
     int64_t r;
     return (v && v->kind == TGM_V_INT && tgm__val_to_i64(v, &r)) ? r : default_val;
 }
@@ -169,7 +244,7 @@ double tgm_metadata_get_float_at(const tgm_metadata_t *meta, size_t obj_index, c
     if (meta == NULL || key == NULL) {
         return default_val;
     }
-    const tgm_val *v = tgm__meta_lookup_at(&meta->meta, obj_index, key);
+    const tgm_val *v = lookup_at(meta, obj_index, key);
     double r;
     return (v && tgm__val_to_f64(v, &r)) ? r : default_val;
 }
@@ -187,18 +262,22 @@ static const char *to_json(tgm_metadata_t *m, const tgm_val *v) {
 }
 
 const char *tgm_metadata_object_to_json(const tgm_metadata_t *meta, size_t obj_index) {
-    if (meta == NULL || obj_index >= meta->meta.nbase) {
+    if (meta == NULL || obj_index >= tgm_metadata_num_objects(meta)) {
         return NULL;
     }
     tgm_metadata_t *m = mutable_meta(meta);
+    const tgm_global_meta *g = sections(meta);
+    if (g == NULL) {
+        return NULL;
+    }
     if (m->obj_json == NULL) {
-        m->obj_json = tgm__arena_calloc(&m->arena, m->meta.nbase, sizeof(char *));
+        m->obj_json = tgm__arena_calloc(&m->arena, g->nbase, sizeof(char *));
         if (m->obj_json == NULL) {
             return NULL;
         }
     }
     if (m->obj_json[obj_index] == NULL) {
-        m->obj_json[obj_index] = to_json(m, &m->meta.base[obj_index]);
+        m->obj_json[obj_index] = to_json(m, &g->base[obj_index]);
     }
     return m->obj_json[obj_index];
 }
@@ -210,7 +289,8 @@ const char *tgm_metadata_to_json(const tgm_metadata_t *meta) {
     tgm_metadata_t *m = mutable_meta(meta);
     if (m->json == NULL) {
         tgm_val *root;
-        if (tgm__gmeta_to_val(&m->arena, &m->meta, &root) != TGM_ERROR_OK) {
+        const tgm_global_meta *g = sections(meta);
+        if (g == NULL || tgm__gmeta_to_val(&m->arena, g, &root) != TGM_ERROR_OK) {
             return NULL;
         }
         m->json = to_json(m, root);
@@ -227,7 +307,7 @@ const tgm_value_t *tgm_metadata_get(const tgm_metadata_t *meta, const char *path
     if (meta == NULL || path == NULL) {
         return NULL;
     }
-    return H(tgm__meta_lookup(&meta->meta, path));
+    return H(lookup(meta, path));
 }
 
 const tgm_value_t *tgm_metadata_get_at(const tgm_metadata_t *meta, size_t obj_index,
@@ -235,7 +315,7 @@ const tgm_value_t *tgm_metadata_get_at(const tgm_metadata_t *meta, size_t obj_in
     if (meta == NULL || path == NULL) {
         return NULL;
     }
-    return H(tgm__meta_lookup_at(&meta->meta, obj_index, path));
+    return H(lookup_at(meta, obj_index, path));
 }
 
 bool tgm_metadata_has(const tgm_metadata_t *meta, const char *path) {
@@ -247,18 +327,21 @@ bool tgm_metadata_has_at(const tgm_metadata_t *meta, size_t obj_index, const cha
 }
 
 const tgm_value_t *tgm_metadata_object(const tgm_metadata_t *meta, size_t obj_index) {
-    if (meta == NULL || obj_index >= meta->meta.nbase) {
+    if (meta == NULL || obj_index >= tgm_metadata_num_objects(meta)) {
         return NULL;
     }
-    return H(&meta->meta.base[obj_index]);
+    const tgm_global_meta *g = sections(meta);
+    return g != NULL ? H(&g->base[obj_index]) : NULL;
 }
 
 const tgm_value_t *tgm_metadata_extra(const tgm_metadata_t *meta) {
-    return meta ? H(meta->meta.extra) : NULL;
+    const tgm_global_meta *g = meta != NULL ? sections(meta) : NULL;
+    return g != NULL ? H(g->extra) : NULL;
 }
 
 const tgm_value_t *tgm_metadata_reserved(const tgm_metadata_t *meta) {
-    return meta ? H(meta->meta.reserved) : NULL;
+    const tgm_global_meta *g = meta != NULL ? sections(meta) : NULL;
+    return g != NULL ? H(g->reserved) : NULL;
 }
 
 tgm_value_type tgm_value_get_type(const tgm_value_t *h) {

@@ -13,8 +13,10 @@
 #ifndef TGM_CBOR_CBOR_H
 #define TGM_CBOR_CBOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cbor/value.h"
 #include "common/buf.h"
@@ -81,6 +83,108 @@ tgm_error tgm__cbor_read_head(const uint8_t *buf, size_t len, size_t *pos, tgm_c
  * TGM_CBOR_MAX_DEPTH), advancing past it: for walking CBOR this library
  * wrote without building its value tree. */
 tgm_error tgm__cbor_skip(const uint8_t *buf, size_t len, size_t *pos);
+
+/* ---- direct readers' checks (cbor_walk.c) ---------------------------------
+ * For readers that decode a known layout straight from the bytes and
+ * leave everything else to tgm__cbor_decode.  These answer "certainly
+ * accepted by tgm__cbor_decode" (true) or "not certain" (false: malformed,
+ * or a valid form left to the generic decoder, such as indefinite
+ * lengths); they record no error.  On false *pos is unspecified. */
+typedef struct tgm_cbor_fast {
+    uint8_t major;
+    uint8_t ai;
+    uint64_t arg;
+} tgm_cbor_fast;
+
+/* A definite head (additional information 0..27) at *pos, advancing past
+ * it.  Floats and simple values come through too (major 7, ai 20..27). */
+static inline bool tgm__cbor_fast_head(const uint8_t *buf, size_t len, size_t *pos,
+                                       tgm_cbor_fast *h) {
+    size_t p = *pos;
+    if (p >= len) {
+        return false;
+    }
+    uint8_t b = buf[p++];
+    h->major = (uint8_t)(b >> 5);
+    h->ai = (uint8_t)(b & 0x1fu);
+    if (h->ai < 24) {
+        h->arg = h->ai;
+    } else if (h->ai == 24 && p < len) {
+        h->arg = buf[p++];
+    } else if (h->ai == 25 && len - p >= 2) {
+        h->arg = tgm__rd_be16(buf + p);
+        p += 2;
+    } else if (h->ai == 26 && len - p >= 4) {
+        h->arg = tgm__rd_be32(buf + p);
+        p += 4;
+    } else if (h->ai == 27 && len - p >= 8) {
+        h->arg = tgm__rd_be64(buf + p);
+        p += 8;
+    } else {
+        return false;
+    }
+    *pos = p;
+    return true;
+}
+
+/* Whether s[0..n) is well-formed UTF-8 (ASCII checked inline, eight
+ * bytes at a time). */
+bool tgm__cbor_fast_utf8_slow(const uint8_t *s, size_t n);
+static inline bool tgm__cbor_fast_utf8(const uint8_t *s, size_t n) {
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++) {
+        acc |= s[i];
+    }
+    return (acc & 0x8080808080808080ull) == 0 || tgm__cbor_fast_utf8_slow(s, n);
+}
+
+/* The definite-length item at *pos, nested at `depth` (0 for a top-level
+ * item), accepted by tgm__cbor_decode: advance past it and return true. */
+bool tgm__cbor_fast_item(const uint8_t *buf, size_t len, size_t *pos, unsigned depth);
+
+/* tgm__cbor_fast_item with integers and text (most metadata values)
+ * taken inline. */
+static inline bool tgm__cbor_fast_value(const uint8_t *buf, size_t len, size_t *pos,
+                                        unsigned depth) {
+    size_t p = *pos;
+    unsigned mt = p < len ? (unsigned)(buf[p] >> 5) : 8u;
+    if (mt == TGM_CBOR_UINT || mt == TGM_CBOR_NINT || mt == TGM_CBOR_TEXT) {
+        tgm_cbor_fast h;
+        if (!tgm__cbor_fast_head(buf, len, &p, &h)) {
+            return false;
+        }
+        if (mt == TGM_CBOR_TEXT) {
+            if (h.arg > len - p || !tgm__cbor_fast_utf8(buf + p, (size_t)h.arg)) {
+                return false;
+            }
+            p += (size_t)h.arg;
+        }
+        *pos = p;
+        return true;
+    }
+    return tgm__cbor_fast_item(buf, len, pos, depth);
+}
+
+/* A definite text string at *pos with valid UTF-8: *s / *n point into buf. */
+static inline bool tgm__cbor_fast_text(const uint8_t *buf, size_t len, size_t *pos,
+                                       const uint8_t **s, size_t *n) {
+    tgm_cbor_fast h;
+    size_t p = *pos;
+    if (!tgm__cbor_fast_head(buf, len, &p, &h) || h.major != TGM_CBOR_TEXT || h.arg > len - p ||
+        !tgm__cbor_fast_utf8(buf + p, (size_t)h.arg)) {
+        return false;
+    }
+    *s = buf + p;
+    *n = (size_t)h.arg;
+    *pos = p + (size_t)h.arg;
+    return true;
+}
 
 /* The shortest head (major type 0..7, argument) of RFC 8949 §3, written
  * into p (room for 9 bytes); returns its length (1, 2, 3, 5 or 9).  For

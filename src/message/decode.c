@@ -107,7 +107,7 @@ tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_o
     memset(out, 0, sizeof *out);
     tgm_error err = TGM_ERROR_OK;
     tgm_msg pm;
-    TGM_CHECK(tgm__msg_parse(buf, len, &out->arena, TGM_PARSE_FULL, &pm));
+    TGM_CHECK(tgm__msg_parse(buf, len, &out->arena, TGM_PARSE_FULL | TGM_PARSE_LAZY_META, &pm));
     bool values = o->what == TGM_DECODE_VALUES;
     if (values && o->verify_hash) {
         for (size_t i = 0; i < pm.nobj; i++) {
@@ -115,6 +115,16 @@ tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_o
         }
     }
     out->meta = pm.meta;
+    if (pm.meta_bytes.cbor != NULL) {
+        /* The message keeps one copy of the metadata bytes; the sections
+         * are built when asked for. */
+        uint8_t *copy = tgm__arena_alloc(&out->arena, pm.meta_bytes.len ? pm.meta_bytes.len : 1);
+        TGM_FAIL_IF(copy == NULL, TGM_ERROR_ENCODING, "out of memory for %zu metadata bytes",
+                    pm.meta_bytes.len);
+        memcpy(copy, pm.meta_bytes.cbor, pm.meta_bytes.len);
+        out->meta_bytes = pm.meta_bytes;
+        out->meta_bytes.cbor = copy;
+    }
     out->nobj = pm.nobj;
     out->objs = tgm__calloc(pm.nobj ? pm.nobj : 1, sizeof *out->objs);
     TGM_FAIL_IF(out->objs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", pm.nobj);

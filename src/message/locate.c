@@ -23,7 +23,7 @@ static tgm_error fast_path(const uint8_t *buf, size_t len, size_t index, tgm_are
     tgm_msg hm;
     *done = false;
     if (tgm__msg_parse_ends(buf, len, a, &hm) != TGM_ERROR_OK || !hm.has_index ||
-        hm.meta.nbase > hm.nindex) {
+        (hm.meta_bytes.cbor != NULL ? hm.meta_bytes.nbase : hm.meta.nbase) > hm.nindex) {
         tgm__clear_error();
         return TGM_ERROR_OK; /* let the full decode report any problem */
     }
@@ -38,7 +38,10 @@ static tgm_error fast_path(const uint8_t *buf, size_t len, size_t index, tgm_are
     }
     TGM_RETURN_IF(index >= hm.nindex, TGM_ERROR_OBJECT,
                   "object index %zu out of range (num_objects=%zu)", index, hm.nindex);
-    if (meta != NULL) {
+    if (meta != NULL && hm.meta_bytes.cbor != NULL) {
+        hm.meta_bytes.nbase = hm.nindex; /* base padded to the object count */
+        TGM_TRY(tgm__gmeta_from_bytes(a, &hm.meta_bytes, meta));
+    } else if (meta != NULL) {
         if (hm.meta.nbase < hm.nindex) {
             tgm_val *nb = tgm__arena_calloc(a, hm.nindex, sizeof(tgm_val));
             if (nb == NULL) {

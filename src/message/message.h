@@ -32,7 +32,8 @@ typedef struct tgm_msg {
     const uint8_t *buf;
     size_t len; /* message length (resolved for streaming messages) */
     tgm_preamble pre;
-    tgm_global_meta meta;
+    tgm_global_meta meta;      /* empty when meta_bytes.cbor is set */
+    tgm_meta_bytes meta_bytes; /* TGM_PARSE_LAZY_META: the metadata frame's bytes (in buf) */
     bool has_meta;
     size_t nobj;
     tgm_obj_ref *objs;
@@ -49,6 +50,9 @@ typedef struct tgm_msg {
 /* Parse modes. */
 #define TGM_PARSE_FULL 0u       /* every frame, descriptors included */
 #define TGM_PARSE_NO_OBJECTS 1u /* metadata, index and hash frames only */
+/* Flag: keep the metadata as its checked CBOR (meta_bytes) when it has
+ * the usual form (tgm__gmeta_check_fast) and no preceder frames. */
+#define TGM_PARSE_LAZY_META 2u
 
 /* Parse the message that starts at buf[0] (buf may extend past it).
  * Checks the preamble, total_length, postamble, frame headers, ENDF
@@ -57,8 +61,16 @@ typedef struct tgm_msg {
 tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode, tgm_msg *out);
 
 /* Parse only the header frames and the footer frames (reached through the
- * postamble): metadata and index, no body walk.  Needs total_length. */
+ * postamble): metadata and index, no body walk.  Needs total_length.  The
+ * metadata is left as checked bytes (meta_bytes, nbase not padded) when
+ * it has the usual form. */
 tgm_error tgm__msg_parse_ends(const uint8_t *buf, size_t len, tgm_arena *a, tgm_msg *out);
+
+/* The first metadata frame's bytes (header or footer) when
+ * tgm__gmeta_check_fast accepts them: *lazy true and *mb set (cbor points
+ * into buf).  *lazy false: call tgm__msg_parse_metadata, which decides.
+ * Framing errors are those of tgm__msg_parse_metadata. */
+tgm_error tgm__msg_metadata_bytes(const uint8_t *buf, size_t len, tgm_meta_bytes *mb, bool *lazy);
 
 /* Parse only metadata: the first metadata frame of the message (header or
  * footer), without touching data-object frames. */
@@ -195,7 +207,8 @@ typedef struct tgm_decoded_obj {
 
 typedef struct tgm_decoded {
     tgm_arena arena;
-    tgm_global_meta meta; /* in arena */
+    tgm_global_meta meta;      /* in arena; empty when meta_bytes.cbor is set */
+    tgm_meta_bytes meta_bytes; /* the metadata as checked CBOR (in arena), built on demand */
     size_t nobj;
     tgm_decoded_obj *objs;
 } tgm_decoded;

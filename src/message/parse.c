@@ -161,24 +161,27 @@ tgm_error tgm__msg_parse_object_frame(const uint8_t *p, size_t len, size_t at, t
     size_t footer_start = flen - TGM_DATA_FRAME_FOOTER_SIZE;
     const uint8_t *region;
     size_t region_len;
-    tgm_val *dv;
     size_t consumed = 0;
-    tgm_error e;
+    /* The descriptor straight from its bytes; what the direct reader does
+     * not take (uncommon forms, and every error) goes the generic way. */
+    if (!tgm__desc_read_fast(a, p + co, footer_start - co, &out->desc, &consumed)) {
+        tgm_val *dv;
+        tgm_error e = tgm__cbor_decode(p + co, footer_start - co, a, NULL, &dv, &consumed);
+        if (e != TGM_ERROR_OK) {
+            return tgm__wrap(e, "data object frame at offset %zu: failed to parse descriptor CBOR",
+                             at);
+        }
+        char where[96];
+        snprintf(where, sizeof where, "descriptor of the data object frame at offset %zu", at);
+        TGM_TRY(tgm__desc_from_val(a, dv, where, &out->desc));
+    }
     if (fh.flags & TGM_FF_CBOR_AFTER_PAYLOAD) {
         region = p + TGM_FRAME_HEADER_SIZE;
         region_len = co - TGM_FRAME_HEADER_SIZE;
-        e = tgm__cbor_decode(p + co, footer_start - co, a, NULL, &dv, &consumed);
     } else {
-        e = tgm__cbor_decode(p + co, footer_start - co, a, NULL, &dv, &consumed);
         region = p + co + consumed;
-        region_len = footer_start - co - (e == TGM_ERROR_OK ? consumed : 0);
+        region_len = footer_start - co - consumed;
     }
-    if (e != TGM_ERROR_OK) {
-        return tgm__wrap(e, "data object frame at offset %zu: failed to parse descriptor CBOR", at);
-    }
-    char where[96];
-    snprintf(where, sizeof where, "descriptor of the data object frame at offset %zu", at);
-    TGM_TRY(tgm__desc_from_val(a, dv, where, &out->desc));
     /* A descriptor whose ndim disagrees with its shape would let a C caller
      * read past tgm_object_shape(): reject it here (the encoder never
      * writes one). */
@@ -245,7 +248,9 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
     bool streaming;
     size_t msg_len;
     TGM_TRY(message_bounds(buf, len, &m.pre, &msg_len, &streaming));
-    TGM_TRY(tgm__gmeta_init(a, &m.meta));
+    bool lazy = (mode & TGM_PARSE_LAZY_META) != 0;
+    mode &= ~TGM_PARSE_LAZY_META;
+    bool any_preceder = false;
 
     frame_walk w;
     walk_init(&w, buf, len, msg_len, streaming);
@@ -279,10 +284,22 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
         phase = ph;
         switch (fh.type) {
         case TGM_FRAME_HEADER_METADATA:
-        case TGM_FRAME_FOOTER_METADATA:
-            TGM_TRY(parse_meta_frame(buf, at, &fh, a, &m.meta));
+        case TGM_FRAME_FOOTER_METADATA: {
+            /* The last metadata frame is the one kept; each is checked. */
+            const uint8_t *cbor;
+            size_t n, nb;
+            TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
+            if (lazy && tgm__gmeta_check_fast(cbor, n, &nb)) {
+                m.meta_bytes.cbor = cbor;
+                m.meta_bytes.len = n;
+                m.meta_bytes.nbase = nb;
+            } else {
+                TGM_TRY(parse_meta_frame(buf, at, &fh, a, &m.meta));
+                m.meta_bytes.cbor = NULL;
+            }
             m.has_meta = true;
             break;
+        }
         case TGM_FRAME_HEADER_INDEX:
         case TGM_FRAME_FOOTER_INDEX: {
             const uint8_t *cbor;
@@ -310,6 +327,7 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
             break;
         }
         case TGM_FRAME_PRECEDER_METADATA: {
+            any_preceder = true;
             tgm_global_meta pm;
             TGM_TRY(parse_meta_frame(buf, at, &fh, a, &pm));
             TGM_RETURN_IF(pm.nbase != 1, TGM_ERROR_METADATA,
@@ -370,6 +388,22 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
     TGM_RETURN_IF(pending_set, TGM_ERROR_FRAMING,
                   "dangling PrecederMetadata: no data-object frame followed");
     TGM_RETURN_IF(!m.has_meta, TGM_ERROR_METADATA, "no metadata frame found in message");
+    if (m.meta_bytes.cbor != NULL) {
+        TGM_RETURN_IF(m.meta_bytes.nbase > m.nobj, TGM_ERROR_METADATA,
+                      "metadata base has %zu entries but message contains %zu objects",
+                      m.meta_bytes.nbase, m.nobj);
+        m.meta_bytes.nbase = m.nobj;
+        if (!any_preceder) {
+            m.buf = buf;
+            m.len = msg_len;
+            m.objs = objs;
+            *out = m;
+            return TGM_ERROR_OK;
+        }
+        /* Preceders merge into base: build it now. */
+        TGM_TRY(tgm__gmeta_from_bytes(a, &m.meta_bytes, &m.meta));
+        m.meta_bytes.cbor = NULL;
+    }
     TGM_RETURN_IF(m.meta.nbase > m.nobj, TGM_ERROR_METADATA,
                   "metadata base has %zu entries but message contains %zu objects", m.meta.nbase,
                   m.nobj);
@@ -398,6 +432,38 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
     m.objs = objs;
     *out = m;
     return TGM_ERROR_OK;
+}
+
+tgm_error tgm__msg_metadata_bytes(const uint8_t *buf, size_t len, tgm_meta_bytes *mb, bool *lazy) {
+    tgm_preamble pre;
+    size_t msg_len;
+    bool streaming;
+    *lazy = false;
+    TGM_TRY(message_bounds(buf, len, &pre, &msg_len, &streaming));
+    frame_walk w;
+    walk_init(&w, buf, len, msg_len, streaming);
+    for (;;) {
+        tgm_frame_header fh;
+        size_t at;
+        int got;
+        TGM_TRY(walk_next(&w, &fh, &at, &got));
+        if (!got) {
+            break;
+        }
+        if (fh.type == TGM_FRAME_HEADER_METADATA || fh.type == TGM_FRAME_FOOTER_METADATA) {
+            const uint8_t *cbor;
+            size_t n, nb;
+            TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
+            if (tgm__gmeta_check_fast(cbor, n, &nb)) {
+                mb->cbor = cbor;
+                mb->len = n;
+                mb->nbase = nb;
+                *lazy = true;
+            }
+            return TGM_ERROR_OK;
+        }
+    }
+    return tgm__fail(TGM_ERROR_METADATA, "no metadata frame found in message");
 }
 
 tgm_error tgm__msg_parse_metadata(const uint8_t *buf, size_t len, tgm_arena *a,
@@ -461,7 +527,6 @@ tgm_error tgm__msg_parse_ends(const uint8_t *buf, size_t len, tgm_arena *a, tgm_
     size_t msg_len;
     TGM_TRY(message_bounds(buf, len, &m.pre, &msg_len, &streaming));
     TGM_RETURN_IF(streaming, TGM_ERROR_FRAMING, "streaming message: no direct access");
-    TGM_TRY(tgm__gmeta_init(a, &m.meta));
     size_t body_end = msg_len - TGM_POSTAMBLE_SIZE;
     tgm_postamble pa;
     TGM_TRY(tgm__postamble_read(buf + body_end, TGM_POSTAMBLE_SIZE, &pa));
@@ -496,7 +561,17 @@ tgm_error tgm__msg_parse_ends(const uint8_t *buf, size_t len, tgm_arena *a, tgm_
                 break;
             }
             if (fh.type == TGM_FRAME_HEADER_METADATA || fh.type == TGM_FRAME_FOOTER_METADATA) {
-                TGM_TRY(parse_meta_frame(buf, at, &fh, a, &m.meta));
+                const uint8_t *cbor;
+                size_t n, nb;
+                TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
+                if (tgm__gmeta_check_fast(cbor, n, &nb)) {
+                    m.meta_bytes.cbor = cbor;
+                    m.meta_bytes.len = n;
+                    m.meta_bytes.nbase = nb;
+                } else {
+                    TGM_TRY(parse_meta_frame(buf, at, &fh, a, &m.meta));
+                    m.meta_bytes.cbor = NULL;
+                }
                 m.has_meta = true;
             } else if (fh.type == TGM_FRAME_HEADER_INDEX || fh.type == TGM_FRAME_FOOTER_INDEX) {
                 const uint8_t *cbor;

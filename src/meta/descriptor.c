@@ -206,10 +206,18 @@ tgm_error tgm__desc_check_shape(const tgm_descriptor *d) {
     return TGM_ERROR_OK;
 }
 
+/* The entries parameters are looked up in: the whole map, or the
+ * parameters a direct read kept (NULL: none). */
+static const tgm_val *param_source(const tgm_descriptor *d) {
+    return d->map != NULL ? d->map : d->params;
+}
+
 tgm_val *tgm__desc_params_map(tgm_arena *a, const tgm_descriptor *d) {
+    const tgm_val *src = param_source(d);
+    size_t len = src != NULL ? src->len : 0;
     size_t n = 0;
-    for (size_t i = 0; i < d->map->len; i++) {
-        if (!is_fixed_key(tgm__val_map_key(d->map, i))) {
+    for (size_t i = 0; i < len; i++) {
+        if (!is_fixed_key(tgm__val_map_key(src, i))) {
             n++;
         }
     }
@@ -218,11 +226,11 @@ tgm_val *tgm__desc_params_map(tgm_arena *a, const tgm_descriptor *d) {
         return NULL;
     }
     size_t j = 0;
-    for (size_t i = 0; i < d->map->len; i++) {
-        const tgm_val *k = tgm__val_map_key(d->map, i);
+    for (size_t i = 0; i < len; i++) {
+        const tgm_val *k = tgm__val_map_key(src, i);
         if (!is_fixed_key(k)) {
             m->p.items[2 * j] = *k;
-            m->p.items[2 * j + 1] = *tgm__val_map_value(d->map, i);
+            m->p.items[2 * j + 1] = *tgm__val_map_value(src, i);
             j++;
         }
     }
@@ -327,7 +335,8 @@ static const tgm_val *param(const tgm_descriptor *d, const char *key) {
             return NULL;
         }
     }
-    return tgm__val_map_get(d->map, key); /* parameters: last occurrence wins */
+    const tgm_val *src = param_source(d);
+    return src != NULL ? tgm__val_map_get(src, key) : NULL; /* last occurrence wins */
 }
 
 tgm_error tgm__param_u64(const tgm_descriptor *d, const char *key, uint64_t *out) {

@@ -72,8 +72,135 @@ static tgm_error u64_array(tgm_arena *a, const tgm_val *v, const char *field, ui
     return TGM_ERROR_OK;
 }
 
+/* ---- direct readers ---------------------------------------------------------
+ * Index and hash frames straight from their bytes, in the forms encoders
+ * write; anything else (and every error) goes through the value tree
+ * below, which decides.  True only when that path would give the same. */
+
+static bool key_is(const uint8_t *k, size_t kn, const char *lit) {
+    return kn == strlen(lit) && memcmp(k, lit, kn) == 0;
+}
+
+static bool fast_u64_array(tgm_arena *a, const uint8_t *buf, size_t len, size_t *pos,
+                           uint64_t **out, size_t *n) {
+    tgm_cbor_fast h;
+    if (!tgm__cbor_fast_head(buf, len, pos, &h) || h.major != TGM_CBOR_ARRAY ||
+        h.arg > len - *pos) {
+        return false;
+    }
+    uint64_t *v = tgm__arena_alloc(a, (h.arg ? (size_t)h.arg : 1) * sizeof(uint64_t));
+    if (v == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < (size_t)h.arg; i++) {
+        tgm_cbor_fast e;
+        if (!tgm__cbor_fast_head(buf, len, pos, &e) || e.major != TGM_CBOR_UINT) {
+            return false;
+        }
+        v[i] = e.arg;
+    }
+    *out = v;
+    *n = (size_t)h.arg;
+    return true;
+}
+
+static bool index_fast(tgm_arena *a, const uint8_t *buf, size_t len, uint64_t **offsets,
+                       uint64_t **lengths, size_t *n) {
+    if (tgm__meta_direct_off) {
+        return false;
+    }
+    size_t pos = 0;
+    tgm_cbor_fast h;
+    if (!tgm__cbor_fast_head(buf, len, &pos, &h) || h.major != TGM_CBOR_MAP ||
+        h.arg > (len - pos) / 2) {
+        return false;
+    }
+    uint64_t *off = NULL, *lens = NULL;
+    size_t noff = 0, nlen = 0;
+    for (uint64_t i = 0; i < h.arg; i++) {
+        const uint8_t *k;
+        size_t kn;
+        if (!tgm__cbor_fast_text(buf, len, &pos, &k, &kn)) {
+            return false;
+        }
+        bool ok = key_is(k, kn, "offsets")   ? fast_u64_array(a, buf, len, &pos, &off, &noff)
+                  : key_is(k, kn, "lengths") ? fast_u64_array(a, buf, len, &pos, &lens, &nlen)
+                                             : tgm__cbor_fast_item(buf, len, &pos, 1);
+        if (!ok) {
+            return false;
+        }
+    }
+    if (noff != nlen) {
+        return false;
+    }
+    *offsets = off;
+    *lengths = lens;
+    *n = noff;
+    return true;
+}
+
+static bool hashframe_fast(tgm_arena *a, const uint8_t *buf, size_t len, const char **algorithm,
+                           const tgm_val **hashes, size_t *n) {
+    if (tgm__meta_direct_off) {
+        return false;
+    }
+    size_t pos = 0;
+    tgm_cbor_fast h;
+    if (!tgm__cbor_fast_head(buf, len, &pos, &h) || h.major != TGM_CBOR_MAP ||
+        h.arg > (len - pos) / 2) {
+        return false;
+    }
+    const char *alg = "";
+    const tgm_val *hs = NULL;
+    size_t nh = 0;
+    for (uint64_t i = 0; i < h.arg; i++) {
+        const uint8_t *k, *s;
+        size_t kn, sn;
+        if (!tgm__cbor_fast_text(buf, len, &pos, &k, &kn)) {
+            return false;
+        }
+        if (key_is(k, kn, "algorithm")) {
+            if (!tgm__cbor_fast_text(buf, len, &pos, &s, &sn)) {
+                return false;
+            }
+            alg = key_is(s, sn, TGM_HASH_ALGORITHM) ? TGM_HASH_ALGORITHM
+                                                    : tgm__arena_strndup(a, (const char *)s, sn);
+            if (alg == NULL) {
+                return false;
+            }
+        } else if (key_is(k, kn, "hashes")) {
+            tgm_cbor_fast ah;
+            if (!tgm__cbor_fast_head(buf, len, &pos, &ah) || ah.major != TGM_CBOR_ARRAY ||
+                ah.arg > len - pos) {
+                return false;
+            }
+            tgm_val *arr = tgm__val_array(a, (size_t)ah.arg);
+            if (arr == NULL) {
+                return false;
+            }
+            for (size_t j = 0; j < (size_t)ah.arg; j++) {
+                if (!tgm__cbor_fast_text(buf, len, &pos, &s, &sn) ||
+                    tgm__val_set_text(a, &arr->p.items[j], (const char *)s, sn) != 0) {
+                    return false;
+                }
+            }
+            hs = arr->p.items;
+            nh = (size_t)ah.arg;
+        } else if (!tgm__cbor_fast_item(buf, len, &pos, 1)) {
+            return false;
+        }
+    }
+    *algorithm = alg;
+    *hashes = hs;
+    *n = nh;
+    return true;
+}
+
 tgm_error tgm__index_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len, uint64_t **offsets,
                                uint64_t **lengths, size_t *n) {
+    if (index_fast(a, cbor, len, offsets, lengths, n)) {
+        return TGM_ERROR_OK;
+    }
     tgm_val *root;
     tgm_error e = tgm__cbor_decode(cbor, len, a, NULL, &root, NULL);
     if (e != TGM_ERROR_OK) {
@@ -105,6 +232,9 @@ tgm_error tgm__index_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len, ui
 
 tgm_error tgm__hashframe_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len,
                                    const char **algorithm, const tgm_val **hashes, size_t *n) {
+    if (hashframe_fast(a, cbor, len, algorithm, hashes, n)) {
+        return TGM_ERROR_OK;
+    }
     tgm_val *root;
     tgm_error e = tgm__cbor_decode(cbor, len, a, NULL, &root, NULL);
     if (e != TGM_ERROR_OK) {

@@ -36,6 +36,35 @@ tgm_error tgm__gmeta_init(tgm_arena *a, tgm_global_meta *m);
  * level and inside _extra_ is an error). */
 tgm_error tgm__gmeta_from_cbor(tgm_arena *a, const tgm_val *root, tgm_global_meta *out);
 
+/* Tests only: when set, the direct readers of this module
+ * (tgm__desc_read_fast, tgm__gmeta_check_fast, the index and hash frame
+ * readers) decline everything, so that a test can run the generic path
+ * on the same input and compare.  Set it only while no other thread
+ * decodes. */
+extern bool tgm__meta_direct_off;
+
+/* ---- metadata kept as CBOR (gmeta_fast.c) --------------------------------
+ * A decode keeps the metadata frame's bytes after a walk that checks them
+ * as tgm__cbor_decode + tgm__gmeta_from_cbor would, and builds the
+ * sections only when they are asked for. */
+typedef struct tgm_meta_bytes {
+    const uint8_t *cbor; /* NULL: the metadata was built eagerly */
+    size_t len;
+    size_t nbase; /* base entries once built (padded to the object count) */
+} tgm_meta_bytes;
+
+/* True when tgm__cbor_decode + tgm__gmeta_from_cbor would accept
+ * cbor[0..len) (trailing bytes allowed); *nbase receives the length of
+ * its base array.  False (nothing recorded) for errors and for the forms
+ * left to the generic path (indefinite lengths, top-level keys that also
+ * need the _extra_ collision check): the caller then parses eagerly,
+ * which decides and words the error. */
+bool tgm__gmeta_check_fast(const uint8_t *cbor, size_t len, size_t *nbase);
+
+/* Build metadata from bytes tgm__gmeta_check_fast accepted, base padded
+ * with empty maps to mb->nbase entries. */
+tgm_error tgm__gmeta_from_bytes(tgm_arena *a, const tgm_meta_bytes *mb, tgm_global_meta *out);
+
 /* Build the CBOR value of a metadata frame: {"base"?, "_reserved_"?,
  * "_extra_"?}, empty sections omitted. */
 tgm_error tgm__gmeta_to_val(tgm_arena *a, const tgm_global_meta *m, tgm_val **out);
@@ -70,7 +99,13 @@ typedef struct tgm_mask_desc {
 } tgm_mask_desc;
 
 typedef struct tgm_descriptor {
-    const tgm_val *map; /* the descriptor map as read (or as built) */
+    /* The descriptor map as read (or as built); NULL when the descriptor
+     * was read directly from its CBOR (tgm__desc_read_fast): then `params`
+     * holds its parameters and tgm__desc_map builds the map from `cbor`. */
+    const tgm_val *map;
+    const tgm_val *params; /* map == NULL: every non-fixed entry, wire order (NULL: none) */
+    const uint8_t *cbor;   /* map == NULL: the descriptor's CBOR (in the reader's arena) */
+    size_t cbor_len;
     const char *obj_type;
     uint64_t ndim;
     size_t nshape;
@@ -96,6 +131,21 @@ typedef struct tgm_descriptor {
  * object for error text ("descriptor of object 2"). */
 tgm_error tgm__desc_from_val(tgm_arena *a, const tgm_val *map, const char *where,
                              tgm_descriptor *out);
+
+/* Read a descriptor map straight from its CBOR (cbor[0..len), trailing
+ * bytes allowed): the fixed keys into the struct, the parameters decoded
+ * into d->params, a copy of the item's bytes into the arena (d->cbor)
+ * for tgm__desc_map; no value tree.  Returns true with *consumed set
+ * only when tgm__cbor_decode followed by tgm__desc_from_val would succeed
+ * with the same descriptor; false (nothing recorded) for anything else,
+ * errors and uncommon forms alike (indefinite lengths, masks, duplicate
+ * fixed keys): the caller then takes that generic path, which decides. */
+bool tgm__desc_read_fast(tgm_arena *a, const uint8_t *cbor, size_t len, tgm_descriptor *out,
+                         size_t *consumed);
+
+/* The descriptor map: d->map, or built from d->cbor into arena a (NULL
+ * only on out-of-memory). */
+const tgm_val *tgm__desc_map(tgm_arena *a, const tgm_descriptor *d);
 
 /* A parameter (any key that is not one of the fixed descriptor keys);
  * NULL when absent. */
