@@ -21,10 +21,12 @@ void tgm_message_free(tgm_message_t *msg) {
 /* A new handle holding what `decode` produced (freed on failure). */
 #define NEW_MESSAGE(out, decode)                                                                   \
     do {                                                                                           \
-        tgm_message_t *m_ = tgm__calloc(1, sizeof *m_);                                            \
+        tgm_message_t *m_ = tgm__malloc(sizeof *m_); /* calloc skips malloc's cache */             \
         if (m_ == NULL) {                                                                          \
             return tgm__oom(sizeof *m_, "message");                                                \
         }                                                                                          \
+        memset(m_, 0, sizeof *m_);                                                                 \
+        atomic_init(&m_->descs, NULL);                                                             \
         tgm_decoded *d_ = &m_->d;                                                                  \
         tgm_error e_ = (decode);                                                                   \
         if (e_ != TGM_ERROR_OK) {                                                                  \

@@ -50,10 +50,11 @@ tgm_error tgm__api_metadata_new_bytes(const tgm_meta_bytes *src, tgm_metadata_t 
     if (tgm__add_size(sizeof(tgm_metadata_t), src->len, &size)) {
         return tgm__oom(src->len, "metadata");
     }
-    tgm_metadata_t *md = tgm__calloc(1, size);
+    tgm_metadata_t *md = tgm__malloc(size); /* calloc would skip malloc's per-thread cache */
     if (md == NULL) {
         return tgm__oom(size, "metadata");
     }
+    memset(md, 0, sizeof *md);
     uint8_t *copy = (uint8_t *)(md + 1);
     memcpy(copy, src->cbor, src->len);
     md->bytes = *src;

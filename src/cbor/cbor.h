@@ -127,19 +127,28 @@ static inline bool tgm__cbor_fast_head(const uint8_t *buf, size_t len, size_t *p
     return true;
 }
 
-/* Whether s[0..n) is well-formed UTF-8 (ASCII checked inline, eight
- * bytes at a time). */
+/* Whether s[0..n) is well-formed UTF-8.  ASCII (keys and most values) is
+ * checked inline with word loads, the last one overlapping, so that a
+ * short text costs the same few instructions whatever its length. */
 bool tgm__cbor_fast_utf8_slow(const uint8_t *s, size_t n);
 static inline bool tgm__cbor_fast_utf8(const uint8_t *s, size_t n) {
-    uint64_t acc = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
+    uint64_t acc;
+    if (n >= 8) {
         uint64_t w;
-        memcpy(&w, s + i, 8);
+        acc = 0;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&w, s + i, 8);
+            acc |= w;
+        }
+        memcpy(&w, s + n - 8, 8);
         acc |= w;
-    }
-    for (; i < n; i++) {
-        acc |= s[i];
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        acc = a | b;
+    } else {
+        acc = n ? (uint64_t)(s[0] | s[n >> 1] | s[n - 1]) : 0;
     }
     return (acc & 0x8080808080808080ull) == 0 || tgm__cbor_fast_utf8_slow(s, n);
 }

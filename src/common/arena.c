@@ -22,7 +22,8 @@ void *tgm__arena_alloc(tgm_arena *a, size_t n) {
     }
     tgm_arena_chunk *c = a->head;
     if (c == NULL || c->size - c->used < need) {
-        size_t size = need > DEFAULT_CHUNK ? need : DEFAULT_CHUNK;
+        size_t dflt = c == NULL && a->first != 0 ? a->first : DEFAULT_CHUNK;
+        size_t size = need > dflt ? need : dflt;
         if (c != NULL && c->size * 2 > size && c->size < (1u << 20)) {
             size = c->size * 2;
         }

@@ -45,10 +45,14 @@ static tgm_decode_opts pipeline_opts(const tgm_msg_decode_opts *o, uint32_t thre
     return d;
 }
 
+/* `checked`: n is the object's size, already checked by
+ * tgm__pipeline_precheck (else it is checked here, before allocating). */
 static tgm_error decode_obj(const uint8_t *msgbuf, const tgm_obj_ref *r,
-                            const tgm_msg_decode_opts *o, uint32_t threads, tgm_decoded_obj *out) {
-    size_t n;
-    TGM_TRY(tgm__pipeline_precheck(&r->desc, r->payload_len, &n)); /* before allocating */
+                            const tgm_msg_decode_opts *o, uint32_t threads, bool checked, size_t n,
+                            tgm_decoded_obj *out) {
+    if (!checked) {
+        TGM_TRY(tgm__pipeline_precheck(&r->desc, r->payload_len, &n));
+    }
     out->desc = r->desc;
     out->data = tgm__malloc(n);
     if (out->data == NULL) {
@@ -99,12 +103,13 @@ typedef struct decode_job {
 
 static tgm_error decode_task(void *ctx, size_t i) {
     decode_job *j = ctx;
-    return decode_obj(j->buf, &j->refs[i], j->o, j->threads, &j->out[i]);
+    return decode_obj(j->buf, &j->refs[i], j->o, j->threads, true, j->out[i].len, &j->out[i]);
 }
 
 tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_opts *o,
                           tgm_decoded *out) {
     memset(out, 0, sizeof *out);
+    out->arena.first = TGM_ARENA_SMALL_FIRST; /* descriptors, bytes of the metadata, index */
     tgm_error err = TGM_ERROR_OK;
     tgm_msg pm;
     TGM_CHECK(tgm__msg_parse(buf, len, &out->arena, TGM_PARSE_FULL | TGM_PARSE_LAZY_META, &pm));
@@ -126,8 +131,10 @@ tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_o
         out->meta_bytes.cbor = copy;
     }
     out->nobj = pm.nobj;
-    out->objs = tgm__calloc(pm.nobj ? pm.nobj : 1, sizeof *out->objs);
+    /* malloc + memset: glibc's calloc bypasses its per-thread cache. */
+    out->objs = tgm__malloc_array(pm.nobj ? pm.nobj : 1, sizeof *out->objs);
     TGM_FAIL_IF(out->objs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", pm.nobj);
+    memset(out->objs, 0, (pm.nobj ? pm.nobj : 1) * sizeof *out->objs);
     if (!values) {
         for (size_t i = 0; i < pm.nobj; i++) {
             TGM_CHECK(describe_obj(buf, &pm.objs[i], o->what == TGM_DECODE_ENCODED, &out->objs[i]));
@@ -140,6 +147,7 @@ tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_o
     for (size_t i = 0; i < pm.nobj; i++) {
         size_t n;
         TGM_CHECK(tgm__pipeline_precheck(&pm.objs[i].desc, pm.objs[i].payload_len, &n));
+        out->objs[i].len = n; /* decode_task's size: checked once */
         if (tgm__add_u64(all, n, &all)) {
             all = UINT64_MAX;
         }
@@ -162,7 +170,7 @@ static uint32_t object_threads(const tgm_msg_decode_opts *o, const tgm_obj_ref *
 
 tgm_error tgm__msg_decode_ref(const uint8_t *msgbuf, const tgm_obj_ref *r,
                               const tgm_msg_decode_opts *o, tgm_decoded_obj *out) {
-    return decode_obj(msgbuf, r, o, object_threads(o, r), out);
+    return decode_obj(msgbuf, r, o, object_threads(o, r), false, 0, out);
 }
 
 tgm_error tgm__msg_decode_object(const uint8_t *buf, size_t len, size_t index,
@@ -177,7 +185,7 @@ tgm_error tgm__msg_decode_object(const uint8_t *buf, size_t len, size_t index,
     out->nobj = 1;
     out->objs = tgm__calloc(1, sizeof *out->objs);
     TGM_FAIL_IF(out->objs == NULL, TGM_ERROR_ENCODING, "out of memory");
-    TGM_CHECK(decode_obj(buf, &ref, o, object_threads(o, &ref), &out->objs[0]));
+    TGM_CHECK(decode_obj(buf, &ref, o, object_threads(o, &ref), false, 0, &out->objs[0]));
     return TGM_ERROR_OK;
 cleanup:
     tgm__decoded_free(out);
@@ -188,6 +196,7 @@ tgm_error tgm__msg_decode_object_into(const uint8_t *buf, size_t len, size_t ind
                                       const tgm_msg_decode_opts *o, void *dst, size_t dst_len,
                                       size_t *out_len) {
     tgm_arena a = TGM_ARENA_INIT;
+    a.first = TGM_ARENA_SMALL_FIRST; /* one descriptor, the index */
     tgm_error err = TGM_ERROR_OK;
     tgm_obj_ref ref;
     size_t n = 0;
@@ -214,6 +223,7 @@ cleanup:
 tgm_error tgm__msg_object_view(const uint8_t *buf, size_t len, size_t index, const uint8_t **data,
                                size_t *out_len) {
     tgm_arena a = TGM_ARENA_INIT;
+    a.first = TGM_ARENA_SMALL_FIRST;
     tgm_obj_ref ref;
     tgm_error err = tgm__msg_object(buf, len, index, &a, NULL, NULL, &ref);
     if (err == TGM_ERROR_OK) {

@@ -351,7 +351,7 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
         }
         case TGM_FRAME_NTENSOR: {
             if (m.nobj == cap) {
-                size_t ncap = cap ? cap * 2 : 8;
+                size_t ncap = cap ? cap * 2 : 1; /* small messages: one small arena chunk */
                 tgm_obj_ref *no = tgm__arena_alloc(a, ncap * sizeof *no);
                 tgm_val **np = tgm__arena_alloc(a, ncap * sizeof *np);
                 if (no == NULL || np == NULL) {
