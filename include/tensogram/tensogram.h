@@ -1261,7 +1261,8 @@ TGM_API tgm_error tgm_encoder_set_value(tgm_encoder_t *enc, size_t object, const
  * owns and finish encodes from them (one read of each, as tgm_encode_ex).
  * A NaN / Inf the mask options allow is replaced and recorded as a mask,
  * which changes the frame: finish then encodes the message the general
- * way from the slots (one more copy).
+ * way from the slots (one more copy; objects committed as finite, or
+ * checked at commit, are not scanned again).
  *
  * commit flags: TGM_ENCODE_FILL_CHECK, the values are checked as
  * tgm_encode_ex checks them (always right); TGM_ENCODE_FILL_FINITE, the
@@ -1293,6 +1294,14 @@ TGM_API size_t tgm_encode_fill_num_objects(const tgm_encode_fill_t *fill);
 TGM_API tgm_error tgm_encode_fill_slot(tgm_encode_fill_t *fill, size_t index, void **data,
                                        size_t *len);
 TGM_API tgm_error tgm_encode_fill_commit(tgm_encode_fill_t *fill, size_t index, uint32_t flags);
+/* slot + a copy of src[0..len) + commit, for values already in memory: the
+ * copy, the check and the hash in one pass (where tgm_encode_ex's flags
+ * are per call, these are per object).  len must be the object's raw size;
+ * the object must not be committed yet.  src must stay valid and unchanged
+ * until finish: when the message is encoded the general way (a pipeline,
+ * values to mask) finish reads it rather than a copy of it. */
+TGM_API tgm_error tgm_encode_fill_copy(tgm_encode_fill_t *fill, size_t index, const void *src,
+                                       size_t len, uint32_t flags);
 TGM_API tgm_error tgm_encode_fill_finish(tgm_encode_fill_t *fill, tgm_bytes_t *out);
 TGM_API void tgm_encode_fill_free(tgm_encode_fill_t *fill);
 

@@ -17,6 +17,7 @@
  * finish, from the slots.  Other pipelines (encodings, filters, codecs)
  * make payloads whose size depends on the values: their slots are input
  * buffers and finish encodes the general way from them. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,9 @@ struct tgm_msg_fill {
     uint8_t **stage;       /* not direct: input buffers */
     uint64_t *hash;        /* direct: frame hashes, set by commit */
     unsigned char *state;  /* ST_* per object */
+    unsigned char *finite; /* the values hold no NaN / Inf (checked, or the caller says so) */
+    const uint8_t **src;   /* copy: the caller's values (read again by the general encode) */
+    atomic_bool general;   /* direct: an object has values to mask: finish encodes in general */
 };
 
 static bool stored_raw(const tgm_descriptor *d, const tgm_msg_encode_opts *o) {
@@ -72,6 +76,8 @@ void tgm__msg_fill_free(tgm_msg_fill *f) {
     tgm__free(f->stage);
     tgm__free(f->hash);
     tgm__free(f->state);
+    tgm__free(f->finite);
+    tgm__free((void *)f->src);
     tgm__buf_free(&f->msg);
     tgm__arena_free(&f->arena);
     tgm__free(f);
@@ -129,8 +135,11 @@ tgm_error tgm__msg_fill_begin(tgm_arena *arena, const tgm_global_meta *meta, tgm
     size_t k = n ? n : 1;
     f->lens = tgm__calloc(k, sizeof *f->lens);
     f->state = tgm__calloc(k, sizeof *f->state);
-    TGM_FAIL_IF(f->lens == NULL || f->state == NULL, TGM_ERROR_ENCODING,
-                "out of memory for %zu objects", n);
+    f->finite = tgm__calloc(k, sizeof *f->finite);
+    f->src = tgm__calloc(k, sizeof *f->src);
+    atomic_init(&f->general, false);
+    TGM_FAIL_IF(f->lens == NULL || f->state == NULL || f->finite == NULL || f->src == NULL,
+                TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
     for (size_t i = 0; i < n; i++) {
         TGM_CHECK(tgm__desc_check_shape(&descs[i]));
         TGM_CHECK(tgm__pipeline_decoded_size(&descs[i], &f->lens[i]));
@@ -188,55 +197,133 @@ tgm_error tgm__msg_fill_slot(tgm_msg_fill *f, size_t i, uint8_t **data, size_t *
     return TGM_ERROR_OK;
 }
 
-tgm_error tgm__msg_fill_commit(tgm_msg_fill *f, size_t i, unsigned flags) {
-    TGM_TRY(check_object(f, i, "commit"));
+static tgm_error check_commit(const tgm_msg_fill *f, size_t i, unsigned flags, const char *what) {
+    TGM_TRY(check_object(f, i, what));
     TGM_RETURN_IF(flags > TGM_FILL_NONFINITE, TGM_ERROR_INVALID_ARG,
-                  "commit: unknown flags %u (expected check, finite or non-finite)", flags);
-    TGM_RETURN_IF(f->state[i] == ST_NEW, TGM_ERROR_INVALID_ARG,
-                  "commit: object %zu was never filled (no slot taken)", i);
-    TGM_RETURN_IF(f->state[i] != ST_SLOT, TGM_ERROR_INVALID_ARG,
-                  "commit: object %zu is already committed", i);
-    if (!f->direct) {
-        f->state[i] = ST_DONE; /* the pipeline reads (and checks) it at finish */
-        return TGM_ERROR_OK;
-    }
+                  "%s: unknown flags %u (expected check, finite or non-finite)", what, flags);
+    TGM_RETURN_IF(f->state[i] >= ST_DONE, TGM_ERROR_INVALID_ARG,
+                  "%s: object %zu is already committed", what, i);
+    return TGM_ERROR_OK;
+}
+
+/* Object i's frame, its payload copied from `src` on the way (NULL: it is
+ * in the slot already), checked as `flags` say and hashed in the same
+ * pass.  A NaN / Inf the options allow leaves the message to finish's
+ * general encode, which reads the values from the slot or from `src`;
+ * from then on, frames are no longer written. */
+static tgm_error commit_direct(tgm_msg_fill *f, size_t i, const uint8_t *src, unsigned flags) {
     /* The pipeline asked for the check (lay_out refused NaN / Inf) exactly
      * for float dtypes. */
     bool is_float = f->objs[i].check_finite_on_copy;
     bool allowed = f->o.object.allow_nan || f->o.object.allow_inf;
+    if (src != NULL) {
+        f->src[i] = src;
+    }
     if (flags == TGM_FILL_NONFINITE && is_float) {
         /* Masks to make (or, when the options refuse them, the error to
          * report): the general way at finish. */
+        atomic_store(&f->general, true);
         f->state[i] = ST_MASKS;
+        return TGM_ERROR_OK;
+    }
+    if (atomic_load(&f->general)) {
+        /* The frame would be thrown away: the general encode checks what
+         * is not known. */
+        f->finite[i] = !is_float || flags == TGM_FILL_FINITE;
+        f->state[i] = ST_DONE;
         return TGM_ERROR_OK;
     }
     tgm_encoded_obj o = f->objs[i];
     o.check_finite_on_copy = is_float && flags != TGM_FILL_FINITE;
+    if (src != NULL && f->lens[i] > 0) {
+        o.payload = src;
+    }
     tgm_error err =
         tgm__msg_write_frame(f->msg.data, f->frame_at[i], &o, f->o.hashing, &f->hash[i]);
     if (err == TGM_ERROR_ENCODING && o.check_finite_on_copy && allowed) {
         /* The check met a NaN / Inf the options allow: masks, at finish. */
         tgm__clear_error();
+        atomic_store(&f->general, true);
         f->state[i] = ST_MASKS;
         return TGM_ERROR_OK;
     }
     f->state[i] = err == TGM_ERROR_OK ? ST_DONE : ST_FAILED;
+    f->finite[i] = err == TGM_ERROR_OK; /* checked, or said so */
     return err;
 }
 
-/* The general encode, from the slots. */
+tgm_error tgm__msg_fill_commit(tgm_msg_fill *f, size_t i, unsigned flags) {
+    TGM_TRY(check_commit(f, i, flags, "commit"));
+    TGM_RETURN_IF(f->state[i] == ST_NEW, TGM_ERROR_INVALID_ARG,
+                  "commit: object %zu was never filled (no slot taken)", i);
+    if (!f->direct) {
+        f->state[i] = ST_DONE; /* the pipeline reads (and checks) it at finish */
+        f->finite[i] = flags == TGM_FILL_FINITE;
+        return TGM_ERROR_OK;
+    }
+    return commit_direct(f, i, NULL, flags);
+}
+
+tgm_error tgm__msg_fill_copy(tgm_msg_fill *f, size_t i, const uint8_t *src, size_t len,
+                             unsigned flags) {
+    TGM_TRY(check_commit(f, i, flags, "copy"));
+    TGM_RETURN_IF(len != f->lens[i], TGM_ERROR_INVALID_ARG,
+                  "copy: object %zu takes %zu bytes, %zu given", i, f->lens[i], len);
+    TGM_RETURN_IF(src == NULL && len > 0, TGM_ERROR_INVALID_ARG, "copy: null source");
+    if (!f->direct) {
+        f->src[i] = len > 0 ? src : (const uint8_t *)""; /* the pipeline reads it at finish */
+        f->state[i] = ST_DONE;
+        f->finite[i] = flags == TGM_FILL_FINITE;
+        return TGM_ERROR_OK;
+    }
+    f->state[i] = ST_SLOT;
+    return commit_direct(f, i, src, flags);
+}
+
+/* The general encode, from the slots.  Objects known to hold no NaN /
+ * Inf (checked at commit, or vouched for) are not scanned again: with no
+ * value to mask, refusing and allowing non-finite values encode alike. */
 static tgm_error encode_general(tgm_msg_fill *f, tgm_buf *out) {
-    const uint8_t **data = tgm__calloc(f->n ? f->n : 1, sizeof *data);
-    if (data == NULL) {
-        return tgm__oom(f->n * sizeof *data, "object pointers");
-    }
-    for (size_t i = 0; i < f->n; i++) {
-        data[i] = f->direct ? f->objs[i].payload : f->stage[i];
-    }
+    size_t n = f->n;
+    const uint8_t **data = tgm__calloc(n ? n : 1, sizeof *data);
+    tgm_encoded_obj *objs = tgm__calloc(n ? n : 1, sizeof *objs);
     tgm_arena a = TGM_ARENA_INIT;
-    tgm_error err = tgm__msg_encode(&a, &f->meta, f->descs, data, f->lens, f->n, &f->o, out);
-    tgm__arena_free(&a);
+    tgm_error err = TGM_ERROR_OK;
+    TGM_FAIL_IF(data == NULL || objs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects",
+                n);
+    bool known = false;
+    for (size_t i = 0; i < n; i++) {
+        data[i] = f->src[i] != NULL ? f->src[i] : f->direct ? f->objs[i].payload : f->stage[i];
+        known = known || f->finite[i];
+    }
+    if (!known) {
+        err = tgm__msg_encode(&a, &f->meta, f->descs, data, f->lens, n, &f->o, out);
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tgm_encode_opts eo = f->o.object;
+        eo.hashing = f->o.hashing;
+        eo.threads = f->budget;
+        if (f->finite[i]) {
+            eo.allow_nan = false;
+            eo.allow_inf = false;
+        }
+        TGM_CHECK(tgm__pipeline_encode(&a, &f->descs[i], f->lens[i] ? data[i] : (const uint8_t *)"",
+                                       f->lens[i], &eo, &objs[i]));
+        if (f->finite[i]) {
+            objs[i].check_finite_on_copy = false;
+        }
+    }
+    tgm_global_meta full;
+    TGM_CHECK(tgm__msg_sections(&a, &f->meta, objs, n, &full));
+    TGM_CHECK(tgm__msg_write(&a, &full, objs, n, &f->o, f->budget, NULL, out, NULL));
+cleanup:
+    for (size_t i = 0; objs != NULL && i < n; i++) {
+        tgm__encoded_obj_free(&objs[i]);
+    }
+    tgm__free(objs);
     tgm__free(data);
+    tgm__arena_free(&a);
     return err;
 }
 

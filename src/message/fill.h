@@ -68,6 +68,12 @@ tgm_error tgm__msg_fill_begin(tgm_arena *arena, const tgm_global_meta *meta, tgm
 size_t tgm__msg_fill_count(const tgm_msg_fill *f);
 tgm_error tgm__msg_fill_slot(tgm_msg_fill *f, size_t i, uint8_t **data, size_t *len);
 tgm_error tgm__msg_fill_commit(tgm_msg_fill *f, size_t i, unsigned flags);
+/* slot + copy of src[0..len) + commit, the copy fused with the check and
+ * the hash (len must be the object's raw size); src is kept, and read
+ * again by finish's general encode (which the caller's src then feeds
+ * without a copy). */
+tgm_error tgm__msg_fill_copy(tgm_msg_fill *f, size_t i, const uint8_t *src, size_t len,
+                             unsigned flags);
 tgm_error tgm__msg_fill_finish(tgm_msg_fill *f, tgm_buf *out);
 void tgm__msg_fill_free(tgm_msg_fill *f);
 

@@ -379,6 +379,107 @@ static void test_hostile_sizes(void) {
     }
 }
 
+/* tgm_encode_fill_copy: values from the caller's memory, per-object
+ * flags; mixed with slots; NaN masks on one object among objects declared
+ * finite; a pipeline; misuse. */
+static void test_copy(void) {
+    const dt *types[4] = {F64, &DTYPES[0], F64, &DTYPES[2]};
+    size_t elems[4] = {9000, 300, 70000, 11}, lens[4];
+    uint8_t *src[4];
+    for (size_t i = 0; i < 4; i++) {
+        lens[i] = elems[i] * types[i]->width;
+        src[i] = malloc(lens[i]);
+        fill_values(src[i], lens[i], types[i], i + 11);
+    }
+    double nan = NAN;
+    memcpy(src[2] + 8 * 65000, &nan, 8);
+    char meta[8192];
+    meta_text(meta, sizeof meta, 4, types, elems, "");
+    TgmEncodeMaskOptions mo;
+    memset(&mo, 0, sizeof mo);
+    mo.allow_nan = true;
+    mo.small_mask_threshold_bytes = -1;
+    tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
+    o.hash_algo = "xxh3";
+    o.mask_options = &mo;
+    tgm_bytes_t b = {NULL, 0};
+    TT_ASSERT(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 4, &o, &b) == TGM_ERROR_OK);
+    /* flags of object 2 (the NaN): checked, or declared; the others finite,
+     * by copy or by slot; in index order, or backwards (objects after the
+     * NaN's are then left to the general encode at once). */
+    for (int k = 0; k < 8; k++) {
+        tgm_encode_fill_t *f = NULL;
+        TT_ASSERT(tgm_encode_fill_begin(meta, &o, &f) == TGM_ERROR_OK);
+        for (size_t j = 0; j < 4; j++) {
+            size_t i = k & 4 ? 3 - j : j;
+            uint32_t flags = i == 2 ? (k & 1 ? TGM_ENCODE_FILL_NONFINITE : TGM_ENCODE_FILL_CHECK)
+                                    : TGM_ENCODE_FILL_FINITE;
+            if (k & 2 && i % 2 == 1) {
+                void *p;
+                size_t len;
+                TT_CHECK_ERR(tgm_encode_fill_slot(f, i, &p, &len), TGM_ERROR_OK);
+                memcpy(p, src[i], len);
+                TT_CHECK_ERR(tgm_encode_fill_commit(f, i, flags), TGM_ERROR_OK);
+            } else {
+                TT_CHECK_ERR(tgm_encode_fill_copy(f, i, src[i], lens[i], flags), TGM_ERROR_OK);
+            }
+        }
+        tgm_bytes_t a = {NULL, 0};
+        TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_OK);
+        TT_CHECK(same(a, b));
+        tgm_bytes_free(a);
+        tgm_encode_fill_free(f);
+    }
+    tgm_bytes_free(b);
+    /* Without the NaN, copies stay in place: the same bytes. */
+    fill_values(src[2], lens[2], F64, 13);
+    TT_ASSERT(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 4, &o, &b) == TGM_ERROR_OK);
+    for (uint32_t flags = 0; flags < 2; flags++) {
+        tgm_encode_fill_t *f = NULL;
+        TT_ASSERT(tgm_encode_fill_begin(meta, &o, &f) == TGM_ERROR_OK);
+        for (size_t i = 0; i < 4; i++) {
+            TT_CHECK_ERR(tgm_encode_fill_copy(f, i, src[i], lens[i], flags), TGM_ERROR_OK);
+        }
+        tgm_bytes_t a = {NULL, 0};
+        TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_OK);
+        TT_CHECK(same(a, b));
+        tgm_bytes_free(a);
+        tgm_encode_fill_free(f);
+    }
+    tgm_bytes_free(b);
+    /* A pipeline: copies into the input buffers. */
+    char zmeta[8192];
+    meta_text(zmeta, sizeof zmeta, 4, types, elems,
+              "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\"");
+    TT_ASSERT(tgm_encode_ex(zmeta, (const uint8_t *const *)src, lens, 4, &o, &b) == TGM_ERROR_OK);
+    tgm_encode_fill_t *f = NULL;
+    TT_ASSERT(tgm_encode_fill_begin(zmeta, &o, &f) == TGM_ERROR_OK);
+    for (size_t i = 0; i < 4; i++) {
+        TT_CHECK_ERR(tgm_encode_fill_copy(f, i, src[i], lens[i], TGM_ENCODE_FILL_FINITE),
+                     TGM_ERROR_OK);
+    }
+    tgm_bytes_t a = {NULL, 0};
+    TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_OK);
+    TT_CHECK(same(a, b));
+    tgm_bytes_free(a);
+    tgm_bytes_free(b);
+    tgm_encode_fill_free(f);
+    /* Misuse. */
+    TT_ASSERT(tgm_encode_fill_begin(meta, &o, &f) == TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_encode_fill_copy(f, 0, src[0], lens[0] - 1, 0), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_copy(f, 0, NULL, lens[0], 0), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_copy(f, 4, src[0], lens[0], 0), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_copy(f, 0, src[0], lens[0], 3), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_copy(f, 0, src[0], lens[0], 0), TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_encode_fill_copy(f, 0, src[0], lens[0], 0), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_commit(f, 0, 0), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_encode_fill_copy(NULL, 0, src[0], lens[0], 0), TGM_ERROR_INVALID_ARG);
+    tgm_encode_fill_free(f);
+    for (size_t i = 0; i < 4; i++) {
+        free(src[i]);
+    }
+}
+
 /* slot and commit of different objects on two threads at once. */
 typedef struct {
     tgm_encode_fill_t *f;
@@ -447,5 +548,6 @@ int main(void) {
     TT_RUN(test_misuse);
     TT_RUN(test_hostile_sizes);
     TT_RUN(test_threads);
+    TT_RUN(test_copy);
     return tt_finish("test_encode_fill");
 }
