@@ -120,6 +120,28 @@ int main(int argc, char **argv) {
             tgm_metadata_free(md);
         });
     row("tgm_decode_metadata", t, n, 0);
+    int64_t sink = 0;
+    BENCH_BEST(
+        3, t, for (int i = 0; i < n; i++) {
+            tgm_metadata_t *md;
+            CHECK("tgm_decode_metadata", tgm_decode_metadata(msg.data, msg.len, &md));
+            sink += tgm_metadata_get_int(md, "step", 0);
+            tgm_metadata_free(md);
+        });
+    row("tgm_decode_metadata + one getter (int)", t, n, 0);
+    BENCH_BEST(
+        3, t, for (int i = 0; i < n; i++) {
+            tgm_metadata_t *md;
+            CHECK("tgm_decode_metadata", tgm_decode_metadata(msg.data, msg.len, &md));
+            const char *s = tgm_metadata_get_string(md, "name");
+            sink += s != NULL ? s[0] : 0;
+            tgm_metadata_free(md);
+        });
+    row("tgm_decode_metadata + one getter (string)", t, n, 0);
+    if (sink != (int64_t)3 * 3 * n + (int64_t)'s' * 3 * n) {
+        fprintf(stderr, "getter results: %lld\n", (long long)sink);
+        return 1;
+    }
 
     tgm_bytes_free(msg);
     tgm_encoder_free(enc);

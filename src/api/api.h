@@ -31,7 +31,9 @@ struct tgm_metadata_t {
      * on several threads). */
     tgm_meta_bytes bytes;
     _Atomic(tgm_lazy_meta *) built;
-    tgm_str_cache *cache;
+    /* Strings handed out by the getters: nodes malloc'd one by one and
+     * pushed with a compare-and-swap (getters may race on one handle). */
+    _Atomic(tgm_str_cache *) cache;
     const char *json;
     const char **obj_json; /* per object, lazily */
 };

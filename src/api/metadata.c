@@ -60,6 +60,7 @@ tgm_error tgm__api_metadata_new_bytes(const tgm_meta_bytes *src, tgm_metadata_t 
     md->bytes = *src;
     md->bytes.cbor = copy;
     atomic_init(&md->built, NULL);
+    atomic_init(&md->cache, NULL);
     *out = md;
     return TGM_ERROR_OK;
 }
@@ -69,6 +70,12 @@ void tgm_metadata_free(tgm_metadata_t *meta) {
         return;
     }
     lazy_meta_free(atomic_load_explicit(&meta->built, memory_order_acquire));
+    tgm_str_cache *c = atomic_load_explicit(&meta->cache, memory_order_acquire);
+    while (c != NULL) {
+        tgm_str_cache *next = c->next;
+        tgm__free(c);
+        c = next;
+    }
     tgm__arena_free(&meta->arena);
     tgm__free(meta);
 }
@@ -131,14 +138,38 @@ static const tgm_val *lookup_at(const tgm_metadata_t *meta, size_t i, const char
     return g != NULL ? tgm__meta_lookup_at(g, i, path) : NULL;
 }
 
+/* The scalar getters' lookup (obj SIZE_MAX: message level): while the
+ * sections are not built, one path read straight from the kept bytes
+ * (into *tmp), which builds nothing; else, or when that reader declines,
+ * the sections. */
+static const tgm_val *scalar_lookup(const tgm_metadata_t *meta, size_t obj, const char *path,
+                                    tgm_val *tmp) {
+    if (meta->bytes.cbor != NULL &&
+        atomic_load_explicit(&mutable_meta(meta)->built, memory_order_acquire) == NULL) {
+        int r = tgm__gmeta_get_fast(&meta->bytes, obj, path, tmp);
+        if (r >= 0) {
+            return r > 0 ? tmp : NULL;
+        }
+    }
+    return obj == SIZE_MAX ? lookup(meta, path) : lookup_at(meta, obj, path);
+}
+
 /* ---- string coercion (the reference's Display forms) ------------------------ */
 
-static const char *cached(tgm_metadata_t *m, size_t obj, const char *key, const tgm_val *v) {
-    for (tgm_str_cache *c = m->cache; c != NULL; c = c->next) {
+/* The string a getter handed out before for (obj, key), if any. */
+static const char *cache_find(const tgm_metadata_t *meta, size_t obj, const char *key) {
+    tgm_str_cache *c = atomic_load_explicit(&mutable_meta(meta)->cache, memory_order_acquire);
+    for (; c != NULL; c = c->next) {
         if (c->obj == obj && strcmp(c->key, key) == 0) {
             return c->value;
         }
     }
+    return NULL;
+}
+
+/* v's string form, kept in the handle until it is freed (two threads
+ * asking at once may each keep a copy: both stay valid). */
+static const char *cached(tgm_metadata_t *m, size_t obj, const char *key, const tgm_val *v) {
     char tmp[400];
     const char *s = NULL;
     size_t n = 0;
@@ -175,17 +206,28 @@ static const char *cached(tgm_metadata_t *m, size_t obj, const char *key, const 
     default:
         return NULL;
     }
-    tgm_str_cache *c = tgm__arena_alloc(&m->arena, sizeof *c);
-    char *kcopy = tgm__arena_strndup(&m->arena, key, strlen(key));
-    char *vcopy = tgm__arena_strndup(&m->arena, s, n);
-    if (c == NULL || kcopy == NULL || vcopy == NULL) {
+    size_t kn = strlen(key), size;
+    if (tgm__add_size(sizeof(tgm_str_cache), kn, &size) || tgm__add_size(size, n, &size) ||
+        tgm__add_size(size, 2, &size)) {
         return NULL;
     }
+    tgm_str_cache *c = tgm__malloc(size);
+    if (c == NULL) {
+        return NULL;
+    }
+    char *kcopy = (char *)(c + 1);
+    char *vcopy = kcopy + kn + 1;
+    memcpy(kcopy, key, kn + 1);
+    memcpy(vcopy, s, n);
+    vcopy[n] = '\0';
     c->obj = obj;
     c->key = kcopy;
     c->value = vcopy;
-    c->next = m->cache;
-    m->cache = c;
+    tgm_str_cache *head = atomic_load_explicit(&m->cache, memory_order_relaxed);
+    do {
+        c->next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&m->cache, &head, c, memory_order_release,
+                                                    memory_order_relaxed));
     return vcopy;
 }
 
@@ -196,7 +238,12 @@ const char *tgm_metadata_get_string(const tgm_metadata_t *meta, const char *key)
     if (strcmp(key, "version") == 0) {
         return "3";
     }
-    const tgm_val *v = lookup(meta, key);
+    const char *s = cache_find(meta, SIZE_MAX, key);
+    if (s != NULL) {
+        return s;
+    }
+    tgm_val tmp;
+    const tgm_val *v = scalar_lookup(meta, SIZE_MAX, key, &tmp);
     return v ? cached(mutable_meta(meta), SIZE_MAX, key, v) : NULL;
 }
 
@@ -207,7 +254,8 @@ int64_t tgm_metadata_get_int(const tgm_metadata_t *meta, const char *key, int64_
     if (strcmp(key, "version") == 0) {
         return TGM_WIRE_VERSION;
     }
-    const tgm_val *v = lookup(meta, key);
+    tgm_val tmp;
+    const tgm_val *v = scalar_lookup(meta, SIZE_MAX, key, &tmp);
     int64_t r;
     return (v && v->kind == TGM_V_INT && tgm__val_to_i64(v, &r)) ? r : default_val;
 }
@@ -216,36 +264,44 @@ double tgm_metadata_get_float(const tgm_metadata_t *meta, const char *key, doubl
     if (meta == NULL || key == NULL) {
         return default_val;
     }
-    const tgm_val *v = lookup(meta, key);
+    tgm_val tmp;
+    const tgm_val *v = scalar_lookup(meta, SIZE_MAX, key, &tmp);
     double r;
     return (v && tgm__val_to_f64(v, &r)) ? r : default_val;
 }
 
 const char *tgm_metadata_get_string_at(const tgm_metadata_t *meta, size_t obj_index,
                                        const char *key) {
-    if (meta == NULL || key == NULL) {
+    if (meta == NULL || key == NULL || obj_index >= tgm_metadata_num_objects(meta)) {
         return NULL;
     }
-    const tgm_val *v = lookup_at(meta, obj_index, key);
+    const char *s = cache_find(meta, obj_index, key);
+    if (s != NULL) {
+        return s;
+    }
+    tgm_val tmp;
+    const tgm_val *v = scalar_lookup(meta, obj_index, key, &tmp);
     return v ? cached(mutable_meta(meta), obj_index, key, v) : NULL;
 }
 
 int64_t tgm_metadata_get_int_at(const tgm_metadata_t *meta, size_t obj_index, const char *key,
                                 int64_t default_val) {
-    if (meta == NULL || key == NULL) {
+    if (meta == NULL || key == NULL || obj_index >= tgm_metadata_num_objects(meta)) {
         return default_val;
     }
-    const tgm_val *v = lookup_at(meta, obj_index, key);
+    tgm_val tmp;
+    const tgm_val *v = scalar_lookup(meta, obj_index, key, &tmp);
     int64_t r;
     return (v && v->kind == TGM_V_INT && tgm__val_to_i64(v, &r)) ? r : default_val;
 }
 
 double tgm_metadata_get_float_at(const tgm_metadata_t *meta, size_t obj_index, const char *key,
                                  double default_val) {
-    if (meta == NULL || key == NULL) {
+    if (meta == NULL || key == NULL || obj_index >= tgm_metadata_num_objects(meta)) {
         return default_val;
     }
-    const tgm_val *v = lookup_at(meta, obj_index, key);
+    tgm_val tmp;
+    const tgm_val *v = scalar_lookup(meta, obj_index, key, &tmp);
     double r;
     return (v && tgm__val_to_f64(v, &r)) ? r : default_val;
 }

@@ -157,6 +157,11 @@ static inline bool tgm__cbor_fast_utf8(const uint8_t *s, size_t n) {
  * item), accepted by tgm__cbor_decode: advance past it and return true. */
 bool tgm__cbor_fast_item(const uint8_t *buf, size_t len, size_t *pos, unsigned depth);
 
+/* Widen half / single bit patterns to double.  NaNs come back quiet (the
+ * reference's conversions quiet signalling NaNs), payload kept. */
+double tgm__cbor_half_to_double(uint16_t h);
+double tgm__cbor_single_to_double(uint32_t s);
+
 /* tgm__cbor_fast_item with integers and text (most metadata values)
  * taken inline. */
 static inline bool tgm__cbor_fast_value(const uint8_t *buf, size_t len, size_t *pos,

@@ -29,11 +29,6 @@ const char *tgm__cbor_major_name(unsigned major);
  * (right-aligned) and returns the width in bytes. */
 int tgm__cbor_float_width(double f, uint64_t *bits);
 
-/* Widen half / single bit patterns to double.  NaNs come back quiet (the
- * reference's conversions quiet signalling NaNs), payload kept. */
-double tgm__cbor_half_to_double(uint16_t h);
-double tgm__cbor_single_to_double(uint32_t s);
-
 /* Length of the head (initial byte + argument) for `arg`: 1, 2, 3, 5 or 9. */
 static inline size_t tgm__cbor_head_size(uint64_t arg) {
     return arg < 24 ? 1 : arg <= 0xffu ? 2 : arg <= 0xffffu ? 3 : arg <= 0xffffffffu ? 5 : 9;

@@ -65,6 +65,14 @@ bool tgm__gmeta_check_fast(const uint8_t *cbor, size_t len, size_t *nbase);
  * with empty maps to mb->nbase entries. */
 tgm_error tgm__gmeta_from_bytes(tgm_arena *a, const tgm_meta_bytes *mb, tgm_global_meta *out);
 
+/* tgm__meta_lookup (obj SIZE_MAX) or tgm__meta_lookup_at (obj) of one
+ * dotted path, read straight from bytes tgm__gmeta_check_fast accepted,
+ * with the answers of the sections tgm__gmeta_from_bytes would build.
+ * 1: found, *out holds the value when it is a scalar (text pointing into
+ * mb->cbor, not NUL-terminated; containers, byte strings and tags by kind
+ * only); 0: not found; -1: not answered here (build the sections). */
+int tgm__gmeta_get_fast(const tgm_meta_bytes *mb, size_t obj, const char *path, tgm_val *out);
+
 /* Build the CBOR value of a metadata frame: {"base"?, "_reserved_"?,
  * "_extra_"?}, empty sections omitted. */
 tgm_error tgm__gmeta_to_val(tgm_arena *a, const tgm_global_meta *m, tgm_val **out);
