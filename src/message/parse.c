@@ -287,13 +287,9 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
         case TGM_FRAME_FOOTER_METADATA: {
             /* The last metadata frame is the one kept; each is checked. */
             const uint8_t *cbor;
-            size_t n, nb;
+            size_t n;
             TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
-            if (lazy && tgm__gmeta_check_fast(cbor, n, &nb)) {
-                m.meta_bytes.cbor = cbor;
-                m.meta_bytes.len = n;
-                m.meta_bytes.nbase = nb;
-            } else {
+            if (!lazy || !tgm__gmeta_check_fast_into(cbor, n, &m.meta_bytes)) {
                 TGM_TRY(parse_meta_frame(buf, at, &fh, a, &m.meta));
                 m.meta_bytes.cbor = NULL;
             }
@@ -452,14 +448,9 @@ tgm_error tgm__msg_metadata_bytes(const uint8_t *buf, size_t len, tgm_meta_bytes
         }
         if (fh.type == TGM_FRAME_HEADER_METADATA || fh.type == TGM_FRAME_FOOTER_METADATA) {
             const uint8_t *cbor;
-            size_t n, nb;
+            size_t n;
             TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
-            if (tgm__gmeta_check_fast(cbor, n, &nb)) {
-                mb->cbor = cbor;
-                mb->len = n;
-                mb->nbase = nb;
-                *lazy = true;
-            }
+            *lazy = tgm__gmeta_check_fast_into(cbor, n, mb);
             return TGM_ERROR_OK;
         }
     }
@@ -562,13 +553,9 @@ tgm_error tgm__msg_parse_ends(const uint8_t *buf, size_t len, tgm_arena *a, tgm_
             }
             if (fh.type == TGM_FRAME_HEADER_METADATA || fh.type == TGM_FRAME_FOOTER_METADATA) {
                 const uint8_t *cbor;
-                size_t n, nb;
+                size_t n;
                 TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
-                if (tgm__gmeta_check_fast(cbor, n, &nb)) {
-                    m.meta_bytes.cbor = cbor;
-                    m.meta_bytes.len = n;
-                    m.meta_bytes.nbase = nb;
-                } else {
+                if (!tgm__gmeta_check_fast_into(cbor, n, &m.meta_bytes)) {
                     TGM_TRY(parse_meta_frame(buf, at, &fh, a, &m.meta));
                     m.meta_bytes.cbor = NULL;
                 }

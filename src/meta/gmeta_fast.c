@@ -38,6 +38,15 @@ static bool is_key(const uint8_t *k, size_t kn, const char *lit) {
 }
 
 bool tgm__gmeta_check_fast(const uint8_t *buf, size_t len, size_t *nbase) {
+    tgm_meta_bytes mb;
+    if (!tgm__gmeta_check_fast_into(buf, len, &mb)) {
+        return false;
+    }
+    *nbase = mb.nbase;
+    return true;
+}
+
+bool tgm__gmeta_check_fast_into(const uint8_t *buf, size_t len, tgm_meta_bytes *mb) {
     if (tgm__meta_direct_off) {
         return false;
     }
@@ -47,7 +56,7 @@ bool tgm__gmeta_check_fast(const uint8_t *buf, size_t len, size_t *nbase) {
         h.arg > (len - pos) / 2) {
         return false;
     }
-    size_t nb = 0, nfree = 0, nextra = 0;
+    size_t nb = 0, nfree = 0, nextra = 0, base_at = SIZE_MAX, extra_at = SIZE_MAX;
     for (uint64_t i = 0; i < h.arg; i++) {
         const uint8_t *k;
         size_t kn, count;
@@ -55,6 +64,7 @@ bool tgm__gmeta_check_fast(const uint8_t *buf, size_t len, size_t *nbase) {
             return false;
         }
         if (is_key(k, kn, "base")) {
+            base_at = pos;
             tgm_cbor_fast a;
             if (!tgm__cbor_fast_head(buf, len, &pos, &a) || a.major != TGM_CBOR_ARRAY ||
                 a.arg > len - pos) {
@@ -71,6 +81,7 @@ bool tgm__gmeta_check_fast(const uint8_t *buf, size_t len, size_t *nbase) {
                 return false;
             }
         } else if (is_key(k, kn, TGM_EXTRA_KEY)) {
+            extra_at = pos;
             if (!text_keyed(buf, len, &pos, 1, &nextra)) {
                 return false;
             }
@@ -84,7 +95,7 @@ bool tgm__gmeta_check_fast(const uint8_t *buf, size_t len, size_t *nbase) {
     if (nfree > 0 && nextra > 0) {
         return false;
     }
-    *nbase = nb;
+    *mb = (tgm_meta_bytes){buf, len, nb, true, base_at, extra_at, nfree};
     return true;
 }
 
@@ -399,8 +410,8 @@ int tgm__gmeta_get_fast(const tgm_meta_bytes *mb, size_t obj, const char *path, 
     }
     const uint8_t *buf = mb->cbor;
     size_t len = mb->len;
-    top_layout t;
-    if (!layout(buf, len, &t)) {
+    top_layout t = {mb->base_at, mb->extra_at, mb->nfree};
+    if (!mb->has_layout && !layout(buf, len, &t)) {
         return -1;
     }
     const char *dot = strchr(path, '.');

@@ -51,6 +51,11 @@ typedef struct tgm_meta_bytes {
     const uint8_t *cbor; /* NULL: the metadata was built eagerly */
     size_t len;
     size_t nbase; /* base entries once built (padded to the object count) */
+    /* Set by tgm__gmeta_check_fast_into (else worked out per lookup): the
+     * offsets of the last "base" array and "_extra_" map (SIZE_MAX when
+     * absent) and the number of free-form top-level keys. */
+    bool has_layout;
+    size_t base_at, extra_at, nfree;
 } tgm_meta_bytes;
 
 /* True when tgm__cbor_decode + tgm__gmeta_from_cbor would accept
@@ -60,6 +65,8 @@ typedef struct tgm_meta_bytes {
  * need the _extra_ collision check): the caller then parses eagerly,
  * which decides and words the error. */
 bool tgm__gmeta_check_fast(const uint8_t *cbor, size_t len, size_t *nbase);
+/* The same check, filling all of *mb (cbor, len, nbase, layout) on true. */
+bool tgm__gmeta_check_fast_into(const uint8_t *cbor, size_t len, tgm_meta_bytes *mb);
 
 /* Build metadata from bytes tgm__gmeta_check_fast accepted, base padded
  * with empty maps to mb->nbase entries. */

@@ -263,7 +263,7 @@ static void meta_same(const uint8_t *b, size_t n) {
         TT_CHECK(e == TGM_ERROR_OK);
         if (e == TGM_ERROR_OK) {
             TT_CHECK_EQ_INT(nb, g2.nbase);
-            tgm_meta_bytes mb = {b, n, nb};
+            tgm_meta_bytes mb = {.cbor = b, .len = n, .nbase = nb};
             tgm_global_meta g1;
             TT_CHECK_ERR(tgm__gmeta_from_bytes(&a1, &mb, &g1), TGM_ERROR_OK);
             tgm_val *v1, *v2;
