@@ -101,8 +101,10 @@ TGM_API tgm_error tgm_async_file_decode_object_batch(
 TGM_API tgm_error tgm_async_task_join_message_array(tgm_async_task_t *task, tgm_message_t **out,
                                                     size_t n);
 
-/* Tasks not yet resolved, over the whole process (for monitoring and
- * tests). */
+/* Tasks not yet finished, over the whole process (for monitoring and
+ * tests).  A task counts until its worker has let go of it, which is just
+ * after its completion callback (if any) returns: right after the last
+ * callback the count may still read 1 for a moment. */
 TGM_API uint64_t tgm_async_pending_tasks(void);
 
 #ifdef __cplusplus
