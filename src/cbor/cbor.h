@@ -127,6 +127,19 @@ static inline bool tgm__cbor_fast_head(const uint8_t *buf, size_t len, size_t *p
     return true;
 }
 
+/* A definite map head at *pos whose entry count could fit in the bytes
+ * left (two bytes or more per entry); *count receives that count. */
+static inline bool tgm__cbor_fast_map(const uint8_t *buf, size_t len, size_t *pos,
+                                      uint64_t *count) {
+    tgm_cbor_fast h;
+    if (!tgm__cbor_fast_head(buf, len, pos, &h) || h.major != TGM_CBOR_MAP ||
+        h.arg > (len - *pos) / 2) {
+        return false;
+    }
+    *count = h.arg;
+    return true;
+}
+
 /* Whether s[0..n) is well-formed UTF-8.  ASCII (keys and most values) is
  * checked inline with word loads, the last one overlapping, so that a
  * short text costs the same few instructions whatever its length. */

@@ -430,54 +430,46 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
     return TGM_ERROR_OK;
 }
 
-tgm_error tgm__msg_metadata_bytes(const uint8_t *buf, size_t len, tgm_meta_bytes *mb, bool *lazy) {
+/* The first metadata frame (header or footer) of the message in buf: its
+ * offset and header. */
+static tgm_error find_meta_frame(const uint8_t *buf, size_t len, size_t *at, tgm_frame_header *fh) {
     tgm_preamble pre;
     size_t msg_len;
     bool streaming;
-    *lazy = false;
     TGM_TRY(message_bounds(buf, len, &pre, &msg_len, &streaming));
     frame_walk w;
     walk_init(&w, buf, len, msg_len, streaming);
     for (;;) {
-        tgm_frame_header fh;
-        size_t at;
         int got;
-        TGM_TRY(walk_next(&w, &fh, &at, &got));
+        TGM_TRY(walk_next(&w, fh, at, &got));
         if (!got) {
             break;
         }
-        if (fh.type == TGM_FRAME_HEADER_METADATA || fh.type == TGM_FRAME_FOOTER_METADATA) {
-            const uint8_t *cbor;
-            size_t n;
-            TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
-            *lazy = tgm__gmeta_check_fast_into(cbor, n, mb);
+        if (fh->type == TGM_FRAME_HEADER_METADATA || fh->type == TGM_FRAME_FOOTER_METADATA) {
             return TGM_ERROR_OK;
         }
     }
     return tgm__fail(TGM_ERROR_METADATA, "no metadata frame found in message");
 }
 
+tgm_error tgm__msg_metadata_bytes(const uint8_t *buf, size_t len, tgm_meta_bytes *mb, bool *lazy) {
+    *lazy = false;
+    tgm_frame_header fh;
+    size_t at;
+    TGM_TRY(find_meta_frame(buf, len, &at, &fh));
+    const uint8_t *cbor;
+    size_t n;
+    TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
+    *lazy = tgm__gmeta_check_fast_into(cbor, n, mb);
+    return TGM_ERROR_OK;
+}
+
 tgm_error tgm__msg_parse_metadata(const uint8_t *buf, size_t len, tgm_arena *a,
                                   tgm_global_meta *out) {
-    tgm_preamble pre;
-    size_t msg_len;
-    bool streaming;
-    TGM_TRY(message_bounds(buf, len, &pre, &msg_len, &streaming));
-    frame_walk w;
-    walk_init(&w, buf, len, msg_len, streaming);
-    for (;;) {
-        tgm_frame_header fh;
-        size_t at;
-        int got;
-        TGM_TRY(walk_next(&w, &fh, &at, &got));
-        if (!got) {
-            break;
-        }
-        if (fh.type == TGM_FRAME_HEADER_METADATA || fh.type == TGM_FRAME_FOOTER_METADATA) {
-            return parse_meta_frame(buf, at, &fh, a, out);
-        }
-    }
-    return tgm__fail(TGM_ERROR_METADATA, "no metadata frame found in message");
+    tgm_frame_header fh;
+    size_t at;
+    TGM_TRY(find_meta_frame(buf, len, &at, &fh));
+    return parse_meta_frame(buf, at, &fh, a, out);
 }
 
 tgm_error tgm__msg_verify_object_hash(const uint8_t *msgbuf, const tgm_obj_ref *o, size_t index) {

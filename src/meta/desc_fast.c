@@ -136,12 +136,11 @@ bool tgm__desc_read_fast(tgm_arena *a, const uint8_t *buf, size_t len, tgm_descr
         return false;
     }
     size_t pos = 0;
-    tgm_cbor_fast h;
-    if (!tgm__cbor_fast_head(buf, len, &pos, &h) || h.major != TGM_CBOR_MAP ||
-        h.arg > (len - pos) / 2) {
+    uint64_t nmap;
+    if (!tgm__cbor_fast_map(buf, len, &pos, &nmap)) {
         return false;
     }
-    size_t n = (size_t)h.arg;
+    size_t n = (size_t)nmap;
     tgm_descriptor d;
     memset(&d, 0, sizeof d);
     const uint8_t *text[K_NONE] = {0};
@@ -248,14 +247,7 @@ bool tgm__desc_read_fast(tgm_arena *a, const uint8_t *buf, size_t len, tgm_descr
     d.cbor = copy;
     d.cbor_len = pos;
     d.params = params;
-    uint64_t prod = 1;
-    for (size_t i = 0; i < d.nshape; i++) {
-        if (tgm__mul_u64(prod, d.shape[i], &prod)) {
-            d.num_elements_overflow = true;
-            break;
-        }
-    }
-    d.num_elements = d.num_elements_overflow ? 0 : prod;
+    tgm__desc_count_elements(&d);
     *out = d;
     *consumed = pos;
     return true;

@@ -112,6 +112,18 @@ static tgm_error parse_mask(const tgm_val *m, const char *where, const char *kin
     return TGM_ERROR_OK;
 }
 
+void tgm__desc_count_elements(tgm_descriptor *d) {
+    uint64_t prod = 1;
+    d->num_elements_overflow = false;
+    for (size_t i = 0; i < d->nshape; i++) {
+        if (tgm__mul_u64(prod, d->shape[i], &prod)) {
+            d->num_elements_overflow = true;
+            break;
+        }
+    }
+    d->num_elements = d->num_elements_overflow ? 0 : prod;
+}
+
 tgm_error tgm__desc_from_val(tgm_arena *a, const tgm_val *map, const char *where,
                              tgm_descriptor *out) {
     tgm_descriptor d;
@@ -179,14 +191,7 @@ tgm_error tgm__desc_from_val(tgm_arena *a, const tgm_val *map, const char *where
         }
     }
 
-    uint64_t prod = 1;
-    for (size_t i = 0; i < d.nshape; i++) {
-        if (tgm__mul_u64(prod, d.shape[i], &prod)) {
-            d.num_elements_overflow = true;
-            break;
-        }
-    }
-    d.num_elements = d.num_elements_overflow ? 0 : prod;
+    tgm__desc_count_elements(&d);
     *out = d;
     return TGM_ERROR_OK;
 }

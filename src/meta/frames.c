@@ -110,14 +110,13 @@ static bool index_fast(tgm_arena *a, const uint8_t *buf, size_t len, uint64_t **
         return false;
     }
     size_t pos = 0;
-    tgm_cbor_fast h;
-    if (!tgm__cbor_fast_head(buf, len, &pos, &h) || h.major != TGM_CBOR_MAP ||
-        h.arg > (len - pos) / 2) {
+    uint64_t nmap;
+    if (!tgm__cbor_fast_map(buf, len, &pos, &nmap)) {
         return false;
     }
     uint64_t *off = NULL, *lens = NULL;
     size_t noff = 0, nlen = 0;
-    for (uint64_t i = 0; i < h.arg; i++) {
+    for (uint64_t i = 0; i < nmap; i++) {
         const uint8_t *k;
         size_t kn;
         if (!tgm__cbor_fast_text(buf, len, &pos, &k, &kn)) {
@@ -145,15 +144,14 @@ static bool hashframe_fast(tgm_arena *a, const uint8_t *buf, size_t len, const c
         return false;
     }
     size_t pos = 0;
-    tgm_cbor_fast h;
-    if (!tgm__cbor_fast_head(buf, len, &pos, &h) || h.major != TGM_CBOR_MAP ||
-        h.arg > (len - pos) / 2) {
+    uint64_t nmap;
+    if (!tgm__cbor_fast_map(buf, len, &pos, &nmap)) {
         return false;
     }
     const char *alg = "";
     const tgm_val *hs = NULL;
     size_t nh = 0;
-    for (uint64_t i = 0; i < h.arg; i++) {
+    for (uint64_t i = 0; i < nmap; i++) {
         const uint8_t *k, *s;
         size_t kn, sn;
         if (!tgm__cbor_fast_text(buf, len, &pos, &k, &kn)) {

@@ -15,12 +15,11 @@
 /* A map with text keys (base entries, _reserved_, _extra_) at `depth`;
  * *count receives its entry count. */
 static bool text_keyed(const uint8_t *buf, size_t len, size_t *pos, unsigned depth, size_t *count) {
-    tgm_cbor_fast h;
-    if (!tgm__cbor_fast_head(buf, len, pos, &h) || h.major != TGM_CBOR_MAP ||
-        h.arg > (len - *pos) / 2) {
+    uint64_t nmap;
+    if (!tgm__cbor_fast_map(buf, len, pos, &nmap)) {
         return false;
     }
-    for (uint64_t i = 0; i < h.arg; i++) {
+    for (uint64_t i = 0; i < nmap; i++) {
         const uint8_t *k;
         size_t kn;
         if (!tgm__cbor_fast_text(buf, len, pos, &k, &kn) ||
@@ -28,7 +27,7 @@ static bool text_keyed(const uint8_t *buf, size_t len, size_t *pos, unsigned dep
             return false;
         }
     }
-    *count = (size_t)h.arg;
+    *count = (size_t)nmap;
     return true;
 }
 
@@ -51,13 +50,12 @@ bool tgm__gmeta_check_fast_into(const uint8_t *buf, size_t len, tgm_meta_bytes *
         return false;
     }
     size_t pos = 0;
-    tgm_cbor_fast h;
-    if (!tgm__cbor_fast_head(buf, len, &pos, &h) || h.major != TGM_CBOR_MAP ||
-        h.arg > (len - pos) / 2) {
+    uint64_t nmap;
+    if (!tgm__cbor_fast_map(buf, len, &pos, &nmap)) {
         return false;
     }
     size_t nb = 0, nfree = 0, nextra = 0, base_at = SIZE_MAX, extra_at = SIZE_MAX;
-    for (uint64_t i = 0; i < h.arg; i++) {
+    for (uint64_t i = 0; i < nmap; i++) {
         const uint8_t *k;
         size_t kn, count;
         if (!tgm__cbor_fast_text(buf, len, &pos, &k, &kn)) {

@@ -147,6 +147,9 @@ typedef struct tgm_descriptor {
 tgm_error tgm__desc_from_val(tgm_arena *a, const tgm_val *map, const char *where,
                              tgm_descriptor *out);
 
+/* num_elements (and num_elements_overflow) from shape[0..nshape). */
+void tgm__desc_count_elements(tgm_descriptor *d);
+
 /* Read a descriptor map straight from its CBOR (cbor[0..len), trailing
  * bytes allowed): the fixed keys into the struct, the parameters decoded
  * into d->params, a copy of the item's bytes into the arena (d->cbor)
