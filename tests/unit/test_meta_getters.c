@@ -17,44 +17,10 @@
 
 #include "api/api.h"
 #include "cbor/cbor.h"
+#include "cbor_writer.h"
 #include "meta/meta.h"
 #include "tensogram/tensogram.h"
 #include "tt.h"
-
-/* ---- a CBOR writer with a chosen argument width ----------------------------- */
-
-typedef struct {
-    uint8_t b[4096];
-    size_t n;
-    int wide; /* 0: shortest heads; 1..4: 1, 2, 4 or 8 argument bytes */
-} w_t;
-
-static void head(w_t *w, unsigned major, uint64_t arg) {
-    int width = w->wide;
-    if (width == 0 || (width == 1 && arg > 0xff) || (width == 2 && arg > 0xffff) ||
-        (width == 3 && arg > 0xffffffffu)) {
-        w->n += tgm__cbor_put_head(w->b + w->n, major, arg);
-        return;
-    }
-    int nb = 1 << (width - 1);
-    w->b[w->n++] = (uint8_t)((major << 5) | (unsigned)(23 + width));
-    for (int i = nb - 1; i >= 0; i--) {
-        w->b[w->n++] = (uint8_t)(arg >> (8 * i));
-    }
-}
-
-static void textn(w_t *w, const char *s, size_t n) {
-    head(w, TGM_CBOR_TEXT, n);
-    memcpy(w->b + w->n, s, n);
-    w->n += n;
-}
-
-static void text(w_t *w, const char *s) { textn(w, s, strlen(s)); }
-
-static void raw(w_t *w, const char *bytes, size_t n) {
-    memcpy(w->b + w->n, bytes, n);
-    w->n += n;
-}
 
 /* ---- key paths ------------------------------------------------------------------- */
 
