@@ -124,6 +124,29 @@ TGM_API tgm_error tgm_streaming_encoder_finish_and_reset(tgm_streaming_encoder_t
  * encoder). */
 TGM_API uint64_t tgm_streaming_encoder_bytes_written(const tgm_streaming_encoder_t *enc);
 
+/* A whole (buffered-layout) message written to a file descriptor without
+ * being assembled in memory: the bytes tgm_encode_ex returns for the same
+ * arguments, byte for byte (header index and hash frames included, which
+ * the streaming encoders above cannot write), written at fd's current
+ * position.  The frames around the payloads are built in a small buffer;
+ * each payload goes to the descriptor from where it is (writev): from
+ * data_ptrs[i] itself for objects stored as given (encoding, filter and
+ * compression "none"), from the encoded bytes otherwise.  Payloads are
+ * checked (NaN / Inf) and hashed where they are before the first byte is
+ * written, so an input error (those of tgm_encode_ex) writes nothing.
+ * *out_len (may be NULL) receives the message length on success.
+ * TGM_ERROR_IO when a write fails (the system's reason in the detail);
+ * the file then holds part of the message: for an output that appears
+ * only complete, write to a temporary file in the destination directory
+ * and rename it into place on success (what the tensogram tool does).
+ * The descriptor is not closed, not synced, and may be a pipe or socket
+ * (a vanished reader raises SIGPIPE unless the program ignores it).
+ * TGM_ERROR_INVALID_ARG for a negative descriptor.  Thread-safe as
+ * tgm_encode_ex (one writer per descriptor). */
+TGM_API tgm_error tgm_encode_ex_fd(const char *metadata_json, const uint8_t *const *data_ptrs,
+                                   const size_t *data_lens, size_t num_objects,
+                                   const tgm_encode_options *options, int fd, uint64_t *out_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -256,3 +256,39 @@ tgm_error tgm__emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf 
     TGM_TRY(out(e, foot, sizeof foot));
     return tgm__emit_pad(e);
 }
+
+tgm_error tgm__emit_object_gapped(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,
+                                  uint64_t *hash) {
+    TGM_RETURN_IF(e->buf == NULL, TGM_ERROR_INVALID_ARG, "a gapped frame needs memory output");
+    uint64_t len = 0;
+    TGM_TRY(tgm__emit_object_size(o, cbor->len, &len));
+    if (e->hashing) {
+        TGM_TRY(hasher(e));
+    }
+    TGM_TRY(
+        header(e, TGM_FRAME_NTENSOR, (uint16_t)(TGM_FF_CBOR_AFTER_PAYLOAD | hash_flag(e)), len));
+    /* The payload stays where it is: checked and hashed there, in chunks
+     * (whole elements) that the check and the hash share while in cache. */
+    for (size_t off = 0; off < o->payload_len; off += e->chunk) {
+        size_t n = o->payload_len - off < e->chunk ? o->payload_len - off : e->chunk;
+        if (o->check_finite_on_copy) {
+            TGM_TRY(tgm__pipeline_check_chunk(o, o->payload + off, n));
+        }
+        if (e->hashing) {
+            tgm__hasher_update(e->hasher, o->payload + off, n);
+        }
+    }
+    e->pos += o->payload_len;
+    if (e->hashing) {
+        tgm__hasher_update(e->hasher, o->masks.data, o->masks.len);
+        tgm__hasher_update(e->hasher, cbor->data, cbor->len);
+    }
+    TGM_TRY(out(e, o->masks.data, o->masks.len));
+    TGM_TRY(out(e, cbor->data, cbor->len));
+    *hash = e->hashing ? tgm__hasher_digest(e->hasher) : 0;
+    uint8_t foot[TGM_DATA_FRAME_FOOTER_SIZE];
+    tgm__frame_data_footer_write(
+        foot, (uint64_t)TGM_FRAME_HEADER_SIZE + o->payload_len + o->masks.len, *hash);
+    TGM_TRY(out(e, foot, sizeof foot));
+    return tgm__emit_pad(e);
+}

@@ -79,5 +79,11 @@ tgm_error tgm__emit_object_size(const tgm_encoded_obj *o, size_t cbor_len, uint6
  * into memory, and before its first byte is written to a sink. */
 tgm_error tgm__emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,
                            uint64_t *hash);
+/* The same frame without its payload (memory output only): every byte
+ * but the payload's is written, the payload is checked and hashed where
+ * it is, and the position moves past it as if it had been written (the
+ * caller puts it between the two parts, tgm__msg_encode_gather). */
+tgm_error tgm__emit_object_gapped(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,
+                                  uint64_t *hash);
 
 #endif

@@ -20,6 +20,7 @@ typedef struct obj_layout {
     tgm_buf cbor;     /* canonical descriptor CBOR */
     size_t frame_len; /* total_length of the frame */
     size_t offset;    /* frame offset in the message */
+    size_t skipped;   /* gathered output: payload bytes of the frames before this one */
     uint64_t hash;
 } obj_layout;
 
@@ -32,12 +33,21 @@ static void window(tgm_emit *e, tgm_buf *w, uint8_t *base, size_t at, size_t n, 
     tgm__emit_to_buf(e, w, at, hashing);
 }
 
+/* The same for gathered output, where `base` holds the message without
+ * payloads: message offset `at` is at base + at - skipped. */
+static void window_gapped(tgm_emit *e, tgm_buf *w, uint8_t *base, size_t at, size_t skipped,
+                          size_t n, bool hashing) {
+    *w = tgm__buf_over(base + (at - skipped), n);
+    tgm__emit_to_buf(e, w, at, hashing);
+}
+
 typedef struct write_ctx {
     uint8_t *out;
     tgm_encoded_obj *objs;
     obj_layout *lay;
     bool hashing;
     const uint64_t *written; /* frames already in place: their hashes (or NULL) */
+    bool gapped;             /* gathered output: payloads left out of `out` */
 } write_ctx;
 
 /* Data-object frame i, into its place. */
@@ -50,9 +60,16 @@ static tgm_error write_object_frame(void *vctx, size_t i) {
     }
     tgm_emit e;
     tgm_buf w;
-    window(&e, &w, c->out, l->offset, tgm__align8(l->offset + l->frame_len) - l->offset,
-           c->hashing);
-    tgm_error err = tgm__emit_object(&e, &c->objs[i], &l->cbor, &l->hash);
+    size_t span = tgm__align8(l->offset + l->frame_len) - l->offset;
+    tgm_error err;
+    if (c->gapped) {
+        window_gapped(&e, &w, c->out, l->offset, l->skipped, span - c->objs[i].payload_len,
+                      c->hashing);
+        err = tgm__emit_object_gapped(&e, &c->objs[i], &l->cbor, &l->hash);
+    } else {
+        window(&e, &w, c->out, l->offset, span, c->hashing);
+        err = tgm__emit_object(&e, &c->objs[i], &l->cbor, &l->hash);
+    }
     tgm__emit_free(&e);
     return err;
 }
@@ -95,15 +112,22 @@ typedef struct cached_cbor {
     tgm_buf *index; /* filled by the first message (empty until then) */
 } cached_cbor;
 
+/* Gathered output (tgm__msg_encode_gather): `out` receives the message
+ * without its payloads; cut[i] is where object i's payload goes in it. */
+typedef struct gather_out {
+    size_t *cut; /* nobj entries */
+} gather_out;
+
 /* The layout and the frames of encoded objects, appended to `out`;
  * `cached` (may be NULL) supplies CBOR already built; `written` (may be
  * NULL): the object frames are already in their places in `out`'s spare
  * capacity (tgm__msg_write_frame), with these hashes.  With `layout_only`,
- * the layout only (no byte written). */
+ * the layout only (no byte written).  With `gather`, every byte but the
+ * payloads'. */
 static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_encoded_obj *objs,
                                size_t nobj, const tgm_msg_encode_opts *o, uint32_t budget,
                                const cached_cbor *cached, const uint64_t *written, tgm_buf *out,
-                               tgm_msg_layout *layout_only) {
+                               tgm_msg_layout *layout_only, gather_out *gather) {
     tgm_error err = TGM_ERROR_OK;
     tgm_buf own_meta = TGM_BUF_INIT, idx_cbor = TGM_BUF_INIT, hash_cbor = TGM_BUF_INIT;
     const tgm_buf *meta_cbor = &own_meta;
@@ -176,8 +200,11 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
         idx_frame = tgm__align8(frame_size(idx_cbor.len));
     }
     size_t cur = TGM_PREAMBLE_SIZE + meta_frame + idx_frame + (header_hash ? hash_frame : 0);
+    size_t skipped = 0; /* payload bytes before the frame (gathered output) */
     for (size_t i = 0; i < nobj; i++) {
         lay[i].offset = cur;
+        lay[i].skipped = skipped;
+        skipped += objs[i].payload_len;
         TGM_FAIL_IF(tgm__add_size(cur, lay[i].frame_len, &cur) || cur > SIZE_MAX - 64,
                     TGM_ERROR_FRAMING, "message too large");
         cur = tgm__align8(cur);
@@ -218,7 +245,8 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
     if (nobj == 1 && objs[0].in_slot) {
         slot_at = (size_t)(objs[0].payload - (out->data + out->len));
     }
-    TGM_CHECK(tgm__buf_reserve(out, total));
+    size_t kept = gather != NULL ? total - skipped : total; /* bytes written to `out` */
+    TGM_CHECK(tgm__buf_reserve(out, kept));
     uint8_t *base = out->data + out->len;
     if (slot_at != SIZE_MAX) {
         uint8_t *to = base + lay[0].offset + TGM_FRAME_HEADER_SIZE;
@@ -240,7 +268,7 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
         TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_HEADER_INDEX, idx_cbor.data, idx_cbor.len));
     }
 
-    write_ctx wc = {base, objs, lay, hashing, written};
+    write_ctx wc = {base, objs, lay, hashing, written, gather != NULL};
     uint64_t total_payload = 0;
     for (size_t i = 0; i < nobj; i++) {
         total_payload += objs[i].payload_len;
@@ -259,7 +287,8 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
             TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_HEADER_HASH, hash_cbor.data, hash_cbor.len));
         }
         if (footer_hash) {
-            window(&e, &w, base, footer_start, hash_frame, hashing);
+            window_gapped(&e, &w, base, footer_start, gather != NULL ? skipped : 0, hash_frame,
+                          hashing);
             TGM_CHECK(tgm__emit_frame(&e, TGM_FRAME_FOOTER_HASH, hash_cbor.data, hash_cbor.len));
         }
     }
@@ -267,9 +296,13 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
     uint8_t pa_bytes[TGM_POSTAMBLE_SIZE];
     tgm_postamble pa = {footer_hash ? footer_start : postamble_at, total};
     tgm__postamble_write(pa_bytes, &pa);
-    window(&e, &w, base, postamble_at, TGM_POSTAMBLE_SIZE, hashing);
+    window_gapped(&e, &w, base, postamble_at, gather != NULL ? skipped : 0, TGM_POSTAMBLE_SIZE,
+                  hashing);
     TGM_CHECK(tgm__emit_bytes(&e, pa_bytes, sizeof pa_bytes));
-    out->len += total;
+    for (size_t i = 0; gather != NULL && i < nobj; i++) {
+        gather->cut[i] = lay[i].offset + TGM_FRAME_HEADER_SIZE - lay[i].skipped;
+    }
+    out->len += kept;
 
 cleanup:
     if (lay != NULL) {
@@ -360,7 +393,7 @@ static tgm_buf *payload_slot(void *vctx, const tgm_encoded_obj *obj, size_t esti
     tgm_global_meta full;
     tgm_msg_layout lo = {NULL, 0, 0};
     if (library_sections(c->a, c->meta, &probe, 1, NULL, &full) != TGM_ERROR_OK ||
-        write_message(c->a, &full, &probe, 1, c->o, c->budget, NULL, NULL, c->out, &lo) !=
+        write_message(c->a, &full, &probe, 1, c->o, c->budget, NULL, NULL, c->out, &lo, NULL) !=
             TGM_ERROR_OK) {
         tgm__clear_error();
         return NULL;
@@ -380,12 +413,17 @@ static tgm_buf *payload_slot(void *vctx, const tgm_encoded_obj *obj, size_t esti
     return &c->slot;
 }
 
-tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_descriptor *descs,
-                          const uint8_t *const *data, const size_t *lens, size_t n,
-                          const tgm_msg_encode_opts *o, tgm_buf *out) {
+/* tgm__msg_encode, or with `write` tgm__msg_encode_gather (`out` then
+ * holds the message without payloads until `write` has had it). */
+static tgm_error encode_message(tgm_arena *a, const tgm_global_meta *meta,
+                                const tgm_descriptor *descs, const uint8_t *const *data,
+                                const size_t *lens, size_t n, const tgm_msg_encode_opts *o,
+                                tgm_buf *out, tgm_msg_write_fn write, void *ctx) {
     tgm_error err = TGM_ERROR_OK;
     tgm_arena *arenas = tgm__calloc(n ? n : 1, sizeof *arenas);
     tgm_encoded_obj *encoded = tgm__calloc(n ? n : 1, sizeof *encoded);
+    size_t *cut = NULL;
+    tgm_seg *segs = NULL;
     TGM_FAIL_IF(arenas == NULL || encoded == NULL, TGM_ERROR_ENCODING,
                 "out of memory for %zu objects", n);
 
@@ -399,7 +437,7 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_d
     job.opts.hashing = o->hashing;
     job.opts.threads = split.each;
     slot_ctx sc = {a, meta, o, budget, out, TGM_BUF_INIT};
-    if (n == 1 && !o->object.pre_encoded) {
+    if (n == 1 && !o->object.pre_encoded && write == NULL) {
         job.opts.slot = payload_slot;
         job.opts.slot_ctx = &sc;
     }
@@ -407,7 +445,33 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_d
 
     tgm_global_meta full;
     TGM_CHECK(library_sections(a, meta, encoded, n, NULL, &full));
-    TGM_CHECK(write_message(a, &full, encoded, n, o, budget, NULL, NULL, out, NULL));
+    if (write == NULL) {
+        TGM_CHECK(write_message(a, &full, encoded, n, o, budget, NULL, NULL, out, NULL, NULL));
+        goto cleanup;
+    }
+    cut = tgm__calloc(n ? n : 1, sizeof *cut);
+    segs = tgm__calloc(2 * n + 1, sizeof *segs);
+    TGM_FAIL_IF(cut == NULL || segs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects",
+                n);
+    size_t start = out->len;
+    gather_out g = {cut};
+    TGM_CHECK(write_message(a, &full, encoded, n, o, budget, NULL, NULL, out, NULL, &g));
+    /* Frames and payloads in message order; empty pieces left out. */
+    size_t nseg = 0, from = start;
+    for (size_t i = 0; i < n; i++) {
+        size_t at = start + cut[i];
+        if (at > from) {
+            segs[nseg++] = (tgm_seg){out->data + from, at - from};
+        }
+        if (encoded[i].payload_len > 0) {
+            segs[nseg++] = (tgm_seg){encoded[i].payload, encoded[i].payload_len};
+        }
+        from = at;
+    }
+    if (out->len > from) {
+        segs[nseg++] = (tgm_seg){out->data + from, out->len - from};
+    }
+    TGM_CHECK(write(ctx, segs, nseg));
 
 cleanup:
     if (encoded != NULL) {
@@ -422,6 +486,24 @@ cleanup:
     }
     tgm__free(arenas);
     tgm__free(encoded);
+    tgm__free(cut);
+    tgm__free(segs);
+    return err;
+}
+
+tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_descriptor *descs,
+                          const uint8_t *const *data, const size_t *lens, size_t n,
+                          const tgm_msg_encode_opts *o, tgm_buf *out) {
+    return encode_message(a, meta, descs, data, lens, n, o, out, NULL, NULL);
+}
+
+tgm_error tgm__msg_encode_gather(tgm_arena *a, const tgm_global_meta *meta,
+                                 const tgm_descriptor *descs, const uint8_t *const *data,
+                                 const size_t *lens, size_t n, const tgm_msg_encode_opts *o,
+                                 tgm_msg_write_fn write, void *ctx) {
+    tgm_buf frames = TGM_BUF_INIT;
+    tgm_error err = encode_message(a, meta, descs, data, lens, n, o, &frames, write, ctx);
+    tgm__buf_free(&frames);
     return err;
 }
 
@@ -435,7 +517,7 @@ tgm_error tgm__msg_sections(tgm_arena *a, const tgm_global_meta *in, const tgm_e
 tgm_error tgm__msg_write(tgm_arena *a, const tgm_global_meta *full, tgm_encoded_obj *objs, size_t n,
                          const tgm_msg_encode_opts *o, uint32_t budget, const uint64_t *written,
                          tgm_buf *out, tgm_msg_layout *layout_only) {
-    return write_message(a, full, objs, n, o, budget, NULL, written, out, layout_only);
+    return write_message(a, full, objs, n, o, budget, NULL, written, out, layout_only, NULL);
 }
 
 tgm_error tgm__msg_write_frame(uint8_t *msg, size_t at, const tgm_encoded_obj *obj, bool hashing,
@@ -689,7 +771,7 @@ tgm_error tgm__msg_template_encode(tgm_msg_template *t, const uint8_t *const *da
         t->objs[i].payload = lens[i] ? data[i] : (const uint8_t *)"";
     }
     cached_cbor c = {&t->meta_cbor, t->desc_cbor, &t->index_cbor};
-    return write_message(NULL, NULL, t->objs, t->n, &t->o, t->budget, &c, NULL, out, NULL);
+    return write_message(NULL, NULL, t->objs, t->n, &t->o, t->budget, &c, NULL, out, NULL, NULL);
 }
 
 /* ---- template edits ---------------------------------------------------------------------- */

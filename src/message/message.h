@@ -145,6 +145,24 @@ tgm_error tgm__msg_encode(tgm_arena *a, const tgm_global_meta *meta, const tgm_d
                           const uint8_t *const *data, const size_t *lens, size_t n,
                           const tgm_msg_encode_opts *o, tgm_buf *out);
 
+/* The message of tgm__msg_encode, handed to `write` as pieces in order
+ * instead of being assembled in memory: the frames around the payloads
+ * are built in a small buffer, and each payload is passed where it is
+ * (the caller's data for objects stored as given, the pipeline's output
+ * otherwise), checked and hashed there first.  `write` is called once,
+ * after every check has passed, with every piece (empty ones left out);
+ * its error is returned.  Concatenated, the pieces are the bytes
+ * tgm__msg_encode writes for the same input. */
+typedef struct tgm_seg {
+    const void *p;
+    size_t n;
+} tgm_seg;
+typedef tgm_error (*tgm_msg_write_fn)(void *ctx, const tgm_seg *segs, size_t n);
+tgm_error tgm__msg_encode_gather(tgm_arena *a, const tgm_global_meta *meta,
+                                 const tgm_descriptor *descs, const uint8_t *const *data,
+                                 const size_t *lens, size_t n, const tgm_msg_encode_opts *o,
+                                 tgm_msg_write_fn write, void *ctx);
+
 /* ---- templates (the public encoder handle) -------------------------------------
  * One metadata and descriptor list, many messages.  A template owns the
  * arena its descriptors and metadata were read into (moved from the
