@@ -129,6 +129,16 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out);
 tgm_error tgm__api_encode_prepare(const tgm_api_encode_args *args, tgm_arena *arena,
                                   tgm_global_meta *meta, tgm_descriptor **descs_out,
                                   size_t *ndesc_out, tgm_msg_encode_opts *mo);
+/* The options part of tgm__api_encode_prepare: the hash name and mask
+ * options checked (INVALID_ARG), the rest translated; every byte of *mo is
+ * written (padding zeroed), so equal options compare equal with memcmp. */
+tgm_error tgm__api_encode_opts(const tgm_api_encode_args *args, tgm_msg_encode_opts *mo);
+
+/* tgm__api_encode for metadata text seen before on this thread
+ * (encode_cache.c): *done true when it encoded (or failed as the general
+ * path would); *done false: nothing written, use the general path. */
+tgm_error tgm__api_encode_cached(const tgm_api_encode_args *args, tgm_buf *out, bool *done);
+
 /* INVALID_ARG for null data arrays or a null pointer with a length. */
 tgm_error tgm__api_check_data(const uint8_t *const *data_ptrs, const size_t *data_lens, size_t n);
 

@@ -55,6 +55,25 @@ tgm_error tgm__api_mask_options(const TgmEncodeMaskOptions *mo, bool *allow_nan,
     return TGM_ERROR_OK;
 }
 
+tgm_error tgm__api_encode_opts(const tgm_api_encode_args *args, tgm_msg_encode_opts *mo) {
+    if (args->hash_algo != NULL && strcmp(args->hash_algo, "none") != 0 &&
+        strcmp(args->hash_algo, TGM_HASH_ALGORITHM) != 0) {
+        return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
+                             "metadata error: unknown hash type: %s; expected \"xxh3\" or \"none\"",
+                             args->hash_algo);
+    }
+    memset(mo, 0, sizeof *mo); /* padding included: the encode cache compares options bytewise */
+    mo->hashing = args->hash_algo != NULL && strcmp(args->hash_algo, TGM_HASH_ALGORITHM) == 0;
+    mo->header_hash = args->header_hash;
+    mo->footer_hash = args->footer_hash;
+    mo->threads = args->threads;
+    TGM_TRY(tgm__api_mask_options(args->mask_options, &mo->object.allow_nan, &mo->object.allow_inf,
+                                  mo->object.mask_method, &mo->object.small_mask_threshold));
+    mo->object.pre_encoded = args->pre_encoded || args->stored;
+    mo->object.stored = args->stored;
+    return TGM_ERROR_OK;
+}
+
 tgm_error tgm__api_encode_prepare(const tgm_api_encode_args *args, tgm_arena *arena,
                                   tgm_global_meta *meta, tgm_descriptor **descs_out,
                                   size_t *ndesc_out, tgm_msg_encode_opts *mo) {
@@ -75,21 +94,7 @@ tgm_error tgm__api_encode_prepare(const tgm_api_encode_args *args, tgm_arena *ar
                              "descriptors array length %zu does not match num_objects %zu", n,
                              args->num_objects);
     }
-    if (args->hash_algo != NULL && strcmp(args->hash_algo, "none") != 0 &&
-        strcmp(args->hash_algo, TGM_HASH_ALGORITHM) != 0) {
-        return tgm__fail_raw(TGM_ERROR_INVALID_ARG,
-                             "metadata error: unknown hash type: %s; expected \"xxh3\" or \"none\"",
-                             args->hash_algo);
-    }
-    memset(mo, 0, sizeof *mo);
-    mo->hashing = args->hash_algo != NULL && strcmp(args->hash_algo, TGM_HASH_ALGORITHM) == 0;
-    mo->header_hash = args->header_hash;
-    mo->footer_hash = args->footer_hash;
-    mo->threads = args->threads;
-    TGM_TRY(tgm__api_mask_options(args->mask_options, &mo->object.allow_nan, &mo->object.allow_inf,
-                                  mo->object.mask_method, &mo->object.small_mask_threshold));
-    mo->object.pre_encoded = args->pre_encoded || args->stored;
-    mo->object.stored = args->stored;
+    TGM_TRY(tgm__api_encode_opts(args, mo));
 
     tgm_descriptor *descs = tgm__arena_calloc(arena, n ? n : 1, sizeof *descs);
     TGM_RETURN_IF(descs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
@@ -124,6 +129,13 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     tgm_global_meta meta;
     tgm_descriptor *descs = NULL;
     tgm_msg_encode_opts mo;
+    if (args->metadata_json != NULL) {
+        bool done = false;
+        err = tgm__api_encode_cached(args, out, &done);
+        if (done) {
+            return err;
+        }
+    }
     TGM_CHECK(tgm__api_encode_prepare(args, &arena, &meta, &descs, NULL, &mo));
     TGM_CHECK(tgm__api_check_data(args->data_ptrs, args->data_lens, args->num_objects));
     TGM_CHECK(tgm__msg_encode(&arena, &meta, descs, args->data_ptrs, args->data_lens,

@@ -607,6 +607,8 @@ tgm_error tgm__msg_template_new(tgm_arena *arena, const tgm_global_meta *meta,
     return TGM_ERROR_OK;
 }
 
+bool tgm__msg_template_fast(const tgm_msg_template *t) { return t->fast && !t->fixed_provenance; }
+
 static void uncompile(tgm_msg_template *t) {
     if (t->desc_cbor != NULL) {
         for (size_t i = 0; i < t->n; i++) {

@@ -177,6 +177,9 @@ typedef struct tgm_msg_template tgm_msg_template;
 tgm_error tgm__msg_template_new(tgm_arena *arena, const tgm_global_meta *meta,
                                 tgm_descriptor *descs, size_t n, const tgm_msg_encode_opts *o,
                                 tgm_msg_template **out);
+/* True when every object of the template is copied unchanged (messages
+ * reuse the compiled CBOR); false when each message takes the general path. */
+bool tgm__msg_template_fast(const tgm_msg_template *t);
 /* One message of n objects (the template's count; the caller checks). */
 tgm_error tgm__msg_template_encode(tgm_msg_template *t, const uint8_t *const *data,
                                    const size_t *lens, tgm_buf *out);
