@@ -98,9 +98,23 @@ tgm_error tgm__api_encode_prepare(const tgm_api_encode_args *args, tgm_arena *ar
 
     tgm_descriptor *descs = tgm__arena_calloc(arena, n ? n : 1, sizeof *descs);
     TGM_RETURN_IF(descs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
+    char where[48] = "descriptors[";
     for (size_t i = 0; i < n; i++) {
-        char where[64];
-        snprintf(where, sizeof where, "descriptors[%zu]", i);
+        /* "descriptors[i]" for error texts, written by hand (snprintf per
+         * descriptor was a visible share of a small message). */
+        char digits[24];
+        size_t k = 0;
+        size_t v = i;
+        do {
+            digits[k++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v > 0);
+        size_t at = 12;
+        while (k > 0) {
+            where[at++] = digits[--k];
+        }
+        where[at++] = ']';
+        where[at] = '\0';
         TGM_TRY(tgm__desc_from_val(arena, &dvals->p.items[i], where, &descs[i]));
     }
     *descs_out = descs;

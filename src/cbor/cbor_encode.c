@@ -251,6 +251,31 @@ static tgm_error enc_map(const tgm_val *m, tgm_buf *out, unsigned depth) {
         return TGM_ERROR_OK;
     }
 
+    /* Small maps of text keys (metadata; the JSON reader hands them over in
+     * byte order, not canonical order): an insertion sort of their indices,
+     * comparing the keys directly; stable, as the general sort below. */
+    enum { TEXT_SMALL = 32 };
+    if (n <= TEXT_SMALL) {
+        const tgm_val *items = m->p.items;
+        uint8_t ord[TEXT_SMALL];
+        size_t i = 0;
+        for (; i < n && items[2 * i].kind == TGM_V_TEXT; i++) {
+            size_t j = i;
+            while (j > 0 && text_key_cmp(&items[2 * ord[j - 1]], &items[2 * i]) > 0) {
+                ord[j] = ord[j - 1];
+                j--;
+            }
+            ord[j] = (uint8_t)i;
+        }
+        if (i == n) {
+            for (size_t j = 0; j < n; j++) {
+                TGM_TRY(enc_val(&items[2 * ord[j]], out, depth + 1));
+                TGM_TRY(enc_val(&items[2 * ord[j] + 1], out, depth + 1));
+            }
+            return TGM_ERROR_OK;
+        }
+    }
+
     tgm_error err = TGM_ERROR_OK;
     tgm_buf keys = TGM_BUF_INIT; /* encodings of the non-text keys */
     /* Metadata maps are small: sort them in stack arrays, allocate only

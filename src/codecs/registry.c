@@ -139,7 +139,21 @@ const char *tgm__codec_offsets_key(const tgm_codec *c, char *buf, size_t cap) {
     if (c == NULL || (c->flags & TGM_CODEC_BLOCK_OFFSETS) == 0) {
         return NULL;
     }
-    snprintf(buf, cap, "%s_block_offsets", c->name);
+    /* Built by hand: this runs for every codec on every encode, and
+     * snprintf was a visible share of a small message. */
+    static const char suffix[] = "_block_offsets";
+    size_t n = strlen(c->name);
+    size_t total = n + sizeof suffix; /* with the NUL */
+    if (total > cap) {                /* truncated, as snprintf did */
+        if (cap == 0) {
+            return buf;
+        }
+        total = cap;
+    }
+    size_t from_name = n < total - 1 ? n : total - 1;
+    memcpy(buf, c->name, from_name);
+    memcpy(buf + from_name, suffix, total - 1 - from_name);
+    buf[total - 1] = '\0';
     return buf;
 }
 

@@ -429,14 +429,16 @@ static tgm_error parse_unicode_escape(jp *p) {
 /* Scan a run of plain string bytes from p->pos; returns its end. */
 static tgm_error plain_run(jp *p, size_t *end) {
     size_t i = p->pos;
+    uint8_t high = 0; /* OR of the bytes: ASCII runs need no UTF-8 check */
     while (i < p->len) {
         uint8_t c = p->s[i];
         if (c == '"' || c == '\\' || c < 0x20) {
             break;
         }
+        high |= c;
         i++;
     }
-    size_t bad = tgm__utf8_invalid_at(p->s + p->pos, i - p->pos);
+    size_t bad = high < 0x80 ? i - p->pos : tgm__utf8_invalid_at(p->s + p->pos, i - p->pos);
     if (bad != i - p->pos) {
         return jerr(p, p->pos + bad, "invalid UTF-8 in string");
     }

@@ -146,6 +146,8 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
     } else {
         tgm_val *mv;
         TGM_CHECK(tgm__gmeta_to_val(a, meta, &mv));
+        /* One allocation for the usual sizes, rather than doubling from 64. */
+        TGM_CHECK(tgm__buf_reserve(&own_meta, 1024));
         TGM_CHECK(tgm__cbor_encode(mv, &own_meta));
     }
 
@@ -171,6 +173,7 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
             lay[i].cbor = tgm__buf_over(cached->descs[i].data, cached->descs[i].cap);
             lay[i].cbor.len = cached->descs[i].len;
         } else {
+            TGM_CHECK(tgm__buf_reserve(&lay[i].cbor, 512));
             TGM_CHECK(tgm__cbor_encode(objs[i].desc_val, &lay[i].cbor));
         }
         uint64_t flen = 0;
