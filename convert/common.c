@@ -596,6 +596,15 @@ tgm_error cv_encode(const tgm_convert_options *o, const char *meta_json, const u
     return tgm_encode_ex(meta_json, data, lens, n, &eo, out);
 }
 
+tgm_error cv_encode_fd(const tgm_convert_options *o, const char *meta_json,
+                       const uint8_t *const *data, const size_t *lens, size_t n, bool allow_nan,
+                       int fd, uint64_t *out_len) {
+    TgmEncodeMaskOptions mask;
+    tgm_encode_options eo;
+    encode_options(o, allow_nan, &mask, &eo);
+    return tgm_encode_ex_fd(meta_json, data, lens, n, &eo, fd, out_len);
+}
+
 tgm_error cv_encode_fill_begin(const tgm_convert_options *o, const char *meta_json, bool allow_nan,
                                tgm_encode_fill_t **out) {
     if (meta_json == NULL) {

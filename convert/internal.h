@@ -109,6 +109,10 @@ tgm_error cv_out_finish(cv_out *o, tgm_error err, tgm_convert_result_t **dst);
  * mask options; allow_nan forces NaN masks on (fill values). */
 tgm_error cv_encode(const tgm_convert_options *o, const char *meta_json, const uint8_t *const *data,
                     const size_t *lens, size_t n, bool allow_nan, tgm_bytes_t *out);
+/* cv_encode written to descriptor fd (tgm_encode_ex_fd). */
+tgm_error cv_encode_fd(const tgm_convert_options *o, const char *meta_json,
+                       const uint8_t *const *data, const size_t *lens, size_t n, bool allow_nan,
+                       int fd, uint64_t *out_len);
 /* tgm_encode_fill_begin with the options of cv_encode (values written in
  * place by the caller; NULL meta_json: out of memory). */
 tgm_error cv_encode_fill_begin(const tgm_convert_options *o, const char *meta_json, bool allow_nan,

@@ -10,9 +10,14 @@
  *
  * The reader checks every length against the buffer before using it and
  * never reads outside it; the arrays it returns point into the buffer. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -302,15 +307,15 @@ static const char *code_of(const char *dtype, size_t *size) {
     return NULL;
 }
 
-tgm_error tgm_tenbin_write(const tgm_tenbin_array *arrays, size_t count, int32_t byte_order,
-                           tgm_bytes_t *out) {
-    if (out == NULL || (arrays == NULL && count > 0)) {
+/* Check the arrays and size the .ten; *total is its length. */
+static tgm_error check_arrays(const tgm_tenbin_array *arrays, size_t count, int32_t byte_order,
+                              size_t *total_out) {
+    if (arrays == NULL && count > 0) {
         return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
     }
     if (byte_order < TGM_TENBIN_AUTO || byte_order > TGM_TENBIN_NATIVE) {
         return cv_fail(TGM_ERROR_INVALID_ARG, "unknown tenbin byte order %d", (int)byte_order);
     }
-    bool big = order_big(byte_order);
     size_t total = 0;
     for (size_t i = 0; i < count; i++) {
         const tgm_tenbin_array *a = &arrays[i];
@@ -357,7 +362,67 @@ tgm_error tgm_tenbin_write(const tgm_tenbin_array *arrays, size_t count, int32_t
         }
         total += add;
     }
-    uint8_t *p = calloc(total ? total : 1, 1);
+    *total_out = total;
+    return TGM_ERROR_OK;
+}
+
+/* The bytes of array a's .ten before its data: the header chunk (padded)
+ * and the data chunk's magic and length; returns their count
+ * (32 + roundup64(8 * (3 + ndim))).  p must hold that many. */
+static size_t put_heads(uint8_t *p, const tgm_tenbin_array *a, bool big) {
+    size_t size = 0;
+    const char *code = code_of(a->dtype, &size);
+    size_t hdr = 8 * (3 + (size_t)a->ndim);
+    size_t padded = roundup64(hdr);
+    memcpy(p, MAGIC, 8);
+    store64(p + 8, hdr, big);
+    uint8_t *h = p + 16;
+    memset(h, 0, padded);
+    memcpy(h, code, strlen(code));
+    memcpy(h + 8, a->info, strnlen(a->info, sizeof a->info));
+    store64(h + 16, a->ndim, big);
+    for (uint32_t k = 0; k < a->ndim; k++) {
+        store64(h + 24 + 8 * k, a->shape[k], big);
+    }
+    uint8_t *d = h + padded;
+    memcpy(d, MAGIC, 8);
+    store64(d + 8, a->nbytes, big);
+    return 32 + padded;
+}
+
+/* Outputs of this size and more are given transparent huge pages: the
+ * kernel then clears the new memory 2 MiB per fault rather than 4 KiB,
+ * which is most of the cost of filling a fresh buffer on some machines. */
+#define HUGE_OUT ((size_t)8 << 20)
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+static uint8_t *alloc_out(size_t n) {
+#if defined(MADV_HUGEPAGE)
+    if (n >= HUGE_OUT) {
+        void *p = NULL;
+        if (posix_memalign(&p, HUGE_ALIGN, n) != 0) {
+            return NULL;
+        }
+        (void)madvise(p, n, MADV_HUGEPAGE);
+        return p;
+    }
+#endif
+    return malloc(n ? n : 1);
+}
+
+tgm_error tgm_tenbin_write(const tgm_tenbin_array *arrays, size_t count, int32_t byte_order,
+                           tgm_bytes_t *out) {
+    if (out == NULL) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
+    }
+    size_t total = 0;
+    tgm_error err = check_arrays(arrays, count, byte_order, &total);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    bool big = order_big(byte_order);
+    /* Each byte is written once: the heads, the data, the padding. */
+    uint8_t *p = alloc_out(total);
     if (p == NULL) {
         return cv_oom("tenbin output");
     }
@@ -365,30 +430,136 @@ tgm_error tgm_tenbin_write(const tgm_tenbin_array *arrays, size_t count, int32_t
     for (size_t i = 0; i < count; i++) {
         const tgm_tenbin_array *a = &arrays[i];
         size_t size = 0;
-        const char *code = code_of(a->dtype, &size);
-        size_t hdr = 8 * (3 + (size_t)a->ndim);
-        memcpy(p + off, MAGIC, 8);
-        store64(p + off + 8, hdr, big);
-        uint8_t *h = p + off + 16;
-        memcpy(h, code, strlen(code)); /* NUL padding: calloc */
-        memcpy(h + 8, a->info, strnlen(a->info, sizeof a->info));
-        store64(h + 16, a->ndim, big);
-        for (uint32_t k = 0; k < a->ndim; k++) {
-            store64(h + 24 + 8 * k, a->shape[k], big);
-        }
-        off += 16 + roundup64(hdr);
-        memcpy(p + off, MAGIC, 8);
-        store64(p + off + 8, a->nbytes, big);
+        (void)code_of(a->dtype, &size);
+        off += put_heads(p + off, a, big);
         if (a->nbytes > 0) {
             if (a->big_endian != big && size > 1) {
-                copy_swapped(p + off + 16, a->data, a->nbytes, size);
+                copy_swapped(p + off, a->data, a->nbytes, size);
             } else {
-                memcpy(p + off + 16, a->data, a->nbytes);
+                memcpy(p + off, a->data, a->nbytes);
             }
         }
-        off += 16 + roundup64(a->nbytes);
+        memset(p + off + a->nbytes, 0, roundup64(a->nbytes) - a->nbytes);
+        off += roundup64(a->nbytes);
     }
     out->data = p;
     out->len = total;
     return TGM_ERROR_OK;
+}
+
+/* ---- writing to a descriptor ------------------------------------------------------------- */
+
+/* Pieces gathered for writev; `heads` holds every array's heads (small). */
+typedef struct {
+    int fd;
+    struct iovec iov[64];
+    int n;
+    uint64_t written;
+} gatherer;
+
+static tgm_error flush_pieces(gatherer *g) {
+    int at = 0;
+    while (at < g->n) {
+        ssize_t w = writev(g->fd, g->iov + at, g->n - at);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return cv_fail(TGM_ERROR_IO, "cannot write the tenbin output to descriptor %d: %s",
+                           g->fd, w < 0 ? strerror(errno) : "nothing written");
+        }
+        g->written += (uint64_t)w;
+        size_t left = (size_t)w;
+        while (at < g->n && left >= g->iov[at].iov_len) {
+            left -= g->iov[at].iov_len;
+            at++;
+        }
+        if (at < g->n) {
+            g->iov[at].iov_base = (uint8_t *)g->iov[at].iov_base + left;
+            g->iov[at].iov_len -= left;
+        }
+    }
+    g->n = 0;
+    return TGM_ERROR_OK;
+}
+
+static tgm_error add_piece(gatherer *g, const void *p, size_t n) {
+    if (n == 0) {
+        return TGM_ERROR_OK;
+    }
+    if (g->n == (int)(sizeof g->iov / sizeof g->iov[0])) {
+        tgm_error err = flush_pieces(g);
+        if (err != TGM_ERROR_OK) {
+            return err;
+        }
+    }
+    g->iov[g->n].iov_base = (void *)(uintptr_t)p;
+    g->iov[g->n].iov_len = n;
+    g->n++;
+    return TGM_ERROR_OK;
+}
+
+/* Byte-swapped data goes through a bounce buffer of this size. */
+#define SWAP_CHUNK ((size_t)1 << 20)
+
+tgm_error tgm_tenbin_write_fd(const tgm_tenbin_array *arrays, size_t count, int32_t byte_order,
+                              int fd, uint64_t *out_len) {
+    if (fd < 0) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "negative file descriptor");
+    }
+    size_t total = 0;
+    tgm_error err = check_arrays(arrays, count, byte_order, &total);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    bool big = order_big(byte_order);
+    static const uint8_t zeros[64];
+    size_t heads_len = 0;
+    for (size_t i = 0; i < count; i++) {
+        heads_len += 32 + roundup64(8 * (3 + (size_t)arrays[i].ndim));
+    }
+    uint8_t *heads = malloc(heads_len ? heads_len : 1);
+    uint8_t *bounce = NULL;
+    if (heads == NULL) {
+        return cv_oom("tenbin heads");
+    }
+    gatherer g = {fd, {{0}}, 0, 0};
+    size_t at = 0;
+    for (size_t i = 0; i < count && err == TGM_ERROR_OK; i++) {
+        const tgm_tenbin_array *a = &arrays[i];
+        size_t size = 0;
+        (void)code_of(a->dtype, &size);
+        size_t h = put_heads(heads + at, a, big);
+        err = add_piece(&g, heads + at, h);
+        at += h;
+        if (err == TGM_ERROR_OK && a->nbytes > 0 && a->big_endian != big && size > 1) {
+            /* Swapped through the bounce buffer, chunk by chunk. */
+            if (bounce == NULL && (bounce = malloc(SWAP_CHUNK)) == NULL) {
+                err = cv_oom("tenbin byte swap");
+                break;
+            }
+            err = flush_pieces(&g);
+            for (size_t off = 0; err == TGM_ERROR_OK && off < a->nbytes; off += SWAP_CHUNK) {
+                size_t n = a->nbytes - off < SWAP_CHUNK ? a->nbytes - off : SWAP_CHUNK;
+                copy_swapped(bounce, a->data + off, n, size);
+                if ((err = add_piece(&g, bounce, n)) == TGM_ERROR_OK) {
+                    err = flush_pieces(&g);
+                }
+            }
+        } else if (err == TGM_ERROR_OK) {
+            err = add_piece(&g, a->data, a->nbytes);
+        }
+        if (err == TGM_ERROR_OK) {
+            err = add_piece(&g, zeros, roundup64(a->nbytes) - a->nbytes);
+        }
+    }
+    if (err == TGM_ERROR_OK) {
+        err = flush_pieces(&g);
+    }
+    if (err == TGM_ERROR_OK && out_len != NULL) {
+        *out_len = g.written;
+    }
+    free(bounce);
+    free(heads);
+    return err;
 }

@@ -6,9 +6,10 @@
 
 #include "internal.h"
 
-tgm_error tgm_convert_tenbin(const uint8_t *buf, size_t len, const tgm_convert_options *opts,
-                             tgm_bytes_t *out) {
-    if (out == NULL || (buf == NULL && len > 0)) {
+/* .ten -> message into *out, or (out NULL) to descriptor fd. */
+static tgm_error from_tenbin(const uint8_t *buf, size_t len, const tgm_convert_options *opts,
+                             tgm_bytes_t *out, int fd, uint64_t *out_len) {
+    if (buf == NULL && len > 0) {
         return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
     }
     tgm_convert_options o;
@@ -95,7 +96,8 @@ tgm_error tgm_convert_tenbin(const uint8_t *buf, size_t len, const tgm_convert_o
         err = cv_oom("tenbin metadata");
         goto cleanup;
     }
-    err = cv_encode(&o, json, data, lens, n, false, out);
+    err = out != NULL ? cv_encode(&o, json, data, lens, n, false, out)
+                      : cv_encode_fd(&o, json, data, lens, n, false, fd, out_len);
 cleanup:
     free(host);
     free(data);
@@ -105,12 +107,29 @@ cleanup:
     return err;
 }
 
+tgm_error tgm_convert_tenbin(const uint8_t *buf, size_t len, const tgm_convert_options *opts,
+                             tgm_bytes_t *out) {
+    if (out == NULL) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
+    }
+    return from_tenbin(buf, len, opts, out, -1, NULL);
+}
+
+tgm_error tgm_convert_tenbin_fd(const uint8_t *buf, size_t len, const tgm_convert_options *opts,
+                                int fd, uint64_t *out_len) {
+    if (fd < 0) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "negative file descriptor");
+    }
+    return from_tenbin(buf, len, opts, NULL, fd, out_len);
+}
+
 /* Messages up to this size are decoded whole by tgm_convert_to_tenbin. */
 #define SMALL_MESSAGE (64u << 10)
 
-tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_convert_options *opts,
-                                tgm_bytes_t *out) {
-    if (out == NULL || msg == NULL) {
+/* message -> .ten into *out, or (out NULL) to descriptor fd. */
+static tgm_error to_tenbin(const uint8_t *msg, size_t len, const tgm_convert_options *opts,
+                           tgm_bytes_t *out, int fd, uint64_t *out_len) {
+    if (msg == NULL) {
         return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
     }
     tgm_convert_options o;
@@ -195,7 +214,8 @@ tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_conver
             a->info[nl] = '\0';
         }
     }
-    err = tgm_tenbin_write(arrays, n, o.tenbin_byte_order, out);
+    err = out != NULL ? tgm_tenbin_write(arrays, n, o.tenbin_byte_order, out)
+                      : tgm_tenbin_write_fd(arrays, n, o.tenbin_byte_order, fd, out_len);
     if (err != TGM_ERROR_OK) {
         err = cv_wrap(err, "to-tenbin");
     }
@@ -210,4 +230,20 @@ cleanup:
     tgm_metadata_free(meta);
     tgm_message_free(m);
     return err;
+}
+
+tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len, const tgm_convert_options *opts,
+                                tgm_bytes_t *out) {
+    if (out == NULL) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "null argument");
+    }
+    return to_tenbin(msg, len, opts, out, -1, NULL);
+}
+
+tgm_error tgm_convert_to_tenbin_fd(const uint8_t *msg, size_t len, const tgm_convert_options *opts,
+                                   int fd, uint64_t *out_len) {
+    if (fd < 0) {
+        return cv_fail(TGM_ERROR_INVALID_ARG, "negative file descriptor");
+    }
+    return to_tenbin(msg, len, opts, NULL, fd, out_len);
 }

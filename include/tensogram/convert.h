@@ -300,6 +300,17 @@ TGM_CONVERT_API void tgm_tenbin_record_free(tgm_tenbin_record_t *rec);
  * size not matching the shape). */
 TGM_CONVERT_API tgm_error tgm_tenbin_write(const tgm_tenbin_array *arrays, size_t count,
                                            int32_t byte_order, tgm_bytes_t *out);
+/* The same bytes written to file descriptor fd at its current position,
+ * without a buffer of the whole output: the chunk heads are built in a
+ * small buffer and each array's data goes to the descriptor from where it
+ * is (writev; byte-swapped data through a 1 MiB buffer).  *out_len (may
+ * be NULL) receives the byte count.  Errors: those of tgm_tenbin_write,
+ * before anything is written; INVALID_ARG for a negative descriptor; IO
+ * when a write fails (the file then holds part of the output: write to a
+ * temporary file and rename it on success for an output that appears
+ * only complete).  The descriptor is neither closed nor synced. */
+TGM_CONVERT_API tgm_error tgm_tenbin_write_fd(const tgm_tenbin_array *arrays, size_t count,
+                                              int32_t byte_order, int fd, uint64_t *out_len);
 
 /* tenbin -> Tensogram: one message holding one object per array (the
  * array's dtype, shape and byte order); a non-empty info goes to
@@ -307,6 +318,18 @@ TGM_CONVERT_API tgm_error tgm_tenbin_write(const tgm_tenbin_array *arrays, size_
  * (opts->mask_options).  The pipeline options apply. */
 TGM_CONVERT_API tgm_error tgm_convert_tenbin(const uint8_t *buf, size_t len,
                                              const tgm_convert_options *opts, tgm_bytes_t *out);
+/* The same message written to file descriptor fd (tgm_encode_ex_fd): the
+ * bytes tgm_convert_tenbin returns, without the message in memory; each
+ * array is written from `buf` itself when stored as given (no pipeline
+ * options).  Pair with a mapping of the input (mmap) for a file-to-file
+ * conversion that copies the data once, into the output file.  *out_len
+ * (may be NULL) receives the message length.  Errors: those of
+ * tgm_convert_tenbin, before anything is written; INVALID_ARG for a
+ * negative descriptor; IO when a write fails (see tgm_tenbin_write_fd for
+ * partial output).  opts->sink is not used. */
+TGM_CONVERT_API tgm_error tgm_convert_tenbin_fd(const uint8_t *buf, size_t len,
+                                                const tgm_convert_options *opts, int fd,
+                                                uint64_t *out_len);
 /* Tensogram -> tenbin: every object of one message as one array, named by
  * base[i]["name"] when it is a string of at most 8 ASCII bytes (an
  * INVALID_ARG error otherwise), in opts->tenbin_byte_order (AUTO =
@@ -314,6 +337,15 @@ TGM_CONVERT_API tgm_error tgm_convert_tenbin(const uint8_t *buf, size_t len,
  * bitmask) are an INVALID_ARG error. */
 TGM_CONVERT_API tgm_error tgm_convert_to_tenbin(const uint8_t *msg, size_t len,
                                                 const tgm_convert_options *opts, tgm_bytes_t *out);
+/* The same .ten written to file descriptor fd (tgm_tenbin_write_fd): the
+ * bytes tgm_convert_to_tenbin returns; objects stored raw in host order
+ * are written from `msg` itself (e.g. a mapped .tgm file), the others are
+ * decoded into memory first.  *out_len (may be NULL) receives the byte count.
+ * Errors: those of tgm_convert_to_tenbin, before anything is written;
+ * INVALID_ARG for a negative descriptor; IO when a write fails. */
+TGM_CONVERT_API tgm_error tgm_convert_to_tenbin_fd(const uint8_t *msg, size_t len,
+                                                   const tgm_convert_options *opts, int fd,
+                                                   uint64_t *out_len);
 
 #ifdef __cplusplus
 }

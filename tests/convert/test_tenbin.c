@@ -3,10 +3,13 @@
  * expected array bytes and are written back byte for byte; byte orders,
  * uint32 and 0-d arrays; every truncation and corruption of a file fails
  * cleanly. */
+#include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tensogram/convert.h"
 #include "tt.h"
@@ -325,6 +328,102 @@ static void test_pipeline_and_names(void) {
     tgm_bytes_free(msg);
 }
 
+/* A temporary file, unlinked at once: only its descriptor is used. */
+static int temp_fd(void) {
+    char path[] = "/tmp/tgm_test_tenbin_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) {
+        unlink(path);
+    }
+    return fd;
+}
+
+/* True when fd holds exactly want[0..len) (and the writer said len). */
+static bool fd_holds(int fd, uint64_t written, const uint8_t *want, size_t len) {
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end < 0 || (size_t)end != len || written != len) {
+        return false;
+    }
+    uint8_t *got = malloc(len ? len : 1);
+    bool ok = got != NULL && pread(fd, got, len, 0) == (ssize_t)len &&
+              (len == 0 || memcmp(got, want, len) == 0);
+    free(got);
+    return ok;
+}
+
+/* The descriptor writers give the bytes of the buffer writers: every
+ * reference file both ways through Tensogram, our arrays in both byte
+ * orders (a big array crosses the 1 MiB swap buffer), and errors. */
+static void test_fd_writers(void) {
+    TgmEncodeMaskOptions mo = {true, true, NULL, NULL, NULL, -1};
+    tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
+    o.mask_options = &mo;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t len;
+        unsigned char *buf = read_case(cases[c].name, ".ten", &len);
+        TT_ASSERT(buf != NULL);
+        for (int h = 0; h < 2; h++) {
+            o.hash_algo = h ? "xxh3" : NULL;
+            tgm_bytes_t msg = {NULL, 0};
+            TT_CHECK_ERR(tgm_convert_tenbin(buf, len, &o, &msg), TGM_ERROR_OK);
+            int fd = temp_fd();
+            TT_ASSERT(fd >= 0);
+            uint64_t w = 0;
+            TT_CHECK_ERR(tgm_convert_tenbin_fd(buf, len, &o, fd, &w), TGM_ERROR_OK);
+            TT_CHECK(fd_holds(fd, w, msg.data, msg.len));
+            close(fd);
+            fd = temp_fd();
+            TT_ASSERT(fd >= 0);
+            TT_CHECK_ERR(tgm_convert_to_tenbin_fd(msg.data, msg.len, &o, fd, &w), TGM_ERROR_OK);
+            TT_CHECK(fd_holds(fd, w, buf, len));
+            close(fd);
+            tgm_bytes_free(msg);
+        }
+        free(buf);
+    }
+    /* Our arrays, both orders, with data in either order. */
+    size_t n = (3u << 20) / 8 + 5; /* more than the swap buffer, not a multiple of it */
+    double *big = malloc(n * 8);
+    TT_ASSERT(big != NULL);
+    for (size_t k = 0; k < n; k++) {
+        big[k] = (double)k * 0.5;
+    }
+    int16_t m[5] = {1, -2, 300, -32768, 9};
+    uint64_t bs[1] = {n}, ms[1] = {5};
+    tgm_tenbin_array in[3] = {
+        {"float64", "big", 1, bs, (const uint8_t *)big, n * 8, false},
+        {"int16", "m", 1, ms, (const uint8_t *)m, sizeof m, false},
+        {"uint8", "", 0, NULL, (const uint8_t *)"x", 1, false},
+    };
+    for (int order = TGM_TENBIN_LITTLE; order <= TGM_TENBIN_NATIVE; order++) {
+        tgm_bytes_t want = {NULL, 0};
+        TT_CHECK_ERR(tgm_tenbin_write(in, 3, order, &want), TGM_ERROR_OK);
+        int fd = temp_fd();
+        TT_ASSERT(fd >= 0);
+        uint64_t w = 0;
+        TT_CHECK_ERR(tgm_tenbin_write_fd(in, 3, order, fd, &w), TGM_ERROR_OK);
+        TT_CHECK(fd_holds(fd, w, want.data, want.len));
+        close(fd);
+        tgm_bytes_free(want);
+    }
+    free(big);
+    /* Errors: nothing written for a bad array; a bad or read-only fd. */
+    tgm_tenbin_array bad = {"complex64", "", 1, ms, (const uint8_t *)m, 16, false};
+    int fd = temp_fd();
+    TT_ASSERT(fd >= 0);
+    TT_CHECK_ERR(tgm_tenbin_write_fd(&bad, 1, TGM_TENBIN_LITTLE, fd, NULL), TGM_ERROR_INVALID_ARG);
+    TT_CHECK_ERR(tgm_convert_tenbin_fd((const uint8_t *)"not a ten file", 14, NULL, fd, NULL),
+                 TGM_ERROR_FRAMING);
+    TT_CHECK_EQ_INT(lseek(fd, 0, SEEK_END), 0);
+    close(fd);
+    TT_CHECK_ERR(tgm_tenbin_write_fd(in + 1, 1, TGM_TENBIN_LITTLE, -1, NULL),
+                 TGM_ERROR_INVALID_ARG);
+    int rd = open("/dev/null", O_RDONLY);
+    TT_ASSERT(rd >= 0);
+    TT_CHECK_ERR(tgm_tenbin_write_fd(in + 1, 1, TGM_TENBIN_LITTLE, rd, NULL), TGM_ERROR_IO);
+    close(rd);
+}
+
 int main(void) {
     const char *shared = tt_shared_dir();
     if (shared == NULL) {
@@ -332,10 +431,16 @@ int main(void) {
         return TT_SKIP_CODE;
     }
     snprintf(dir, sizeof dir, "%s/tenbin", shared);
+    /* Fixed provenance: buffer and descriptor outputs compare byte for byte. */
+    setenv("TENSOGRAM_PROVENANCE",
+           "{\"encoder\":{\"name\":\"tensogram\",\"version\":\"0.0.0\"},\"time\":"
+           "\"2026-01-01T00:00:00Z\",\"uuid\":\"00000000-0000-4000-8000-000000000000\"}",
+           1);
     TT_RUN(test_reference_files);
     TT_RUN(test_byte_orders_uint32_scalar);
     TT_RUN(test_hostile);
     TT_RUN(test_conversion);
     TT_RUN(test_pipeline_and_names);
+    TT_RUN(test_fd_writers);
     return tt_finish("convert_test_tenbin");
 }

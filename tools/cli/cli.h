@@ -194,6 +194,10 @@ typedef struct {
 
 bool output_open(cli_output *o, const char *path);
 bool output_write(cli_output *o, const void *data, size_t len);
+/* The output's descriptor, for writers that write to it themselves (what
+ * output_write buffered is flushed first); -1 after a failure (reported).
+ * The bytes written there are committed or removed with the rest. */
+int output_fd(cli_output *o);
 bool output_commit(cli_output *o);
 void output_abort(cli_output *o);
 const char *output_name(const cli_output *o);

@@ -294,12 +294,17 @@ static int run(enum kind kind, const char *cmd, const cli_optdef *defs, size_t n
                 ok = false;
                 break;
             }
-            tgm_bytes_t msg = {NULL, 0};
-            e = tgm_convert_tenbin(f.data, f.len, &o, &msg);
-            if (e == TGM_ERROR_OK) {
-                e = sink(&s, msg.data, msg.len);
+            /* The message goes from the mapped input to the output file
+             * (frames built aside, arrays written from the mapping):
+             * never assembled in memory. */
+            int fd = output_fd(&s.out);
+            if (fd < 0) {
+                free_whole(&f);
+                ok = false;
+                break;
             }
-            tgm_bytes_free(msg);
+            e = tgm_convert_tenbin_fd(f.data, f.len, &o, fd, NULL);
+            s.written += e == TGM_ERROR_OK;
             free_whole(&f);
         } else if (strcmp(in, "-") == 0 || kind == GRIB) {
             /* Standard input, and every GRIB input, go through memory for

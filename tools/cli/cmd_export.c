@@ -1,8 +1,12 @@
 /* tensogram to-grib / to-netcdf / to-tenbin: Tensogram back to the foreign
  * formats through libtensogram_convert (reference:
  * tensogram-cli/src/commands/to_grib.rs, to_netcdf.rs; tenbin is ours). */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <tensogram/convert.h>
 
@@ -145,6 +149,30 @@ int cmd_to_netcdf(int argc, char **argv, cli_globals *g) {
     return ok ? EXIT_OK : EXIT_FAIL;
 }
 
+/* A local regular file mapped whole (read-only), so that messages are read
+ * where they are rather than copied out; NULL when it cannot be (standard
+ * input, a pipe, a remote object: then input_message reads them). */
+static const uint8_t *map_local(const char *path, size_t *len) {
+    if (strcmp(path, "-") == 0 || tgm_is_remote_url(path)) {
+        return NULL;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return NULL;
+    }
+    struct stat st;
+    void *m = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    close(fd);
+    if (m == MAP_FAILED) {
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    return m;
+}
+
 int cmd_to_tenbin(int argc, char **argv, cli_globals *g) {
     static const cli_optdef opts[] = {{'o', "output", "OUTPUT"}, {0, "byte-order", "ORDER"}};
     cli_args a;
@@ -186,31 +214,44 @@ int cmd_to_tenbin(int argc, char **argv, cli_globals *g) {
                   input, in.count);
         ok = false;
     }
+    size_t map_len = 0;
+    const uint8_t *map = ok && in.file != NULL ? map_local(input, &map_len) : NULL;
     cli_progress p;
     progress_start(&p, "to-tenbin", ok ? in.count : 0);
     for (size_t i = 0; ok && i < in.count; i++) {
         const uint8_t *data;
         size_t len;
-        tgm_bytes_t owned = {NULL, 0}, ten = {NULL, 0};
-        ok = input_message(&in, i, &data, &len, &owned);
+        tgm_bytes_t owned = {NULL, 0};
+        uint64_t at = 0, n = 0;
+        if (map != NULL && tgm_file_message_layout(in.file, i, &at, &n) == TGM_ERROR_OK &&
+            at <= map_len && n <= map_len - at) {
+            data = map + at;
+            len = (size_t)n;
+        } else {
+            ok = input_message(&in, i, &data, &len, &owned);
+        }
+        int fd = -1;
         if (ok) {
-            tgm_error e = tgm_convert_to_tenbin(data, len, &o, &ten);
+            char *name = in.count == 1 ? xstrdup(output) : cli_expand_index(output, i);
+            cli_output *out = output_set_get(&outs, name);
+            ok = out != NULL && (fd = output_fd(out)) >= 0;
+            free(name);
+        }
+        if (ok) {
+            /* Raw objects go from the message (mapped) to the file. */
+            tgm_error e = tgm_convert_to_tenbin_fd(data, len, &o, fd, NULL);
             if (e != TGM_ERROR_OK) {
                 cli_error("'%s' message %zu: %s", input, i, tgm_last_error());
                 ok = false;
             }
         }
-        if (ok) {
-            char *name = in.count == 1 ? xstrdup(output) : cli_expand_index(output, i);
-            cli_output *out = output_set_get(&outs, name);
-            ok = out != NULL && output_write(out, ten.data, ten.len);
-            free(name);
-        }
-        tgm_bytes_free(ten);
         tgm_bytes_free(owned);
         progress_update(&p, i + 1);
     }
     progress_end(&p);
+    if (map != NULL) {
+        munmap((void *)(uintptr_t)map, map_len);
+    }
     ok = ok ? output_set_commit(&outs) : (output_set_abort(&outs), false);
     if (ok && strcmp(output, "-") != 0) {
         printf("Wrote %zu tenbin file(s)\n", in.count);

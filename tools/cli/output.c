@@ -133,6 +133,18 @@ bool output_write(cli_output *o, const void *data, size_t len) {
     return true;
 }
 
+int output_fd(cli_output *o) {
+    if (o->failed) {
+        return -1;
+    }
+    if (fflush(o->fp) != 0) {
+        cli_error("writing '%s': %s", output_name(o), strerror(errno));
+        o->failed = true;
+        return -1;
+    }
+    return fileno(o->fp);
+}
+
 static void release(cli_output *o) {
     if (o->tmp_path != NULL) {
         untrack(o->tmp_path);
