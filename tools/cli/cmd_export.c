@@ -163,7 +163,7 @@ static const uint8_t *map_local(const char *path, size_t *len) {
     struct stat st;
     void *m = MAP_FAILED;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | CLI_MAP_POPULATE, fd, 0);
     }
     close(fd);
     if (m == MAP_FAILED) {
