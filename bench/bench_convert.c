@@ -17,15 +17,21 @@
  * tgm_convert_netcdf_file (one message).
  *
  * tenbin: .ten -> Tensogram -> .ten for four 64 MiB float32 arrays (GB/s of
- * array bytes, hashes off and on), and the cost per record of a small
+ * array bytes, hashes off and on): through memory (tgm_convert_tenbin /
+ * tgm_convert_to_tenbin), and file to file as `tensogram convert-tenbin` /
+ * `to-tenbin` do it (input mapped, output written from the mapping with
+ * tgm_convert_tenbin_fd / tgm_convert_to_tenbin_fd; baseline: one write()
+ * of the mapped .ten into a file); and the cost per record of a small
  * webdataset sample (a 32x32x3 uint8 image and an int64 label).
  * bench/bench_tenbin.py compares the Python side with webdataset's reader. */
 #include <eccodes.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <netcdf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bench_common.h"
@@ -368,6 +374,106 @@ static void bench_netcdf(uint32_t nthreads) {
 
 /* ---- tenbin -------------------------------------------------------------------------- */
 
+static void write_all(int fd, const uint8_t *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0) {
+            perror("write");
+            exit(1);
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static int temp_file(const char *suffix) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/bench_tenbin_XXXXXX%s", suffix);
+    int fd = mkstemps(path, (int)strlen(suffix));
+    if (fd < 0) {
+        perror("mkstemps");
+        exit(1);
+    }
+    unlink(path);
+    return fd;
+}
+
+static const uint8_t *map_fd(int fd, size_t len) {
+    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (m == MAP_FAILED) {
+        perror("mmap");
+        exit(1);
+    }
+    return m;
+}
+
+/* File to file, as the CLI does it: the .ten in the page cache, mapped;
+ * each output file emptied before its run (its pages are new page-cache
+ * pages, as for a new file).  No fsync (the CLI's commit adds one, which
+ * measures the disk). */
+static void bench_tenbin_files(const tgm_bytes_t *ten, size_t bytes) {
+    int in_fd = temp_file(".ten"), tgm_fd = temp_file(".tgm"), out_fd = temp_file(".ten");
+    int copy_fd = temp_file(".copy");
+    write_all(in_fd, ten->data, ten->len);
+    const uint8_t *in = map_fd(in_fd, ten->len);
+    printf(" file to file (input mapped, output written from the mapping, no fsync)\n");
+    for (int hashed = 0; hashed < 2; hashed++) {
+        tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
+        o.hash_algo = hashed ? "xxh3" : NULL;
+        double to = 1e30, back = 1e30, copy_t = 1e30;
+        for (int r = 0; r < reps + 1; r++) {
+            if (ftruncate(tgm_fd, 0) != 0 || ftruncate(out_fd, 0) != 0 ||
+                ftruncate(copy_fd, 0) != 0) {
+                perror("ftruncate");
+                exit(1);
+            }
+            lseek(tgm_fd, 0, SEEK_SET);
+            lseek(out_fd, 0, SEEK_SET);
+            lseek(copy_fd, 0, SEEK_SET);
+            uint64_t mlen = 0, tlen = 0;
+            double t0 = bench_now();
+            tgm_error e1 = tgm_convert_tenbin_fd(in, ten->len, &o, tgm_fd, &mlen);
+            double t1 = bench_now();
+            const uint8_t *msg = e1 == TGM_ERROR_OK ? map_fd(tgm_fd, (size_t)mlen) : NULL;
+            tgm_error e2 =
+                msg != NULL ? tgm_convert_to_tenbin_fd(msg, (size_t)mlen, &o, out_fd, &tlen) : e1;
+            double t2 = bench_now();
+            if (e2 != TGM_ERROR_OK || tlen != ten->len) {
+                fprintf(stderr, "tenbin file round trip failed: %s\n", tgm_last_error());
+                exit(1);
+            }
+            if (r == 0) {
+                const uint8_t *back_map = map_fd(out_fd, ten->len);
+                if (memcmp(back_map, ten->data, ten->len) != 0) {
+                    fprintf(stderr, "tenbin file round trip differs\n");
+                    exit(1);
+                }
+                munmap((void *)(uintptr_t)back_map, ten->len);
+            }
+            munmap((void *)(uintptr_t)msg, (size_t)mlen);
+            double t3 = bench_now();
+            write_all(copy_fd, in, ten->len);
+            double t4 = bench_now();
+            if (r == 0) {
+                continue; /* warm-up */
+            }
+            to = t1 - t0 < to ? t1 - t0 : to;
+            back = t2 - t1 < back ? t2 - t1 : back;
+            copy_t = t4 - t3 < copy_t ? t4 - t3 : copy_t;
+        }
+        printf("  hash %-4s: .ten -> tgm %5.2f GB/s, tgm -> .ten %5.2f GB/s, round trip %5.2f "
+               "GB/s (one write() of the .ten: %.2f GB/s; round trip / write %.2f)\n",
+               hashed ? "xxh3" : "none", bytes / to / 1e9, bytes / back / 1e9,
+               bytes / (to + back) / 1e9, ten->len / copy_t / 1e9,
+               (ten->len / copy_t) > 0 ? (bytes / (to + back)) / (ten->len / copy_t) : 0.0);
+    }
+    munmap((void *)(uintptr_t)in, ten->len);
+    close(in_fd);
+    close(tgm_fd);
+    close(out_fd);
+    close(copy_fd);
+}
+
 static void bench_tenbin(void) {
     enum { N = 4 };
     size_t n = (64u << 20) / 4;
@@ -436,6 +542,7 @@ static void bench_tenbin(void) {
     }
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+    bench_tenbin_files(&ten, bytes);
     tgm_bytes_free(ten);
     for (int i = 0; i < N; i++) {
         free(arrays[i]);
