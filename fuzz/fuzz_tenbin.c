@@ -2,9 +2,39 @@
  * byte-order mode: every array it returns lies inside the input with a size
  * that matches its shape; what it reads, the writer writes and the reader
  * reads back identically; and a record that converts to a Tensogram
- * message comes back from it with the same arrays. */
+ * message comes back from it with the same arrays.  The descriptor writers
+ * (`_fd`) agree with the buffer ones: same outcome, same bytes (the
+ * message's provenance is fixed for that). */
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "fuzz.h"
 #include "tensogram/convert.h"
+
+/* A scratch file, emptied before each use; -1 when none can be made. */
+static int scratch(void) {
+    static int fd = -2;
+    if (fd == -2) {
+        char path[] = "/tmp/fuzz_tenbin_XXXXXX";
+        fd = mkstemp(path);
+        if (fd >= 0) {
+            unlink(path);
+        }
+    }
+    if (fd >= 0 && (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)) {
+        return -1;
+    }
+    return fd;
+}
+
+/* fd holds exactly b (and the writer said so). */
+static void holds(int fd, uint64_t written, const tgm_bytes_t *b) {
+    FZ_REQUIRE(written == b->len && lseek(fd, 0, SEEK_END) == (off_t)b->len);
+    uint8_t *got = malloc(b->len ? b->len : 1);
+    FZ_REQUIRE(got != NULL && pread(fd, got, b->len, 0) == (ssize_t)b->len);
+    FZ_REQUIRE(b->len == 0 || memcmp(got, b->data, b->len) == 0);
+    free(got);
+}
 
 static void same_arrays(const tgm_tenbin_record_t *a, const tgm_tenbin_record_t *b) {
     FZ_REQUIRE(tgm_tenbin_record_count(a) == tgm_tenbin_record_count(b));
@@ -22,6 +52,10 @@ static void same_arrays(const tgm_tenbin_record_t *a, const tgm_tenbin_record_t 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_init();
+    setenv("TENSOGRAM_PROVENANCE",
+           "{\"encoder\":{\"name\":\"tensogram\",\"version\":\"0.0.0\"},\"time\":"
+           "\"2026-01-01T00:00:00Z\",\"uuid\":\"00000000-0000-4000-8000-000000000000\"}",
+           0);
     for (int32_t order = TGM_TENBIN_AUTO; order <= TGM_TENBIN_BIG; order++) {
         tgm_tenbin_record_t *rec = NULL;
         if (tgm_tenbin_read(data, size, order, &rec) != TGM_ERROR_OK) {
@@ -56,10 +90,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             o.tenbin_byte_order = order;
             o.hash_algo = NULL;
             tgm_bytes_t msg = {NULL, 0};
-            if (tgm_convert_tenbin(data, size, &o, &msg) == TGM_ERROR_OK) {
+            tgm_error e = tgm_convert_tenbin(data, size, &o, &msg);
+            int fd = scratch();
+            uint64_t w = 0;
+            if (fd >= 0) {
+                FZ_REQUIRE(tgm_convert_tenbin_fd(data, size, &o, fd, &w) == e);
+                if (e == TGM_ERROR_OK) {
+                    holds(fd, w, &msg);
+                }
+            }
+            if (e == TGM_ERROR_OK) {
                 tgm_bytes_t ten = {NULL, 0};
                 o.tenbin_byte_order = wo;
-                if (tgm_convert_to_tenbin(msg.data, msg.len, &o, &ten) == TGM_ERROR_OK) {
+                e = tgm_convert_to_tenbin(msg.data, msg.len, &o, &ten);
+                if ((fd = scratch()) >= 0) {
+                    FZ_REQUIRE(tgm_convert_to_tenbin_fd(msg.data, msg.len, &o, fd, &w) == e);
+                    if (e == TGM_ERROR_OK) {
+                        holds(fd, w, &ten);
+                    }
+                }
+                if (e == TGM_ERROR_OK) {
                     tgm_tenbin_record_t *back = NULL;
                     FZ_REQUIRE(tgm_tenbin_read(ten.data, ten.len, wo, &back) == TGM_ERROR_OK);
                     FZ_REQUIRE(tgm_tenbin_record_count(back) == n);
