@@ -590,6 +590,8 @@ static double cpu_seconds(void) {
  * bench_small.py); with mean, the process CPU time of the whole loop over
  * `iterations` instead (as the small-message benchmark times Python).
  * op "encode": tgm_encode_with_options(arg = metadata JSON, [data]) + free;
+ * op "encode_new": the same with a new text every call (arg behind 0 to 63
+ * spaces in turn: more texts than tgm_encode keeps compiled);
  * op "encoder": tgm_encoder_encode(data) + free, from an encoder made from
  * arg with hash xxh3 before the loop; op "encoder_set": the same after
  * tgm_encoder_set_i64(object 0, "i", iteration);
@@ -602,7 +604,8 @@ static PyObject *py_c_call_seconds(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "ssy*i|p", &op, &meta_json, &buf, &iterations, &mean)) {
         return NULL;
     }
-    int encode = strcmp(op, "encode") == 0, set = strcmp(op, "encoder_set") == 0;
+    int fresh = strcmp(op, "encode_new") == 0;
+    int encode = fresh || strcmp(op, "encode") == 0, set = strcmp(op, "encoder_set") == 0;
     int encoder = set || strcmp(op, "encoder") == 0;
     if (!encode && !encoder && strcmp(op, "decode") != 0) {
         PyBuffer_Release(&buf);
@@ -618,6 +621,17 @@ static PyObject *py_c_call_seconds(PyObject *self, PyObject *args) {
         o.hash_algo = "xxh3";
         e = tgm_encoder_create(meta_json, &o, &enc);
     }
+    enum { NFRESH = 64 };
+    size_t mlen = strlen(meta_json);
+    char *texts = fresh ? PyMem_RawMalloc(NFRESH + mlen + 1) : NULL;
+    if (fresh && texts == NULL) {
+        PyBuffer_Release(&buf);
+        return PyErr_NoMemory();
+    }
+    if (fresh) {
+        memset(texts, ' ', NFRESH);
+        memcpy(texts + NFRESH, meta_json, mlen + 1);
+    }
     double start = cpu_seconds();
     Py_BEGIN_ALLOW_THREADS for (int i = 0; i < iterations && e == TGM_ERROR_OK; i++) {
         double t0 = now_seconds();
@@ -632,7 +646,8 @@ static PyObject *py_c_call_seconds(PyObject *self, PyObject *args) {
             tgm_bytes_free(out);
         } else if (encode) {
             tgm_bytes_t out = {NULL, 0};
-            e = tgm_encode_with_options(meta_json, &ptr, &len, 1, "xxh3", 0, NULL, &out);
+            const char *m = fresh ? texts + NFRESH - i % NFRESH : meta_json;
+            e = tgm_encode_with_options(m, &ptr, &len, 1, "xxh3", 0, NULL, &out);
             tgm_bytes_free(out);
         } else {
             tgm_message_t *m = NULL;
@@ -643,6 +658,7 @@ static PyObject *py_c_call_seconds(PyObject *self, PyObject *args) {
         best = t < best ? t : best;
     }
     Py_END_ALLOW_THREADS PyBuffer_Release(&buf);
+    PyMem_RawFree(texts);
     tgm_encoder_free(enc);
     if (e != TGM_ERROR_OK) {
         return tgmpy_raise(e);

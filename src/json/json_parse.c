@@ -618,7 +618,20 @@ static tgm_error build_object(jp *p, size_t base, tgm_val *out) {
     }
     size_t m = n;
     if ((p->flags & TGM_JSON_PARSE_KEEP_ORDER) == 0) {
-        tgm__stable_sort_idx(idx, idx + n, n, key_idx_cmp, kv);
+        if (n <= 16) {
+            /* Small objects: an insertion sort (stable, as the merge sort),
+             * a single compare for keys already in order. */
+            for (size_t i = 1; i < n; i++) {
+                size_t v = idx[i], j = i;
+                while (j > 0 && key_idx_cmp(kv, idx[j - 1], v) > 0) {
+                    idx[j] = idx[j - 1];
+                    j--;
+                }
+                idx[j] = v;
+            }
+        } else {
+            tgm__stable_sort_idx(idx, idx + n, n, key_idx_cmp, kv);
+        }
         m = 0;
         for (size_t j = 0; j < n; j++) {
             if (j + 1 < n && key_idx_cmp(kv, idx[j], idx[j + 1]) == 0) {

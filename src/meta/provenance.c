@@ -99,6 +99,14 @@ static void utc_now(char out[32]) {
     memcpy(out, text, sizeof text);
 }
 
+/* A text value over a string that outlives every tree (a literal): no copy. */
+static void lit(tgm_val *v, const char *s) {
+    memset(v, 0, sizeof *v);
+    v->kind = TGM_V_TEXT;
+    v->p.str = s;
+    v->len = strlen(s);
+}
+
 static tgm_val *encoder_map(tgm_arena *a, const char *name, size_t nlen, const char *version,
                             size_t vlen) {
     tgm_val *m = tgm__val_map(a, 2);
@@ -118,7 +126,14 @@ tgm_error tgm__provenance(tgm_arena *a, tgm_val **out) {
     bool have_time = false, have_uuid = false, have_enc = false;
 
     const char *env = getenv("TENSOGRAM_PROVENANCE");
-    if (env != NULL && *env != '\0') {
+    if (env == NULL || *env == '\0') {
+        /* The usual case: this library, now, a new UUID (the tree below
+         * with nothing given, built without sorting). */
+        TGM_TRY(uuid_v4(uuid));
+        utc_now(now);
+        return tgm__provenance_with(a, uuid, now, out);
+    }
+    {
         tgm_val *root;
         tgm_error e = tgm__json_parse(env, strlen(env), a, &root);
         if (e != TGM_ERROR_OK) {
@@ -234,15 +249,20 @@ tgm_error tgm__provenance_live(bool *live, char uuid[37], char now[32]) {
 
 tgm_error tgm__provenance_with(tgm_arena *a, const char *uuid, const char *now, tgm_val **out) {
     tgm_val *m = tgm__val_map(a, 3);
-    tgm_val *em = encoder_map(a, ENCODER_NAME, strlen(ENCODER_NAME), TGM_VERSION_STRING,
-                              strlen(TGM_VERSION_STRING));
-    if (m == NULL || em == NULL || tgm__val_set_text(a, &m->p.items[0], "encoder", 7) != 0 ||
-        tgm__val_set_text(a, &m->p.items[2], "time", 4) != 0 ||
-        tgm__val_set_text(a, &m->p.items[3], now, strlen(now)) != 0 ||
-        tgm__val_set_text(a, &m->p.items[4], "uuid", 4) != 0 ||
+    tgm_val *em = tgm__val_map(a, 2);
+    if (m == NULL || em == NULL || tgm__val_set_text(a, &m->p.items[3], now, strlen(now)) != 0 ||
         tgm__val_set_text(a, &m->p.items[5], uuid, strlen(uuid)) != 0) {
         return tgm__oom(64, "provenance");
     }
+    /* Keys and the library's name and version are literals (no copies:
+     * this runs for every message). */
+    lit(&em->p.items[0], "name");
+    lit(&em->p.items[1], ENCODER_NAME);
+    lit(&em->p.items[2], "version");
+    lit(&em->p.items[3], TGM_VERSION_STRING);
+    lit(&m->p.items[0], "encoder");
+    lit(&m->p.items[2], "time");
+    lit(&m->p.items[4], "uuid");
     m->p.items[1] = *em;
     *out = m; /* encoder < time < uuid: already in order */
     return TGM_ERROR_OK;
@@ -262,15 +282,13 @@ tgm_error tgm__tensor_reserved(tgm_arena *a, const tgm_descriptor *d, tgm_val **
     for (size_t i = 0; i < d->nstrides; i++) {
         tgm__val_set_uint(&strides->p.items[i], d->strides[i]);
     }
-    const char *dt = tgm__dtype_name(d->dtype);
-    if (tgm__val_set_text(a, &t->p.items[0], "ndim", 4) != 0 ||
-        tgm__val_set_text(a, &t->p.items[2], "shape", 5) != 0 ||
-        tgm__val_set_text(a, &t->p.items[4], "strides", 7) != 0 ||
-        tgm__val_set_text(a, &t->p.items[6], "dtype", 5) != 0 ||
-        tgm__val_set_text(a, &t->p.items[7], dt, strlen(dt)) != 0 ||
-        tgm__val_set_text(a, &r->p.items[0], "tensor", 6) != 0) {
-        return tgm__oom(64, "_reserved_.tensor");
-    }
+    /* Keys and the dtype name are literals (no copies). */
+    lit(&t->p.items[0], "ndim");
+    lit(&t->p.items[2], "shape");
+    lit(&t->p.items[4], "strides");
+    lit(&t->p.items[6], "dtype");
+    lit(&t->p.items[7], tgm__dtype_name(d->dtype));
+    lit(&r->p.items[0], "tensor");
     tgm__val_set_uint(&t->p.items[1], d->ndim);
     t->p.items[3] = *shape;
     t->p.items[5] = *strides;
