@@ -6,13 +6,32 @@
 #include <xxhash.h>
 
 #include "common/alloc.h"
+#include "common/cpu.h"
 #include "common/error.h"
+#include "hash/hash_avx2.h"
+
+/* Long inputs go to the AVX2 stripes when the processor has them
+ * (xxh3_avx2.c); short ones do not use stripes (xxh3 hashes up to 240
+ * bytes in scalar code), nor would they pay for the call. */
+#ifdef TGM_XXH3_AVX2
+#define AVX2_MIN 1024
+static int use_avx2(size_t len) {
+    return len >= AVX2_MIN && (tgm__cpu_features() & TGM_CPU_AVX2) != 0;
+}
+#endif
 
 struct tgm_hasher {
     XXH3_state_t state;
 };
 
-uint64_t tgm__xxh3(const void *data, size_t len) { return XXH3_64bits(data, len); }
+uint64_t tgm__xxh3(const void *data, size_t len) {
+#ifdef TGM_XXH3_AVX2
+    if (use_avx2(len)) {
+        return tgm__xxh3_avx2(data, len);
+    }
+#endif
+    return XXH3_64bits(data, len);
+}
 
 tgm_error tgm__hasher_new(tgm_hasher **out) {
     tgm_hasher *h = tgm__malloc(sizeof *h);
@@ -25,6 +44,12 @@ tgm_error tgm__hasher_new(tgm_hasher **out) {
 }
 
 void tgm__hasher_update(tgm_hasher *h, const void *data, size_t len) {
+#ifdef TGM_XXH3_AVX2
+    if (use_avx2(len)) {
+        tgm__xxh3_avx2_update(&h->state, data, len);
+        return;
+    }
+#endif
     if (len > 0) {
         XXH3_64bits_update(&h->state, data, len);
     }
