@@ -14,7 +14,8 @@
  * NetCDF: a NetCDF-4 file of eight float32 1440 x 721 variables and one
  * packed int16 variable.  Baseline: netCDF-C reading every variable
  * (nc_get_var; the packed one as doubles).  Measured:
- * tgm_convert_netcdf_file (one message).
+ * tgm_convert_netcdf_file (one message).  BENCH_NETCDF_FORMATS picks the
+ * files (digits: 0 contiguous, 1 chunked + deflate, 2 NetCDF-3).
  *
  * tenbin: .ten -> Tensogram -> .ten for four 64 MiB float32 arrays (GB/s of
  * array bytes, hashes off and on): through memory (tgm_convert_tenbin /
@@ -331,7 +332,13 @@ static void bench_netcdf(uint32_t nthreads) {
     printf("NetCDF input: 8 float32 + 1 packed int16 (scale_factor, add_offset, _FillValue) "
            "variables of 1440x721, %.1f MB of values\n",
            bytes / 1e6);
+    /* BENCH_NETCDF_FORMATS: the formats to run, as digits ("0" for
+     * contiguous NetCDF-4 alone); all three by default. */
+    const char *only = getenv("BENCH_NETCDF_FORMATS");
     for (int format = 0; format < 3; format++) {
+        if (only != NULL && strchr(only, '0' + format) == NULL) {
+            continue;
+        }
         char path[] = "/tmp/tgm-bench-XXXXXX.nc";
         int fd = mkstemps(path, 3);
         close(fd);

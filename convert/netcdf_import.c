@@ -735,6 +735,12 @@ static tgm_error encode_filled(ctx *c, var_out *const *vars, size_t n, cv_out *o
     tgm_encode_fill_t *f = NULL;
     err = cv_encode_fill_begin(c->o, cv_cstr(&meta), true, &f);
     cv_buf_free(&meta);
+    /* With a thread to spare, each variable is checked and hashed there
+     * while netCDF-C reads the next one here. */
+    cv_nc_committer *bg = NULL;
+    if (err == TGM_ERROR_OK && n > 1 && cv_threads(c->o->threads) > 1) {
+        err = cv_nc_committer_start(f, n, &bg);
+    }
     for (size_t i = 0; i < n && err == TGM_ERROR_OK; i++) {
         const var_out *v = vars[i];
         void *slot = NULL;
@@ -753,9 +759,11 @@ static tgm_error encode_filled(ctx *c, var_out *const *vars, size_t n, cv_out *o
             }
         }
         if (err == TGM_ERROR_OK) {
-            err = tgm_encode_fill_commit(f, i, flags);
+            err = bg != NULL ? cv_nc_committer_post(bg, i, flags)
+                             : tgm_encode_fill_commit(f, i, flags);
         }
     }
+    err = cv_nc_committer_finish(bg, err);
     tgm_bytes_t m;
     if (err == TGM_ERROR_OK && (err = tgm_encode_fill_finish(f, &m)) == TGM_ERROR_OK) {
         err = cv_out_emit(out, m);

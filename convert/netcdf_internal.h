@@ -44,4 +44,20 @@ bool cv_nc_is_packing_attr(const char *name);
 /* Keys of base[i].netcdf that are structure, not attributes. */
 bool cv_nc_is_internal_key(const char *name);
 
+/* ---- commits on a second thread (netcdf_commit.c) ------------------------------------ */
+
+/* A thread that runs tgm_encode_fill_commit(fill, i, flags) for the
+ * objects posted, in their order, while the caller reads the next ones. */
+typedef struct cv_nc_committer cv_nc_committer;
+/* For at most n posts.  *out is NULL (and TGM_ERROR_OK returned) when no
+ * thread could be started: the caller then commits itself. */
+tgm_error cv_nc_committer_start(tgm_encode_fill_t *fill, size_t n, cv_nc_committer **out);
+/* Object i (its slot filled) to be committed with `flags`.  Fails with a
+ * failed commit's error (and text) once one has failed. */
+tgm_error cv_nc_committer_post(cv_nc_committer *c, size_t i, uint32_t flags);
+/* Wait for every posted commit and free c (NULL is fine).  Returns `err`
+ * when it is an error (the caller's own, its text kept), else the first
+ * failed commit's error with its text, else TGM_ERROR_OK. */
+tgm_error cv_nc_committer_finish(cv_nc_committer *c, tgm_error err);
+
 #endif
