@@ -72,7 +72,7 @@ CONVERT_BACKENDS = [
     ("GRIB", "eccodes.h", "eccodes", "codes_get_api_version()",
      ["grib_import.c", "grib_keys.c", "grib_export.c"], "grib_stub.c"),
     ("NETCDF", "netcdf.h", "netcdf", "nc_inq_libvers()",
-     ["netcdf_import.c", "netcdf_attrs.c", "netcdf_export.c"], "netcdf_stub.c"),
+     ["netcdf_import.c", "netcdf_attrs.c", "netcdf_export.c", "netcdf_commit.c"], "netcdf_stub.c"),
 ]
 
 
