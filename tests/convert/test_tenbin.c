@@ -2,7 +2,9 @@
  * conversions: the 18 files webdataset's tenbin wrote decode to the
  * expected array bytes and are written back byte for byte; byte orders,
  * uint32 and 0-d arrays; every truncation and corruption of a file fails
- * cleanly. */
+ * cleanly; the descriptor writers (`_fd`) give the buffer writers' bytes,
+ * also for a stream of alike records (which the library's encode cache
+ * serves). */
 #include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
@@ -424,6 +426,93 @@ static void test_fd_writers(void) {
     close(rd);
 }
 
+/* The uuid of a message's provenance. */
+static void uuid_of(const tgm_bytes_t *msg, char out[64]) {
+    out[0] = '\0';
+    tgm_metadata_t *md = NULL;
+    if (tgm_decode_metadata(msg->data, msg->len, &md) == TGM_ERROR_OK) {
+        const tgm_value_t *u = tgm_value_map_get(tgm_metadata_reserved(md), "uuid");
+        size_t n = 0;
+        const char *t = u != NULL ? tgm_value_as_string(u, &n) : NULL;
+        snprintf(out, 64, "%.*s", t != NULL && n < 64 ? (int)n : 0, t != NULL ? t : "");
+        tgm_metadata_free(md);
+    }
+}
+
+/* Records converted one after another (the encoder kept for alike
+ * records): each the bytes of a conversion made fresh, a new provenance
+ * per message, and a change of shape, names or options taken into
+ * account. */
+static void test_record_stream(void) {
+    uint8_t image[32 * 32 * 3];
+    int64_t label = 3;
+    uint64_t ishape[3] = {32, 32, 3}, lshape[1] = {1}, other[3] = {16, 64, 3};
+    tgm_tenbin_array rec[2] = {{"uint8", "image", 3, ishape, image, sizeof image, false},
+                               {"int64", "label", 1, lshape, (const uint8_t *)&label, 8, false}};
+    const char *prov = getenv("TENSOGRAM_PROVENANCE");
+    char *saved = prov ? strdup(prov) : NULL;
+    for (int fixed = 1; fixed >= 0; fixed--) {
+        if (!fixed) {
+            unsetenv("TENSOGRAM_PROVENANCE");
+        } else if (saved != NULL) {
+            setenv("TENSOGRAM_PROVENANCE", saved, 1);
+        }
+        char last_uuid[64] = "";
+        for (int r = 0; r < 6; r++) {
+            for (size_t k = 0; k < sizeof image; k++) {
+                image[k] = (uint8_t)(k * 7 + (size_t)r);
+            }
+            label = r;
+            rec[0].shape = r == 4 ? other : ishape; /* same size, other shape */
+            snprintf(rec[1].info, sizeof rec[1].info, "%s", r == 5 ? "lbl" : "label");
+            tgm_bytes_t ten = {NULL, 0}, msg = {NULL, 0};
+            TT_ASSERT(tgm_tenbin_write(rec, 2, TGM_TENBIN_LITTLE, &ten) == TGM_ERROR_OK);
+            tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
+            o.hash_algo = r == 3 ? NULL : "xxh3";
+            TT_CHECK_ERR(tgm_convert_tenbin(ten.data, ten.len, &o, &msg), TGM_ERROR_OK);
+            if (fixed) {
+                /* The same bytes as the descriptor writer (no kept encoder). */
+                int fd = temp_fd();
+                uint64_t w = 0;
+                TT_ASSERT(fd >= 0);
+                TT_CHECK_ERR(tgm_convert_tenbin_fd(ten.data, ten.len, &o, fd, &w), TGM_ERROR_OK);
+                TT_CHECK(fd_holds(fd, w, msg.data, msg.len));
+                close(fd);
+            } else {
+                char u[64];
+                uuid_of(&msg, u);
+                TT_CHECK(u[0] != '\0' && strcmp(u, last_uuid) != 0);
+                snprintf(last_uuid, sizeof last_uuid, "%s", u);
+            }
+            /* And the record comes back. */
+            tgm_bytes_t back = {NULL, 0};
+            TT_CHECK_ERR(tgm_convert_to_tenbin(msg.data, msg.len, NULL, &back), TGM_ERROR_OK);
+            TT_CHECK(back.len == ten.len && memcmp(back.data, ten.data, ten.len) == 0);
+            tgm_bytes_free(back);
+            tgm_bytes_free(msg);
+            tgm_bytes_free(ten);
+        }
+    }
+    if (saved != NULL) {
+        setenv("TENSOGRAM_PROVENANCE", saved, 1);
+    }
+    free(saved);
+    /* A NaN the options refuse, then allow. */
+    double v[3] = {1.0, NAN, 2.0};
+    uint64_t vs[1] = {3};
+    tgm_tenbin_array a = {"float64", "v", 1, vs, (const uint8_t *)v, sizeof v, false};
+    tgm_bytes_t ten = {NULL, 0}, msg = {NULL, 0};
+    TT_ASSERT(tgm_tenbin_write(&a, 1, TGM_TENBIN_LITTLE, &ten) == TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm_convert_tenbin(ten.data, ten.len, NULL, &msg), TGM_ERROR_ENCODING);
+    TT_CHECK(strstr(tgm_last_error(), "NaN") != NULL);
+    TgmEncodeMaskOptions mo = {true, false, NULL, NULL, NULL, -1};
+    tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
+    o.mask_options = &mo;
+    TT_CHECK_ERR(tgm_convert_tenbin(ten.data, ten.len, &o, &msg), TGM_ERROR_OK);
+    tgm_bytes_free(msg);
+    tgm_bytes_free(ten);
+}
+
 int main(void) {
     const char *shared = tt_shared_dir();
     if (shared == NULL) {
@@ -442,5 +531,6 @@ int main(void) {
     TT_RUN(test_conversion);
     TT_RUN(test_pipeline_and_names);
     TT_RUN(test_fd_writers);
+    TT_RUN(test_record_stream);
     return tt_finish("convert_test_tenbin");
 }
