@@ -415,12 +415,15 @@ done:
     return result;
 }
 
-/* convert_tenbin(buf, opts) -> (bytes, warnings) */
+/* convert_tenbin(buf, opts, fd=-1) -> (bytes, warnings); with a
+ * descriptor, the message is written there (tgm_convert_tenbin_fd) and its
+ * length takes the place of the bytes. */
 static PyObject *py_convert_tenbin(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
     PyObject *opts;
-    if (!PyArg_ParseTuple(args, "y*O", &view, &opts)) {
+    int fd = -1;
+    if (!PyArg_ParseTuple(args, "y*O|i", &view, &opts, &fd)) {
         return NULL;
     }
     tgm_convert_options o;
@@ -433,16 +436,23 @@ static PyObject *py_convert_tenbin(PyObject *self, PyObject *args) {
     o.warning = on_warning;
     o.warning_user = &w;
     tgm_bytes_t out = {NULL, 0};
+    uint64_t written = 0;
     tgm_error e;
     const uint8_t *b = view.buf;
-    TGMPY_NOGIL(e = tgm_convert_tenbin(b, (size_t)view.len, &o, &out));
+    if (fd >= 0) {
+        TGMPY_NOGIL(e = tgm_convert_tenbin_fd(b, (size_t)view.len, &o, fd, &written));
+    } else {
+        TGMPY_NOGIL(e = tgm_convert_tenbin(b, (size_t)view.len, &o, &out));
+    }
     PyBuffer_Release(&view);
     PyObject *warnings = warn_list_take(&w);
     if (e != TGM_ERROR_OK) {
         Py_XDECREF(warnings);
         return tgmpy_raise(e);
     }
-    PyObject *msg = PyBytes_FromStringAndSize((const char *)out.data, (Py_ssize_t)out.len);
+    PyObject *msg = fd >= 0
+                        ? PyLong_FromUnsignedLongLong(written)
+                        : PyBytes_FromStringAndSize((const char *)out.data, (Py_ssize_t)out.len);
     tgm_bytes_free(out);
     if (msg == NULL || warnings == NULL) {
         Py_XDECREF(msg);
@@ -455,25 +465,35 @@ static PyObject *py_convert_tenbin(PyObject *self, PyObject *args) {
     return res;
 }
 
-/* to_tenbin(msg, byte_order, threads) -> bytes */
+/* to_tenbin(msg, byte_order, threads, fd=-1) -> bytes, or with a
+ * descriptor the length written there (tgm_convert_to_tenbin_fd). */
 static PyObject *py_to_tenbin(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
     int order = TGM_TENBIN_LITTLE;
     unsigned int threads = 0;
-    if (!PyArg_ParseTuple(args, "y*|iI", &view, &order, &threads)) {
+    int fd = -1;
+    if (!PyArg_ParseTuple(args, "y*|iIi", &view, &order, &threads, &fd)) {
         return NULL;
     }
     tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
     o.tenbin_byte_order = order;
     o.threads = threads;
     tgm_bytes_t out = {NULL, 0};
+    uint64_t written = 0;
     tgm_error e;
     const uint8_t *b = view.buf;
-    TGMPY_NOGIL(e = tgm_convert_to_tenbin(b, (size_t)view.len, &o, &out));
+    if (fd >= 0) {
+        TGMPY_NOGIL(e = tgm_convert_to_tenbin_fd(b, (size_t)view.len, &o, fd, &written));
+    } else {
+        TGMPY_NOGIL(e = tgm_convert_to_tenbin(b, (size_t)view.len, &o, &out));
+    }
     PyBuffer_Release(&view);
     if (e != TGM_ERROR_OK) {
         return tgmpy_raise(e);
+    }
+    if (fd >= 0) {
+        return PyLong_FromUnsignedLongLong(written);
     }
     PyObject *res = PyBytes_FromStringAndSize((const char *)out.data, (Py_ssize_t)out.len);
     tgm_bytes_free(out);
@@ -490,8 +510,9 @@ static PyMethodDef converter_methods[] = {
     {"tenbin_write", py_tenbin_write, METH_VARARGS,
      "tenbin_write([(dtype, shape, info, buffer, big_endian)], byte_order) -> bytes"},
     {"convert_tenbin", py_convert_tenbin, METH_VARARGS,
-     "convert_tenbin(buf, options) -> (bytes, list[str])"},
-    {"to_tenbin", py_to_tenbin, METH_VARARGS, "to_tenbin(msg, byte_order, threads) -> bytes"},
+     "convert_tenbin(buf, options, fd=-1) -> (bytes or length written, list[str])"},
+    {"to_tenbin", py_to_tenbin, METH_VARARGS,
+     "to_tenbin(msg, byte_order, threads, fd=-1) -> bytes or length written"},
     {NULL, NULL, 0, NULL}};
 
 int tgmpy_converters_init(PyObject *module) {

@@ -14,7 +14,9 @@ skipped variable, ...) are issued with :func:`warnings.warn`.
 
 from __future__ import annotations
 
+import mmap
 import os
+import tempfile
 import warnings
 
 from . import _tensogram as _c
@@ -295,9 +297,69 @@ def to_netcdf(messages, path, *, threads=0) -> None:
                  _int(threads, "threads", 0, 2**32 - 1))
 
 
+class _Mapped:
+    """A file's bytes, mapped read-only when it can be (else read)."""
+
+    def __init__(self, path):
+        self._fh = open(_path(path), "rb")
+        self._map = None
+        try:
+            if os.fstat(self._fh.fileno()).st_size > 0:
+                self._map = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            self._map = None
+        self.data = self._map if self._map is not None else self._fh.read()
+
+    def __enter__(self):
+        return self.data
+
+    def __exit__(self, *exc):
+        self.data = None
+        if self._map is not None:
+            self._map.close()
+        self._fh.close()
+
+
+def _write_file(path, write):
+    """write(fd) into a temporary file beside ``path``, synced and renamed
+    over it on success (removed on failure): ``path`` is never partial."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mask = os.umask(0)
+            os.umask(mask)
+            mode = 0o666 & ~mask
+        os.fchmod(fd, mode)
+        n = write(fd)
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    dfd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return n
+
+
 def convert_tenbin(
     source,
     *,
+    output=None,
     byte_order="auto",
     encoding="none",
     bits=None,
@@ -314,26 +376,51 @@ def convert_tenbin(
     small_mask_threshold_bytes=None,
 ) -> bytes:
     """One Tensogram message from a webdataset ``.ten`` buffer or file
-    (``source``: bytes-like or a path): one object per array, a non-empty
-    info name in ``base[i]["name"]``.  ``byte_order``: ``"auto"`` (read from
-    the file's first chunk), ``"little"``, ``"big"`` or ``"native"``."""
+    (``source``: bytes-like or a path, which is mapped): one object per
+    array, a non-empty info name in ``base[i]["name"]``.  ``byte_order``:
+    ``"auto"`` (read from the file's first chunk), ``"little"``, ``"big"``
+    or ``"native"``.  With ``output`` (a path) the message is written there
+    instead of returned, never assembled in memory (the arrays go from the
+    source to the file), through a temporary file renamed into place; the
+    length written is returned."""
     if byte_order not in _ORDERS:
         raise ValueError("byte_order must be one of %s, got %r" % (tuple(_ORDERS), byte_order))
     opts = _options(encoding, bits, filter, compression, compression_level, threads, hash,
                     allow_nan, allow_inf, nan_mask_method, pos_inf_mask_method,
                     neg_inf_mask_method, small_mask_threshold_bytes,
                     byte_order=_ORDERS[byte_order])
+    def run(buf):
+        if output is None:
+            msg, warns = _c.convert_tenbin(buf, opts)
+        else:
+            msg, warns = _write_file(output, lambda fd: _c.convert_tenbin(buf, opts, fd))
+        _warn(warns)
+        return msg
+
     if isinstance(source, (str, os.PathLike)):
-        with open(_path(source), "rb") as fh:
-            source = fh.read()
-    msg, warns = _c.convert_tenbin(source, opts)
-    _warn(warns)
-    return msg
+        with _Mapped(source) as buf:
+            return run(buf)
+    return run(source)
 
 
-def to_tenbin(message, *, byte_order="little", threads=0) -> bytes:
+def to_tenbin(message, *, output=None, byte_order="little", threads=0) -> bytes:
     """A webdataset ``.ten`` buffer holding the objects of one Tensogram
-    message (``base[i]["name"]``, at most 8 ASCII bytes, as the info name)."""
+    message (``base[i]["name"]``, at most 8 ASCII bytes, as the info name).
+    ``message``: bytes-like, or the path of a file holding one message
+    (mapped).  With ``output`` (a path) the ``.ten`` is written there
+    instead of returned, raw objects straight from the message, through a
+    temporary file renamed into place; the length written is returned."""
     if byte_order not in ("little", "big", "native"):
         raise ValueError("byte_order must be 'little', 'big' or 'native', got %r" % (byte_order,))
-    return _c.to_tenbin(message, _ORDERS[byte_order], _int(threads, "threads", 0, 2**32 - 1))
+    order = _ORDERS[byte_order]
+    nthreads = _int(threads, "threads", 0, 2**32 - 1)
+
+    def run(buf):
+        if output is None:
+            return _c.to_tenbin(buf, order, nthreads)
+        return _write_file(output, lambda fd: _c.to_tenbin(buf, order, nthreads, fd))
+
+    if isinstance(message, (str, os.PathLike)):
+        with _Mapped(message) as buf:
+            return run(buf)
+    return run(message)

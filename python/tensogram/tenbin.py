@@ -300,11 +300,12 @@ def zrecv_multipart(socket, infos=False):
 
 def to_tensogram(buf, **options):
     """One Tensogram message from a ``.ten`` buffer (see
-    :func:`tensogram.convert_tenbin` for the options)."""
+    :func:`tensogram.convert_tenbin` for the options, ``output`` among
+    them: the message written to a file instead of returned)."""
     return convert_tenbin(buf, **options)
 
 
-def from_tensogram(message, byte_order="little"):
-    """A ``.ten`` buffer from one Tensogram message (see
-    :func:`tensogram.to_tenbin`)."""
-    return to_tenbin(message, byte_order=byte_order)
+def from_tensogram(message, byte_order="little", output=None):
+    """A ``.ten`` buffer from one Tensogram message, or with ``output`` (a
+    path) the ``.ten`` written there (see :func:`tensogram.to_tenbin`)."""
+    return to_tenbin(message, byte_order=byte_order, output=output)

@@ -159,3 +159,44 @@ def test_zmq_helpers():
         assert np.array_equal(got[0], a) and np.array_equal(got[1], b)
         push.close()
         pull.close()
+
+
+PROVENANCE = (
+    '{"encoder":{"name":"tensogram","version":"0.0.0"},"time":"2026-01-01T00:00:00Z",'
+    '"uuid":"00000000-0000-4000-8000-000000000000"}'
+)
+
+
+def test_file_to_file(tmp_path, monkeypatch):
+    """output=: the bytes the buffer functions return, written from the
+    mapped source into a file that appears only complete; a failure leaves
+    the destination as it was and no temporary file."""
+    monkeypatch.setenv("TENSOGRAM_PROVENANCE", PROVENANCE)
+    arrays = [np.arange(300000, dtype=np.float32).reshape(600, 500), np.array([7], np.int64)]
+    src = tmp_path / "in.ten"
+    src.write_bytes(tenbin.encode_buffer(arrays, infos=["x", "label"]))
+    for h in ("xxh3", None):
+        want = tensogram.convert_tenbin(src.read_bytes(), hash=h)
+        assert tensogram.convert_tenbin(src, hash=h) == want  # from the mapped path
+        n = tensogram.convert_tenbin(src, output=tmp_path / "out.tgm", hash=h)
+        assert n == len(want) and (tmp_path / "out.tgm").read_bytes() == want
+        n = tenbin.to_tensogram(src.read_bytes(), output=tmp_path / "out2.tgm", hash=h)
+        assert (tmp_path / "out2.tgm").read_bytes() == want
+    want_msg = (tmp_path / "out.tgm").read_bytes()
+    for order in ("little", "big"):
+        want = tensogram.to_tenbin(want_msg, byte_order=order)
+        n = tensogram.to_tenbin(tmp_path / "out.tgm", output=tmp_path / "back.ten",
+                                byte_order=order)
+        assert n == len(want) and (tmp_path / "back.ten").read_bytes() == want
+        n = tenbin.from_tensogram(want_msg, byte_order=order, output=tmp_path / "b2.ten")
+        assert (tmp_path / "b2.ten").read_bytes() == want
+    assert tensogram.to_tenbin(want_msg) == src.read_bytes()
+    # Failures: the destination keeps its old content, no temporary is left.
+    (tmp_path / "keep.tgm").write_bytes(b"old")
+    (tmp_path / "bad.ten").write_bytes(src.read_bytes()[:150])
+    with pytest.raises(ValueError, match="truncated"):
+        tensogram.convert_tenbin(tmp_path / "bad.ten", output=tmp_path / "keep.tgm")
+    with pytest.raises(ValueError):
+        tensogram.to_tenbin(b"not a message", output=tmp_path / "keep.tgm")
+    assert (tmp_path / "keep.tgm").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
