@@ -6,9 +6,12 @@ through numcodecs (Debian's python3-numcodecs 0.11: c-blosc 1.x, liblz4,
 libzstd) at the same codec, level and shuffle, one thread on both sides.
 Prints MB/s over the uncompressed bytes (best of N runs, the two sides
 measured in alternation), the compression ratio of each, and ours as a
-ratio to numcodecs (above 1: we are faster).
+ratio to numcodecs (above 1: we are faster): the ratio of the two best
+times, then the median over the N pairs of the ratio within each pair (the
+two calls of a pair run back to back, under the same load).
 
     python bench/bench_numcodecs.py [--runs N] [--mib M] [--hash xxh3]
+    python bench/bench_numcodecs.py --field 0.01 --dump f.bin   # the raw float32 field, for C benchmarks
 
 Our side writes a complete message (preamble, CBOR metadata, index, frame
 lengths) and, with ``--hash xxh3``, hashes the payload; numcodecs writes
@@ -77,10 +80,12 @@ CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
 
 
 def best_pair(ours, theirs, runs, clock):
-    """Best times of two calls measured in alternation."""
+    """Best times of two calls measured in alternation, and the median over
+    the pairs of theirs / ours."""
     ours()
     theirs()
     b_ours = b_theirs = float("inf")
+    ratios = []
     for _ in range(runs):
         t0 = clock()
         ours()
@@ -89,7 +94,11 @@ def best_pair(ours, theirs, runs, clock):
         t2 = clock()
         b_ours = min(b_ours, t1 - t0)
         b_theirs = min(b_theirs, t2 - t1)
-    return b_ours, b_theirs
+        if t1 > t0:
+            ratios.append((t2 - t1) / (t1 - t0))
+    ratios.sort()
+    median = ratios[len(ratios) // 2] if ratios else float("nan")
+    return b_ours, b_theirs, median
 
 
 def main(argv=None) -> int:
@@ -99,6 +108,7 @@ def main(argv=None) -> int:
     ap.add_argument("--hash", default=None, help="our per-object hash (default: none)")
     ap.add_argument("--only", default=None, help="run the rows whose name contains this")
     ap.add_argument("--field", choices=("noise", "0.01"), default="0.01")
+    ap.add_argument("--dump", default=None, help="write the field (raw float32) to this file and stop")
     ap.add_argument(
         "--clock",
         choices=sorted(CLOCKS),
@@ -113,6 +123,9 @@ def main(argv=None) -> int:
     numcodecs.blosc.set_nthreads(1)
 
     arr = field(args.mib, args.field)
+    if args.dump:
+        arr.tofile(args.dump)
+        return 0
     nbytes = arr.nbytes
     mb = nbytes / 1e6
     print(
@@ -129,8 +142,8 @@ def main(argv=None) -> int:
         )
     )
     print(
-        "%-34s %19s %19s %13s %15s"
-        % ("pipeline", "ours enc/dec MB/s", "numcodecs MB/s", "ratio", "sizes ours/nc")
+        "%-34s %19s %19s %13s %13s %15s"
+        % ("pipeline", "ours enc/dec MB/s", "numcodecs MB/s", "ratio best", "ratio median", "sizes ours/nc")
     )
     for name, pipeline, make in ROWS:
         if args.only and args.only not in name:
@@ -160,10 +173,10 @@ def main(argv=None) -> int:
         def dec_nc():
             return codec.decode(comp)
 
-        te_o, te_n = best_pair(enc_ours, enc_nc, args.runs, CLOCKS[args.clock])
-        td_o, td_n = best_pair(dec_ours, dec_nc, args.runs, CLOCKS[args.clock])
+        te_o, te_n, me = best_pair(enc_ours, enc_nc, args.runs, CLOCKS[args.clock])
+        td_o, td_n, md = best_pair(dec_ours, dec_nc, args.runs, CLOCKS[args.clock])
         print(
-            "%-34s %9.0f / %7.0f %9.0f / %7.0f %6.2f / %4.2f %7.3f / %5.3f"
+            "%-34s %9.0f / %7.0f %9.0f / %7.0f %6.2f / %4.2f %6.2f / %4.2f %7.3f / %5.3f"
             % (
                 name,
                 mb / te_o,
@@ -172,6 +185,8 @@ def main(argv=None) -> int:
                 mb / td_n,
                 te_n / te_o,
                 td_n / td_o,
+                me,
+                md,
                 nbytes / len(msg),
                 nbytes / len(comp),
             )
