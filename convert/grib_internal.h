@@ -38,14 +38,20 @@ tgm_error cv_grib_namespace_json(codes_handle *h, const char *ns, cv_buf *b);
  * absent, missing, a sentinel, bytes, or too large to keep. */
 bool cv_grib_key_json(codes_handle *h, const char *key, cv_buf *b);
 
+/* A string key, malloc'd; NULL when absent or on failure. */
+char *cv_grib_get_string(codes_handle *h, const char *key);
+
+/* A long key of native type long, else `def`. */
+long cv_grib_long_or(codes_handle *h, const char *key, long def);
+
 /* "ecCodes error: <message>" text for an ecCodes error code. */
 const char *cv_grib_errstr(int err);
 
-/* Template of message h for to-grib: the message with its values replaced
- * by zeros and no bitmap, as lower-case hex (JSON string), plus the coded
- * keys whose values differ from the original's as [[name, value], ...].
- * h itself becomes the template (its values are replaced): read
- * everything else from it first. */
+/* Template of message h for to-grib (grib_template.c): the message with
+ * its values replaced by zeros and no bitmap, as lower-case hex (JSON
+ * string), plus the coded keys whose values differ from the original's as
+ * [[name, value], ...].  h may become the template (its values replaced):
+ * read everything else from it first. */
 tgm_error cv_grib_template_json(codes_handle *h, cv_zeros *zeros, cv_buf *tmpl_hex,
                                 cv_buf *restore);
 

@@ -46,8 +46,7 @@ const char *cv_grib_errstr(int err) { return codes_get_error_message(err); }
 
 /* ---- reading one key ------------------------------------------------------------------ */
 
-/* A string key; malloc'd, NULL on failure. */
-static char *get_string(codes_handle *h, const char *key) {
+char *cv_grib_get_string(codes_handle *h, const char *key) {
     char small[512];
     size_t len = sizeof small;
     int e = codes_get_string(h, key, small, &len);
@@ -152,7 +151,7 @@ bool cv_grib_key_json(codes_handle *h, const char *key, cv_buf *b) {
     case CODES_TYPE_MISSING:
         return false;
     default: {
-        char *s = get_string(h, key);
+        char *s = cv_grib_get_string(h, key);
         if (s == NULL || strcmp(s, "MISSING") == 0 || strcmp(s, "not_found") == 0) {
             free(s);
             return false;
@@ -227,7 +226,7 @@ static double get_double_or(codes_handle *h, const char *key, double def) {
     return v;
 }
 
-static long get_long_or(codes_handle *h, const char *key, long def) {
+long cv_grib_long_or(codes_handle *h, const char *key, long def) {
     int type = 0;
     long v;
     if (codes_get_native_type(h, key, &type) != 0 || type != CODES_TYPE_LONG ||
@@ -246,9 +245,9 @@ static bool regular_ll_area(codes_handle *h, double area[4]) {
     double lon_first = get_double_or(h, "longitudeOfFirstGridPointInDegrees", NAN);
     double lat_last = get_double_or(h, "latitudeOfLastGridPointInDegrees", NAN);
     double lon_last = get_double_or(h, "longitudeOfLastGridPointInDegrees", NAN);
-    long i_neg = get_long_or(h, "iScansNegatively", -1);
-    long j_pos = get_long_or(h, "jScansPositively", -1);
-    long ni = get_long_or(h, "Ni", 0);
+    long i_neg = cv_grib_long_or(h, "iScansNegatively", -1);
+    long j_pos = cv_grib_long_or(h, "jScansPositively", -1);
+    long ni = cv_grib_long_or(h, "Ni", 0);
     double inc = get_double_or(h, "iDirectionIncrementInDegrees", NAN);
     if (i_neg != 0 || j_pos != 0) {
         return false;
@@ -307,7 +306,7 @@ static void set_shape(cv_grib_msg *m) {
         nj = grid_dim(h, "Ny");
     }
     if (ni != 0 && nj != 0 && ni <= UINT64_MAX / nj && ni * nj == m->nvalues) {
-        long jcons = get_long_or(h, "jPointsAreConsecutive", 0);
+        long jcons = cv_grib_long_or(h, "jPointsAreConsecutive", 0);
         m->ndim = 2;
         /* Values come in storage order: rows of Ni points, or columns of
          * Nj points when j is the consecutive direction. */
@@ -352,14 +351,14 @@ static tgm_error read_values(cv_grib_msg *m) {
     }
     m->values = v;
     m->nvalues = n;
-    long bitmap_present = get_long_or(h, "bitmapPresent", 0);
+    long bitmap_present = cv_grib_long_or(h, "bitmapPresent", 0);
     if (bitmap_present == 1 && n > 0) {
         /* Points missing from the bitmap: ecCodes gives them the
          * missingValue, which a real value may equal.  When as many points
          * equal it as the bitmap has zeros (numberOfMissing), they are the
          * missing ones; otherwise the bitmap itself says which. */
         double mv = get_double_or(h, "missingValue", 9999.0);
-        long missing = get_long_or(h, "numberOfMissing", -1);
+        long missing = cv_grib_long_or(h, "numberOfMissing", -1);
         size_t equal = 0;
         for (size_t i = 0; i < n; i++) {
             equal += v[i] == mv;
@@ -399,165 +398,6 @@ static tgm_error read_values(cv_grib_msg *m) {
     return TGM_ERROR_OK;
 }
 
-/* ---- to-grib template ------------------------------------------------------------------------ */
-
-static bool is_data_key(const char *k) {
-    /* The values, the bitmap, and the counts the values setter derives. */
-    return strcmp(k, "values") == 0 || strcmp(k, "codedValues") == 0 ||
-           strcmp(k, "numberOfValues") == 0 || strcmp(k, "numberOfCodedValues") == 0 ||
-           strcmp(k, "packedValues") == 0 || strstr(k, "itmap") != NULL ||
-           strstr(k, "itMap") != NULL;
-}
-
-/* A coded scalar key of the original message, read before the values are
- * replaced. */
-typedef struct {
-    char *name;
-    int type; /* CODES_TYPE_LONG, _DOUBLE or _STRING */
-    long l;
-    double d;
-    char *s;
-} orig_key;
-
-static bool record_key(codes_handle *h, const char *k, orig_key *o) {
-    int type = 0;
-    size_t size = 0;
-    if (codes_get_native_type(h, k, &type) != 0 || codes_get_size(h, k, &size) != 0 || size != 1) {
-        return false; /* arrays (pl, pv, ...) are part of the header, kept in the template */
-    }
-    memset(o, 0, sizeof *o);
-    o->type = type;
-    if (type == CODES_TYPE_LONG) {
-        if (codes_get_long(h, k, &o->l) != 0) {
-            return false;
-        }
-    } else if (type == CODES_TYPE_DOUBLE) {
-        if (codes_get_double(h, k, &o->d) != 0 || !isfinite(o->d)) {
-            return false;
-        }
-    } else if (type == CODES_TYPE_STRING) {
-        if ((o->s = get_string(h, k)) == NULL) {
-            return false;
-        }
-    } else {
-        return false;
-    }
-    if ((o->name = strdup(k)) == NULL) {
-        free(o->s);
-        return false;
-    }
-    return true;
-}
-
-/* Append [name, original value] to `restore` when the key now differs in t. */
-static void restore_if_changed(codes_handle *t, const orig_key *o, cv_buf *restore) {
-    bool differs = false;
-    if (o->type == CODES_TYPE_LONG) {
-        long c = 0;
-        differs = codes_get_long(t, o->name, &c) != 0 || c != o->l;
-    } else if (o->type == CODES_TYPE_DOUBLE) {
-        double c = 0;
-        differs = codes_get_double(t, o->name, &c) != 0 || c != o->d;
-    } else {
-        char *c = get_string(t, o->name);
-        differs = c == NULL || strcmp(c, o->s) != 0;
-        free(c);
-    }
-    if (!differs) {
-        return;
-    }
-    cv_json_sep(restore);
-    cv_putc(restore, '[');
-    cv_json_cstr(restore, o->name);
-    cv_putc(restore, ',');
-    if (o->type == CODES_TYPE_LONG) {
-        cv_json_i64(restore, o->l);
-    } else if (o->type == CODES_TYPE_DOUBLE) {
-        cv_json_f64(restore, o->d);
-    } else {
-        cv_json_cstr(restore, o->s);
-    }
-    cv_putc(restore, ']');
-}
-
-tgm_error cv_grib_template_json(codes_handle *h, cv_zeros *zeros, cv_buf *tmpl_hex,
-                                cv_buf *restore) {
-    /* The coded keys (and their values) before the values change. */
-    unsigned long flags = CODES_KEYS_ITERATOR_SKIP_READ_ONLY | CODES_KEYS_ITERATOR_SKIP_COMPUTED |
-                          CODES_KEYS_ITERATOR_SKIP_FUNCTION | CODES_KEYS_ITERATOR_SKIP_DUPLICATES;
-    codes_keys_iterator *it = codes_keys_iterator_new(h, flags, NULL);
-    if (it == NULL) {
-        return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: cannot iterate the coded keys");
-    }
-    tgm_error err = TGM_ERROR_OK;
-    orig_key *keys = NULL;
-    size_t nk = 0, cap = 0;
-    while (codes_keys_iterator_next(it)) {
-        const char *k = codes_keys_iterator_get_name(it);
-        if (is_data_key(k)) {
-            continue;
-        }
-        if (nk == cap) {
-            cap = cap ? 2 * cap : 128;
-            orig_key *p = realloc(keys, cap * sizeof *p);
-            if (p == NULL) {
-                err = cv_oom("GRIB key names");
-                break;
-            }
-            keys = p;
-        }
-        if (record_key(h, k, &keys[nk])) {
-            nk++;
-        }
-    }
-    codes_keys_iterator_delete(it);
-
-    /* The values replaced by zeros, in h itself (its caller is done with
-     * it): no bitmap, a constant field, so an almost empty data section. */
-    size_t n = 0;
-    int e = err == TGM_ERROR_OK ? codes_get_size(h, "values", &n) : 0;
-    /* With a bitmap, "values" still counts every point (missing ones
-     * included). */
-    if (err == TGM_ERROR_OK && e == 0 && get_long_or(h, "bitmapPresent", 0) == 1) {
-        e = codes_set_long(h, "bitmapPresent", 0);
-    }
-    if (err == TGM_ERROR_OK && e == 0) {
-        const double *z = cv_zeros_get(zeros, n);
-        if (z == NULL) {
-            err = cv_oom("GRIB template");
-        } else {
-            e = codes_set_double_array(h, "values", z, n);
-        }
-    }
-    const void *msg = NULL;
-    size_t len = 0;
-    if (err == TGM_ERROR_OK && e == 0) {
-        e = codes_get_message(h, &msg, &len);
-    }
-    if (err == TGM_ERROR_OK && e != 0) {
-        err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: building the to-grib template: %s",
-                      cv_grib_errstr(e));
-    }
-    if (err == TGM_ERROR_OK) {
-        cv_putc(tmpl_hex, '"');
-        cv_hex(tmpl_hex, msg, len);
-        cv_putc(tmpl_hex, '"');
-        /* The coded keys that the zeroed values changed (bitsPerValue, ...),
-         * to be set again before the real values. */
-        cv_putc(restore, '[');
-        for (size_t i = 0; i < nk; i++) {
-            restore_if_changed(h, &keys[i], restore);
-        }
-        cv_putc(restore, ']');
-    }
-    for (size_t i = 0; i < nk; i++) {
-        free(keys[i].name);
-        free(keys[i].s);
-    }
-    free(keys);
-    return err;
-}
-
 /* ---- one message --------------------------------------------------------------------------- */
 
 tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
@@ -575,7 +415,7 @@ tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
     char *grid_type = NULL;
     int type = 0;
     if (codes_get_native_type(h, "gridType", &type) == 0 && type == CODES_TYPE_STRING) {
-        grid_type = get_string(h, "gridType");
+        grid_type = cv_grib_get_string(h, "gridType");
     }
     if (grid_type != NULL) {
         cv_json_key(b, "grid");

@@ -70,7 +70,7 @@ CONVERT_COMMON = ["common.c", "parallel.c", "doctor.c", "tenbin.c", "tenbin_conv
 CONVERT_BACKENDS = [
     # (name, header, library, probe call, sources, stub)
     ("GRIB", "eccodes.h", "eccodes", "codes_get_api_version()",
-     ["grib_import.c", "grib_keys.c", "grib_export.c"], "grib_stub.c"),
+     ["grib_import.c", "grib_keys.c", "grib_template.c", "grib_export.c"], "grib_stub.c"),
     ("NETCDF", "netcdf.h", "netcdf", "nc_inq_libvers()",
      ["netcdf_import.c", "netcdf_attrs.c", "netcdf_export.c", "netcdf_commit.c"], "netcdf_stub.c"),
 ]

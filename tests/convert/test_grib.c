@@ -468,8 +468,153 @@ static void test_present_value_equal_to_missing_value(void) {
     free(v);
 }
 
+/* The to-grib template of a message as ecCodes makes it: values zeroed, no
+ * bitmap (hex), and the names of the coded scalar keys that change. */
+static bool data_key(const char *k) {
+    return strcmp(k, "values") == 0 || strcmp(k, "codedValues") == 0 ||
+           strcmp(k, "numberOfValues") == 0 || strcmp(k, "numberOfCodedValues") == 0 ||
+           strcmp(k, "packedValues") == 0 || strstr(k, "itmap") != NULL ||
+           strstr(k, "itMap") != NULL;
+}
+
+static char *eccodes_template(const blob *b, char changed[][64], size_t *nchanged) {
+    codes_handle *o = codes_handle_new_from_message(NULL, b->data, b->len);
+    codes_handle *t = codes_handle_new_from_message_copy(NULL, b->data, b->len);
+    size_t n = 0;
+    codes_get_size(t, "values", &n);
+    long bmp = 0;
+    codes_get_long(t, "bitmapPresent", &bmp);
+    if (bmp) {
+        codes_set_long(t, "bitmapPresent", 0);
+    }
+    double *z = calloc(n, sizeof *z);
+    codes_set_double_array(t, "values", z, n);
+    free(z);
+    const void *m = NULL;
+    size_t len = 0;
+    codes_get_message(t, &m, &len);
+    char *hex = malloc(2 * len + 1);
+    for (size_t i = 0; i < len; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", ((const uint8_t *)m)[i]);
+    }
+    unsigned long flags = CODES_KEYS_ITERATOR_SKIP_READ_ONLY | CODES_KEYS_ITERATOR_SKIP_COMPUTED |
+                          CODES_KEYS_ITERATOR_SKIP_FUNCTION | CODES_KEYS_ITERATOR_SKIP_DUPLICATES;
+    codes_keys_iterator *it = codes_keys_iterator_new(o, flags, NULL);
+    *nchanged = 0;
+    while (codes_keys_iterator_next(it)) {
+        const char *k = codes_keys_iterator_get_name(it);
+        size_t sz = 0;
+        if (data_key(k) || codes_get_size(o, k, &sz) != 0 || sz != 1) {
+            continue;
+        }
+        char va[1024], vb[1024];
+        size_t la = sizeof va, lb = sizeof vb;
+        if (codes_get_string(o, k, va, &la) == 0 &&
+            (codes_get_string(t, k, vb, &lb) != 0 || strcmp(va, vb) != 0) && *nchanged < 16) {
+            snprintf(changed[(*nchanged)++], 64, "%s", k);
+        }
+    }
+    codes_keys_iterator_delete(it);
+    codes_handle_delete(o);
+    codes_handle_delete(t);
+    return hex;
+}
+
+/* The template stored in grib_repro is the one ecCodes makes, whether it
+ * came from ecCodes or was written from the message's bytes (simple and
+ * CCSDS packing): every sample, several packings, with and without a
+ * bitmap and decimal scaling. */
+static void test_template_as_eccodes_makes_it(void) {
+    static const char *const packings[] = {NULL, "grid_simple", "grid_ccsds"};
+    size_t checked = 0;
+    for (size_t s = 0; s < NSAMPLES; s++) {
+        for (size_t p = 0; p < 3; p++) {
+            for (int k = 0; k < 4; k++) {
+                if ((k & 1) && strncmp(samples[s], "sh_", 3) == 0) {
+                    continue; /* spectral fields have no bitmap */
+                }
+                codes_handle *h = codes_grib_handle_new_from_samples(NULL, samples[s]);
+                TT_ASSERT(h != NULL);
+                long edition = 0;
+                codes_get_long(h, "edition", &edition);
+                size_t plen = packings[p] ? strlen(packings[p]) : 0;
+                if (packings[p] != NULL &&
+                    (edition != 2 || codes_set_string(h, "packingType", packings[p], &plen))) {
+                    codes_handle_delete(h);
+                    continue;
+                }
+                if (k & 2) {
+                    codes_set_long(h, "decimalScaleFactor", 1);
+                }
+                size_t n = 0;
+                codes_get_size(h, "values", &n);
+                double *v = malloc(n * sizeof *v);
+                for (size_t i = 0; i < n; i++) {
+                    v[i] = (k & 1) && i % 13 == 5 ? 9999.0 : 280.0 + 7.5 * cos((double)i * 0.1);
+                }
+                if (k & 1) {
+                    codes_set_double(h, "missingValue", 9999.0);
+                    codes_set_long(h, "bitmapPresent", 1);
+                }
+                int e = codes_set_double_array(h, "values", v, n);
+                free(v);
+                const void *m = NULL;
+                blob b = {NULL, 0};
+                if (e == 0 && codes_get_message(h, &m, &b.len) == 0) {
+                    b.data = malloc(b.len);
+                    memcpy(b.data, m, b.len);
+                }
+                codes_handle_delete(h);
+                if (b.data == NULL) {
+                    continue;
+                }
+                char changed[16][64];
+                size_t nchanged = 0;
+                char *want = eccodes_template(&b, changed, &nchanged);
+                tgm_convert_result_t *r = NULL;
+                TT_ASSERT(tgm_convert_grib_buffer(b.data, b.len, NULL, &r) == TGM_ERROR_OK);
+                size_t tlen = 0;
+                const uint8_t *t = tgm_convert_result_message(r, 0, &tlen);
+                tgm_message_t *dm = NULL;
+                tgm_metadata_t *meta = NULL;
+                TT_ASSERT(tgm_decode(t, tlen, 1, 0, 1, &dm) == TGM_ERROR_OK);
+                TT_ASSERT(tgm_message_metadata(dm, &meta) == TGM_ERROR_OK);
+                const tgm_value_t *repro = tgm_metadata_get_at(meta, 0, "grib_repro");
+                TT_ASSERT(repro != NULL);
+                size_t hl = 0;
+                const char *hex = tgm_value_as_string(tgm_value_map_get(repro, "_template"), &hl);
+                bool same = hex != NULL && hl == strlen(want) && memcmp(hex, want, hl) == 0;
+                const tgm_value_t *restore = tgm_value_map_get(repro, "_restore");
+                bool keys = restore != NULL && tgm_value_array_len(restore) == nchanged;
+                for (size_t i = 0; keys && i < nchanged; i++) {
+                    size_t kl = 0;
+                    const tgm_value_t *pair = tgm_value_array_get(restore, i);
+                    const char *name = tgm_value_as_string(tgm_value_array_get(pair, 0), &kl);
+                    keys = name != NULL && kl == strlen(changed[i]) &&
+                           memcmp(name, changed[i], kl) == 0;
+                }
+                if (!same || !keys) {
+                    fprintf(stderr, "  %s %s bitmap %d decimal %d: template %s, restore %s\n",
+                            samples[s], packings[p] ? packings[p] : "(sample's)", k & 1, k >> 1,
+                            same ? "same" : "differs", keys ? "same" : "differs");
+                }
+                TT_CHECK(same);
+                TT_CHECK(keys);
+                checked++;
+                free(want);
+                tgm_metadata_free(meta);
+                tgm_message_free(dm);
+                tgm_convert_result_free(r);
+                free(b.data);
+            }
+        }
+    }
+    TT_CHECK(checked >= 40);
+}
+
 int main(void) {
     TT_RUN(test_present_value_equal_to_missing_value);
+    TT_RUN(test_template_as_eccodes_makes_it);
     TT_RUN(test_values_keys_and_round_trip);
     TT_RUN(test_grouping_threads_buffers);
     TT_RUN(test_errors);
