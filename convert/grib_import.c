@@ -87,6 +87,33 @@ static void msg_free(cv_grib_msg *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* The metadata JSON of msgs[0..n) as one message (base entries and
+ * descriptors); *missing: some message has missing points. */
+static tgm_error group_json(const cv_pipeline *p, const cv_grib_msg *msgs, size_t n, cv_buf *meta,
+                            bool *missing) {
+    *missing = false;
+    cv_puts(meta, "{\"base\":[");
+    for (size_t i = 0; i < n; i++) {
+        cv_json_sep(meta);
+        cv_putn(meta, msgs[i].base.p, msgs[i].base.len);
+        *missing = *missing || msgs[i].has_missing;
+    }
+    cv_puts(meta, "],\"descriptors\":[");
+    for (size_t i = 0; i < n; i++) {
+        cv_json_sep(meta);
+        /* The values only when simple_packing must leave some out of its
+         * range (the workers looked); otherwise the encoder computes it. */
+        tgm_error err = cv_descriptor_json(
+            meta, "float64", 8, msgs[i].ndim, msgs[i].shape, cv_host_big_endian(), p, true,
+            msgs[i].nonfinite ? msgs[i].values : NULL, msgs[i].nvalues, "GRIB message");
+        if (err != TGM_ERROR_OK) {
+            return err;
+        }
+    }
+    cv_puts(meta, "]}");
+    return cv_cstr(meta) == NULL ? cv_oom("GRIB metadata") : TGM_ERROR_OK;
+}
+
 /* Encode msgs[0..n) as one Tensogram message. */
 static tgm_error encode_group(const tgm_convert_options *o, const cv_pipeline *p, cv_grib_msg *msgs,
                               size_t n, cv_out *out) {
@@ -94,41 +121,22 @@ static tgm_error encode_group(const tgm_convert_options *o, const cv_pipeline *p
     const uint8_t **data = calloc(n, sizeof *data);
     size_t *lens = calloc(n, sizeof *lens);
     tgm_error err = TGM_ERROR_OK;
+    bool missing = false;
     if (data == NULL || lens == NULL) {
         err = cv_oom("GRIB objects");
         goto cleanup;
     }
-    bool missing = false;
-    cv_puts(&meta, "{\"base\":[");
-    for (size_t i = 0; i < n; i++) {
-        cv_json_sep(&meta);
-        cv_putn(&meta, msgs[i].base.p, msgs[i].base.len);
-        missing = missing || msgs[i].has_missing;
+    if ((err = group_json(p, msgs, n, &meta, &missing)) != TGM_ERROR_OK) {
+        goto cleanup;
     }
-    cv_puts(&meta, "],\"descriptors\":[");
     for (size_t i = 0; i < n; i++) {
-        cv_json_sep(&meta);
-        /* The values only when simple_packing must leave some out of its
-         * range (the workers looked); otherwise the encoder computes it. */
-        err = cv_descriptor_json(
-            &meta, "float64", 8, msgs[i].ndim, msgs[i].shape, cv_host_big_endian(), p, true,
-            msgs[i].nonfinite ? msgs[i].values : NULL, msgs[i].nvalues, "GRIB message");
-        if (err != TGM_ERROR_OK) {
-            goto cleanup;
-        }
         data[i] = (const uint8_t *)msgs[i].values;
         lens[i] = msgs[i].nvalues * sizeof(double);
-    }
-    cv_puts(&meta, "]}");
-    const char *json = cv_cstr(&meta);
-    if (json == NULL) {
-        err = cv_oom("GRIB metadata");
-        goto cleanup;
     }
     tgm_bytes_t m;
     /* Missing points are NaN with a NaN mask whatever the options say:
      * they are part of GRIB's data model. */
-    err = cv_encode(o, json, data, lens, n, missing, &m);
+    err = cv_encode(o, cv_cstr(&meta), data, lens, n, missing, &m);
     if (err != TGM_ERROR_OK) {
         goto cleanup;
     }
@@ -138,6 +146,163 @@ cleanup:
     free(lens);
     cv_buf_free(&meta);
     return err;
+}
+
+/* ---- values decoded into the message being built ------------------------------------------
+ *
+ * With the descriptors known before the values (every pipeline but
+ * simple_packing, whose range may need them), the messages are laid out
+ * first (tgm_encode_fill_begin) and ecCodes decodes each field straight
+ * into its object's place: no buffer per field, no copy, and the hash and
+ * the NaN / Inf check run on the worker that decoded the values, while
+ * they are in cache.  The workers first make everything but the values
+ * (keys, template, shape, whether the bitmap has zeros), then, once the
+ * messages are laid out, decode.  Whatever does not go as planned (a
+ * failure anywhere, a bitmap whose zeros did not give missing points) sends
+ * the batch back, untouched, to the general way (extract_one +
+ * encode_group), which reports errors exactly as before. */
+
+typedef struct {
+    cv_grib_msg *msgs;
+    bool all_keys;
+    cv_zeros *zeros;
+    bool merge;
+    tgm_encode_fill_t **fills; /* one per message made */
+    const size_t *order;       /* the GRIB messages of this pass */
+} fill_ctx;
+
+static void prepare_one(void *arg, size_t i) {
+    fill_ctx *c = arg;
+    cv_grib_msg *m = &c->msgs[i];
+    m->h = codes_handle_new_from_message(NULL, m->raw, m->rawlen);
+    if (m->h == NULL) {
+        m->handle_error = CODES_DECODING_ERROR;
+        return;
+    }
+    m->err = cv_grib_prepare(m, c->all_keys, c->zeros);
+}
+
+static void fill_one(void *arg, size_t k) {
+    fill_ctx *c = arg;
+    size_t i = c->order[k];
+    cv_grib_msg *m = &c->msgs[i];
+    size_t g = c->merge ? 0 : i, obj = c->merge ? i : 0;
+    void *slot = NULL;
+    size_t len = 0;
+    tgm_error err = tgm_encode_fill_slot(c->fills[g], obj, &slot, &len);
+    if (err == TGM_ERROR_OK && len != m->nvalues * sizeof(double)) {
+        err = TGM_ERROR_ENCODING;
+    }
+    if (err == TGM_ERROR_OK) {
+        err = cv_grib_decode_into(m, slot, m->nvalues);
+    }
+    if (err == TGM_ERROR_OK) {
+        /* Missing points make masks (at finish); the other values are
+         * checked for NaN / Inf in the pass that hashes them. */
+        uint32_t flags = m->has_missing ? TGM_ENCODE_FILL_NONFINITE : TGM_ENCODE_FILL_CHECK;
+        err = tgm_encode_fill_commit(c->fills[g], obj, flags);
+    }
+    m->err = err;
+    codes_handle_delete(m->h);
+    m->h = NULL;
+}
+
+/* Convert msgs[0..n) in place: true when done (*err: the emitting's
+ * result); false with nothing emitted and msgs as read. */
+static bool fill_batch(const tgm_convert_options *o, const cv_pipeline *p, cv_grib_msg *msgs,
+                       size_t n, bool merge, uint32_t threads, cv_zeros *zeros, cv_out *out,
+                       size_t *done, uint64_t total, tgm_error *err) {
+    size_t ng = merge ? 1 : n;
+    tgm_encode_fill_t **fills = calloc(ng, sizeof *fills);
+    bool *missing = calloc(ng, sizeof *missing);
+    size_t *order = malloc(n * sizeof *order);
+    tgm_bytes_t *made = calloc(ng, sizeof *made);
+    bool ok = fills != NULL && missing != NULL && order != NULL && made != NULL;
+    fill_ctx c = {msgs, o->grib_all_keys, zeros, merge, fills, order};
+    if (ok) {
+        cv_parallel(threads, n, prepare_one, &c);
+    }
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = msgs[i].handle_error == 0 && msgs[i].err == TGM_ERROR_OK;
+    }
+    for (size_t g = 0; ok && g < ng; g++) {
+        size_t first = merge ? 0 : g, count = merge ? n : 1;
+        for (size_t i = first; i < first + count; i++) {
+            msgs[i].has_missing = msgs[i].may_miss; /* checked after decoding */
+        }
+        cv_buf meta = {0};
+        /* Missing points are NaN with a NaN mask whatever the options say
+         * (as in encode_group). */
+        ok = group_json(p, &msgs[first], count, &meta, &missing[g]) == TGM_ERROR_OK &&
+             cv_encode_fill_begin(o, cv_cstr(&meta), missing[g], &fills[g]) == TGM_ERROR_OK;
+        cv_buf_free(&meta);
+    }
+    if (ok) {
+        /* Messages with missing points first: their commits send their
+         * message to the general encode at finish, after which the other
+         * commits no longer write frames that would be thrown away. */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (msgs[i].may_miss) {
+                order[k++] = i;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!msgs[i].may_miss) {
+                order[k++] = i;
+            }
+        }
+        cv_parallel(threads, n, fill_one, &c);
+        for (size_t i = 0; ok && i < n; i++) {
+            ok = msgs[i].err == TGM_ERROR_OK && msgs[i].has_missing == msgs[i].may_miss;
+        }
+    }
+    for (size_t g = 0; ok && g < ng; g++) {
+        ok = tgm_encode_fill_finish(fills[g], &made[g]) == TGM_ERROR_OK;
+    }
+    if (ok) {
+        *err = TGM_ERROR_OK;
+        if (merge) {
+            cv_progress(o, 0, total);
+        }
+        for (size_t g = 0; g < ng && *err == TGM_ERROR_OK; g++) {
+            *err = cv_out_emit(out, made[g]);
+            made[g] = (tgm_bytes_t){NULL, 0};
+            if (!merge) {
+                cv_progress(o, ++*done, total);
+            }
+        }
+        if (merge) {
+            cv_progress(o, n, total ? total : n);
+        }
+    }
+    for (size_t g = 0; g < ng && made != NULL; g++) {
+        tgm_encode_fill_free(fills[g]);
+        if (made[g].data != NULL) {
+            tgm_bytes_free(made[g]);
+        }
+    }
+    if (!ok) {
+        /* Back to the messages as read. */
+        for (size_t i = 0; i < n; i++) {
+            cv_grib_msg *m = &msgs[i];
+            if (m->h != NULL) {
+                codes_handle_delete(m->h);
+            }
+            cv_buf_free(&m->base);
+            free(m->errtext);
+            cv_grib_msg r = {0};
+            r.raw = m->raw;
+            r.rawlen = m->rawlen;
+            r.index = m->index;
+            *m = r;
+        }
+    }
+    free(fills);
+    free(missing);
+    free(order);
+    free(made);
+    return ok;
 }
 
 /* Read every GRIB message of f and convert. */
@@ -172,7 +337,7 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
     size_t batch = merge ? SIZE_MAX : (size_t)threads * 2;
     cv_grib_msg *msgs = NULL;
     size_t n = 0, cap = 0, done = 0, seen = 0;
-    bool eof = false;
+    bool eof = false, filled = false;
     while (!eof && err == TGM_ERROR_OK) {
         /* Read up to `batch` messages (the workers make the handles). */
         tgm_error read_err = TGM_ERROR_OK;
@@ -213,6 +378,15 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
             msgs[n].rawlen = rawlen;
             msgs[n].index = seen++;
             n++;
+        }
+        if (read_err == TGM_ERROR_OK && n > 0 && !p.simple_packing &&
+            fill_batch(o, &p, msgs, n, merge, threads, zeros, out, &done, total, &err)) {
+            for (size_t i = 0; i < n; i++) {
+                msg_free(&msgs[i]);
+            }
+            n = 0;
+            filled = true;
+            continue;
         }
         /* The reader's failure text, kept: the extraction below runs on
          * this thread too and may record texts of its own. */
@@ -257,7 +431,7 @@ static tgm_error run(FILE *f, const tgm_convert_options *o, cv_out *out) {
     if (err == TGM_ERROR_OK && seen == 0) {
         err = cv_fail(TGM_ERROR_INVALID_ARG, "no GRIB messages found in input");
     }
-    if (err == TGM_ERROR_OK && merge) {
+    if (err == TGM_ERROR_OK && merge && !filled) {
         cv_progress(o, 0, total);
         err = encode_group(o, &p, msgs, n, out);
         cv_progress(o, n, total ? total : n);

@@ -20,6 +20,7 @@ typedef struct {
     uint64_t shape[2];
     uint32_t ndim;
     bool has_missing; /* bitmap points, now NaN */
+    bool may_miss;    /* cv_grib_prepare: the bitmap has zeros (has_missing once decoded) */
     bool nonfinite;   /* some value is NaN or infinite (looked for with simple_packing only) */
     cv_buf base;      /* JSON object: this object's base entry */
     tgm_error err;
@@ -29,6 +30,14 @@ typedef struct {
 /* Decode values and build the base entry of m (runs on a worker thread;
  * `zeros` is shared by the workers, for the template). */
 tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros);
+
+/* Everything but the values: their count (nvalues), the shape, may_miss
+ * and the base entry. */
+tgm_error cv_grib_prepare(cv_grib_msg *m, bool all_keys, cv_zeros *zeros);
+
+/* Decode the `declared` values of m->h into v, points missing from the
+ * bitmap NaN (m->has_missing). */
+tgm_error cv_grib_decode_into(cv_grib_msg *m, double *v, size_t declared);
 
 /* Members "key":value of every key of namespace `ns` (NULL: all keys) that
  * the dynamic read keeps, appended to b (the caller writes the braces). */
@@ -50,8 +59,7 @@ const char *cv_grib_errstr(int err);
 /* Template of message h for to-grib (grib_template.c): the message with
  * its values replaced by zeros and no bitmap, as lower-case hex (JSON
  * string), plus the coded keys whose values differ from the original's as
- * [[name, value], ...].  h may become the template (its values replaced):
- * read everything else from it first. */
+ * [[name, value], ...].  h is left as it is. */
 tgm_error cv_grib_template_json(codes_handle *h, cv_zeros *zeros, cv_buf *tmpl_hex,
                                 cv_buf *restore);
 

@@ -321,91 +321,106 @@ static void set_shape(cv_grib_msg *m) {
 
 /* ---- values ---------------------------------------------------------------------------------- */
 
-static tgm_error read_values(cv_grib_msg *m) {
+tgm_error cv_grib_decode_into(cv_grib_msg *m, double *v, size_t declared) {
     codes_handle *h = m->h;
-    size_t n = 0;
-    int e = codes_get_size(h, "values", &n);
+    size_t n = declared;
+    int e = codes_get_double_array(h, "values", v, &n);
     if (e != 0) {
-        return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: values: %s", m->index,
-                       cv_grib_errstr(e));
-    }
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    if (v == NULL) {
-        return cv_oom("GRIB values");
-    }
-    size_t declared = n;
-    e = codes_get_double_array(h, "values", v, &n);
-    if (e != 0) {
-        free(v);
         return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: decoding values: %s",
                        m->index, cv_grib_errstr(e));
     }
     if (n != declared) {
         /* ecCodes reports success but fills only part of the field when
          * the data section is shorter than the packing needs. */
-        free(v);
         return cv_fail(TGM_ERROR_CONVERT,
                        "ecCodes error: GRIB message %zu: ecCodes decoded %zu of the %zu values "
                        "the message declares (corrupt or truncated data section)",
                        m->index, n, declared);
     }
+    m->has_missing = false;
+    long bitmap_present = cv_grib_long_or(h, "bitmapPresent", 0);
+    if (bitmap_present != 1 || n == 0) {
+        return TGM_ERROR_OK;
+    }
+    /* Points missing from the bitmap: ecCodes gives them the
+     * missingValue, which a real value may equal.  When as many points
+     * equal it as the bitmap has zeros (numberOfMissing), they are the
+     * missing ones; otherwise the bitmap itself says which. */
+    double mv = get_double_or(h, "missingValue", 9999.0);
+    long missing = cv_grib_long_or(h, "numberOfMissing", -1);
+    size_t equal = 0;
+    for (size_t i = 0; i < n; i++) {
+        equal += v[i] == mv;
+    }
+    if (missing >= 0 && (size_t)missing == equal) {
+        for (size_t i = 0; i < n; i++) {
+            if (v[i] == mv) {
+                v[i] = NAN;
+            }
+        }
+        m->has_missing = equal > 0;
+        return TGM_ERROR_OK;
+    }
+    size_t nb = 0;
+    long *bits = NULL;
+    if (codes_get_size(h, "bitmap", &nb) == 0 && nb == n &&
+        (bits = malloc(nb * sizeof *bits)) != NULL &&
+        codes_get_long_array(h, "bitmap", bits, &nb) == 0 && nb == n) {
+        for (size_t i = 0; i < n; i++) {
+            if (bits[i] == 0) {
+                v[i] = NAN;
+                m->has_missing = true;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (v[i] == mv) {
+                v[i] = NAN;
+                m->has_missing = true;
+            }
+        }
+    }
+    free(bits);
+    return TGM_ERROR_OK;
+}
+
+/* The number of values the message declares. */
+static tgm_error values_size(cv_grib_msg *m, size_t *n) {
+    int e = codes_get_size(m->h, "values", n);
+    if (e != 0) {
+        return cv_fail(TGM_ERROR_CONVERT, "ecCodes error: GRIB message %zu: values: %s", m->index,
+                       cv_grib_errstr(e));
+    }
+    return TGM_ERROR_OK;
+}
+
+static tgm_error read_values(cv_grib_msg *m) {
+    size_t n = 0;
+    tgm_error err = values_size(m, &n);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (v == NULL) {
+        return cv_oom("GRIB values");
+    }
+    err = cv_grib_decode_into(m, v, n);
+    if (err != TGM_ERROR_OK) {
+        free(v);
+        return err;
+    }
     m->values = v;
     m->nvalues = n;
-    long bitmap_present = cv_grib_long_or(h, "bitmapPresent", 0);
-    if (bitmap_present == 1 && n > 0) {
-        /* Points missing from the bitmap: ecCodes gives them the
-         * missingValue, which a real value may equal.  When as many points
-         * equal it as the bitmap has zeros (numberOfMissing), they are the
-         * missing ones; otherwise the bitmap itself says which. */
-        double mv = get_double_or(h, "missingValue", 9999.0);
-        long missing = cv_grib_long_or(h, "numberOfMissing", -1);
-        size_t equal = 0;
-        for (size_t i = 0; i < n; i++) {
-            equal += v[i] == mv;
-        }
-        if (missing >= 0 && (size_t)missing == equal) {
-            for (size_t i = 0; i < n; i++) {
-                if (v[i] == mv) {
-                    v[i] = NAN;
-                }
-            }
-            m->has_missing = equal > 0;
-            set_shape(m);
-            return TGM_ERROR_OK;
-        }
-        size_t nb = 0;
-        long *bits = NULL;
-        if (codes_get_size(h, "bitmap", &nb) == 0 && nb == n &&
-            (bits = malloc(nb * sizeof *bits)) != NULL &&
-            codes_get_long_array(h, "bitmap", bits, &nb) == 0 && nb == n) {
-            for (size_t i = 0; i < n; i++) {
-                if (bits[i] == 0) {
-                    v[i] = NAN;
-                    m->has_missing = true;
-                }
-            }
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                if (v[i] == mv) {
-                    v[i] = NAN;
-                    m->has_missing = true;
-                }
-            }
-        }
-        free(bits);
-    }
     set_shape(m);
     return TGM_ERROR_OK;
 }
 
 /* ---- one message --------------------------------------------------------------------------- */
 
-tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
+/* The base entry of m: keys, and the template. */
+static tgm_error metadata(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
     codes_handle *h = m->h;
-    tgm_error err = read_values(m);
-    if (err != TGM_ERROR_OK) {
-        return err;
-    }
+    tgm_error err = TGM_ERROR_OK;
     cv_buf *b = &m->base;
     cv_puts(b, "{\"mars\":{");
     err = cv_grib_namespace_json(h, "mars", b);
@@ -434,6 +449,11 @@ tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
     }
     cv_putc(b, '}');
 
+    /* The grib_repro namespaces that --all-keys has read already (their
+     * parameter concepts cost most): the same members again. */
+    enum { NREPRO = sizeof repro_namespaces / sizeof repro_namespaces[0] };
+    cv_buf seen[NREPRO] = {{0}};
+    bool have[NREPRO] = {false};
     if (all_keys) {
         cv_puts(b, ",\"grib\":{");
         for (size_t i = 0; i < sizeof all_key_namespaces / sizeof all_key_namespaces[0]; i++) {
@@ -445,20 +465,39 @@ tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
                 cv_putn(b, ns.p, ns.len);
                 cv_putc(b, '}');
             }
+            for (size_t j = 0; j < NREPRO && err == TGM_ERROR_OK && !ns.oom; j++) {
+                if (!have[j] && strcmp(all_key_namespaces[i], repro_namespaces[j]) == 0) {
+                    seen[j] = ns;
+                    have[j] = true;
+                    ns = (cv_buf){0};
+                }
+            }
             cv_buf_free(&ns);
             if (err != TGM_ERROR_OK) {
-                return err;
+                break;
             }
         }
         cv_putc(b, '}');
     }
 
-    cv_puts(b, ",\"grib_repro\":{");
-    for (size_t i = 0; i < sizeof repro_namespaces / sizeof repro_namespaces[0]; i++) {
-        err = cv_grib_namespace_json(h, repro_namespaces[i], b);
-        if (err != TGM_ERROR_OK) {
-            return err;
+    if (err == TGM_ERROR_OK) {
+        cv_puts(b, ",\"grib_repro\":{");
+    }
+    for (size_t i = 0; i < NREPRO && err == TGM_ERROR_OK; i++) {
+        if (!have[i]) {
+            err = cv_grib_namespace_json(h, repro_namespaces[i], b);
+        } else if (seen[i].len > 0) {
+            /* As if appended member by member: a separator before the
+             * first unless b has just opened its object. */
+            cv_json_sep(b);
+            cv_putn(b, seen[i].p, seen[i].len);
         }
+    }
+    for (size_t i = 0; i < NREPRO; i++) {
+        cv_buf_free(&seen[i]);
+    }
+    if (err != TGM_ERROR_OK) {
+        return err;
     }
     for (size_t i = 0; i < sizeof repro_scalar_keys / sizeof repro_scalar_keys[0]; i++) {
         member(h, repro_scalar_keys[i], b);
@@ -478,4 +517,23 @@ tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
     }
     cv_puts(b, "}}");
     return b->oom ? cv_oom("GRIB metadata") : TGM_ERROR_OK;
+}
+
+tgm_error cv_grib_extract(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
+    tgm_error err = read_values(m);
+    return err != TGM_ERROR_OK ? err : metadata(m, all_keys, zeros);
+}
+
+tgm_error cv_grib_prepare(cv_grib_msg *m, bool all_keys, cv_zeros *zeros) {
+    size_t n = 0;
+    tgm_error err = values_size(m, &n);
+    if (err != TGM_ERROR_OK) {
+        return err;
+    }
+    m->nvalues = n;
+    set_shape(m);
+    /* numberOfMissing counts the zeros of the bitmap. */
+    m->may_miss = n > 0 && cv_grib_long_or(m->h, "bitmapPresent", 0) == 1 &&
+                  cv_grib_long_or(m->h, "numberOfMissing", -1) != 0;
+    return metadata(m, all_keys, zeros);
 }

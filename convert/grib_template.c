@@ -133,27 +133,35 @@ static tgm_error template_by_eccodes(codes_handle *h, cv_zeros *zeros, cv_buf *t
     }
     codes_keys_iterator_delete(it);
 
-    /* The values replaced by zeros, in h itself (its caller is done with
-     * it): no bitmap, a constant field, so an almost empty data section. */
-    size_t n = 0;
-    int e = err == TGM_ERROR_OK ? codes_get_size(h, "values", &n) : 0;
+    /* The values replaced by zeros in a copy of the message (h, whose
+     * buffer may be the caller's, stays as it is): no bitmap, a constant
+     * field, so an almost empty data section. */
+    const void *msg = NULL;
+    size_t len = 0, n = 0;
+    int e = err == TGM_ERROR_OK ? codes_get_message(h, &msg, &len) : 0;
+    codes_handle *t = NULL;
+    if (err == TGM_ERROR_OK && e == 0 &&
+        (t = codes_handle_new_from_message_copy(NULL, msg, len)) == NULL) {
+        e = CODES_DECODING_ERROR;
+    }
+    if (err == TGM_ERROR_OK && e == 0) {
+        e = codes_get_size(t, "values", &n);
+    }
     /* With a bitmap, "values" still counts every point (missing ones
      * included). */
-    if (err == TGM_ERROR_OK && e == 0 && cv_grib_long_or(h, "bitmapPresent", 0) == 1) {
-        e = codes_set_long(h, "bitmapPresent", 0);
+    if (err == TGM_ERROR_OK && e == 0 && cv_grib_long_or(t, "bitmapPresent", 0) == 1) {
+        e = codes_set_long(t, "bitmapPresent", 0);
     }
     if (err == TGM_ERROR_OK && e == 0) {
         const double *z = cv_zeros_get(zeros, n);
         if (z == NULL) {
             err = cv_oom("GRIB template");
         } else {
-            e = codes_set_double_array(h, "values", z, n);
+            e = codes_set_double_array(t, "values", z, n);
         }
     }
-    const void *msg = NULL;
-    size_t len = 0;
     if (err == TGM_ERROR_OK && e == 0) {
-        e = codes_get_message(h, &msg, &len);
+        e = codes_get_message(t, &msg, &len);
     }
     if (err == TGM_ERROR_OK && e != 0) {
         err = cv_fail(TGM_ERROR_CONVERT, "ecCodes error: building the to-grib template: %s",
@@ -167,9 +175,12 @@ static tgm_error template_by_eccodes(codes_handle *h, cv_zeros *zeros, cv_buf *t
          * to be set again before the real values. */
         cv_putc(restore, '[');
         for (size_t i = 0; i < nk; i++) {
-            restore_if_changed(h, &keys[i], restore);
+            restore_if_changed(t, &keys[i], restore);
         }
         cv_putc(restore, ']');
+    }
+    if (t != NULL) {
+        codes_handle_delete(t);
     }
     for (size_t i = 0; i < nk; i++) {
         free(keys[i].name);
