@@ -71,7 +71,15 @@ typedef struct jp {
     unsigned depth;
     size_t num_start; /* first byte of the number being parsed ('-' included) */
     unsigned flags;   /* TGM_JSON_ALLOW_NONFINITE, TGM_JSON_PARSE_KEEP_ORDER */
+    /* Small inputs: one copy of the whole text in the arena, in which
+     * strings without escapes are left where they are, NUL-terminated over
+     * their closing quote (one copy instead of one allocation per string).
+     * NULL: each string is copied on its own. */
+    char *copy;
 } jp;
+
+/* Inputs up to this size are copied whole (see jp.copy). */
+#define COPY_WHOLE_MAX 8192
 
 /* Report `why` at byte offset `at` (== len for end of input). */
 static tgm_error jerr(const jp *p, size_t at, const char *why) {
@@ -458,6 +466,16 @@ static tgm_error parse_string(jp *p, tgm_val *out) {
     if (p->s[end] == '"') {
         src = (const char *)p->s + p->pos; /* no escapes: copy straight from the input */
         n = end - p->pos;
+        if (p->copy != NULL) {
+            char *d = p->copy + p->pos;
+            d[n] = '\0'; /* over the closing quote */
+            memset(out, 0, sizeof *out);
+            out->kind = TGM_V_TEXT;
+            out->p.str = d;
+            out->len = n;
+            p->pos = end + 1;
+            return TGM_ERROR_OK;
+        }
         p->pos = end + 1;
     } else {
         p->scratch.len = 0;
@@ -790,6 +808,9 @@ tgm_error tgm__json_parse_ex(const char *text, size_t len, unsigned flags, tgm_a
     if (root == NULL) {
         err = tgm__oom(sizeof *root, "JSON root value");
         goto cleanup;
+    }
+    if (len <= COPY_WHOLE_MAX) {
+        p.copy = tgm__arena_strndup(arena, text, len); /* NULL: strings copied one by one */
     }
     TGM_CHECK(parse_value(&p, root));
     skip_ws(&p);
