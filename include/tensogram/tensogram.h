@@ -183,7 +183,14 @@ TGM_API void tgm_bytes_free(tgm_bytes_t buf);
  *
  * On success *out receives the message bytes (free with tgm_bytes_free).
  * Errors: INVALID_ARG (NULL pointers, bad hash name), METADATA (bad JSON or
- * descriptor), ENCODING / COMPRESSION (pipeline failures). */
+ * descriptor), ENCODING / COMPRESSION (pipeline failures).
+ *
+ * Repeated metadata: each thread keeps the compiled form of the last few
+ * metadata texts it encoded more than once (objects copied unchanged, no
+ * TENSOGRAM_PROVENANCE), so a text given again is not read again; the
+ * bytes and errors are those of a first read.  This holds for every
+ * tgm_encode* call taking JSON text; the memory is released when the
+ * thread exits.  Thread-safe. */
 TGM_API tgm_error tgm_encode(const char *metadata_json, const uint8_t *const *data_ptrs,
                              const size_t *data_lens, size_t num_objects, const char *hash_algo,
                              uint32_t threads, tgm_bytes_t *out);
