@@ -702,9 +702,13 @@ tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, 
         TGM_CHECK(tgm__masks_restore(dst, d->dtype, out_big, &set, 0, p.n));
     }
 cleanup:
-    tgm__free(tmp);
-    tgm__free(tmp2);
-    tgm__mask_set_free(&set);
+    if (tmp != NULL || tmp2 != NULL) {
+        tgm__free(tmp);
+        tgm__free(tmp2);
+    }
+    if (set.bits[0] != NULL || set.bits[1] != NULL || set.bits[2] != NULL) { /* mostly none */
+        tgm__mask_set_free(&set);
+    }
     return err;
 }
 

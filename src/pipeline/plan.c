@@ -12,6 +12,12 @@
 
 static bool eq(const char *a, const char *b) { return strcmp(a, b) == 0; }
 
+/* eq(s, "none") without a call: the name of every step of the usual
+ * pipeline. */
+static bool is_none(const char *s) {
+    return s[0] == 'n' && s[1] == 'o' && s[2] == 'n' && s[3] == 'e' && s[4] == '\0';
+}
+
 /* simple_packing parameters from the descriptor (all four required). */
 static tgm_error sp_params(const tgm_descriptor *d, tgm_sp_params *sp) {
     double ref;
@@ -192,6 +198,25 @@ static tgm_error resolve(const tgm_descriptor *d, bool need_codec, tgm_plan *p) 
     p->width = tgm__dtype_width(d->dtype);
     p->swap_unit = tgm__dtype_swap_unit(d->dtype);
     TGM_RETURN_IF(d->num_elements_overflow, TGM_ERROR_METADATA, "shape product overflow");
+
+    /* No encoding, filter or compression (most small objects): nothing to
+     * look up, and both sizes are the payload size.  The same plan and the
+     * same error as the general path below ("none" is never in the codec
+     * table: tgm__codec_lookup answers NULL for it). */
+    if (is_none(d->encoding) && is_none(d->filter) && is_none(d->compression)) {
+        uint64_t bytes;
+        p->compression = d->compression;
+        p->cp.name = d->compression;
+        p->cp.threads = 1;
+        TGM_RETURN_IF(tgm__dtype_payload_size(d->dtype, d->num_elements, &bytes) ||
+                          bytes > SIZE_MAX,
+                      TGM_ERROR_METADATA, "decoded size of %llu elements overflows",
+                      (unsigned long long)d->num_elements);
+        p->encoded_size = (size_t)bytes;
+        p->decoded_size = (size_t)bytes;
+        p->cp.stream.size = p->encoded_size;
+        return TGM_ERROR_OK;
+    }
 
     /* encoding */
     if (eq(d->encoding, "none")) {
