@@ -14,56 +14,74 @@ bool tgm__cbor_fast_utf8_slow(const uint8_t *s, size_t n) {
 }
 
 bool tgm__cbor_fast_item(const uint8_t *buf, size_t len, size_t *pos, unsigned depth) {
-    /* Iterative: todo[k] items are still to be read at the k-th container
-     * opened by this walk (todo[0]: the item itself). */
-    uint64_t todo[TGM_CBOR_MAX_DEPTH + 2];
+    /* Iterative: `todo` items are still to be read in the innermost
+     * container opened by this walk (at first: the item itself); the
+     * counts of the outer ones wait on `outer`, `top` of them. */
+    uint64_t outer[TGM_CBOR_MAX_DEPTH + 1];
     unsigned top = 0;
-    todo[0] = 1;
+    uint64_t todo = 1;
     size_t p = *pos;
     for (;;) {
-        while (todo[top] == 0) {
+        while (todo == 0) {
             if (top == 0) {
                 *pos = p;
                 return true;
             }
-            top--;
+            todo = outer[--top];
         }
-        todo[top]--;
-        tgm_cbor_fast h;
-        if (!tgm__cbor_fast_head(buf, len, &p, &h)) {
+        todo--;
+        if (p >= len) {
             return false;
         }
+        unsigned b = buf[p];
+        unsigned ai = b & 0x1fu;
+        uint64_t arg = ai;
+        if (ai < 24) {
+            p++;
+        } else {
+            tgm_cbor_fast h;
+            if (!tgm__cbor_fast_head(buf, len, &p, &h)) {
+                return false;
+            }
+            arg = h.arg;
+        }
         size_t left = len - p;
-        switch (h.major) {
+        switch (b >> 5) {
         case TGM_CBOR_UINT:
         case TGM_CBOR_NINT:
             break;
-        case TGM_CBOR_BYTES:
         case TGM_CBOR_TEXT:
-            if (h.arg > left ||
-                (h.major == TGM_CBOR_TEXT && !tgm__cbor_fast_utf8(buf + p, (size_t)h.arg))) {
+            if (arg > left || !tgm__cbor_fast_utf8(buf + p, (size_t)arg)) {
                 return false;
             }
-            p += (size_t)h.arg;
+            p += (size_t)arg;
+            break;
+        case TGM_CBOR_BYTES:
+            if (arg > left) {
+                return false;
+            }
+            p += (size_t)arg;
             break;
         case TGM_CBOR_ARRAY:
         case TGM_CBOR_MAP: {
-            uint64_t per = h.major == TGM_CBOR_MAP ? 2 : 1;
-            if (depth + top >= TGM_CBOR_MAX_DEPTH || h.arg > left / per) {
+            uint64_t per = (b >> 5) == TGM_CBOR_MAP ? 2 : 1;
+            if (depth + top >= TGM_CBOR_MAX_DEPTH || arg > left / per) {
                 return false;
             }
-            todo[++top] = h.arg * per;
+            outer[top++] = todo;
+            todo = arg * per;
             break;
         }
         case TGM_CBOR_TAG:
             if (depth + top >= TGM_CBOR_MAX_DEPTH) {
                 return false;
             }
-            todo[++top] = 1;
+            outer[top++] = todo;
+            todo = 1;
             break;
         default:
             /* Simple values and floats; 24 carries 32..255 only. */
-            if (h.ai == 24 && h.arg < 32) {
+            if (ai == 24 && arg < 32) {
                 return false;
             }
             break;
