@@ -13,8 +13,13 @@ void tgm_message_free(tgm_message_t *msg) {
     if (msg == NULL) {
         return;
     }
-    tgm__decoded_free(&msg->d);
     tgm__api_lazy_descs_free(atomic_load_explicit(&msg->descs, memory_order_acquire));
+    if (msg->d.hosted) {
+        tgm_decoded d = msg->d; /* msg lives in the memory d frees */
+        tgm__decoded_free(&d);
+        return;
+    }
+    tgm__decoded_free(&msg->d);
     tgm__free(msg);
 }
 
@@ -39,7 +44,16 @@ void tgm_message_free(tgm_message_t *msg) {
 
 tgm_error tgm__api_decode_into(const uint8_t *buf, size_t len, const tgm_api_decode_opts *o,
                                tgm_message_t **out) {
-    NEW_MESSAGE(out, tgm__msg_decode(buf, len, o, d_));
+    /* The handle lives in the decoded message's memory: one allocation
+     * for a small message. */
+    tgm_decoded d;
+    void *host;
+    TGM_TRY(tgm__msg_decode_hosted(buf, len, o, sizeof(tgm_message_t), &host, &d));
+    tgm_message_t *m = host; /* zeroed */
+    m->d = d;
+    atomic_init(&m->descs, NULL);
+    *out = m;
+    return TGM_ERROR_OK;
 }
 
 tgm_error tgm__api_decode_one(const uint8_t *buf, size_t len, size_t index,

@@ -83,6 +83,10 @@ void tgm__arena_free(tgm_arena *a) {
     a->total = 0;
 }
 
+size_t tgm__arena_room(const tgm_arena *a) {
+    return a->head != NULL ? a->head->size - a->head->used : 0;
+}
+
 bool tgm__arena_owns(const tgm_arena *a, const void *p, size_t n) {
     uintptr_t x = (uintptr_t)p;
     for (const tgm_arena_chunk *c = a->head; c != NULL; c = c->next) {

@@ -28,6 +28,8 @@ void *tgm__arena_alloc(tgm_arena *a, size_t n);
 void *tgm__arena_calloc(tgm_arena *a, size_t count, size_t size);
 char *tgm__arena_strndup(tgm_arena *a, const char *s, size_t n);
 void tgm__arena_free(tgm_arena *a);
+/* How many bytes tgm__arena_alloc can hand out without a new chunk. */
+size_t tgm__arena_room(const tgm_arena *a);
 /* Whether p[0..n) lies in memory handed out by the arena. */
 bool tgm__arena_owns(const tgm_arena *a, const void *p, size_t n);
 

@@ -15,18 +15,30 @@
 #include "hash/hash.h"
 #include "message/message.h"
 
+/* n rounded up as the arena rounds its allocations (n is a checked
+ * object size, far from SIZE_MAX). */
+static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
+
 void tgm__decoded_free(tgm_decoded *d) {
     if (d->objs != NULL) {
         for (size_t i = 0; i < d->nobj; i++) {
-            tgm__free(d->objs[i].data);
+            if (!d->objs[i].data_in_arena) {
+                tgm__free(d->objs[i].data);
+            }
             for (int k = 0; k < TGM_MASK_KINDS; k++) {
-                tgm__free(d->objs[i].masks[k]);
+                if (d->objs[i].masks[k] != NULL) { /* usually none: spare the calls */
+                    tgm__free(d->objs[i].masks[k]);
+                }
             }
         }
     }
-    tgm__free(d->objs);
+    if (!d->objs_in_arena) {
+        tgm__free(d->objs);
+    }
     d->objs = NULL;
     d->nobj = 0;
+    d->objs_in_arena = false;
+    d->hosted = false;
     tgm__arena_free(&d->arena);
 }
 
@@ -54,9 +66,11 @@ static tgm_error decode_obj(const uint8_t *msgbuf, const tgm_obj_ref *r,
         TGM_TRY(tgm__pipeline_precheck(&r->desc, r->payload_len, &n));
     }
     out->desc = r->desc;
-    out->data = tgm__malloc(n);
-    if (out->data == NULL) {
-        return tgm__oom(n, "decoded object");
+    if (out->data == NULL) { /* else: arena memory of n bytes, given by tgm__msg_decode */
+        out->data = tgm__malloc(n);
+        if (out->data == NULL) {
+            return tgm__oom(n, "decoded object");
+        }
     }
     out->len = n;
     tgm_decode_opts d = pipeline_opts(o, threads);
@@ -106,13 +120,27 @@ static tgm_error decode_task(void *ctx, size_t i) {
     return decode_obj(j->buf, &j->refs[i], j->o, j->threads, true, j->out[i].len, &j->out[i]);
 }
 
-tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_opts *o,
-                          tgm_decoded *out) {
+static tgm_error decode_all(const uint8_t *buf, size_t len, const tgm_msg_decode_opts *o,
+                            size_t host_size, void **host, tgm_decoded *out) {
     memset(out, 0, sizeof *out);
-    out->arena.first = TGM_ARENA_SMALL_FIRST; /* descriptors, bytes of the metadata, index */
+    /* descriptors, bytes of the metadata, and for a small message the
+     * caller's handle, the object table and small values: malloc's
+     * per-thread cache serves the chunk (TGM_ARENA_SMALL_FIRST). */
+    out->arena.first = TGM_ARENA_SMALL_FIRST;
     tgm_error err = TGM_ERROR_OK;
+    if (host != NULL) {
+        *host = tgm__arena_alloc(&out->arena, host_size);
+        TGM_FAIL_IF(*host == NULL, TGM_ERROR_ENCODING, "out of memory for %zu bytes", host_size);
+        memset(*host, 0, host_size);
+        out->hosted = true;
+    }
     tgm_msg pm;
-    TGM_CHECK(tgm__msg_parse(buf, len, &out->arena, TGM_PARSE_FULL | TGM_PARSE_LAZY_META, &pm));
+    /* The object table of a small message on the stack: only this call
+     * reads it. */
+    tgm_obj_ref scratch[2];
+    TGM_CHECK(tgm__msg_parse_with(buf, len, &out->arena,
+                                  TGM_PARSE_FULL | TGM_PARSE_LAZY_META | TGM_PARSE_NO_TABLES,
+                                  scratch, 2, &pm));
     bool values = o->what == TGM_DECODE_VALUES;
     if (values && o->verify_hash) {
         for (size_t i = 0; i < pm.nobj; i++) {
@@ -131,10 +159,18 @@ tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_o
         out->meta_bytes.cbor = copy;
     }
     out->nobj = pm.nobj;
-    /* malloc + memset: glibc's calloc bypasses its per-thread cache. */
-    out->objs = tgm__malloc_array(pm.nobj ? pm.nobj : 1, sizeof *out->objs);
+    /* The object table in the arena when it has room (small messages),
+     * zeroed either way. */
+    size_t tsize = (pm.nobj ? pm.nobj : 1) * sizeof *out->objs;
+    if (align16(tsize) <= tgm__arena_room(&out->arena)) {
+        out->objs = tgm__arena_alloc(&out->arena, tsize);
+        out->objs_in_arena = true;
+    } else {
+        /* malloc + memset: glibc's calloc bypasses its per-thread cache. */
+        out->objs = tgm__malloc_array(pm.nobj ? pm.nobj : 1, sizeof *out->objs);
+    }
     TGM_FAIL_IF(out->objs == NULL, TGM_ERROR_ENCODING, "out of memory for %zu objects", pm.nobj);
-    memset(out->objs, 0, (pm.nobj ? pm.nobj : 1) * sizeof *out->objs);
+    memset(out->objs, 0, tsize);
     if (!values) {
         for (size_t i = 0; i < pm.nobj; i++) {
             TGM_CHECK(describe_obj(buf, &pm.objs[i], o->what == TGM_DECODE_ENCODED, &out->objs[i]));
@@ -154,13 +190,35 @@ tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_o
         total += pm.objs[i].payload_len;
     }
     TGM_CHECK(tgm__limit_check_object_bytes(all, "message"));
+    /* Values that fit in the arena's room go there (no allocation of
+     * their own); the others get theirs in decode_obj. */
+    for (size_t i = 0; i < pm.nobj; i++) {
+        size_t n = out->objs[i].len;
+        if (n > 0 && align16(n) <= tgm__arena_room(&out->arena)) {
+            out->objs[i].data = tgm__arena_alloc(&out->arena, n);
+            out->objs[i].data_in_arena = out->objs[i].data != NULL;
+        }
+    }
     tgm_thread_split split = tgm__thread_split(tgm__resolve_threads(o->threads), pm.nobj, total);
     decode_job job = {buf, pm.objs, out->objs, o, split.each};
     TGM_CHECK(tgm__parallel_for(split.objects, pm.nobj, decode_task, &job));
     return TGM_ERROR_OK;
 cleanup:
     tgm__decoded_free(out);
+    if (host != NULL) {
+        *host = NULL;
+    }
     return err;
+}
+
+tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_opts *o,
+                          tgm_decoded *out) {
+    return decode_all(buf, len, o, 0, NULL, out);
+}
+
+tgm_error tgm__msg_decode_hosted(const uint8_t *buf, size_t len, const tgm_msg_decode_opts *o,
+                                 size_t host_size, void **host, tgm_decoded *out) {
+    return decode_all(buf, len, o, host_size, host, out);
 }
 
 /* One object's threads: the policy for a single object of its payload. */
@@ -170,6 +228,7 @@ static uint32_t object_threads(const tgm_msg_decode_opts *o, const tgm_obj_ref *
 
 tgm_error tgm__msg_decode_ref(const uint8_t *msgbuf, const tgm_obj_ref *r,
                               const tgm_msg_decode_opts *o, tgm_decoded_obj *out) {
+    out->data = NULL; /* allocated here */
     return decode_obj(msgbuf, r, o, object_threads(o, r), false, 0, out);
 }
 

@@ -53,12 +53,21 @@ typedef struct tgm_msg {
 /* Flag: keep the metadata as its checked CBOR (meta_bytes) when it has
  * the usual form (tgm__gmeta_check_fast) and no preceder frames. */
 #define TGM_PARSE_LAZY_META 2u
+/* Flag: index and hash frames are checked (same errors) but not kept:
+ * nindex / index_* and nhashes / hashes stay empty (whole-message decode
+ * reads neither). */
+#define TGM_PARSE_NO_TABLES 4u
 
 /* Parse the message that starts at buf[0] (buf may extend past it).
  * Checks the preamble, total_length, postamble, frame headers, ENDF
  * markers, phase order and preceder rules; merges preceder metadata into
  * base (preceder wins); at least one metadata frame is required. */
 tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode, tgm_msg *out);
+/* The same, with room for `nscratch` objects of the object table in the
+ * caller's `scratch` (out->objs may then point there: the table lives as
+ * long as scratch does). */
+tgm_error tgm__msg_parse_with(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode,
+                              tgm_obj_ref *scratch, size_t nscratch, tgm_msg *out);
 
 /* Parse only the header frames and the footer frames (reached through the
  * postamble): metadata and index, no body walk.  Needs total_length.  The
@@ -224,6 +233,7 @@ typedef struct tgm_decoded_obj {
      * NULL when the object stores none) over mask_bits elements. */
     uint8_t *masks[3];
     uint64_t mask_bits;
+    bool data_in_arena; /* data is the decoded message's arena memory (not freed alone) */
 } tgm_decoded_obj;
 
 typedef struct tgm_decoded {
@@ -232,8 +242,12 @@ typedef struct tgm_decoded {
     tgm_meta_bytes meta_bytes; /* the metadata as checked CBOR (in arena), built on demand */
     size_t nobj;
     tgm_decoded_obj *objs;
+    bool objs_in_arena; /* objs is arena memory (small messages) */
+    bool hosted;        /* the caller's handle is arena memory (tgm__msg_decode_hosted) */
 } tgm_decoded;
 
+/* Frees what d holds; for a hosted decode that includes the handle in
+ * which *d may live, so pass a copy then. */
 void tgm__decoded_free(tgm_decoded *d);
 
 /* Every object of the message at buf (what o->what asks for).  Each
@@ -241,6 +255,12 @@ void tgm__decoded_free(tgm_decoded *d);
  * are verified before decoding.  On failure *out is left empty. */
 tgm_error tgm__msg_decode(const uint8_t *buf, size_t len, const tgm_msg_decode_opts *o,
                           tgm_decoded *out);
+/* The same, with the caller's handle of `host_size` bytes carved out of
+ * the decoded message's own memory (zeroed, 16-byte aligned), so that a
+ * small message costs one allocation: *host receives it on success
+ * (out->hosted set; it is freed with the message, by tgm__decoded_free). */
+tgm_error tgm__msg_decode_hosted(const uint8_t *buf, size_t len, const tgm_msg_decode_opts *o,
+                                 size_t host_size, void **host, tgm_decoded *out);
 /* Object `index` only (out->nobj = 1), found through the index when the
  * message has one; the message metadata comes with it. */
 tgm_error tgm__msg_decode_object(const uint8_t *buf, size_t len, size_t index,

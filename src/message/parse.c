@@ -243,13 +243,19 @@ static tgm_error merge_preceder(tgm_arena *a, tgm_val *base_entry, const tgm_val
 
 tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode,
                          tgm_msg *out) {
+    return tgm__msg_parse_with(buf, len, a, mode, NULL, 0, out);
+}
+
+tgm_error tgm__msg_parse_with(const uint8_t *buf, size_t len, tgm_arena *a, unsigned mode,
+                              tgm_obj_ref *scratch, size_t nscratch, tgm_msg *out) {
     tgm_msg m;
     memset(&m, 0, sizeof m);
     bool streaming;
     size_t msg_len;
     TGM_TRY(message_bounds(buf, len, &m.pre, &msg_len, &streaming));
     bool lazy = (mode & TGM_PARSE_LAZY_META) != 0;
-    mode &= ~TGM_PARSE_LAZY_META;
+    bool tables = (mode & TGM_PARSE_NO_TABLES) == 0;
+    mode &= ~(TGM_PARSE_LAZY_META | TGM_PARSE_NO_TABLES);
     bool any_preceder = false;
 
     frame_walk w;
@@ -258,10 +264,17 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
     tgm_val *pending = NULL;
     bool pending_set = false;
 
-    /* Objects and their preceders, grown geometrically. */
+    /* Objects and their preceders, grown geometrically (from the
+     * caller's scratch table when it gives one). */
+    tgm_val *scratch_prec[4];
     size_t cap = 0;
     tgm_obj_ref *objs = NULL;
     tgm_val **preceders = NULL;
+    if (scratch != NULL && nscratch > 0) {
+        cap = nscratch < 4 ? nscratch : 4;
+        objs = scratch;
+        preceders = scratch_prec;
+    }
 
     for (;;) {
         tgm_frame_header fh;
@@ -301,8 +314,9 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
             const uint8_t *cbor;
             size_t n;
             TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
-            tgm_error e =
-                tgm__index_from_cbor(a, cbor, n, &m.index_offsets, &m.index_lengths, &m.nindex);
+            tgm_error e = tables ? tgm__index_from_cbor(a, cbor, n, &m.index_offsets,
+                                                        &m.index_lengths, &m.nindex)
+                                 : tgm__index_from_cbor(a, cbor, n, NULL, NULL, NULL);
             if (e != TGM_ERROR_OK) {
                 return tgm__wrap(e, "%s frame at offset %zu", tgm__frame_type_name(fh.type), at);
             }
@@ -314,8 +328,9 @@ tgm_error tgm__msg_parse(const uint8_t *buf, size_t len, tgm_arena *a, unsigned 
             const uint8_t *cbor;
             size_t n;
             TGM_TRY(frame_cbor(buf, at, &fh, &cbor, &n));
-            tgm_error e =
-                tgm__hashframe_from_cbor(a, cbor, n, &m.hash_algorithm, &m.hashes, &m.nhashes);
+            tgm_error e = tables ? tgm__hashframe_from_cbor(a, cbor, n, &m.hash_algorithm,
+                                                            &m.hashes, &m.nhashes)
+                                 : tgm__hashframe_from_cbor(a, cbor, n, NULL, NULL, NULL);
             if (e != TGM_ERROR_OK) {
                 return tgm__wrap(e, "%s frame at offset %zu", tgm__frame_type_name(fh.type), at);
             }

@@ -81,29 +81,37 @@ static bool key_is(const uint8_t *k, size_t kn, const char *lit) {
     return kn == strlen(lit) && memcmp(k, lit, kn) == 0;
 }
 
-static bool fast_u64_array(tgm_arena *a, const uint8_t *buf, size_t len, size_t *pos,
+/* An array of unsigned integers; `keep` false: checked only, nothing
+ * allocated (*out stays NULL). */
+static bool fast_u64_array(tgm_arena *a, bool keep, const uint8_t *buf, size_t len, size_t *pos,
                            uint64_t **out, size_t *n) {
     tgm_cbor_fast h;
     if (!tgm__cbor_fast_head(buf, len, pos, &h) || h.major != TGM_CBOR_ARRAY ||
         h.arg > len - *pos) {
         return false;
     }
-    uint64_t *v = tgm__arena_alloc(a, (h.arg ? (size_t)h.arg : 1) * sizeof(uint64_t));
-    if (v == NULL) {
-        return false;
+    uint64_t *v = NULL;
+    if (keep) {
+        v = tgm__arena_alloc(a, (h.arg ? (size_t)h.arg : 1) * sizeof(uint64_t));
+        if (v == NULL) {
+            return false;
+        }
     }
     for (size_t i = 0; i < (size_t)h.arg; i++) {
         tgm_cbor_fast e;
         if (!tgm__cbor_fast_head(buf, len, pos, &e) || e.major != TGM_CBOR_UINT) {
             return false;
         }
-        v[i] = e.arg;
+        if (keep) {
+            v[i] = e.arg;
+        }
     }
     *out = v;
     *n = (size_t)h.arg;
     return true;
 }
 
+/* offsets == NULL: check only. */
 static bool index_fast(tgm_arena *a, const uint8_t *buf, size_t len, uint64_t **offsets,
                        uint64_t **lengths, size_t *n) {
     if (tgm__meta_direct_off) {
@@ -122,8 +130,9 @@ static bool index_fast(tgm_arena *a, const uint8_t *buf, size_t len, uint64_t **
         if (!tgm__cbor_fast_text(buf, len, &pos, &k, &kn)) {
             return false;
         }
-        bool ok = key_is(k, kn, "offsets")   ? fast_u64_array(a, buf, len, &pos, &off, &noff)
-                  : key_is(k, kn, "lengths") ? fast_u64_array(a, buf, len, &pos, &lens, &nlen)
+        bool keep = offsets != NULL;
+        bool ok = key_is(k, kn, "offsets")   ? fast_u64_array(a, keep, buf, len, &pos, &off, &noff)
+                  : key_is(k, kn, "lengths") ? fast_u64_array(a, keep, buf, len, &pos, &lens, &nlen)
                                              : tgm__cbor_fast_item(buf, len, &pos, 1);
         if (!ok) {
             return false;
@@ -132,12 +141,15 @@ static bool index_fast(tgm_arena *a, const uint8_t *buf, size_t len, uint64_t **
     if (noff != nlen) {
         return false;
     }
-    *offsets = off;
-    *lengths = lens;
-    *n = noff;
+    if (offsets != NULL) {
+        *offsets = off;
+        *lengths = lens;
+        *n = noff;
+    }
     return true;
 }
 
+/* algorithm == NULL: check only (nothing allocated). */
 static bool hashframe_fast(tgm_arena *a, const uint8_t *buf, size_t len, const char **algorithm,
                            const tgm_val **hashes, size_t *n) {
     if (tgm__meta_direct_off) {
@@ -161,6 +173,9 @@ static bool hashframe_fast(tgm_arena *a, const uint8_t *buf, size_t len, const c
             if (!tgm__cbor_fast_text(buf, len, &pos, &s, &sn)) {
                 return false;
             }
+            if (algorithm == NULL) {
+                continue;
+            }
             alg = key_is(s, sn, TGM_HASH_ALGORITHM) ? TGM_HASH_ALGORITHM
                                                     : tgm__arena_strndup(a, (const char *)s, sn);
             if (alg == NULL) {
@@ -172,25 +187,28 @@ static bool hashframe_fast(tgm_arena *a, const uint8_t *buf, size_t len, const c
                 ah.arg > len - pos) {
                 return false;
             }
-            tgm_val *arr = tgm__val_array(a, (size_t)ah.arg);
-            if (arr == NULL) {
+            tgm_val *arr = algorithm != NULL ? tgm__val_array(a, (size_t)ah.arg) : NULL;
+            if (algorithm != NULL && arr == NULL) {
                 return false;
             }
             for (size_t j = 0; j < (size_t)ah.arg; j++) {
                 if (!tgm__cbor_fast_text(buf, len, &pos, &s, &sn) ||
-                    tgm__val_set_text(a, &arr->p.items[j], (const char *)s, sn) != 0) {
+                    (arr != NULL &&
+                     tgm__val_set_text(a, &arr->p.items[j], (const char *)s, sn) != 0)) {
                     return false;
                 }
             }
-            hs = arr->p.items;
+            hs = arr != NULL ? arr->p.items : NULL;
             nh = (size_t)ah.arg;
         } else if (!tgm__cbor_fast_item(buf, len, &pos, 1)) {
             return false;
         }
     }
-    *algorithm = alg;
-    *hashes = hs;
-    *n = nh;
+    if (algorithm != NULL) {
+        *algorithm = alg;
+        *hashes = hs;
+        *n = nh;
+    }
     return true;
 }
 
@@ -198,6 +216,13 @@ tgm_error tgm__index_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len, ui
                                uint64_t **lengths, size_t *n) {
     if (index_fast(a, cbor, len, offsets, lengths, n)) {
         return TGM_ERROR_OK;
+    }
+    uint64_t *ignored_off, *ignored_len;
+    size_t ignored_n;
+    if (offsets == NULL) { /* check only: the generic path decides, its results unused */
+        offsets = &ignored_off;
+        lengths = &ignored_len;
+        n = &ignored_n;
     }
     tgm_val *root;
     tgm_error e = tgm__cbor_decode(cbor, len, a, NULL, &root, NULL);
@@ -232,6 +257,14 @@ tgm_error tgm__hashframe_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len
                                    const char **algorithm, const tgm_val **hashes, size_t *n) {
     if (hashframe_fast(a, cbor, len, algorithm, hashes, n)) {
         return TGM_ERROR_OK;
+    }
+    const char *ignored_alg;
+    const tgm_val *ignored_hashes;
+    size_t ignored_n;
+    if (algorithm == NULL) { /* check only: the generic path decides, its results unused */
+        algorithm = &ignored_alg;
+        hashes = &ignored_hashes;
+        n = &ignored_n;
     }
     tgm_val *root;
     tgm_error e = tgm__cbor_decode(cbor, len, a, NULL, &root, NULL);

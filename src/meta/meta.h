@@ -195,6 +195,8 @@ tgm_error tgm__param_text_or(const tgm_descriptor *d, const char *key, const cha
 /* ---- index and hash frames (§6.2, §6.3) ---------------------------------- */
 tgm_error tgm__index_to_cbor(const uint64_t *offsets, const uint64_t *lengths, size_t n,
                              tgm_buf *out);
+/* offsets, lengths and n all NULL: the frame is checked (same errors),
+ * nothing is kept; the same for algorithm, hashes and n below. */
 tgm_error tgm__index_from_cbor(tgm_arena *a, const uint8_t *cbor, size_t len, uint64_t **offsets,
                                uint64_t **lengths, size_t *n);
 tgm_error tgm__hashframe_to_cbor(const uint64_t *hashes, size_t n, tgm_buf *out);
