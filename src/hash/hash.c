@@ -7,6 +7,7 @@
 
 #include "common/alloc.h"
 #include "common/cpu.h"
+#include "common/endian.h"
 #include "common/error.h"
 #include "hash/hash_avx2.h"
 
@@ -61,12 +62,22 @@ void tgm__hasher_reset(tgm_hasher *h) { XXH3_64bits_reset(&h->state); }
 
 void tgm__hasher_free(tgm_hasher *h) { tgm__free(h); }
 
+/* The 8 nibbles of x, one per byte, the first (most significant) in the
+ * most significant byte; then each as its lower-case hex digit: '0' +
+ * n, plus 39 more for n >= 10 (n + 6 carries into bit 4 exactly then).
+ * Eight digits per word: every decoded object's hash is rendered. */
+static uint64_t hex8(uint32_t x) {
+    uint64_t v = x;
+    v = (v | (v << 16)) & 0x0000ffff0000ffffull;
+    v = (v | (v << 8)) & 0x00ff00ff00ff00ffull;
+    v = (v | (v << 4)) & 0x0f0f0f0f0f0f0f0full;
+    uint64_t ge10 = ((v + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+    return v + 0x3030303030303030ull + ge10 * 39u;
+}
+
 void tgm__hash_hex(uint64_t digest, char out[17]) {
-    static const char hexd[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--) {
-        out[i] = hexd[digest & 0xf];
-        digest >>= 4;
-    }
+    tgm__wr_be64((uint8_t *)out, hex8((uint32_t)(digest >> 32)));
+    tgm__wr_be64((uint8_t *)out + 8, hex8((uint32_t)digest));
     out[16] = '\0';
 }
 
