@@ -626,6 +626,15 @@ static bool has_any_mask(const tgm_descriptor *d) {
     return d->masks[0].present || d->masks[1].present || d->masks[2].present;
 }
 
+static bool is_none(const char *s) {
+    return s[0] == 'n' && s[1] == 'o' && s[2] == 'n' && s[3] == 'e' && s[4] == '\0';
+}
+
+bool tgm__pipeline_plain(const tgm_descriptor *d) {
+    return !d->num_elements_overflow && is_none(d->encoding) && is_none(d->filter) &&
+           is_none(d->compression);
+}
+
 tgm_error tgm__pipeline_decode_masks(const tgm_descriptor *d, const uint8_t *region,
                                      size_t region_len, tgm_mask_set *set) {
     tgm__mask_set_init(set, d->num_elements);
@@ -647,6 +656,23 @@ tgm_error tgm__pipeline_decode_masks(const tgm_descriptor *d, const uint8_t *reg
 tgm_error tgm__pipeline_decode(const tgm_descriptor *d, const uint8_t *payload, size_t plen,
                                const uint8_t *region, size_t region_len, const tgm_decode_opts *o,
                                uint8_t *dst, size_t dst_len) {
+    /* The usual small object (no encoding, filter, compression or masks,
+     * sizes that agree): a copy, byte-swapped if asked.  Everything else,
+     * every error included, takes the general path below. */
+    uint64_t plain;
+    if (tgm__pipeline_plain(d) && !has_any_mask(d) &&
+        !tgm__dtype_payload_size(d->dtype, d->num_elements, &plain) && plain == dst_len &&
+        plain == plen) {
+        bool out_big = o->native_byte_order ? TGM_HOST_BIG_ENDIAN : d->big_endian;
+        size_t unit = tgm__dtype_swap_unit(d->dtype);
+        if (plen > 0) {
+            memcpy(dst, payload, plen);
+        }
+        if (out_big != d->big_endian && unit > 1) {
+            tgm__byteswap(dst, plen / unit, unit);
+        }
+        return TGM_ERROR_OK;
+    }
     tgm_error err = TGM_ERROR_OK;
     tgm_plan p;
     uint8_t *tmp = NULL, *tmp2 = NULL;

@@ -80,6 +80,11 @@ typedef struct tgm_decode_opts {
  * ceil(n/8) for bitmask). */
 tgm_error tgm__pipeline_decoded_size(const tgm_descriptor *d, size_t *out);
 
+/* Whether the descriptor names no encoding, filter or compression ("none"
+ * all three) and its shape product did not overflow: the common objects
+ * that the decode functions below copy without resolving a plan. */
+bool tgm__pipeline_plain(const tgm_descriptor *d);
+
 /* Before allocating for a decode: resolve the descriptor, check the
  * decoded size against the object cap (common/limits.h) and that a
  * payload of `plen` bytes can decode to it (exact size when uncompressed,
