@@ -180,6 +180,10 @@ double tgm__cbor_single_to_double(uint32_t s);
 static inline bool tgm__cbor_fast_value(const uint8_t *buf, size_t len, size_t *pos,
                                         unsigned depth) {
     size_t p = *pos;
+    if (p < len && buf[p] < 0x18u) { /* small unsigned integer */
+        *pos = p + 1;
+        return true;
+    }
     unsigned mt = p < len ? (unsigned)(buf[p] >> 5) : 8u;
     if (mt == TGM_CBOR_UINT || mt == TGM_CBOR_NINT || mt == TGM_CBOR_TEXT) {
         tgm_cbor_fast h;
@@ -203,6 +207,17 @@ static inline bool tgm__cbor_fast_text(const uint8_t *buf, size_t len, size_t *p
                                        const uint8_t **s, size_t *n) {
     tgm_cbor_fast h;
     size_t p = *pos;
+    if (p < len && buf[p] - 0x60u < 24u) { /* short text: a one-byte head */
+        size_t k = buf[p] - 0x60u;
+        p++;
+        if (k > len - p || !tgm__cbor_fast_utf8(buf + p, k)) {
+            return false;
+        }
+        *s = buf + p;
+        *n = k;
+        *pos = p + k;
+        return true;
+    }
     if (!tgm__cbor_fast_head(buf, len, &p, &h) || h.major != TGM_CBOR_TEXT || h.arg > len - p ||
         !tgm__cbor_fast_utf8(buf + p, (size_t)h.arg)) {
         return false;

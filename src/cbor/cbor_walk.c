@@ -34,6 +34,21 @@ bool tgm__cbor_fast_item(const uint8_t *buf, size_t len, size_t *pos, unsigned d
             return false;
         }
         unsigned b = buf[p];
+        /* The usual items first, by range: small unsigned integers and
+         * short text (most of what metadata holds). */
+        if (b < 0x18u) {
+            p++;
+            continue;
+        }
+        if (b - 0x60u < 24u) {
+            size_t n = b - 0x60u;
+            p++;
+            if (n > len - p || !tgm__cbor_fast_utf8(buf + p, n)) {
+                return false;
+            }
+            p += n;
+            continue;
+        }
         unsigned ai = b & 0x1fu;
         uint64_t arg = ai;
         if (ai < 24) {
