@@ -54,8 +54,9 @@ static int fixed_key(const uint8_t *s, size_t n) {
     }
 }
 
-/* The usual text values need no copy: the same NUL-terminated text. */
-static const char *text_value(tgm_arena *a, const uint8_t *s, size_t n) {
+/* The usual text values need no copy: the same NUL-terminated text
+ * (NULL for others). */
+static const char *known_text(const uint8_t *s, size_t n) {
     switch (n) {
     case 3:
         if (IS("lz4")) {
@@ -100,23 +101,48 @@ static const char *text_value(tgm_arena *a, const uint8_t *s, size_t n) {
     default:
         break;
     }
+    return NULL;
+}
+
+/* The value as NUL-terminated text: a known one, else a copy in the
+ * arena (*copied set). */
+static const char *text_value(tgm_arena *a, const uint8_t *s, size_t n, bool *copied) {
+    const char *k = known_text(s, n);
+    if (k != NULL) {
+        return k;
+    }
+    *copied = true;
     return tgm__arena_strndup(a, (const char *)s, n);
 }
 
-/* A definite array of unsigned integers into an arena array. */
+/* Arrays of up to this many entries are read onto the stack and land in
+ * the arena together with the descriptor's bytes (one allocation). */
+#define SMALL_DIMS 16
+
+/* A definite array of unsigned integers: into `small` when it has room,
+ * else into an arena array of its own. */
 static bool u64_array(tgm_arena *a, const uint8_t *buf, size_t len, size_t *pos,
-                      const uint64_t **out, size_t *count) {
+                      uint64_t small[SMALL_DIMS], const uint64_t **out, size_t *count) {
     tgm_cbor_fast h;
     if (!tgm__cbor_fast_head(buf, len, pos, &h) || h.major != TGM_CBOR_ARRAY ||
         h.arg > len - *pos) {
         return false;
     }
     size_t n = (size_t)h.arg;
-    uint64_t *v = tgm__arena_alloc(a, (n ? n : 1) * sizeof(uint64_t));
-    if (v == NULL) {
-        return false;
+    uint64_t *v = small;
+    if (n > SMALL_DIMS) {
+        v = tgm__arena_alloc(a, n * sizeof(uint64_t));
+        if (v == NULL) {
+            return false;
+        }
     }
     for (size_t i = 0; i < n; i++) {
+        size_t p = *pos;
+        if (p < len && buf[p] < 0x18u) { /* one-byte unsigned integer */
+            v[i] = buf[p];
+            *pos = p + 1;
+            continue;
+        }
         tgm_cbor_fast e;
         if (!tgm__cbor_fast_head(buf, len, pos, &e) || e.major != TGM_CBOR_UINT) {
             return false;
@@ -130,10 +156,71 @@ static bool u64_array(tgm_arena *a, const uint8_t *buf, size_t len, size_t *pos,
 
 bool tgm__meta_direct_off;
 
+/* The last descriptor this thread read, when it has the usual form (no
+ * parameters, known text values, short arrays, at most MEMO_BYTES bytes):
+ * a stream of messages repeats its descriptors byte for byte, and a CBOR
+ * item is decided by its own bytes alone, so the same bytes read the
+ * same way again.  Only the arena parts are redone (shape, strides and
+ * the bytes kept for tgm__desc_map). */
+#define MEMO_BYTES 240
+typedef struct desc_memo {
+    size_t len; /* 0: empty */
+    uint8_t bytes[MEMO_BYTES];
+    tgm_descriptor d; /* shape, strides, cbor: set on use */
+    uint64_t dims[2 * SMALL_DIMS];
+} desc_memo;
+static _Thread_local desc_memo memo;
+
+/* Lay the arrays and the bytes out in one arena block and point d at
+ * them (dims: shape then strides). */
+static bool place(tgm_arena *a, tgm_descriptor *d, const uint64_t *shape, const uint64_t *strides,
+                  const uint8_t *bytes, size_t len) {
+    size_t nsmall = (shape != NULL ? d->nshape : 0) + (strides != NULL ? d->nstrides : 0);
+    uint64_t *w = tgm__arena_alloc(a, nsmall * sizeof(uint64_t) + len);
+    if (w == NULL) {
+        return false;
+    }
+    if (shape != NULL) {
+        for (size_t i = 0; i < d->nshape; i++) {
+            w[i] = shape[i];
+        }
+        d->shape = w;
+        w += d->nshape;
+    }
+    if (strides != NULL) {
+        for (size_t i = 0; i < d->nstrides; i++) {
+            w[i] = strides[i];
+        }
+        d->strides = w;
+        w += d->nstrides;
+    }
+    memcpy(w, bytes, len);
+    d->cbor = (const uint8_t *)w;
+    d->cbor_len = len;
+    return true;
+}
+
+static bool memo_hit(tgm_arena *a, const uint8_t *buf, size_t len, tgm_descriptor *out,
+                     size_t *consumed) {
+    if (memo.len == 0 || len < memo.len || memcmp(buf, memo.bytes, memo.len) != 0) {
+        return false;
+    }
+    tgm_descriptor d = memo.d;
+    if (!place(a, &d, memo.dims, memo.dims + d.nshape, buf, memo.len)) {
+        return false;
+    }
+    *out = d;
+    *consumed = memo.len;
+    return true;
+}
+
 bool tgm__desc_read_fast(tgm_arena *a, const uint8_t *buf, size_t len, tgm_descriptor *out,
                          size_t *consumed) {
     if (tgm__meta_direct_off) {
         return false;
+    }
+    if (memo_hit(a, buf, len, out, consumed)) {
+        return true;
     }
     size_t pos = 0;
     uint64_t nmap;
@@ -150,6 +237,7 @@ bool tgm__desc_read_fast(tgm_arena *a, const uint8_t *buf, size_t len, tgm_descr
     /* Parameter values are decoded one level down from the map, with the
      * depth cap the whole-item decode would apply to them. */
     const tgm_cbor_limits lim = {TGM_CBOR_MAX_DEPTH - 1, 0};
+    uint64_t shape[SMALL_DIMS], strides[SMALL_DIMS];
     for (size_t i = 0; i < n; i++) {
         const uint8_t *k;
         size_t kn;
@@ -191,12 +279,12 @@ bool tgm__desc_read_fast(tgm_arena *a, const uint8_t *buf, size_t len, tgm_descr
             break;
         }
         case K_SHAPE:
-            if (!u64_array(a, buf, len, &pos, &d.shape, &d.nshape)) {
+            if (!u64_array(a, buf, len, &pos, shape, &d.shape, &d.nshape)) {
                 return false;
             }
             break;
         case K_STRIDES:
-            if (!u64_array(a, buf, len, &pos, &d.strides, &d.nstrides)) {
+            if (!u64_array(a, buf, len, &pos, strides, &d.strides, &d.nstrides)) {
                 return false;
             }
             break;
@@ -216,7 +304,7 @@ bool tgm__desc_read_fast(tgm_arena *a, const uint8_t *buf, size_t len, tgm_descr
         return false;
     }
     int dt = tgm__dtype_parse((const char *)text[K_DTYPE], text_len[K_DTYPE]);
-    if (dt < 0 || memchr(text[K_DTYPE], '\0', text_len[K_DTYPE]) != NULL) {
+    if (dt < 0) { /* (a valid name holds no NUL: no need to look for one) */
         return false;
     }
     d.dtype = (tgm_dtype)dt;
@@ -234,20 +322,28 @@ bool tgm__desc_read_fast(tgm_arena *a, const uint8_t *buf, size_t len, tgm_descr
     } else {
         d.big_endian = TGM_HOST_BIG_ENDIAN;
     }
-    d.obj_type = text_value(a, text[K_TYPE], text_len[K_TYPE]);
-    d.encoding = text_value(a, text[K_ENCODING], text_len[K_ENCODING]);
-    d.filter = text_value(a, text[K_FILTER], text_len[K_FILTER]);
-    d.compression = text_value(a, text[K_COMPRESSION], text_len[K_COMPRESSION]);
-    uint8_t *copy = tgm__arena_alloc(a, pos);
-    if (d.obj_type == NULL || d.encoding == NULL || d.filter == NULL || d.compression == NULL ||
-        copy == NULL) {
+    bool copied = false;
+    d.obj_type = text_value(a, text[K_TYPE], text_len[K_TYPE], &copied);
+    d.encoding = text_value(a, text[K_ENCODING], text_len[K_ENCODING], &copied);
+    d.filter = text_value(a, text[K_FILTER], text_len[K_FILTER], &copied);
+    d.compression = text_value(a, text[K_COMPRESSION], text_len[K_COMPRESSION], &copied);
+    if (d.obj_type == NULL || d.encoding == NULL || d.filter == NULL || d.compression == NULL) {
         return false;
     }
-    memcpy(copy, buf, pos);
-    d.cbor = copy;
-    d.cbor_len = pos;
+    /* One block: the arrays read onto the stack, then the bytes. */
+    bool small_shape = d.shape == shape, small_strides = d.strides == strides;
+    if (!place(a, &d, small_shape ? shape : NULL, small_strides ? strides : NULL, buf, pos)) {
+        return false;
+    }
     d.params = params;
     tgm__desc_count_elements(&d);
+    if (params == NULL && !copied && small_shape && small_strides && pos <= MEMO_BYTES) {
+        memo.len = pos;
+        memcpy(memo.bytes, buf, pos);
+        memo.d = d;
+        memcpy(memo.dims, shape, d.nshape * sizeof(uint64_t));
+        memcpy(memo.dims + d.nshape, strides, d.nstrides * sizeof(uint64_t));
+    }
     *out = d;
     *consumed = pos;
     return true;

@@ -10,7 +10,9 @@
  *    tgm_decode_object_into give the same code, error text and output
  *    with the direct readers on and off (tgm__meta_direct_off);
  *  - the metadata and descriptor trees built on first use, from several
- *    threads at once on one message and one metadata handle. */
+ *    threads at once on one message and one metadata handle;
+ *  - the per-thread memo of the last descriptor read: messages that differ
+ *    only in their descriptors, decoded in turns on several threads. */
 #include <dirent.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -629,7 +631,124 @@ static void test_lazy_threads(void) {
     tgm_bytes_free(msg);
 }
 
+/* ---- the per-thread memo of the last descriptor ---------------------------------------
+ * Two messages whose descriptors differ only in shape and strides (same
+ * dtype, element count and payload size), decoded in turns on several
+ * threads: each decode must give its own shape, strides and values,
+ * whatever the thread read before (and the same descriptor with other
+ * values after it, or cut short, must read as such). */
+
+static const char *const MEMO_META[2] = {
+    "{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":2,\"shape\":[2,3],\"strides\":[3,1],"
+    "\"dtype\":\"float32\",\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\"}]}",
+    "{\"descriptors\":[{\"type\":\"ntensor\",\"ndim\":2,\"shape\":[3,2],\"strides\":[2,1],"
+    "\"dtype\":\"float32\",\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"none\"}]}"};
+
+typedef struct {
+    tgm_bytes_t msg[2];
+    int phase;
+    int ok;
+} memo_job;
+
+static int memo_check(const tgm_bytes_t *msg, int which) {
+    tgm_message_t *m;
+    if (tgm_decode(msg->data, msg->len, 1, 1, 1, &m) != TGM_ERROR_OK) {
+        return 0;
+    }
+    const uint64_t *sh = tgm_object_shape(m, 0);
+    const uint64_t *st = tgm_object_strides(m, 0);
+    size_t n = 0;
+    const float *v = (const float *)tgm_object_data(m, 0, &n);
+    int ok = sh != NULL && st != NULL && v != NULL && n == 6 * sizeof(float);
+    ok = ok && sh[0] == (which ? 3u : 2u) && sh[1] == (which ? 2u : 3u);
+    ok = ok && st[0] == (which ? 2u : 3u) && st[1] == 1u;
+    ok = ok && v[0] == (float)(which * 10) && v[5] == (float)(which * 10 + 5);
+    tgm_message_free(m);
+    return ok;
+}
+
+static void *memo_thread(void *arg) {
+    memo_job *j = arg;
+    int ok = 1;
+    for (int i = 0; i < 300; i++) {
+        int which = (i + j->phase) % 3 == 2; /* A A B A A B ...: hits and misses */
+        ok &= memo_check(&j->msg[which], which);
+    }
+    j->ok = ok;
+    return NULL;
+}
+
+static void test_descriptor_memo(void) {
+    memo_job jobs[4];
+    tgm_bytes_t msg[2];
+    for (int k = 0; k < 2; k++) {
+        float v[6];
+        for (int i = 0; i < 6; i++) {
+            v[i] = (float)(k * 10 + i);
+        }
+        const uint8_t *p[1] = {(const uint8_t *)v};
+        size_t l[1] = {sizeof v};
+        TT_ASSERT(tgm_encode(MEMO_META[k], p, l, 1, "xxh3", 1, &msg[k]) == TGM_ERROR_OK);
+    }
+    TT_CHECK(memo_check(&msg[0], 0) && memo_check(&msg[0], 0) && memo_check(&msg[1], 1) &&
+             memo_check(&msg[0], 0));
+    /* The same descriptor bytes with other values after them: the values
+     * are read from this message (a hit on the memo takes only the
+     * descriptor's bytes). */
+    tgm_bytes_t other;
+    float w[6] = {0, 1, 2, 3, 4, 5};
+    const uint8_t *pw[1] = {(const uint8_t *)w};
+    size_t lw[1] = {sizeof w};
+    TT_ASSERT(tgm_encode(MEMO_META[1], pw, lw, 1, "xxh3", 1, &other) == TGM_ERROR_OK);
+    TT_CHECK(memo_check(&msg[1], 1));
+    TT_CHECK(!memo_check(&other, 1)); /* v[0] is 0, not 10: its own values */
+    tgm_message_t *m;
+    TT_ASSERT(tgm_decode(other.data, other.len, 1, 1, 1, &m) == TGM_ERROR_OK);
+    size_t n = 0;
+    const float *v = (const float *)tgm_object_data(m, 0, &n);
+    TT_CHECK(v != NULL && n == sizeof w && v[5] == 5.0f && tgm_object_shape(m, 0)[0] == 3);
+    tgm_message_free(m);
+    /* A descriptor cut short right after a hit: read (and refused) anew. */
+    uint8_t dbytes[256];
+    size_t at = 0, dn = 0;
+    /* The descriptor: the last map whose first key is "ndim" (the
+     * metadata's _reserved_.tensor map comes before it). */
+    for (size_t i = 1; i + 5 < msg[1].len; i++) {
+        if (memcmp(msg[1].data + i, "\x64ndim", 5) == 0) {
+            at = i - 1;
+        }
+    }
+    TT_ASSERT(at > 0);
+    {
+        tgm_arena a = TGM_ARENA_INIT;
+        tgm_descriptor d;
+        size_t used = 0;
+        dn = msg[1].len - at < sizeof dbytes ? msg[1].len - at : sizeof dbytes;
+        memcpy(dbytes, msg[1].data + at, dn);
+        TT_CHECK(tgm__desc_read_fast(&a, dbytes, dn, &d, &used) && used > 10 && used < dn);
+        TT_CHECK(tgm__desc_read_fast(&a, dbytes, used, &d, &used)); /* a hit, exactly */
+        TT_CHECK(d.nshape == 2 && d.shape[0] == 3 && d.shape[1] == 2);
+        size_t cut = used - 1;
+        TT_CHECK(!tgm__desc_read_fast(&a, dbytes, cut, &d, &used));
+        desc_same(dbytes, cut);
+        tgm__arena_free(&a);
+    }
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (memo_job){{msg[0], msg[1]}, i, 0};
+        pthread_create(&t[i], NULL, memo_thread, &jobs[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        TT_CHECK(jobs[i].ok);
+    }
+    tgm_bytes_free(other);
+    tgm_bytes_free(msg[0]);
+    tgm_bytes_free(msg[1]);
+}
+
 int main(void) {
+    TT_RUN(test_descriptor_memo);
     TT_RUN(test_descriptor_forms);
     TT_RUN(test_descriptor_mutations);
     TT_RUN(test_metadata_forms);
