@@ -75,9 +75,19 @@ static uint64_t hex8(uint32_t x) {
     return v + 0x3030303030303030ull + ge10 * 39u;
 }
 
+/* Eight digits, the first at p[0]: one store where the compiler says how. */
+static void put8(char *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+    memcpy(p, &v, 8);
+#else
+    tgm__wr_be64((uint8_t *)p, v);
+#endif
+}
+
 void tgm__hash_hex(uint64_t digest, char out[17]) {
-    tgm__wr_be64((uint8_t *)out, hex8((uint32_t)(digest >> 32)));
-    tgm__wr_be64((uint8_t *)out + 8, hex8((uint32_t)digest));
+    put8(out, hex8((uint32_t)(digest >> 32)));
+    put8(out + 8, hex8((uint32_t)digest));
     out[16] = '\0';
 }
 
