@@ -111,11 +111,71 @@ static bool fast_u64_array(tgm_arena *a, bool keep, const uint8_t *buf, size_t l
     return true;
 }
 
+/* Check only, in the layout every encoder writes ({"lengths": [...],
+ * "offsets": [...]}, canonical order, one-byte map and key heads): true
+ * when the frame is certainly accepted (as index_fast would say). */
+static bool uint_array(const uint8_t *buf, size_t len, size_t *pos, uint64_t *count) {
+    tgm_cbor_fast h;
+    if (!tgm__cbor_fast_head(buf, len, pos, &h) || h.major != TGM_CBOR_ARRAY ||
+        h.arg > len - *pos) {
+        return false;
+    }
+    for (uint64_t i = 0; i < h.arg; i++) {
+        tgm_cbor_fast e;
+        if (*pos < len && buf[*pos] < 0x18u) {
+            (*pos)++;
+        } else if (!tgm__cbor_fast_head(buf, len, pos, &e) || e.major != TGM_CBOR_UINT) {
+            return false;
+        }
+    }
+    *count = h.arg;
+    return true;
+}
+
+static bool index_check_usual(const uint8_t *buf, size_t len) {
+    size_t pos = 9;
+    uint64_t nlen, noff;
+    if (len < 9 || memcmp(buf, "\xa2\x67lengths", 9) != 0 || !uint_array(buf, len, &pos, &nlen) ||
+        len - pos < 8 || memcmp(buf + pos, "\x67offsets", 8) != 0) {
+        return false;
+    }
+    pos += 8;
+    return uint_array(buf, len, &pos, &noff) && noff == nlen;
+}
+
+/* The same for a hash frame: {"hashes": [16 hex digits, ...],
+ * "algorithm": "xxh3"}; digits need only be ASCII to be valid text. */
+static bool hashframe_check_usual(const uint8_t *buf, size_t len) {
+    size_t pos = 8;
+    tgm_cbor_fast h;
+    if (len < 8 || memcmp(buf, "\xa2\x66hashes", 8) != 0 ||
+        !tgm__cbor_fast_head(buf, len, &pos, &h) || h.major != TGM_CBOR_ARRAY ||
+        h.arg > (len - pos) / 17) {
+        return false;
+    }
+    for (uint64_t i = 0; i < h.arg; i++, pos += 17) {
+        uint64_t a, b;
+        memcpy(&a, buf + pos + 1, 8);
+        memcpy(&b, buf + pos + 9, 8);
+        if (buf[pos] != 0x70 || ((a | b) & 0x8080808080808080ull) != 0) {
+            return false;
+        }
+    }
+    return len - pos >= 15 && memcmp(buf + pos,
+                                     "\x69"
+                                     "algorithm"
+                                     "\x64" TGM_HASH_ALGORITHM,
+                                     15) == 0;
+}
+
 /* offsets == NULL: check only. */
 static bool index_fast(tgm_arena *a, const uint8_t *buf, size_t len, uint64_t **offsets,
                        uint64_t **lengths, size_t *n) {
     if (tgm__meta_direct_off) {
         return false;
+    }
+    if (offsets == NULL && index_check_usual(buf, len)) {
+        return true;
     }
     size_t pos = 0;
     uint64_t nmap;
@@ -154,6 +214,9 @@ static bool hashframe_fast(tgm_arena *a, const uint8_t *buf, size_t len, const c
                            const tgm_val **hashes, size_t *n) {
     if (tgm__meta_direct_off) {
         return false;
+    }
+    if (algorithm == NULL && hashframe_check_usual(buf, len)) {
+        return true;
     }
     size_t pos = 0;
     uint64_t nmap;
