@@ -111,9 +111,9 @@ static bool fast_u64_array(tgm_arena *a, bool keep, const uint8_t *buf, size_t l
     return true;
 }
 
-/* Check only, in the layout every encoder writes ({"lengths": [...],
- * "offsets": [...]}, canonical order, one-byte map and key heads): true
- * when the frame is certainly accepted (as index_fast would say). */
+/* The layout every encoder writes ({"lengths": [...], "offsets": [...]},
+ * canonical order, one-byte map and key heads): true when the frame is
+ * certainly accepted (as index_fast would say). */
 static bool uint_array(const uint8_t *buf, size_t len, size_t *pos, uint64_t *count) {
     tgm_cbor_fast h;
     if (!tgm__cbor_fast_head(buf, len, pos, &h) || h.major != TGM_CBOR_ARRAY ||
@@ -132,15 +132,44 @@ static bool uint_array(const uint8_t *buf, size_t len, size_t *pos, uint64_t *co
     return true;
 }
 
-static bool index_check_usual(const uint8_t *buf, size_t len) {
-    size_t pos = 9;
+/* The values of an array uint_array accepted, into v. */
+static void uint_values(const uint8_t *buf, size_t len, size_t pos, uint64_t *v, uint64_t n) {
+    tgm_cbor_fast h = {0, 0, 0};
+    (void)tgm__cbor_fast_head(buf, len, &pos, &h);
+    for (uint64_t i = 0; i < n; i++) {
+        (void)tgm__cbor_fast_head(buf, len, &pos, &h);
+        v[i] = h.arg;
+    }
+}
+
+/* a NULL: check only; else the arrays into one arena block. */
+static bool index_usual(tgm_arena *a, const uint8_t *buf, size_t len, uint64_t **offsets,
+                        uint64_t **lengths, size_t *n) {
+    size_t pos = 9, at_off;
     uint64_t nlen, noff;
     if (len < 9 || memcmp(buf, "\xa2\x67lengths", 9) != 0 || !uint_array(buf, len, &pos, &nlen) ||
         len - pos < 8 || memcmp(buf + pos, "\x67offsets", 8) != 0) {
         return false;
     }
     pos += 8;
-    return uint_array(buf, len, &pos, &noff) && noff == nlen;
+    at_off = pos;
+    if (!uint_array(buf, len, &pos, &noff) || noff != nlen) {
+        return false;
+    }
+    if (a == NULL) {
+        return true;
+    }
+    /* Each entry takes a byte at least: the block size cannot wrap. */
+    uint64_t *v = tgm__arena_alloc(a, (nlen ? 2 * (size_t)nlen : 1) * sizeof(uint64_t));
+    if (v == NULL) {
+        return false;
+    }
+    uint_values(buf, len, 9, v, nlen);
+    uint_values(buf, len, at_off, v + nlen, noff);
+    *lengths = v;
+    *offsets = v + nlen;
+    *n = (size_t)nlen;
+    return true;
 }
 
 /* The same for a hash frame: {"hashes": [16 hex digits, ...],
@@ -174,7 +203,7 @@ static bool index_fast(tgm_arena *a, const uint8_t *buf, size_t len, uint64_t **
     if (tgm__meta_direct_off) {
         return false;
     }
-    if (offsets == NULL && index_check_usual(buf, len)) {
+    if (index_usual(offsets != NULL ? a : NULL, buf, len, offsets, lengths, n)) {
         return true;
     }
     size_t pos = 0;
