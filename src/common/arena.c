@@ -15,6 +15,21 @@ struct tgm_arena_chunk {
 #define CHUNK_HDR ((sizeof(tgm_arena_chunk) + 15u) & ~(size_t)15u)
 #define DEFAULT_CHUNK 4096u
 
+void tgm__arena_init_lent(tgm_arena *a, void *mem, size_t n) {
+    *a = (tgm_arena)TGM_ARENA_INIT;
+    uintptr_t at = ((uintptr_t)mem + 15u) & ~(uintptr_t)15u;
+    size_t skip = (size_t)(at - (uintptr_t)mem);
+    if (mem == NULL || n < skip + CHUNK_HDR + 16u) {
+        return;
+    }
+    tgm_arena_chunk *c = (tgm_arena_chunk *)at;
+    c->next = NULL;
+    c->size = n - skip - CHUNK_HDR;
+    c->used = 0;
+    a->head = c;
+    a->lent = c;
+}
+
 void *tgm__arena_alloc(tgm_arena *a, size_t n) {
     size_t need = (n + 15u) & ~(size_t)15u;
     if (need < n) {
@@ -76,11 +91,14 @@ void tgm__arena_free(tgm_arena *a) {
     tgm_arena_chunk *c = a->head;
     while (c != NULL) {
         tgm_arena_chunk *next = c->next;
-        tgm__free(c);
+        if (c != a->lent) {
+            tgm__free(c);
+        }
         c = next;
     }
     a->head = NULL;
     a->total = 0;
+    a->lent = NULL;
 }
 
 size_t tgm__arena_room(const tgm_arena *a) {

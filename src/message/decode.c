@@ -254,8 +254,10 @@ cleanup:
 tgm_error tgm__msg_decode_object_into(const uint8_t *buf, size_t len, size_t index,
                                       const tgm_msg_decode_opts *o, void *dst, size_t dst_len,
                                       size_t *out_len) {
-    tgm_arena a = TGM_ARENA_INIT;
-    a.first = TGM_ARENA_SMALL_FIRST; /* one descriptor, the index */
+    /* One descriptor and the index: on the stack for a small message. */
+    _Alignas(16) uint8_t room[1024];
+    tgm_arena a;
+    tgm__arena_init_lent(&a, room, sizeof room);
     tgm_error err = TGM_ERROR_OK;
     tgm_obj_ref ref;
     size_t n = 0;
@@ -281,8 +283,9 @@ cleanup:
 
 tgm_error tgm__msg_object_view(const uint8_t *buf, size_t len, size_t index, const uint8_t **data,
                                size_t *out_len) {
-    tgm_arena a = TGM_ARENA_INIT;
-    a.first = TGM_ARENA_SMALL_FIRST;
+    _Alignas(16) uint8_t room[1024];
+    tgm_arena a;
+    tgm__arena_init_lent(&a, room, sizeof room);
     tgm_obj_ref ref;
     tgm_error err = tgm__msg_object(buf, len, index, &a, NULL, NULL, &ref);
     if (err == TGM_ERROR_OK) {
