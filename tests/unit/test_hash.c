@@ -25,8 +25,8 @@ static uint8_t *pattern(size_t n) {
     return p;
 }
 
-static const size_t lens[] = {0,    1,    3,    16,   17,    128,   129,   240,    241,
-                              1023, 1024, 1025, 4095, 65536, 65599, 99999, 1048583};
+static const size_t lens[] = {0,   1,    3,    16,   17,   128,   129,   240,   241,    600,
+                              922, 1023, 1024, 1025, 4095, 65536, 65599, 99999, 1048583};
 
 static void test_one_shot(void) {
     size_t max = 1048583 + 64;
@@ -88,7 +88,23 @@ static void test_known(void) {
     TT_CHECK_EQ_STR(hex, "2d06800538d394c2");
 }
 
+/* Hex rendering (a word at a time) against printf, and back. */
+static void test_hex(void) {
+    uint64_t x = 1;
+    for (int i = 0; i < 20000; i++) {
+        char got[17], want[17];
+        uint64_t v = i < 16 ? 0x1111111111111111ull * (uint64_t)i : x;
+        tgm__hash_hex(v, got);
+        snprintf(want, sizeof want, "%016llx", (unsigned long long)v);
+        TT_CHECK(strcmp(got, want) == 0);
+        uint64_t back = 0;
+        TT_CHECK(tgm__hash_parse_hex(got, 16, &back) == 0 && back == v);
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+    }
+}
+
 int main(void) {
+    TT_RUN(test_hex);
     TT_RUN(test_known);
     TT_RUN(test_one_shot);
     TT_RUN(test_streaming);
