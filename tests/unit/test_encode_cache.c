@@ -7,6 +7,7 @@
  * TENSOGRAM_PROVENANCE (which the cache never serves).  Errors must be
  * those of the general path, call after call. */
 #include "tt.h"
+#include "tt_provenance.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -43,31 +44,14 @@ static float values[192];
 static const uint8_t *ptrs[1] = {(const uint8_t *)values};
 static size_t lens[1] = {sizeof values};
 
-/* A value of the message's provenance ("uuid" / "time"), into out. */
-static int provenance_of(const uint8_t *msg, size_t len, const char *key, char *out, size_t cap) {
-    tgm_metadata_t *md;
-    if (tgm_decode_metadata(msg, len, &md) != TGM_ERROR_OK) {
-        return -1;
-    }
-    size_t n = 0;
-    const char *s = tgm_value_as_string(tgm_value_map_get(tgm_metadata_reserved(md), key), &n);
-    int rc = s != NULL && n < cap ? 0 : -1;
-    if (rc == 0) {
-        memcpy(out, s, n);
-        out[n] = '\0';
-    }
-    tgm_metadata_free(md);
-    return rc;
-}
-
 /* Whether msg is what the general path writes for the input (with the
  * message's own UUID and time, given through TENSOGRAM_PROVENANCE). */
 static int same_as_general(const uint8_t *msg, size_t len, const char *json,
                            const uint8_t *const *p, const size_t *l, size_t n,
                            const tgm_encode_options *o) {
     char uuid[64], now[64], env[256];
-    if (provenance_of(msg, len, "uuid", uuid, sizeof uuid) != 0 ||
-        provenance_of(msg, len, "time", now, sizeof now) != 0) {
+    if (tt_provenance_of(msg, len, "uuid", uuid, sizeof uuid) != 0 ||
+        tt_provenance_of(msg, len, "time", now, sizeof now) != 0) {
         return 0;
     }
     snprintf(env, sizeof env, "{\"time\":\"%s\",\"uuid\":\"%s\"}", now, uuid);
@@ -101,7 +85,7 @@ static void test_bytes(void) {
                     TT_ASSERT(tgm_encode_ex(ONE[t], ptrs, lens, 1, &o, &b) == TGM_ERROR_OK);
                     TT_CHECK(same_as_general(b.data, b.len, ONE[t], ptrs, lens, 1, &o));
                     char uuid[64];
-                    TT_CHECK(provenance_of(b.data, b.len, "uuid", uuid, sizeof uuid) == 0 &&
+                    TT_CHECK(tt_provenance_of(b.data, b.len, "uuid", uuid, sizeof uuid) == 0 &&
                              strcmp(uuid, last) != 0);
                     strcpy(last, uuid);
                     tgm_bytes_free(b);
@@ -241,7 +225,7 @@ static void test_provenance_env(void) {
     TT_ASSERT(tgm_encode(json, ptrs, lens, 1, "xxh3", 1, &b) == TGM_ERROR_OK);
     unsetenv("TENSOGRAM_PROVENANCE");
     char uuid[64];
-    TT_CHECK(provenance_of(b.data, b.len, "uuid", uuid, sizeof uuid) == 0 &&
+    TT_CHECK(tt_provenance_of(b.data, b.len, "uuid", uuid, sizeof uuid) == 0 &&
              strcmp(uuid, "U") == 0);
     tgm_bytes_free(b);
 }

@@ -5,6 +5,7 @@
  * be compared byte for byte; an encoder's own messages (live provenance)
  * are compared with tgm_encode_ex given their UUID and time. */
 #include "tt.h"
+#include "tt_provenance.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -210,30 +211,13 @@ static void test_errors(void) {
 
 /* ---- encoders ---------------------------------------------------------------------------- */
 
-/* A value of the message's provenance ("uuid" / "time"), into out. */
-static int provenance_of(const tgm_bytes_t *msg, const char *key, char *out, size_t cap) {
-    tgm_metadata_t *md;
-    if (tgm_decode_metadata(msg->data, msg->len, &md) != TGM_ERROR_OK) {
-        return -1;
-    }
-    size_t n = 0;
-    const char *s = tgm_value_as_string(tgm_value_map_get(tgm_metadata_reserved(md), key), &n);
-    int rc = s != NULL && n < cap ? 0 : -1;
-    if (rc == 0) {
-        memcpy(out, s, n);
-        out[n] = '\0';
-    }
-    tgm_metadata_free(md);
-    return rc;
-}
-
 /* Whether msg is what tgm_encode_ex writes for meta_json (with the
  * message's own UUID and time). */
 static int same_as_encode_ex(const tgm_bytes_t *msg, const char *meta_json, const uint8_t *const *p,
                              const size_t *l, size_t n, const tgm_encode_options *o) {
     char uuid[64], now[64], env[256];
-    if (provenance_of(msg, "uuid", uuid, sizeof uuid) != 0 ||
-        provenance_of(msg, "time", now, sizeof now) != 0) {
+    if (tt_provenance_of(msg->data, msg->len, "uuid", uuid, sizeof uuid) != 0 ||
+        tt_provenance_of(msg->data, msg->len, "time", now, sizeof now) != 0) {
         return 0;
     }
     snprintf(env, sizeof env, "{\"time\":\"%s\",\"uuid\":\"%s\"}", now, uuid);
@@ -266,8 +250,8 @@ static void test_encoder_reuse(void) {
         TT_ASSERT(tgm_encoder_encode(enc, p, lens, 1, &msg) == TGM_ERROR_OK);
         all_same &= same_as_encode_ex(&msg, META_TEXT, p, lens, 1, &o);
         char uuid[64];
-        all_new &=
-            provenance_of(&msg, "uuid", uuid, sizeof uuid) == 0 && strcmp(uuid, last_uuid) != 0;
+        all_new &= tt_provenance_of(msg.data, msg.len, "uuid", uuid, sizeof uuid) == 0 &&
+                   strcmp(uuid, last_uuid) != 0;
         strcpy(last_uuid, uuid);
         tgm_message_t *dm;
         TT_ASSERT(tgm_decode(msg.data, msg.len, 0, 1, 1, &dm) == TGM_ERROR_OK);
