@@ -105,6 +105,8 @@ static tgm_error check_cparams(const tgm_b2_cparams *cp) {
                   "blosc2 (%s): clevel must be 0..=9, got %d", codec_name(cc), cp->clevel);
     TGM_RETURN_IF(cp->typesize < 1 || cp->typesize > 255, TGM_ERROR_ENCODING,
                   "blosc2: typesize must be 1..=255, got %" PRIu32, cp->typesize);
+    TGM_RETURN_IF(cp->lz4_rule != TGM_B2_LZ4_FAST && cp->lz4_rule != TGM_B2_LZ4_C2_2,
+                  TGM_ERROR_ENCODING, "blosc2: unknown lz4 rule %d", cp->lz4_rule);
     TGM_RETURN_IF(cp->splitmode < TGM_B2_ALWAYS_SPLIT ||
                       cp->splitmode > TGM_B2_FORWARD_COMPAT_SPLIT,
                   TGM_ERROR_ENCODING, "blosc2: unknown split mode %d", cp->splitmode);

@@ -193,11 +193,30 @@ typedef struct tgm_b2_cparams {
      * (tgm_codec_params.inspect: each block just before it is filtered),
      * else NULL. */
     const tgm_codec_params *check;
+    /* How the lz4 inner codec is driven (other inner codecs ignore it).
+     * The zero value is what the library writes; the other is internal,
+     * for tests that check the frame writer against c-blosc2 2.21.3's
+     * frames byte for byte. */
+    int lz4_rule;
 } tgm_b2_cparams;
 
-/* c-blosc2's automatic block size for a chunk of nbytes (stune.c
- * semantics).  user_blocksize is the value carried by the compression
- * context: 0 for the first chunk, then the previous chunk's block size. */
+/* lz4_rule values.  Both write valid c-blosc2 chunks; only the block size
+ * and liblz4's acceleration differ.
+ *   TGM_B2_LZ4_FAST:  acceleration 10 - clevel (c-blosc2 >= 3.0 and
+ *                     c-blosc 1.x) and c-blosc 1.x's block sizes (512 KiB
+ *                     blocks of four 128 KiB streams for float32 at
+ *                     clevel 5): the streams c-blosc 1.x (numcodecs)
+ *                     writes for the same input.
+ *   TGM_B2_LZ4_C2_2:  acceleration 1 and c-blosc2's block sizes: the bytes
+ *                     of c-blosc2 2.x, which the reference 0.24 links. */
+#define TGM_B2_LZ4_FAST 0
+#define TGM_B2_LZ4_C2_2 1
+
+/* The automatic block size for a chunk of nbytes: c-blosc2's (stune.c
+ * semantics), except for lz4 under TGM_B2_LZ4_FAST, which takes c-blosc
+ * 1.x's (compute_blocksize of blosc.c 1.21).  user_blocksize is the value
+ * carried by the compression context: 0 for the first chunk, then the
+ * previous chunk's block size. */
 int32_t tgm__b2_blocksize(const tgm_b2_cparams *cp, int32_t user_blocksize, int32_t nbytes);
 
 /* Whether blocks of `blocksize` are split into typesize streams. */
@@ -215,7 +234,8 @@ tgm_error tgm__b2_enc_create(uint32_t threads, tgm_b2_enc **out);
 void tgm__b2_enc_free(tgm_b2_enc *e);
 
 /* Compress one chunk (nbytes <= INT32_MAX - 32) exactly as c-blosc2's
- * serial path does, appending it to out.  Blocks are compressed on the
+ * serial path does (for lz4 under TGM_B2_LZ4_FAST: c-blosc2 >= 3.0's,
+ * given `blocksize`), appending it to out.  Blocks are compressed on the
  * encoder's threads; the bytes never depend on the thread count.  *kind
  * reports a chunk that became a special zero chunk (32 bytes appended). */
 tgm_error tgm__b2_chunk_compress(tgm_b2_enc *e, const tgm_b2_cparams *cp, int32_t blocksize,

@@ -11,7 +11,14 @@
  * in order, replaying that budget; the rare stream that c-blosc2 would have
  * compressed under a tighter limit is recompressed with that limit.  The
  * result is byte-identical to c-blosc2's single-threaded output for any
- * thread count. */
+ * thread count.
+ *
+ * lz4 is the exception to c-blosc2 2.x's parameters (see blosc2.h,
+ * lz4_rule): by default its blocks are c-blosc 1.x's and liblz4 runs at
+ * acceleration 10 - clevel, the chunk c-blosc2 >= 3.0 writes when given
+ * that block size.  c-blosc2 2.x's smaller blocks at acceleration 1 cost
+ * 2 % of the compression ratio and 40 % more time on a float32 field
+ * rounded to 0.01 (bench/README.md, issue #19); every c-blosc2 reads both. */
 #include <inttypes.h>
 #include <string.h>
 #include <zlib.h>
@@ -70,6 +77,35 @@ int tgm__b2_split_block(const tgm_b2_cparams *cp, int32_t blocksize) {
            blocksize / ts >= TGM_B2_MIN_BUFFERSIZE;
 }
 
+/* c-blosc 1.x's block size for lz4 (compute_blocksize of blosc.c 1.21,
+ * automatic case, nbytes >= typesize): L1 times the level's factor, then,
+ * when its forward-compatible split rule would split such a block (any
+ * codec but zstd, at most 16-byte items, 128 items or more; it does not
+ * look at the shuffle), at most 256 KiB per stream times the item size,
+ * kept within 64 KiB .. 1 MiB.  Capping to the chunk and rounding down to
+ * whole items are common to both rules. */
+static int32_t blosc1_lz4_blocksize(int clevel, int32_t ts, int32_t nbytes) {
+    int32_t bs = nbytes;
+    if (nbytes >= L1) {
+        static const int32_t per_level[10] = {L1 / 4, L1 / 2, L1,     2 * L1, 4 * L1,
+                                              4 * L1, 8 * L1, 8 * L1, 8 * L1, 8 * L1};
+        bs = per_level[clevel];
+    }
+    if (clevel > 0 && ts <= MAX_STREAMS && bs / ts >= 128) {
+        if (bs > 256 * 1024) {
+            bs = 256 * 1024;
+        }
+        bs *= ts;
+        if (bs < 64 * 1024) {
+            bs = 64 * 1024;
+        }
+        if (bs > 1024 * 1024) {
+            bs = 1024 * 1024;
+        }
+    }
+    return bs;
+}
+
 int32_t tgm__b2_blocksize(const tgm_b2_cparams *cp, int32_t user_blocksize, int32_t nbytes) {
     int32_t ts = (int32_t)cp->typesize;
     int clevel = cp->clevel;
@@ -79,6 +115,9 @@ int32_t tgm__b2_blocksize(const tgm_b2_cparams *cp, int32_t user_blocksize, int3
     int32_t bs = nbytes;
     if (user_blocksize != 0) {
         bs = user_blocksize;
+    } else if (cp->compcode == TGM_BLOSC2_LZ4 && cp->lz4_rule == TGM_B2_LZ4_FAST && clevel >= 0 &&
+               clevel <= 9) {
+        bs = blosc1_lz4_blocksize(clevel, ts, nbytes);
     } else {
         int split = tgm__b2_split_block(cp, nbytes);
         if (nbytes >= L1) {
@@ -168,8 +207,10 @@ static tgm_error inner_compress(const tgm_b2_cparams *cp, const uint8_t *in, siz
         return TGM_ERROR_OK;
 #ifdef TGM_HAVE_LZ4
     case TGM_BLOSC2_LZ4:
-        /* c-blosc2 (without IPP) always uses acceleration 1. */
-        *cb = LZ4_compress_fast((const char *)in, (char *)out, (int)n, (int)maxout, 1);
+        /* c-blosc2 2.x (without IPP) always passes acceleration 1;
+         * c-blosc2 >= 3.0 and c-blosc 1.x pass 10 - clevel. */
+        *cb = LZ4_compress_fast((const char *)in, (char *)out, (int)n, (int)maxout,
+                                cp->lz4_rule == TGM_B2_LZ4_C2_2 ? 1 : 10 - cp->clevel);
         return TGM_ERROR_OK;
     case TGM_BLOSC2_LZ4HC:
         if (s->lz4hc_state == NULL) {

@@ -305,8 +305,8 @@ static void blosclz_roundtrip_n(uint32_t *htab, size_t n) {
 
 /* ---- block sizes (c-blosc2 stune rules) ------------------------------------------ */
 
-static int32_t bsz(int codec, int clevel, uint32_t ts, uint8_t filter, int32_t user,
-                   int32_t nbytes) {
+static int32_t bsz_rule(int codec, int clevel, uint32_t ts, uint8_t filter, int32_t user,
+                        int32_t nbytes, int lz4_rule) {
     tgm_b2_cparams cp;
     memset(&cp, 0, sizeof cp);
     cp.compcode = codec;
@@ -314,17 +314,50 @@ static int32_t bsz(int codec, int clevel, uint32_t ts, uint8_t filter, int32_t u
     cp.typesize = ts;
     cp.filters[5] = filter;
     cp.splitmode = TGM_B2_FORWARD_COMPAT_SPLIT;
+    cp.lz4_rule = lz4_rule;
     return tgm__b2_blocksize(&cp, user, nbytes);
+}
+
+static int32_t bsz(int codec, int clevel, uint32_t ts, uint8_t filter, int32_t user,
+                   int32_t nbytes) {
+    return bsz_rule(codec, clevel, ts, filter, user, nbytes, TGM_B2_LZ4_FAST);
+}
+
+static int32_t bsz_c2(int codec, int clevel, uint32_t ts, uint8_t filter, int32_t user,
+                      int32_t nbytes) {
+    return bsz_rule(codec, clevel, ts, filter, user, nbytes, TGM_B2_LZ4_C2_2);
 }
 
 static void test_blocksize(void) {
     /* values seen in the reference's frames */
     TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_BLOSCLZ, 5, 4, TGM_B2_SHUFFLE, 0, 40000), 40000);
-    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 5, 8, TGM_B2_BITSHUFFLE, 0, 262144), 131072);
+    TT_CHECK_EQ_INT(bsz_c2(TGM_BLOSC2_LZ4, 5, 8, TGM_B2_BITSHUFFLE, 0, 262144), 131072);
     TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_ZSTD, 9, 8, TGM_B2_NOFILTER, 0, 262144), 262144);
     /* split codecs: a per-level size times the item size, 32 KiB .. 4 MiB */
     TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_ZSTD, 5, 8, TGM_B2_SHUFFLE, 0, 2 << 20), 512 * 1024);
+    TT_CHECK_EQ_INT(bsz_c2(TGM_BLOSC2_LZ4, 1, 2, TGM_B2_SHUFFLE, 0, 100000), 64 * 1024);
+    TT_CHECK_EQ_INT(bsz_c2(TGM_BLOSC2_LZ4, 5, 4, TGM_B2_SHUFFLE, 0, 16 << 20), 256 * 1024);
+    /* lz4 by default: c-blosc 1.x's sizes (blosc.c 1.21 compute_blocksize):
+     * 32 KiB times 1/4, 1/2, 1, 2, 4, 4, 8, 8, 8, 8 for levels 0..9; then,
+     * with items of at most 16 bytes, at most 256 KiB per item byte times
+     * the item size, within 64 KiB .. 1 MiB, whatever the filter */
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 5, 4, TGM_B2_SHUFFLE, 0, 16 << 20), 512 * 1024);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 5, 8, TGM_B2_BITSHUFFLE, 0, 262144), 262144);
     TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 1, 2, TGM_B2_SHUFFLE, 0, 100000), 64 * 1024);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 1, 4, TGM_B2_SHUFFLE, 0, 16 << 20), 64 * 1024);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 2, 4, TGM_B2_NOFILTER, 0, 16 << 20), 128 * 1024);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 3, 1, TGM_B2_SHUFFLE, 0, 16 << 20), 64 * 1024);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 6, 1, TGM_B2_SHUFFLE, 0, 16 << 20), 256 * 1024);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 9, 4, TGM_B2_SHUFFLE, 0, 16 << 20), 1 << 20);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 9, 16, TGM_B2_SHUFFLE, 0, 16 << 20), 1 << 20);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 7, 3, TGM_B2_SHUFFLE, 0, 16 << 20), 768 * 1024);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 5, 32, TGM_B2_SHUFFLE, 0, 16 << 20), 128 * 1024);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 0, 4, TGM_B2_SHUFFLE, 0, 16 << 20), 8 * 1024);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 5, 3, TGM_B2_SHUFFLE, 0, 1000), 999);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 5, 4, TGM_B2_SHUFFLE, 0, 40000), 40000);
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4, 5, 4, TGM_B2_SHUFFLE, 16384, 1 << 20), 16384);
+    /* lz4hc keeps c-blosc2's */
+    TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_LZ4HC, 5, 4, TGM_B2_SHUFFLE, 0, 16 << 20), 256 * 1024);
     TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_BLOSCLZ, 9, 16, TGM_B2_SHUFFLE, 0, 64 << 20), 4 << 20);
     TT_CHECK_EQ_INT(bsz(TGM_BLOSC2_BLOSCLZ, 9, 4, TGM_B2_SHUFFLE, 0, 1 << 20), 1 << 20);
     /* high-ratio codecs: L1 * 2 * level factor */
@@ -445,10 +478,22 @@ static void test_reference_frames(void) {
         /* Our writer with the same parameters.  BloscLZ is ours, so the
          * frame must be the reference's byte for byte; lz4 output of
          * liblz4 >= 1.9.4 matches the lz4 1.10.0 the reference bundles.
-         * zlib (zlib vs zlib-ng) and zstd (library version) may differ. */
+         * zlib (zlib vs zlib-ng) and zstd (library version) may differ.
+         * lz4 frames are written with other parameters than the
+         * reference's (TGM_B2_LZ4_FAST; their streams are checked against
+         * c-blosc 1.x in python/tests/test_blosc2_lz4_numcodecs.py); with
+         * c-blosc2 2.x's (TGM_B2_LZ4_C2_2) the writer must give the
+         * reference's bytes. */
         size_t ol;
         uint8_t *ours = encode(&o, in, n, &ol);
         TT_CHECK(ours != NULL);
+        if (ours != NULL && o.cp.compcode == TGM_BLOSC2_LZ4) {
+            TT_CHECK(decodes_to(ours, ol, in, n, 2));
+            free(ours);
+            o.cp.lz4_rule = TGM_B2_LZ4_C2_2;
+            ours = encode(&o, in, n, &ol);
+            TT_CHECK(ours != NULL);
+        }
         if (ours != NULL) {
             TT_CHECK(decodes_to(ours, ol, in, n, 2));
             int same = ol == fl && memcmp(ours, f, fl) == 0;
@@ -545,17 +590,20 @@ static void test_filter_frames(void) {
 }
 
 static void test_ranges(void) {
-    /* lz4 level 1, 4-byte items: 128 KiB blocks; chunks of 300000 bytes
-     * (two full blocks and a short one); the last chunk is short. */
-    size_t n = 1000000, chunk = 300000, bs = 131072;
+    /* Level 1, 4-byte items: 64 KiB blocks for lz4 (c-blosc 1.x's), 128 KiB
+     * for BloscLZ (c-blosc2's); chunks of 300000 bytes (whole blocks and a
+     * short one); the last chunk is short. */
+    size_t n = 1000000, chunk = 300000;
     uint8_t *in = make_input(K_SMOOTH, n);
     memset(in + 600000, 0, 300000); /* chunk 2: all zeros, stored as a special offset */
     int codec = codec_built(TGM_BLOSC2_LZ4) ? TGM_BLOSC2_LZ4 : TGM_BLOSC2_BLOSCLZ;
+    size_t bs = codec == TGM_BLOSC2_LZ4 ? 65536 : 131072;
     tgm_b2_frame_opts o;
     opts(&o, codec, 1, 4, chunk, 1);
     size_t l;
     uint8_t *f = encode(&o, in, n, &l);
     TT_ASSERT(f != NULL);
+    TT_CHECK_EQ_INT(tgm__rd_be32(f + 53), bs); /* the frame header's block size */
     const uint64_t points[] = {0,         1,         bs - 1,        bs,        bs + 1,
                                2 * bs,    chunk - 1, chunk,         chunk + 1, chunk + bs,
                                2 * chunk, 650000,    3 * chunk - 1, 3 * chunk, n - 1};

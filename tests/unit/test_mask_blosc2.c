@@ -9,7 +9,10 @@
  *
  * Checked here: blobs byte-identical to what c-blosc2 2.21.3 writes for that
  * recipe (expected bytes produced by running c-blosc2 with exactly those
- * parameters on the inputs below), the parameters visible in every blob's
+ * parameters on the inputs below; for lz4, whose parameters we change
+ * (acceleration 10 - clevel, as c-blosc2 >= 3.0), the frame writer driven
+ * with c-blosc2 2.x's gives those bytes, and our blob's stream is liblz4's
+ * output at our acceleration), the parameters visible in every blob's
  * frame and chunk headers, equality with the frame writer driven by those
  * parameters directly, decoding, and the whole path through
  * tgm_encode_with_options.  Payload blosc2 frames keep c-blosc2's default
@@ -24,6 +27,10 @@
 #include "common/endian.h"
 #include "masks/masks.h"
 #include "tensogram/tensogram.h"
+
+#ifdef TGM_HAVE_LZ4
+#include <lz4.h>
+#endif
 
 #ifdef TGM_HAVE_BLOSC2
 
@@ -106,6 +113,35 @@ static tgm_error encode_mask(tgm_blosc2_inner codec, int level, const uint8_t *b
     return e;
 }
 
+static void check_headers(const uint8_t *b, size_t n, size_t nbytes, int compcode, int clevel);
+
+#ifdef TGM_HAVE_LZ4
+/* Our default lz4 blob against liblz4 itself.  A bit-shuffled mask chunk
+ * of at most 32 KiB is one block of one stream; the stream the reference's
+ * blob compressed (decompressed here with liblz4, so independent of our
+ * filters) compressed by LZ4_compress_fast at acceleration 10 - clevel must
+ * be our blob's stream. */
+static void check_lz4_stream(const uint8_t *ours, size_t on, const uint8_t *ref, size_t rn,
+                             size_t nbytes, int clevel) {
+    TT_ASSERT(on > FRAME_HEADER + 40 && rn > FRAME_HEADER + 40 && nbytes <= 512);
+    const uint8_t *oc = ours + FRAME_HEADER, *rc = ref + FRAME_HEADER;
+    TT_CHECK((oc[2] & 0x12) == 0x10 && (rc[2] & 0x12) == 0x10); /* not split, not memcpy'd */
+    TT_CHECK_EQ_INT(tgm__rd_le32(oc + 8), nbytes);              /* one block */
+    uint32_t ob = tgm__rd_le32(oc + 32), rb = tgm__rd_le32(rc + 32);
+    TT_ASSERT(ob + 4 <= on - FRAME_HEADER && rb + 4 <= rn - FRAME_HEADER);
+    int32_t olen = (int32_t)tgm__rd_le32(oc + ob), rlen = (int32_t)tgm__rd_le32(rc + rb);
+    TT_ASSERT(rlen > 0 && (size_t)rlen < nbytes && rb + 4 + (size_t)rlen <= rn - FRAME_HEADER);
+    char stream[512], want[LZ4_COMPRESSBOUND(512)];
+    TT_ASSERT(LZ4_decompress_safe((const char *)rc + rb + 4, stream, rlen, (int)nbytes) ==
+              (int)nbytes);
+    int wl = LZ4_compress_fast(stream, want, (int)nbytes, (int)nbytes, 10 - clevel);
+    TT_ASSERT(wl > 0);
+    TT_CHECK_EQ_INT(olen, wl);
+    TT_CHECK(olen == wl && ob + 4 + (size_t)wl <= on - FRAME_HEADER &&
+             memcmp(oc + ob + 4, want, (size_t)wl) == 0);
+}
+#endif
+
 static void test_reference_bytes(void) {
     uint8_t bits[200], want[512], back[200];
     for (size_t i = 0; i < sizeof bits; i++) {
@@ -119,6 +155,21 @@ static void test_reference_bytes(void) {
         tgm_buf out = TGM_BUF_INIT;
         TT_ASSERT(encode_mask(expected[k].codec, expected[k].level, bits, 1600, &out) ==
                   TGM_ERROR_OK);
+#ifdef TGM_HAVE_LZ4
+        if (expected[k].codec == TGM_BLOSC2_LZ4) {
+            check_headers(out.data, out.len, sizeof bits, TGM_BLOSC2_LZ4, expected[k].level);
+            check_lz4_stream(out.data, out.len, want, wn, sizeof bits, expected[k].level);
+            /* the frame writer with c-blosc2 2.x's lz4 parameters */
+            tgm_b2_frame_opts o;
+            tgm__b2_frame_opts_default(&o, TGM_BLOSC2_LZ4, expected[k].level, 1, 1);
+            memset(o.cp.filters, 0, sizeof o.cp.filters);
+            o.cp.filters[0] = TGM_B2_BITSHUFFLE;
+            o.cp.lz4_rule = TGM_B2_LZ4_C2_2;
+            o.chunk_bytes = sizeof bits;
+            tgm__buf_free(&out);
+            TT_ASSERT(tgm__b2_frame_encode(&o, bits, sizeof bits, &out) == TGM_ERROR_OK);
+        }
+#endif
         TT_CHECK_EQ_INT(out.len, wn);
         TT_CHECK(out.len == wn && memcmp(out.data, want, wn) == 0);
         /* the expected blob decodes to the mask */
