@@ -46,15 +46,32 @@ bool cv_nc_is_internal_key(const char *name);
 
 /* ---- commits on a second thread (netcdf_commit.c) ------------------------------------ */
 
-/* A thread that runs tgm_encode_fill_commit(fill, i, flags) for the
- * objects posted, in their order, while the caller reads the next ones. */
+/* A thread that runs tgm_encode_fill_commit(fill, i, flags), or
+ * tgm_encode_fill_commit_range for ranges, for what is posted, in that
+ * order, while the caller reads what comes next. */
 typedef struct cv_nc_committer cv_nc_committer;
-/* For at most n posts.  *out is NULL (and TGM_ERROR_OK returned) when no
- * thread could be started: the caller then commits itself. */
+typedef struct {
+    size_t index; /* the object */
+    bool ranged;  /* offset / len: a range of it (commit_range) */
+    size_t offset, len;
+    uint32_t flags;
+    /* When set, make(arg) runs first on the committing thread: it writes
+     * the values (unpacks them into the slot), frees arg and returns the
+     * commit's flags; drop(arg) frees arg of a job never run. */
+    uint32_t (*make)(void *arg);
+    void (*drop)(void *arg);
+    void *arg;
+} cv_nc_post;
+/* Room for n posts at first (it grows).  *out is NULL (and TGM_ERROR_OK
+ * returned) when no thread could be started: the caller then commits
+ * itself. */
 tgm_error cv_nc_committer_start(tgm_encode_fill_t *fill, size_t n, cv_nc_committer **out);
-/* Object i (its slot filled) to be committed with `flags`.  Fails with a
- * failed commit's error (and text) once one has failed. */
-tgm_error cv_nc_committer_post(cv_nc_committer *c, size_t i, uint32_t flags);
+/* A commit to run (its bytes written, or made by job->make).  Fails with
+ * a failed commit's error (and text) once one has failed; job->arg is
+ * then dropped. */
+tgm_error cv_nc_committer_post(cv_nc_committer *c, const cv_nc_post *job);
+/* Whether every commit posted has run (nothing queued, none running). */
+bool cv_nc_committer_idle(cv_nc_committer *c);
 /* Wait for every posted commit and free c (NULL is fine).  Returns `err`
  * when it is an error (the caller's own, its text kept), else the first
  * failed commit's error with its text, else TGM_ERROR_OK. */

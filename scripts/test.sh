@@ -50,7 +50,7 @@ if [ "${TGM_SKIP_TSAN:-0}" != "1" ]; then
   # the converters' worker / commit threads and the per-thread encode cache too
   # (converter tests only where ecCodes / netCDF-C were found)
   tsan_targets="test_concurrency test_async test_cpp_async test_cpp_coro test_remote_async
-    test_direct_readers test_encode_cache test_encode_fill test_encode_fd test_hash
+    test_direct_readers test_encode_cache test_encode_fill test_encode_fill_range test_encode_fd test_hash
     convert_test_grib convert_test_netcdf convert_test_tenbin"
   known=$(cmake --build build/tsan --target help)
   build_targets=""
@@ -60,6 +60,6 @@ if [ "${TGM_SKIP_TSAN:-0}" != "1" ]; then
   # shellcheck disable=SC2086
   cmake --build build/tsan -j "$jobs" --target $build_targets
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure \
-    -R '^(test_concurrency|test_async|test_cpp_async|test_cpp_coro|remote_async|test_direct_readers|test_encode_cache|test_encode_fill|test_encode_fd|test_hash|convert_test_grib|convert_test_netcdf|convert_test_tenbin)$'
+    -R '^(test_concurrency|test_async|test_cpp_async|test_cpp_coro|remote_async|test_direct_readers|test_encode_cache|test_encode_fill|test_encode_fill_range|test_encode_fd|test_hash|convert_test_grib|convert_test_netcdf|convert_test_tenbin)$'
 fi
 echo "== all tests passed"

@@ -1301,6 +1301,27 @@ TGM_API size_t tgm_encode_fill_num_objects(const tgm_encode_fill_t *fill);
 TGM_API tgm_error tgm_encode_fill_slot(tgm_encode_fill_t *fill, size_t index, void **data,
                                        size_t *len);
 TGM_API tgm_error tgm_encode_fill_commit(tgm_encode_fill_t *fill, size_t index, uint32_t flags);
+/* commit in pieces (ours, an addition to the extension): bytes [offset,
+ * offset + len) of object `index`'s slot are written and final; they are
+ * checked (as `flags` say, for these bytes) and hashed now, while a reader
+ * that just wrote them has left them in cache, and the range that reaches
+ * the end of the slot commits the object: the same frame, hash and NaN /
+ * Inf outcome as one tgm_encode_fill_commit of it all (flags CHECK
+ * throughout is always right; FINITE for a range means the caller checked
+ * these very bytes; NONFINITE for any range, the object has NaN / Inf).
+ * Ranges of an object come in order from byte 0, each starting where the
+ * last ended, on whole elements of its dtype (offset and len multiples of
+ * its width), non-empty (an empty slot: one range (0, 0)); they cover the
+ * slot exactly.  TGM_ERROR_INVALID_ARG, nothing done, for a range out of
+ * order, overlapping, past the end or splitting an element, for
+ * tgm_encode_fill_commit of an object being committed in ranges, and at
+ * finish for an object whose ranges do not reach its end.  A range
+ * holding a NaN / Inf the options refuse fails as commit does (the
+ * object is failed).  The ranges of one object run one at a time (any
+ * thread, in order: the caller orders them); ranges of different objects
+ * may run at once on different threads, as slot and commit do. */
+TGM_API tgm_error tgm_encode_fill_commit_range(tgm_encode_fill_t *fill, size_t index, size_t offset,
+                                               size_t len, uint32_t flags);
 /* slot + a copy of src[0..len) + commit, for values already in memory: the
  * copy, the check and the hash in one pass (where tgm_encode_ex's flags
  * are per call, these are per object).  len must be the object's raw size;

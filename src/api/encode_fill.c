@@ -58,6 +58,13 @@ tgm_error tgm_encode_fill_commit(tgm_encode_fill_t *fill, size_t index, uint32_t
     return tgm__msg_fill_commit(fill->f, index, flags);
 }
 
+tgm_error tgm_encode_fill_commit_range(tgm_encode_fill_t *fill, size_t index, size_t offset,
+                                       size_t len, uint32_t flags) {
+    tgm__clear_error();
+    TGM_API_REQUIRE(fill != NULL, "null argument");
+    return tgm__msg_fill_commit_range(fill->f, index, offset, len, flags);
+}
+
 tgm_error tgm_encode_fill_copy(tgm_encode_fill_t *fill, size_t index, const void *src, size_t len,
                                uint32_t flags) {
     tgm__clear_error();

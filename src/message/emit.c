@@ -215,8 +215,10 @@ static tgm_error payload_to_sink(tgm_emit *e, const uint8_t *p, size_t n) {
     return TGM_ERROR_OK;
 }
 
-tgm_error tgm__emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,
-                           uint64_t *hash) {
+/* The NTensorFrame; `pre` (NULL, or memory output with the payload in
+ * place): the payload was checked and hashed ahead, into this hasher. */
+static tgm_error emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,
+                             tgm_hasher *pre, uint64_t *hash) {
     uint64_t len = 0;
     TGM_TRY(tgm__emit_object_size(o, cbor->len, &len));
     if (e->sink != NULL && o->check_finite_on_copy) {
@@ -226,35 +228,76 @@ tgm_error tgm__emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf 
     /* A small body in memory is hashed in one call once it is in place
      * (it is still in cache): no streaming state to set up. */
     uint64_t body = len - TGM_FRAME_HEADER_SIZE - TGM_DATA_FRAME_FOOTER_SIZE;
-    bool one_shot = e->hashing && e->buf != NULL && body <= ONE_SHOT_MAX;
+    bool one_shot = e->hashing && e->buf != NULL && body <= ONE_SHOT_MAX && pre == NULL;
     bool streaming = e->hashing && !one_shot;
-    if (streaming) {
+    tgm_hasher *h = pre != NULL ? pre : e->hasher;
+    if (streaming && pre == NULL) {
         TGM_TRY(hasher(e));
+        h = e->hasher;
     }
     TGM_TRY(
         header(e, TGM_FRAME_NTENSOR, (uint16_t)(TGM_FF_CBOR_AFTER_PAYLOAD | hash_flag(e)), len));
     size_t body_at = e->buf != NULL ? e->buf->len : 0;
-    if (e->buf != NULL) {
+    if (pre != NULL) {
+        uint8_t *dst;
+        TGM_TRY(tgm__buf_extend(e->buf, o->payload_len, &dst));
+        TGM_RETURN_IF(dst != o->payload, TGM_ERROR_ENCODING,
+                      "internal: a payload hashed ahead is not at its place in the frame");
+        e->pos += o->payload_len;
+    } else if (e->buf != NULL) {
         TGM_TRY(payload_to_buf(e, o, streaming));
     } else {
         TGM_TRY(payload_to_sink(e, o->payload, o->payload_len));
     }
     if (streaming) {
-        tgm__hasher_update(e->hasher, o->masks.data, o->masks.len);
-        tgm__hasher_update(e->hasher, cbor->data, cbor->len);
+        tgm__hasher_update(h, o->masks.data, o->masks.len);
+        tgm__hasher_update(h, cbor->data, cbor->len);
     }
     TGM_TRY(out(e, o->masks.data, o->masks.len));
     TGM_TRY(out(e, cbor->data, cbor->len));
     if (one_shot) {
         *hash = tgm__xxh3(e->buf->data + body_at, (size_t)body);
     } else {
-        *hash = e->hashing ? tgm__hasher_digest(e->hasher) : 0;
+        *hash = e->hashing ? tgm__hasher_digest(h) : 0;
     }
     uint8_t foot[TGM_DATA_FRAME_FOOTER_SIZE];
     tgm__frame_data_footer_write(
         foot, (uint64_t)TGM_FRAME_HEADER_SIZE + o->payload_len + o->masks.len, *hash);
     TGM_TRY(out(e, foot, sizeof foot));
     return tgm__emit_pad(e);
+}
+
+tgm_error tgm__emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,
+                           uint64_t *hash) {
+    return emit_object(e, o, cbor, NULL, hash);
+}
+
+tgm_error tgm__emit_payload_range(const tgm_encoded_obj *o, const uint8_t *p, size_t n,
+                                  tgm_hasher *h) {
+    for (size_t off = 0; off < n; off += MEMORY_CHUNK) {
+        size_t k = n - off < MEMORY_CHUNK ? n - off : MEMORY_CHUNK;
+        if (o->check_finite_on_copy) {
+            TGM_TRY(tgm__pipeline_check_chunk(o, p + off, k));
+        }
+        if (h != NULL) {
+            tgm__hasher_update(h, p + off, k);
+        }
+    }
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__emit_object_hashed(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,
+                                  tgm_hasher *h, uint64_t *hash) {
+    TGM_RETURN_IF(e->buf == NULL || (e->hashing && h == NULL), TGM_ERROR_INVALID_ARG,
+                  "internal: a payload hashed ahead needs memory output and its hasher");
+    if (!e->hashing) {
+        /* Nothing to hash: the frame as if the payload were in place and
+         * already checked. */
+        tgm_encoded_obj w = *o;
+        w.check_finite_on_copy = false;
+        return emit_object(e, &w, cbor, NULL, hash);
+    }
+    return emit_object(e, o, cbor, h, hash);
 }
 
 tgm_error tgm__emit_object_gapped(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,

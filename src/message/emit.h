@@ -79,6 +79,18 @@ tgm_error tgm__emit_object_size(const tgm_encoded_obj *o, size_t cbor_len, uint6
  * into memory, and before its first byte is written to a sink. */
 tgm_error tgm__emit_object(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,
                            uint64_t *hash);
+/* A payload checked and hashed ahead, range by range, where it lies in
+ * its frame (tgm_encode_fill_commit_range): p[0..n) of o's payload checked
+ * for NaN / Inf when o->check_finite_on_copy, and fed to `h` (NULL: not
+ * hashed), in chunks the check and the hash share while in cache. */
+tgm_error tgm__emit_payload_range(const tgm_encoded_obj *o, const uint8_t *p, size_t n,
+                                  tgm_hasher *h);
+/* tgm__emit_object for such a payload (memory output, the payload already
+ * at its place): the header, the rest of the body and the footer, the
+ * hash carried on from `h` (which holds the payload; NULL without
+ * hashing).  The bytes and hash are tgm__emit_object's. */
+tgm_error tgm__emit_object_hashed(tgm_emit *e, const tgm_encoded_obj *o, const tgm_buf *cbor,
+                                  tgm_hasher *h, uint64_t *hash);
 /* The same frame without its payload (memory output only): every byte
  * but the payload's is written, the payload is checked and hashed where
  * it is, and the position moves past it as if it had been written (the

@@ -524,7 +524,7 @@ tgm_error tgm__msg_write(tgm_arena *a, const tgm_global_meta *full, tgm_encoded_
 }
 
 tgm_error tgm__msg_write_frame(uint8_t *msg, size_t at, const tgm_encoded_obj *obj, bool hashing,
-                               uint64_t *hash) {
+                               bool ahead, tgm_hasher *h, uint64_t *hash) {
     tgm_buf cbor = TGM_BUF_INIT;
     tgm_error err = tgm__cbor_encode(obj->desc_val, &cbor);
     uint64_t flen = 0;
@@ -535,7 +535,8 @@ tgm_error tgm__msg_write_frame(uint8_t *msg, size_t at, const tgm_encoded_obj *o
         tgm_emit e;
         tgm_buf w;
         window(&e, &w, msg, at, tgm__align8(at + (size_t)flen) - at, hashing);
-        err = tgm__emit_object(&e, obj, &cbor, hash);
+        err = ahead ? tgm__emit_object_hashed(&e, obj, &cbor, h, hash)
+                    : tgm__emit_object(&e, obj, &cbor, hash);
         tgm__emit_free(&e);
     }
     tgm__buf_free(&cbor);

@@ -27,9 +27,18 @@
 #include "common/error.h"
 #include "common/limits.h"
 #include "common/thread.h"
+#include "message/emit.h"
 #include "message/fill.h"
 
-enum { ST_NEW, ST_SLOT, ST_DONE, ST_MASKS, ST_FAILED };
+enum { ST_NEW, ST_SLOT, ST_RANGES, ST_DONE, ST_MASKS, ST_FAILED };
+
+/* An object being committed in ranges (commit_range). */
+typedef struct {
+    size_t done;      /* bytes of the slot committed, from its start */
+    tgm_hasher *hash; /* direct, hashing: the payload's xxh3 so far */
+    bool masks;       /* a range holds NaN / Inf to mask: the general way */
+    bool unknown;     /* a range was neither checked nor vouched for */
+} ranged;
 
 struct tgm_msg_fill {
     tgm_arena arena; /* the caller's metadata and descriptors, the final ones */
@@ -51,6 +60,7 @@ struct tgm_msg_fill {
     unsigned char *state;  /* ST_* per object */
     unsigned char *finite; /* the values hold no NaN / Inf (checked, or the caller says so) */
     const uint8_t **src;   /* copy: the caller's values (read again by the general encode) */
+    ranged *ranges;        /* per object: commit_range's progress */
     atomic_bool general;   /* direct: an object has values to mask: finish encodes in general */
 };
 
@@ -70,6 +80,10 @@ void tgm__msg_fill_free(tgm_msg_fill *f) {
     for (size_t i = 0; f->stage != NULL && i < f->n; i++) {
         tgm__free(f->stage[i]);
     }
+    for (size_t i = 0; f->ranges != NULL && i < f->n; i++) {
+        tgm__hasher_free(f->ranges[i].hash);
+    }
+    tgm__free(f->ranges);
     tgm__free(f->objs);
     tgm__free(f->frame_at);
     tgm__free(f->lens);
@@ -137,8 +151,10 @@ tgm_error tgm__msg_fill_begin(tgm_arena *arena, const tgm_global_meta *meta, tgm
     f->state = tgm__calloc(k, sizeof *f->state);
     f->finite = tgm__calloc(k, sizeof *f->finite);
     f->src = tgm__calloc(k, sizeof *f->src);
+    f->ranges = tgm__calloc(k, sizeof *f->ranges);
     atomic_init(&f->general, false);
-    TGM_FAIL_IF(f->lens == NULL || f->state == NULL || f->finite == NULL || f->src == NULL,
+    TGM_FAIL_IF(f->lens == NULL || f->state == NULL || f->finite == NULL || f->src == NULL ||
+                    f->ranges == NULL,
                 TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
     for (size_t i = 0; i < n; i++) {
         TGM_CHECK(tgm__desc_check_shape(&descs[i]));
@@ -193,7 +209,9 @@ tgm_error tgm__msg_fill_slot(tgm_msg_fill *f, size_t i, uint8_t **data, size_t *
         *data = f->stage[i];
     }
     *len = f->lens[i];
-    f->state[i] = ST_SLOT;
+    if (f->state[i] == ST_NEW) {
+        f->state[i] = ST_SLOT; /* (a slot taken again during ranges stays in them) */
+    }
     return TGM_ERROR_OK;
 }
 
@@ -203,6 +221,9 @@ static tgm_error check_commit(const tgm_msg_fill *f, size_t i, unsigned flags, c
                   "%s: unknown flags %u (expected check, finite or non-finite)", what, flags);
     TGM_RETURN_IF(f->state[i] >= ST_DONE, TGM_ERROR_INVALID_ARG,
                   "%s: object %zu is already committed", what, i);
+    TGM_RETURN_IF(f->state[i] == ST_RANGES, TGM_ERROR_INVALID_ARG,
+                  "%s: object %zu is being committed in ranges (%zu of %zu bytes)", what, i,
+                  f->ranges[i].done, f->lens[i]);
     return TGM_ERROR_OK;
 }
 
@@ -238,8 +259,8 @@ static tgm_error commit_direct(tgm_msg_fill *f, size_t i, const uint8_t *src, un
     if (src != NULL && f->lens[i] > 0) {
         o.payload = src;
     }
-    tgm_error err =
-        tgm__msg_write_frame(f->msg.data, f->frame_at[i], &o, f->o.hashing, &f->hash[i]);
+    tgm_error err = tgm__msg_write_frame(f->msg.data, f->frame_at[i], &o, f->o.hashing, false, NULL,
+                                         &f->hash[i]);
     if (err == TGM_ERROR_ENCODING && o.check_finite_on_copy && allowed) {
         /* The check met a NaN / Inf the options allow: masks, at finish. */
         tgm__clear_error();
@@ -262,6 +283,102 @@ tgm_error tgm__msg_fill_commit(tgm_msg_fill *f, size_t i, unsigned flags) {
         return TGM_ERROR_OK;
     }
     return commit_direct(f, i, NULL, flags);
+}
+
+/* The range [off, off + len) of object i, in order: checked and hashed
+ * now, while the caller's reader has just left it in cache; the last one
+ * writes the frame around the payload hashed so far.  The outcome is
+ * commit_direct's for the whole object: a NaN / Inf to mask in any range
+ * sends the message the general way, and the object counts as finite
+ * when every range was checked or vouched for. */
+static tgm_error range_direct(tgm_msg_fill *f, size_t i, size_t off, size_t len, unsigned flags) {
+    ranged *r = &f->ranges[i];
+    bool is_float = f->objs[i].check_finite_on_copy;
+    bool allowed = f->o.object.allow_nan || f->o.object.allow_inf;
+    bool last = off + len == f->lens[i];
+    tgm_error err = TGM_ERROR_OK;
+    if (flags == TGM_FILL_NONFINITE && is_float) {
+        r->masks = true;
+        atomic_store(&f->general, true);
+    }
+    if (!r->masks && atomic_load(&f->general)) {
+        /* Frames are no longer written: only what is known is kept. */
+        r->unknown = r->unknown || (is_float && flags != TGM_FILL_FINITE);
+    } else if (!r->masks) {
+        tgm_encoded_obj o = f->objs[i];
+        o.check_finite_on_copy = is_float && flags != TGM_FILL_FINITE;
+        if (f->o.hashing && r->hash == NULL) {
+            TGM_TRY(tgm__hasher_new(&r->hash));
+        }
+        err = tgm__emit_payload_range(&o, o.payload + off, len, r->hash);
+        if (err == TGM_ERROR_ENCODING && o.check_finite_on_copy && allowed) {
+            tgm__clear_error();
+            err = TGM_ERROR_OK;
+            r->masks = true;
+            atomic_store(&f->general, true);
+        }
+        if (err != TGM_ERROR_OK) {
+            f->state[i] = ST_FAILED;
+            return err;
+        }
+    }
+    r->done = off + len;
+    if (!last) {
+        return TGM_ERROR_OK;
+    }
+    if (r->masks) {
+        f->state[i] = ST_MASKS;
+    } else if (atomic_load(&f->general)) {
+        f->finite[i] = !r->unknown;
+        f->state[i] = ST_DONE;
+    } else {
+        err = tgm__msg_write_frame(f->msg.data, f->frame_at[i], &f->objs[i], f->o.hashing, true,
+                                   r->hash, &f->hash[i]);
+        f->state[i] = err == TGM_ERROR_OK ? ST_DONE : ST_FAILED;
+        f->finite[i] = err == TGM_ERROR_OK;
+    }
+    tgm__hasher_free(r->hash);
+    r->hash = NULL;
+    return err;
+}
+
+tgm_error tgm__msg_fill_commit_range(tgm_msg_fill *f, size_t i, size_t off, size_t len,
+                                     unsigned flags) {
+    TGM_TRY(check_object(f, i, "commit_range"));
+    TGM_RETURN_IF(flags > TGM_FILL_NONFINITE, TGM_ERROR_INVALID_ARG,
+                  "commit_range: unknown flags %u (expected check, finite or non-finite)", flags);
+    TGM_RETURN_IF(f->state[i] >= ST_DONE, TGM_ERROR_INVALID_ARG,
+                  "commit_range: object %zu is already committed", i);
+    TGM_RETURN_IF(f->state[i] == ST_NEW, TGM_ERROR_INVALID_ARG,
+                  "commit_range: object %zu was never filled (no slot taken)", i);
+    ranged *r = &f->ranges[i];
+    size_t total = f->lens[i];
+    TGM_RETURN_IF(off != r->done, TGM_ERROR_INVALID_ARG,
+                  "commit_range: object %zu: ranges must follow each other from byte 0; %zu bytes "
+                  "are committed, this range starts at %zu",
+                  i, r->done, off);
+    TGM_RETURN_IF(len > total - off, TGM_ERROR_INVALID_ARG,
+                  "commit_range: object %zu: range [%zu, +%zu) goes past its %zu bytes", i, off,
+                  len, total);
+    size_t width = tgm__dtype_width(f->descs[i].dtype);
+    width = width > 0 ? width : 1;
+    TGM_RETURN_IF(len % width != 0, TGM_ERROR_INVALID_ARG,
+                  "commit_range: object %zu: a range of %zu bytes is not whole %zu-byte elements",
+                  i, len, width);
+    TGM_RETURN_IF(len == 0 && total > 0, TGM_ERROR_INVALID_ARG,
+                  "commit_range: object %zu: empty range", i);
+    f->state[i] = ST_RANGES;
+    if (!f->direct) {
+        /* The pipeline reads (and checks) the slot at finish. */
+        r->unknown = r->unknown || flags != TGM_FILL_FINITE;
+        r->done = off + len;
+        if (r->done == total) {
+            f->state[i] = ST_DONE;
+            f->finite[i] = !r->unknown;
+        }
+        return TGM_ERROR_OK;
+    }
+    return range_direct(f, i, off, len, flags);
 }
 
 tgm_error tgm__msg_fill_copy(tgm_msg_fill *f, size_t i, const uint8_t *src, size_t len,
@@ -333,6 +450,10 @@ tgm_error tgm__msg_fill_finish(tgm_msg_fill *f, tgm_buf *out) {
     for (size_t i = 0; i < f->n; i++) {
         TGM_RETURN_IF(f->state[i] == ST_FAILED, TGM_ERROR_INVALID_ARG,
                       "finish: object %zu failed its commit", i);
+        TGM_RETURN_IF(
+            f->state[i] == ST_RANGES, TGM_ERROR_INVALID_ARG,
+            "finish: object %zu was committed in part (ranges cover %zu of its %zu bytes)", i,
+            f->ranges[i].done, f->lens[i]);
         TGM_RETURN_IF(f->state[i] < ST_DONE, TGM_ERROR_INVALID_ARG, "finish: object %zu was not %s",
                       i, f->state[i] == ST_NEW ? "filled (no slot taken)" : "committed");
         general = general || f->state[i] == ST_MASKS;

@@ -10,6 +10,7 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "hash/hash.h"
 #include "message/message.h"
 #include "meta/meta.h"
 #include "pipeline/pipeline.h"
@@ -39,9 +40,11 @@ tgm_error tgm__msg_write(tgm_arena *a, const tgm_global_meta *full, tgm_encoded_
 /* The data-object frame of `obj` written at msg[at ..) (its place in a
  * laid-out message); *hash gets its xxh3 (0 without hashing).  A payload
  * already at its place in the frame is only checked (check_finite_on_copy)
- * and hashed. */
+ * and hashed.  `ahead`: the payload, in place, was checked and hashed
+ * already, range by range (tgm__emit_payload_range), into `h` (NULL
+ * without hashing). */
 tgm_error tgm__msg_write_frame(uint8_t *msg, size_t at, const tgm_encoded_obj *obj, bool hashing,
-                               uint64_t *hash);
+                               bool ahead, tgm_hasher *h, uint64_t *hash);
 
 /* ---- in-place encoding ---------------------------------------------------------------------
  *
@@ -68,6 +71,12 @@ tgm_error tgm__msg_fill_begin(tgm_arena *arena, const tgm_global_meta *meta, tgm
 size_t tgm__msg_fill_count(const tgm_msg_fill *f);
 tgm_error tgm__msg_fill_slot(tgm_msg_fill *f, size_t i, uint8_t **data, size_t *len);
 tgm_error tgm__msg_fill_commit(tgm_msg_fill *f, size_t i, unsigned flags);
+/* commit in ranges: bytes [off, off + len) of object i's slot are written
+ * (flags as commit's, for these bytes).  Ranges come in order and cover
+ * the slot exactly, on whole elements; the one that reaches the end
+ * commits the object (the frame and flags of one commit of it all). */
+tgm_error tgm__msg_fill_commit_range(tgm_msg_fill *f, size_t i, size_t off, size_t len,
+                                     unsigned flags);
 /* slot + copy of src[0..len) + commit, the copy fused with the check and
  * the hash (len must be the object's raw size); src is kept, and read
  * again by finish's general encode (which the caller's src then feeds

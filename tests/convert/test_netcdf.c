@@ -13,7 +13,8 @@
  *  - errors: no variable, no unlimited dimension, not NetCDF, missing;
  *    every prefix of a file of every format (from a file and from memory)
  *    fails, classic ones with "is truncated";
- *  - with threads, the same bytes as with one (commits on a second thread). */
+ *  - with threads, the same bytes as with one (commits on a second thread,
+ *    packed variables unpacked there, the last variable read in ranges). */
 #include <math.h>
 #include <netcdf.h>
 #include <stdlib.h>
@@ -753,6 +754,143 @@ static void test_threads(void) {
     unlink(path);
 }
 
+/* Large variables: with threads, a packed one is read first and unpacked
+ * on the second thread, and the last one, stored contiguously, is read
+ * in ranges that are committed one by one (tgm_encode_fill_commit_range);
+ * one thread reads and commits each variable whole.  The bytes must not
+ * differ, with a NaN (a mask) in the middle range, the last range or
+ * none, by file and by variable (each message then holds one variable,
+ * read in ranges: along the first dimension, or the second when the
+ * first has one index), hashes on and off; and the values are the
+ * file's (chunked storage, read whole, holds the same values). */
+static void make_large(const char *path, long nan_at) {
+    enum { Y = 600, X = 1100 };
+    int nc, d[3], v;
+    NC(nc_create(path, NC_CLOBBER | NC_NETCDF4, &nc));
+    NC(nc_def_dim(nc, "one", 1, &d[0]));
+    NC(nc_def_dim(nc, "y", Y, &d[1]));
+    NC(nc_def_dim(nc, "x", X, &d[2]));
+    NC(nc_def_var(nc, "chunked", NC_FLOAT, 2, d + 1, &v));
+    size_t chunks[2] = {100, X};
+    NC(nc_def_var_chunking(nc, v, NC_CHUNKED, chunks));
+    NC(nc_def_var(nc, "cube", NC_DOUBLE, 3, d, &v));
+    NC(nc_def_var_chunking(nc, v, NC_CONTIGUOUS, NULL));
+    NC(nc_def_var(nc, "packed", NC_SHORT, 2, d + 1, &v));
+    double sf = 0.25;
+    short fill = -7;
+    NC(nc_put_att_double(nc, v, "scale_factor", NC_DOUBLE, 1, &sf));
+    NC(nc_put_att_short(nc, v, "_FillValue", NC_SHORT, 1, &fill));
+    NC(nc_def_var(nc, "big", NC_FLOAT, 2, d + 1, &v));
+    NC(nc_def_var_chunking(nc, v, NC_CONTIGUOUS, NULL));
+    NC(nc_enddef(nc));
+    float *f = malloc((size_t)Y * X * sizeof *f);
+    double *x = malloc((size_t)Y * X * sizeof *x);
+    short *s = malloc((size_t)Y * X * sizeof *s);
+    for (long k = 0; k < (long)Y * X; k++) {
+        f[k] = (float)k * 0.5f;
+        x[k] = -(double)k;
+        s[k] = (short)(k % 1000 == 3 ? fill : k % 20000);
+    }
+    if (nan_at >= 0) {
+        f[nan_at] = NAN;
+    }
+    NC(nc_put_var_float(nc, 0, f));
+    NC(nc_put_var_double(nc, 1, x));
+    NC(nc_put_var_short(nc, 2, s));
+    NC(nc_put_var_float(nc, 3, f));
+    NC(nc_close(nc));
+    free(f);
+    free(x);
+    free(s);
+}
+
+static void test_large(void) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/large.nc", tmpdir);
+    setenv("TENSOGRAM_PROVENANCE",
+           "{\"time\":\"2026-01-01T00:00:00Z\",\"uuid\":\"00000000-0000-4000-8000-000000000000\"}",
+           1);
+    const long n = 600L * 1100;
+    const long nans[] = {-1, 300L * 1100 + 17, n - 1}; /* none, middle range, last element */
+    for (size_t c = 0; c < sizeof nans / sizeof nans[0]; c++) {
+        make_large(path, nans[c]);
+        for (int split = 0; split < 2; split++) {
+            for (int hash = 0; hash < 2; hash++) {
+                tgm_convert_result_t *r[3] = {NULL, NULL, NULL};
+                for (uint32_t t = 1; t <= 3; t++) {
+                    tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
+                    o.netcdf_split_by = split;
+                    o.threads = t;
+                    o.hash_algo = hash ? "xxh3" : NULL;
+                    TT_CHECK_ERR(tgm_convert_netcdf_file(path, &o, &r[t - 1]), TGM_ERROR_OK);
+                }
+                TT_ASSERT(r[0] != NULL && r[1] != NULL && r[2] != NULL);
+                size_t count = tgm_convert_result_count(r[0]);
+                TT_CHECK_EQ_INT(count, split == 0 ? 1 : 4);
+                for (int t = 1; t < 3; t++) {
+                    TT_CHECK_EQ_INT(tgm_convert_result_count(r[t]), count);
+                    for (size_t i = 0; i < count && i < tgm_convert_result_count(r[t]); i++) {
+                        size_t la, lb;
+                        const uint8_t *a = tgm_convert_result_message(r[0], i, &la);
+                        const uint8_t *b = tgm_convert_result_message(r[t], i, &lb);
+                        bool same = la == lb && memcmp(a, b, la) == 0;
+                        if (!same) {
+                            fprintf(stderr,
+                                    "  nan %ld, split %d, hash %d, %d threads: message %zu\n",
+                                    nans[c], split, hash, t + 1, i);
+                        }
+                        TT_CHECK(same);
+                    }
+                }
+                /* The values, from the two-thread messages (hashes verified). */
+                const float *big = NULL, *chunked = NULL;
+                const double *cube = NULL, *packed = NULL;
+                tgm_message_t *m[4] = {NULL, NULL, NULL, NULL};
+                for (size_t i = 0; i < count && i < 4; i++) {
+                    size_t len;
+                    const uint8_t *b = tgm_convert_result_message(r[1], i, &len);
+                    TT_CHECK_ERR(tgm_decode(b, len, 1, 1, hash, &m[i]), TGM_ERROR_OK);
+                }
+                for (size_t k = 0; k < 4; k++) {
+                    tgm_message_t *msg = m[split == 0 ? 0 : k];
+                    size_t obj = split == 0 ? k : 0, dl = 0;
+                    const void *d = msg != NULL ? tgm_object_data(msg, obj, &dl) : NULL;
+                    if (d == NULL) {
+                        continue;
+                    }
+                    if (k == 0) {
+                        chunked = dl == (size_t)n * 4 ? d : NULL;
+                    } else if (k == 1) {
+                        cube = dl == (size_t)n * 8 ? d : NULL;
+                    } else if (k == 2) {
+                        packed = dl == (size_t)n * 8 ? d : NULL;
+                    } else {
+                        big = dl == (size_t)n * 4 ? d : NULL;
+                    }
+                }
+                TT_ASSERT(big != NULL && chunked != NULL && cube != NULL && packed != NULL);
+                bool ok = true;
+                for (long k = 0; k < n; k++) {
+                    bool nan_here = k == nans[c];
+                    ok &= nan_here ? isnan(big[k]) && isnan(chunked[k])
+                                   : big[k] == (float)k * 0.5f && chunked[k] == big[k];
+                    ok &= cube[k] == -(double)k;
+                    ok &= k % 1000 == 3 ? isnan(packed[k]) : packed[k] == (k % 20000) * 0.25;
+                }
+                TT_CHECK(ok);
+                for (int i = 0; i < 4; i++) {
+                    tgm_message_free(m[i]);
+                }
+                for (int t = 0; t < 3; t++) {
+                    tgm_convert_result_free(r[t]);
+                }
+            }
+        }
+    }
+    unsetenv("TENSOGRAM_PROVENANCE");
+    unlink(path);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tgm-test-netcdf-XXXXXX");
     if (mkdtemp(tmpdir) == NULL) {
@@ -763,6 +901,7 @@ int main(void) {
     TT_RUN(test_errors);
     TT_RUN(test_packed_types);
     TT_RUN(test_threads);
+    TT_RUN(test_large);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) {
