@@ -1267,9 +1267,10 @@ TGM_API tgm_error tgm_encoder_set_value(tgm_encoder_t *enc, size_t object, const
  * another pipeline, every slot is instead an input buffer the library
  * owns and finish encodes from them (one read of each, as tgm_encode_ex).
  * A NaN / Inf the mask options allow is replaced and recorded as a mask,
- * which changes the frame: finish then encodes the message the general
- * way from the slots (one more copy; objects committed as finite, or
- * checked at commit, are not scanned again).
+ * which lengthens that object's frame: its commit encodes it the general
+ * way (its frame in a buffer of its own), the other objects are still
+ * written in place, and finish moves their frames to the final layout
+ * (no check or hash again) and copies the masked frames in.
  *
  * commit flags: TGM_ENCODE_FILL_CHECK, the values are checked as
  * tgm_encode_ex checks them (always right); TGM_ENCODE_FILL_FINITE, the
@@ -1277,9 +1278,9 @@ TGM_API tgm_error tgm_encoder_set_value(tgm_encoder_t *enc, size_t object, const
  * library does not look (a false claim writes a message holding values
  * that the options refuse: use it only after a check of your own over
  * these very bytes); TGM_ENCODE_FILL_NONFINITE, the caller knows some
- * value is NaN / Inf (finish goes the general way at once, which masks
- * them or reports them as tgm_encode_ex would).  The flags matter for
- * float dtypes only.
+ * value is NaN / Inf (the commit masks them as above, or, when the
+ * options refuse them, finish reports them as tgm_encode_ex would).  The
+ * flags matter for float dtypes only.
  *
  * Rules (TGM_ERROR_INVALID_ARG otherwise): options->input must be
  * TGM_INPUT_RAW; every object's slot is taken and committed before
@@ -1326,8 +1327,8 @@ TGM_API tgm_error tgm_encode_fill_commit_range(tgm_encode_fill_t *fill, size_t i
  * copy, the check and the hash in one pass (where tgm_encode_ex's flags
  * are per call, these are per object).  len must be the object's raw size;
  * the object must not be committed yet.  src must stay valid and unchanged
- * until finish: when the message is encoded the general way (a pipeline,
- * values to mask) finish reads it rather than a copy of it. */
+ * until finish: values to mask, or other pipelines, are read from it
+ * (by the commit, or by finish) rather than from a copy of it. */
 TGM_API tgm_error tgm_encode_fill_copy(tgm_encode_fill_t *fill, size_t index, const void *src,
                                        size_t len, uint32_t flags);
 TGM_API tgm_error tgm_encode_fill_finish(tgm_encode_fill_t *fill, tgm_bytes_t *out);

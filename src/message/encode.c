@@ -240,6 +240,9 @@ static tgm_error write_message(tgm_arena *a, const tgm_global_meta *meta, tgm_en
         for (size_t i = 0; layout_only->frame_at != NULL && i < nobj; i++) {
             layout_only->frame_at[i] = lay[i].offset;
         }
+        for (size_t i = 0; layout_only->frame_len != NULL && i < nobj; i++) {
+            layout_only->frame_len[i] = lay[i].frame_len;
+        }
         goto cleanup;
     }
     /* A payload compressed into its slot (payload_slot) lies in out's spare
@@ -394,7 +397,7 @@ static tgm_buf *payload_slot(void *vctx, const tgm_encoded_obj *obj, size_t esti
     tgm_encoded_obj probe = *obj;
     probe.payload_len = estimate;
     tgm_global_meta full;
-    tgm_msg_layout lo = {NULL, 0, 0};
+    tgm_msg_layout lo = {NULL, NULL, 0, 0};
     if (library_sections(c->a, c->meta, &probe, 1, NULL, &full) != TGM_ERROR_OK ||
         write_message(c->a, &full, &probe, 1, c->o, c->budget, NULL, NULL, c->out, &lo, NULL) !=
             TGM_ERROR_OK) {
@@ -537,6 +540,28 @@ tgm_error tgm__msg_write_frame(uint8_t *msg, size_t at, const tgm_encoded_obj *o
         window(&e, &w, msg, at, tgm__align8(at + (size_t)flen) - at, hashing);
         err = ahead ? tgm__emit_object_hashed(&e, obj, &cbor, h, hash)
                     : tgm__emit_object(&e, obj, &cbor, hash);
+        tgm__emit_free(&e);
+    }
+    tgm__buf_free(&cbor);
+    return err;
+}
+
+tgm_error tgm__msg_frame_to_buf(const tgm_encoded_obj *obj, bool hashing, tgm_buf *out,
+                                uint64_t *hash) {
+    TGM_RETURN_IF(out->len != 0, TGM_ERROR_ENCODING, "internal: a frame buffer is not empty");
+    tgm_buf cbor = TGM_BUF_INIT;
+    tgm_error err = tgm__cbor_encode(obj->desc_val, &cbor);
+    uint64_t flen = 0;
+    if (err == TGM_ERROR_OK) {
+        err = tgm__emit_object_size(obj, cbor.len, &flen);
+    }
+    if (err == TGM_ERROR_OK) {
+        err = tgm__buf_reserve(out, tgm__align8((size_t)flen)); /* once: no realloc while writing */
+    }
+    if (err == TGM_ERROR_OK) {
+        tgm_emit e;
+        tgm__emit_to_buf(&e, out, 0, hashing);
+        err = tgm__emit_object(&e, obj, &cbor, hash);
         tgm__emit_free(&e);
     }
     tgm__buf_free(&cbor);

@@ -12,12 +12,17 @@
  * layout and the frames come from the same writer (encode.c).
  *
  * The one thing the layout cannot know in advance is a NaN / Inf that the
- * options allow (it is replaced and recorded as a mask after the payload,
- * which changes the frame): such a message is encoded the general way at
- * finish, from the slots.  Other pipelines (encodings, filters, codecs)
- * make payloads whose size depends on the values: their slots are input
+ * options allow: it is replaced and recorded as a mask after the payload,
+ * which makes that frame longer.  Such an object goes through the
+ * pipeline at its commit, as tgm__msg_encode would take it, and its frame
+ * is written into a buffer of its own; the other objects' frames are
+ * still written in place.  Finish lays the message out with the masked
+ * frames' sizes, moves the frames written in place to their offsets in it
+ * (frames hold no absolute offset, so their bytes and hashes stay valid;
+ * the index and hash frames, which do, are written at finish) and copies
+ * the masked frames in.  Other pipelines (encodings, filters, codecs) make
+ * payloads whose size depends on the values: their slots are input
  * buffers and finish encodes the general way from them. */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +41,19 @@ enum { ST_NEW, ST_SLOT, ST_RANGES, ST_DONE, ST_MASKS, ST_FAILED };
 typedef struct {
     size_t done;      /* bytes of the slot committed, from its start */
     tgm_hasher *hash; /* direct, hashing: the payload's xxh3 so far */
-    bool masks;       /* a range holds NaN / Inf to mask: the general way */
-    bool unknown;     /* a range was neither checked nor vouched for */
+    bool masks;       /* a range holds NaN / Inf to mask: the pipeline at the last range */
+    bool unknown;     /* not direct: a range was neither checked nor vouched for */
 } ranged;
+
+/* An object with values to mask (direct): encoded by the pipeline at its
+ * commit, its frame in a buffer of its own.  A pipeline that fails (a NaN
+ * / Inf the options refuse) is run again at finish, which reports it. */
+typedef struct {
+    tgm_arena arena;     /* its final descriptor */
+    tgm_encoded_obj obj; /* with the masks; payload dropped once framed */
+    tgm_buf frame;       /* the frame, padded */
+    bool framed;
+} masked;
 
 struct tgm_msg_fill {
     tgm_arena arena; /* the caller's metadata and descriptors, the final ones */
@@ -56,12 +71,13 @@ struct tgm_msg_fill {
     size_t *frame_at;      /* direct */
     size_t *lens;          /* raw sizes */
     uint8_t **stage;       /* not direct: input buffers */
+    size_t *frame_len;     /* direct: data-object frame lengths as laid out at begin */
     uint64_t *hash;        /* direct: frame hashes, set by commit */
     unsigned char *state;  /* ST_* per object */
-    unsigned char *finite; /* the values hold no NaN / Inf (checked, or the caller says so) */
-    const uint8_t **src;   /* copy: the caller's values (read again by the general encode) */
+    unsigned char *finite; /* not direct: no NaN / Inf (checked, or the caller says so) */
+    const uint8_t **src;   /* copy: the caller's values (read again by the pipeline) */
     ranged *ranges;        /* per object: commit_range's progress */
-    atomic_bool general;   /* direct: an object has values to mask: finish encodes in general */
+    masked *masked;        /* direct: per object, used by those with values to mask */
 };
 
 static bool stored_raw(const tgm_descriptor *d, const tgm_msg_encode_opts *o) {
@@ -83,9 +99,16 @@ void tgm__msg_fill_free(tgm_msg_fill *f) {
     for (size_t i = 0; f->ranges != NULL && i < f->n; i++) {
         tgm__hasher_free(f->ranges[i].hash);
     }
+    for (size_t i = 0; f->masked != NULL && i < f->n; i++) {
+        tgm__encoded_obj_free(&f->masked[i].obj);
+        tgm__buf_free(&f->masked[i].frame);
+        tgm__arena_free(&f->masked[i].arena);
+    }
+    tgm__free(f->masked);
     tgm__free(f->ranges);
     tgm__free(f->objs);
     tgm__free(f->frame_at);
+    tgm__free(f->frame_len);
     tgm__free(f->lens);
     tgm__free(f->stage);
     tgm__free(f->hash);
@@ -118,7 +141,7 @@ static tgm_error lay_out(tgm_msg_fill *f) {
                       TGM_ERROR_ENCODING, "internal: object %zu is not stored as given", i);
     }
     TGM_TRY(tgm__msg_sections(&f->arena, &f->meta, f->objs, n, &f->full));
-    tgm_msg_layout lo = {f->frame_at, 0, 0};
+    tgm_msg_layout lo = {f->frame_at, f->frame_len, 0, 0};
     TGM_TRY(tgm__msg_write(&f->arena, &f->full, f->objs, n, &f->o, f->budget, NULL, &f->msg, &lo));
     TGM_TRY(tgm__buf_reserve(&f->msg, lo.total));
     f->total = lo.total;
@@ -152,7 +175,6 @@ tgm_error tgm__msg_fill_begin(tgm_arena *arena, const tgm_global_meta *meta, tgm
     f->finite = tgm__calloc(k, sizeof *f->finite);
     f->src = tgm__calloc(k, sizeof *f->src);
     f->ranges = tgm__calloc(k, sizeof *f->ranges);
-    atomic_init(&f->general, false);
     TGM_FAIL_IF(f->lens == NULL || f->state == NULL || f->finite == NULL || f->src == NULL ||
                     f->ranges == NULL,
                 TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
@@ -169,9 +191,12 @@ tgm_error tgm__msg_fill_begin(tgm_arena *arena, const tgm_global_meta *meta, tgm
     if (f->direct) {
         f->objs = tgm__calloc(k, sizeof *f->objs);
         f->frame_at = tgm__calloc(k, sizeof *f->frame_at);
+        f->frame_len = tgm__calloc(k, sizeof *f->frame_len);
         f->hash = tgm__calloc(k, sizeof *f->hash);
-        TGM_FAIL_IF(f->objs == NULL || f->frame_at == NULL || f->hash == NULL, TGM_ERROR_ENCODING,
-                    "out of memory for %zu objects", n);
+        f->masked = tgm__calloc(k, sizeof *f->masked);
+        TGM_FAIL_IF(f->objs == NULL || f->frame_at == NULL || f->frame_len == NULL ||
+                        f->hash == NULL || f->masked == NULL,
+                    TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
         TGM_CHECK(lay_out(f));
     } else {
         f->stage = tgm__calloc(k, sizeof *f->stage);
@@ -227,11 +252,57 @@ static tgm_error check_commit(const tgm_msg_fill *f, size_t i, unsigned flags, c
     return TGM_ERROR_OK;
 }
 
+/* Object i through the pipeline with the mask options, as tgm__msg_encode
+ * takes it (from `src` for a copy, else from the slot), and its frame into
+ * a buffer of its own.  With nothing to mask after all (values declared
+ * non-finite that are not), the frame is written in place as a commit
+ * writes it. */
+static tgm_error encode_masked(tgm_msg_fill *f, size_t i) {
+    masked *m = &f->masked[i];
+    tgm__encoded_obj_free(&m->obj);
+    tgm__buf_free(&m->frame);
+    m->framed = false;
+    const uint8_t *data = f->src[i] != NULL ? f->src[i] : f->objs[i].payload;
+    size_t len = f->lens[i];
+    tgm_encode_opts eo = f->o.object;
+    eo.hashing = f->o.hashing;
+    eo.threads = f->budget;
+    TGM_TRY(tgm__pipeline_encode(&m->arena, &f->descs[i], len ? data : (const uint8_t *)"", len,
+                                 &eo, &m->obj));
+    if (m->obj.masks.len == 0 && m->obj.owned.data == NULL && !m->obj.check_finite_on_copy) {
+        /* Finite after all (allowed, none found): the frame laid out. */
+        tgm__encoded_obj_free(&m->obj);
+        tgm_encoded_obj o = f->objs[i];
+        o.check_finite_on_copy = false;
+        o.payload = len ? data : o.payload;
+        TGM_TRY(tgm__msg_write_frame(f->msg.data, f->frame_at[i], &o, f->o.hashing, false, NULL,
+                                     &f->hash[i]));
+        f->state[i] = ST_DONE;
+        return TGM_ERROR_OK;
+    }
+    /* Framed (checked, when the options refuse what the caller declared). */
+    TGM_TRY(tgm__msg_frame_to_buf(&m->obj, f->o.hashing, &m->frame, &f->hash[i]));
+    tgm__buf_free(&m->obj.owned); /* the frame has it; finish needs the sizes only */
+    m->obj.payload = NULL;
+    m->framed = true;
+    return TGM_ERROR_OK;
+}
+
+/* Object i has (or is said to have) NaN / Inf: masks, or the error the
+ * options call for, which finish reports (as tgm__msg_encode would, from
+ * the whole message). */
+static tgm_error commit_masked(tgm_msg_fill *f, size_t i) {
+    f->state[i] = ST_MASKS;
+    if (encode_masked(f, i) != TGM_ERROR_OK) {
+        tgm__clear_error(); /* run again by finish */
+    }
+    return TGM_ERROR_OK;
+}
+
 /* Object i's frame, its payload copied from `src` on the way (NULL: it is
  * in the slot already), checked as `flags` say and hashed in the same
- * pass.  A NaN / Inf the options allow leaves the message to finish's
- * general encode, which reads the values from the slot or from `src`;
- * from then on, frames are no longer written. */
+ * pass.  A NaN / Inf the options allow sends the object to the pipeline
+ * (commit_masked), which reads the values from the slot or from `src`. */
 static tgm_error commit_direct(tgm_msg_fill *f, size_t i, const uint8_t *src, unsigned flags) {
     /* The pipeline asked for the check (lay_out refused NaN / Inf) exactly
      * for float dtypes. */
@@ -241,18 +312,7 @@ static tgm_error commit_direct(tgm_msg_fill *f, size_t i, const uint8_t *src, un
         f->src[i] = src;
     }
     if (flags == TGM_FILL_NONFINITE && is_float) {
-        /* Masks to make (or, when the options refuse them, the error to
-         * report): the general way at finish. */
-        atomic_store(&f->general, true);
-        f->state[i] = ST_MASKS;
-        return TGM_ERROR_OK;
-    }
-    if (atomic_load(&f->general)) {
-        /* The frame would be thrown away: the general encode checks what
-         * is not known. */
-        f->finite[i] = !is_float || flags == TGM_FILL_FINITE;
-        f->state[i] = ST_DONE;
-        return TGM_ERROR_OK;
+        return commit_masked(f, i);
     }
     tgm_encoded_obj o = f->objs[i];
     o.check_finite_on_copy = is_float && flags != TGM_FILL_FINITE;
@@ -262,14 +322,11 @@ static tgm_error commit_direct(tgm_msg_fill *f, size_t i, const uint8_t *src, un
     tgm_error err = tgm__msg_write_frame(f->msg.data, f->frame_at[i], &o, f->o.hashing, false, NULL,
                                          &f->hash[i]);
     if (err == TGM_ERROR_ENCODING && o.check_finite_on_copy && allowed) {
-        /* The check met a NaN / Inf the options allow: masks, at finish. */
+        /* The check met a NaN / Inf the options allow: masks. */
         tgm__clear_error();
-        atomic_store(&f->general, true);
-        f->state[i] = ST_MASKS;
-        return TGM_ERROR_OK;
+        return commit_masked(f, i);
     }
     f->state[i] = err == TGM_ERROR_OK ? ST_DONE : ST_FAILED;
-    f->finite[i] = err == TGM_ERROR_OK; /* checked, or said so */
     return err;
 }
 
@@ -289,8 +346,8 @@ tgm_error tgm__msg_fill_commit(tgm_msg_fill *f, size_t i, unsigned flags) {
  * now, while the caller's reader has just left it in cache; the last one
  * writes the frame around the payload hashed so far.  The outcome is
  * commit_direct's for the whole object: a NaN / Inf to mask in any range
- * sends the message the general way, and the object counts as finite
- * when every range was checked or vouched for. */
+ * (or a range declared non-finite) sends the object to the pipeline at the
+ * last range, and later ranges are no longer checked nor hashed. */
 static tgm_error range_direct(tgm_msg_fill *f, size_t i, size_t off, size_t len, unsigned flags) {
     ranged *r = &f->ranges[i];
     bool is_float = f->objs[i].check_finite_on_copy;
@@ -299,12 +356,8 @@ static tgm_error range_direct(tgm_msg_fill *f, size_t i, size_t off, size_t len,
     tgm_error err = TGM_ERROR_OK;
     if (flags == TGM_FILL_NONFINITE && is_float) {
         r->masks = true;
-        atomic_store(&f->general, true);
     }
-    if (!r->masks && atomic_load(&f->general)) {
-        /* Frames are no longer written: only what is known is kept. */
-        r->unknown = r->unknown || (is_float && flags != TGM_FILL_FINITE);
-    } else if (!r->masks) {
+    if (!r->masks) {
         tgm_encoded_obj o = f->objs[i];
         o.check_finite_on_copy = is_float && flags != TGM_FILL_FINITE;
         if (f->o.hashing && r->hash == NULL) {
@@ -315,7 +368,6 @@ static tgm_error range_direct(tgm_msg_fill *f, size_t i, size_t off, size_t len,
             tgm__clear_error();
             err = TGM_ERROR_OK;
             r->masks = true;
-            atomic_store(&f->general, true);
         }
         if (err != TGM_ERROR_OK) {
             f->state[i] = ST_FAILED;
@@ -327,15 +379,11 @@ static tgm_error range_direct(tgm_msg_fill *f, size_t i, size_t off, size_t len,
         return TGM_ERROR_OK;
     }
     if (r->masks) {
-        f->state[i] = ST_MASKS;
-    } else if (atomic_load(&f->general)) {
-        f->finite[i] = !r->unknown;
-        f->state[i] = ST_DONE;
+        err = commit_masked(f, i);
     } else {
         err = tgm__msg_write_frame(f->msg.data, f->frame_at[i], &f->objs[i], f->o.hashing, true,
                                    r->hash, &f->hash[i]);
         f->state[i] = err == TGM_ERROR_OK ? ST_DONE : ST_FAILED;
-        f->finite[i] = err == TGM_ERROR_OK;
     }
     tgm__hasher_free(r->hash);
     r->hash = NULL;
@@ -397,9 +445,9 @@ tgm_error tgm__msg_fill_copy(tgm_msg_fill *f, size_t i, const uint8_t *src, size
     return commit_direct(f, i, src, flags);
 }
 
-/* The general encode, from the slots.  Objects known to hold no NaN /
- * Inf (checked at commit, or vouched for) are not scanned again: with no
- * value to mask, refusing and allowing non-finite values encode alike. */
+/* The general encode (not direct), from the input slots.  Objects known
+ * to hold no NaN / Inf (vouched for) are not scanned again: with no value
+ * to mask, refusing and allowing non-finite values encode alike. */
 static tgm_error encode_general(tgm_msg_fill *f, tgm_buf *out) {
     size_t n = f->n;
     const uint8_t **data = tgm__calloc(n ? n : 1, sizeof *data);
@@ -410,7 +458,7 @@ static tgm_error encode_general(tgm_msg_fill *f, tgm_buf *out) {
                 n);
     bool known = false;
     for (size_t i = 0; i < n; i++) {
-        data[i] = f->src[i] != NULL ? f->src[i] : f->direct ? f->objs[i].payload : f->stage[i];
+        data[i] = f->src[i] != NULL ? f->src[i] : f->stage[i];
         known = known || f->finite[i];
     }
     if (!known) {
@@ -444,9 +492,77 @@ cleanup:
     return err;
 }
 
+/* Direct, with masked objects: the layout with their frames' real sizes;
+ * the frames written in place moved to their offsets in it, from the back
+ * (a masked frame is never shorter than laid out at begin, and the index
+ * frame's offsets only grow, so every frame moves towards the end, and a
+ * frame's new place overlaps no frame before it still to move); the
+ * masked frames copied in; then the other frames around them. */
+static tgm_error place_masked(tgm_msg_fill *f, tgm_buf *out) {
+    size_t n = f->n;
+    for (size_t i = 0; i < n; i++) {
+        if (f->state[i] == ST_MASKS && !f->masked[i].framed) {
+            TGM_TRY(encode_masked(f, i)); /* failed at commit: its error now */
+        }
+    }
+    tgm_error err = TGM_ERROR_OK;
+    tgm_encoded_obj *lo = tgm__calloc(n, sizeof *lo);
+    size_t *at = tgm__calloc(n, sizeof *at), *flen = tgm__calloc(n, sizeof *flen);
+    TGM_FAIL_IF(lo == NULL || at == NULL || flen == NULL, TGM_ERROR_ENCODING,
+                "out of memory for %zu objects", n);
+    for (size_t i = 0; i < n; i++) {
+        bool m = f->state[i] == ST_MASKS;
+        lo[i] = m ? f->masked[i].obj : f->objs[i]; /* (sizes and descriptors only) */
+    }
+    tgm_msg_layout layout = {at, flen, 0, 0};
+    TGM_CHECK(tgm__msg_write(&f->arena, &f->full, lo, n, &f->o, f->budget, NULL, &f->msg, &layout));
+    if (layout.total > f->msg.cap) {
+        /* Exactly: the message is handed over as it is. */
+        uint8_t *p = tgm__realloc(f->msg.data, layout.total);
+        TGM_FAIL_IF(p == NULL, TGM_ERROR_ENCODING, "out of memory for a message of %zu bytes",
+                    layout.total);
+        f->msg.data = p;
+        f->msg.cap = layout.total;
+    }
+    uint8_t *base = f->msg.data;
+    for (size_t i = n; i-- > 0;) {
+        if (f->state[i] == ST_MASKS) {
+            continue;
+        }
+        TGM_FAIL_IF(at[i] < f->frame_at[i] || flen[i] != f->frame_len[i], TGM_ERROR_ENCODING,
+                    "internal: object %zu's frame (%zu bytes at %zu) is laid out again as %zu "
+                    "bytes at %zu",
+                    i, f->frame_len[i], f->frame_at[i], flen[i], at[i]);
+        if (at[i] != f->frame_at[i]) {
+            memmove(base + at[i], base + f->frame_at[i], tgm__align8(flen[i]));
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (f->state[i] != ST_MASKS) {
+            continue;
+        }
+        const tgm_buf *fr = &f->masked[i].frame;
+        TGM_FAIL_IF(fr->len != tgm__align8(flen[i]), TGM_ERROR_ENCODING,
+                    "internal: object %zu's frame is %zu bytes, laid out as %zu", i, fr->len,
+                    flen[i]);
+        memcpy(base + at[i], fr->data, fr->len);
+    }
+    TGM_CHECK(tgm__msg_write(&f->arena, &f->full, lo, n, &f->o, f->budget, f->hash, &f->msg, NULL));
+    TGM_FAIL_IF(f->msg.len != layout.total, TGM_ERROR_ENCODING,
+                "internal: the message is %zu bytes, laid out as %zu", f->msg.len, layout.total);
+    tgm__buf_free(out);
+    *out = f->msg;
+    f->msg = (tgm_buf)TGM_BUF_INIT;
+cleanup:
+    tgm__free(lo);
+    tgm__free(at);
+    tgm__free(flen);
+    return err;
+}
+
 tgm_error tgm__msg_fill_finish(tgm_msg_fill *f, tgm_buf *out) {
     TGM_RETURN_IF(f->finished, TGM_ERROR_INVALID_ARG, "finish: the message is already finished");
-    bool general = !f->direct;
+    bool masks = false;
     for (size_t i = 0; i < f->n; i++) {
         TGM_RETURN_IF(f->state[i] == ST_FAILED, TGM_ERROR_INVALID_ARG,
                       "finish: object %zu failed its commit", i);
@@ -456,11 +572,14 @@ tgm_error tgm__msg_fill_finish(tgm_msg_fill *f, tgm_buf *out) {
             f->ranges[i].done, f->lens[i]);
         TGM_RETURN_IF(f->state[i] < ST_DONE, TGM_ERROR_INVALID_ARG, "finish: object %zu was not %s",
                       i, f->state[i] == ST_NEW ? "filled (no slot taken)" : "committed");
-        general = general || f->state[i] == ST_MASKS;
+        masks = masks || f->state[i] == ST_MASKS;
     }
     f->finished = true;
-    if (general) {
+    if (!f->direct) {
         return encode_general(f, out);
+    }
+    if (masks) {
+        return place_masked(f, out);
     }
     /* The header frames, the hash frames and the postamble around the
      * object frames already written. */

@@ -17,9 +17,10 @@
 
 /* A message's layout, computed without writing it. */
 typedef struct tgm_msg_layout {
-    size_t *frame_at; /* NULL, or receives each data-object frame's offset */
-    size_t payload0;  /* where object 0's payload starts (0 without objects) */
-    size_t total;     /* the message's length */
+    size_t *frame_at;  /* NULL, or receives each data-object frame's offset */
+    size_t *frame_len; /* NULL, or receives each data-object frame's length (unpadded) */
+    size_t payload0;   /* where object 0's payload starts (0 without objects) */
+    size_t total;      /* the message's length */
 } tgm_msg_layout;
 
 /* base[i]._reserved_.tensor from the final descriptors of `objs`, and a
@@ -46,6 +47,12 @@ tgm_error tgm__msg_write(tgm_arena *a, const tgm_global_meta *full, tgm_encoded_
 tgm_error tgm__msg_write_frame(uint8_t *msg, size_t at, const tgm_encoded_obj *obj, bool hashing,
                                bool ahead, tgm_hasher *h, uint64_t *hash);
 
+/* The data-object frame of `obj` appended to the empty `out`, padded to 8
+ * bytes: the bytes it has at any 8-aligned offset of a message (a frame
+ * holds no absolute offset); *hash gets its xxh3 (0 without hashing). */
+tgm_error tgm__msg_frame_to_buf(const tgm_encoded_obj *obj, bool hashing, tgm_buf *out,
+                                uint64_t *hash);
+
 /* ---- in-place encoding ---------------------------------------------------------------------
  *
  * begin: the metadata and descriptors (`arena` is taken over, it holds
@@ -57,9 +64,11 @@ tgm_error tgm__msg_write_frame(uint8_t *msg, size_t at, const tgm_encoded_obj *o
  * object i (any thread, distinct objects).  commit: object i is written;
  * its frame is finished now (checked for NaN / Inf as `flags` say,
  * hashed) while the values are in cache.  finish: the other frames; the
- * bytes tgm__msg_encode writes for the same data (a payload with
- * non-finite values to mask makes finish encode the general way from the
- * slots). */
+ * bytes tgm__msg_encode writes for the same data.  An object with
+ * non-finite values to mask is encoded at its commit by the pipeline (its
+ * frame, with the masks, into a buffer of its own); finish lays the
+ * message out again with that frame's size, moves the frames written in
+ * place to their new offsets and copies the masked frames in. */
 typedef struct tgm_msg_fill tgm_msg_fill;
 
 #define TGM_FILL_CHECK 0u     /* check the values as tgm__msg_encode would */
@@ -78,9 +87,8 @@ tgm_error tgm__msg_fill_commit(tgm_msg_fill *f, size_t i, unsigned flags);
 tgm_error tgm__msg_fill_commit_range(tgm_msg_fill *f, size_t i, size_t off, size_t len,
                                      unsigned flags);
 /* slot + copy of src[0..len) + commit, the copy fused with the check and
- * the hash (len must be the object's raw size); src is kept, and read
- * again by finish's general encode (which the caller's src then feeds
- * without a copy). */
+ * the hash (len must be the object's raw size); src is kept: the masks'
+ * pipeline and finish's general encode read it rather than the slot. */
 tgm_error tgm__msg_fill_copy(tgm_msg_fill *f, size_t i, const uint8_t *src, size_t len,
                              unsigned flags);
 tgm_error tgm__msg_fill_finish(tgm_msg_fill *f, tgm_buf *out);

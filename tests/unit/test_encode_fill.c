@@ -480,6 +480,217 @@ static void test_copy(void) {
     }
 }
 
+/* ---- masked objects among objects written in place: differential matrix ------------------
+ *
+ * Five objects (float64, float32, int16, float32, float64; some larger
+ * than the emitter's 32 KiB chunk), NaN / +Inf / -Inf (or all three) in
+ * the first, a middle, the last, two, or every float object, filled in
+ * six ways (slot + commit CHECK; slot + commit with the masked objects
+ * declared NONFINITE and the others FINITE; copy CHECK; copy NONFINITE;
+ * commit_range; two threads, one of them going backwards), under every
+ * mask method, small-mask threshold and hash placement: the message is
+ * tgm_encode_ex's byte for byte, or, when tgm_encode_ex refuses the
+ * values, the first error met (a commit's or finish's) is its error with
+ * its text. */
+
+#define MX_N 5
+
+typedef struct {
+    tgm_encode_fill_t *f;
+    uint8_t *const *src;
+    const size_t *lens;
+    const uint32_t *flags;
+    int parity, backwards;
+    tgm_error e;
+    char text[512];
+} mx_worker;
+
+static void mx_note(tgm_error *first, char *text, size_t cap, tgm_error e) {
+    if (e != TGM_ERROR_OK && *first == TGM_ERROR_OK) {
+        *first = e;
+        snprintf(text, cap, "%s", tgm_last_error() ? tgm_last_error() : "");
+    }
+}
+
+static void *mx_work(void *arg) {
+    mx_worker *w = arg;
+    for (size_t j = 0; j < MX_N; j++) {
+        size_t i = w->backwards ? MX_N - 1 - j : j;
+        if ((int)(i % 2) != w->parity) {
+            continue;
+        }
+        void *p;
+        size_t len;
+        tgm_error e = tgm_encode_fill_slot(w->f, i, &p, &len);
+        if (e == TGM_ERROR_OK) {
+            memcpy(p, w->src[i], len);
+            e = tgm_encode_fill_commit(w->f, i, w->flags[i]);
+        }
+        mx_note(&w->e, w->text, sizeof w->text, e);
+    }
+    return NULL;
+}
+
+/* Fill in `mode`; returns the first error (its text in *text) or OK with
+ * *out. */
+static tgm_error mx_fill(const char *meta, const tgm_encode_options *o, uint8_t *const *src,
+                         const size_t *lens, const size_t *widths, const bool *masked, int mode,
+                         tgm_bytes_t *out, char *text, size_t cap) {
+    tgm_encode_fill_t *f = NULL;
+    tgm_error first = TGM_ERROR_OK;
+    mx_note(&first, text, cap, tgm_encode_fill_begin(meta, o, &f));
+    if (first != TGM_ERROR_OK) {
+        return first;
+    }
+    uint32_t flags[MX_N];
+    for (size_t i = 0; i < MX_N; i++) {
+        bool declare = mode == 1 || mode == 3;
+        flags[i] = !declare    ? TGM_ENCODE_FILL_CHECK
+                   : masked[i] ? TGM_ENCODE_FILL_NONFINITE
+                               : TGM_ENCODE_FILL_FINITE;
+    }
+    if (mode == 5) {
+        mx_worker w[2] = {{f, src, lens, flags, 0, 0, TGM_ERROR_OK, ""},
+                          {f, src, lens, flags, 1, 1, TGM_ERROR_OK, ""}};
+        pthread_t th;
+        pthread_create(&th, NULL, mx_work, &w[1]);
+        mx_work(&w[0]);
+        pthread_join(th, NULL);
+        /* Either thread's error: the objects' errors do not depend on
+         * their order, so any first one is tgm_encode_ex's if only one
+         * object fails. */
+        for (int t = 0; t < 2 && first == TGM_ERROR_OK; t++) {
+            if (w[t].e != TGM_ERROR_OK) {
+                first = w[t].e;
+                snprintf(text, cap, "%s", w[t].text);
+            }
+        }
+    }
+    for (size_t i = 0; mode != 5 && i < MX_N && first == TGM_ERROR_OK; i++) {
+        if (mode == 2 || mode == 3) {
+            mx_note(&first, text, cap, tgm_encode_fill_copy(f, i, src[i], lens[i], flags[i]));
+            continue;
+        }
+        void *p;
+        size_t len;
+        mx_note(&first, text, cap, tgm_encode_fill_slot(f, i, &p, &len));
+        if (first != TGM_ERROR_OK) {
+            break;
+        }
+        if (mode != 4) {
+            memcpy(p, src[i], len);
+            mx_note(&first, text, cap, tgm_encode_fill_commit(f, i, flags[i]));
+            continue;
+        }
+        size_t step = 3000 * widths[i]; /* several ranges per object, whole elements */
+        for (size_t off = 0; first == TGM_ERROR_OK && (off < len || off == 0); off += step) {
+            size_t k = len - off < step ? len - off : step;
+            memcpy((uint8_t *)p + off, src[i] + off, k);
+            mx_note(&first, text, cap, tgm_encode_fill_commit_range(f, i, off, k, flags[i]));
+            if (len == 0) {
+                break;
+            }
+        }
+    }
+    if (first == TGM_ERROR_OK) {
+        mx_note(&first, text, cap, tgm_encode_fill_finish(f, out));
+    }
+    tgm_encode_fill_free(f);
+    return first;
+}
+
+static void test_masks_matrix(void) {
+    static const dt *const types[MX_N] = {&DTYPES[1], &DTYPES[0], &DTYPES[2], &DTYPES[0],
+                                          &DTYPES[1]};
+    static const size_t elems[MX_N] = {9001, 20000, 777, 33, 12000};
+    /* Which float objects hold non-finite values (bit i: object i). */
+    static const unsigned patterns[] = {0x01, 0x08, 0x10, 0x11, 0x1b, 0x02, 0x00};
+    static const char *const methods[] = {"roaring", "none", "rle", "lz4", "zstd", "blosc2", NULL};
+    static const ptrdiff_t thresholds[] = {-1, 0, 1 << 20};
+    static const char *const aggregates[] = {"header", "footer", "both", "none"};
+    enum { KINDS = 4, MODES = 6 };
+    size_t lens[MX_N], widths[MX_N];
+    uint8_t *src[MX_N];
+    char meta[8192];
+    meta_text(meta, sizeof meta, MX_N, types, elems, "");
+    for (size_t i = 0; i < MX_N; i++) {
+        widths[i] = types[i]->width;
+        lens[i] = elems[i] * widths[i];
+        src[i] = malloc(lens[i]);
+    }
+    size_t combo = 0, refused = 0, made = 0;
+    for (size_t pat = 0; pat < sizeof patterns / sizeof patterns[0]; pat++) {
+        for (int kind = 0; kind < KINDS; kind++) { /* NaN, +Inf, -Inf, all three */
+            bool masked[MX_N];
+            for (size_t i = 0; i < MX_N; i++) {
+                fill_values(src[i], lens[i], types[i], i + 31);
+                masked[i] = (patterns[pat] >> i) & 1u;
+                if (!masked[i]) {
+                    continue;
+                }
+                /* Runs and single values, at the start, inside and at the end. */
+                size_t at[4] = {0, elems[i] / 3, elems[i] / 3 + 1, elems[i] - 1};
+                for (size_t k = 0; k < 4; k++) {
+                    int v = kind < 3 ? kind : (int)(k % 3);
+                    double d = v == 0 ? NAN : v == 1 ? INFINITY : -INFINITY;
+                    if (types[i]->width == 8) {
+                        memcpy(src[i] + 8 * at[k], &d, 8);
+                    } else {
+                        float fv = (float)d;
+                        memcpy(src[i] + 4 * at[k], &fv, 4);
+                    }
+                }
+            }
+            for (int mode = 0; mode < MODES; mode++) {
+                for (int allow = 0; allow < 4; allow++, combo++) {
+                    /* allow: nothing, NaN only, Inf only, both. */
+                    TgmEncodeMaskOptions mo;
+                    memset(&mo, 0, sizeof mo);
+                    mo.allow_nan = allow & 1;
+                    mo.allow_inf = allow & 2;
+                    const char *m = methods[combo % (sizeof methods / sizeof methods[0])];
+                    mo.nan_mask_method = m;
+                    mo.pos_inf_mask_method = methods[(combo / 3) % 7];
+                    mo.neg_inf_mask_method = m;
+                    mo.small_mask_threshold_bytes = thresholds[(combo / 7) % 3];
+                    tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
+                    int h = (int)((combo / 2) % 5);
+                    o.hash_algo = h == 0 ? NULL : "xxh3";
+                    o.aggregate_hash = h == 0 ? NULL : aggregates[h - 1];
+                    o.mask_options = allow ? &mo : NULL;
+                    tgm_bytes_t a = {NULL, 0}, b = {NULL, 0};
+                    tgm_error eb =
+                        tgm_encode_ex(meta, (const uint8_t *const *)src, lens, MX_N, &o, &b);
+                    char expected[512], got[512] = "";
+                    snprintf(expected, sizeof expected, "%s",
+                             tgm_last_error() ? tgm_last_error() : "");
+                    tgm_error ea =
+                        mx_fill(meta, &o, src, lens, widths, masked, mode, &a, got, sizeof got);
+                    TT_CHECK_EQ_INT(ea, eb);
+                    if (eb != TGM_ERROR_OK) {
+                        TT_CHECK_EQ_STR(got, expected);
+                        refused++;
+                    } else if (ea == TGM_ERROR_OK) {
+                        made++;
+                        if (!same(a, b)) {
+                            TT_CHECK(same(a, b));
+                            fprintf(stderr, "  pattern %zu kind %d mode %d allow %d combo %zu\n",
+                                    pat, kind, mode, allow, combo);
+                        }
+                    }
+                    tgm_bytes_free(a);
+                    tgm_bytes_free(b);
+                }
+            }
+        }
+    }
+    /* Both outcomes were exercised. */
+    TT_CHECK(refused > 0 && made > refused / 4);
+    for (size_t i = 0; i < MX_N; i++) {
+        free(src[i]);
+    }
+}
+
 /* slot and commit of different objects on two threads at once. */
 typedef struct {
     tgm_encode_fill_t *f;
@@ -549,5 +760,6 @@ int main(void) {
     TT_RUN(test_hostile_sizes);
     TT_RUN(test_threads);
     TT_RUN(test_copy);
+    TT_RUN(test_masks_matrix);
     return tt_finish("test_encode_fill");
 }
