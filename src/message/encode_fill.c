@@ -20,9 +20,13 @@
  * frames' sizes, moves the frames written in place to their offsets in it
  * (frames hold no absolute offset, so their bytes and hashes stay valid;
  * the index and hash frames, which do, are written at finish) and copies
- * the masked frames in.  Other pipelines (encodings, filters, codecs) make
+ * the masked frames in.  With masks allowed, the message is allocated with
+ * room for them, and a slot taken after masked objects were committed is
+ * placed where their frames push it (place()): when the masks come first,
+ * no frame moves.  Other pipelines (encodings, filters, codecs) make
  * payloads whose size depends on the values: their slots are input
  * buffers and finish encodes the general way from them. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +82,15 @@ struct tgm_msg_fill {
     const uint8_t **src;   /* copy: the caller's values (read again by the pipeline) */
     ranged *ranges;        /* per object: commit_range's progress */
     masked *masked;        /* direct: per object, used by those with values to mask */
+    /* Direct, with masks allowed: spare room after the laid-out message, so
+     * that a slot taken after masked objects are framed is placed where
+     * their longer frames push it (placement, below). */
+    size_t slack;
+    size_t *shift;        /* object i's frame is written at frame_at[i] + shift[i] */
+    size_t *grow;         /* how much longer a framed masked object's frame is (padded) */
+    bool *placed;         /* the slot's place is fixed (shift set); under `lock` */
+    pthread_mutex_t lock; /* shift, grow and placed while commits may run */
+    bool locking;         /* lock initialised */
 };
 
 static bool stored_raw(const tgm_descriptor *d, const tgm_msg_encode_opts *o) {
@@ -105,6 +118,12 @@ void tgm__msg_fill_free(tgm_msg_fill *f) {
         tgm__arena_free(&f->masked[i].arena);
     }
     tgm__free(f->masked);
+    tgm__free(f->shift);
+    tgm__free(f->grow);
+    tgm__free(f->placed);
+    if (f->locking) {
+        pthread_mutex_destroy(&f->lock);
+    }
     tgm__free(f->ranges);
     tgm__free(f->objs);
     tgm__free(f->frame_at);
@@ -143,7 +162,23 @@ static tgm_error lay_out(tgm_msg_fill *f) {
     TGM_TRY(tgm__msg_sections(&f->arena, &f->meta, f->objs, n, &f->full));
     tgm_msg_layout lo = {f->frame_at, f->frame_len, 0, 0};
     TGM_TRY(tgm__msg_write(&f->arena, &f->full, f->objs, n, &f->o, f->budget, NULL, &f->msg, &lo));
-    TGM_TRY(tgm__buf_reserve(&f->msg, lo.total));
+    /* Room for masks: a kind's bitmap per float object, and its entry in
+     * the descriptor (a guess: longer masks move frames at finish). */
+    size_t kinds = (f->o.object.allow_nan ? 1u : 0u) + (f->o.object.allow_inf ? 2u : 0u);
+    size_t slack = 0;
+    for (size_t i = 0; kinds > 0 && i < n; i++) {
+        size_t bits = (size_t)(f->descs[i].num_elements / 8 + 1); /* >= ceil(elements / 8) */
+        if (f->objs[i].check_finite_on_copy &&
+            (tgm__add_size(slack, kinds * (bits + 64) + 256, &slack) || slack > SIZE_MAX / 2)) {
+            slack = 0;
+            break;
+        }
+    }
+    size_t cap = lo.total;
+    if (slack > 0 && !tgm__add_size(lo.total, slack, &cap)) {
+        f->slack = slack;
+    }
+    TGM_TRY(tgm__buf_reserve(&f->msg, f->slack > 0 ? cap : lo.total));
     f->total = lo.total;
     for (size_t i = 0; i < n; i++) {
         f->objs[i].payload = f->msg.data + f->frame_at[i] + TGM_FRAME_HEADER_SIZE;
@@ -194,9 +229,16 @@ tgm_error tgm__msg_fill_begin(tgm_arena *arena, const tgm_global_meta *meta, tgm
         f->frame_len = tgm__calloc(k, sizeof *f->frame_len);
         f->hash = tgm__calloc(k, sizeof *f->hash);
         f->masked = tgm__calloc(k, sizeof *f->masked);
+        f->shift = tgm__calloc(k, sizeof *f->shift);
+        f->grow = tgm__calloc(k, sizeof *f->grow);
+        f->placed = tgm__calloc(k, sizeof *f->placed);
         TGM_FAIL_IF(f->objs == NULL || f->frame_at == NULL || f->frame_len == NULL ||
-                        f->hash == NULL || f->masked == NULL,
+                        f->hash == NULL || f->masked == NULL || f->shift == NULL ||
+                        f->grow == NULL || f->placed == NULL,
                     TGM_ERROR_ENCODING, "out of memory for %zu objects", n);
+        TGM_FAIL_IF(pthread_mutex_init(&f->lock, NULL) != 0, TGM_ERROR_ENCODING,
+                    "cannot create a lock");
+        f->locking = true;
         TGM_CHECK(lay_out(f));
     } else {
         f->stage = tgm__calloc(k, sizeof *f->stage);
@@ -218,11 +260,47 @@ static tgm_error check_object(const tgm_msg_fill *f, size_t i, const char *what)
     return TGM_ERROR_OK;
 }
 
+/* Direct: where object i's frame is written, fixed when its slot is first
+ * taken.  Its offset in the final message is frame_at[i] plus the growth
+ * of the masked frames before it (plus that of the index frame, whose
+ * offsets grow with them).  The slot goes as far as the masked frames
+ * framed so far push it, within the slack, but never past the shift of a
+ * slot after it already placed (so slots never overlap: shifts do not
+ * decrease from one object to the next, and a placed masked object's
+ * values stay where its pipeline reads them).  The final shift is never
+ * smaller, so finish moves frames only towards the end, and none when
+ * the masks came first and fit the slack. */
+static void place(tgm_msg_fill *f, size_t i) {
+    if (f->slack > 0) {
+        pthread_mutex_lock(&f->lock);
+        size_t s = 0;
+        for (size_t j = 0; j < i; j++) {
+            s += f->grow[j];
+        }
+        s = s < f->slack ? s : f->slack;
+        for (size_t m = i + 1; m < f->n; m++) {
+            if (f->placed[m] && f->shift[m] < s) {
+                s = f->shift[m];
+            }
+        }
+        f->shift[i] = s;
+        f->placed[i] = true;
+        pthread_mutex_unlock(&f->lock);
+    }
+    f->objs[i].payload = f->msg.data + f->frame_at[i] + f->shift[i] + TGM_FRAME_HEADER_SIZE;
+}
+
+/* Where object i's frame is written (direct). */
+static size_t written_at(const tgm_msg_fill *f, size_t i) { return f->frame_at[i] + f->shift[i]; }
+
 tgm_error tgm__msg_fill_slot(tgm_msg_fill *f, size_t i, uint8_t **data, size_t *len) {
     TGM_TRY(check_object(f, i, "slot"));
     TGM_RETURN_IF(f->state[i] >= ST_DONE, TGM_ERROR_INVALID_ARG,
                   "slot: object %zu is already committed", i);
     if (f->direct) {
+        if (f->state[i] == ST_NEW) {
+            place(f, i);
+        }
         *data = (uint8_t *)(uintptr_t)f->objs[i].payload;
     } else {
         if (f->stage[i] == NULL) {
@@ -275,7 +353,7 @@ static tgm_error encode_masked(tgm_msg_fill *f, size_t i) {
         tgm_encoded_obj o = f->objs[i];
         o.check_finite_on_copy = false;
         o.payload = len ? data : o.payload;
-        TGM_TRY(tgm__msg_write_frame(f->msg.data, f->frame_at[i], &o, f->o.hashing, false, NULL,
+        TGM_TRY(tgm__msg_write_frame(f->msg.data, written_at(f, i), &o, f->o.hashing, false, NULL,
                                      &f->hash[i]));
         f->state[i] = ST_DONE;
         return TGM_ERROR_OK;
@@ -285,6 +363,10 @@ static tgm_error encode_masked(tgm_msg_fill *f, size_t i) {
     tgm__buf_free(&m->obj.owned); /* the frame has it; finish needs the sizes only */
     m->obj.payload = NULL;
     m->framed = true;
+    size_t was = tgm__align8(f->frame_len[i]);
+    pthread_mutex_lock(&f->lock);
+    f->grow[i] = m->frame.len > was ? m->frame.len - was : 0;
+    pthread_mutex_unlock(&f->lock);
     return TGM_ERROR_OK;
 }
 
@@ -319,8 +401,8 @@ static tgm_error commit_direct(tgm_msg_fill *f, size_t i, const uint8_t *src, un
     if (src != NULL && f->lens[i] > 0) {
         o.payload = src;
     }
-    tgm_error err = tgm__msg_write_frame(f->msg.data, f->frame_at[i], &o, f->o.hashing, false, NULL,
-                                         &f->hash[i]);
+    tgm_error err = tgm__msg_write_frame(f->msg.data, written_at(f, i), &o, f->o.hashing, false,
+                                         NULL, &f->hash[i]);
     if (err == TGM_ERROR_ENCODING && o.check_finite_on_copy && allowed) {
         /* The check met a NaN / Inf the options allow: masks. */
         tgm__clear_error();
@@ -381,7 +463,7 @@ static tgm_error range_direct(tgm_msg_fill *f, size_t i, size_t off, size_t len,
     if (r->masks) {
         err = commit_masked(f, i);
     } else {
-        err = tgm__msg_write_frame(f->msg.data, f->frame_at[i], &f->objs[i], f->o.hashing, true,
+        err = tgm__msg_write_frame(f->msg.data, written_at(f, i), &f->objs[i], f->o.hashing, true,
                                    r->hash, &f->hash[i]);
         f->state[i] = err == TGM_ERROR_OK ? ST_DONE : ST_FAILED;
     }
@@ -441,6 +523,9 @@ tgm_error tgm__msg_fill_copy(tgm_msg_fill *f, size_t i, const uint8_t *src, size
         f->finite[i] = flags == TGM_FILL_FINITE;
         return TGM_ERROR_OK;
     }
+    if (f->state[i] == ST_NEW) {
+        place(f, i);
+    }
     f->state[i] = ST_SLOT;
     return commit_direct(f, i, src, flags);
 }
@@ -493,11 +578,11 @@ cleanup:
 }
 
 /* Direct, with masked objects: the layout with their frames' real sizes;
- * the frames written in place moved to their offsets in it, from the back
- * (a masked frame is never shorter than laid out at begin, and the index
- * frame's offsets only grow, so every frame moves towards the end, and a
- * frame's new place overlaps no frame before it still to move); the
- * masked frames copied in; then the other frames around them. */
+ * the frames written in place moved to their offsets in it where they are
+ * not there yet (placement), from the back (every frame moves towards the
+ * end, and a frame's new place overlaps no frame before it still to
+ * move); the masked frames copied in; then the other frames around
+ * them. */
 static tgm_error place_masked(tgm_msg_fill *f, tgm_buf *out) {
     size_t n = f->n;
     for (size_t i = 0; i < n; i++) {
@@ -529,12 +614,13 @@ static tgm_error place_masked(tgm_msg_fill *f, tgm_buf *out) {
         if (f->state[i] == ST_MASKS) {
             continue;
         }
-        TGM_FAIL_IF(at[i] < f->frame_at[i] || flen[i] != f->frame_len[i], TGM_ERROR_ENCODING,
+        size_t from = written_at(f, i);
+        TGM_FAIL_IF(at[i] < from || flen[i] != f->frame_len[i], TGM_ERROR_ENCODING,
                     "internal: object %zu's frame (%zu bytes at %zu) is laid out again as %zu "
                     "bytes at %zu",
-                    i, f->frame_len[i], f->frame_at[i], flen[i], at[i]);
-        if (at[i] != f->frame_at[i]) {
-            memmove(base + at[i], base + f->frame_at[i], tgm__align8(flen[i]));
+                    i, f->frame_len[i], from, flen[i], at[i]);
+        if (at[i] != from) {
+            memmove(base + at[i], base + from, tgm__align8(flen[i]));
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -572,7 +658,7 @@ tgm_error tgm__msg_fill_finish(tgm_msg_fill *f, tgm_buf *out) {
             f->ranges[i].done, f->lens[i]);
         TGM_RETURN_IF(f->state[i] < ST_DONE, TGM_ERROR_INVALID_ARG, "finish: object %zu was not %s",
                       i, f->state[i] == ST_NEW ? "filled (no slot taken)" : "committed");
-        masks = masks || f->state[i] == ST_MASKS;
+        masks = masks || f->state[i] == ST_MASKS || (f->direct && f->shift[i] != 0);
     }
     f->finished = true;
     if (!f->direct) {

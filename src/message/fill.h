@@ -68,7 +68,9 @@ tgm_error tgm__msg_frame_to_buf(const tgm_encoded_obj *obj, bool hashing, tgm_bu
  * non-finite values to mask is encoded at its commit by the pipeline (its
  * frame, with the masks, into a buffer of its own); finish lays the
  * message out again with that frame's size, moves the frames written in
- * place to their new offsets and copies the masked frames in. */
+ * place to their new offsets (those whose slot was taken after the masked
+ * frames were made are placed there already, within the room kept for
+ * masks) and copies the masked frames in. */
 typedef struct tgm_msg_fill tgm_msg_fill;
 
 #define TGM_FILL_CHECK 0u     /* check the values as tgm__msg_encode would */
