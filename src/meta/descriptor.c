@@ -254,6 +254,14 @@ static tgm_val *u64_array(tgm_arena *a, const uint64_t *v, size_t n) {
     return arr;
 }
 
+/* A text value over a literal (or other long-lived) string: no copy. */
+static void lit(tgm_val *v, const char *s, size_t n) {
+    memset(v, 0, sizeof *v);
+    v->kind = TGM_V_TEXT;
+    v->p.str = s;
+    v->len = n;
+}
+
 tgm_error tgm__desc_build_val(tgm_arena *a, const tgm_descriptor *d, const tgm_val *params,
                               const tgm_val *masks_val, tgm_val **out) {
     size_t nparams = params ? params->len : 0;
@@ -263,17 +271,19 @@ tgm_error tgm__desc_build_val(tgm_arena *a, const tgm_descriptor *d, const tgm_v
         return tgm__oom(n * 2 * sizeof(tgm_val), "descriptor");
     }
     size_t j = 0;
-#define KEY(s)                                                                                     \
-    do {                                                                                           \
-        if (tgm__val_set_text(a, &m->p.items[2 * j], s, strlen(s)) != 0) {                         \
-            return tgm__oom(strlen(s), "descriptor key");                                          \
-        }                                                                                          \
-    } while (0)
+    /* Keys, the dtype name and the byte order are literals; the caller's
+     * texts are copied into the arena (they may live shorter than it). */
+#define KEY(s) lit(&m->p.items[2 * j], s, sizeof(s) - 1)
 #define TEXTV(s)                                                                                   \
     do {                                                                                           \
         if (tgm__val_set_text(a, &m->p.items[2 * j + 1], s, strlen(s)) != 0) {                     \
             return tgm__oom(strlen(s), "descriptor value");                                        \
         }                                                                                          \
+        j++;                                                                                       \
+    } while (0)
+#define LITV(s)                                                                                    \
+    do {                                                                                           \
+        lit(&m->p.items[2 * j + 1], s, strlen(s));                                                 \
         j++;                                                                                       \
     } while (0)
     KEY("type");
@@ -293,9 +303,9 @@ tgm_error tgm__desc_build_val(tgm_arena *a, const tgm_descriptor *d, const tgm_v
     m->p.items[2 * j + 1] = *strides;
     j++;
     KEY("dtype");
-    TEXTV(tgm__dtype_name(d->dtype));
+    LITV(tgm__dtype_name(d->dtype));
     KEY("byte_order");
-    TEXTV(d->big_endian ? "big" : "little");
+    LITV(d->big_endian ? "big" : "little");
     KEY("encoding");
     TEXTV(d->encoding);
     KEY("filter");
@@ -309,6 +319,7 @@ tgm_error tgm__desc_build_val(tgm_arena *a, const tgm_descriptor *d, const tgm_v
     }
 #undef KEY
 #undef TEXTV
+#undef LITV
     for (size_t i = 0; i < nparams; i++) {
         m->p.items[2 * j] = *tgm__val_map_key(params, i);
         m->p.items[2 * j + 1] = *tgm__val_map_value(params, i);
@@ -316,6 +327,54 @@ tgm_error tgm__desc_build_val(tgm_arena *a, const tgm_descriptor *d, const tgm_v
     }
     m->len = j;
     *out = m;
+    return TGM_ERROR_OK;
+}
+
+tgm_error tgm__desc_build(tgm_arena *a, const tgm_descriptor *d, const tgm_val *params,
+                          const tgm_val *masks_val, tgm_val **out, tgm_descriptor *fd) {
+    tgm_val *m;
+    TGM_TRY(tgm__desc_build_val(a, d, params, masks_val, &m));
+    /* What tgm__desc_from_val would read back from m, taken from what m
+     * was built from.  Masks (rare) and parameters with a non-text key
+     * (which that read refuses) take the read itself. */
+    bool text_keys = true;
+    for (size_t i = 9; i < m->len; i++) {
+        text_keys = text_keys && tgm__val_map_key(m, i)->kind == TGM_V_TEXT;
+    }
+    if (masks_val != NULL || !text_keys) {
+        TGM_TRY(tgm__desc_from_val(a, m, "descriptor", fd));
+        *out = m;
+        return TGM_ERROR_OK;
+    }
+    tgm_descriptor r;
+    memset(&r, 0, sizeof r);
+    r.map = m;
+    r.obj_type = m->p.items[1].p.str;
+    r.ndim = d->ndim;
+    uint64_t *sh = tgm__arena_calloc(a, d->nshape ? d->nshape : 1, sizeof(uint64_t));
+    uint64_t *st = tgm__arena_calloc(a, d->nstrides ? d->nstrides : 1, sizeof(uint64_t));
+    if (sh == NULL || st == NULL) {
+        return tgm__oom((d->nshape + d->nstrides) * sizeof(uint64_t), "shape");
+    }
+    if (d->nshape > 0) {
+        memcpy(sh, d->shape, d->nshape * sizeof(uint64_t));
+    }
+    if (d->nstrides > 0) {
+        memcpy(st, d->strides, d->nstrides * sizeof(uint64_t));
+    }
+    r.shape = sh;
+    r.nshape = d->nshape;
+    r.strides = st;
+    r.nstrides = d->nstrides;
+    r.dtype = d->dtype;
+    r.big_endian = d->big_endian;
+    r.byte_order_present = true; /* always written */
+    r.encoding = m->p.items[13].p.str;
+    r.filter = m->p.items[15].p.str;
+    r.compression = m->p.items[17].p.str;
+    tgm__desc_count_elements(&r);
+    *out = m;
+    *fd = r;
     return TGM_ERROR_OK;
 }
 

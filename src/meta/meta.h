@@ -179,6 +179,11 @@ tgm_error tgm__desc_check_shape(const tgm_descriptor *d);
 tgm_error tgm__desc_build_val(tgm_arena *a, const tgm_descriptor *d, const tgm_val *params,
                               const tgm_val *masks_val, tgm_val **out);
 
+/* tgm__desc_build_val, and the descriptor tgm__desc_from_val would read
+ * from the map built (*fd, its map the one built), without that read. */
+tgm_error tgm__desc_build(tgm_arena *a, const tgm_descriptor *d, const tgm_val *params,
+                          const tgm_val *masks_val, tgm_val **out, tgm_descriptor *fd);
+
 /* Parameters of a descriptor: every non-fixed key, as a map (arena). */
 tgm_val *tgm__desc_params_map(tgm_arena *a, const tgm_descriptor *d);
 

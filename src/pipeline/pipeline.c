@@ -526,10 +526,9 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
     /* The final descriptor, then the plan from it. */
     tgm_val *dv;
     tgm_descriptor fd;
-    TGM_CHECK(tgm__desc_build_val(
+    TGM_CHECK(tgm__desc_build(
         a, in, params,
-        (o->pre_encoded && in->has_masks) ? tgm__val_map_get(in->map, "masks") : NULL, &dv));
-    TGM_CHECK(tgm__desc_from_val(a, dv, "descriptor", &fd));
+        (o->pre_encoded && in->has_masks) ? tgm__val_map_get(in->map, "masks") : NULL, &dv, &fd));
     tgm_plan plan;
     if (o->stored) {
         TGM_CHECK(tgm__plan_resolve_any_codec(&fd, &plan)); /* never run: bytes are copied */
@@ -601,8 +600,7 @@ tgm_error tgm__pipeline_encode(tgm_arena *a, const tgm_descriptor *in, const uin
             rebuild = true;
         }
         if (rebuild) {
-            TGM_CHECK(tgm__desc_build_val(a, in, params, mv, &dv));
-            TGM_CHECK(tgm__desc_from_val(a, dv, "descriptor", &fd));
+            TGM_CHECK(tgm__desc_build(a, in, params, mv, &dv, &fd));
         }
     }
     out->desc_val = dv;
