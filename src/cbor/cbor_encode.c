@@ -145,7 +145,39 @@ static tgm_error put_byte(tgm_buf *out, uint8_t b) {
     return TGM_ERROR_OK;
 }
 
-static tgm_error put_string(tgm_buf *out, unsigned major, const char *s, size_t n) {
+/* Copy n bytes, short runs without a call: metadata keys and texts are
+ * mostly under 16 bytes, where a memcpy call costs more than the copy. */
+static inline void copy_short(uint8_t *d, const char *s, size_t n) {
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            d[i] = (uint8_t)s[i];
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) tgm_error put_string(tgm_buf *out, unsigned major,
+                                                                  const char *s, size_t n) {
+    if (n <= out->cap - out->len && out->cap - out->len - n >= 9) {
+        uint8_t *p = out->data + out->len;
+        size_t h = tgm__cbor_put_head(p, major, n);
+        copy_short(p + h, s, n);
+        out->len += h + n;
+        return TGM_ERROR_OK;
+    }
     TGM_TRY(put_head(out, major, n));
     return tgm__buf_append(out, s, n);
 }
@@ -193,7 +225,14 @@ static int text_key_cmp(const tgm_val *a, const tgm_val *b) {
     if (a->len != b->len) {
         return a->len < b->len ? -1 : 1;
     }
-    return a->len == 0 ? 0 : memcmp(a->p.str, b->p.str, a->len);
+    /* Keys of one length mostly differ early: a byte loop, no call. */
+    const uint8_t *x = (const uint8_t *)a->p.str, *y = (const uint8_t *)b->p.str;
+    for (size_t i = 0; i < a->len; i++) {
+        if (x[i] != y[i]) {
+            return x[i] < y[i] ? -1 : 1;
+        }
+    }
+    return 0;
 }
 
 int tgm__cbor_key_compare(const tgm_val *a, const tgm_val *b) {
@@ -228,6 +267,25 @@ static int keyref_idx_cmp(const void *ctx, size_t a, size_t b) {
 
 static tgm_error enc_val(const tgm_val *v, tgm_buf *out, unsigned depth);
 
+/* One item inside a map or an array: texts and integers (most metadata
+ * leaves) written here, without the recursive call.  The container has
+ * checked that depth is within the cap (too_deep). */
+static inline __attribute__((always_inline)) tgm_error enc_item(const tgm_val *v, tgm_buf *out,
+                                                                unsigned depth) {
+    if (v->kind == TGM_V_TEXT) {
+        return put_string(out, TGM_CBOR_TEXT, v->p.str, v->len);
+    }
+    if (v->kind == TGM_V_INT) {
+        return put_head(out, v->neg ? TGM_CBOR_NINT : TGM_CBOR_UINT, v->num.u);
+    }
+    return enc_val(v, out, depth);
+}
+
+/* The items of a non-empty container at `depth` would be too deep. */
+static inline bool too_deep(size_t n, unsigned depth) {
+    return n > 0 && depth >= TGM_CBOR_ENCODE_MAX_DEPTH;
+}
+
 static int text_keys_sorted(const tgm_val *m) {
     for (size_t i = 0; i < m->len; i++) {
         if (m->p.items[2 * i].kind != TGM_V_TEXT) {
@@ -243,10 +301,15 @@ static int text_keys_sorted(const tgm_val *m) {
 static tgm_error enc_map(const tgm_val *m, tgm_buf *out, unsigned depth) {
     size_t n = m->len;
     TGM_TRY(put_head(out, TGM_CBOR_MAP, n));
+    if (too_deep(n, depth)) {
+        return enc_val(&m->p.items[0], out, depth + 1); /* its error */
+    }
     if (text_keys_sorted(m)) {
         /* Already canonical (e.g. re-encoding what we read): no sort needed. */
-        for (size_t i = 0; i < 2 * n; i++) {
-            TGM_TRY(enc_val(&m->p.items[i], out, depth + 1));
+        for (size_t i = 0; i < n; i++) {
+            const tgm_val *k = &m->p.items[2 * i];
+            TGM_TRY(put_string(out, TGM_CBOR_TEXT, k->p.str, k->len));
+            TGM_TRY(enc_item(&m->p.items[2 * i + 1], out, depth + 1));
         }
         return TGM_ERROR_OK;
     }
@@ -269,8 +332,9 @@ static tgm_error enc_map(const tgm_val *m, tgm_buf *out, unsigned depth) {
         }
         if (i == n) {
             for (size_t j = 0; j < n; j++) {
-                TGM_TRY(enc_val(&items[2 * ord[j]], out, depth + 1));
-                TGM_TRY(enc_val(&items[2 * ord[j] + 1], out, depth + 1));
+                const tgm_val *k = &items[2 * ord[j]];
+                TGM_TRY(put_string(out, TGM_CBOR_TEXT, k->p.str, k->len));
+                TGM_TRY(enc_item(&items[2 * ord[j] + 1], out, depth + 1));
             }
             return TGM_ERROR_OK;
         }
@@ -372,8 +436,11 @@ static tgm_error enc_val(const tgm_val *v, tgm_buf *out, unsigned depth) {
         return put_string(out, TGM_CBOR_BYTES, v->p.str, v->len);
     case TGM_V_ARRAY:
         TGM_TRY(put_head(out, TGM_CBOR_ARRAY, v->len));
+        if (too_deep(v->len, depth)) {
+            return enc_val(&v->p.items[0], out, depth + 1); /* its error */
+        }
         for (size_t i = 0; i < v->len; i++) {
-            TGM_TRY(enc_val(&v->p.items[i], out, depth + 1));
+            TGM_TRY(enc_item(&v->p.items[i], out, depth + 1));
         }
         return TGM_ERROR_OK;
     case TGM_V_MAP:

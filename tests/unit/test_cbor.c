@@ -663,6 +663,23 @@ static void test_encode_errors(void) {
     }
     TT_CHECK_ERR(tgm__cbor_encode(v, &out), TGM_ERROR_METADATA);
     TT_CHECK(out.len == 0);
+    /* The cap exactly: a leaf (integer, text; a map's key too) at depth
+     * TGM_CBOR_ENCODE_MAX_DEPTH is written, one level further is refused,
+     * inside arrays and inside maps. */
+    for (int leaf = 0; leaf < 3; leaf++) {
+        for (int extra = 0; extra < 2; extra++) {
+            for (int in_map = 0; in_map < 2; in_map++) {
+                /* leaf 2: a map, its key and value one level below it */
+                tgm_val *w = leaf == 0 ? U(5) : leaf == 1 ? T("leaf") : MAP(1, T("k"), U(1));
+                int levels = TGM_CBOR_ENCODE_MAX_DEPTH + extra - (leaf == 2 ? 1 : 0);
+                for (int i = 0; i < levels; i++) {
+                    w = in_map ? MAP(1, T("k"), w) : ARR(1, w);
+                }
+                TT_CHECK_ERR(tgm__cbor_encode(w, &out), extra ? TGM_ERROR_METADATA : TGM_ERROR_OK);
+                out.len = 0;
+            }
+        }
+    }
     tgm__buf_free(&out);
 }
 
