@@ -15,8 +15,9 @@
  * options allow: it is replaced and recorded as a mask after the payload,
  * which makes that frame longer.  Such an object goes through the
  * pipeline at its commit, as tgm__msg_encode would take it, and its frame
- * is written into a buffer of its own; the other objects' frames are
- * still written in place.  Finish lays the message out with the masked
+ * is written at its slot's place if that overlaps no slot placed after
+ * it, else into a buffer of its own; the other objects' frames are still
+ * written in place.  Finish lays the message out with the masked
  * frames' sizes, moves the frames written in place to their offsets in it
  * (frames hold no absolute offset, so their bytes and hashes stay valid;
  * the index and hash frames, which do, are written at finish) and copies
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cbor/cbor.h"
 #include "common/alloc.h"
 #include "common/checked.h"
 #include "common/error.h"
@@ -55,7 +57,8 @@ typedef struct {
 typedef struct {
     tgm_arena arena;     /* its final descriptor */
     tgm_encoded_obj obj; /* with the masks; payload dropped once framed */
-    tgm_buf frame;       /* the frame, padded */
+    tgm_buf frame;       /* the frame, padded, unless in_msg */
+    bool in_msg;         /* the frame is in the message, at written_at() */
     bool framed;
 } masked;
 
@@ -330,6 +333,19 @@ static tgm_error check_commit(const tgm_msg_fill *f, size_t i, unsigned flags, c
     return TGM_ERROR_OK;
 }
 
+/* The length of obj's data-object frame (unpadded). */
+static tgm_error frame_length(const tgm_encoded_obj *obj, size_t *len) {
+    tgm_buf cbor = TGM_BUF_INIT;
+    uint64_t n = 0;
+    tgm_error err = tgm__cbor_encode(obj->desc_val, &cbor);
+    if (err == TGM_ERROR_OK) {
+        err = tgm__emit_object_size(obj, cbor.len, &n);
+    }
+    tgm__buf_free(&cbor);
+    *len = (size_t)n;
+    return err;
+}
+
 /* Object i through the pipeline with the mask options, as tgm__msg_encode
  * takes it (from `src` for a copy, else from the slot), and its frame into
  * a buffer of its own.  With nothing to mask after all (values declared
@@ -340,6 +356,7 @@ static tgm_error encode_masked(tgm_msg_fill *f, size_t i) {
     tgm__encoded_obj_free(&m->obj);
     tgm__buf_free(&m->frame);
     m->framed = false;
+    m->in_msg = false;
     const uint8_t *data = f->src[i] != NULL ? f->src[i] : f->objs[i].payload;
     size_t len = f->lens[i];
     tgm_encode_opts eo = f->o.object;
@@ -358,15 +375,34 @@ static tgm_error encode_masked(tgm_msg_fill *f, size_t i) {
         f->state[i] = ST_DONE;
         return TGM_ERROR_OK;
     }
-    /* Framed (checked, when the options refuse what the caller declared). */
-    TGM_TRY(tgm__msg_frame_to_buf(&m->obj, f->o.hashing, &m->frame, &f->hash[i]));
+    /* Framed (checked, when the options refuse what the caller declared):
+     * in the message, where its slot is, when the longer frame overlaps no
+     * slot placed after it and stays in the room kept (growing it now
+     * makes the slots placed later go after it); else in a buffer of its
+     * own, copied in by finish. */
+    size_t flen;
+    TGM_TRY(frame_length(&m->obj, &flen));
+    size_t was = tgm__align8(f->frame_len[i]), span = tgm__align8(flen);
+    size_t grow = span > was ? span - was : 0;
+    pthread_mutex_lock(&f->lock);
+    bool here = f->shift[i] <= f->slack && grow <= f->slack - f->shift[i];
+    for (size_t k = i + 1; here && k < f->n; k++) {
+        here = !f->placed[k] || f->shift[k] >= f->shift[i] + grow;
+    }
+    f->grow[i] = grow;
+    pthread_mutex_unlock(&f->lock);
+    if (here) {
+        /* (A failure leaves the values in the slot: the payload is the
+         * substituted copy, or checked in place before anything moves.) */
+        TGM_TRY(tgm__msg_write_frame(f->msg.data, written_at(f, i), &m->obj, f->o.hashing, false,
+                                     NULL, &f->hash[i]));
+    } else {
+        TGM_TRY(tgm__msg_frame_to_buf(&m->obj, f->o.hashing, &m->frame, &f->hash[i]));
+    }
     tgm__buf_free(&m->obj.owned); /* the frame has it; finish needs the sizes only */
     m->obj.payload = NULL;
+    m->in_msg = here;
     m->framed = true;
-    size_t was = tgm__align8(f->frame_len[i]);
-    pthread_mutex_lock(&f->lock);
-    f->grow[i] = m->frame.len > was ? m->frame.len - was : 0;
-    pthread_mutex_unlock(&f->lock);
     return TGM_ERROR_OK;
 }
 
@@ -611,11 +647,13 @@ static tgm_error place_masked(tgm_msg_fill *f, tgm_buf *out) {
     }
     uint8_t *base = f->msg.data;
     for (size_t i = n; i-- > 0;) {
-        if (f->state[i] == ST_MASKS) {
+        bool own = f->state[i] == ST_MASKS && !f->masked[i].in_msg;
+        if (own) {
             continue;
         }
         size_t from = written_at(f, i);
-        TGM_FAIL_IF(at[i] < from || flen[i] != f->frame_len[i], TGM_ERROR_ENCODING,
+        size_t expect = f->state[i] == ST_MASKS ? flen[i] : f->frame_len[i];
+        TGM_FAIL_IF(at[i] < from || flen[i] != expect, TGM_ERROR_ENCODING,
                     "internal: object %zu's frame (%zu bytes at %zu) is laid out again as %zu "
                     "bytes at %zu",
                     i, f->frame_len[i], from, flen[i], at[i]);
@@ -624,7 +662,7 @@ static tgm_error place_masked(tgm_msg_fill *f, tgm_buf *out) {
         }
     }
     for (size_t i = 0; i < n; i++) {
-        if (f->state[i] != ST_MASKS) {
+        if (f->state[i] != ST_MASKS || f->masked[i].in_msg) {
             continue;
         }
         const tgm_buf *fr = &f->masked[i].frame;

@@ -66,7 +66,8 @@ tgm_error tgm__msg_frame_to_buf(const tgm_encoded_obj *obj, bool hashing, tgm_bu
  * hashed) while the values are in cache.  finish: the other frames; the
  * bytes tgm__msg_encode writes for the same data.  An object with
  * non-finite values to mask is encoded at its commit by the pipeline (its
- * frame, with the masks, into a buffer of its own); finish lays the
+ * frame, with the masks, at its slot's place when that overlaps no slot
+ * placed after it, else into a buffer of its own); finish lays the
  * message out again with that frame's size, moves the frames written in
  * place to their new offsets (those whose slot was taken after the masked
  * frames were made are placed there already, within the room kept for
