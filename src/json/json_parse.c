@@ -76,6 +76,8 @@ typedef struct jp {
      * their closing quote (one copy instead of one allocation per string).
      * NULL: each string is copied on its own. */
     char *copy;
+    /* The stack's first entries: metadata texts need no allocation for it. */
+    tgm_val local[64];
 } jp;
 
 /* Inputs up to this size are copied whole (see jp.copy). */
@@ -111,15 +113,25 @@ static int is_digit(const jp *p) {
 
 static int peek_is(const jp *p, uint8_t c) { return p->pos < p->len && p->s[p->pos] == c; }
 
-static tgm_error push(jp *p, const tgm_val *v) {
+/* The stack is full: move it to (a larger) heap block. */
+static tgm_error grow(jp *p) {
+    size_t ncap = p->cap * 2;
+    bool local = p->stack == p->local;
+    tgm_val *ns = tgm__realloc(local ? NULL : p->stack, ncap * sizeof *ns);
+    if (ns == NULL) {
+        return tgm__oom(ncap * sizeof *ns, "JSON parser stack");
+    }
+    if (local) {
+        memcpy(ns, p->local, p->sp * sizeof *ns);
+    }
+    p->stack = ns;
+    p->cap = ncap;
+    return TGM_ERROR_OK;
+}
+
+static inline tgm_error push(jp *p, const tgm_val *v) {
     if (p->sp == p->cap) {
-        size_t ncap = p->cap < 16 ? 16 : p->cap * 2;
-        tgm_val *ns = tgm__realloc(p->stack, ncap * sizeof *ns);
-        if (ns == NULL) {
-            return tgm__oom(ncap * sizeof *ns, "JSON parser stack");
-        }
-        p->stack = ns;
-        p->cap = ncap;
+        TGM_TRY(grow(p));
     }
     p->stack[p->sp++] = *v;
     return TGM_ERROR_OK;
@@ -817,12 +829,19 @@ tgm_error tgm__json_parse(const char *text, size_t len, tgm_arena *arena, tgm_va
 tgm_error tgm__json_parse_ex(const char *text, size_t len, unsigned flags, tgm_arena *arena,
                              tgm_val **out) {
     TGM_RETURN_IF(text == NULL && len != 0, TGM_ERROR_INVALID_ARG, "NULL JSON text");
-    jp p;
-    memset(&p, 0, sizeof p);
+    jp p; /* every field but the local stack (not cleared: ~2 KiB) */
+    p.pos = 0;
+    p.sp = 0;
+    p.scratch = (tgm_buf)TGM_BUF_INIT;
+    p.depth = 0;
+    p.num_start = 0;
+    p.copy = NULL;
     p.s = (const uint8_t *)text;
     p.len = len;
     p.arena = arena;
     p.flags = flags;
+    p.stack = p.local;
+    p.cap = sizeof p.local / sizeof p.local[0];
     tgm_error err;
     tgm_val *root = tgm__arena_alloc(arena, sizeof *root);
     if (root == NULL) {
@@ -840,7 +859,9 @@ tgm_error tgm__json_parse_ex(const char *text, size_t len, unsigned flags, tgm_a
     }
     *out = root;
 cleanup:
-    tgm__free(p.stack);
+    if (p.stack != p.local) {
+        tgm__free(p.stack);
+    }
     tgm__buf_free(&p.scratch);
     return err;
 }

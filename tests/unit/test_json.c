@@ -798,6 +798,48 @@ static void test_alloc_failures(void) {
     }
 }
 
+/* Containers past the parser's first stack entries (64 values, kept in
+ * the parser itself): the stack moves to the heap while outer containers'
+ * entries are on it, and every value must survive the move. */
+static void test_parse_large(void) {
+    static char text[16384];
+    size_t n = 0;
+    n += (size_t)snprintf(text + n, sizeof text - n, "{\"z\":7,\"b\":{");
+    for (int i = 0; i < 100; i++) {
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s\"k%03d\":[%d,\"s%d\"]", i ? "," : "",
+                              99 - i, 99 - i, 99 - i);
+    }
+    n += (size_t)snprintf(text + n, sizeof text - n, "},\"a\":[");
+    for (int i = 0; i < 300; i++) {
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s%d", i ? "," : "", i * 3);
+    }
+    n += (size_t)snprintf(text + n, sizeof text - n, "],\"y\":\"end\"}");
+    TT_ASSERT(n < sizeof text - 1);
+    tgm_val *v;
+    TT_ASSERT(tgm__json_parse(text, n, &A, &v) == TGM_ERROR_OK);
+    TT_ASSERT(v->kind == TGM_V_MAP && v->len == 4);
+    const tgm_val *z = tgm__val_map_get(v, "z"), *y = tgm__val_map_get(v, "y");
+    TT_CHECK(z != NULL && z->kind == TGM_V_INT && z->num.u == 7);
+    TT_CHECK(y != NULL && tgm__val_is_text(y, "end"));
+    const tgm_val *a = tgm__val_map_get(v, "a");
+    TT_ASSERT(a != NULL && a->kind == TGM_V_ARRAY && a->len == 300);
+    for (size_t i = 0; i < 300; i++) {
+        TT_CHECK(a->p.items[i].kind == TGM_V_INT && a->p.items[i].num.u == 3 * i);
+    }
+    const tgm_val *b = tgm__val_map_get(v, "b");
+    TT_ASSERT(b != NULL && b->kind == TGM_V_MAP && b->len == 100);
+    for (size_t i = 0; i < 100; i++) { /* sorted by key */
+        char key[8], s[8];
+        snprintf(key, sizeof key, "k%03zu", i);
+        snprintf(s, sizeof s, "s%zu", i);
+        const tgm_val *k = tgm__val_map_key(b, i), *e = tgm__val_map_value(b, i);
+        TT_CHECK(tgm__val_is_text(k, key));
+        TT_ASSERT(e->kind == TGM_V_ARRAY && e->len == 2);
+        TT_CHECK(e->p.items[0].kind == TGM_V_INT && e->p.items[0].num.u == i);
+        TT_CHECK(tgm__val_is_text(&e->p.items[1], s));
+    }
+}
+
 int main(void) {
     TT_RUN(test_format_table);
     TT_RUN(test_rust_debug_format);
@@ -811,6 +853,7 @@ int main(void) {
     TT_RUN(test_parse_objects);
     TT_RUN(test_parse_errors);
     TT_RUN(test_parse_depth);
+    TT_RUN(test_parse_large);
     TT_RUN(test_json_cbor_json);
     TT_RUN(test_float_text_round_trip);
     TT_RUN(test_bad_files);
