@@ -12,17 +12,51 @@ static const char *const fixed_keys[] = {"type",        "ndim",       "shape",  
                                          "compression", "masks"};
 #define NFIXED (sizeof fixed_keys / sizeof fixed_keys[0])
 
-static bool is_fixed_key(const tgm_val *k) {
+/* Indices into fixed_keys. */
+enum {
+    F_TYPE,
+    F_NDIM,
+    F_SHAPE,
+    F_STRIDES,
+    F_DTYPE,
+    F_BYTE_ORDER,
+    F_ENCODING,
+    F_FILTER,
+    F_COMPRESSION,
+    F_MASKS
+};
+
+/* The index in fixed_keys of key k, or -1 (by length first: one compare
+ * or two per key instead of a scan of the table). */
+static int fixed_index(const tgm_val *k) {
     if (k->kind != TGM_V_TEXT) {
-        return false;
+        return -1;
     }
-    for (size_t i = 0; i < NFIXED; i++) {
-        if (tgm__val_is_text(k, fixed_keys[i])) {
-            return true;
-        }
+    const char *s = k->p.str;
+    switch (k->len) {
+    case 4:
+        return memcmp(s, "type", 4) == 0 ? F_TYPE : memcmp(s, "ndim", 4) == 0 ? F_NDIM : -1;
+    case 5:
+        return memcmp(s, "shape", 5) == 0   ? F_SHAPE
+               : memcmp(s, "dtype", 5) == 0 ? F_DTYPE
+               : memcmp(s, "masks", 5) == 0 ? F_MASKS
+                                            : -1;
+    case 6:
+        return memcmp(s, "filter", 6) == 0 ? F_FILTER : -1;
+    case 7:
+        return memcmp(s, "strides", 7) == 0 ? F_STRIDES : -1;
+    case 8:
+        return memcmp(s, "encoding", 8) == 0 ? F_ENCODING : -1;
+    case 10:
+        return memcmp(s, "byte_order", 10) == 0 ? F_BYTE_ORDER : -1;
+    case 11:
+        return memcmp(s, "compression", 11) == 0 ? F_COMPRESSION : -1;
+    default:
+        return -1;
     }
-    return false;
 }
+
+static bool is_fixed_key(const tgm_val *k) { return fixed_index(k) >= 0; }
 
 /* First entry whose key is the text `key` (descriptor maps are read in wire
  * order; a later duplicate does not override an earlier field). */
@@ -43,15 +77,19 @@ static tgm_error type_error(const char *where, const char *key, const tgm_val *v
                      tgm__val_kind_name(v), expected);
 }
 
-static tgm_error get_text(const tgm_val *map, const char *where, const char *key,
-                          const char **out) {
-    const tgm_val *v = field(map, key);
+/* The text value v of field `key` (NULL: missing). */
+static tgm_error text_of(const tgm_val *v, const char *where, const char *key, const char **out) {
     TGM_RETURN_IF(v == NULL, TGM_ERROR_METADATA, "%s: missing field `%s`", where, key);
     if (v->kind != TGM_V_TEXT) {
         return type_error(where, key, v, "a string");
     }
     *out = v->p.str;
     return TGM_ERROR_OK;
+}
+
+static tgm_error get_text(const tgm_val *map, const char *where, const char *key,
+                          const char **out) {
+    return text_of(field(map, key), where, key, out);
 }
 
 static tgm_error get_u64(const tgm_val *v, const char *where, const char *key, uint64_t *out) {
@@ -64,9 +102,9 @@ static tgm_error get_u64(const tgm_val *v, const char *where, const char *key, u
     return TGM_ERROR_OK;
 }
 
-static tgm_error get_u64_array(tgm_arena *a, const tgm_val *map, const char *where, const char *key,
-                               const uint64_t **out, size_t *n) {
-    const tgm_val *v = field(map, key);
+/* The u64 array v of field `key` (NULL: missing). */
+static tgm_error u64_array_of(tgm_arena *a, const tgm_val *v, const char *where, const char *key,
+                              const uint64_t **out, size_t *n) {
     TGM_RETURN_IF(v == NULL, TGM_ERROR_METADATA, "%s: missing field `%s`", where, key);
     if (v->kind != TGM_V_ARRAY) {
         return type_error(where, key, v, "an array of u64");
@@ -133,26 +171,34 @@ tgm_error tgm__desc_from_val(tgm_arena *a, const tgm_val *map, const char *where
                          map ? tgm__val_kind_name(map) : "nothing");
     }
     d.map = map;
+    /* One pass: every key a text, and the first entry of each fixed key
+     * (as field() would find it). */
+    const tgm_val *fx[NFIXED] = {NULL};
     for (size_t i = 0; i < map->len; i++) {
-        TGM_RETURN_IF(tgm__val_map_key(map, i)->kind != TGM_V_TEXT, TGM_ERROR_METADATA,
+        const tgm_val *k = tgm__val_map_key(map, i);
+        TGM_RETURN_IF(k->kind != TGM_V_TEXT, TGM_ERROR_METADATA,
                       "%s: descriptor keys must be strings, found a %s key", where,
-                      tgm__cbor_kind(tgm__val_map_key(map, i)));
+                      tgm__cbor_kind(k));
+        int f = fixed_index(k);
+        if (f >= 0 && fx[f] == NULL) {
+            fx[f] = tgm__val_map_value(map, i);
+        }
     }
-    TGM_TRY(get_text(map, where, "type", &d.obj_type));
-    const tgm_val *v = field(map, "ndim");
+    TGM_TRY(text_of(fx[F_TYPE], where, "type", &d.obj_type));
+    const tgm_val *v = fx[F_NDIM];
     TGM_RETURN_IF(v == NULL, TGM_ERROR_METADATA, "%s: missing field `ndim`", where);
     TGM_TRY(get_u64(v, where, "ndim", &d.ndim));
-    TGM_TRY(get_u64_array(a, map, where, "shape", &d.shape, &d.nshape));
-    TGM_TRY(get_u64_array(a, map, where, "strides", &d.strides, &d.nstrides));
+    TGM_TRY(u64_array_of(a, fx[F_SHAPE], where, "shape", &d.shape, &d.nshape));
+    TGM_TRY(u64_array_of(a, fx[F_STRIDES], where, "strides", &d.strides, &d.nstrides));
 
-    const char *dt;
-    TGM_TRY(get_text(map, where, "dtype", &dt));
+    const char *dt = NULL;
+    TGM_TRY(text_of(fx[F_DTYPE], where, "dtype", &dt));
     int dti = tgm__dtype_parse(dt, strlen(dt));
     TGM_RETURN_IF(dti < 0, TGM_ERROR_METADATA, "%s: unknown variant `%s`, expected one of %s",
                   where, dt, tgm__dtype_all_names());
     d.dtype = (tgm_dtype)dti;
 
-    v = field(map, "byte_order");
+    v = fx[F_BYTE_ORDER];
     if (v == NULL) {
         d.big_endian = TGM_HOST_BIG_ENDIAN;
         d.byte_order_present = false;
@@ -172,11 +218,11 @@ tgm_error tgm__desc_from_val(tgm_arena *a, const tgm_val *map, const char *where
         }
         d.byte_order_present = true;
     }
-    TGM_TRY(get_text(map, where, "encoding", &d.encoding));
-    TGM_TRY(get_text(map, where, "filter", &d.filter));
-    TGM_TRY(get_text(map, where, "compression", &d.compression));
+    TGM_TRY(text_of(fx[F_ENCODING], where, "encoding", &d.encoding));
+    TGM_TRY(text_of(fx[F_FILTER], where, "filter", &d.filter));
+    TGM_TRY(text_of(fx[F_COMPRESSION], where, "compression", &d.compression));
 
-    v = field(map, "masks");
+    v = fx[F_MASKS];
     if (v != NULL && v->kind != TGM_V_NULL) {
         if (v->kind != TGM_V_MAP) {
             return type_error(where, "masks", v, "a map");

@@ -148,9 +148,91 @@ static void test_params_masks(void) {
         "\"inf+\":{\"method\":\"rle\",\"offset\":25,\"length\":3}}");
 }
 
+/* tgm__desc_from_val itself: the first entry of a repeated fixed key is
+ * the one read, near-miss keys are parameters, and each missing or
+ * mistyped field is reported by name, in the order of the fields. */
+static void read_err(const char *json, const char *want) {
+    tgm_arena a = TGM_ARENA_INIT;
+    tgm_val *v;
+    tgm_descriptor d;
+    TT_ASSERT(tgm__json_parse_ex(json, strlen(json), TGM_JSON_PARSE_KEEP_ORDER, &a, &v) ==
+              TGM_ERROR_OK);
+    TT_CHECK_ERR(tgm__desc_from_val(&a, v, "descriptors[0]", &d), TGM_ERROR_METADATA);
+    if (strstr(tgm_last_error(), want) == NULL) {
+        fprintf(stderr, "  %s: got '%s', want '%s'\n", json, tgm_last_error(), want);
+        TT_CHECK(0);
+    }
+    tgm__arena_free(&a);
+}
+
+static void test_read(void) {
+    const char *json =
+        "{\"typo\":1,\"type\":\"first\",\"Type\":2,\"ndim\":1,\"shape\":[5],\"strides\":[1],"
+        "\"type\":\"second\",\"dtype\":\"int8\",\"dtype\":\"float64\",\"byte_order\":\"big\","
+        "\"encoding\":\"e\",\"filter\":\"f\",\"compression\":\"c\",\"filters\":0,"
+        "\"compression\":\"later\",\"byte_orde\":0,\"masks\":null,\"shape2\":[9]}";
+    tgm_arena a = TGM_ARENA_INIT;
+    tgm_val *v;
+    tgm_descriptor d;
+    TT_ASSERT(tgm__json_parse_ex(json, strlen(json), TGM_JSON_PARSE_KEEP_ORDER, &a, &v) ==
+              TGM_ERROR_OK);
+    TT_ASSERT(tgm__desc_from_val(&a, v, "d", &d) == TGM_ERROR_OK);
+    TT_CHECK_EQ_STR(d.obj_type, "first");
+    TT_CHECK(d.dtype == TGM_DT_INT8 && d.big_endian && d.byte_order_present);
+    TT_CHECK(d.nshape == 1 && d.shape[0] == 5 && d.num_elements == 5);
+    TT_CHECK_EQ_STR(d.compression, "c");
+    TT_CHECK(!d.has_masks);
+    tgm_val *pm = tgm__desc_params_map(&a, &d);
+    TT_ASSERT(pm != NULL);
+    /* parameters: the near misses, sorted; no fixed key */
+    static const char *const want[] = {"Type", "byte_orde", "filters", "shape2", "typo"};
+    TT_CHECK_EQ_INT(pm->len, 5);
+    for (size_t i = 0; i < pm->len && i < 5; i++) {
+        TT_CHECK(tgm__val_is_text(tgm__val_map_key(pm, i), want[i]));
+    }
+    tgm__arena_free(&a);
+
+    const char *full = "\"type\":\"t\",\"ndim\":1,\"shape\":[2],\"strides\":[1],\"dtype\":"
+                       "\"int8\",\"encoding\":\"none\",\"filter\":\"none\",\"compression\":"
+                       "\"none\"";
+    static const char *const fields[] = {"type",  "ndim",     "shape",  "strides",
+                                         "dtype", "encoding", "filter", "compression"};
+    char buf[512];
+    for (size_t f = 0; f < 8; f++) {
+        /* without field f: "missing field `f`" */
+        const char *at = strstr(full, fields[f]) - 1;
+        const char *end = strchr(strchr(at, ':'), f == 2 || f == 3 ? ']' : ',');
+        if (f == 2 || f == 3) {
+            end++;
+        }
+        if (end == NULL) {
+            end = full + strlen(full);
+        }
+        size_t pre = (size_t)(at - full), skip = (size_t)(end - at);
+        snprintf(buf, sizeof buf, "{%.*s%s}", (int)pre, full, at + skip + (*end == ',' ? 1 : 0));
+        size_t bl = strlen(buf);
+        if (buf[bl - 2] == ',') {
+            buf[bl - 2] = '}';
+            buf[bl - 1] = '\0';
+        }
+        char want_err[64];
+        snprintf(want_err, sizeof want_err, "missing field `%s`", fields[f]);
+        read_err(buf, want_err);
+        /* field f given as true first (the later good one is not read) */
+        snprintf(buf, sizeof buf, "{\"%s\":true,%s}", fields[f], full);
+        snprintf(want_err, sizeof want_err, "invalid type for `%s`", fields[f]);
+        read_err(buf, want_err);
+    }
+    snprintf(buf, sizeof buf, "{\"byte_order\":\"middle\",%s}", full);
+    read_err(buf, "unknown variant `middle` for `byte_order`");
+    snprintf(buf, sizeof buf, "{\"masks\":3,%s}", full);
+    read_err(buf, "invalid type for `masks`");
+}
+
 int main(void) {
     TT_RUN(test_dtypes_orders);
     TT_RUN(test_shapes);
     TT_RUN(test_params_masks);
+    TT_RUN(test_read);
     return tt_finish("test_desc_build");
 }
