@@ -76,37 +76,30 @@ tgm_val *tgm__val_bytes(tgm_arena *a, const uint8_t *s, size_t n) {
     return v;
 }
 
-tgm_val *tgm__val_array(tgm_arena *a, size_t n) {
-    tgm_val *v = tgm__val_new(a, TGM_V_ARRAY);
+/* A container and its n items in one zeroed block (one arena call). */
+static tgm_val *container(tgm_arena *a, tgm_vkind kind, size_t n, size_t len) {
+    if (n > SIZE_MAX / sizeof(tgm_val) - 1) {
+        return NULL;
+    }
+    tgm_val *v = tgm__arena_calloc(a, 1 + n, sizeof(tgm_val));
     if (v == NULL) {
         return NULL;
     }
+    v->kind = (uint8_t)kind;
     if (n > 0) {
-        v->p.items = tgm__arena_calloc(a, n, sizeof(tgm_val));
-        if (v->p.items == NULL) {
-            return NULL;
-        }
+        v->p.items = v + 1;
     }
-    v->len = n;
+    v->len = len;
     return v;
 }
+
+tgm_val *tgm__val_array(tgm_arena *a, size_t n) { return container(a, TGM_V_ARRAY, n, n); }
 
 tgm_val *tgm__val_map(tgm_arena *a, size_t n) {
     if (n > SIZE_MAX / 2) {
         return NULL;
     }
-    tgm_val *v = tgm__val_new(a, TGM_V_MAP);
-    if (v == NULL) {
-        return NULL;
-    }
-    if (n > 0) {
-        v->p.items = tgm__arena_calloc(a, 2 * n, sizeof(tgm_val));
-        if (v->p.items == NULL) {
-            return NULL;
-        }
-    }
-    v->len = n;
-    return v;
+    return container(a, TGM_V_MAP, 2 * n, n);
 }
 
 /* --- in-place setters ----------------------------------------------------- */
