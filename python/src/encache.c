@@ -24,7 +24,7 @@
  * finds the slot busy and takes the general route, and a slot given to
  * another key meanwhile no longer owns the encoder, which the call then
  * frees.  With TENSOGRAM_PROVENANCE set (fixed provenance) no encoder is
- * used. */
+ * used (a key is still remembered). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,10 +175,6 @@ static PyObject *run(tgm_encoder_t *enc, size_t *last_len, size_t slack, const u
 PyObject *tgmpy_encache_encode(const char *text, size_t text_len, const tgmpy_patches *pp,
                                const tgm_encode_options *opts, const uint8_t *const *ptrs,
                                const size_t *lens, size_t n, size_t total) {
-    const char *env = getenv("TENSOGRAM_PROVENANCE");
-    if (env != NULL && *env != '\0') {
-        return NULL;
-    }
     /* The key: skeleton, NUL, hash name. */
     const char *hash = opts->hash_algo != NULL ? opts->hash_algo : "";
     size_t hlen = strlen(hash);
@@ -245,7 +241,10 @@ PyObject *tgmpy_encache_encode(const char *text, size_t text_len, const tgmpy_pa
     if (key != local) {
         free(key);
     }
-    if (s->busy) {
+    /* Fixed provenance: no encoder is used (read only here: a new layout,
+     * the usual miss, does not scan the environment). */
+    const char *env = getenv("TENSOGRAM_PROVENANCE");
+    if (s->busy || (env != NULL && *env != '\0')) {
         return NULL;
     }
     tgm_encoder_t *enc = s->enc;
