@@ -97,7 +97,10 @@ static tgm_error jerr(const jp *p, size_t at, const char *why) {
                      why, line, end - line_start);
 }
 
-static void skip_ws(jp *p) {
+static inline void skip_ws(jp *p) {
+    if (p->pos < p->len && p->s[p->pos] > ' ') {
+        return; /* compact JSON: no whitespace between tokens */
+    }
     while (p->pos < p->len) {
         uint8_t c = p->s[p->pos];
         if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
@@ -668,12 +671,22 @@ static tgm_error build_object(jp *p, size_t base, tgm_val *out) {
     }
     size_t m = n;
     if ((p->flags & TGM_JSON_PARSE_KEEP_ORDER) == 0) {
+        bool dup = true; /* whether equal keys may be present */
         if (n <= 16) {
             /* Small objects: an insertion sort (stable, as the merge sort),
-             * a single compare for keys already in order. */
+             * a single compare for keys already in order.  A key equal to
+             * one placed before it meets it (the walk stops at the first
+             * key not above it), so no compare giving 0 means no
+             * duplicates. */
+            dup = false;
             for (size_t i = 1; i < n; i++) {
                 size_t v = idx[i], j = i;
-                while (j > 0 && key_idx_cmp(kv, idx[j - 1], v) > 0) {
+                while (j > 0) {
+                    int c = key_idx_cmp(kv, idx[j - 1], v);
+                    if (c <= 0) {
+                        dup = dup || c == 0;
+                        break;
+                    }
                     idx[j] = idx[j - 1];
                     j--;
                 }
@@ -682,8 +695,8 @@ static tgm_error build_object(jp *p, size_t base, tgm_val *out) {
         } else {
             tgm__stable_sort_idx(idx, idx + n, n, key_idx_cmp, kv);
         }
-        m = 0;
-        for (size_t j = 0; j < n; j++) {
+        m = dup ? 0 : n;
+        for (size_t j = 0; dup && j < n; j++) {
             if (j + 1 < n && key_idx_cmp(kv, idx[j], idx[j + 1]) == 0) {
                 continue; /* a later duplicate replaces this one */
             }

@@ -526,6 +526,67 @@ static void test_parse_objects(void) {
     TT_CHECK(err == TGM_ERROR_OK && v->len == 1);
 }
 
+/* Objects with repeated keys, against a model: the distinct keys in byte
+ * order, each with the value of its last occurrence.  Keys come from a
+ * small set (so repeats are common) in random orders, objects of 1 to 24
+ * entries (the small-object sort and the general one). */
+static void test_parse_repeated_keys(void) {
+    static const char *const pool[] = {"a", "b", "ab", "ba", "", "aa", "b\u00e9", "zz", "A"};
+    const size_t npool = sizeof pool / sizeof pool[0];
+    uint64_t r = 88172645463325252ull;
+    char text[2048];
+    for (int t = 0; t < 3000; t++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        size_t n = 1 + (size_t)(r % 24);
+        size_t pick[24];
+        size_t len = 0;
+        text[len++] = '{';
+        for (size_t i = 0; i < n; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            pick[i] = (size_t)(r % (t % 3 == 0 ? 3 : npool));
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s\"%s\":%zu", i ? "," : "",
+                                    pool[pick[i]], i);
+        }
+        text[len++] = '}';
+        text[len] = '\0';
+        tgm_error err;
+        tgm_val *v = parse(text, &err);
+        TT_ASSERT(err == TGM_ERROR_OK && v->kind == TGM_V_MAP);
+        /* the model */
+        const char *keys[24];
+        size_t last[24], m = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = 0;
+            while (k < m && strcmp(keys[k], pool[pick[i]]) != 0) {
+                k++;
+            }
+            if (k == m) {
+                keys[m++] = pool[pick[i]];
+            }
+            last[k] = i;
+        }
+        for (size_t i = 1; i < m; i++) { /* byte order */
+            for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+                const char *tk = keys[j];
+                size_t tl = last[j];
+                keys[j] = keys[j - 1];
+                last[j] = last[j - 1];
+                keys[j - 1] = tk;
+                last[j - 1] = tl;
+            }
+        }
+        bool ok = v->len == m;
+        for (size_t i = 0; ok && i < m; i++) {
+            ok = tgm__val_is_text(tgm__val_map_key(v, i), keys[i]) &&
+                 tgm__val_map_value(v, i)->num.u == last[i];
+        }
+        if (!ok) {
+            fprintf(stderr, "  %s\n", text);
+        }
+        TT_CHECK(ok);
+    }
+}
+
 typedef struct jbad {
     const char *in;
     const char *msg;
@@ -851,6 +912,7 @@ int main(void) {
     TT_RUN(test_parse_numbers);
     TT_RUN(test_parse_strings);
     TT_RUN(test_parse_objects);
+    TT_RUN(test_parse_repeated_keys);
     TT_RUN(test_parse_errors);
     TT_RUN(test_parse_depth);
     TT_RUN(test_parse_large);
