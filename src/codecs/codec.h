@@ -286,8 +286,9 @@ const char *tgm__codec_offsets_key(const tgm_codec *c, char *buf, size_t cap);
 
 /* Check block offsets against an n-byte stream: the first is 0, they
  * increase strictly, each points inside the stream (an empty list only for
- * an empty stream).  TGM_ERROR_METADATA, e.g. "szip:
- * szip_block_offsets[3]=812 is not greater than offsets[2]=900". */
+ * an empty stream).  TGM_ERROR_METADATA, e.g. "szip: szip_block_offsets
+ * must be strictly increasing: szip_block_offsets[3]=812 is not greater
+ * than szip_block_offsets[2]=900" (the reference's wording first). */
 tgm_error tgm__codec_check_offsets(const tgm_codec *c, const uint64_t *offsets, size_t n_offsets,
                                    size_t n);
 

@@ -176,8 +176,9 @@ tgm_error tgm__codec_check_offsets(const tgm_codec *c, const uint64_t *offsets, 
                           key, o);
         } else {
             TGM_RETURN_IF(o <= offsets[i - 1], TGM_ERROR_METADATA,
-                          "%s: %s[%zu]=%" PRIu64 " is not greater than offsets[%zu]=%" PRIu64,
-                          c->name, key, i, o, i - 1, offsets[i - 1]);
+                          "%s: %s must be strictly increasing: %s[%zu]=%" PRIu64
+                          " is not greater than %s[%zu]=%" PRIu64,
+                          c->name, key, key, i, o, key, i - 1, offsets[i - 1]);
         }
         TGM_RETURN_IF(o >= nbits, TGM_ERROR_METADATA,
                       "%s: %s[%zu]=%" PRIu64 " points past the end of the %zu-byte stream (%" PRIu64

@@ -957,8 +957,8 @@ static void test_offset_checks(void) {
                  TGM_ERROR_METADATA);
     char want[200];
     snprintf(want, sizeof want,
-             "metadata error: szip: szip_block_offsets[3]=%llu is not greater than "
-             "offsets[2]=%llu",
+             "metadata error: szip: szip_block_offsets must be strictly increasing: "
+             "szip_block_offsets[3]=%llu is not greater than szip_block_offsets[2]=%llu",
              (unsigned long long)bad[2], (unsigned long long)bad[2]);
     TT_CHECK_EQ_STR(tgm_last_error(), want);
     memcpy(bad, offs.v, sizeof bad);
