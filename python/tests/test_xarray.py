@@ -531,3 +531,13 @@ def test_point_read_touches_only_its_szip_block(steps_file):
         pass  # the damage is detected
     else:
         assert not np.array_equal(whole, fields[0])  # or decodes to something else
+
+
+def test_partition_keys_unhashable_values_are_constant():
+    # Values that stay unhashable even as tuples (a list of sets) cannot be
+    # told apart: kept as one attribute, never an error.
+    from tensogram.xarray.merge import _partition_keys
+
+    const, vary = _partition_keys({"flags": [{1, 2}, {3, 4}], "step": [1, 2]})
+    assert const == {"flags": {1, 2}}
+    assert vary == {"step": [1, 2]}

@@ -224,7 +224,12 @@ def _partition_keys(
             same = all(v is first or v == first for v in values)
         except TypeError:  # a value that cannot be compared: keep it as an attribute
             same = True
-        if same or len({_make_hashable(v) for v in values}) <= 1:
+        if not same:
+            try:
+                same = len({_make_hashable(v) for v in values}) <= 1
+            except TypeError:  # unhashable even as a stand-in (e.g. a set of sets)
+                same = True
+        if same:
             constant[k] = first
         else:
             varying[k] = values
