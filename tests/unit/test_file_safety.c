@@ -88,7 +88,9 @@ static const char *native_order(void) {
 }
 
 static const char *desc_json(size_t n) {
-    static char d[256];
+    /* Per thread: the concurrent appenders call this at once (one shared
+     * buffer let a reader see it half rewritten: an empty descriptor). */
+    static _Thread_local char d[256];
     snprintf(d, sizeof d,
              "{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%zu],\"strides\":[1],"
              "\"dtype\":\"int32\",\"byte_order\":\"%s\",\"encoding\":\"none\","
