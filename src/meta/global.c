@@ -107,8 +107,48 @@ tgm_val *tgm__section_normalise(tgm_arena *a, const tgm_val *map) {
     return out;
 }
 
+/* True when map's keys are texts in strictly increasing byte order. */
+static bool text_keys_in_order(const tgm_val *map) {
+    for (size_t i = 0; i < map->len; i++) {
+        const tgm_val *k = tgm__val_map_key(map, i);
+        if (k->kind != TGM_V_TEXT || (i > 0 && text_cmp(tgm__val_map_key(map, i - 1), k) >= 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 tgm_val *tgm__section_set(tgm_arena *a, const tgm_val *map, const char *key, const tgm_val *value) {
     size_t n = map->len;
+    if (text_keys_in_order(map)) {
+        /* A section in order (as normalised): the entry goes in its place
+         * (or replaces the one with its key) in one copy, no sort. */
+        tgm_val k;
+        if (tgm__val_set_text(a, &k, key, strlen(key)) != 0) {
+            return NULL;
+        }
+        size_t pos = 0;
+        int c = 1;
+        while (pos < n && (c = text_cmp(tgm__val_map_key(map, pos), &k)) < 0) {
+            pos++;
+        }
+        bool replace = pos < n && c == 0;
+        tgm_val *out = tgm__val_map(a, replace ? n : n + 1);
+        if (out == NULL) {
+            return NULL;
+        }
+        if (pos > 0) {
+            memcpy(out->p.items, map->p.items, 2 * pos * sizeof(tgm_val));
+        }
+        out->p.items[2 * pos] = k;
+        out->p.items[2 * pos + 1] = *value;
+        size_t from = replace ? pos + 1 : pos;
+        if (from < n) {
+            memcpy(out->p.items + 2 * (pos + 1), map->p.items + 2 * from,
+                   2 * (n - from) * sizeof(tgm_val));
+        }
+        return out;
+    }
     tgm_val *tmp = tgm__val_map(a, n + 1);
     if (tmp == NULL) {
         return NULL;
