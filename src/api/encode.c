@@ -139,7 +139,11 @@ tgm_error tgm__api_check_data(const uint8_t *const *data_ptrs, const size_t *dat
 /* The C API's JSON and arguments, translated for tgm__msg_encode. */
 tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     tgm_error err = TGM_ERROR_OK;
-    tgm_arena arena = TGM_ARENA_INIT;
+    /* A small message's trees fit in this (a few KiB): no arena chunk is
+     * allocated for them; larger metadata continues on the heap. */
+    _Alignas(16) uint8_t first[6144];
+    tgm_arena arena;
+    tgm__arena_init_lent(&arena, first, sizeof first);
     tgm_global_meta meta;
     tgm_descriptor *descs = NULL;
     tgm_msg_encode_opts mo;
