@@ -322,7 +322,9 @@ tgm_error tgm__desc_build_val(tgm_arena *a, const tgm_descriptor *d, const tgm_v
 #define KEY(s) lit(&m->p.items[2 * j], s, sizeof(s) - 1)
 #define TEXTV(s)                                                                                   \
     do {                                                                                           \
-        if (tgm__val_set_text(a, &m->p.items[2 * j + 1], s, strlen(s)) != 0) {                     \
+        if (strcmp(s, "none") == 0) {                                                              \
+            lit(&m->p.items[2 * j + 1], "none", 4); /* the usual stage: no copy */                 \
+        } else if (tgm__val_set_text(a, &m->p.items[2 * j + 1], s, strlen(s)) != 0) {              \
             return tgm__oom(strlen(s), "descriptor value");                                        \
         }                                                                                          \
         j++;                                                                                       \
