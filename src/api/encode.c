@@ -142,8 +142,7 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
     /* A small message's trees fit in this (a few KiB): no arena chunk is
      * allocated for them; larger metadata continues on the heap. */
     _Alignas(16) uint8_t first[6144];
-    tgm_arena arena;
-    tgm__arena_init_lent(&arena, first, sizeof first);
+    tgm_arena arena = TGM_ARENA_INIT;
     tgm_global_meta meta;
     tgm_descriptor *descs = NULL;
     tgm_msg_encode_opts mo;
@@ -154,6 +153,7 @@ tgm_error tgm__api_encode(const tgm_api_encode_args *args, tgm_buf *out) {
             return err;
         }
     }
+    tgm__arena_init_lent(&arena, first, sizeof first);
     TGM_CHECK(tgm__api_encode_prepare(args, &arena, &meta, &descs, NULL, &mo));
     TGM_CHECK(tgm__api_check_data(args->data_ptrs, args->data_lens, args->num_objects));
     TGM_CHECK(tgm__msg_encode(&arena, &meta, descs, args->data_ptrs, args->data_lens,
