@@ -238,9 +238,10 @@ static bool fill_batch(const tgm_convert_options *o, const cv_pipeline *p, cv_gr
         cv_buf_free(&meta);
     }
     if (ok) {
-        /* Messages with missing points first: their commits send their
-         * message to the general encode at finish, after which the other
-         * commits no longer write frames that would be thrown away. */
+        /* Messages with missing points first: their masked frames are
+         * framed at their commits, and the slots taken after them are
+         * placed where those longer frames push them, so finish moves no
+         * frame (docs/encode_fill.md). */
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             if (msgs[i].may_miss) {

@@ -319,6 +319,28 @@ typedef struct scan {
 
 static int allowed(const scan *s, int kind) { return kind == K_NAN ? s->allow_nan : s->allow_inf; }
 
+/* How many candidates from cand[c] on are consecutive elements of the same
+ * kind as element cand[c] (`kind`): at least 1.  Missing values come in
+ * runs (a GRIB bitmap's land or sea, a NetCDF fill region), which are then
+ * marked and zeroed as one range instead of element by element. */
+static size_t same_kind_run(const fmt *f, size_t elem, const uint8_t *p, const uint16_t *cand,
+                            size_t c, size_t ncand, int kind) {
+    size_t run = 1;
+    size_t i = cand[c];
+    while (c + run < ncand && cand[c + run] == i + run) {
+        const uint8_t *e = p + (i + run) * elem;
+        int comp;
+        /* The same bytes as the element before (one NaN pattern filling a
+         * region): the same kind, without classifying. */
+        if (!(f->upe == 1 && load_unit(f, e) == load_unit(f, e - elem)) &&
+            classify(f, e, &comp) != kind) {
+            break;
+        }
+        run++;
+    }
+    return run;
+}
+
 /* Sequential: one fused pass, copying only once a non-finite value shows. */
 static tgm_error scan_sequential(scan *s, uint8_t **substituted, tgm_mask_set *masks) {
     const fmt *f = &s->f;
@@ -336,10 +358,11 @@ static tgm_error scan_sequential(scan *s, uint8_t **substituted, tgm_mask_set *m
             continue;
         }
         size_t ncand = candidates(f, p, cnt * f->upe, cand);
-        for (size_t c = 0; c < ncand; c++) {
+        for (size_t c = 0, run; c < ncand; c += run) {
             size_t i = cand[c];
             int comp;
             int kind = classify(f, p + i * s->elem, &comp);
+            run = 1;
             if (kind == K_FINITE) {
                 continue;
             }
@@ -349,6 +372,7 @@ static tgm_error scan_sequential(scan *s, uint8_t **substituted, tgm_mask_set *m
                 tgm__mask_set_free(masks);
                 return disallowed(f, kind, comp, idx);
             }
+            run = same_kind_run(f, s->elem, p, cand, c, ncand, kind);
             if (out == NULL) {
                 out = tgm__malloc(total);
                 if (out == NULL) {
@@ -366,9 +390,9 @@ static tgm_error scan_sequential(scan *s, uint8_t **substituted, tgm_mask_set *m
                     return tgm__oom((size_t)tgm__bits_nbytes(s->n), "NaN/Inf mask");
                 }
             }
-            tgm__bits_set(masks->bits[k], idx);
-            masks->count[k]++;
-            memset(out + (size_t)idx * s->elem, 0, s->elem);
+            tgm__bits_set_range(masks->bits[k], idx, run);
+            masks->count[k] += run;
+            memset(out + (size_t)idx * s->elem, 0, run * s->elem);
         }
     }
     *substituted = out;
@@ -428,16 +452,18 @@ static tgm_error task_fill(void *ctx, size_t t) {
             continue;
         }
         size_t ncand = candidates(f, p, cnt * f->upe, cand);
-        for (size_t c = 0; c < ncand; c++) {
+        for (size_t c = 0, run; c < ncand; c += run) {
             size_t i = cand[c];
             int comp;
             int kind = classify(f, p + i * s->elem, &comp);
+            run = 1;
             if (kind == K_FINITE) {
                 continue;
             }
-            tgm__bits_set(s->masks->bits[kind - 1], b + i);
-            s->task_counts[t][kind - 1]++;
-            memset(s->out + (size_t)(b + i) * s->elem, 0, s->elem);
+            run = same_kind_run(f, s->elem, p, cand, c, ncand, kind);
+            tgm__bits_set_range(s->masks->bits[kind - 1], b + i, run);
+            s->task_counts[t][kind - 1] += run;
+            memset(s->out + (size_t)(b + i) * s->elem, 0, run * s->elem);
         }
     }
     return TGM_ERROR_OK;

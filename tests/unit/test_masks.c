@@ -410,6 +410,106 @@ static void test_scan_parallel(void) {
     free(raw);
 }
 
+/* Runs of missing values (a bitmap's land, a fill region), as real fields
+ * have them: runs of one kind, of two different NaN patterns, kinds back
+ * to back, runs across the scan's 4 KiB blocks and 1 MiB tasks.  Expected
+ * masks and output from a per-element classification written here. */
+static int naive_kind32(uint32_t u) { /* 0 finite, 1 NaN, 2 +Inf, 3 -Inf */
+    if ((u & 0x7F800000u) != 0x7F800000u) {
+        return 0;
+    }
+    return (u & 0x007FFFFFu) ? 1 : (u >> 31) ? 3 : 2;
+}
+static int naive_kind64(uint64_t u) {
+    if ((u & F64_PINF) != F64_PINF) {
+        return 0;
+    }
+    return (u & 0x000FFFFFFFFFFFFFull) ? 1 : (u >> 63) ? 3 : 2;
+}
+
+static void test_scan_runs(void) {
+    static const uint32_t pat32[5] = {0x41200000u, F32_NAN, 0x7F800001u, F32_PINF, F32_NINF};
+    static const uint64_t pat64[5] = {0x4024000000000000ull, F64_NAN, 0x7FF0000000000001ull,
+                                      F64_PINF, F64_NINF};
+    size_t n = (5u << 20) / 8 + 77; /* float64: > 4 tasks; float32: > 2 */
+    uint8_t *raw = malloc(8 * n);
+    int *kind = malloc(n * sizeof *kind);
+    TT_ASSERT(raw != NULL && kind != NULL);
+    for (int width = 4; width <= 8; width += 4) {
+        for (int be = 0; be <= 1; be++) {
+            size_t i = 0;
+            while (i < n) {
+                uint64_t r = rng();
+                size_t len = 1 + (size_t)(r % 900); /* often past a block */
+                int which = (int)((r >> 16) % 5);
+                for (size_t j = 0; j < len && i < n; j++, i++) {
+                    /* finite runs vary their values; a few kinds flip inside a run */
+                    int w = (rng() % 97 == 0) ? (int)(rng() % 5) : which;
+                    if (width == 4) {
+                        uint32_t v = w == 0 ? pat32[0] + (uint32_t)(i & 0xFF) : pat32[w];
+                        put32(raw + 4 * i, v, be);
+                        kind[i] = naive_kind32(v);
+                    } else {
+                        uint64_t v = w == 0 ? pat64[0] + (i & 0xFF) : pat64[w];
+                        put64(raw + 8 * i, v, be);
+                        kind[i] = naive_kind64(v);
+                    }
+                }
+            }
+            tgm_dtype dt = width == 4 ? TGM_DT_FLOAT32 : TGM_DT_FLOAT64;
+            uint8_t *want_bits[3];
+            uint64_t want_count[3] = {0, 0, 0};
+            uint8_t *want_out = malloc((size_t)width * n);
+            TT_ASSERT(want_out != NULL);
+            memcpy(want_out, raw, (size_t)width * n);
+            for (int k = 0; k < 3; k++) {
+                want_bits[k] = calloc((n + 7) / 8, 1);
+                TT_ASSERT(want_bits[k] != NULL);
+            }
+            for (size_t e = 0; e < n; e++) {
+                if (kind[e] != 0) {
+                    setbit(want_bits[kind[e] - 1], e);
+                    want_count[kind[e] - 1]++;
+                    memset(want_out + (size_t)width * e, 0, (size_t)width);
+                }
+            }
+            for (uint32_t threads = 1; threads <= 4; threads += 3) {
+                uint8_t *sub = NULL;
+                tgm_mask_set ms;
+                TT_CHECK_ERR(tgm__masks_scan_substitute(dt, be, raw, (size_t)width * n, true, true,
+                                                        threads, &sub, &ms),
+                             TGM_ERROR_OK);
+                TT_ASSERT(sub != NULL);
+                TT_CHECK(memcmp(sub, want_out, (size_t)width * n) == 0);
+                for (int k = 0; k < 3; k++) {
+                    TT_CHECK_EQ_INT(ms.count[k], want_count[k]);
+                    TT_CHECK(ms.bits[k] != NULL && bits_equal(ms.bits[k], want_bits[k], n));
+                }
+                free(sub);
+                tgm__mask_set_free(&ms);
+                /* NaN allowed, Inf not: the first infinity is the one named. */
+                size_t first_inf = 0;
+                while (first_inf < n && kind[first_inf] < 2) {
+                    first_inf++;
+                }
+                TT_ASSERT(first_inf < n);
+                char want[64];
+                snprintf(want, sizeof want, " at element %zu of ", first_inf);
+                TT_CHECK_ERR(tgm__masks_scan_substitute(dt, be, raw, (size_t)width * n, true, false,
+                                                        threads, &sub, &ms),
+                             TGM_ERROR_ENCODING);
+                TT_CHECK(strstr(tgm_last_error(), want) != NULL);
+            }
+            for (int k = 0; k < 3; k++) {
+                free(want_bits[k]);
+            }
+            free(want_out);
+        }
+    }
+    free(raw);
+    free(kind);
+}
+
 /* ---- restoration ------------------------------------------------------------- */
 
 static void test_canonical_patterns(void) {
@@ -1122,6 +1222,7 @@ int main(void) {
     TT_RUN(test_scan_other_dtypes);
     TT_RUN(test_complex_priority);
     TT_RUN(test_scan_parallel);
+    TT_RUN(test_scan_runs);
     TT_RUN(test_canonical_patterns);
     TT_RUN(test_restore_set_and_range);
     TT_RUN(test_methods);
