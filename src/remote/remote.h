@@ -51,7 +51,9 @@ void tgm__remote_stats(const tgm_source *src, tgm_remote_stats *out);
  * detail text in msg, without category prefix).  The ranges array is
  * copied; the dst buffers must stay valid until `done`.  *out (may be
  * NULL) receives a handle for tgm__remote_read_cancel, valid until `done`
- * has run; the operation frees itself after `done` returns.  The source
+ * has run (a cancel that makes `done` run may still be returning: the
+ * operation is then freed when it returns); the operation frees itself
+ * after `done` returns.  The source
  * must not be closed while reads are in flight. */
 typedef struct tgm_remote_read tgm_remote_read;
 typedef void (*tgm_remote_read_done)(void *user, tgm_error err, const char *msg);

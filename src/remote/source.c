@@ -147,6 +147,11 @@ struct tgm_remote_read {
     pthread_cond_t cond;
     bool finished;
     bool sync;
+    /* asynchronous: tgm__remote_read_cancel calls in progress (under lock);
+     * while there are any, the operation is freed by the last of them
+     * instead of after `done` (which their cancels may trigger). */
+    unsigned cancelling;
+    bool free_deferred;
 };
 
 static void op_free(tgm_remote_read *op) {
@@ -254,7 +259,13 @@ static void on_req_done(tgm_net_req *r) {
         pthread_mutex_unlock(&op->lock);
     } else {
         op->done(op->user, op->err, op->msg);
-        op_free(op);
+        pthread_mutex_lock(&op->lock);
+        bool held = op->cancelling > 0;
+        op->free_deferred = held;
+        pthread_mutex_unlock(&op->lock);
+        if (!held) {
+            op_free(op);
+        }
     }
 }
 
@@ -503,8 +514,21 @@ tgm_error tgm__remote_read_async(tgm_source *src, const tgm_source_range *r, siz
 }
 
 void tgm__remote_read_cancel(tgm_remote_read *op) {
+    /* Cancelling the last pending request completes the operation on the
+     * network thread, which may run `done` while this loop still walks the
+     * requests: the operation stays allocated until the loop is over.
+     * (Cancelling a request that already completed does nothing.) */
+    pthread_mutex_lock(&op->lock);
+    op->cancelling++;
+    pthread_mutex_unlock(&op->lock);
     for (size_t i = 0; i < op->nreqs; i++) {
         tgm__net_cancel(op->src->net, &op->reqs[i].net);
+    }
+    pthread_mutex_lock(&op->lock);
+    bool last = --op->cancelling == 0 && op->free_deferred;
+    pthread_mutex_unlock(&op->lock);
+    if (last) {
+        op_free(op);
     }
 }
 
