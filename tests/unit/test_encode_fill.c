@@ -16,70 +16,14 @@
 
 #include "tensogram/tensogram.h"
 #include "tt.h"
+#include "tt_fill.h"
 
-#define PROV                                                                                       \
-    "{\"encoder\":{\"name\":\"tensogram\",\"version\":\"0.0.0\"},\"time\":\"2026-01-01T00:00:"     \
-    "00Z\",\"uuid\":\"00000000-0000-4000-8000-000000000000\"}"
+static const tt_dtype DTYPES[] = {{"float32", 4}, {"float64", 8}, {"int16", 2},
+                                  {"uint8", 1},   {"float16", 2}, {"int64", 8}};
 
-typedef struct {
-    const char *dtype;
-    size_t width;
-} dt;
-
-static const dt DTYPES[] = {{"float32", 4}, {"float64", 8}, {"int16", 2},
-                            {"uint8", 1},   {"float16", 2}, {"int64", 8}};
-
-/* Deterministic bytes for object i; float types get finite values. */
-static void fill_values(uint8_t *p, size_t len, const dt *t, size_t i) {
-    uint64_t s = 0x9e3779b97f4a7c15ull ^ (i * 0x100000001b3ull);
-    for (size_t k = 0; k < len;) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        if (strcmp(t->dtype, "float32") == 0) {
-            float v = (float)(s >> 40) * 0.001f - 3.0f;
-            memcpy(p + k, &v, 4);
-            k += 4;
-        } else if (strcmp(t->dtype, "float64") == 0) {
-            double v = (double)(s >> 11) * 1e-9 - 7.0;
-            memcpy(p + k, &v, 8);
-            k += 8;
-        } else if (strcmp(t->dtype, "float16") == 0) {
-            uint16_t h = (uint16_t)(0x3c00 + (s >> 58)); /* 1.0 .. 1.06: finite */
-            memcpy(p + k, &h, 2);
-            k += 2;
-        } else {
-            p[k++] = (uint8_t)(s >> 32);
-        }
-    }
-}
-
-/* Metadata with n objects of n_elems[i] elements, dtype types[i], the
- * given pipeline text (may be empty) on each. */
-static void meta_text(char *out, size_t cap, size_t n, const dt *const *types, const size_t *elems,
-                      const char *pipe) {
-    size_t at = (size_t)snprintf(out, cap, "{\"base\":[");
-    for (size_t i = 0; i < n; i++) {
-        at += (size_t)snprintf(out + at, cap - at, "%s{\"name\":\"v%zu\",\"i\":%zu}", i ? "," : "",
-                               i, i * 7);
-    }
-    at += (size_t)snprintf(out + at, cap - at,
-                           "],\"_extra_\":{\"source\":\"test\"},"
-                           "\"descriptors\":[");
-    for (size_t i = 0; i < n; i++) {
-        at += (size_t)snprintf(out + at, cap - at,
-                               "%s{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%zu],\"strides\":[1],"
-                               "\"dtype\":\"%s\",\"byte_order\":\"little\",%s}",
-                               i ? "," : "", elems[i], types[i]->dtype,
-                               pipe[0] ? pipe
-                                       : "\"encoding\":\"none\",\"filter\":\"none\","
-                                         "\"compression\":\"none\"");
-    }
-    snprintf(out + at, cap - at, "]}");
-}
-
-static bool same(tgm_bytes_t a, tgm_bytes_t b) {
-    return a.len == b.len && a.len > 0 && memcmp(a.data, b.data, a.len) == 0;
+/* Deterministic finite values for object i, this file's stream. */
+static void fill_values(uint8_t *p, size_t len, const tt_dtype *t, size_t i) {
+    tt_fill_values(p, len, t, i, 0x9e3779b97f4a7c15ull);
 }
 
 /* Where the last fill_encode's slots were, and whether every one of them
@@ -137,7 +81,7 @@ static void test_identical(void) {
     char meta[16384];
     for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
         size_t n = counts[c];
-        const dt *types[10];
+        const tt_dtype *types[10];
         size_t elems[10], lens[10];
         uint8_t *src[10];
         for (size_t i = 0; i < n; i++) {
@@ -148,7 +92,7 @@ static void test_identical(void) {
             src[i] = malloc(lens[i]);
             fill_values(src[i], lens[i], types[i], i);
         }
-        meta_text(meta, sizeof meta, n, types, elems, "");
+        tt_fill_meta(meta, sizeof meta, n, types, elems, "");
         for (int h = 0; h < 4; h++) {
             for (uint32_t flags = 0; flags < 2; flags++) {
                 tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
@@ -158,7 +102,7 @@ static void test_identical(void) {
                 TT_CHECK_ERR(fill_encode(meta, &o, n, src, lens, flags, &a), TGM_ERROR_OK);
                 TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, n, &o, &b),
                              TGM_ERROR_OK);
-                TT_CHECK(same(a, b));
+                TT_CHECK(tt_same_bytes(a, b));
                 TT_CHECK(slots_in_message(a, n));
                 tgm_message_t *m = NULL;
                 TT_CHECK_ERR(tgm_decode(a.data, a.len, 0, 1, h != 0, &m), TGM_ERROR_OK);
@@ -178,13 +122,13 @@ static void test_identical(void) {
     }
 }
 
-static const dt *F64 = &DTYPES[1];
+static const tt_dtype *F64 = &DTYPES[1];
 
 /* NaN in one of three float64 objects: refused by default (commit fails
  * with tgm_encode_ex's error, so does finish); with allow_nan, found by the
  * check or declared by the caller, the message is tgm_encode_ex's (a mask). */
 static void test_nonfinite(void) {
-    const dt *types[3] = {F64, F64, F64};
+    const tt_dtype *types[3] = {F64, F64, F64};
     size_t elems[3] = {100, 5000, 7}, lens[3];
     uint8_t *src[3];
     for (size_t i = 0; i < 3; i++) {
@@ -195,7 +139,7 @@ static void test_nonfinite(void) {
     double nan = NAN, inf = INFINITY;
     memcpy(src[1] + 8 * 4321, &nan, 8);
     char meta[4096];
-    meta_text(meta, sizeof meta, 3, types, elems, "");
+    tt_fill_meta(meta, sizeof meta, 3, types, elems, "");
     tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
     o.hash_algo = "xxh3";
 
@@ -235,7 +179,7 @@ static void test_nonfinite(void) {
     TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 3, &o, &b), TGM_ERROR_OK);
     for (uint32_t flags = 0; flags <= TGM_ENCODE_FILL_NONFINITE; flags += 2) {
         TT_CHECK_ERR(fill_encode(meta, &o, 3, src, lens, flags, &a), TGM_ERROR_OK);
-        TT_CHECK(same(a, b));
+        TT_CHECK(tt_same_bytes(a, b));
         tgm_bytes_free(a);
     }
     tgm_bytes_free(b);
@@ -252,7 +196,7 @@ static void test_nonfinite(void) {
     fill_values(src[2], lens[2], F64, 2);
     TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 3, &o, &b), TGM_ERROR_OK);
     TT_CHECK_ERR(fill_encode(meta, &o, 3, src, lens, TGM_ENCODE_FILL_CHECK, &a), TGM_ERROR_OK);
-    TT_CHECK(same(a, b));
+    TT_CHECK(tt_same_bytes(a, b));
     TT_CHECK(slots_in_message(a, 3));
     tgm_bytes_free(a);
     tgm_bytes_free(b);
@@ -269,7 +213,7 @@ static void test_pipelines(void) {
         "\"encoding\":\"none\",\"filter\":\"shuffle\",\"shuffle_element_size\":8,"
         "\"compression\":\"zstd\",\"zstd_level\":3",
         "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"lz4\""};
-    const dt *types[2] = {F64, F64};
+    const tt_dtype *types[2] = {F64, F64};
     size_t elems[2] = {3000, 70000}, lens[2];
     uint8_t *src[2];
     for (size_t i = 0; i < 2; i++) {
@@ -279,7 +223,7 @@ static void test_pipelines(void) {
     }
     for (size_t k = 0; k < sizeof pipes / sizeof pipes[0]; k++) {
         char meta[4096];
-        meta_text(meta, sizeof meta, 2, types, elems, pipes[k]);
+        tt_fill_meta(meta, sizeof meta, 2, types, elems, pipes[k]);
         tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
         o.hash_algo = "xxh3";
         tgm_bytes_t a = {NULL, 0}, b = {NULL, 0};
@@ -287,7 +231,7 @@ static void test_pipelines(void) {
         TT_CHECK(!slots_in_message(a, 2)); /* input buffers */
         TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 2, &o, &b),
                      TGM_ERROR_OK);
-        TT_CHECK(same(a, b));
+        TT_CHECK(tt_same_bytes(a, b));
         tgm_bytes_free(a);
         tgm_bytes_free(b);
     }
@@ -298,10 +242,10 @@ static void test_pipelines(void) {
 
 /* Misuse: every rule of the header, each TGM_ERROR_INVALID_ARG. */
 static void test_misuse(void) {
-    const dt *types[2] = {F64, F64};
+    const tt_dtype *types[2] = {F64, F64};
     size_t elems[2] = {4, 4};
     char meta[4096];
-    meta_text(meta, sizeof meta, 2, types, elems, "");
+    tt_fill_meta(meta, sizeof meta, 2, types, elems, "");
     tgm_encode_fill_t *f = NULL;
     void *p = NULL;
     size_t len = 0;
@@ -347,8 +291,8 @@ static void test_misuse(void) {
     TT_ASSERT(tgm_encode_fill_begin(meta, NULL, &f) == TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_encode_fill_slot(f, 1, &p, &len), TGM_ERROR_OK);
     tgm_encode_fill_free(f);
-    meta_text(meta, sizeof meta, 2, types, elems,
-              "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\"");
+    tt_fill_meta(meta, sizeof meta, 2, types, elems,
+                 "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\"");
     TT_ASSERT(tgm_encode_fill_begin(meta, NULL, &f) == TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_encode_fill_slot(f, 1, &p, &len), TGM_ERROR_OK);
     TT_CHECK_EQ_INT(len, 32);
@@ -383,7 +327,7 @@ static void test_hostile_sizes(void) {
  * flags; mixed with slots; NaN masks on one object among objects declared
  * finite; a pipeline; misuse. */
 static void test_copy(void) {
-    const dt *types[4] = {F64, &DTYPES[0], F64, &DTYPES[2]};
+    const tt_dtype *types[4] = {F64, &DTYPES[0], F64, &DTYPES[2]};
     size_t elems[4] = {9000, 300, 70000, 11}, lens[4];
     uint8_t *src[4];
     for (size_t i = 0; i < 4; i++) {
@@ -394,7 +338,7 @@ static void test_copy(void) {
     double nan = NAN;
     memcpy(src[2] + 8 * 65000, &nan, 8);
     char meta[8192];
-    meta_text(meta, sizeof meta, 4, types, elems, "");
+    tt_fill_meta(meta, sizeof meta, 4, types, elems, "");
     TgmEncodeMaskOptions mo;
     memset(&mo, 0, sizeof mo);
     mo.allow_nan = true;
@@ -426,7 +370,7 @@ static void test_copy(void) {
         }
         tgm_bytes_t a = {NULL, 0};
         TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_OK);
-        TT_CHECK(same(a, b));
+        TT_CHECK(tt_same_bytes(a, b));
         tgm_bytes_free(a);
         tgm_encode_fill_free(f);
     }
@@ -442,15 +386,15 @@ static void test_copy(void) {
         }
         tgm_bytes_t a = {NULL, 0};
         TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_OK);
-        TT_CHECK(same(a, b));
+        TT_CHECK(tt_same_bytes(a, b));
         tgm_bytes_free(a);
         tgm_encode_fill_free(f);
     }
     tgm_bytes_free(b);
     /* A pipeline: copies into the input buffers. */
     char zmeta[8192];
-    meta_text(zmeta, sizeof zmeta, 4, types, elems,
-              "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\"");
+    tt_fill_meta(zmeta, sizeof zmeta, 4, types, elems,
+                 "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\"");
     TT_ASSERT(tgm_encode_ex(zmeta, (const uint8_t *const *)src, lens, 4, &o, &b) == TGM_ERROR_OK);
     tgm_encode_fill_t *f = NULL;
     TT_ASSERT(tgm_encode_fill_begin(zmeta, &o, &f) == TGM_ERROR_OK);
@@ -460,7 +404,7 @@ static void test_copy(void) {
     }
     tgm_bytes_t a = {NULL, 0};
     TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_OK);
-    TT_CHECK(same(a, b));
+    TT_CHECK(tt_same_bytes(a, b));
     tgm_bytes_free(a);
     tgm_bytes_free(b);
     tgm_encode_fill_free(f);
@@ -634,8 +578,8 @@ static tgm_error mx_fill(const char *meta, const tgm_encode_options *o, uint8_t 
 }
 
 static void test_masks_matrix(void) {
-    static const dt *const types[MX_N] = {&DTYPES[1], &DTYPES[0], &DTYPES[2], &DTYPES[0],
-                                          &DTYPES[1]};
+    static const tt_dtype *const types[MX_N] = {&DTYPES[1], &DTYPES[0], &DTYPES[2], &DTYPES[0],
+                                                &DTYPES[1]};
     static const size_t elems[MX_N] = {9001, 20000, 777, 33, 12000};
     /* Which float objects hold non-finite values (bit i: object i). */
     static const unsigned patterns[] = {0x01, 0x08, 0x10, 0x11, 0x1b, 0x0b, 0x02, 0x00};
@@ -646,7 +590,7 @@ static void test_masks_matrix(void) {
     size_t lens[MX_N], widths[MX_N];
     uint8_t *src[MX_N];
     char meta[8192];
-    meta_text(meta, sizeof meta, MX_N, types, elems, "");
+    tt_fill_meta(meta, sizeof meta, MX_N, types, elems, "");
     for (size_t i = 0; i < MX_N; i++) {
         widths[i] = types[i]->width;
         lens[i] = elems[i] * widths[i];
@@ -714,8 +658,8 @@ static void test_masks_matrix(void) {
                         refused++;
                     } else if (ea == TGM_ERROR_OK) {
                         made++;
-                        if (!same(a, b)) {
-                            TT_CHECK(same(a, b));
+                        if (!tt_same_bytes(a, b)) {
+                            TT_CHECK(tt_same_bytes(a, b));
                             fprintf(stderr, "  pattern %zu kind %d mode %d allow %d combo %zu\n",
                                     pat, kind, mode, allow, combo);
                         }
@@ -758,7 +702,7 @@ static void *work(void *arg) {
 
 static void test_threads(void) {
     enum { N = 8 };
-    const dt *types[N];
+    const tt_dtype *types[N];
     size_t elems[N], lens[N];
     uint8_t *src[N];
     for (size_t i = 0; i < N; i++) {
@@ -769,7 +713,7 @@ static void test_threads(void) {
         fill_values(src[i], lens[i], F64, i);
     }
     char meta[16384];
-    meta_text(meta, sizeof meta, N, types, elems, "");
+    tt_fill_meta(meta, sizeof meta, N, types, elems, "");
     tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
     o.hash_algo = "xxh3";
     tgm_encode_fill_t *f = NULL;
@@ -784,7 +728,7 @@ static void test_threads(void) {
     TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_OK);
     tgm_encode_fill_free(f);
     TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, N, &o, &b), TGM_ERROR_OK);
-    TT_CHECK(same(a, b));
+    TT_CHECK(tt_same_bytes(a, b));
     tgm_bytes_free(a);
     tgm_bytes_free(b);
     for (size_t i = 0; i < N; i++) {
@@ -793,7 +737,7 @@ static void test_threads(void) {
 }
 
 int main(void) {
-    setenv("TENSOGRAM_PROVENANCE", PROV, 1);
+    setenv("TENSOGRAM_PROVENANCE", TT_FILL_PROV, 1);
     setenv("TENSOGRAM_MAX_OBJECT_BYTES", "1G", 1);
     TT_RUN(test_identical);
     TT_RUN(test_nonfinite);

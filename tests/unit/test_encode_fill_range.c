@@ -19,68 +19,17 @@
 
 #include "tensogram/tensogram.h"
 #include "tt.h"
+#include "tt_fill.h"
 
-#define PROV                                                                                       \
-    "{\"encoder\":{\"name\":\"tensogram\",\"version\":\"0.0.0\"},\"time\":\"2026-01-01T00:00:"     \
-    "00Z\",\"uuid\":\"00000000-0000-4000-8000-000000000000\"}"
+static const tt_dtype DTYPES[] = {{"float32", 4}, {"float64", 8}, {"int16", 2},
+                                  {"uint8", 1},   {"float16", 2}, {"complex64", 8}};
 
-typedef struct {
-    const char *dtype;
-    size_t width;
-} dt;
-
-static const dt DTYPES[] = {{"float32", 4}, {"float64", 8}, {"int16", 2},
-                            {"uint8", 1},   {"float16", 2}, {"complex64", 8}};
-static const dt *F32 = &DTYPES[0];
-static const dt *F64 = &DTYPES[1];
-
-/* Deterministic finite values (bytes for integer types). */
-static void fill_values(uint8_t *p, size_t len, const dt *t, size_t i) {
-    uint64_t s = 0x2545f4914f6cdd1dull ^ (i * 0x100000001b3ull);
-    for (size_t k = 0; k < len;) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        if (strcmp(t->dtype, "float32") == 0 || strcmp(t->dtype, "complex64") == 0) {
-            float v = (float)(s >> 40) * 0.002f - 5.0f;
-            memcpy(p + k, &v, 4);
-            k += 4;
-        } else if (strcmp(t->dtype, "float64") == 0) {
-            double v = (double)(s >> 11) * 1e-9 - 3.0;
-            memcpy(p + k, &v, 8);
-            k += 8;
-        } else if (strcmp(t->dtype, "float16") == 0) {
-            uint16_t h = (uint16_t)(0x3c00 + (s >> 58));
-            memcpy(p + k, &h, 2);
-            k += 2;
-        } else {
-            p[k++] = (uint8_t)(s >> 32);
-        }
-    }
+/* Deterministic finite values for object i, this file's stream. */
+static void fill_values(uint8_t *p, size_t len, const tt_dtype *t, size_t i) {
+    tt_fill_values(p, len, t, i, 0x2545f4914f6cdd1dull);
 }
-
-static void meta_text(char *out, size_t cap, size_t n, const dt *const *types, const size_t *elems,
-                      const char *pipe) {
-    size_t at = (size_t)snprintf(out, cap, "{\"base\":[");
-    for (size_t i = 0; i < n; i++) {
-        at += (size_t)snprintf(out + at, cap - at, "%s{\"name\":\"r%zu\"}", i ? "," : "", i);
-    }
-    at += (size_t)snprintf(out + at, cap - at, "],\"descriptors\":[");
-    for (size_t i = 0; i < n; i++) {
-        at += (size_t)snprintf(out + at, cap - at,
-                               "%s{\"type\":\"ntensor\",\"ndim\":1,\"shape\":[%zu],\"strides\":[1],"
-                               "\"dtype\":\"%s\",\"byte_order\":\"little\",%s}",
-                               i ? "," : "", elems[i], types[i]->dtype,
-                               pipe[0] ? pipe
-                                       : "\"encoding\":\"none\",\"filter\":\"none\","
-                                         "\"compression\":\"none\"");
-    }
-    snprintf(out + at, cap - at, "]}");
-}
-
-static bool same(tgm_bytes_t a, tgm_bytes_t b) {
-    return a.len == b.len && a.len > 0 && memcmp(a.data, b.data, a.len) == 0;
-}
+static const tt_dtype *F32 = &DTYPES[0];
+static const tt_dtype *F64 = &DTYPES[1];
 
 /* Fill every object from src and commit object i in ranges of step[i]
  * elements (0: one tgm_encode_fill_commit), each range with flags[i]
@@ -88,7 +37,7 @@ static bool same(tgm_bytes_t a, tgm_bytes_t b) {
  * SIZE_MAX) of object `declared_obj` with NONFINITE instead.  Returns the
  * first error (its text in tgm_last_error()), or finish's. */
 static tgm_error fill_ranges(const char *meta, const tgm_encode_options *o, size_t n,
-                             uint8_t *const *src, const size_t *lens, const dt *const *types,
+                             uint8_t *const *src, const size_t *lens, const tt_dtype *const *types,
                              const size_t *step, const uint32_t *flags, size_t declared_obj,
                              size_t declared, tgm_bytes_t *out) {
     tgm_encode_fill_t *f = NULL;
@@ -137,7 +86,7 @@ static void test_identical(void) {
     static const size_t steps[] = {1, 3, 1000, 8192, 65536};
     char meta[16384];
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-        const dt *types[N];
+        const tt_dtype *types[N];
         size_t elems[N], lens[N], step[N];
         uint8_t *src[N];
         for (size_t i = 0; i < N; i++) {
@@ -147,7 +96,7 @@ static void test_identical(void) {
             src[i] = malloc(lens[i]);
             fill_values(src[i], lens[i], types[i], i + s);
         }
-        meta_text(meta, sizeof meta, N, types, elems, "");
+        tt_fill_meta(meta, sizeof meta, N, types, elems, "");
         for (size_t st = 0; st < sizeof steps / sizeof steps[0]; st++) {
             if (steps[st] < 100 && sizes[s] > 9000) {
                 continue; /* ~70 000 ranges of one element: slow, nothing new */
@@ -169,7 +118,7 @@ static void test_identical(void) {
                         TGM_ERROR_OK);
                     TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, N, &o, &b),
                                  TGM_ERROR_OK);
-                    TT_CHECK(same(a, b));
+                    TT_CHECK(tt_same_bytes(a, b));
                     tgm_bytes_free(a);
                     tgm_bytes_free(b);
                 }
@@ -187,7 +136,7 @@ static void test_identical(void) {
  * or the range is declared non-finite, and whatever the other objects'
  * flags (checked, vouched for, or committed after the NaN was met). */
 static void test_nonfinite(void) {
-    const dt *types[3] = {F64, F64, F64};
+    const tt_dtype *types[3] = {F64, F64, F64};
     size_t elems[3] = {3000, 5000, 2500}, lens[3], step[3] = {1000, 1000, 1000};
     uint8_t *src[3];
     for (size_t i = 0; i < 3; i++) {
@@ -198,7 +147,7 @@ static void test_nonfinite(void) {
     double nan = NAN;
     memcpy(src[1] + 8 * 2345, &nan, 8);
     char meta[4096];
-    meta_text(meta, sizeof meta, 3, types, elems, "");
+    tt_fill_meta(meta, sizeof meta, 3, types, elems, "");
     tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
     o.hash_algo = "xxh3";
 
@@ -230,7 +179,7 @@ static void test_nonfinite(void) {
             TT_CHECK_ERR(fill_ranges(meta, &o, 3, src, lens, types, step, flag_sets[k], 1,
                                      declare ? 2345 : SIZE_MAX, &a),
                          TGM_ERROR_OK);
-            TT_CHECK(same(a, b));
+            TT_CHECK(tt_same_bytes(a, b));
             tgm_bytes_free(a);
         }
     }
@@ -241,7 +190,7 @@ static void test_nonfinite(void) {
     TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 3, &o, &b), TGM_ERROR_OK);
     TT_CHECK_ERR(fill_ranges(meta, &o, 3, src, lens, types, step, NULL, 0, SIZE_MAX, &a),
                  TGM_ERROR_OK);
-    TT_CHECK(same(a, b));
+    TT_CHECK(tt_same_bytes(a, b));
     tgm_bytes_free(a);
     tgm_bytes_free(b);
     for (size_t i = 0; i < 3; i++) {
@@ -251,7 +200,7 @@ static void test_nonfinite(void) {
 
 /* Other pipelines: the slots are input buffers; ranges only count. */
 static void test_pipeline(void) {
-    const dt *types[2] = {F64, F32};
+    const tt_dtype *types[2] = {F64, F32};
     size_t elems[2] = {4000, 9001}, lens[2], step[2] = {512, 0};
     uint8_t *src[2];
     for (size_t i = 0; i < 2; i++) {
@@ -260,16 +209,16 @@ static void test_pipeline(void) {
         fill_values(src[i], lens[i], types[i], i + 9);
     }
     char meta[4096];
-    meta_text(meta, sizeof meta, 2, types, elems,
-              "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\","
-              "\"zstd_level\":3");
+    tt_fill_meta(meta, sizeof meta, 2, types, elems,
+                 "\"encoding\":\"none\",\"filter\":\"none\",\"compression\":\"zstd\","
+                 "\"zstd_level\":3");
     tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
     o.hash_algo = "xxh3";
     tgm_bytes_t a = {NULL, 0}, b = {NULL, 0};
     TT_CHECK_ERR(fill_ranges(meta, &o, 2, src, lens, types, step, NULL, 0, SIZE_MAX, &a),
                  TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 2, &o, &b), TGM_ERROR_OK);
-    TT_CHECK(same(a, b));
+    TT_CHECK(tt_same_bytes(a, b));
     tgm_bytes_free(a);
     tgm_bytes_free(b);
     for (size_t i = 0; i < 2; i++) {
@@ -280,12 +229,12 @@ static void test_pipeline(void) {
 /* Every misuse: TGM_ERROR_INVALID_ARG with a reason, nothing changed (the
  * object then completes in order and the message is still right). */
 static void test_misuse(void) {
-    const dt *types[2] = {F32, F64};
+    const tt_dtype *types[2] = {F32, F64};
     size_t elems[2] = {100, 0}, lens[2] = {400, 0};
     uint8_t *src[2] = {malloc(400), NULL};
     fill_values(src[0], 400, F32, 3);
     char meta[4096];
-    meta_text(meta, sizeof meta, 2, types, elems, "");
+    tt_fill_meta(meta, sizeof meta, 2, types, elems, "");
     tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
     o.hash_algo = "xxh3";
     tgm_encode_fill_t *f = NULL;
@@ -336,7 +285,7 @@ static void test_misuse(void) {
     TT_CHECK_ERR(tgm_encode_fill_commit(f, 0, 0), TGM_ERROR_INVALID_ARG);
     TT_CHECK_ERR(tgm_encode_fill_finish(f, &a), TGM_ERROR_OK);
     TT_CHECK_ERR(tgm_encode_ex(meta, (const uint8_t *const *)src, lens, 2, &o, &b), TGM_ERROR_OK);
-    TT_CHECK(same(a, b));
+    TT_CHECK(tt_same_bytes(a, b));
     tgm_bytes_free(a);
     tgm_bytes_free(b);
     tgm_encode_fill_free(f);
@@ -378,7 +327,7 @@ static void *committer(void *arg) {
 
 static void test_threads(void) {
     enum { N = 3 };
-    const dt *types[N] = {F32, F64, F64};
+    const tt_dtype *types[N] = {F32, F64, F64};
     size_t elems[N] = {300001, 70000, 50000}, lens[N];
     uint8_t *src[N];
     for (size_t i = 0; i < N; i++) {
@@ -387,7 +336,7 @@ static void test_threads(void) {
         fill_values(src[i], lens[i], types[i], i + 20);
     }
     char meta[4096];
-    meta_text(meta, sizeof meta, N, types, elems, "");
+    tt_fill_meta(meta, sizeof meta, N, types, elems, "");
     tgm_encode_options o = TGM_ENCODE_OPTIONS_INIT;
     o.hash_algo = "xxh3";
     o.aggregate_hash = "both";
@@ -431,7 +380,7 @@ static void test_threads(void) {
         TT_CHECK(h.ok);
         tgm_bytes_t a = {NULL, 0};
         TT_CHECK_ERR(tgm_encode_fill_finish(h.f, &a), TGM_ERROR_OK);
-        TT_CHECK(same(a, b));
+        TT_CHECK(tt_same_bytes(a, b));
         tgm_bytes_free(a);
         tgm_encode_fill_free(h.f);
         pthread_cond_destroy(&h.cond);
@@ -444,7 +393,7 @@ static void test_threads(void) {
 }
 
 int main(void) {
-    setenv("TENSOGRAM_PROVENANCE", PROV, 1);
+    setenv("TENSOGRAM_PROVENANCE", TT_FILL_PROV, 1);
     TT_RUN(test_identical);
     TT_RUN(test_nonfinite);
     TT_RUN(test_pipeline);
