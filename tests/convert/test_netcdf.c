@@ -690,6 +690,41 @@ static void make_many(const char *path, int nan_at) {
     free(s);
 }
 
+/* Convert `path` with 1, 2 and 3 threads into r[0..2] (split by file or
+ * variable, xxh3 or no hash): each must give `count` messages, byte for
+ * byte the same; the ones that differ are named with `what`.  Returns
+ * whether all three conversions produced a result. */
+static bool convert_1_2_3_threads(const char *path, int split, int hash, size_t count,
+                                  const char *what, tgm_convert_result_t *r[3]) {
+    for (uint32_t t = 1; t <= 3; t++) {
+        tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
+        o.netcdf_split_by = split;
+        o.threads = t;
+        o.hash_algo = hash ? "xxh3" : NULL;
+        TT_CHECK_ERR(tgm_convert_netcdf_file(path, &o, &r[t - 1]), TGM_ERROR_OK);
+    }
+    if (r[0] == NULL || r[1] == NULL || r[2] == NULL) {
+        return false;
+    }
+    TT_CHECK_EQ_INT(tgm_convert_result_count(r[0]), count);
+    for (int t = 1; t < 3; t++) {
+        TT_CHECK_EQ_INT(tgm_convert_result_count(r[t]), count);
+        for (size_t i = 0;
+             i < count && i < tgm_convert_result_count(r[t]) && i < tgm_convert_result_count(r[0]);
+             i++) {
+            size_t la, lb;
+            const uint8_t *a = tgm_convert_result_message(r[0], i, &la);
+            const uint8_t *b = tgm_convert_result_message(r[t], i, &lb);
+            bool same = la == lb && memcmp(a, b, la) == 0;
+            if (!same) {
+                fprintf(stderr, "  %s, %d threads: message %zu\n", what, t + 1, i);
+            }
+            TT_CHECK(same);
+        }
+    }
+    return true;
+}
+
 /* A second thread checks and hashes each variable while the next is read
  * (tgm_convert_options.threads > 1): the messages are byte for byte those
  * of one thread, with NaN masks or without, whatever the split.  The
@@ -707,31 +742,9 @@ static void test_threads(void) {
         for (int split = 0; split < 2; split++) {
             for (int hash = 0; hash < 2; hash++) {
                 tgm_convert_result_t *r[3] = {NULL, NULL, NULL};
-                for (uint32_t t = 1; t <= 3; t++) {
-                    tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
-                    o.netcdf_split_by = split;
-                    o.threads = t;
-                    o.hash_algo = hash ? "xxh3" : NULL;
-                    TT_CHECK_ERR(tgm_convert_netcdf_file(path, &o, &r[t - 1]), TGM_ERROR_OK);
-                }
-                TT_ASSERT(r[0] != NULL && r[1] != NULL && r[2] != NULL);
-                size_t n = tgm_convert_result_count(r[0]);
-                TT_CHECK_EQ_INT(n, split == 0 ? 1 : 7);
-                for (int t = 1; t < 3; t++) {
-                    TT_CHECK_EQ_INT(tgm_convert_result_count(r[t]), n);
-                    for (size_t i = 0; i < n && i < tgm_convert_result_count(r[t]); i++) {
-                        size_t la, lb;
-                        const uint8_t *a = tgm_convert_result_message(r[0], i, &la);
-                        const uint8_t *b = tgm_convert_result_message(r[t], i, &lb);
-                        bool same = la == lb && memcmp(a, b, la) == 0;
-                        if (!same) {
-                            fprintf(stderr,
-                                    "  nan_at %d, split %d, hash %d, %d threads: message %zu\n",
-                                    nan_at, split, hash, t + 1, i);
-                        }
-                        TT_CHECK(same);
-                    }
-                }
+                char what[64];
+                snprintf(what, sizeof what, "nan_at %d, split %d, hash %d", nan_at, split, hash);
+                TT_ASSERT(convert_1_2_3_threads(path, split, hash, split == 0 ? 1 : 7, what, r));
                 /* And the values are right (hashes verified when present). */
                 size_t len;
                 const uint8_t *b = tgm_convert_result_message(r[1], 0, &len);
@@ -817,31 +830,10 @@ static void test_large(void) {
         for (int split = 0; split < 2; split++) {
             for (int hash = 0; hash < 2; hash++) {
                 tgm_convert_result_t *r[3] = {NULL, NULL, NULL};
-                for (uint32_t t = 1; t <= 3; t++) {
-                    tgm_convert_options o = TGM_CONVERT_OPTIONS_INIT;
-                    o.netcdf_split_by = split;
-                    o.threads = t;
-                    o.hash_algo = hash ? "xxh3" : NULL;
-                    TT_CHECK_ERR(tgm_convert_netcdf_file(path, &o, &r[t - 1]), TGM_ERROR_OK);
-                }
-                TT_ASSERT(r[0] != NULL && r[1] != NULL && r[2] != NULL);
-                size_t count = tgm_convert_result_count(r[0]);
-                TT_CHECK_EQ_INT(count, split == 0 ? 1 : 4);
-                for (int t = 1; t < 3; t++) {
-                    TT_CHECK_EQ_INT(tgm_convert_result_count(r[t]), count);
-                    for (size_t i = 0; i < count && i < tgm_convert_result_count(r[t]); i++) {
-                        size_t la, lb;
-                        const uint8_t *a = tgm_convert_result_message(r[0], i, &la);
-                        const uint8_t *b = tgm_convert_result_message(r[t], i, &lb);
-                        bool same = la == lb && memcmp(a, b, la) == 0;
-                        if (!same) {
-                            fprintf(stderr,
-                                    "  nan %ld, split %d, hash %d, %d threads: message %zu\n",
-                                    nans[c], split, hash, t + 1, i);
-                        }
-                        TT_CHECK(same);
-                    }
-                }
+                char what[64];
+                snprintf(what, sizeof what, "nan %ld, split %d, hash %d", nans[c], split, hash);
+                size_t count = split == 0 ? 1 : 4;
+                TT_ASSERT(convert_1_2_3_threads(path, split, hash, count, what, r));
                 /* The values, from the two-thread messages (hashes verified). */
                 const float *big = NULL, *chunked = NULL;
                 const double *cube = NULL, *packed = NULL;
