@@ -526,14 +526,18 @@ tgm_error tgm__msg_write(tgm_arena *a, const tgm_global_meta *full, tgm_encoded_
     return write_message(a, full, objs, n, o, budget, NULL, written, out, layout_only, NULL);
 }
 
+/* An object's descriptor CBOR (into *cbor, which the caller frees) and
+ * the length of its whole frame. */
+static tgm_error frame_cbor(const tgm_encoded_obj *obj, tgm_buf *cbor, uint64_t *flen) {
+    TGM_TRY(tgm__cbor_encode(obj->desc_val, cbor));
+    return tgm__emit_object_size(obj, cbor->len, flen);
+}
+
 tgm_error tgm__msg_write_frame(uint8_t *msg, size_t at, const tgm_encoded_obj *obj, bool hashing,
                                bool ahead, tgm_hasher *h, uint64_t *hash) {
     tgm_buf cbor = TGM_BUF_INIT;
-    tgm_error err = tgm__cbor_encode(obj->desc_val, &cbor);
     uint64_t flen = 0;
-    if (err == TGM_ERROR_OK) {
-        err = tgm__emit_object_size(obj, cbor.len, &flen);
-    }
+    tgm_error err = frame_cbor(obj, &cbor, &flen);
     if (err == TGM_ERROR_OK) {
         tgm_emit e;
         tgm_buf w;
@@ -550,11 +554,8 @@ tgm_error tgm__msg_frame_to_buf(const tgm_encoded_obj *obj, bool hashing, tgm_bu
                                 uint64_t *hash) {
     TGM_RETURN_IF(out->len != 0, TGM_ERROR_ENCODING, "internal: a frame buffer is not empty");
     tgm_buf cbor = TGM_BUF_INIT;
-    tgm_error err = tgm__cbor_encode(obj->desc_val, &cbor);
     uint64_t flen = 0;
-    if (err == TGM_ERROR_OK) {
-        err = tgm__emit_object_size(obj, cbor.len, &flen);
-    }
+    tgm_error err = frame_cbor(obj, &cbor, &flen);
     if (err == TGM_ERROR_OK) {
         err = tgm__buf_reserve(out, tgm__align8((size_t)flen)); /* once: no realloc while writing */
     }
